@@ -1,0 +1,226 @@
+"""The BKM (Badan Keswadayaan Masyarakat): the kelurahan's elected community board."""
+
+from __future__ import annotations
+
+import math
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa import Agent
+
+from berdaya.agents.household import Elite
+
+if TYPE_CHECKING:
+    from berdaya.model.model import P2KPModel
+
+BOARD_SIZE = 9  # guideline: the kelurahan meeting elects 9 members
+
+
+class InstitutionalStage(IntEnum):
+    """Who initiates: government/programme, together, or the community itself."""
+
+    INISIASI = 0
+    PARTISIPATORIS = 1
+    EMANSIPATORIS = 2
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of a non-negative array (0 equal, 1 one holds all)."""
+    if x.size == 0 or float(x.sum()) <= 0.0:
+        return 0.0
+    s = np.sort(x.astype(np.float64))
+    n = s.size
+    cum = np.cumsum(s)
+    return float((n + 1 - 2 * (cum.sum() / cum[-1])) / n)
+
+
+def ballot(
+    rng: np.random.Generator, score: np.ndarray, group: np.ndarray, eligible: np.ndarray
+) -> np.ndarray:
+    """Pick one eligible row per group with probability proportional to exp(score).
+
+    A secret ballot in each group as a softmax draw (Gumbel-max trick), vectorised:
+    rows are sorted by group and noisy score, and the last row of each group wins.
+
+    Returns:
+        Row indices of the winners (groups with no eligible row elect nobody).
+    """
+    rows = np.flatnonzero(eligible)
+    if rows.size == 0:
+        return rows
+    noisy = score[rows] + rng.gumbel(size=rows.size)
+    order = np.lexsort((noisy, group[rows]))
+    ranked = rows[order]
+    g = group[ranked]
+    last = np.r_[g[1:] != g[:-1], True]
+    return ranked[last]
+
+
+class BKM(Agent):
+    """The community board: 9 elected members, capacity, legitimacy and stage.
+
+    Attributes:
+        formed: Whether the board has been elected.
+        members: Household rows of the 9 members.
+        delegates: Household rows of the RT delegates who elected them.
+        capacity: Organisational capacity in [0, 1].
+        legitimacy: Standing with residents in [0, 1].
+        locus: Share of initiative that comes from the community (smoothed).
+        stage: Institutional stage (:class:`InstitutionalStage`).
+        women_share: Share of women among members.
+        elite_share: Share of formal or informal elites among members.
+    """
+
+    def __init__(self, model: P2KPModel) -> None:
+        """Create the (not yet formed) board.
+
+        Args:
+            model: The model the board belongs to.
+        """
+        super().__init__(model)
+        self.formed = False
+        self.members = np.empty(0, dtype=np.int64)
+        self.delegates = np.empty(0, dtype=np.int64)
+        self.capacity = 0.0
+        self.legitimacy = 0.0
+        self.locus = 0.0
+        self.stage = InstitutionalStage.INISIASI
+        self.women_share = 0.0
+        self.elite_share = 0.0
+        self.formed_month: int | None = None
+
+    # --- election ------------------------------------------------------------------
+    def _scores(self) -> np.ndarray:
+        """Electoral appeal: capacity, participation, and elite advantage with inequality."""
+        m = self.model
+        h = m.households
+        advantage = m.p.elite_capture_inequality * gini(h.welfare)
+        elite_weight = np.select(
+            [h.elite == Elite.FORMAL, h.elite == Elite.INFORMAL], [1.0, 0.6], 0.0
+        )
+        return 3.0 * h.capacity + 0.5 * h.participating + 3.0 * advantage * elite_weight
+
+    def candidates(self) -> tuple[np.ndarray, np.ndarray]:
+        """Run the two-tier election: RT delegates, then the board of 9.
+
+        Representatives are elected per RT by secret ballot among households that have
+        heard of the programme (a softmax of electoral appeal); if women are below the
+        quota, the weakest men are replaced by the strongest women of their RT. The
+        kelurahan meeting then elects 9 members from the delegates with the same quota.
+
+        Returns:
+            (delegates, board): household rows.
+        """
+        m = self.model
+        h = m.households
+        rng = m.rng
+        score = self._scores()
+        eligible = h.heard.copy()
+        if not eligible.any():
+            eligible[:] = True
+        delegates = ballot(rng, score, h.rt, eligible)
+        delegates = self._apply_quota(delegates, score, h.rt, eligible)
+        board = self._elect_board(delegates, score)
+        return delegates, board
+
+    def _apply_quota(
+        self,
+        chosen: np.ndarray,
+        score: np.ndarray,
+        group: np.ndarray,
+        eligible: np.ndarray,
+    ) -> np.ndarray:
+        """Swap the lowest-scored men for women of their RT until the quota holds."""
+        h = self.model.households
+        need = math.ceil(self.model.p.women_quota * chosen.size - 1e-9)
+        short = need - int(h.woman[chosen].sum())
+        if short <= 0:
+            return chosen
+        women_best = ballot(self.model.rng, score, group, eligible & h.woman)
+        best_of_rt = dict(
+            zip(group[women_best].tolist(), women_best.tolist(), strict=True)
+        )
+        men = chosen[~h.woman[chosen]]
+        men = men[np.argsort(score[men])]
+        out = chosen.copy()
+        pos = {r: i for i, r in enumerate(chosen.tolist())}
+        for man in men.tolist():
+            if short <= 0:
+                break
+            woman = best_of_rt.get(int(group[man]))
+            if woman is not None:
+                out[pos[man]] = woman
+                short -= 1
+        return out
+
+    def _elect_board(self, delegates: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """Elect 9 members among the delegates with at least the quota of women."""
+        h = self.model.households
+        rng = self.model.rng
+        noisy = score[delegates] + rng.gumbel(size=delegates.size)
+        order = delegates[np.argsort(-noisy)]
+        size = min(BOARD_SIZE, order.size)
+        need = math.ceil(self.model.p.women_quota * size - 1e-9)
+        women = order[h.woman[order]][:need]
+        rest = [r for r in order.tolist() if r not in set(women.tolist())]
+        board = np.array(women.tolist() + rest[: size - women.size], dtype=np.int64)
+        return board
+
+    def form(self, delegates: np.ndarray, board: np.ndarray) -> None:
+        """Install the elected board and hand its members and delegates authority."""
+        m = self.model
+        h = m.households
+        self.formed = True
+        self.formed_month = m.steps
+        self.delegates = delegates
+        self.members = board
+        h.delegate[delegates] = True
+        h.bkm_member[board] = True
+        h.handover[delegates] = True
+        h.handover[board] = True
+        self.women_share = float(h.woman[board].mean()) if board.size else 0.0
+        self.elite_share = float((h.elite[board] > 0).mean()) if board.size else 0.0
+        member_cap = float(h.capacity[board].mean()) if board.size else 0.0
+        self.capacity = 0.5 * member_cap + 0.5 * m.p.community_org_capacity
+        turnout = float(h.participating.mean())
+        self.legitimacy = 0.5 * turnout + 0.5 * m.kelurahan.involvement
+
+    # --- monthly ---------------------------------------------------------------------
+    def step(self) -> None:
+        """Accompaniment and practice build capacity; legitimacy and locus follow."""
+        m = self.model
+        if not self.formed:
+            return
+        p = m.p
+        h = m.households
+        accompaniment = min(1.0, sum(f.accompaniment for f in m.faskels))
+        practice = 0.02
+        self.capacity += (p.accompaniment_gain * accompaniment + practice) * (
+            1.0 - self.capacity
+        )
+        self.capacity -= 0.01 * self.capacity
+        target = (
+            0.5 * float(h.participating.mean())
+            + 0.3 * m.kelurahan.involvement
+            + 0.2 * self.capacity
+        )
+        self.legitimacy += 0.1 * (target - self.legitimacy)
+        # who initiates this month's activity
+        programme = (
+            min(1.0, sum(f.effectiveness for f in m.faskels)) * (1.0 - self.capacity)
+            if m.cycle.active
+            else 0.0
+        )
+        government = m.kelurahan.initiative
+        agency = float(h.agency[self.members].mean()) if self.members.size else 0.0
+        community = self.capacity * (0.5 + 0.5 * agency)
+        total = programme + government + community
+        share = community / total if total > 0 else 0.0
+        self.locus += 0.2 * (share - self.locus)
+        if self.locus >= p.emancipatory_locus:
+            self.stage = InstitutionalStage.EMANSIPATORIS
+        elif self.locus >= p.participatory_locus:
+            self.stage = InstitutionalStage.PARTISIPATORIS
+        else:
+            self.stage = InstitutionalStage.INISIASI

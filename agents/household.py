@@ -1,0 +1,296 @@
+"""Households: real Mesa agents whose state lives in the model's columnar table.
+
+Every household is a :class:`Household` agent (selectable in ``model.agents``, drawable by the
+app), but its state is one row of :class:`HouseholdTable`, a struct of numpy arrays owned by
+the model. The agent's attributes are properties over its row, so ``household.stage`` reads
+and writes the table. The monthly rules (:func:`step_households`) run as one vectorised pass
+over the table; neighbour effects go through the sparse adjacency matrices built once from
+the ``networkx`` graph. There is no per-household Python loop in the monthly step.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from mesa import Agent
+
+if TYPE_CHECKING:
+    from berdaya.model.model import P2KPModel
+
+
+class Stage(IntEnum):
+    """Household empowerment stage (Wrihatnolo & Dwidjowijoto 2007)."""
+
+    POWERLESS = 0
+    PENYADARAN = 1
+    PENGKAPASITASAN = 2
+    PENDAYAAN = 3
+
+
+class Elite(IntEnum):
+    """Elite class of a household (Alatas et al.; Darmawan & Klasen)."""
+
+    ORDINARY = 0
+    INFORMAL = 1
+    FORMAL = 2
+
+
+# name -> dtype: one array per state variable, one row per household.
+COLUMNS: dict[str, Any] = {
+    # fixed at build
+    "rt": np.int32,
+    "rw": np.int32,
+    "elite": np.int8,
+    "woman": np.bool_,
+    "threshold": np.float32,
+    "awareness0": np.float32,
+    "capacity0": np.float32,
+    # changing
+    "welfare": np.float32,
+    "stage": np.int8,
+    "forced": np.bool_,
+    "awareness": np.float32,
+    "capacity": np.float32,
+    "agency": np.float32,
+    "participating": np.bool_,
+    "months_participating": np.int16,
+    "heard": np.bool_,
+    "trust_bkm": np.float32,
+    "trust_gov": np.float32,
+    "relawan": np.bool_,
+    "delegate": np.bool_,
+    "bkm_member": np.bool_,
+    "on_ps2": np.bool_,
+    "ksm": np.int32,
+    "loan_balance": np.float32,
+    "arrears": np.float32,
+    # this month's exposure, written by the institutions before the household pass
+    "meetings": np.float32,
+    "dialogue": np.float32,
+    "mobilised": np.bool_,
+    "handover": np.bool_,
+}
+
+
+class HouseholdTable:
+    """Struct of arrays holding the state of every household, one row each.
+
+    Attributes:
+        n: Number of households.
+        poverty_line: Welfare below which a household is poor.
+    """
+
+    def __init__(self, n: int) -> None:
+        """Allocate zeroed columns for ``n`` households.
+
+        Args:
+            n: Number of households.
+        """
+        self.n = n
+        self.poverty_line = 1.0
+        for name, dtype in COLUMNS.items():
+            setattr(self, name, np.zeros(n, dtype=dtype))
+        self.ksm[:] = -1
+
+    @property
+    def poor(self) -> np.ndarray:
+        """Boolean array: welfare below the poverty line."""
+        return self.welfare < self.poverty_line
+
+    @property
+    def has_role(self) -> np.ndarray:
+        """Boolean array: relawan, RT delegate or BKM member."""
+        return self.relawan | self.delegate | self.bkm_member
+
+    def reset_exposure(self) -> None:
+        """Clear this month's exposure columns."""
+        self.meetings[:] = 0.0
+        self.dialogue[:] = 0.0
+        self.mobilised[:] = False
+        self.handover[:] = False
+
+
+class _Column:
+    """Descriptor exposing one table column as an agent attribute."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Household | None, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = getattr(obj.model.households, self.name)[obj.row]
+        return value.item()
+
+    def __set__(self, obj: Household, value: Any) -> None:
+        getattr(obj.model.households, self.name)[obj.row] = value
+
+
+class Household(Agent):
+    """A household of the kelurahan: a Mesa agent viewing one row of the table.
+
+    All state variables of :data:`COLUMNS` are readable and writable as attributes
+    (``household.awareness``); they read and write the model's :class:`HouseholdTable`.
+
+    Attributes:
+        row: Index of this household in the table and node id in the social network.
+    """
+
+    rt = _Column()
+    rw = _Column()
+    elite = _Column()
+    woman = _Column()
+    threshold = _Column()
+    welfare = _Column()
+    stage = _Column()
+    forced = _Column()
+    awareness = _Column()
+    capacity = _Column()
+    agency = _Column()
+    participating = _Column()
+    heard = _Column()
+    trust_bkm = _Column()
+    trust_gov = _Column()
+    relawan = _Column()
+    delegate = _Column()
+    bkm_member = _Column()
+    on_ps2 = _Column()
+    ksm = _Column()
+    loan_balance = _Column()
+    arrears = _Column()
+
+    def __init__(self, model: P2KPModel, row: int) -> None:
+        """Create the agent for row ``row`` of the model's household table.
+
+        Args:
+            model: The model owning the table.
+            row: Row index (and network node id).
+        """
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def poor(self) -> bool:
+        """Whether the household's welfare is below the poverty line."""
+        return bool(self.welfare < self.model.households.poverty_line)
+
+    @property
+    def stage_name(self) -> str:
+        """Name of the current empowerment stage."""
+        return Stage(self.stage).name.lower()
+
+    def step(self) -> None:
+        """Do nothing: household rules run vectorised in :func:`step_households`."""
+
+
+def step_households(model: P2KPModel) -> None:
+    """Apply one month of household rules to the whole table at once.
+
+    Order: awareness (meetings, faskel dialogue, complex contagion, forgetting);
+    participation (Granovetter threshold with hysteresis, dropout); capacity (practice,
+    roles, decay); agency; trust; stage transitions (promotion, hand-over, regression).
+    The institutions have already written this month's exposure columns (meetings,
+    dialogue, mobilisation, hand-overs); they are consumed here and cleared at the end.
+
+    Args:
+        model: The model whose household table is updated in place.
+    """
+    p = model.p
+    h = model.households
+    rng = model.rng
+    n = h.n
+    f32 = np.float32
+
+    # --- awareness ---------------------------------------------------------------
+    gap = 1.0 - h.awareness
+    keep = np.power(f32(1.0 - p.meeting_awareness_gain), h.meetings, dtype=f32)
+    keep *= 1.0 - np.minimum(h.dialogue * f32(p.faskel_awareness_gain), f32(1.0))
+    aware = (h.stage >= Stage.PENYADARAN).astype(f32)
+    n_aware = model.adjacency @ aware
+    share_aware = model.adjacency_norm @ aware
+    contagion = np.where(
+        n_aware >= p.contagion_min_ties, f32(p.contagion_rate) * share_aware, f32(0.0)
+    )
+    keep *= 1.0 - contagion
+    h.awareness = (1.0 - gap * keep).astype(f32)
+    excess = np.maximum(h.awareness - h.awareness0, f32(0.0))
+    h.awareness -= f32(p.awareness_forgetting) * excess
+
+    # --- participation -----------------------------------------------------------
+    part = h.participating.astype(f32)
+    share_part = model.adjacency_norm @ part
+    hears = h.meetings > 0
+    hears |= h.dialogue > 0
+    hears |= (model.adjacency @ part) > 0
+    h.heard |= hears
+    effective = (
+        h.threshold
+        + f32(p.poor_threshold_premium) * h.poor
+        + np.maximum(f32(p.awareness_threshold) - h.awareness, f32(0.0))
+        - f32(0.2) * h.trust_bkm
+        - f32(0.2) * h.mobilised
+    )
+    joins = h.heard & ~h.participating & (share_part >= effective)
+    stays = h.participating & (share_part >= effective - f32(0.15))
+    hazard = f32(p.dropout_hazard) * np.where(
+        h.forced, f32(p.forced_multiplier), f32(1)
+    )
+    stays &= (rng.random(n, dtype=f32) >= hazard) | h.has_role
+    h.participating = joins | stays
+    h.months_participating = np.where(
+        h.participating, h.months_participating + 1, 0
+    ).astype(np.int16)
+
+    # --- capacity ----------------------------------------------------------------
+    practising = h.participating | h.has_role
+    gain = (
+        f32(p.capacity_practice_gain) * h.participating
+        + f32(p.role_capacity_gain) * h.has_role
+    )
+    h.capacity += gain * (1.0 - h.capacity)
+    above = np.maximum(h.capacity - h.capacity0, f32(0.0))
+    h.capacity -= np.where(practising, f32(0.0), f32(p.capacity_decay)) * above
+
+    # --- agency ------------------------------------------------------------------
+    voice = np.minimum(h.dialogue + f32(0.5) * h.meetings, f32(1.0)) + h.has_role
+    h.agency += f32(p.agency_gain) * np.minimum(voice, f32(1.0)) * (1.0 - h.agency)
+
+    # --- trust -------------------------------------------------------------------
+    rate = f32(p.trust_adjustment)
+    if model.bkm.formed:
+        target = f32(model.bkm.legitimacy)
+        h.trust_bkm += rate * h.participating * (target - h.trust_bkm)
+    h.trust_gov += rate * (f32(model.kelurahan.support) - h.trust_gov) * f32(0.5)
+
+    # --- stages ------------------------------------------------------------------
+    stage = h.stage
+    u = rng.random(n, dtype=f32)
+    reg = f32(p.regression_hazard)
+    # promotion, one stage a month
+    up1 = (stage == Stage.POWERLESS) & (h.awareness >= p.awareness_threshold)
+    up2 = (stage == Stage.PENYADARAN) & h.participating & (h.months_participating >= 2)
+    # hand-over of authority or resources: pendayaan, forced unless capacity is there
+    handed = h.handover & (stage < Stage.PENDAYAAN)
+    ready = (stage == Stage.PENGKAPASITASAN) & (h.capacity >= p.capacity_threshold)
+    # regression when the stage's basis is gone
+    weak3 = (stage == Stage.PENDAYAAN) & (h.capacity < p.capacity_threshold)
+    down3 = weak3 & (u < reg * np.where(h.forced, f32(p.forced_multiplier), f32(1)))
+    down2 = (stage == Stage.PENGKAPASITASAN) & ~h.participating & (u < reg)
+    down1 = (
+        (stage == Stage.PENYADARAN)
+        & (h.awareness < f32(0.8 * p.awareness_threshold))
+        & (u < reg)
+    )
+    new = stage.copy()
+    new[up1] = Stage.PENYADARAN
+    new[up2] = Stage.PENGKAPASITASAN
+    new[down1] = Stage.POWERLESS
+    new[down2] = Stage.PENYADARAN
+    new[down3] = np.where(h.participating[down3], 2, 1).astype(np.int8)
+    new[handed] = Stage.PENDAYAAN
+    h.forced[handed] = ~ready[handed]
+    h.forced &= new == Stage.PENDAYAAN
+    h.stage = new
+    h.reset_exposure()

@@ -1,0 +1,57 @@
+"""The kelurahan government, led by the lurah."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mesa import Agent
+
+if TYPE_CHECKING:
+    from berdaya.model.model import P2KPModel
+
+
+class Kelurahan(Agent):
+    """The lowest level of government and its involvement in the programme.
+
+    Involvement (0 = excluded, as in Kedungkandang; 1 = full partner, as the guidelines
+    meant) sets the lurah's convening power over meetings, the data the kelurahan lends to
+    the PS-2 list, the legitimacy it lends the BKM, and its support, a stock that follows
+    involvement while the programme runs and is kept after it ends.
+
+    Attributes:
+        involvement: Scenario lever in [0, 1].
+        support: Government support actually given, in [0, 1] (tracked apart from the
+            BKM's institutional stage).
+    """
+
+    def __init__(self, model: P2KPModel) -> None:
+        """Create the kelurahan with the scenario's involvement.
+
+        Args:
+            model: The model the kelurahan belongs to.
+        """
+        super().__init__(model)
+        self.involvement = float(model.p.kelurahan_involvement)
+        self.support = 0.0
+
+    @property
+    def convenes(self) -> bool:
+        """Whether the lurah (rather than the faskel) convenes community meetings."""
+        return self.involvement > 0.0
+
+    @property
+    def reach_multiplier(self) -> float:
+        """How many times more households a meeting reaches than one the faskel convenes."""
+        return 1.0 + self.model.p.lurah_reach_boost * self.involvement
+
+    @property
+    def initiative(self) -> float:
+        """Weight of government initiative in this month's programme activity."""
+        return 0.5 * self.involvement if self.model.cycle.active else 0.0
+
+    def step(self) -> None:
+        """Support follows involvement while the programme runs, and fades slowly after."""
+        target = self.involvement if self.model.cycle.active else self.support
+        self.support += 0.1 * (target - self.support)
+        if self.model.cycle.active:
+            self.model.effort.add(primary=0.0, secondary=0.5 * self.involvement)

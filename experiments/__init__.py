@@ -1,0 +1,1 @@
+"""Running the model from outside: single runs, comparisons, sweeps, the command line."""

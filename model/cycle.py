@@ -1,0 +1,472 @@
+"""The P2KP programme cycle: phases, their activities, explicit gates and progression.
+
+One step is one month. Each phase has a planned duration (the guideline timetable, scaled by
+``timetable_pace``), an activity run every month the phase is current, and a gate, a
+measurable condition that says the phase has done its job. The progression policy decides
+what moves the cycle on:
+
+* ``schedule``: the timetable. At the planned end the phase closes ``met`` if its gate holds
+  and ``forced`` if not, and the next phase starts either way (the project's practice).
+* ``readiness``: the gate. The phase closes ``met`` once its gate holds (not before its
+  planned duration); if it has not after ``readiness_max_wait`` extra months, the programme
+  withdraws and the phase stays ``waiting``. Nothing is ever forced.
+* ``hybrid``: waits for the gate up to ``hybrid_max_wait`` extra months, then forces.
+
+Phases 8-11 (KSM, BLM, revolving loans, review) are kept in the timetable and recorded as
+``not modelled`` until the economy is built.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from berdaya.agents.bkm import ballot
+from berdaya.agents.household import Elite, Stage
+from berdaya.model.population import rt_count
+
+if TYPE_CHECKING:
+    from berdaya.model.model import P2KPModel
+
+Status = Literal["met", "forced", "waiting", "not modelled"]
+Tendency = Literal["primary", "secondary"]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of the cycle as the guidelines lay it out.
+
+    Attributes:
+        key: Short identifier.
+        title: Name used in reports.
+        months: Planned duration in months (before ``timetable_pace``).
+        tendency: Whether its effort transfers (primary) or moves by dialogue (secondary).
+        effort: Programme effort units per month.
+        gate: What the gate asks, in words.
+        modelled: False for phases still to be built (recorded as "not modelled").
+    """
+
+    key: str
+    title: str
+    months: int
+    tendency: Tendency
+    effort: float
+    gate: str
+    modelled: bool = True
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase(
+        "sosialisasi",
+        "Sosialisasi",
+        1,
+        "secondary",
+        0.5,
+        "share of households aware of the programme >= gate_sosialisasi_aware",
+    ),
+    Phase(
+        "rkm",
+        "RKM (rembug kesiapan masyarakat)",
+        1,
+        "secondary",
+        0.5,
+        "share of households at the RKM >= gate_rkm_attendance and most accept",
+    ),
+    Phase(
+        "relawan",
+        "Relawan recruitment",
+        1,
+        "primary",
+        0.5,
+        "relawan recruited >= gate_relawan_fill of relawan_per_rt x RTs",
+    ),
+    Phase(
+        "refleksi",
+        "Refleksi kemiskinan",
+        2,
+        "secondary",
+        0.5,
+        "share of poor households aware >= gate_refleksi_poor_aware",
+    ),
+    Phase(
+        "pemetaan",
+        "Pemetaan swadaya (PS-2 list)",
+        2,
+        "secondary",
+        0.5,
+        "share of RTs mapped by their own relawan >= gate_pemetaan_coverage",
+    ),
+    Phase(
+        "bkm",
+        "BKM formation",
+        2,
+        "primary",
+        1.0,
+        "mean capacity of the board to be elected >= gate_bkm_capacity",
+    ),
+    Phase(
+        "pjm",
+        "PJM Pronangkis (3-year plan)",
+        2,
+        "primary",
+        0.5,
+        "BKM capacity >= gate_bkm_capacity",
+    ),
+    Phase("ksm", "KSM formation", 3, "primary", 0.0, "(economy issue)", modelled=False),
+    Phase("blm", "BLM tranches", 9, "primary", 0.0, "(economy issue)", modelled=False),
+    Phase(
+        "upk",
+        "Revolving loans (UPK)",
+        12,
+        "primary",
+        0.0,
+        "(economy issue)",
+        modelled=False,
+    ),
+    Phase(
+        "review",
+        "Review and exit",
+        12,
+        "secondary",
+        0.0,
+        "(economy issue)",
+        modelled=False,
+    ),
+)
+
+
+@dataclass
+class GateCheck:
+    """A gate's measured value against its target."""
+
+    value: float
+    target: float
+
+    @property
+    def met(self) -> bool:
+        """Whether the value reaches the target."""
+        return self.value >= self.target - 1e-12
+
+
+@dataclass
+class PhaseRecord:
+    """What happened in one phase."""
+
+    phase: str
+    title: str
+    start: int
+    planned_months: int
+    end: int | None = None
+    status: Status = "waiting"
+    gate_value: float = float("nan")
+    gate_target: float = float("nan")
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the record as a plain dict (for tables and files)."""
+        return dict(self.__dict__)
+
+
+class ProgrammeCycle:
+    """Runs the phases month by month and records how each ended.
+
+    Attributes:
+        index: Position of the current phase in :data:`PHASES`.
+        months_in_phase: Months spent in the current phase so far.
+        records: One :class:`PhaseRecord` per phase started.
+        halted: Whether the programme withdrew (readiness wait exhausted).
+        ps2_done: Whether the PS-2 list exists.
+        rkm_attendance: Share of households at the RKM.
+        rkm_acceptance: Share of RKM attendees who accepted the programme.
+    """
+
+    def __init__(self, model: P2KPModel) -> None:
+        """Start the cycle at its first phase.
+
+        Args:
+            model: The model whose programme this is.
+        """
+        self.model = model
+        self.index = 0
+        self.months_in_phase = 0
+        self.halted = False
+        self.ps2_done = False
+        self.rkm_attendance = 0.0
+        self.rkm_acceptance = 0.0
+        self.relawan_target = model.p.relawan_per_rt * rt_count(model.p)
+        self._board: tuple[np.ndarray, np.ndarray] | None = None
+        self.records: list[PhaseRecord] = []
+        self._open_record()
+
+    # --- state ---------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        """Whether every phase has closed."""
+        return self.index >= len(PHASES)
+
+    @property
+    def active(self) -> bool:
+        """Whether the programme is running (neither finished nor withdrawn)."""
+        return not self.finished and not self.halted
+
+    @property
+    def phase(self) -> Phase | None:
+        """The current phase, or None once finished."""
+        return None if self.finished else PHASES[self.index]
+
+    def planned(self, phase: Phase) -> int:
+        """Planned months of a phase under the scenario's pace."""
+        return max(1, round(phase.months * self.model.p.timetable_pace))
+
+    def _open_record(self) -> None:
+        if self.finished:
+            return
+        phase = PHASES[self.index]
+        self.records.append(
+            PhaseRecord(
+                phase.key, phase.title, self.model.steps + 1, self.planned(phase)
+            )
+        )
+
+    # --- monthly -----------------------------------------------------------------
+    def act(self) -> None:
+        """Run this month's activity of the current phase."""
+        phase = self.phase
+        if phase is None or self.halted:
+            return
+        if phase.effort:
+            self.model.effort.add(**{phase.tendency: phase.effort})
+        activity = _ACTIVITIES.get(phase.key)
+        if activity is not None:
+            activity(self.model)
+
+    def advance(self) -> None:
+        """Check the gate at the month's end and move on as the progression policy says."""
+        phase = self.phase
+        if phase is None or self.halted:
+            return
+        self.months_in_phase += 1
+        record = self.records[-1]
+        planned = self.planned(phase)
+        if not phase.modelled:
+            if self.months_in_phase >= planned:
+                self._close(record, "not modelled")
+            return
+        check = _GATES[phase.key](self.model)
+        record.gate_value, record.gate_target = check.value, check.target
+        due = self.months_in_phase >= planned
+        late = self.months_in_phase - planned
+        policy = self.model.p.progression
+        if not due:
+            return
+        if check.met:
+            self._close(record, "met")
+        elif policy == "schedule" or (
+            policy == "hybrid" and late >= self.model.p.hybrid_max_wait
+        ):
+            self._close(record, "forced")
+        elif policy == "readiness" and late >= self.model.p.readiness_max_wait:
+            self.halted = True
+
+    def _close(self, record: PhaseRecord, status: Status) -> None:
+        record.status = status
+        record.end = self.model.steps
+        closing = _CLOSINGS.get(record.phase)
+        if closing is not None:
+            closing(self.model)
+        self.index += 1
+        self.months_in_phase = 0
+        self._open_record()
+
+    def status_of(self, key: str) -> str:
+        """Status of a phase by key ("pending" if not started)."""
+        for rec in self.records:
+            if rec.phase == key:
+                return rec.status
+        return "pending"
+
+
+# --- activities -------------------------------------------------------------------------
+def _meetings(model: P2KPModel, n_meetings: int, relawan_boost: bool) -> None:
+    """Hold community meetings; each household attends each with its own probability.
+
+    Reach per meeting is ``meeting_reach`` times the lurah's convening multiplier, raised
+    by the RT's relawan (refleksi) and by being a participant; the poor attend a little
+    less (time cost).
+    """
+    if n_meetings <= 0:
+        return
+    h = model.households
+    reach = model.p.meeting_reach * model.kelurahan.reach_multiplier
+    prob = np.full(h.n, reach, dtype=np.float64)
+    if relawan_boost:
+        per_rt = np.bincount(h.rt, weights=h.relawan, minlength=int(h.rt.max()) + 1)
+        prob *= 1.0 + per_rt[h.rt]
+    prob *= np.where(h.participating, 1.5, 1.0) * np.where(h.poor, 0.8, 1.0)
+    attended = model.rng.binomial(n_meetings, np.minimum(prob, 1.0))
+    h.meetings += attended.astype(np.float32)
+    model.effort.add(secondary=0.25 * n_meetings)
+
+
+def _sosialisasi(model: P2KPModel) -> None:
+    _meetings(model, model.p.meetings_per_month, relawan_boost=False)
+
+
+def _rkm(model: P2KPModel) -> None:
+    """The readiness meeting: one large meeting, convened by the lurah or the faskel."""
+    h = model.households
+    reach = 2.0 * model.p.meeting_reach * model.kelurahan.reach_multiplier
+    prob = np.minimum(reach * np.where(h.heard, 1.0, 0.5), 1.0)
+    came = model.rng.random(h.n) < prob
+    h.meetings[came] += 1.0
+    h.heard |= came
+    accept_p = np.clip(
+        0.2 + h.awareness / model.p.awareness_threshold + 0.3 * h.trust_gov, 0.0, 1.0
+    )
+    accepts = model.rng.random(h.n) < accept_p
+    cycle = model.cycle
+    cycle.rkm_attendance = float(came.mean())
+    cycle.rkm_acceptance = float(accepts[came].mean()) if came.any() else 0.0
+
+
+def _relawan(model: P2KPModel) -> None:
+    """Recruit volunteers per RT among aware households (most aware and able first)."""
+    h = model.households
+    p = model.p
+    rng = model.rng
+    n_rt = rt_count(p)
+    whole, frac = divmod(p.relawan_per_rt, 1.0)
+    want = np.full(n_rt, int(whole)) + (rng.random(n_rt) < frac)
+    have = np.bincount(h.rt, weights=h.relawan, minlength=n_rt).astype(int)
+    score = 2.0 * h.awareness + 2.0 * h.capacity
+    eligible = h.heard & (h.awareness >= p.awareness_threshold) & ~h.relawan
+    for _ in range(math.ceil(p.relawan_per_rt)):
+        short = want > have
+        pick = ballot(rng, score, h.rt, eligible & short[h.rt])
+        if pick.size == 0:
+            break
+        h.relawan[pick] = True
+        eligible[pick] = False
+        have += np.bincount(h.rt[pick], minlength=n_rt)
+    h.meetings[h.relawan] += 1.0
+
+
+def _refleksi(model: P2KPModel) -> None:
+    _meetings(model, model.p.meetings_per_month, relawan_boost=True)
+
+
+def _pemetaan(model: P2KPModel) -> None:
+    """Relawan survey their RTs; households of mapped RTs take part in the survey."""
+    h = model.households
+    mapped = _mapped_rts(model)[h.rt]
+    h.meetings[mapped] += 0.5
+
+
+def _bkm(model: P2KPModel) -> None:
+    """Hold this month's (prospective) elections for RT delegates and the board."""
+    model.cycle._board = model.bkm.candidates()
+
+
+def _pjm(model: P2KPModel) -> None:
+    """The board plans with the faskel; its members practise."""
+    model.households.meetings[model.bkm.members] += 1.0
+
+
+def _mapped_rts(model: P2KPModel) -> np.ndarray:
+    h = model.households
+    return np.bincount(h.rt, weights=h.relawan, minlength=rt_count(model.p)) > 0
+
+
+# --- phase closings -----------------------------------------------------------------------
+def _close_pemetaan(model: P2KPModel) -> None:
+    """Make the PS-2 list of poor households.
+
+    In RTs mapped by their relawan, a poor household is listed with the survey's accuracy
+    (raised by kelurahan data when it is involved); non-poor elites get listed with
+    ``ps2_elite_bias``; other non-poor households with a small inclusion error. In RTs
+    nobody mapped, only the kelurahan's own data can list anyone.
+    """
+    h = model.households
+    p = model.p
+    rng = model.rng
+    inv = model.kelurahan.involvement
+    acc = p.ps2_accuracy + (1.0 - p.ps2_accuracy) * 0.5 * inv
+    mapped = _mapped_rts(model)[h.rt]
+    poor = h.poor
+    elite = h.elite != Elite.ORDINARY
+    prob = np.where(poor, acc, np.where(elite, p.ps2_elite_bias, 0.2 * (1.0 - acc)))
+    prob = np.where(mapped, prob, prob * inv)
+    h.on_ps2[:] = rng.random(h.n) < prob
+    model.cycle.ps2_done = True
+
+
+def _close_bkm(model: P2KPModel) -> None:
+    board = model.cycle._board or model.bkm.candidates()
+    model.bkm.form(*board)
+
+
+# --- gates --------------------------------------------------------------------------------
+def _gate_sosialisasi(model: P2KPModel) -> GateCheck:
+    return GateCheck(
+        float(model.households.heard.mean()), model.p.gate_sosialisasi_aware
+    )
+
+
+def _gate_rkm(model: P2KPModel) -> GateCheck:
+    c = model.cycle
+    value = c.rkm_attendance if c.rkm_acceptance >= 0.5 else 0.0
+    return GateCheck(value, model.p.gate_rkm_attendance)
+
+
+def _gate_relawan(model: P2KPModel) -> GateCheck:
+    target = model.cycle.relawan_target
+    fill = float(model.households.relawan.sum()) / target if target > 0 else 1.0
+    return GateCheck(fill, model.p.gate_relawan_fill)
+
+
+def _gate_refleksi(model: P2KPModel) -> GateCheck:
+    h = model.households
+    poor = h.poor
+    aware = (h.stage[poor] >= Stage.PENYADARAN).mean() if poor.any() else 1.0
+    return GateCheck(float(aware), model.p.gate_refleksi_poor_aware)
+
+
+def _gate_pemetaan(model: P2KPModel) -> GateCheck:
+    return GateCheck(float(_mapped_rts(model).mean()), model.p.gate_pemetaan_coverage)
+
+
+def _gate_bkm(model: P2KPModel) -> GateCheck:
+    board = model.cycle._board
+    cap = float(model.households.capacity[board[1]].mean()) if board else 0.0
+    return GateCheck(cap, model.p.gate_bkm_capacity)
+
+
+def _gate_pjm(model: P2KPModel) -> GateCheck:
+    return GateCheck(model.bkm.capacity, model.p.gate_bkm_capacity)
+
+
+_ACTIVITIES: dict[str, Callable[[P2KPModel], None]] = {
+    "sosialisasi": _sosialisasi,
+    "rkm": _rkm,
+    "relawan": _relawan,
+    "refleksi": _refleksi,
+    "pemetaan": _pemetaan,
+    "bkm": _bkm,
+    "pjm": _pjm,
+}
+_GATES: dict[str, Callable[[P2KPModel], GateCheck]] = {
+    "sosialisasi": _gate_sosialisasi,
+    "rkm": _gate_rkm,
+    "relawan": _gate_relawan,
+    "refleksi": _gate_refleksi,
+    "pemetaan": _gate_pemetaan,
+    "bkm": _gate_bkm,
+    "pjm": _gate_pjm,
+}
+_CLOSINGS: dict[str, Callable[[P2KPModel], None]] = {
+    "pemetaan": _close_pemetaan,
+    "bkm": _close_bkm,
+}

@@ -1,0 +1,208 @@
+"""Loading scenario files (TOML) and overrides, with one-line errors.
+
+A scenario file is a flat TOML table of parameter values, plus three optional keys of its
+own: ``description`` (one line), ``base`` (the name of a shipped scenario it starts from)
+and nothing else. Everything else must be a parameter of
+:class:`~berdaya.scenarios.schema.Parameters`. Loading validates; nothing else parses.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from berdaya.scenarios.schema import Parameters, schema
+
+META_KEYS = ("description", "base")
+
+
+class ScenarioError(ValueError):
+    """A scenario file, name or override is not valid; the message is one line."""
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario: its name, description, parameters and where it came from."""
+
+    name: str
+    description: str
+    params: Parameters
+    source: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def shipped() -> dict[str, Path]:
+    """Return the scenarios shipped with berdaya, by name.
+
+    Returns:
+        Mapping from scenario name (file stem) to its TOML path.
+    """
+    folder = resources.files("berdaya.scenarios") / "shipped"
+    return {
+        Path(str(p)).stem: Path(str(p))
+        for p in sorted(folder.iterdir(), key=lambda p: p.name)
+        if p.name.endswith(".toml")
+    }
+
+
+def _suggest(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    """Turn a pydantic error into one line naming the source, the field and what is allowed.
+
+    Args:
+        err: The validation error raised by :class:`Parameters`.
+        source: Where the values came from (a file path, ``--set`` or a scenario name).
+
+    Returns:
+        A single line of text.
+    """
+    info = schema()
+    first = err.errors()[0]
+    loc = first.get("loc") or ()
+    name = str(loc[0]) if loc else ""
+    got = first.get("input")
+    if first["type"] == "extra_forbidden":
+        return (
+            f"{source}: unknown field '{name}'{_suggest(name, list(info))}; "
+            "`berdaya params` lists the fields"
+        )
+    if name in info:
+        return f"{source}: field '{name}' must be {info[name].allowed} (got {got!r})"
+    msg = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{source}: {msg}"
+
+
+def validate(values: dict[str, Any], source: str, *, strict: bool = True) -> Parameters:
+    """Validate parameter values against the schema.
+
+    Args:
+        values: Parameter values (only those that differ from the defaults are needed).
+        source: Where they came from, for the error message.
+        strict: Refuse type coercion (a string where a number belongs); files use strict.
+
+    Returns:
+        The validated :class:`Parameters`.
+
+    Raises:
+        ScenarioError: One line naming the source, the field and what is allowed.
+    """
+    try:
+        return Parameters.model_validate(values, strict=strict)
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, source)) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+
+
+def _values_of(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
+    """Read a scenario file and its ``base`` chain into one dict of values."""
+    data = _read_toml(path)
+    for key, value in data.items():
+        if isinstance(value, dict):
+            raise ScenarioError(
+                f"{path}: field '{key}' is a table; scenario files are flat "
+                "'name = value' lines"
+            )
+    description = str(data.pop("description", ""))
+    base = data.pop("base", None)
+    values: dict[str, Any] = {}
+    if base is not None:
+        ships = shipped()
+        if base not in ships:
+            raise ScenarioError(
+                f"{path}: field 'base' must be one of {', '.join(ships)} (got {base!r})"
+            )
+        if base in seen:
+            raise ScenarioError(f"{path}: field 'base' makes a cycle through '{base}'")
+        values, _ = _values_of(ships[base], (*seen, base))
+    values.update(data)
+    return values, description
+
+
+def parse_set(items: list[str] | None) -> dict[str, Any]:
+    """Parse ``--set name=value`` strings; values are read as TOML literals.
+
+    ``0.5`` is a number, ``4000`` an integer, ``true`` a boolean; anything that is not a
+    TOML literal (``readiness``) is taken as a string.
+
+    Args:
+        items: Strings of the form ``name=value``.
+
+    Returns:
+        Mapping from name to parsed value.
+
+    Raises:
+        ScenarioError: An item without ``=`` or with an unknown name.
+    """
+    out: dict[str, Any] = {}
+    names = list(schema())
+    for item in items or []:
+        name, sep, raw = item.partition("=")
+        name, raw = name.strip(), raw.strip()
+        if not sep or not name:
+            raise ScenarioError(f"--set: '{item}' must look like name=value")
+        if name not in names:
+            raise ScenarioError(
+                f"--set: unknown field '{name}'{_suggest(name, names)}; "
+                "`berdaya params` lists the fields"
+            )
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        out[name] = value
+    return out
+
+
+def load_scenario(
+    name_or_path: str | Path = "kedungkandang-2008",
+    overrides: dict[str, Any] | None = None,
+) -> LoadedScenario:
+    """Load a shipped scenario by name, or a TOML file by path, and apply overrides.
+
+    Args:
+        name_or_path: A shipped scenario name (see :func:`shipped`) or a path to a TOML file.
+        overrides: Parameter values that replace the file's (for instance from ``--set``).
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: One line naming the file, the field and what is allowed.
+    """
+    ships = shipped()
+    text = str(name_or_path)
+    if text in ships:
+        path, name = ships[text], text
+    else:
+        path = Path(text)
+        if path.suffix != ".toml" and not path.exists():
+            raise ScenarioError(
+                f"scenario '{text}' is neither a shipped scenario "
+                f"({', '.join(ships)}) nor a .toml file"
+            )
+        name = path.stem
+    values, description = _values_of(path)
+    params = validate(values, str(path))
+    overrides = dict(overrides or {})
+    if overrides:
+        params = validate({**values, **overrides}, "--set")
+    return LoadedScenario(name, description, params, str(path), overrides)

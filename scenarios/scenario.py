@@ -1,0 +1,71 @@
+"""The validated scenario in Mesa's own idiom.
+
+Mesa 3.5 examples pass parameters as a :class:`mesa.experimental.scenarios.Scenario` whose
+attributes are the parameters and whose ``rng`` is the run's seed. :class:`P2KPScenario`
+is that, with every value checked against :class:`~berdaya.scenarios.schema.Parameters`
+when it is made, so a model can never be built from an invalid scenario.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mesa.experimental.scenarios import Scenario
+
+from berdaya.scenarios.loader import load_scenario, validate
+from berdaya.scenarios.schema import Parameters
+
+
+class P2KPScenario(Scenario):
+    """Parameters of one run, validated, with the seed carried as ``rng``.
+
+    Attributes:
+        name: Scenario name (a shipped scenario, a file stem, or "custom").
+        params: The validated :class:`Parameters`.
+    """
+
+    def __init__(self, *, rng: Any = None, name: str = "custom", **values: Any) -> None:
+        """Validate the values and build the scenario.
+
+        Args:
+            rng: Seed (or generator) of the run.
+            name: Label of the scenario.
+            **values: Parameter values; the rest take their schema defaults.
+
+        Raises:
+            ScenarioError: A value is unknown, of the wrong type or out of range.
+        """
+        params = validate(values, f"scenario '{name}'", strict=False)
+        super().__init__(rng=rng, **params.model_dump())
+        self.__dict__["name"] = name
+        self.__dict__["params"] = params
+
+    @classmethod
+    def load(
+        cls,
+        name_or_path: str | Path = "kedungkandang-2008",
+        *,
+        rng: Any = None,
+        overrides: dict[str, Any] | None = None,
+    ) -> P2KPScenario:
+        """Load a shipped scenario or TOML file as a Mesa scenario.
+
+        Args:
+            name_or_path: Shipped scenario name or path to a TOML file.
+            rng: Seed of the run.
+            overrides: Parameter values replacing those of the file.
+
+        Returns:
+            The scenario, ready for ``P2KPModel(scenario=...)``.
+        """
+        loaded = load_scenario(name_or_path, overrides)
+        return cls(rng=rng, name=loaded.name, **loaded.params.model_dump())
+
+    def with_seed(self, rng: Any) -> P2KPScenario:
+        """Return the same scenario with another seed."""
+        return type(self)(rng=rng, name=self.name, **self.params.model_dump())
+
+
+# Mesa (and SolaraViz) read a scenario's defaults from this class attribute.
+P2KPScenario._scenario_defaults = Parameters().model_dump()

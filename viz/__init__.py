@@ -1,0 +1,1 @@
+"""The Solara app: controls from the schema, the network, the charts, comparison."""
