@@ -66,6 +66,7 @@ class BKM(Agent):
         delegates: Household rows of the RT delegates who elected them.
         capacity: Organisational capacity in [0, 1].
         legitimacy: Standing with residents in [0, 1].
+        accompaniment: Faskel accompaniment the board received this month.
         locus: Share of initiative that comes from the community (smoothed).
         stage: Institutional stage (:class:`InstitutionalStage`).
         women_share: Share of women among members.
@@ -85,6 +86,7 @@ class BKM(Agent):
         self.capacity = 0.0
         self.legitimacy = 0.0
         self.locus = 0.0
+        self.accompaniment = 0.0
         self.stage = InstitutionalStage.INISIASI
         self.women_share = 0.0
         self.elite_share = 0.0
@@ -163,9 +165,8 @@ class BKM(Agent):
         size = min(BOARD_SIZE, order.size)
         need = math.ceil(self.model.p.women_quota * size - 1e-9)
         women = order[h.woman[order]][:need]
-        rest = [r for r in order.tolist() if r not in set(women.tolist())]
-        board = np.array(women.tolist() + rest[: size - women.size], dtype=np.int64)
-        return board
+        rest = order[~np.isin(order, women)][: size - women.size]
+        return np.concatenate((women, rest)).astype(np.int64)
 
     def form(self, delegates: np.ndarray, board: np.ndarray) -> None:
         """Install the elected board and hand its members and delegates authority."""
@@ -188,17 +189,23 @@ class BKM(Agent):
 
     # --- monthly ---------------------------------------------------------------------
     def step(self) -> None:
-        """Accompaniment and practice build capacity; legitimacy and locus follow."""
+        """Accompaniment, kelurahan support and relawan build capacity; legitimacy follows.
+
+        The locus of initiative is the community's share of this month's initiative
+        (programme, government, community), smoothed; the institutional stage follows it.
+        """
         m = self.model
         if not self.formed:
             return
         p = m.p
         h = m.households
         accompaniment = min(1.0, sum(f.accompaniment for f in m.faskels))
-        practice = 0.02
-        self.capacity += (p.accompaniment_gain * accompaniment + practice) * (
-            1.0 - self.capacity
-        )
+        self.accompaniment = accompaniment
+        target = m.cycle.relawan_target
+        relawan_fill = min(1.0, float(h.relawan.sum()) / target) if target > 0 else 0.0
+        drive = p.accompaniment_gain * (accompaniment + 0.5 * m.kelurahan.support)
+        drive += 0.02 * relawan_fill  # relawan carry the board's work into the RTs
+        self.capacity += min(drive, 1.0) * (1.0 - self.capacity)
         self.capacity -= 0.01 * self.capacity
         target = (
             0.5 * float(h.participating.mean())

@@ -45,7 +45,7 @@ class Faskel(Agent):
     def rapport(self) -> float:
         """Rapport with the community, rising linearly to 1 over the rapport period."""
         months = self.model.p.faskel_rapport_months
-        return 1.0 if months <= 0 else min(1.0, (self.tenure + 1) / months)
+        return 1.0 if months <= 0 else min(1.0, self.tenure / months)
 
     @property
     def effectiveness(self) -> float:
@@ -70,10 +70,10 @@ class Faskel(Agent):
         field = 1.0 - to_bkm
         self.visits = round(p.faskel_visits * field)
         self._visit(self.visits)
+        # field visits split by emphasis; accompanying the BKM is facilitation (secondary)
         emphasis = p.faskel_primary_emphasis
         self.model.effort.add(
-            primary=field * emphasis + to_bkm * emphasis,
-            secondary=field * (1 - emphasis) + to_bkm * (1 - emphasis),
+            primary=field * emphasis, secondary=field * (1 - emphasis) + to_bkm
         )
 
     def _visit(self, k: int) -> None:

@@ -245,11 +245,13 @@ def step_households(model: P2KPModel) -> None:
 
     # --- capacity ----------------------------------------------------------------
     practising = h.participating | h.has_role
+    accompanied = f32(p.accompaniment_gain * model.bkm.accompaniment) * h.bkm_member
     gain = (
         f32(p.capacity_practice_gain) * h.participating
         + f32(p.role_capacity_gain) * h.has_role
+        + accompanied
     )
-    h.capacity += gain * (1.0 - h.capacity)
+    h.capacity += np.minimum(gain, f32(1.0)) * (1.0 - h.capacity)
     above = np.maximum(h.capacity - h.capacity0, f32(0.0))
     h.capacity -= np.where(practising, f32(0.0), f32(p.capacity_decay)) * above
 
@@ -271,7 +273,8 @@ def step_households(model: P2KPModel) -> None:
     # promotion, one stage a month
     up1 = (stage == Stage.POWERLESS) & (h.awareness >= p.awareness_threshold)
     up2 = (stage == Stage.PENYADARAN) & h.participating & (h.months_participating >= 2)
-    # hand-over of authority or resources: pendayaan, forced unless capacity is there
+    # hand-over of authority or resources: pendayaan, forced unless the household went
+    # through pengkapasitasan and has the capacity (power in line with capacity gained)
     handed = h.handover & (stage < Stage.PENDAYAAN)
     ready = (stage == Stage.PENGKAPASITASAN) & (h.capacity >= p.capacity_threshold)
     # regression when the stage's basis is gone

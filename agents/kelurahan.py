@@ -35,22 +35,21 @@ class Kelurahan(Agent):
         self.support = 0.0
 
     @property
-    def convenes(self) -> bool:
-        """Whether the lurah (rather than the faskel) convenes community meetings."""
-        return self.involvement > 0.0
-
-    @property
     def reach_multiplier(self) -> float:
         """How many times more households a meeting reaches than one the faskel convenes."""
         return 1.0 + self.model.p.lurah_reach_boost * self.involvement
 
     @property
     def initiative(self) -> float:
-        """Weight of government initiative in this month's programme activity."""
-        return 0.5 * self.involvement if self.model.cycle.active else 0.0
+        """Weight of government initiative in this month's community activity.
+
+        Half the support given: while the programme runs it follows involvement, after
+        it ends it is the support the kelurahan keeps giving.
+        """
+        return 0.5 * self.support
 
     def step(self) -> None:
-        """Support follows involvement while the programme runs, and fades slowly after."""
+        """Support follows involvement while the programme runs and is kept after it ends."""
         target = self.involvement if self.model.cycle.active else self.support
         self.support += 0.1 * (target - self.support)
         if self.model.cycle.active:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,36 @@ from berdaya.model import P2KPModel
 from berdaya.scenarios import P2KPScenario, ScenarioError, load_scenario
 
 META_KEY = b"berdaya"
+OUT_SUFFIXES = (".parquet", ".csv")
+
+
+def check_out_path(path: str | Path) -> Path:
+    """Check that an output path names a Parquet or CSV file, before any run starts.
+
+    Args:
+        path: The path given by the user.
+
+    Returns:
+        The path as a :class:`~pathlib.Path`.
+
+    Raises:
+        ValueError: One line naming the path and the allowed endings.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in OUT_SUFFIXES or not path.stem:
+        raise ValueError(
+            f"--out: '{path}' must be a file name ending in .parquet or .csv"
+        )
+    return path
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe plain value: NaN becomes None, numpy scalars Python ones."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
 
 
 @dataclass
@@ -57,20 +87,15 @@ class RunResult:
             The path written.
 
         Raises:
-            ValueError: For any other file ending.
+            ValueError: For any other file ending (see :func:`check_out_path`).
         """
-        path = Path(path)
+        path = check_out_path(path)
         suffix = path.suffix.lower()
-        if suffix not in (".parquet", ".csv"):
-            raise ValueError(f"--out: '{path}' must end in .parquet or .csv")
         path.parent.mkdir(parents=True, exist_ok=True)
         table = self.records.copy()
         table.insert(0, "seed", self.seed)
         table.insert(0, "scenario", self.scenario)
-        fd, tmp = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-        os.close(fd)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             if suffix == ".csv":
                 table.to_csv(tmp, index=False)
@@ -80,7 +105,10 @@ class RunResult:
                     "scenario": self.scenario,
                     "seed": self.seed,
                     "params": self.params,
-                    "phases": json.loads(self.phases.to_json(orient="records")),
+                    "phases": [
+                        {k: _plain(v) for k, v in row.items()}
+                        for row in self.phases.to_dict(orient="records")
+                    ],
                 }
                 arrow = arrow.replace_schema_metadata(
                     {**(arrow.schema.metadata or {}), META_KEY: json.dumps(meta)}
@@ -88,8 +116,7 @@ class RunResult:
                 pq.write_table(arrow, tmp)
             os.replace(tmp, path)
         finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            tmp.unlink(missing_ok=True)
         return path
 
     @classmethod

@@ -121,8 +121,10 @@ def build_network(
     """Build the clustered social network of the kelurahan.
 
     Ties are dense inside RTs, sparser across RTs of one RW and few across RWs; elites have
-    ``elite_tie_multiplier`` times more. Mean degree is about ``mean_degree`` (duplicate
-    ties and self-ties are dropped, so slightly less).
+    ``elite_tie_multiplier`` times more. Mean degree is about ``mean_degree``: draws that
+    fall in the wrong unit are compensated, but duplicate ties and self-ties are dropped,
+    so it comes out a little lower in small RTs. Where a kind of tie is impossible (one RT
+    per RW, one RW), those ties are not made.
 
     Args:
         h: Household table (RT, RW and elite columns are read).
@@ -139,6 +141,11 @@ def build_network(
     d_rt = d * p.within_rt_tie_share
     d_rw_all = d * p.cross_rw_tie_share
     d_rw = d - d_rt - d_rw_all
+    # draws that land in the household's own RT (or RW) are dropped below: draw more so
+    # the expected number kept matches the shares
+    n_rw = int(h.rw.max()) + 1
+    d_rw = d_rw / (1.0 - 1.0 / p.rts_per_rw) if p.rts_per_rw > 1 else 0.0
+    d_rw_all = d_rw_all / (1.0 - 1.0 / n_rw) if n_rw > 1 else 0.0
     parts = [_stubs(rng, h.rt, weight, d_rt)]
     within_rw = _stubs(rng, h.rw, weight, d_rw)
     parts.append(within_rw[h.rt[within_rw[:, 0]] != h.rt[within_rw[:, 1]]])

@@ -491,7 +491,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="gates",
-        help="Sosialisasi gate: share of households aware of the programme.",
+        help="Sosialisasi gate: share of households that have heard of the programme.",
     )
     gate_rkm_attendance: float = param(
         0.30,
