@@ -1,0 +1,227 @@
+"""Invariants that hold for every valid scenario, checked on random draws of the schema."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from support import build, step
+
+from berdaya.agents.bkm import BOARD_SIZE
+from berdaya.agents.household import Stage
+from berdaya.model import P2KPModel
+from berdaya.scenarios import P2KPScenario, Parameters, schema
+
+INFO = schema()
+# kept small so that a draw runs in milliseconds; every other field spans its whole range
+LIMITS = {"n_households": (60, 600), "months": (1, 24)}
+STAGE_NAMES = [s.name.lower() for s in Stage]
+
+
+def _field(name: str) -> st.SearchStrategy[Any]:
+    p = INFO[name]
+    if p.choices:
+        return st.sampled_from(p.choices)
+    lo, hi = LIMITS.get(name, (p.ge, p.le))
+    if p.type == "int":
+        return st.integers(int(lo), int(hi))
+    return st.floats(float(lo), float(hi), allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid scenario: every schema field drawn from its range, cross-field rules kept."""
+    values = {name: draw(_field(name)) for name in INFO}
+    # within_rt_tie_share + cross_rw_tie_share <= 1
+    values["cross_rw_tie_share"] = draw(
+        st.floats(0.0, 1.0 - values["within_rt_tie_share"])
+    )
+    # formal + informal elite share <= 1 (the ranges already keep it; stated anyway)
+    values["informal_elite_share"] = min(
+        values["informal_elite_share"], 1.0 - values["formal_elite_share"]
+    )
+    # participatory_locus <= emancipatory_locus
+    lo, hi = sorted((values["participatory_locus"], values["emancipatory_locus"]))
+    values["participatory_locus"], values["emancipatory_locus"] = lo, hi
+    values["seed"] = draw(st.integers(0, 2**32 - 1))
+    return values
+
+
+def test_the_strategy_draws_every_schema_field():
+    assert set(Parameters.model_fields) == set(INFO)
+    assert all(
+        p.choices or (p.ge is not None and p.le is not None) for p in INFO.values()
+    ), "a field without bounds cannot be drawn from the schema"
+
+
+def _check_households(model: P2KPModel, month: int) -> None:
+    h = model.households
+    n = h.n
+    counts = np.bincount(h.stage, minlength=len(Stage))
+    assert counts.size == len(Stage), f"month {month}: stage outside 0..3"
+    assert counts.sum() == n, f"month {month}: stage counts {counts} != {n}"
+    assert h.stage.min() >= Stage.POWERLESS and h.stage.max() <= Stage.PENDAYAAN
+    stray = h.forced & (h.stage != Stage.PENDAYAAN)
+    assert not stray.any(), f"month {month}: {int(stray.sum())} forced below stage 3"
+    assert not (h.participating & ~h.heard).any(), "a participant never heard of it"
+    for col in ("awareness", "agency", "trust_bkm", "trust_gov"):
+        values = getattr(h, col)
+        assert values.min() >= 0.0 and values.max() <= 1.0, (
+            f"month {month}: {col} in [{values.min()}, {values.max()}]"
+        )
+    # capacity <= 1 is checked in test_household_capacity_stays_within_unit_interval
+    assert h.capacity.min() >= 0.0, f"month {month}: negative capacity"
+    # the recorded shares are this month's table
+    rec = model.stats
+    shares = [rec[f"{s}_all"] for s in STAGE_NAMES]
+    np.testing.assert_allclose(np.array(shares) * n, counts, atol=1e-6)
+    assert rec["forced_count"] == h.forced.sum()
+    poor_sum = sum(rec[f"{s}_poor"] for s in STAGE_NAMES)
+    assert poor_sum == pytest.approx(1.0 if h.poor.any() else 0.0)
+
+
+def _check_board(model: P2KPModel, eligible: np.ndarray, quota: float) -> None:
+    """What the two-tier election guarantees, given who could stand (``eligible``)."""
+    h = model.households
+    bkm = model.bkm
+    delegates, board = bkm.delegates, bkm.members
+    if not eligible.any():  # nobody heard: every household may stand
+        eligible = np.ones_like(eligible)
+    # one delegate for each RT with someone eligible, and nobody else
+    assert np.array_equal(np.sort(h.rt[delegates]), np.unique(h.rt[eligible]))
+    assert eligible[delegates].all()
+    # delegates: the quota of women, as far as RTs with an eligible woman allow
+    need = math.ceil(quota * delegates.size - 1e-9)
+    rts_with_woman = np.unique(h.rt[eligible & h.woman])
+    could = int(np.isin(h.rt[delegates], rts_with_woman).sum())
+    women = int(h.woman[delegates].sum())
+    assert women >= min(need, could), (
+        f"{women} women delegates; quota {need}, RTs with an eligible woman {could}"
+    )
+    # the board: 9 distinct delegates (all delegates if fewer than 9)
+    size = min(BOARD_SIZE, delegates.size)
+    assert board.size == size and np.unique(board).size == size
+    assert np.isin(board, delegates).all()
+    # ... with the quota of women, as far as the delegates include women
+    need = math.ceil(quota * size - 1e-9)
+    women = int(h.woman[board].sum())
+    assert women >= min(need, int(h.woman[delegates].sum())), (
+        f"{women} women on a board of {size}; quota {need}"
+    )
+    assert bkm.women_share == pytest.approx(women / size)
+    # the table agrees with the board
+    assert h.bkm_member.sum() == size and h.bkm_member[board].all()
+    assert h.delegate.sum() == delegates.size and h.delegate[delegates].all()
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(values=scenarios())
+def test_invariants_hold_every_month(values):
+    values = dict(values)
+    seed = values.pop("seed")
+    model = P2KPModel(P2KPScenario(rng=seed, **values))
+    heard_before: list[np.ndarray] = []
+    formed_at = None
+    while model.running:
+        heard_before.append(model.households.heard.copy())
+        model.step()
+        month = model.steps
+        _check_households(model, month)
+        bkm = model.bkm
+        assert 0.0 <= bkm.legitimacy <= 1.0
+        if bkm.formed:
+            formed_at = formed_at or month
+            assert bkm.formed_month == formed_at, "the BKM was elected twice"
+            # the board was elected in the month it formed, among those who had heard
+            _check_board(model, heard_before[formed_at - 1], values["women_quota"])
+    event(f"BKM formed: {model.bkm.formed}")
+    event(f"halted: {model.cycle.halted}")
+    records = model.records()
+    assert len(records) == values["months"] + 1
+    assert (records.month.to_numpy() == np.arange(values["months"] + 1)).all()
+    phases = model.phase_table()
+    if values["progression"] == "readiness":
+        assert not (phases.status == "forced").any(), phases
+    assert records.phases_forced.is_monotonic_increasing
+
+
+@pytest.mark.parametrize(
+    ("quota", "women_rep_share"), [(0.3, 0.35), (0.3, 0.05), (0.6, 0.35), (1.0, 0.5)]
+)
+def test_board_women_quota_on_the_observed_case(quota, women_rep_share):
+    """The default case (15 RTs): 9 members, at least ceil(9 * quota) women if there are."""
+    for seed in range(10):
+        model = build(seed, women_quota=quota, women_rep_share=women_rep_share)
+        while not model.bkm.formed:
+            model.step()
+        h = model.households
+        board, delegates = model.bkm.members, model.bkm.delegates
+        assert board.size == BOARD_SIZE
+        women = int(h.woman[board].sum())
+        expected = min(
+            math.ceil(quota * BOARD_SIZE - 1e-9), int(h.woman[delegates].sum())
+        )
+        assert women >= expected, f"seed {seed}: {women} women, {expected} required"
+
+
+def test_board_is_every_delegate_when_fewer_than_nine_rts():
+    model = build(1, n_households=200, rt_size=40)  # 5 RTs
+    while not model.bkm.formed:
+        model.step()
+    assert model.bkm.delegates.size == 5
+    assert sorted(model.bkm.members.tolist()) == sorted(model.bkm.delegates.tolist())
+
+
+HIGH_GAINS = {
+    "accompaniment_gain": 1.0,
+    "faskel_skill": 1.0,
+    "bkm_accompaniment": 1.0,
+    "faskel_rapport_months": 0.0,
+    "faskel_turnover": 0.0,
+}
+
+
+def test_bkm_capacity_stays_within_unit_interval():
+    model = build(0, n_households=300, months=24, **HIGH_GAINS)
+    capacity = []
+    while model.running:
+        model.step()
+        capacity.append(model.bkm.capacity)
+    assert model.bkm.formed
+    assert max(capacity) <= 1.0, f"BKM capacity reached {max(capacity):.4f}"
+
+
+def test_household_capacity_stays_within_unit_interval():
+    model = build(
+        1,
+        n_households=300,
+        months=24,
+        role_capacity_gain=0.5,
+        capacity_practice_gain=0.5,
+        **HIGH_GAINS,
+    )
+    highest = []
+    while model.running:
+        model.step()
+        highest.append(float(model.households.capacity.max()))
+    assert model.bkm.formed
+    assert max(highest) <= 1.0, f"household capacity reached {max(highest):.4f}"
+
+
+def test_only_handover_reaches_pendayaan():
+    """Before the BKM hands authority over, nobody is in stage 3 and nobody is forced."""
+    model = build(5)
+    while not model.bkm.formed:
+        model.step()
+        assert (model.households.stage < Stage.PENDAYAAN).all()
+        assert not model.households.forced.any()
+    step(model, 1)
+    assert (model.households.stage == Stage.PENDAYAAN).any()
