@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from berdaya.experiments.compare import compare, plot_envelopes, plot_formats
+from berdaya.experiments.files import check_out_path
 from berdaya.experiments.run import RunResult, run
 from berdaya.model.cycle import PHASES
 from berdaya.model.records import STAGE_NAMES
@@ -73,13 +75,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = parse_set(args.set)
     if args.months is not None and args.months < 1:
         raise ScenarioError(f"--months must be at least 1 (got {args.months})")
-    if args.out and not args.out.lower().endswith((".parquet", ".csv")):
-        raise ScenarioError(f"--out: '{args.out}' must end in .parquet or .csv")
+    if args.out:
+        check_out_path(args.out)
     result = run(args.scenario, args.seed, months=args.months, overrides=overrides)
     print(summary(result))
     if args.out:
         path = result.to_file(args.out)
         print(f"\nmonthly table written to {path}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    overrides = parse_set(args.set)
+    if args.replications < 1:
+        raise ValueError(f"--replications must be at least 1 (got {args.replications})")
+    if args.workers < 1:
+        raise ValueError(f"--workers must be at least 1 (got {args.workers})")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer (got {args.seed})")
+    if args.months is not None and args.months < 1:
+        raise ValueError(f"--months must be at least 1 (got {args.months})")
+    if args.out:
+        check_out_path(args.out)
+    if args.plot and not args.plot.lower().endswith(plot_formats()):
+        raise ValueError(f"--plot: '{args.plot}' must end in .png (or .pdf, .svg)")
+    comparison = compare(
+        args.a,
+        args.b,
+        replications=args.replications,
+        seed=args.seed,
+        months=args.months,
+        overrides=overrides,
+        workers=args.workers,
+        progress=True,
+    )
+    print(comparison.table())
+    if args.out or args.plot:
+        print()
+    if args.out:
+        print(f"per-replication outcomes written to {comparison.to_file(args.out)}")
+    if args.plot:
+        print(f"monthly envelopes drawn in {plot_envelopes(comparison, args.plot)}")
     return 0
 
 
@@ -141,6 +177,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("--out", help="write the monthly table to FILE.parquet or .csv")
     p_run.set_defaults(func=_cmd_run)
+    p_cmp = sub.add_parser(
+        "compare",
+        help="compare two scenarios over paired seeds (differences B - A)",
+        description="Run scenarios A and B with the same paired seeds and print, for "
+        "each headline outcome, both means and the paired difference B - A with a 95% "
+        "confidence interval.",
+    )
+    p_cmp.add_argument("a", help="scenario A, the reference (name or TOML path)")
+    p_cmp.add_argument("b", help="scenario B (name or TOML path)")
+    p_cmp.add_argument(
+        "--replications",
+        type=int,
+        default=30,
+        metavar="N",
+        help="paired replications (default: %(default)s)",
+    )
+    p_cmp.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="master seed the replication seeds are spawned from (default: %(default)s)",
+    )
+    p_cmp.add_argument("--months", type=int, help="months to simulate")
+    p_cmp.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a parameter in both scenarios (repeatable)",
+    )
+    p_cmp.add_argument(
+        "--out",
+        metavar="FILE.csv|.parquet",
+        help="write the per-replication final outcomes (with each seed)",
+    )
+    p_cmp.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="draw the monthly envelopes of both scenarios",
+    )
+    p_cmp.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes to run in (default: %(default)s)",
+    )
+    p_cmp.set_defaults(func=_cmd_compare)
     p_sc = sub.add_parser("scenarios", help="list the shipped scenarios")
     p_sc.set_defaults(func=_cmd_scenarios)
     p_pa = sub.add_parser("params", help="print the parameter schema as a table")

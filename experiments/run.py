@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from berdaya.experiments.files import read_table, write_table
 from berdaya.model import P2KPModel
 from berdaya.scenarios import P2KPScenario, ScenarioError, load_scenario
-
-META_KEY = b"berdaya"
-OUT_SUFFIXES = (".parquet", ".csv")
-
-
-def check_out_path(path: str | Path) -> Path:
-    """Check that an output path names a Parquet or CSV file, before any run starts.
-
-    Args:
-        path: The path given by the user.
-
-    Returns:
-        The path as a :class:`~pathlib.Path`.
-
-    Raises:
-        ValueError: One line naming the path and the allowed endings.
-    """
-    path = Path(path)
-    if path.suffix.lower() not in OUT_SUFFIXES or not path.stem:
-        raise ValueError(
-            f"--out: '{path}' must be a file name ending in .parquet or .csv"
-        )
-    return path
 
 
 def _plain(value: Any) -> Any:
@@ -89,35 +63,19 @@ class RunResult:
         Raises:
             ValueError: For any other file ending (see :func:`check_out_path`).
         """
-        path = check_out_path(path)
-        suffix = path.suffix.lower()
-        path.parent.mkdir(parents=True, exist_ok=True)
         table = self.records.copy()
         table.insert(0, "seed", self.seed)
         table.insert(0, "scenario", self.scenario)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            if suffix == ".csv":
-                table.to_csv(tmp, index=False)
-            else:
-                arrow = pa.Table.from_pandas(table, preserve_index=False)
-                meta = {
-                    "scenario": self.scenario,
-                    "seed": self.seed,
-                    "params": self.params,
-                    "phases": [
-                        {k: _plain(v) for k, v in row.items()}
-                        for row in self.phases.to_dict(orient="records")
-                    ],
-                }
-                arrow = arrow.replace_schema_metadata(
-                    {**(arrow.schema.metadata or {}), META_KEY: json.dumps(meta)}
-                )
-                pq.write_table(arrow, tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        meta = {
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "params": self.params,
+            "phases": [
+                {k: _plain(v) for k, v in row.items()}
+                for row in self.phases.to_dict(orient="records")
+            ],
+        }
+        return write_table(table, path, meta)
 
     @classmethod
     def read(cls, path: str | Path) -> RunResult:
@@ -129,9 +87,8 @@ class RunResult:
         Returns:
             The run, with its scenario, seed, parameters and phases.
         """
-        arrow = pq.read_table(path)
-        meta = json.loads(arrow.schema.metadata[META_KEY])
-        records = arrow.to_pandas().drop(columns=["scenario", "seed"])
+        table, meta = read_table(path)
+        records = table.drop(columns=["scenario", "seed"])
         return cls(
             scenario=meta["scenario"],
             seed=int(meta["seed"]),

@@ -1,0 +1,90 @@
+"""Results on disk: tables written whole or not at all, with their provenance."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+META_KEY = b"berdaya"
+TABLE_SUFFIXES = (".parquet", ".csv")
+
+
+def check_out_path(path: str | Path, option: str = "--out") -> Path:
+    """Check that an output path names a Parquet or CSV file, before any run starts.
+
+    Args:
+        path: The path given by the user.
+        option: The option it came from, for the message.
+
+    Returns:
+        The path as a :class:`~pathlib.Path`.
+
+    Raises:
+        ValueError: One line naming the path and the allowed endings.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in TABLE_SUFFIXES or not path.stem:
+        raise ValueError(
+            f"{option}: '{path}' needs a file name and must end in .parquet or .csv"
+        )
+    return path
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write a file through a temporary sibling renamed into place.
+
+    Args:
+        path: Destination.
+        write: Function writing the content to the temporary path it is given.
+
+    Returns:
+        The destination path.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_table(table: pd.DataFrame, path: str | Path, meta: dict[str, Any]) -> Path:
+    """Write a table to ``.parquet`` (with ``meta`` as JSON metadata) or ``.csv``.
+
+    Args:
+        table: The table.
+        path: Destination ending in ``.parquet`` or ``.csv``.
+        meta: JSON-serialisable provenance (scenario, seeds, parameters...).
+
+    Returns:
+        The path written.
+    """
+    path = check_out_path(path)
+
+    def write(tmp: Path) -> None:
+        if path.suffix.lower() == ".csv":
+            table.to_csv(tmp, index=False)
+            return
+        arrow = pa.Table.from_pandas(table, preserve_index=False)
+        arrow = arrow.replace_schema_metadata(
+            {**(arrow.schema.metadata or {}), META_KEY: json.dumps(meta)}
+        )
+        pq.write_table(arrow, tmp)
+
+    return atomic_write(path, write)
+
+
+def read_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a Parquet table written by :func:`write_table` and its metadata."""
+    arrow = pq.read_table(path)
+    meta = json.loads((arrow.schema.metadata or {}).get(META_KEY, b"{}"))
+    return arrow.to_pandas(), meta
