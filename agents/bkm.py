@@ -10,6 +10,7 @@ import numpy as np
 from mesa import Agent
 
 from berdaya.agents.household import Elite
+from berdaya.agents.upk import UPK
 
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
@@ -71,6 +72,7 @@ class BKM(Agent):
         stage: Institutional stage (:class:`InstitutionalStage`).
         women_share: Share of women among members.
         elite_share: Share of formal or informal elites among members.
+        upk: The money of its units (UPK finance, UPL works, UPS social): :class:`UPK`.
     """
 
     def __init__(self, model: P2KPModel) -> None:
@@ -91,6 +93,7 @@ class BKM(Agent):
         self.women_share = 0.0
         self.elite_share = 0.0
         self.formed_month: int | None = None
+        self.upk = UPK(model)
 
     # --- election ------------------------------------------------------------------
     def _scores(self) -> np.ndarray:
@@ -169,7 +172,7 @@ class BKM(Agent):
         return np.concatenate((women, rest)).astype(np.int64)
 
     def form(self, delegates: np.ndarray, board: np.ndarray) -> None:
-        """Install the elected board and hand its members and delegates authority."""
+        """Install the elected board and hand its members authority (pendayaan)."""
         m = self.model
         h = m.households
         self.formed = True
@@ -178,7 +181,6 @@ class BKM(Agent):
         self.members = board
         h.delegate[delegates] = True
         h.bkm_member[board] = True
-        h.handover[delegates] = True
         h.handover[board] = True
         self.women_share = float(h.woman[board].mean()) if board.size else 0.0
         self.elite_share = float((h.elite[board] > 0).mean()) if board.size else 0.0
@@ -197,6 +199,7 @@ class BKM(Agent):
         m = self.model
         if not self.formed:
             return
+        self.upk.step()
         p = m.p
         h = m.households
         accompaniment = min(1.0, sum(f.accompaniment for f in m.faskels))

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
+from berdaya.agents.ksm import KSM, KSMStatus, KSMType, member_means
+
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
 
@@ -16,7 +18,9 @@ class Faskel(Agent):
 
     Each month a faskel may leave (turnover hazard) and be replaced by a newcomer with 60%
     of the trained skill and no rapport. Its time goes to BKM accompaniment (once a BKM
-    exists, the ``bkm_accompaniment`` share) and to household visits; a visit carries
+    exists, the ``bkm_accompaniment`` share), to KSM training (once KSMs exist, the
+    ``ksm_training_share`` of field time; a session with a group costs the time of two
+    visits) and to household visits; a visit carries
     dialogue (secondary effort) and mobilisation (primary effort) in the proportion set by
     ``faskel_primary_emphasis``.
 
@@ -26,6 +30,7 @@ class Faskel(Agent):
         replacements: How many times this post changed hands.
         accompaniment: Effective accompaniment given to the BKM this month.
         visits: Households visited this month.
+        sessions: KSM training sessions held this month.
     """
 
     def __init__(self, model: P2KPModel) -> None:
@@ -40,6 +45,7 @@ class Faskel(Agent):
         self.replacements = 0
         self.accompaniment = 0.0
         self.visits = 0
+        self.sessions = 0
 
     @property
     def rapport(self) -> float:
@@ -63,18 +69,40 @@ class Faskel(Agent):
             self.skill += 0.02 * (float(p.faskel_skill) - self.skill)
         self.tenure += 1
         if not self.model.cycle.active:
-            self.accompaniment, self.visits = 0.0, 0
+            self.accompaniment, self.visits, self.sessions = 0.0, 0, 0
             return
         to_bkm = p.bkm_accompaniment if self.model.bkm.formed else 0.0
         self.accompaniment = to_bkm * self.effectiveness
         field = 1.0 - to_bkm
+        live = [k for k in self.model.ksms if k.status != KSMStatus.DISSOLVED]
+        training = p.ksm_training_share * field if live else 0.0
+        self.sessions = self._train(live, round(training * p.faskel_visits / 2))
+        field -= training
         self.visits = round(p.faskel_visits * field)
         self._visit(self.visits)
-        # field visits split by emphasis; accompanying the BKM is facilitation (secondary)
+        # visits and accompaniment split by the faskel's emphasis; training is dialogue
         emphasis = p.faskel_primary_emphasis
         self.model.effort.add(
-            primary=field * emphasis, secondary=field * (1 - emphasis) + to_bkm
+            primary=(field + to_bkm) * emphasis,
+            secondary=(field + to_bkm) * (1 - emphasis) + training,
         )
+
+    def _train(self, live: list[KSM], sessions: int) -> int:
+        """Hold up to ``sessions`` KSM training sessions.
+
+        Economic groups come first; among them those short of the required sessions, then
+        those whose members are furthest from ready (lowest mean capacity).
+        """
+        if sessions <= 0 or not live:
+            return 0
+        need = self.model.p.ksm_training_sessions
+        capacity = member_means(self.model, live, self.model.households.capacity)
+        trained = [k.sessions >= need for k in live]
+        other = [k.kind != KSMType.ECONOMIC for k in live]
+        order = np.lexsort((capacity, trained, other))
+        for i in order[:sessions]:
+            live[i].train(self.effectiveness)
+        return min(sessions, len(live))
 
     def _visit(self, k: int) -> None:
         """Visit ``k`` households, favouring PS-2-listed ones once the list exists."""

@@ -49,6 +49,8 @@ COLUMNS: dict[str, Any] = {
     "capacity0": np.float32,
     # changing
     "welfare": np.float32,
+    "welfare_base": np.float32,
+    "shock": np.float32,
     "stage": np.int8,
     "forced": np.bool_,
     "awareness": np.float32,
@@ -64,13 +66,24 @@ COLUMNS: dict[str, Any] = {
     "bkm_member": np.bool_,
     "on_ps2": np.bool_,
     "ksm": np.int32,
-    "loan_balance": np.float32,
-    "arrears": np.float32,
+    "ksm_intent": np.int8,
+    # loans, in whole rupiah
+    "loan_size": np.int64,
+    "loan_balance": np.int64,
+    "arrears": np.int64,
+    "loan_months_left": np.int16,
+    "months_overdue": np.int16,
+    "loan_cycles": np.int16,
+    "clean_cycle": np.bool_,
+    "graduated": np.bool_,
+    "defaulted": np.bool_,
+    "business_failed": np.bool_,
     # this month's exposure, written by the institutions before the household pass
     "meetings": np.float32,
     "dialogue": np.float32,
     "mobilised": np.bool_,
     "handover": np.bool_,
+    "transfer": np.float32,
 }
 
 
@@ -93,11 +106,17 @@ class HouseholdTable:
         for name, dtype in COLUMNS.items():
             setattr(self, name, np.zeros(n, dtype=dtype))
         self.ksm[:] = -1
+        self.ksm_intent[:] = -1
 
     @property
     def poor(self) -> np.ndarray:
         """Boolean array: welfare below the poverty line."""
         return self.welfare < self.poverty_line
+
+    @property
+    def has_loan(self) -> np.ndarray:
+        """Boolean array: a loan balance outstanding."""
+        return self.loan_balance > 0
 
     @property
     def has_role(self) -> np.ndarray:
@@ -110,6 +129,7 @@ class HouseholdTable:
         self.dialogue[:] = 0.0
         self.mobilised[:] = False
         self.handover[:] = False
+        self.transfer[:] = 0.0
 
 
 class _Column:
@@ -158,8 +178,12 @@ class Household(Agent):
     bkm_member = _Column()
     on_ps2 = _Column()
     ksm = _Column()
+    loan_size = _Column()
     loan_balance = _Column()
     arrears = _Column()
+    loan_cycles = _Column()
+    graduated = _Column()
+    defaulted = _Column()
 
     def __init__(self, model: P2KPModel, row: int) -> None:
         """Create the agent for row ``row`` of the model's household table.
@@ -185,10 +209,37 @@ class Household(Agent):
         """Do nothing: household rules run vectorised in :func:`step_households`."""
 
 
+def hand_over_roles(model: P2KPModel, rows: np.ndarray) -> np.ndarray:
+    """Give a project role (works committee, aid delivery) to KSM members.
+
+    Under ``schedule`` the role goes to every member: the timetable needs the work done.
+    Under ``readiness`` and ``hybrid`` only members who went through pengkapasitasan and
+    reached ``capacity_threshold`` take it (power in line with capacity); the others take
+    part without the authority. A role is a hand-over: next month it moves the household to
+    pendayaan, forced if its capacity was not there.
+
+    Args:
+        model: The model.
+        rows: Household rows offered the role.
+
+    Returns:
+        The rows that took it.
+    """
+    h = model.households
+    if model.p.progression != "schedule":
+        rows = rows[
+            (h.capacity[rows] >= model.p.capacity_threshold)
+            & (h.stage[rows] >= Stage.PENGKAPASITASAN)
+        ]
+    h.handover[rows] = True
+    return rows
+
+
 def step_households(model: P2KPModel) -> None:
     """Apply one month of household rules to the whole table at once.
 
-    Order: awareness (meetings, faskel dialogue, complex contagion, forgetting);
+    Order: welfare (shock, transfers); awareness (meetings, faskel dialogue, complex
+    contagion, forgetting);
     participation (Granovetter threshold with hysteresis, dropout); capacity (practice,
     roles, decay); agency; trust; stage transitions (promotion, hand-over, regression).
     The institutions have already written this month's exposure columns (meetings,
@@ -202,6 +253,13 @@ def step_households(model: P2KPModel) -> None:
     rng = model.rng
     n = h.n
     f32 = np.float32
+
+    # --- welfare -----------------------------------------------------------------
+    # log-welfare shocks fade at 0.2 a month; social aid is this month's transfer
+    h.shock = (
+        f32(0.8) * h.shock + f32(p.welfare_shock_sd) * rng.standard_normal(n, dtype=f32)
+    ).astype(f32)
+    h.welfare = (h.welfare_base * np.exp(h.shock) + h.transfer).astype(f32)
 
     # --- awareness ---------------------------------------------------------------
     gap = 1.0 - h.awareness
@@ -244,7 +302,7 @@ def step_households(model: P2KPModel) -> None:
     ).astype(np.int16)
 
     # --- capacity ----------------------------------------------------------------
-    practising = h.participating | h.has_role
+    practising = h.participating | h.has_role | h.has_loan
     accompanied = f32(p.accompaniment_gain * model.bkm.accompaniment) * h.bkm_member
     gain = (
         f32(p.capacity_practice_gain) * h.participating

@@ -28,8 +28,8 @@ from berdaya.experiments.files import atomic_write, write_table
 from berdaya.experiments.run import run
 from berdaya.scenarios import load_scenario
 
-#: Final-month outcomes compared by default, in print order. Extend here (repayment
-#: joins once the economy exists); outcomes absent from the records are skipped.
+#: Final-month outcomes compared by default, in print order. Extend here; outcomes
+#: absent from the records are skipped.
 HEADLINE_OUTCOMES: tuple[str, ...] = (
     "powerless_poor",
     "penyadaran_poor",
@@ -43,6 +43,9 @@ HEADLINE_OUTCOMES: tuple[str, ...] = (
     "bkm_locus",
     "gov_support",
     "tendency_cumulative",
+    "repayment_rate",
+    "portfolio_at_risk",
+    "loan_poor_share",
 )
 
 #: Y-axis labels of the envelope panels (an outcome not listed is labelled by its name).
@@ -59,6 +62,9 @@ OUTCOME_UNITS: dict[str, str] = {
     "bkm_locus": "locus (0-1)",
     "gov_support": "support (0-1)",
     "tendency_cumulative": "primary share",
+    "repayment_rate": "share of principal due",
+    "portfolio_at_risk": "share outstanding",
+    "loan_poor_share": "share of rupiah lent",
 }
 
 ARMS = ("A", "B")

@@ -12,8 +12,9 @@ what moves the cycle on:
   withdraws and the phase stays ``waiting``. Nothing is ever forced.
 * ``hybrid``: waits for the gate up to ``hybrid_max_wait`` extra months, then forces.
 
-Phases 8-11 (KSM, BLM, revolving loans, review) are kept in the timetable and recorded as
-``not modelled`` until the economy is built.
+From the KSM phase on, KSMs keep forming while the programme runs; from the BLM phase on,
+tranches follow their LPJs and the works and aid are spent; from the UPK phase on, the
+revolving fund lends (also after exit, while the BKM lasts).
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ import numpy as np
 
 from berdaya.agents.bkm import ballot
 from berdaya.agents.household import Elite, Stage
+from berdaya.agents.ksm import KSMStatus, KSMType, form_ksms
 from berdaya.model.population import rt_count
 
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
 
-Status = Literal["met", "forced", "waiting", "not modelled"]
+Status = Literal["met", "forced", "waiting"]
 Tendency = Literal["primary", "secondary"]
 
 
@@ -47,7 +49,6 @@ class Phase:
         tendency: Whether its effort transfers (primary) or moves by dialogue (secondary).
         effort: Programme effort units per month.
         gate: What the gate asks, in words.
-        modelled: False for phases still to be built (recorded as "not modelled").
     """
 
     key: str
@@ -56,7 +57,6 @@ class Phase:
     tendency: Tendency
     effort: float
     gate: str
-    modelled: bool = True
 
 
 PHASES: tuple[Phase, ...] = (
@@ -116,27 +116,43 @@ PHASES: tuple[Phase, ...] = (
         0.5,
         "BKM capacity >= gate_bkm_capacity",
     ),
-    Phase("ksm", "KSM formation", 3, "primary", 0.0, "(economy issue)", modelled=False),
-    Phase("blm", "BLM tranches", 9, "primary", 0.0, "(economy issue)", modelled=False),
+    Phase(
+        "ksm",
+        "KSM formation",
+        3,
+        "primary",
+        0.5,
+        "share of economic KSM members with capacity >= capacity_threshold "
+        ">= gate_ksm_capacity",
+    ),
+    Phase(
+        "blm",
+        "BLM tranches",
+        6,
+        "primary",
+        0.5,
+        "tranche II received (the LPJ of tranche I done)",
+    ),
     Phase(
         "upk",
         "Revolving loans (UPK)",
         12,
         "primary",
-        0.0,
-        "(economy issue)",
-        modelled=False,
+        0.5,
+        "repayment rate >= 90% with portfolio at risk <= 10% (guideline grade good)",
     ),
     Phase(
         "review",
         "Review and exit",
         12,
         "secondary",
-        0.0,
-        "(economy issue)",
-        modelled=False,
+        0.5,
+        "the LPJ of all three tranches done",
     ),
 )
+
+
+PHASE_INDEX = {phase.key: i for i, phase in enumerate(PHASES)}
 
 
 @dataclass
@@ -217,6 +233,10 @@ class ProgrammeCycle:
         """The current phase, or None once finished."""
         return None if self.finished else PHASES[self.index]
 
+    def reached(self, key: str) -> bool:
+        """Whether the cycle has started the phase ``key`` (or gone past it)."""
+        return self.index >= PHASE_INDEX[key]
+
     def planned(self, phase: Phase) -> int:
         """Planned months of a phase under the scenario's pace."""
         return max(1, round(phase.months * self.model.p.timetable_pace))
@@ -242,6 +262,8 @@ class ProgrammeCycle:
         activity = _ACTIVITIES.get(phase.key)
         if activity is not None:
             activity(self.model)
+        if self.reached("ksm"):
+            self.model.ksms.extend(form_ksms(self.model))
 
     def advance(self) -> None:
         """Check the gate at the month's end and move on as the progression policy says."""
@@ -251,10 +273,6 @@ class ProgrammeCycle:
         self.months_in_phase += 1
         record = self.records[-1]
         planned = self.planned(phase)
-        if not phase.modelled:
-            if self.months_in_phase >= planned:
-                self._close(record, "not modelled")
-            return
         check = _GATES[phase.key](self.model)
         record.gate_value, record.gate_target = check.value, check.target
         due = self.months_in_phase >= planned
@@ -375,6 +393,12 @@ def _pjm(model: P2KPModel) -> None:
     model.households.meetings[model.bkm.members] += 1.0
 
 
+def _review(model: P2KPModel) -> None:
+    """The annual accountability meeting of residents (in the phase's first month)."""
+    if model.cycle.months_in_phase == 0:
+        _meetings(model, 1, relawan_boost=True)
+
+
 def _mapped_rts(model: P2KPModel) -> np.ndarray:
     h = model.households
     return np.bincount(h.rt, weights=h.relawan, minlength=rt_count(model.p)) > 0
@@ -448,6 +472,34 @@ def _gate_pjm(model: P2KPModel) -> GateCheck:
     return GateCheck(model.bkm.capacity, model.p.gate_bkm_capacity)
 
 
+def _gate_ksm(model: P2KPModel) -> GateCheck:
+    h = model.households
+    rows = [
+        k.members
+        for k in model.ksms
+        if k.kind == KSMType.ECONOMIC and k.status != KSMStatus.DISSOLVED
+    ]
+    if not rows:
+        return GateCheck(0.0, model.p.gate_ksm_capacity)
+    members = np.concatenate(rows)
+    ready = float((h.capacity[members] >= model.p.capacity_threshold).mean())
+    return GateCheck(ready, model.p.gate_ksm_capacity)
+
+
+def _gate_blm(model: P2KPModel) -> GateCheck:
+    return GateCheck(float(len(model.bkm.upk.tranches)), 2.0)
+
+
+def _gate_upk(model: P2KPModel) -> GateCheck:
+    upk = model.bkm.upk
+    good = upk.loans_made > 0 and upk.par <= 0.10
+    return GateCheck(upk.repayment_rate if good else 0.0, 0.90)
+
+
+def _gate_review(model: P2KPModel) -> GateCheck:
+    return GateCheck(float(model.bkm.upk.lpj_done), 3.0)
+
+
 _ACTIVITIES: dict[str, Callable[[P2KPModel], None]] = {
     "sosialisasi": _sosialisasi,
     "rkm": _rkm,
@@ -456,6 +508,7 @@ _ACTIVITIES: dict[str, Callable[[P2KPModel], None]] = {
     "pemetaan": _pemetaan,
     "bkm": _bkm,
     "pjm": _pjm,
+    "review": _review,
 }
 _GATES: dict[str, Callable[[P2KPModel], GateCheck]] = {
     "sosialisasi": _gate_sosialisasi,
@@ -465,6 +518,10 @@ _GATES: dict[str, Callable[[P2KPModel], GateCheck]] = {
     "pemetaan": _gate_pemetaan,
     "bkm": _gate_bkm,
     "pjm": _gate_pjm,
+    "ksm": _gate_ksm,
+    "blm": _gate_blm,
+    "upk": _gate_upk,
+    "review": _gate_review,
 }
 _CLOSINGS: dict[str, Callable[[P2KPModel], None]] = {
     "pemetaan": _close_pemetaan,

@@ -13,6 +13,7 @@ from berdaya.agents.bkm import BKM
 from berdaya.agents.faskel import Faskel
 from berdaya.agents.household import Household, step_households
 from berdaya.agents.kelurahan import Kelurahan
+from berdaya.agents.ksm import KSM, step_ksms
 from berdaya.model.cycle import ProgrammeCycle
 from berdaya.model.population import adjacency, build_network, build_population
 from berdaya.model.records import (
@@ -67,10 +68,12 @@ class Effort:
 class P2KPModel(Model):
     """P2KP in one kelurahan: households on a social network, faskel, kelurahan and BKM.
 
-    Each step is a month: the kelurahan acts, the faskel team visits and accompanies, the
-    current phase of the programme cycle runs its activity, the BKM (once formed) builds
-    capacity and initiative, the households update in one vectorised pass, and the cycle
-    checks the phase's gate. Then the month is recorded.
+    Each step is a month: the kelurahan acts, the faskel team visits, trains KSMs and
+    accompanies the board, the current phase of the programme cycle runs its activity (and
+    new KSMs form), the BKM (once formed) moves its money (LPJ, tranches, works, aid,
+    collection, lending) and builds capacity and initiative, the KSMs save and update their
+    status, the households update in one vectorised pass, and the cycle checks the phase's
+    gate. Then the month is recorded.
 
     Attributes:
         p: The validated scenario parameters.
@@ -80,7 +83,8 @@ class P2KPModel(Model):
         adjacency_norm: Row-normalised ``adjacency`` (averages over ties).
         kelurahan: The kelurahan government agent.
         faskels: The facilitators serving the kelurahan.
-        bkm: The community board.
+        bkm: The community board (with its units' money, ``bkm.upk``).
+        ksms: The self-help groups formed so far, in order of formation.
         cycle: The programme cycle.
         stats: This month's model-level records.
         datacollector: Mesa ``DataCollector`` of the monthly records.
@@ -107,6 +111,7 @@ class P2KPModel(Model):
         self.kelurahan = Kelurahan(self)
         self.faskels = [Faskel(self) for _ in range(self.p.faskel_count)]
         self.bkm = BKM(self)
+        self.ksms: list[KSM] = []
         self.cycle = ProgrammeCycle(self)
         was_enabled = gc.isenabled()
         gc.disable()  # creating many agents while a big graph is alive: pause the GC
@@ -132,6 +137,7 @@ class P2KPModel(Model):
             faskel.step()
         self.cycle.act()
         self.bkm.step()
+        step_ksms(self)
         step_households(self)
         self.cycle.advance()
         self._record()

@@ -46,6 +46,7 @@ def build_population(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
     q = NormalDist().inv_cdf(min(max(p.poor_share, 1e-9), 1 - 1e-9))
     z = rng.standard_normal(n)
     h.welfare[:] = np.exp(p.welfare_inequality * (z - q))
+    h.welfare_base[:] = h.welfare
     # elites: more likely among the better off
     weight = h.welfare.astype(np.float64)
     weight /= weight.sum()

@@ -16,6 +16,7 @@ from mesa import DataCollector
 
 from berdaya.agents.bkm import gini
 from berdaya.agents.household import Stage
+from berdaya.agents.ksm import KSMStatus, KSMType
 from berdaya.model.cycle import PHASES
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ def monthly_stats(model: P2KPModel) -> dict[str, float]:
     stage3 = stage == Stage.PENDAYAAN
     out["forced_count"] = float(h.forced.sum())
     out["forced_poor_count"] = float((h.forced & poor).sum())
+    genuine = stage3 & ~h.forced
+    out["pendayaan_genuine_poor"] = float(genuine[poor].mean()) if poor.any() else 0.0
     out["forced_share_of_pendayaan"] = (
         float(h.forced.sum() / stage3.sum()) if stage3.any() else 0.0
     )
@@ -88,6 +91,7 @@ def monthly_stats(model: P2KPModel) -> dict[str, float]:
     out["gov_support"] = model.kelurahan.support
     out["tendency_index"] = model.effort.month_index
     out["tendency_cumulative"] = model.effort.cumulative_index
+    out.update(economy_stats(model))
     cycle = model.cycle
     out["phase"] = float(cycle.index)
     out["programme_active"] = float(cycle.active)
@@ -95,6 +99,67 @@ def monthly_stats(model: P2KPModel) -> dict[str, float]:
     out["phases_met"] = float(sum(r.status == "met" for r in cycle.records))
     out["rkm_attendance"] = cycle.rkm_attendance
     out["faskel_replacements"] = float(sum(f.replacements for f in model.faskels))
+    return out
+
+
+def economy_stats(model: P2KPModel) -> dict[str, float]:
+    """Records of the KSMs, the grant, the revolving fund, targeting and capture.
+
+    Args:
+        model: The model to measure.
+
+    Returns:
+        Mapping from record name to value; money in rupiah.
+    """
+    h = model.households
+    upk = model.bkm.upk
+    out: dict[str, float] = {}
+    counts = np.zeros((len(KSMType), len(KSMStatus)), dtype=int)
+    for k in model.ksms:
+        counts[k.kind, k.status] += 1
+    for t in KSMType:
+        for s in KSMStatus:
+            out[f"ksm_{t.name.lower()}_{s.name.lower()}"] = float(counts[t, s])
+    members = h.ksm >= 0
+    poor = h.poor
+    out["ksm_members"] = float(members.sum())
+    out["ksm_members_poor_share"] = (
+        float(poor[members].mean()) if members.any() else 0.0
+    )
+    out["ksm_poor_joined"] = float(members[poor].mean()) if poor.any() else 0.0
+    borrowers = h.has_loan
+    out["borrowers"] = float(borrowers.sum())
+    out["loans_made"] = float(upk.loans_made)
+    out["loan_poor_share"] = (
+        upk.disbursed_poor / upk.disbursed if upk.disbursed else 0.0
+    )
+    total_works = upk.spent_works
+    out["works_poor_share"] = upk.works_poor / total_works if total_works else 0.0
+    out["aid_poor_share"] = upk.aid_poor / upk.spent_social if upk.spent_social else 0.0
+    elite_pop = float((h.elite > 0).mean())
+    benefits = upk.disbursed + total_works
+    elite_benefit = upk.disbursed_elite + upk.works_elite
+    out["elite_capture_index"] = (
+        (elite_benefit / benefits) / elite_pop if benefits and elite_pop > 0 else 0.0
+    )
+    out["repayment_rate"] = upk.repayment_rate
+    out["portfolio_at_risk"] = upk.par
+    out["lending_frozen"] = float(upk.frozen)
+    out["grant_received"] = float(upk.grant_received)
+    out["tranches_received"] = float(len(upk.tranches))
+    out["lpj_done"] = float(upk.lpj_done)
+    out["tranche_delay_months"] = float(sum(upk.tranche_delays))
+    out["fund_cash"] = float(upk.fund_cash)
+    out["loans_outstanding"] = float(upk.outstanding)
+    out["interest_earned"] = float(upk.interest_earned)
+    out["written_off"] = float(upk.written_off)
+    out["unspent_grant"] = float(upk.upl_cash + upk.ups_cash)
+    out["spent_works"] = float(upk.spent_works)
+    out["spent_social"] = float(upk.spent_social)
+    out["lent_total"] = float(upk.disbursed)
+    out["ledger_gap"] = float(upk.ledger_gap)
+    out["defaulted"] = float(h.defaulted.sum())
+    out["graduated"] = float(h.graduated.sum())
     return out
 
 

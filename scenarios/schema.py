@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Kind = Literal["lever", "uncertainty", "context"]
 Progression = Literal["schedule", "readiness", "hybrid"]
+Targeting = Literal["strict", "open"]
 
 
 def param(
@@ -395,7 +396,7 @@ class Parameters(BaseModel):
         help="What moves the cycle on: the timetable (schedule), met gates (readiness), or both (hybrid).",
     )
     readiness_max_wait: int = param(
-        12,
+        24,
         ge=1,
         le=60,
         unit="months",
@@ -539,6 +540,16 @@ class Parameters(BaseModel):
         help="BKM gates: mean capacity the board needs (formation: its candidates; PJM: the board).",
     )
 
+    gate_ksm_capacity: float = param(
+        0.50,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="lever",
+        group="gates",
+        help="KSM gate: share of economic KSM members whose capacity reached capacity_threshold.",
+    )
+
     # --- faskel and BKM ----------------------------------------------------------
     faskel_count: int = param(
         1,
@@ -641,12 +652,312 @@ class Parameters(BaseModel):
         help="Share of initiative coming from the community at which the BKM is partisipatoris.",
     )
 
+    # --- KSM, the BLM grant and the revolving fund ------------------------------------
+    targeting: Targeting = param(
+        "strict",
+        unit="policy",
+        kind="lever",
+        group="economy",
+        help="Who may join an economic KSM: only PS-2-listed households (strict) or anyone (open).",
+    )
+    ksm_size: int = param(
+        7,
+        ge=5,
+        le=30,
+        unit="households",
+        kind="lever",
+        group="economy",
+        help="Households a new KSM is formed with (guideline: at least 5).",
+    )
+    ksm_join_rate: float = param(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        unit="per month",
+        kind="uncertainty",
+        group="economy",
+        help="Monthly chance a participating household joins a forming KSM, at full trust.",
+    )
+    ksm_women_min: float = param(
+        0.30,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="lever",
+        group="economy",
+        help="Minimum share of women in an economic KSM before it may borrow (guideline: 30%).",
+    )
+    ksm_savings_months: int = param(
+        3,
+        ge=0,
+        le=24,
+        unit="months",
+        kind="lever",
+        group="economy",
+        help="Months of group savings an economic KSM needs before its first loan (guideline: 3).",
+    )
+    ksm_training_sessions: int = param(
+        2,
+        ge=0,
+        le=12,
+        unit="sessions",
+        kind="lever",
+        group="economy",
+        help="Training sessions a KSM must complete before a loan (0 = no training required).",
+    )
+    ksm_training_share: float = param(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="lever",
+        group="economy",
+        help="Share of faskel field time spent training KSMs once KSMs exist.",
+    )
+    ksm_training_gain: float = param(
+        0.25,
+        ge=0.0,
+        le=1.0,
+        unit="per session",
+        kind="uncertainty",
+        group="economy",
+        help="Share of a member's capacity gap one training session by a full-skill faskel closes.",
+    )
+    joint_liability: bool = param(
+        True,
+        unit="switch",
+        kind="lever",
+        group="economy",
+        help="Economic KSMs sign joint liability: peer pressure to repay, and free-riding.",
+    )
+    tridaya_economic: float = param(
+        0.50,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="lever",
+        group="economy",
+        help="PJM share of the grant for the revolving fund (early P2KP: loan-heavy, up to 78%).",
+    )
+    tridaya_social: float = param(
+        0.10,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="lever",
+        group="economy",
+        help="PJM share of the grant for social aid to the poorest (2010 average: 10%).",
+    )
+    tridaya_environmental: float = param(
+        0.40,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="lever",
+        group="economy",
+        help="PJM share of the grant for environmental works (2010 average: 84%).",
+    )
+    elite_plan_tilt: float = param(
+        0.5,
+        ge=0.0,
+        le=3.0,
+        unit="x",
+        kind="uncertainty",
+        group="economy",
+        help="How far an elite board tilts the plan towards capturable loans and the choice of who gets them.",
+    )
+    blm_total: int = param(
+        250_000_000,
+        ge=0,
+        le=10_000_000_000,
+        unit="Rp",
+        kind="lever",
+        group="economy",
+        help="BLM block grant over its three tranches (US$15k-40k, about Rp 150-370 million).",
+    )
+    lpj_effort: float = param(
+        3.0,
+        ge=0.0,
+        le=24.0,
+        unit="board-months",
+        kind="uncertainty",
+        group="economy",
+        help="Months of work at full board capacity an accountability report (LPJ) takes.",
+    )
+    loan_floor: int = param(
+        500_000,
+        ge=50_000,
+        le=100_000_000,
+        unit="Rp",
+        kind="lever",
+        group="economy",
+        help="Smallest first loan to a member (guideline: Rp 0.5 million).",
+    )
+    loan_first_max: int = param(
+        1_000_000,
+        ge=0,
+        le=100_000_000,
+        unit="Rp",
+        kind="lever",
+        group="economy",
+        help="Largest first loan to a member (guideline: Rp 1 million).",
+    )
+    loan_ceiling: int = param(
+        2_000_000,
+        ge=0,
+        le=100_000_000,
+        unit="Rp",
+        kind="lever",
+        group="economy",
+        help="Largest loan after good repayment; beyond it members go to banks (Rp 2 million).",
+    )
+    loan_term: int = param(
+        10,
+        ge=3,
+        le=12,
+        unit="months",
+        kind="lever",
+        group="economy",
+        help="Months over which a loan is repaid in monthly instalments (guideline: 3-12).",
+    )
+    loan_interest: float = param(
+        0.015,
+        ge=0.0,
+        le=0.1,
+        unit="per month",
+        kind="lever",
+        group="economy",
+        help="Monthly interest on the outstanding balance (guideline: 1.5%).",
+    )
+    graduation_cycles: int = param(
+        4,
+        ge=1,
+        le=20,
+        unit="loans",
+        kind="lever",
+        group="economy",
+        help="Loan cycles after which a member is referred to a bank (guideline: 4).",
+    )
+    par_freeze: float = param(
+        0.20,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="lever",
+        group="economy",
+        help="Portfolio at risk above which new lending stops until it falls (guideline: 20%).",
+    )
+    writeoff_months: int = param(
+        6,
+        ge=1,
+        le=60,
+        unit="months",
+        kind="lever",
+        group="economy",
+        help="Months past its term after which a loan still in arrears is written off.",
+    )
+    default_hazard: float = param(
+        0.03,
+        ge=0.0,
+        le=1.0,
+        unit="per month",
+        kind="uncertainty",
+        group="economy",
+        help="Base monthly chance a borrower misses an instalment.",
+    )
+    default_contagion: float = param(
+        0.3,
+        ge=0.0,
+        le=3.0,
+        unit="x",
+        kind="uncertainty",
+        group="economy",
+        help="Rise in the chance of missing per unit share of ties in arrears (default spreads).",
+    )
+    jl_pressure: float = param(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="uncertainty",
+        group="economy",
+        help="Cut in the chance of missing that joint liability's peer pressure brings.",
+    )
+    jl_freeride: float = param(
+        0.5,
+        ge=0.0,
+        le=3.0,
+        unit="x",
+        kind="uncertainty",
+        group="economy",
+        help="Rise in the chance of missing per unit share of one's KSM in arrears (free-riding).",
+    )
+    business_success: float = param(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        kind="uncertainty",
+        group="economy",
+        help="Chance a loan-financed business succeeds for a member of capacity 0.5.",
+    )
+    business_return: float = param(
+        0.05,
+        ge=0.0,
+        le=0.5,
+        unit="per month",
+        kind="uncertainty",
+        group="economy",
+        help="Monthly income a successful business adds (or a failed one costs), per rupiah lent.",
+    )
+    works_return: float = param(
+        0.02,
+        ge=0.0,
+        le=0.5,
+        unit="per month",
+        kind="uncertainty",
+        group="economy",
+        help="Monthly welfare value of environmental works to their RT, per rupiah spent.",
+    )
+    poverty_line_rp: int = param(
+        800_000,
+        ge=1,
+        le=100_000_000,
+        unit="Rp/month",
+        kind="context",
+        group="economy",
+        help="Monthly poverty line of a household (about Rp 200,000 a person in 2008).",
+    )
+    welfare_shock_sd: float = param(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        unit="log-sd",
+        kind="uncertainty",
+        group="economy",
+        help="Monthly welfare shock (sd of its log); shocks fade at rate 0.2 a month.",
+    )
+
     @model_validator(mode="after")
     def _tie_shares_fit(self) -> Parameters:
         if self.within_rt_tie_share + self.cross_rw_tie_share > 1.0:
             raise ValueError(
                 "within_rt_tie_share + cross_rw_tie_share must be at most 1 "
                 f"(got {self.within_rt_tie_share} + {self.cross_rw_tie_share})"
+            )
+        tridaya = (
+            self.tridaya_economic + self.tridaya_social + self.tridaya_environmental
+        )
+        if abs(tridaya - 1.0) > 1e-9:
+            raise ValueError(
+                "tridaya_economic + tridaya_social + tridaya_environmental must sum to 1 "
+                f"(got {tridaya:g})"
+            )
+        if not self.loan_floor <= self.loan_first_max <= self.loan_ceiling:
+            raise ValueError(
+                "loan_ceiling must be at least loan_first_max, and loan_first_max at least "
+                f"loan_floor (got {self.loan_floor:,} <= {self.loan_first_max:,} <= "
+                f"{self.loan_ceiling:,})"
             )
         if self.participatory_locus > self.emancipatory_locus:
             raise ValueError("participatory_locus must not exceed emancipatory_locus")
@@ -677,6 +988,8 @@ class ParamInfo:
         """Human-readable statement of the allowed values."""
         if self.choices:
             return "one of " + ", ".join(self.choices)
+        if self.type == "bool":
+            return "true or false"
         lo = "-inf" if self.ge is None else _num(self.ge)
         hi = "inf" if self.le is None else _num(self.le)
         kind = "an integer" if self.type == "int" else "a number"

@@ -1,0 +1,283 @@
+"""KSM (Kelompok Swadaya Masyarakat): self-help groups of residents.
+
+KSMs form from participating households, mostly RT neighbours, as economic (revolving
+loans), social (aid to the poorest) or environmental (works) groups in the proportions of
+the BKM's plan. Economic KSMs must meet the guideline's eligibility rules before a loan:
+at least 5 members, at least ``ksm_women_min`` women, all members on the PS-2 list (under
+strict targeting), joint liability signed, training done, and ``ksm_savings_months`` months
+of group savings. A KSM is one Mesa agent; its members are household rows, and its rules
+run over them as arrays. Loops run over KSMs (hundreds), never over households.
+"""
+
+from __future__ import annotations
+
+import itertools
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa import Agent
+
+from berdaya.agents.household import Elite
+
+if TYPE_CHECKING:
+    from berdaya.model.model import P2KPModel
+
+MIN_MEMBERS = 5  # guideline: an economic KSM has at least 5 members
+
+
+class KSMType(IntEnum):
+    """What a KSM does (the Tridaya)."""
+
+    ECONOMIC = 0
+    SOCIAL = 1
+    ENVIRONMENTAL = 2
+
+
+class KSMStatus(IntEnum):
+    """Life stage of a KSM."""
+
+    FORMING = 0
+    ACTIVE = 1
+    IN_ARREARS = 2
+    DISSOLVED = 3
+
+
+class KSM(Agent):
+    """A self-help group.
+
+    Attributes:
+        kind: :class:`KSMType`.
+        members: Household rows of the members.
+        rt: RT the group was formed in.
+        months_saving: Months of group savings so far.
+        sessions: Training sessions completed.
+        joint_liability: Whether joint liability has been signed.
+        status: :class:`KSMStatus`.
+        formed_month: Month of formation.
+        first_loan_month: Month of the first loan (None before).
+    """
+
+    def __init__(
+        self, model: P2KPModel, kind: KSMType, members: np.ndarray, rt: int
+    ) -> None:
+        """Form a KSM and register its members.
+
+        Args:
+            model: The model.
+            kind: Economic, social or environmental.
+            members: Household rows joining.
+            rt: RT of the group.
+        """
+        super().__init__(model)
+        self.kind = KSMType(kind)
+        self.members = members.astype(np.int64)
+        self.rt = int(rt)
+        self.months_saving = 0
+        self.sessions = 0
+        self.joint_liability = False
+        self.status = KSMStatus.FORMING
+        self.formed_month = model.steps
+        self.first_loan_month: int | None = None
+        model.households.ksm[self.members] = self.unique_id
+        model.households.ksm_intent[self.members] = -1
+
+    # --- eligibility ----------------------------------------------------------------
+    def rule_checks(self) -> dict[str, bool]:
+        """The guideline's loan eligibility rules, each checked on the current state.
+
+        Returns:
+            Mapping from rule to whether it holds now.
+        """
+        p = self.model.p
+        h = self.model.households
+        m = self.members
+        women = float(h.woman[m].mean()) if m.size else 0.0
+        return {
+            "economic": self.kind == KSMType.ECONOMIC,
+            "members": m.size >= MIN_MEMBERS,
+            "women": women >= p.ksm_women_min - 1e-12,
+            "ps2": p.targeting == "open" or bool(h.on_ps2[m].all()),
+            "joint_liability": self.joint_liability or not p.joint_liability,
+            "training": self.sessions >= p.ksm_training_sessions,
+            "savings": self.months_saving >= p.ksm_savings_months,
+            "not_dissolved": self.status != KSMStatus.DISSOLVED,
+        }
+
+    @property
+    def eligible(self) -> bool:
+        """Whether every eligibility rule holds now."""
+        return all(self.rule_checks().values())
+
+    # --- monthly ------------------------------------------------------------------------
+    def train(self, effectiveness: float) -> None:
+        """Hold one training session: members' capacity grows; joint liability is signed."""
+        p = self.model.p
+        h = self.model.households
+        m = self.members
+        gain = np.float32(p.ksm_training_gain * effectiveness)
+        h.capacity[m] += gain * (1.0 - h.capacity[m])
+        h.meetings[m] += 1.0
+        self.sessions += 1
+        if p.joint_liability:
+            self.joint_liability = True
+
+    def step(self) -> None:
+        """Do nothing: all KSMs are stepped together in :func:`step_ksms`."""
+
+    def dissolve(self) -> None:
+        """Dissolve the group; members are free to join another."""
+        self.status = KSMStatus.DISSOLVED
+        h = self.model.households
+        mine = h.ksm[self.members] == self.unique_id
+        h.ksm[self.members[mine]] = -1
+
+
+def _positions(model: P2KPModel, live: list[KSM]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of households in the given KSMs and each row's position in ``live``."""
+    h = model.households
+    ids = np.array([k.unique_id for k in live])
+    rows = np.flatnonzero(np.isin(h.ksm, ids))
+    return rows, np.searchsorted(ids, h.ksm[rows])
+
+
+def member_means(model: P2KPModel, live: list[KSM], column: np.ndarray) -> np.ndarray:
+    """Mean of a household column over the members of each KSM in ``live``."""
+    rows, pos = _positions(model, live)
+    size = np.bincount(pos, minlength=len(live))
+    total = np.bincount(pos, weights=column[rows], minlength=len(live))
+    return np.divide(total, size, out=np.zeros(len(live)), where=size > 0)
+
+
+def step_ksms(model: P2KPModel) -> None:
+    """Save and update the status of every KSM, from per-group sums over households.
+
+    An economic KSM saves in a month when at least half its members take part or hold a
+    loan. A group with fewer than 3 such members and no loan outstanding dissolves; one
+    with a member in arrears is ``in arrears``; otherwise it is ``active`` once it has
+    borrowed (economic) or at once (social, environmental). The sums come from one
+    ``np.bincount`` each; the loop over groups only sets their attributes.
+
+    Args:
+        model: The model whose KSMs are updated.
+    """
+    live = [k for k in model.ksms if k.status != KSMStatus.DISSOLVED]
+    if not live:
+        return
+    h = model.households
+    rows, pos = _positions(model, live)
+    n = len(live)
+    loan = h.loan_balance[rows] > 0
+    size = np.bincount(pos, minlength=n)
+    active = np.bincount(pos, weights=h.participating[rows] | loan, minlength=n)
+    owing = np.bincount(pos, weights=loan, minlength=n)
+    late = np.bincount(pos, weights=h.arrears[rows] > 0, minlength=n)
+    saving = active >= 0.5 * size
+    for k, s, a, o, lt in zip(
+        live,
+        saving.tolist(),
+        active.tolist(),
+        owing.tolist(),
+        late.tolist(),
+        strict=True,
+    ):
+        if k.kind == KSMType.ECONOMIC and s:
+            k.months_saving += 1
+        if a < 3 and o == 0:
+            k.dissolve()
+        elif lt > 0:
+            k.status = KSMStatus.IN_ARREARS
+        elif k.first_loan_month is not None or k.kind != KSMType.ECONOMIC:
+            k.status = KSMStatus.ACTIVE
+
+
+def plan_type_shares(model: P2KPModel) -> np.ndarray:
+    """Return the PJM plan's shares (economic, social, environmental), elite tilt applied.
+
+    An elite-heavy board tilts the plan towards the revolving fund, the most capturable
+    use: the economic share is multiplied by ``1 + elite_plan_tilt * elite_share`` and the
+    shares renormalised.
+    """
+    p = model.p
+    econ = p.tridaya_economic * (1.0 + p.elite_plan_tilt * model.bkm.elite_share)
+    shares = np.array([econ, p.tridaya_social, p.tridaya_environmental], dtype=float)
+    total = shares.sum()
+    return shares / total if total > 0 else np.array([0.0, 0.0, 1.0])
+
+
+def form_ksms(model: P2KPModel) -> list[KSM]:
+    """Form this month's new KSMs from participating households, vectorised.
+
+    Each participating household without a group joins with probability
+    ``ksm_join_rate * (0.5 + 0.5 trust in the BKM) * (1 + faskel training presence)`` and
+    picks a type from the plan's shares; under strict targeting only PS-2-listed households
+    may choose economic; under open targeting elites lean to economic groups (loans), more
+    so with an elite-heavy board. Everyone waiting is grouped by type and RT, women spread
+    evenly across groups, about ``ksm_size`` to a group; fewer than 5 wait for others.
+
+    Returns:
+        The KSMs formed.
+    """
+    p = model.p
+    h = model.households
+    rng = model.rng
+    presence = min(1.0, sum(f.effectiveness for f in model.faskels))
+    prob = p.ksm_join_rate * (0.5 + 0.5 * h.trust_bkm) * (1.0 + presence)
+    free = h.participating & (h.ksm < 0) & (h.ksm_intent < 0) & ~h.graduated
+    joins = np.flatnonzero(free & (rng.random(h.n) < prob))
+    if joins.size:
+        h.ksm_intent[joins] = _choose_types(model, joins)
+    rows = np.flatnonzero((h.ksm_intent >= 0) & (h.ksm < 0))
+    if rows.size == 0:
+        return []
+    kind = h.ksm_intent[rows].astype(np.int64)
+    # order: by type, RT, then women and men interleaved by their rank within the block
+    rt = h.rt[rows]
+    woman = h.woman[rows]
+    noise = rng.random(rows.size)
+    order = np.lexsort((noise, woman, rt, kind))
+    kind, rt, woman, rows = kind[order], rt[order], woman[order], rows[order]
+    block = kind.astype(np.int64) * (int(h.rt.max()) + 1) + rt
+    start = np.r_[True, block[1:] != block[:-1]]
+    block_id = np.cumsum(start) - 1
+    first = np.flatnonzero(start)
+    size = np.diff(np.r_[first, rows.size])[block_id]
+    n_groups = np.maximum(size // p.ksm_size, 1)
+    # spread within the block: each sex cycles through the block's groups
+    sex_start = np.r_[True, (block[1:] != block[:-1]) | (woman[1:] != woman[:-1])]
+    sex_first = np.flatnonzero(sex_start)
+    sex_pos = np.arange(rows.size) - sex_first[np.cumsum(sex_start) - 1]
+    offset = np.where(woman, 0, size)  # different phase so men and women interleave
+    group = (sex_pos + offset) % n_groups
+    formed = []
+    key = block_id * (int(n_groups.max()) + 1) + group
+    order2 = np.argsort(key, kind="stable")
+    key_sorted = key[order2]
+    bounds = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1], True])
+    for a, b in itertools.pairwise(bounds):
+        if b - a < MIN_MEMBERS:
+            continue
+        idx = order2[a:b]
+        formed.append(
+            KSM(model, KSMType(int(kind[idx[0]])), rows[idx], int(rt[idx[0]]))
+        )
+    return formed
+
+
+def _choose_types(model: P2KPModel, rows: np.ndarray) -> np.ndarray:
+    """Draw the type of group each joining household wants (see :func:`form_ksms`)."""
+    p = model.p
+    h = model.households
+    shares = plan_type_shares(model)
+    weights = np.tile(shares, (rows.size, 1))
+    elite = h.elite[rows] != Elite.ORDINARY
+    if p.targeting == "strict":
+        weights[~h.on_ps2[rows], KSMType.ECONOMIC] = 0.0
+    else:
+        weights[elite, KSMType.ECONOMIC] *= (
+            2.0 + p.elite_plan_tilt * model.bkm.elite_share
+        )
+    totals = weights.sum(axis=1, keepdims=True)
+    weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
+    cum = weights.cumsum(axis=1)
+    return (model.rng.random(rows.size)[:, None] > cum).sum(axis=1).clip(0, 2)

@@ -1,0 +1,478 @@
+"""The BKM's units and money: BLM tranches, the PJM plan, works, social aid, the UPK fund.
+
+Owned by the :class:`~berdaya.agents.bkm.BKM` agent (``bkm.upk``); not an agent of its own.
+All money is kept in whole rupiah (Python ints and int64 arrays), so the ledger balances
+exactly::
+
+    grant received + interest earned - written off
+        = unspent grant (UPL, UPS) + spent on works + spent on social aid
+          + fund cash + loans outstanding
+
+Loans go to members of eligible economic KSMs; repayment is decided per borrower each month
+as one vectorised draw. The loop over KSMs (to allocate scarce cash by the board's
+priorities) is the only loop; nothing loops over households.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from berdaya.agents.household import Elite, Stage, hand_over_roles
+from berdaya.agents.ksm import KSM, KSMStatus, KSMType, plan_type_shares
+
+if TYPE_CHECKING:
+    from berdaya.model.model import P2KPModel
+
+TRANCHE_SHARES = (0.2, 0.5, 0.3)  # assumption: P2KP tranches I, II, III
+TRANCHE_SPACING = 3  # planned months between tranches
+LOAN_STEP = 500_000  # a good cycle raises the next loan by this much (guideline steps)
+LOAN_ROUNDING = 50_000
+AID_PER_HOUSEHOLD = 100_000  # one month of social aid to a household
+WORKS_PROJECT_SHARE = 0.1  # one works project costs this share of the BLM total
+AID_MONTHS = 6  # the social budget of a tranche is spread over this many months
+
+
+def grade_par(par: float) -> str:
+    """Guideline grade of portfolio at risk: <=10% good, 10-20% minimum, else inadequate."""
+    return "good" if par <= 0.10 else "minimum" if par <= 0.20 else "inadequate"
+
+
+def grade_repayment(rate: float) -> str:
+    """Guideline grade of repayment: >=90% good, 80-90% minimum, else inadequate."""
+    return "good" if rate >= 0.90 else "minimum" if rate >= 0.80 else "inadequate"
+
+
+class UPK:
+    """Money of the BKM: tranches, plan, units' cash, revolving fund and loans.
+
+    Attributes:
+        tranches: Tranche amounts received, in order.
+        tranche_months: Month each tranche was received.
+        tranche_planned: Planned month of each tranche (None until tranche I).
+        lpj_progress: Progress of the accountability report on the last tranche (1 = done).
+        lpj_done: Reports completed.
+        grant_received: Rupiah received in total.
+        upl_cash: Environmental budget not yet spent (UPL, environment unit).
+        ups_cash: Social budget not yet spent (UPS, social unit).
+        spent_works: Rupiah spent on environmental works.
+        spent_social: Rupiah spent on social aid.
+        fund_cash: Revolving fund cash (UPK, finance unit).
+        outstanding: Loan principal outstanding (equals the households' balances).
+        interest_earned: Interest collected.
+        written_off: Principal written off.
+        disbursed: Rupiah lent in total; ``disbursed_poor`` of it to poor households.
+        principal_due: Scheduled principal fallen due; ``principal_paid`` of it paid.
+        frozen: Whether new lending is stopped (portfolio at risk above ``par_freeze``).
+        loan_log: The rule checks of every KSM at each month it was lent to.
+    """
+
+    def __init__(self, model: P2KPModel) -> None:
+        """Open empty accounts.
+
+        Args:
+            model: The model.
+        """
+        self.model = model
+        self.tranches: list[int] = []
+        self.tranche_months: list[int] = []
+        self.tranche_planned: list[int] = []
+        self.lpj_progress = 0.0
+        self.lpj_done = 0
+        self.grant_received = 0
+        self.upl_cash = 0
+        self.ups_cash = 0
+        self.ups_monthly = 0
+        self.spent_works = 0
+        self.spent_social = 0
+        self.spent_by_type = np.zeros(3, dtype=np.int64)
+        self.fund_cash = 0
+        self.outstanding = 0
+        self.interest_earned = 0
+        self.written_off = 0
+        self.disbursed = 0
+        self.disbursed_poor = 0
+        self.disbursed_elite = 0
+        self.loans_made = 0
+        self.works_poor = 0.0
+        self.works_elite = 0.0
+        self.aid_poor = 0
+        self.principal_due = 0
+        self.principal_paid = 0
+        self.frozen = False
+        self.loan_log: list[dict[str, object]] = []
+
+    # --- accounts ----------------------------------------------------------------------
+    @property
+    def ledger_gap(self) -> int:
+        """Sources minus uses, in rupiah: zero when the books balance."""
+        sources = self.grant_received + self.interest_earned - self.written_off
+        uses = (
+            self.upl_cash
+            + self.ups_cash
+            + self.spent_works
+            + self.spent_social
+            + self.fund_cash
+            + self.outstanding
+        )
+        return sources - uses
+
+    @property
+    def repayment_rate(self) -> float:
+        """Principal paid over principal due so far (1 before anything fell due)."""
+        return self.principal_paid / self.principal_due if self.principal_due else 1.0
+
+    @property
+    def par(self) -> float:
+        """Portfolio at risk: outstanding of loans in arrears over all outstanding."""
+        h = self.model.households
+        if self.outstanding <= 0:
+            return 0.0
+        at_risk = int(h.loan_balance[h.arrears > 0].sum())
+        return at_risk / self.outstanding
+
+    # --- the grant ----------------------------------------------------------------------
+    def release_due_tranche(self) -> None:
+        """Release the next tranche once the last one's LPJ is done (tranche I at once)."""
+        m = self.model
+        p = m.p
+        k = len(self.tranches)
+        if k >= len(TRANCHE_SHARES):
+            return
+        if k == 0:
+            start = m.steps
+            self.tranche_planned = [start + i * TRANCHE_SPACING for i in range(3)]
+        elif self.lpj_done < k:
+            return
+        first_two = [int(p.blm_total * s) for s in TRANCHE_SHARES[:2]]
+        amount = first_two[k] if k < 2 else p.blm_total - sum(first_two)
+        self.tranches.append(amount)
+        m.effort.add(primary=2.0)  # a tranche is a transfer of resources
+        self.tranche_months.append(m.steps)
+        self.grant_received += amount
+        self.lpj_progress = 0.0
+        shares = plan_type_shares(m)
+        econ = int(amount * shares[KSMType.ECONOMIC])
+        social = int(amount * shares[KSMType.SOCIAL])
+        env = amount - econ - social
+        self.fund_cash += econ
+        self.ups_cash += social
+        self.upl_cash += env
+        self.ups_monthly = max(self.ups_cash // AID_MONTHS, AID_PER_HOUSEHOLD)
+
+    def work_on_lpj(self) -> None:
+        """The board writes the accountability report on the last tranche."""
+        if len(self.tranches) == self.lpj_done:
+            return
+        effort = self.model.p.lpj_effort
+        self.lpj_progress += self.model.bkm.capacity / effort if effort > 0 else 1.0
+        if self.lpj_progress >= 1.0:
+            self.lpj_done += 1
+
+    @property
+    def tranche_delays(self) -> list[int]:
+        """Months each tranche is late (received, or overdue while waiting for an LPJ).
+
+        A received tranche counts against its planned month; the one still waiting for its
+        LPJ counts by how far past its planned month it is now (0 if not yet due).
+        """
+        now = self.model.steps
+        out = []
+        for k, plan in enumerate(self.tranche_planned):
+            if k < len(self.tranche_months):
+                out.append(self.tranche_months[k] - plan)
+            elif self.model.cycle.active:
+                out.append(max(0, now - plan))
+        return out
+
+    # --- spending -----------------------------------------------------------------------
+    def _capture(self) -> float:
+        """How far the board's choices lean to elites: elite_plan_tilt x elite share, <= 1."""
+        return min(1.0, self.model.p.elite_plan_tilt * self.model.bkm.elite_share)
+
+    def spend_works(self) -> None:
+        """Spend on one environmental works project in an RT chosen by the board.
+
+        RTs are weighted by their share of poor households, leaning towards RTs with
+        elites as far as the board is elite-heavy. Works lift the welfare of the whole RT
+        and give the RT's environmental KSM (if any) a project role.
+        """
+        m = self.model
+        p = m.p
+        h = m.households
+        if self.upl_cash <= 0:
+            return
+        size = max(int(p.blm_total * WORKS_PROJECT_SHARE), 1)
+        cost = min(self.upl_cash, size)
+        n_rt = int(h.rt.max()) + 1
+        count = np.bincount(h.rt, minlength=n_rt).astype(float)
+        poor = np.bincount(h.rt, weights=h.poor, minlength=n_rt)
+        elite = np.bincount(h.rt, weights=h.elite != Elite.ORDINARY, minlength=n_rt)
+        c = self._capture()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = (1 - c) * np.nan_to_num(poor / count) + c * np.nan_to_num(elite / count)
+        w = w + 1e-9
+        rt = int(m.rng.choice(n_rt, p=w / w.sum()))
+        members = np.flatnonzero(h.rt == rt)
+        self.upl_cash -= cost
+        self.spent_works += cost
+        self.spent_by_type[KSMType.ENVIRONMENTAL] += cost
+        per_household = cost / members.size
+        h.welfare_base[members] += np.float32(
+            p.works_return * per_household / p.poverty_line_rp
+        )
+        self.works_poor += per_household * float(h.poor[members].sum())
+        self.works_elite += per_household * float((h.elite[members] > 0).sum())
+        for ksm in m.ksms:
+            if (
+                ksm.kind == KSMType.ENVIRONMENTAL
+                and ksm.rt == rt
+                and ksm.status != KSMStatus.DISSOLVED
+            ):
+                hand_over_roles(m, ksm.members)
+                m.effort.add(primary=0.5)
+                break
+
+    def spend_social(self) -> None:
+        """Give a month of social aid to the poorest PS-2-listed households.
+
+        Social KSMs deliver it (their members get a project role).
+        """
+        m = self.model
+        p = m.p
+        h = m.households
+        budget = min(self.ups_cash, self.ups_monthly)
+        n = budget // AID_PER_HOUSEHOLD
+        if n <= 0:
+            return
+        pool = np.flatnonzero(h.on_ps2) if h.on_ps2.any() else np.arange(h.n)
+        n = min(n, pool.size)
+        chosen = pool[np.argsort(h.welfare[pool], kind="stable")[:n]]
+        cost = n * AID_PER_HOUSEHOLD
+        self.ups_cash -= cost
+        self.spent_social += cost
+        self.spent_by_type[KSMType.SOCIAL] += cost
+        self.aid_poor += AID_PER_HOUSEHOLD * int(h.poor[chosen].sum())
+        h.transfer[chosen] += np.float32(AID_PER_HOUSEHOLD / p.poverty_line_rp)
+        deliverers = [
+            k
+            for k in m.ksms
+            if k.kind == KSMType.SOCIAL and k.status != KSMStatus.DISSOLVED
+        ]
+        if deliverers:
+            hand_over_roles(m, deliverers[m.steps % len(deliverers)].members)
+        m.effort.add(primary=0.5)
+
+    # --- the revolving fund -----------------------------------------------------------------
+    def lend(self) -> int:
+        """Lend to members of eligible economic KSMs, as far as cash allows.
+
+        Members must also be ready as the progression policy asks (:meth:`_ready`). KSMs
+        are served in the board's order of priority: a random draw leaning, as far as
+        the board is elite-heavy, towards groups with non-poor members. Every member without
+        a loan (not graduated, not written off) gets one: a first loan between
+        ``loan_floor`` and ``loan_first_max`` (leaning to the top for non-poor members as
+        far as the board is elite-heavy), later ones ``LOAN_STEP`` more after a clean
+        cycle, up to ``loan_ceiling``. Nothing is lent while the fund is frozen.
+
+        Returns:
+            Number of loans made.
+        """
+        m = self.model
+        p = m.p
+        h = m.households
+        rng = m.rng
+        self.frozen = self.par > p.par_freeze
+        if self.frozen or self.fund_cash < p.loan_floor:
+            return 0
+        ksms = [k for k in m.ksms if k.kind == KSMType.ECONOMIC]
+        if not ksms:
+            return 0
+        c = self._capture()
+        nonpoor = np.array([float((~h.poor[k.members]).mean()) for k in ksms])
+        priority = rng.gumbel(size=len(ksms)) + 3.0 * c * nonpoor
+        made = 0
+        for i in np.argsort(-priority):
+            ksm = ksms[i]
+            checks = ksm.rule_checks()
+            if not all(checks.values()):
+                continue
+            mem = ksm.members
+            want = mem[
+                (h.loan_balance[mem] == 0)
+                & ~h.graduated[mem]
+                & ~h.defaulted[mem]
+                & (h.ksm[mem] == ksm.unique_id)
+                & self._ready(ksm, mem)
+            ]
+            if want.size == 0:
+                continue
+            want = rng.permutation(
+                want
+            )  # who in the group is served first when cash is short
+            # first loans: uniform in [floor, first max]; an elite-heavy board gives the
+            # non-poor members larger ones
+            u = rng.random(want.size)
+            u = np.where(h.poor[want], u, u ** (1.0 / (1.0 + 3.0 * c)))
+            span = (p.loan_first_max - p.loan_floor) // LOAN_ROUNDING
+            steps = np.floor(u * (span + 1)).astype(np.int64).clip(0, span)
+            first = p.loan_floor + steps * LOAN_ROUNDING
+            later = np.where(
+                h.clean_cycle[want], h.loan_size[want] + LOAN_STEP, h.loan_size[want]
+            )
+            amount = np.where(h.loan_cycles[want] > 0, later, first)
+            amount = np.minimum(amount, p.loan_ceiling).astype(np.int64)
+            fits = np.cumsum(amount) <= self.fund_cash
+            want, amount = want[fits], amount[fits]
+            if want.size == 0:
+                break
+            self._disburse(want, amount)
+            if ksm.first_loan_month is None:
+                ksm.first_loan_month = m.steps
+            self.loan_log.append({"month": m.steps, "ksm": ksm.unique_id, **checks})
+            made += want.size
+        return made
+
+    def _ready(self, ksm: KSM, members: np.ndarray) -> np.ndarray:
+        """Which members the progression policy lets borrow now.
+
+        Under ``schedule`` every member of an eligible KSM borrows (the timetable decides).
+        Under ``readiness`` only members who went through pengkapasitasan and reached
+        ``capacity_threshold``: resources handed over in line with capacity. Under
+        ``hybrid`` the same, until the KSM has waited ``hybrid_max_wait`` months past its
+        savings period; then everyone.
+        """
+        p = self.model.p
+        h = self.model.households
+        everyone = np.ones(members.size, dtype=bool)
+        if p.progression == "schedule":
+            return everyone
+        if p.progression == "hybrid":
+            waited = self.model.steps - ksm.formed_month - p.ksm_savings_months
+            if waited >= p.hybrid_max_wait:
+                return everyone
+        return (h.capacity[members] >= p.capacity_threshold) & (
+            h.stage[members] >= Stage.PENGKAPASITASAN
+        )
+
+    def _disburse(self, rows: np.ndarray, amount: np.ndarray) -> None:
+        m = self.model
+        p = m.p
+        h = m.households
+        total = int(amount.sum())
+        self.fund_cash -= total
+        self.outstanding += total
+        self.disbursed += total
+        self.spent_by_type[KSMType.ECONOMIC] += total
+        self.disbursed_poor += int(amount[h.poor[rows]].sum())
+        self.disbursed_elite += int(amount[h.elite[rows] > 0].sum())
+        self.loans_made += rows.size
+        h.loan_size[rows] = amount
+        h.loan_balance[rows] = amount
+        h.loan_months_left[rows] = p.loan_term
+        h.months_overdue[rows] = 0
+        h.clean_cycle[rows] = True
+        h.handover[rows] = True
+        # the business the loan finances: success more likely with capacity
+        p_ok = np.minimum(0.95, p.business_success * (0.5 + h.capacity[rows]))
+        ok = m.rng.random(rows.size) < p_ok
+        h.business_failed[rows] = ~ok
+        change = p.business_return * amount / p.poverty_line_rp
+        h.welfare_base[rows] += np.where(ok, change, -change).astype(np.float32)
+        np.maximum(h.welfare_base, np.float32(0.05), out=h.welfare_base)
+        m.effort.add(primary=0.05 * rows.size)
+
+    def collect(self) -> None:
+        """Collect this month's instalments from every borrower, vectorised.
+
+        The chance of missing rises with a failed business, a capacity gap, a forced
+        stage and low trust in the BKM, and with the share of ties and (under joint
+        liability, free-riding) of KSM-mates in arrears; joint liability's peer pressure
+        lowers it. A payer pays the scheduled principal, any arrears and interest on the
+        balance; a misser adds the scheduled principal to arrears. Loans overdue
+        ``writeoff_months`` past their term are written off.
+        """
+        m = self.model
+        p = m.p
+        h = m.households
+        rows = np.flatnonzero(h.loan_balance > 0)
+        if rows.size == 0:
+            return
+        bal = h.loan_balance[rows]
+        in_term = h.loan_months_left[rows] > 0
+        scheduled = np.where(
+            in_term,
+            np.minimum(bal - h.arrears[rows], -(-h.loan_size[rows] // p.loan_term)),
+            0,
+        ).astype(np.int64)
+        scheduled = np.maximum(scheduled, 0)
+        interest = np.round(bal * p.loan_interest).astype(np.int64)
+        # chance of missing
+        late = (h.arrears > 0).astype(np.float32)
+        ties_late = (m.adjacency_norm @ late)[rows]
+        hazard = np.full(rows.size, p.default_hazard, dtype=np.float64)
+        hazard *= np.where(h.business_failed[rows], 2.0, 1.0)
+        hazard *= 1.0 + 2.0 * np.maximum(p.capacity_threshold - h.capacity[rows], 0.0)
+        hazard *= np.where(h.forced[rows], p.forced_multiplier, 1.0)
+        hazard *= 1.5 - h.trust_bkm[rows]
+        hazard *= 1.0 + p.default_contagion * ties_late
+        if p.joint_liability:
+            ksm_id = h.ksm[rows]
+            mates_late = np.zeros(rows.size)
+            has = ksm_id >= 0
+            if has.any():
+                size = np.bincount(h.ksm[h.ksm >= 0])
+                late_count = np.bincount(h.ksm[h.ksm >= 0], weights=late[h.ksm >= 0])
+                share = np.divide(
+                    late_count, size, out=np.zeros(late_count.size), where=size > 0
+                )
+                mates_late[has] = share[ksm_id[has]]
+            hazard *= (1.0 - p.jl_pressure) * (1.0 + p.jl_freeride * mates_late)
+        miss = m.rng.random(rows.size) < np.minimum(hazard, 0.95)
+        pay = ~miss
+        paid_principal = np.where(pay, scheduled + h.arrears[rows], 0).astype(np.int64)
+        paid_interest = np.where(pay, interest, 0).astype(np.int64)
+        self.principal_due += int(scheduled.sum())
+        self.principal_paid += int(np.where(pay, scheduled, 0).sum())
+        self.principal_paid += int(np.where(pay, h.arrears[rows], 0).sum())
+        h.loan_balance[rows] = bal - paid_principal
+        h.arrears[rows] = np.where(pay, 0, h.arrears[rows] + scheduled)
+        h.clean_cycle[rows] &= pay
+        self.fund_cash += int(paid_principal.sum() + paid_interest.sum())
+        self.interest_earned += int(paid_interest.sum())
+        self.outstanding -= int(paid_principal.sum())
+        h.loan_months_left[rows] = np.maximum(h.loan_months_left[rows] - 1, 0)
+        overdue = (h.loan_months_left[rows] == 0) & (h.loan_balance[rows] > 0)
+        h.months_overdue[rows] = np.where(overdue, h.months_overdue[rows] + 1, 0)
+        # write-offs
+        gone = rows[h.months_overdue[rows] > p.writeoff_months]
+        if gone.size:
+            lost = int(h.loan_balance[gone].sum())
+            self.written_off += lost
+            self.outstanding -= lost
+            h.loan_balance[gone] = 0
+            h.arrears[gone] = 0
+            h.defaulted[gone] = True
+        # finished loans: a cycle done; graduation after enough cycles
+        done = rows[(h.loan_balance[rows] == 0) & ~h.defaulted[rows]]
+        h.loan_cycles[done] += 1
+        h.business_failed[done] = False
+        h.graduated[done] |= h.loan_cycles[done] >= p.graduation_cycles
+
+    def step(self) -> None:
+        """A month of the BKM's money: LPJ, tranches, works, aid, collection, lending."""
+        m = self.model
+        cycle = m.cycle
+        if cycle.reached("blm") and cycle.active:
+            self.work_on_lpj()
+            self.release_due_tranche()
+        if cycle.reached("blm"):
+            self.spend_works()
+            self.spend_social()
+        self.collect()
+        if cycle.reached("upk") and m.bkm.formed:
+            self.lend()
+
+
+__all__ = ["KSM", "UPK", "grade_par", "grade_repayment"]
