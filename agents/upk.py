@@ -174,17 +174,16 @@ class UPK:
     def tranche_delays(self) -> list[int]:
         """Months each tranche is late (received, or overdue while waiting for an LPJ).
 
-        A received tranche counts against its planned month; the one still waiting for its
-        LPJ counts by how far past its planned month it is now (0 if not yet due).
+        A received tranche counts against its planned month (0 if it came early); one not
+        yet received counts by how far past its planned month it is now, also after the
+        programme ended without releasing it.
         """
         now = self.model.steps
-        out = []
-        for k, plan in enumerate(self.tranche_planned):
-            if k < len(self.tranche_months):
-                out.append(self.tranche_months[k] - plan)
-            elif self.model.cycle.active:
-                out.append(max(0, now - plan))
-        return out
+        got = self.tranche_months
+        return [
+            max(0, (got[k] if k < len(got) else now) - plan)
+            for k, plan in enumerate(self.tranche_planned)
+        ]
 
     # --- spending -----------------------------------------------------------------------
     def _capture(self) -> float:

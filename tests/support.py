@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from berdaya.agents.ksm import MIN_MEMBERS, KSMStatus
 from berdaya.model import P2KPModel
 from berdaya.scenarios import P2KPScenario
 
@@ -37,3 +39,61 @@ def berdaya_script() -> str:
     if found is None:
         pytest.fail("the `berdaya` console script is not installed next to Python")
     return found
+
+
+def check_economy(model: P2KPModel, month: int) -> None:
+    """Money and KSM invariants that hold at the end of every month.
+
+    The ledger balances to the rupiah, and it is re-derived from the households' own
+    balances rather than from the UPK's totals alone: what the households owe is what the
+    UPK says is outstanding, and that is what was lent less what came back and what was
+    written off. Balances are never negative, and no household is in two KSMs.
+    """
+    p = model.p
+    h = model.households
+    upk = model.bkm.upk
+    where = f"month {month}"
+    # --- the ledger ----------------------------------------------------------------
+    assert upk.ledger_gap == 0, f"{where}: ledger off by Rp {upk.ledger_gap:,}"
+    assert model.stats["ledger_gap"] == 0.0, f"{where}: recorded ledger gap"
+    owed = int(h.loan_balance.sum())
+    assert upk.outstanding == owed, (
+        f"{where}: UPK outstanding {upk.outstanding:,} != households owe {owed:,}"
+    )
+    back = upk.disbursed - upk.principal_paid - upk.written_off
+    assert upk.outstanding == back, (
+        f"{where}: outstanding {upk.outstanding:,} != lent - repaid - written off "
+        f"{back:,}"
+    )
+    assert upk.grant_received == sum(upk.tranches) <= p.blm_total, where
+    for pot in ("fund_cash", "upl_cash", "ups_cash", "spent_works", "spent_social"):
+        assert getattr(upk, pot) >= 0, f"{where}: {pot} = {getattr(upk, pot):,}"
+    assert upk.principal_paid <= upk.principal_due, where
+    assert 0.0 <= upk.repayment_rate <= 1.0, f"{where}: {upk.repayment_rate}"
+    assert 0.0 <= upk.par <= 1.0, f"{where}: PAR {upk.par}"
+    # --- loans of households --------------------------------------------------------
+    assert h.loan_balance.min() >= 0, f"{where}: a negative loan balance"
+    assert h.arrears.min() >= 0, f"{where}: negative arrears"
+    assert (h.arrears <= h.loan_balance).all(), f"{where}: arrears above the balance"
+    assert h.loan_balance.max() <= p.loan_ceiling, f"{where}: a loan above the ceiling"
+    assert not (h.defaulted & (h.loan_balance > 0)).any(), (
+        f"{where}: written off, owing"
+    )
+    assert (h.ksm[h.loan_balance > 0] >= 0).all(), f"{where}: a borrower in no KSM"
+    # --- KSM membership: each row in at most one live KSM, and h.ksm names it ---------
+    live = [k for k in model.ksms if k.status != KSMStatus.DISSOLVED]
+    owner = np.full(h.n, -1, dtype=np.int64)
+    for k in live:
+        assert k.members.size >= MIN_MEMBERS, f"{where}: KSM {k.unique_id} too small"
+        assert np.unique(k.members).size == k.members.size, f"{where}: repeated row"
+        taken = k.members[owner[k.members] >= 0]
+        assert taken.size == 0, (
+            f"{where}: rows {taken[:5].tolist()} in KSM {k.unique_id} and in KSM "
+            f"{owner[taken[:1]].tolist()}"
+        )
+        owner[k.members] = k.unique_id
+    wrong = np.flatnonzero(h.ksm != owner)
+    assert wrong.size == 0, (
+        f"{where}: households.ksm {h.ksm[wrong[:5]].tolist()} but their live KSM "
+        f"{owner[wrong[:5]].tolist()} (rows {wrong[:5].tolist()})"
+    )

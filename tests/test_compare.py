@@ -134,19 +134,21 @@ def test_one_replication_has_no_interval():
 
 
 def test_missing_outcomes_are_skipped():
+    """Outcomes the records lack are skipped; recorded ones (now repayment) are kept."""
     c = compare(
         A,
         B,
         replications=2,
         months=12,
         overrides=SMALL,
-        outcomes=("gov_support", "repayment_rate"),
+        outcomes=("gov_support", "no_such_outcome", "repayment_rate"),
     )
-    assert c.outcomes == ("gov_support",)
-    assert c.missing == ("repayment_rate",)
-    assert list(c.summary()["outcome"]) == ["gov_support"]
-    assert "repayment_rate" not in c.finals.columns
-    assert "not recorded (skipped): repayment_rate" in c.table()
+    assert c.outcomes == ("gov_support", "repayment_rate")
+    assert c.missing == ("no_such_outcome",)
+    assert list(c.summary()["outcome"]) == ["gov_support", "repayment_rate"]
+    assert "no_such_outcome" not in c.finals.columns
+    assert "repayment_rate" in c.finals.columns
+    assert "not recorded (skipped): no_such_outcome" in c.table()
 
 
 # --- reproducibility -------------------------------------------------------------------

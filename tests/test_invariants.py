@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import build, step
+from support import build, check_economy, step
 
 from berdaya.agents.bkm import BOARD_SIZE
 from berdaya.agents.household import Stage
@@ -18,7 +18,10 @@ from berdaya.scenarios import P2KPScenario, Parameters, schema
 
 INFO = schema()
 # kept small so that a draw runs in milliseconds; every other field spans its whole range
-LIMITS = {"n_households": (60, 600), "months": (1, 24)}
+# (48 months: long enough on the guideline timetable for tranches and loans)
+LIMITS = {"n_households": (60, 600), "months": (1, 48)}
+TRIDAYA = ("tridaya_economic", "tridaya_social", "tridaya_environmental")
+LOANS = ("loan_floor", "loan_first_max", "loan_ceiling")
 STAGE_NAMES = [s.name.lower() for s in Stage]
 
 
@@ -26,16 +29,56 @@ def _field(name: str) -> st.SearchStrategy[Any]:
     p = INFO[name]
     if p.choices:
         return st.sampled_from(p.choices)
+    if p.type == "bool":
+        return st.booleans()
     lo, hi = LIMITS.get(name, (p.ge, p.le))
     if p.type == "int":
         return st.integers(int(lo), int(hi))
     return st.floats(float(lo), float(hi), allow_nan=False, allow_infinity=False)
 
 
+# Narrower ranges under which the programme reaches its revolving fund within the run:
+# a timetable at least as fast as the guideline's, enough months, people who take part.
+LIVELY = {
+    "n_households": (200, 600),
+    "months": (30, 60),
+    "timetable_pace": (0.25, 1.0),
+    "participation_threshold_mean": (0.0, 0.3),
+    "ksm_join_rate": (0.2, 1.0),
+    "faskel_count": (1, 5),
+    "ksm_training_sessions": (0, 3),
+    "ksm_savings_months": (0, 4),
+    "lpj_effort": (0.0, 6.0),
+    "blm_total": (10_000_000, 10_000_000_000),
+    "ksm_women_min": (0.0, 0.4),
+    "women_rep_share": (0.3, 0.7),
+    "ps2_accuracy": (0.5, 1.0),
+    "poor_share": (0.1, 0.5),
+    "dropout_hazard": (0.0, 0.1),
+    "faskel_visits": (20, 200),
+    "ksm_training_share": (0.3, 1.0),
+    "rt_size": (20, 80),
+    "ksm_size": (5, 10),
+}
+
+
+def _within(name: str, lo: float, hi: float) -> st.SearchStrategy[Any]:
+    if INFO[name].type == "int":
+        return st.integers(int(lo), int(hi))
+    return st.floats(float(lo), float(hi), allow_nan=False, allow_infinity=False)
+
+
 @st.composite
-def scenarios(draw: st.DrawFn) -> dict[str, Any]:
-    """A valid scenario: every schema field drawn from its range, cross-field rules kept."""
+def scenarios(draw: st.DrawFn, lively: bool = False) -> dict[str, Any]:
+    """A valid scenario: every schema field drawn from its range, cross-field rules kept.
+
+    With ``lively``, the fields of :data:`LIVELY` are drawn from those narrower ranges
+    and the cycle runs on the timetable, so the economy gets going in most draws.
+    """
     values = {name: draw(_field(name)) for name in INFO}
+    if lively:
+        values.update({k: draw(_within(k, *r)) for k, r in LIVELY.items()})
+        values["progression"] = "schedule"
     # within_rt_tie_share + cross_rw_tie_share <= 1
     values["cross_rw_tie_share"] = draw(
         st.floats(0.0, 1.0 - values["within_rt_tie_share"])
@@ -47,6 +90,19 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     # participatory_locus <= emancipatory_locus
     lo, hi = sorted((values["participatory_locus"], values["emancipatory_locus"]))
     values["participatory_locus"], values["emancipatory_locus"] = lo, hi
+    # the Tridaya shares sum to 1: two drawn, the third is the rest (any of the three)
+    first, second, rest = draw(st.permutations(TRIDAYA)) if not lively else TRIDAYA
+    values[first] = draw(st.floats(0.3 if lively else 0.0, 1.0))
+    values[second] = draw(st.floats(0.0, 1.0 - values[first]))
+    values[rest] = 1.0 - values[first] - values[second]
+    # loan_floor <= loan_first_max <= loan_ceiling, each within its own range; half the
+    # draws on the guideline's scale of a few million rupiah, so that loans are made
+    lo_rp = int(max(INFO[k].ge for k in LOANS))
+    hi_rp = int(min(INFO[k].le for k in LOANS))
+    amounts = [
+        draw(st.integers(lo_rp, 5_000_000) | st.integers(lo_rp, hi_rp)) for _ in LOANS
+    ]
+    values.update(zip(LOANS, sorted(amounts), strict=True))
     values["seed"] = draw(st.integers(0, 2**32 - 1))
     return values
 
@@ -54,8 +110,24 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
 def test_the_strategy_draws_every_schema_field():
     assert set(Parameters.model_fields) == set(INFO)
     assert all(
-        p.choices or (p.ge is not None and p.le is not None) for p in INFO.values()
+        p.choices or p.type == "bool" or (p.ge is not None and p.le is not None)
+        for p in INFO.values()
     ), "a field without bounds cannot be drawn from the schema"
+    kinds = {p.type for p in INFO.values()}
+    assert kinds == {"int", "float", "bool", "choice"}, kinds
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=scenarios())
+def test_every_draw_is_a_valid_scenario(values):
+    """The strategy keeps every cross-field rule, so the schema accepts each draw."""
+    values = dict(values)
+    values.pop("seed")
+    params = Parameters(**values)
+    assert sum(getattr(params, k) for k in TRIDAYA) == pytest.approx(1.0, abs=1e-9)
+    assert params.loan_floor <= params.loan_first_max <= params.loan_ceiling
+    assert isinstance(params.joint_liability, bool)
+    assert params.targeting in {"strict", "open"}
 
 
 def _check_households(model: P2KPModel, month: int) -> None:
@@ -125,6 +197,21 @@ def _check_board(model: P2KPModel, eligible: np.ndarray, quota: float) -> None:
 )
 @given(values=scenarios())
 def test_invariants_hold_every_month(values):
+    _run_checking_every_month(values)
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(values=scenarios(lively=True))
+def test_invariants_hold_every_month_while_money_moves(values):
+    """The same checks on draws that reach the grant and the revolving fund."""
+    _run_checking_every_month(values)
+
+
+def _run_checking_every_month(values: dict[str, Any]) -> None:
     values = dict(values)
     seed = values.pop("seed")
     model = P2KPModel(P2KPScenario(rng=seed, **values))
@@ -135,6 +222,7 @@ def test_invariants_hold_every_month(values):
         model.step()
         month = model.steps
         _check_households(model, month)
+        check_economy(model, month)
         bkm = model.bkm
         assert 0.0 <= bkm.legitimacy <= 1.0
         if bkm.formed:
@@ -144,6 +232,8 @@ def test_invariants_hold_every_month(values):
             _check_board(model, heard_before[formed_at - 1], values["women_quota"])
     event(f"BKM formed: {model.bkm.formed}")
     event(f"halted: {model.cycle.halted}")
+    event(f"loans made: {model.bkm.upk.loans_made > 0}")
+    event(f"tranches received: {len(model.bkm.upk.tranches)}")
     records = model.records()
     assert len(records) == values["months"] + 1
     assert (records.month.to_numpy() == np.arange(values["months"] + 1)).all()
