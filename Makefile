@@ -1,13 +1,15 @@
 # berdaya: two commands do all the set-up on a fresh machine.
 #   make run    create .venv (finding a Python >= 3.12), install, run the observed scenario
 #   make test   the whole test suite (lint included); .ci/run calls exactly this
+#   make viz    serve the app on http://127.0.0.1:$(PORT) (berdaya viz)
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 SCENARIO ?= kedungkandang-2008
 SEED    ?= 1
+PORT    ?= 8765
 
-.PHONY: run test lint bench venv clean
+.PHONY: run test lint bench venv clean viz
 
 venv: $(STAMP)
 
@@ -24,6 +26,9 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+
+viz: $(STAMP)
+	$(VENV)/bin/berdaya viz --port $(PORT)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

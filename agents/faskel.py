@@ -31,6 +31,7 @@ class Faskel(Agent):
         accompaniment: Effective accompaniment given to the BKM this month.
         visits: Households visited this month.
         sessions: KSM training sessions held this month.
+        visited: Household rows visited this month.
     """
 
     def __init__(self, model: P2KPModel) -> None:
@@ -46,6 +47,7 @@ class Faskel(Agent):
         self.accompaniment = 0.0
         self.visits = 0
         self.sessions = 0
+        self.visited = np.empty(0, dtype=np.int64)
 
     @property
     def rapport(self) -> float:
@@ -70,6 +72,7 @@ class Faskel(Agent):
         self.tenure += 1
         if not self.model.cycle.active:
             self.accompaniment, self.visits, self.sessions = 0.0, 0, 0
+            self.visited = np.empty(0, dtype=np.int64)
             return
         to_bkm = p.bkm_accompaniment if self.model.bkm.formed else 0.0
         self.accompaniment = to_bkm * self.effectiveness
@@ -109,6 +112,7 @@ class Faskel(Agent):
         h = self.model.households
         k = min(k, h.n)
         if k <= 0:
+            self.visited = np.empty(0, dtype=np.int64)
             return
         weights = np.ones(h.n)
         if self.model.cycle.ps2_done:
@@ -116,6 +120,7 @@ class Faskel(Agent):
         idx = self.model.rng.choice(
             h.n, size=k, replace=False, p=weights / weights.sum()
         )
+        self.visited = idx
         emphasis = self.model.p.faskel_primary_emphasis
         h.dialogue[idx] += np.float32(self.effectiveness * (1.0 - emphasis))
         h.mobilised[idx] |= self.model.rng.random(k) < emphasis

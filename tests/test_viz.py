@@ -1,0 +1,271 @@
+"""The app's components, rendered without a browser (``solara.render``).
+
+The controls come from the schema (one per lever, with its range and help); what they hold
+is the scenario Reset builds; bad input shows a message and keeps the app alive; the charts
+and the network change as the run steps; compare mode runs two scenarios on one seed.
+"""
+
+from __future__ import annotations
+
+import ipyvuetify as v
+import ipywidgets as widgets
+import pytest
+import solara
+import solara.widgets.widgets as solara_widgets
+
+import berdaya.viz.runs as runs_module
+from berdaya.scenarios import P2KPScenario, load_scenario, schema, shipped
+from berdaya.viz.app import Home
+from berdaya.viz.charts import CHARTS
+from berdaya.viz.controls import LeverControls, lever_controls, scenario_levers
+from berdaya.viz.explain import ExplainPanel, OddPage, explain
+from berdaya.viz.runs import Run
+
+LEVERS = [name for name, info in schema().items() if info.kind == "lever"]
+
+
+@solara.component
+def AppPage():  # noqa: N802 (a component)
+    """The page inside Solara's app layout, as ``solara run`` serves it (sidebar included)."""
+    with solara.AppLayout():
+        Home()
+
+
+@pytest.fixture
+def built(monkeypatch):
+    """Record the scenario of every model the app builds."""
+    scenarios = []
+    real = runs_module.P2KPModel
+
+    def spy(scenario, *args, **kwargs):
+        scenarios.append(scenario)
+        return real(scenario, *args, **kwargs)
+
+    monkeypatch.setattr(runs_module, "P2KPModel", spy)
+    return scenarios
+
+
+@pytest.fixture
+def app(built):
+    """The rendered page: (render context, scenarios built so far)."""
+    _box, rc = solara.render(AppPage(), handle_error=False)
+    try:
+        yield rc, built
+    finally:
+        rc.close()
+
+
+def click(rc, label: str) -> None:
+    rc.find(v.Btn, children=[label]).widget.click()
+
+
+def month_text(rc) -> str:
+    return rc.find(v.Html, class_="berdaya-month").widget.children[0]
+
+
+def alerts(rc) -> list[str]:
+    """Texts of the message boxes shown (errors and hints)."""
+    out = []
+    for alert in rc.find(v.Alert).widgets:
+        out.append(" ".join(str(c) for c in alert.children if isinstance(c, str)))
+    return out
+
+
+def images(rc, css_class: str) -> list[bytes]:
+    return [
+        bytes(w.value)
+        for w in rc.find(widgets.Image).widgets
+        if css_class in w._dom_classes
+    ]
+
+
+# --- the controls -----------------------------------------------------------------------
+
+
+def test_one_control_per_lever_with_the_schema_range_and_help():
+    levers = scenario_levers("kedungkandang-2008")
+    _box, rc = solara.render(
+        LeverControls(levers, lambda n, x: None), handle_error=False
+    )
+    try:
+        found = {}
+        for cls in (v.Slider, v.Select, v.Switch, v.TextField):
+            for w in rc.find(cls).widgets:
+                assert w.label not in found, f"two controls for {w.label}"
+                found[w.label] = w
+        assert sorted(found) == sorted(LEVERS)
+        info = schema()
+        for name, w in found.items():
+            if isinstance(w, v.Slider):
+                assert (w.min, w.max) == (info[name].ge, info[name].le), name
+            if isinstance(w, v.Select):
+                assert w.items == list(info[name].choices), name
+        texts = {
+            c
+            for w in rc.find(v.Html, tag="span").widgets
+            for c in w.children
+            if isinstance(c, str)
+        }
+        for name in LEVERS:
+            assert any(t.startswith(info[name].help) for t in texts), name
+    finally:
+        rc.close()
+    assert [c.name for c in lever_controls()] == LEVERS
+
+
+def test_a_slider_changes_the_scenario_used_at_reset(app):
+    rc, built = app
+    assert len(built) == 1
+    assert built[0].name == "kedungkandang-2008"
+    assert built[0].rng == 1
+    rc.find(v.Slider, label="kelurahan_involvement").widget.v_model = 0.7
+    rc.find(v.Select, label="progression").widget.v_model = "hybrid"
+    assert any("Reset applies them" in a for a in alerts(rc))
+    assert len(built) == 1, "a control alone must not rebuild the model"
+    click(rc, "Reset")
+    assert len(built) == 2
+    used = built[-1]
+    assert used.params.kelurahan_involvement == pytest.approx(0.7)
+    assert used.params.progression == "hybrid"
+    assert used.name == "kedungkandang-2008"
+    assert used.rng == 1
+    assert not any("Reset applies them" in a for a in alerts(rc))
+
+
+def test_picking_a_scenario_shows_its_levers_and_resets_to_it(app):
+    rc, built = app
+    rc.find(v.Select, label="scenario").widget.v_model = "p2kp-design"
+    assert rc.find(v.Select, label="progression").widget.v_model == "readiness"
+    slider = rc.find(v.Slider, label="kelurahan_involvement").widget
+    assert slider.v_model == pytest.approx(1.0)
+    rc.find(v.TextField, label="seed").widget.v_model = "7"
+    click(rc, "Reset")
+    used = built[-1]
+    assert used.name == "p2kp-design"
+    assert used.rng == 7
+    assert used.params == shipped_params("p2kp-design")
+
+
+def shipped_params(name: str):
+    return load_scenario(name).params
+
+
+@pytest.mark.parametrize(
+    ("seed", "says"),
+    [("", "enter a whole number"), ("abc", "not a whole number"), ("-3", "0 or more")],
+)
+def test_a_bad_seed_shows_a_message_and_keeps_the_app_alive(app, seed, says):
+    rc, built = app
+    field = rc.find(v.TextField, label="seed").widget
+    field.v_model = seed
+    assert says in str(field.messages), "the field says what is wrong"
+    click(rc, "Reset")
+    assert len(built) == 1, "no model is built from a bad seed"
+    assert any("Not reset" in a and says in a for a in alerts(rc))
+    click(rc, "Step")  # the run shown goes on
+    assert month_text(rc) == "Month 1 of 48"
+    field.v_model = "4"
+    click(rc, "Reset")
+    assert len(built) == 2
+    assert built[-1].rng == 4
+    assert not any("Not reset" in a for a in alerts(rc))
+
+
+def test_levers_the_schema_refuses_together_show_a_message(app):
+    rc, built = app
+    rc.find(v.Slider, label="tridaya_social").widget.v_model = 0.5
+    click(rc, "Reset")
+    assert len(built) == 1
+    assert any("must sum to 1" in a for a in alerts(rc))
+    rc.find(v.TextField, label="loan_floor").widget.v_model = "a lot"
+    click(rc, "Reset")
+    assert any("loan_floor" in a for a in alerts(rc))
+
+
+# --- what the run shows -----------------------------------------------------------------
+
+
+def test_the_charts_and_the_network_update_after_steps(app):
+    rc, _ = app
+    charts0 = images(rc, "berdaya-chart")
+    network0 = images(rc, "berdaya-network")
+    assert len(charts0) == len(CHARTS)
+    assert len(network0) == 1
+    assert month_text(rc) == "Month 0 of 48"
+    for _ in range(3):
+        click(rc, "Step")
+    assert month_text(rc) == "Month 3 of 48"
+    charts3 = images(rc, "berdaya-chart")
+    changed = [a != b for a, b in zip(charts0, charts3, strict=True)]
+    names = list(CHARTS)
+    for name in ("stages_all", "stages_poor", "participation", "timeline"):
+        assert changed[names.index(name)], f"chart {name} did not change"
+    assert images(rc, "berdaya-network") != network0
+    click(rc, "To end")
+    assert month_text(rc) == "Month 48 of 48"
+    assert rc.find(v.Btn, children=["Step"]).widget.disabled
+
+
+def test_compare_mode_runs_two_scenarios_on_one_seed(app):
+    rc, built = app
+    rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
+    rc.find(v.TextField, label="seed").widget.v_model = "5"
+    click(rc, "Reset")
+    a, b = built[-2:]
+    assert (a.name, b.name) == ("kedungkandang-2008", "kelurahan-partner")
+    assert a.rng == b.rng == 5
+    assert len(images(rc, "berdaya-network")) == 2
+    charts0 = images(rc, "berdaya-chart")
+    click(rc, "Step")
+    click(rc, "Step")
+    assert month_text(rc) == "Month 2 of 48"
+    assert images(rc, "berdaya-chart") != charts0
+    titles = [
+        c
+        for w in rc.find(v.CardTitle).widgets
+        for c in w.children
+        if isinstance(c, str)
+    ]
+    assert "B: kelurahan-partner" in titles
+    assert sum("What this run shows" in t for t in titles) == 2
+
+
+def test_the_explain_panel_says_what_the_run_shows():
+    run = Run.start(P2KPScenario.load("kedungkandang-2008", rng=1), "A")
+    for _ in range(run.months):
+        run.step()
+    text = " ".join(explain(run))
+    assert "Month 48 of 48" in text
+    assert "Most poor households" in text
+    assert "Programme gates:" in text
+    assert "BKM" in text
+    assert "government support is 0.00" in text  # the kelurahan excluded
+    assert "grade" in text or "no loans yet" in text
+    forced = [r.phase for r in run.model.cycle.records if r.status == "forced"]
+    for key in forced:
+        assert key in text
+    _box, rc = solara.render(ExplainPanel(run, 0), handle_error=False)
+    try:
+        links = [w.unsafe_innerHTML for w in rc.find(solara_widgets.HTML).widgets]
+        assert any('href="odd"' in x and "docs/ODD.md" in x for x in links)
+    finally:
+        rc.close()
+
+
+def test_the_odd_page_shows_the_model_description():
+    _box, rc = solara.render(OddPage(), handle_error=False)
+    try:
+        rendered = [
+            w.template
+            for w in rc.find(v.VuetifyTemplate).widgets
+            if isinstance(w.template, str)
+        ]
+        assert any("model description (ODD)" in t for t in rendered)
+    finally:
+        rc.close()
+
+
+def test_every_shipped_scenario_has_lever_values_for_the_controls():
+    for name in shipped():
+        levers = scenario_levers(name)
+        assert sorted(levers) == sorted(LEVERS)

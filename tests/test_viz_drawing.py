@@ -1,0 +1,197 @@
+"""The app's drawing: layout, network picture, charts, visits, and the cost of a step.
+
+The structural layout is computed once per network; the network picture and the charts
+redraw from it; the faskel-visit tracker reads the model without changing it; and a step
+with its redraw at 4,000 households is measured.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+from support import build, step
+
+from berdaya.model import P2KPModel
+from berdaya.scenarios import P2KPScenario
+from berdaya.viz import layout as layout_module
+from berdaya.viz.charts import CHARTS, ChartView, Series, chart_png, view_for
+from berdaya.viz.layout import layout_for, structural_layout
+from berdaya.viz.network import Marks, NetworkView
+from berdaya.viz.runs import Run, visited
+
+
+def _structure(n: int, rt_size: int, rts_per_rw: int) -> tuple[np.ndarray, np.ndarray]:
+    rt = np.arange(n) // rt_size
+    return rt, rt // rts_per_rw
+
+
+def _png_pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+@pytest.mark.parametrize(
+    ("n", "rt_size", "rts_per_rw"),
+    [(4000, 40, 8), (4000, 40, 1), (1000, 30, 4), (2000, 7, 12), (655, 40, 8)],
+)
+def test_the_layout_puts_rts_in_clusters_grouped_by_rw(n, rt_size, rts_per_rw):
+    rt, rw = _structure(n, rt_size, rts_per_rw)
+    pos, rw_centre, rw_radius, rt_centre, rt_radius = structural_layout(rt, rw, seed=3)
+    assert pos.shape == (n, 2)
+    assert np.isfinite(pos).all()
+    # every household inside its RT disc, every RT disc inside its RW circle
+    to_rt = np.linalg.norm(pos - rt_centre[rt], axis=1)
+    assert to_rt.max() <= rt_radius * 1.05
+    rt_rw = np.zeros(len(rt_centre), dtype=int)
+    rt_rw[rt] = rw
+    to_rw = np.linalg.norm(rt_centre - rw_centre[rt_rw], axis=1)
+    assert (to_rw + rt_radius).max() <= rw_radius + 1e-9
+    # RT discs of one RW do not overlap; RW circles do not overlap
+    for w in range(len(rw_centre)):
+        c = rt_centre[rt_rw == w]
+        d = np.linalg.norm(c[:, None] - c[None], axis=2) + np.eye(len(c)) * 9
+        assert d.min() >= 2 * rt_radius * 0.999
+    d = np.linalg.norm(rw_centre[:, None] - rw_centre[None], axis=2)
+    d += np.eye(len(rw_centre)) * 9
+    assert d.min() >= 2 * rw_radius
+    # the same seed places households the same way
+    again = structural_layout(rt, rw, seed=3)[0]
+    np.testing.assert_array_equal(pos, again)
+
+
+def test_the_layout_is_cheap_at_scale():
+    rt, rw = _structure(200_000, 40, 8)
+    start = time.perf_counter()
+    structural_layout(rt, rw, seed=1)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_the_layout_is_computed_once_per_network():
+    model = build(1)
+    builds = layout_module.builds["count"]
+    first = layout_for(model)
+    assert layout_module.builds["count"] == builds + 1
+    step(model, 3)
+    assert layout_for(model) is first, "a step must not recompute the layout"
+    same_network = build(1, faskel_visits=80, kelurahan_involvement=1.0)
+    assert layout_for(same_network) is first, "levers do not change the network"
+    assert layout_module.builds["count"] == builds + 1
+    other_seed = build(2)
+    assert layout_for(other_seed) is not first
+    other_ties = build(1, mean_degree=12.0)
+    assert layout_for(other_ties) is not first
+    assert layout_module.builds["count"] == builds + 3
+    lay = first
+    assert len(lay.segments) <= layout_module.MAX_EDGES
+    assert lay.n_edges == model.graph.number_of_edges()
+
+
+def test_the_network_picture_shows_the_marks():
+    model = build(4)
+    layout = layout_for(model)
+    view = NetworkView(layout)
+    marks = Marks.of(model)
+    plain = view.render(marks)
+    assert plain[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = _png_pixels(plain)
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 4
+    # stage colours: everyone in pendayaan looks different from everyone powerless
+    marks.stage = np.full_like(marks.stage, 3)
+    assert view.render(marks) != plain
+    marks.stage = np.zeros_like(marks.stage)
+    for name in ("forced", "ksm", "bkm", "visited", "poor"):
+        flagged = Marks(**{**marks.__dict__, name: np.ones_like(marks.poor)})
+        assert view.render(flagged) != view.render(marks), name
+    view.render(Marks(**{**marks.__dict__, "ksm": np.ones_like(marks.poor)}))
+    assert view.ksm.get_offsets().shape[0] == model.households.n
+
+
+def test_the_visits_shown_are_the_faskels_visits():
+    model = build(5)
+    for month in range(1, 7):
+        before = model.households.dialogue.copy()
+        model.step()
+        shown = visited(model)
+        assert int(shown.sum()) == sum(f.visits for f in model.faskels), (
+            f"month {month}"
+        )
+        assert (model.households.dialogue == 0).all() and (before == 0).all()
+
+
+def test_charts_draw_one_run_or_two_overlaid():
+    a = Run.start(
+        P2KPScenario.load("kedungkandang-2008", rng=1, overrides={"n_households": 600}),
+        "A",
+    )
+    b = Run.start(
+        P2KPScenario.load("p2kp-design", rng=1, overrides={"n_households": 600}), "B"
+    )
+    for _ in range(14):
+        a.step()
+        b.step()
+    views: dict = {}
+    one = [Series.of(a.model, a.label)]
+    two = [*one, Series.of(b.model, b.label)]
+    for name in CHARTS:
+        png1 = chart_png(name, one, views)
+        png2 = chart_png(name, two, views)
+        assert png1 != png2, name
+        assert len(np.unique(_png_pixels(png1).reshape(-1, 3), axis=0)) > 3
+    view = view_for("stages_all", one, views)
+    assert view_for("stages_all", one, views) is view, "a view is kept between steps"
+    a.step()
+    assert view_for("stages_all", [Series.of(a.model, "A")], views) is view
+
+
+def test_a_chart_fitted_to_its_data_is_rebuilt_when_outgrown():
+    model = build(1)
+    series = Series.of(model, "A")
+    views: dict = {}
+    view = view_for("poverty", [series], views)
+    assert isinstance(view, ChartView) and view.top is not None
+    records = series.records.copy()
+    records["poverty_rate"] = view.top + 0.2
+    bigger = Series(series.label, records, series.phases, 48, 0, series.n_households)
+    refit = view_for("poverty", [bigger], views)
+    assert refit is not view and refit.top > view.top
+
+
+def test_a_step_with_its_redraw_is_immediate_at_4000_households(record_property):
+    """The model's step, the network picture and all charts, at 4,000 households."""
+    run = Run.start(P2KPScenario.load("kedungkandang-2008", rng=1), "A")
+    assert run.model.households.n == 4000
+    view = NetworkView(layout_for(run.model))
+    views: dict = {}
+    for _ in range(12):  # into the busy middle of the cycle, views warmed up
+        run.step()
+    chart_png("stages_all", [Series.of(run.model, "A")], views)
+    for name in CHARTS:
+        chart_png(name, [Series.of(run.model, "A")], views)
+    costs, network_costs = [], []
+    for _ in range(10):
+        start = time.perf_counter()
+        run.step()
+        t0 = time.perf_counter()
+        view.render(Marks.of(run.model, run.visited))
+        network_costs.append(time.perf_counter() - t0)
+        series = [Series.of(run.model, "A")]
+        for name in CHARTS:
+            chart_png(name, series, views)
+        costs.append(time.perf_counter() - start)
+    mean = float(np.mean(costs))
+    record_property("step_redraw_ms", round(1000 * mean, 1))
+    record_property("network_redraw_ms", round(1000 * float(np.mean(network_costs)), 1))
+    print(
+        f"\nstep + redraw at 4,000 households: {1000 * mean:.0f} ms "
+        f"(network picture {1000 * np.mean(network_costs):.0f} ms)"
+    )
+    assert mean < 0.5, f"a step with its redraw took {mean:.2f} s"
+
+
+def test_a_model_without_a_seed_gets_its_own_layout():
+    a = P2KPModel(P2KPScenario(n_households=200))
+    b = P2KPModel(P2KPScenario(n_households=200))
+    assert layout_for(a).key != layout_for(b).key

@@ -1,0 +1,444 @@
+"""The charts: monthly records of one run, or of two overlaid (A solid, B dashed).
+
+A chart is described once (:data:`CHARTS`: title, axes, the lines and where each reads its
+values). A :class:`ChartView` draws a chart's still parts (axes, ticks, title, legend,
+guideline levels) once into a bitmap; each redraw restores the bitmap, moves the lines'
+data and draws only them, then encodes PNG. The x axis spans the whole run, so nothing
+rescales as months are added (a chart whose values outgrow its y axis is rebuilt once).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from PIL import Image
+
+from berdaya.model.cycle import PHASES
+from berdaya.model.model import P2KPModel
+from berdaya.model.records import STAGE_NAMES
+from berdaya.viz.network import STAGE_COLOURS
+
+INSTITUTIONAL = ("inisiasi", "partisipatoris", "emansipatoris")
+STATUS_COLOURS = {"met": "#4c9a5b", "forced": "#d62728", "waiting": "#f0a830"}
+STATUS_WORDS = {
+    "met": "gate met",
+    "forced": "forced on",
+    "waiting": "running / waiting",
+}
+LINESTYLES = ("-", "--")
+WIDTH_IN, HEIGHT_IN, DPI = 4.6, 3.0, 90
+
+
+@dataclass(frozen=True)
+class Series:
+    """What the charts need of one run.
+
+    Attributes:
+        label: Legend label ("A: kedungkandang-2008").
+        records: The monthly records so far (``P2KPModel.records()``).
+        phases: The phase table (``P2KPModel.phase_table()``).
+        months: Months the run lasts.
+        month: Months done so far.
+        n_households: Households in the kelurahan.
+    """
+
+    label: str
+    records: pd.DataFrame
+    phases: pd.DataFrame
+    months: int
+    month: int
+    n_households: int
+
+    @classmethod
+    def of(cls, model: P2KPModel, label: str) -> Series:
+        """Read a model's records so far.
+
+        Args:
+            model: The model.
+            label: Legend label.
+
+        Returns:
+            The series.
+        """
+        return cls(
+            label=label,
+            records=model.records(),
+            phases=model.phase_table(),
+            months=int(model.p.months),
+            month=int(model.steps),
+            n_households=int(model.p.n_households),
+        )
+
+    def column(self, name: str) -> np.ndarray:
+        """One record as floats, a value per month."""
+        return self.records[name].to_numpy(dtype=float)
+
+
+def col(name: str) -> Callable[[Series], np.ndarray]:
+    """Read a record column."""
+    return lambda s: s.column(name)
+
+
+def _forced_per_household(s: Series) -> np.ndarray:
+    return s.column("forced_count") / max(s.n_households, 1)
+
+
+def _bkm_stage(s: Series) -> np.ndarray:
+    return np.where(s.column("bkm_formed") > 0, s.column("bkm_stage"), np.nan)
+
+
+def _once_lending(name: str) -> Callable[[Series], np.ndarray]:
+    def read(s: Series) -> np.ndarray:
+        return np.where(s.column("loans_made") > 0, s.column(name), np.nan)
+
+    return read
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a chart (drawn once per run, solid for A and dashed for B).
+
+    Attributes:
+        label: Legend text.
+        colour: Line colour.
+        y: Reads the values, a value per month, from a run.
+        right: Plot against the right-hand axis.
+        step: Draw as a step function (a state that holds until it changes).
+    """
+
+    label: str
+    colour: str
+    y: Callable[[Series], np.ndarray]
+    right: bool = False
+    step: bool = False
+
+
+@dataclass(frozen=True)
+class Chart:
+    """What one chart shows.
+
+    Attributes:
+        title: Title over the chart.
+        ylabel: Left axis label.
+        lines: The lines (empty for the phase timeline).
+        ylim: Left axis limits; ``None`` for the top means "fit the data".
+        yticks: Names for the integer ticks of the left axis.
+        right: Right axis label and limits, if there is one.
+        guides: Horizontal reference levels (value, colour, line style).
+        timeline: Draw the phase timeline instead of lines.
+    """
+
+    title: str
+    ylabel: str = "share"
+    lines: tuple[Line, ...] = ()
+    ylim: tuple[float, float | None] = (0.0, 1.02)
+    yticks: tuple[str, ...] | None = None
+    right: tuple[str, tuple[float, float]] | None = None
+    guides: tuple[tuple[float, str, str], ...] = ()
+    timeline: bool = False
+
+
+def _stage_lines(who: str) -> tuple[Line, ...]:
+    return tuple(
+        Line(s, c, col(f"{s}_{who}"))
+        for s, c in zip(STAGE_NAMES, STAGE_COLOURS, strict=True)
+    )
+
+
+CHARTS: dict[str, Chart] = {
+    "stages_all": Chart("Empowerment stage: all households", lines=_stage_lines("all")),
+    "stages_poor": Chart(
+        "Empowerment stage: poor households", lines=_stage_lines("poor")
+    ),
+    "forced": Chart(
+        "Forced pendayaan (power before capacity)",
+        lines=(
+            Line("forced, share of households", "#d62728", _forced_per_household),
+            Line(
+                "forced, share of pendayaan",
+                "#8c564b",
+                col("forced_share_of_pendayaan"),
+            ),
+        ),
+    ),
+    "participation": Chart(
+        "Participation",
+        lines=(
+            Line("all", "#444444", col("participation_all")),
+            Line("poor", "#d98c1f", col("participation_poor")),
+            Line("non-poor", "#4a7fb5", col("participation_nonpoor")),
+        ),
+    ),
+    "poverty": Chart(
+        "Poverty rate",
+        lines=(Line("households below the line", "#7b3294", col("poverty_rate")),),
+        ylim=(0.0, None),
+    ),
+    "institution": Chart(
+        "BKM stage and government support",
+        ylabel="BKM stage",
+        lines=(
+            Line("BKM stage (once formed)", "#2c7fb8", _bkm_stage, step=True),
+            Line("government support", "#e6550d", col("gov_support"), right=True),
+        ),
+        ylim=(-0.2, 2.4),
+        yticks=INSTITUTIONAL,
+        right=("government support", (0.0, 1.02)),
+    ),
+    "timeline": Chart(
+        "Programme phases and gate outcomes", ylabel="", ylim=(0, 0), timeline=True
+    ),
+    "repayment": Chart(
+        "Revolving fund: repayment and portfolio at risk",
+        lines=(
+            Line("repayment (good >= 90%)", "#2ca02c", _once_lending("repayment_rate")),
+            Line(
+                "at risk (good <= 10%, frozen > 20%)",
+                "#d62728",
+                _once_lending("portfolio_at_risk"),
+            ),
+        ),
+        guides=((0.9, "#2ca02c", ":"), (0.1, "#d62728", ":"), (0.2, "#d62728", "-.")),
+    ),
+}
+
+
+def _nice_top(value: float) -> float:
+    """A round upper limit a little above ``value`` (at most 1.02 for shares)."""
+    if not math.isfinite(value) or value <= 0:
+        return 0.1
+    top = math.ceil(value * 1.4 * 20) / 20
+    return min(max(top, 0.1), 1.02)
+
+
+def _data_top(chart: Chart, runs: list[Series]) -> float:
+    values = [np.nanmax(ln.y(r), initial=0.0) for r in runs for ln in chart.lines]
+    return float(max(values, default=0.0))
+
+
+@dataclass
+class ChartView:
+    """A chart drawn for a given set of runs (labels) and run length; see the module doc.
+
+    Attributes:
+        name: Key of the chart in :data:`CHARTS`.
+        labels: Legend labels of the runs (one or two).
+        months: Length of the x axis.
+        top: Upper limit of a "fit the data" y axis (None otherwise).
+    """
+
+    name: str
+    labels: tuple[str, ...]
+    months: int
+    top: float | None = None
+    lock: Lock = field(default_factory=Lock)
+
+    def __post_init__(self) -> None:
+        """Draw the still parts and keep them as the background bitmap."""
+        chart = CHARTS[self.name]
+        self.chart = chart
+        fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white")
+        self.canvas = FigureCanvasAgg(fig)
+        self.figure = fig
+        left = 0.20 if chart.yticks or chart.timeline else 0.12
+        width = (0.86 if chart.right else 0.96) - left
+        ax = fig.add_axes((left, 0.34, width, 0.56))
+        ax.set_xlim(0, self.months)
+        ax.set_title(chart.title, fontsize=9, loc="left")
+        ax.set_xlabel("month", fontsize=7)
+        ax.set_ylabel(chart.ylabel, fontsize=7)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.25, linewidth=0.5)
+        self.ax = ax
+        self.right_ax = None
+        if chart.right:
+            right = ax.twinx()
+            right.set_ylabel(chart.right[0], fontsize=7)
+            right.set_ylim(*chart.right[1])
+            right.tick_params(labelsize=7)
+            self.right_ax = right
+        lo, hi = chart.ylim
+        if chart.timeline:
+            self._timeline_frame()
+        else:
+            ax.set_ylim(lo, hi if hi is not None else self.top)
+        if chart.yticks:
+            ax.set_yticks(range(len(chart.yticks)), chart.yticks, fontsize=6)
+        for value, colour, style in chart.guides:
+            ax.axhline(value, color=colour, linewidth=0.7, linestyle=style)
+        self.artists: list[Any] = []
+        self.lines: list[tuple[Line2D, Line, int]] = []
+        for i, _label in enumerate(self.labels):
+            for line in chart.lines:
+                target = self.right_ax if line.right else ax
+                (artist,) = target.plot(
+                    [],
+                    [],
+                    color=line.colour,
+                    linestyle=LINESTYLES[i % 2],
+                    linewidth=1.5,
+                    drawstyle="steps-post" if line.step else "default",
+                    animated=True,
+                )
+                self.lines.append((artist, line, i))
+        self._legend()
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(fig.bbox)
+
+    def _timeline_frame(self) -> None:
+        ax = self.ax
+        ax.grid(False)
+        ax.set_ylim(len(PHASES) - 0.5, -0.5)
+        ax.set_yticks(range(len(PHASES)), [p.key for p in PHASES], fontsize=6)
+
+    def _legend(self) -> None:
+        chart = self.chart
+        if chart.timeline:
+            handles = [
+                Patch(
+                    facecolor=STATUS_COLOURS[s],
+                    hatch="////" if s == "waiting" else None,
+                    edgecolor="#7a5a10" if s == "waiting" else "white",
+                    label=STATUS_WORDS[s],
+                )
+                for s in ("met", "forced", "waiting")
+            ]
+        else:
+            handles = [
+                Line2D([], [], color=line.colour, linewidth=1.5, label=line.label)
+                for line in chart.lines
+            ]
+        if len(self.labels) > 1 and chart.timeline:
+            handles += [
+                Patch(facecolor="white", edgecolor="#444444", label=f"{where}: {label}")
+                for where, label in zip(
+                    ("upper bar", "lower bar"), self.labels, strict=False
+                )
+            ]
+        elif len(self.labels) > 1:
+            handles += [
+                Line2D([], [], color="#444444", linestyle=style, label=label)
+                for label, style in zip(self.labels, LINESTYLES, strict=False)
+            ]
+        self.figure.legend(
+            handles=handles,
+            fontsize=6,
+            loc="lower center",
+            frameon=False,
+            ncol=2,
+            borderaxespad=0.2,
+            columnspacing=1.0,
+            handlelength=2.2,
+        )
+
+    def fits(self, runs: list[Series]) -> bool:
+        """Whether the runs' values stay under this view's fitted y axis."""
+        if self.top is None:
+            return True
+        return _data_top(self.chart, runs) <= self.top
+
+    def _timeline_bars(self, runs: list[Series]) -> list[Rectangle]:
+        height = 0.8 / len(runs)
+        bars = []
+        for j, r in enumerate(runs):
+            for row in r.phases.itertuples():
+                i = next(k for k, p in enumerate(PHASES) if p.key == row.phase)
+                start = float(row.start) - 1
+                closed = row.end is not None and row.end == row.end
+                stop = float(row.end) if closed else max(float(r.month), start)
+                bars.append(
+                    Rectangle(
+                        (start, i - 0.4 + j * height),
+                        max(stop - start, 0.15),
+                        height * 0.9,
+                        facecolor=STATUS_COLOURS.get(row.status, "#999999"),
+                        hatch=None if closed else "////",
+                        edgecolor="white" if closed else "#7a5a10",
+                        linewidth=0.3,
+                    )
+                )
+        return bars
+
+    def render(self, runs: list[Series]) -> bytes:
+        """Draw the runs' months so far and return PNG bytes.
+
+        Args:
+            runs: The runs, in the order of :attr:`labels`.
+
+        Returns:
+            The PNG-encoded chart.
+        """
+        with self.lock:
+            self.canvas.restore_region(self.background)
+            if self.chart.timeline:
+                for bar in self._timeline_bars(runs):
+                    bar.set_transform(self.ax.transData)
+                    bar.set_figure(self.figure)
+                    bar.axes = self.ax
+                    bar.set_clip_path(self.ax.patch)
+                    self.ax.draw_artist(bar)
+            for artist, line, i in self.lines:
+                run = runs[i]
+                artist.set_data(run.records["month"].to_numpy(), line.y(run))
+                artist.axes.draw_artist(artist)
+            rgba = np.asarray(self.canvas.buffer_rgba())
+            out = io.BytesIO()
+            Image.fromarray(rgba[..., :3]).save(out, format="PNG", compress_level=3)
+            return out.getvalue()
+
+
+def view_for(
+    name: str, runs: list[Series], views: dict[tuple[Any, ...], ChartView] | None = None
+) -> ChartView:
+    """Find (or make) the view of a chart for these runs.
+
+    Args:
+        name: Key of the chart.
+        runs: The runs to draw.
+        views: A cache of views to reuse (a session's own).
+
+    Returns:
+        A view whose axes fit the runs.
+    """
+    chart = CHARTS[name]
+    labels = tuple(r.label for r in runs)
+    months = max(r.months for r in runs)
+    views = {} if views is None else views
+    key = (name, labels, months)
+    view = views.get(key)
+    if view is None or not view.fits(runs):
+        top = None
+        if not chart.timeline and chart.ylim[1] is None:
+            top = _nice_top(_data_top(chart, runs))
+        view = ChartView(name, labels, months, top)
+        views[key] = view
+    return view
+
+
+def chart_png(
+    name: str,
+    runs: list[Series],
+    views: dict[tuple[Any, ...], ChartView] | None = None,
+) -> bytes:
+    """Draw one chart of :data:`CHARTS` as PNG bytes.
+
+    Args:
+        name: Key of the chart.
+        runs: One run, or two to overlay.
+        views: A cache of views to reuse between calls (each call builds one if omitted).
+
+    Returns:
+        The PNG-encoded picture.
+    """
+    return view_for(name, runs, views).render(runs)

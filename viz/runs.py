@@ -1,0 +1,83 @@
+"""A run shown in the app: the model, its label, and who the faskel visited last month.
+
+The app only reads the model; each faskel keeps the rows it visited (``Faskel.visited``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from berdaya.model.model import P2KPModel
+from berdaya.scenarios import P2KPScenario
+
+
+def visited(model: P2KPModel) -> np.ndarray:
+    """Households the faskel team visited in the last month, as a boolean array."""
+    out = np.zeros(model.households.n, dtype=bool)
+    for faskel in model.faskels:
+        out[faskel.visited] = True
+    return out
+
+
+@dataclass(eq=False)
+class Run:
+    """One model run in the app.
+
+    Attributes:
+        label: Legend label ("A: kedungkandang-2008").
+        scenario: The scenario it was built from.
+        model: The model.
+        changed: Levers set away from the scenario's own values.
+    """
+
+    label: str
+    scenario: P2KPScenario
+    model: P2KPModel
+    changed: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def start(
+        cls,
+        scenario: P2KPScenario,
+        label: str,
+        changed: dict[str, object] | None = None,
+    ) -> Run:
+        """Build the model of a scenario.
+
+        Args:
+            scenario: A validated, seeded scenario.
+            label: Legend label.
+            changed: Levers set away from the scenario's own values (for the labels).
+
+        Returns:
+            The run at month 0.
+        """
+        model = P2KPModel(scenario)
+        return cls(label, scenario, model, dict(changed or {}))
+
+    @property
+    def visited(self) -> np.ndarray:
+        """Households the faskel team visited in the last month."""
+        return visited(self.model)
+
+    @property
+    def month(self) -> int:
+        """Months simulated so far."""
+        return int(self.model.steps)
+
+    @property
+    def months(self) -> int:
+        """Months the run lasts."""
+        return int(self.model.p.months)
+
+    @property
+    def done(self) -> bool:
+        """Whether the run has reached its last month."""
+        return not self.model.running
+
+    def step(self) -> None:
+        """Advance a month (nothing once the run is done)."""
+        if self.model.running:
+            self.model.step()

@@ -1,0 +1,66 @@
+"""Starting the app: ``berdaya viz`` runs ``solara run viz/app.py`` as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from berdaya.viz.assets import ensure_assets
+
+APP = Path(__file__).resolve().with_name("app.py")
+
+# Solara reports usage to a tracking service unless told not to; the app never needs it.
+QUIET_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+
+
+def viz_command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
+    """The command that serves the app.
+
+    Args:
+        host: Address to listen on.
+        port: Port to listen on.
+
+    Returns:
+        ``python -m solara run <viz/app.py> --host H --port N`` (production mode, no
+        browser opened).
+    """
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(APP),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+    ]
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
+    """Serve the app until interrupted.
+
+    Args:
+        host: Address to listen on.
+        port: Port to listen on.
+
+    Returns:
+        The server's exit status (0 after Ctrl-C).
+    """
+    ensure_assets()
+    print(f"berdaya viz: serving the app at http://{host}:{port} (Ctrl-C stops it)")
+    sys.stdout.flush()
+    proc = subprocess.Popen(viz_command(host, port), env={**os.environ, **QUIET_ENV})
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        return 0
