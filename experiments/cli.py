@@ -6,9 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from berdaya.agents.ksm import KSMStatus, KSMType
+from berdaya.agents.upk import grade_par, grade_repayment
 from berdaya.experiments.compare import compare, plot_envelopes, plot_formats
 from berdaya.experiments.files import check_out_path
+from berdaya.experiments.reporting import report
 from berdaya.experiments.run import RunResult, run
+from berdaya.experiments.sweep import SweepProgress, SweepStoppedError, run_sweep
+from berdaya.experiments.validate import validate
 from berdaya.model.cycle import PHASES
 from berdaya.model.records import STAGE_NAMES
 from berdaya.scenarios import ScenarioError, load_scenario, parse_set, schema, shipped
@@ -66,9 +71,51 @@ def summary(result: RunResult) -> str:
         f"capacity {r['bkm_capacity']:.2f}, legitimacy {r['bkm_legitimacy']:.2f}, "
         f"women {r['bkm_women_share']:.0%}, elites {r['bkm_elite_share']:.0%}",
         f"Government support {r['gov_support']:.2f}; tendency index (primary share of "
-        f"effort) {r['tendency_cumulative']:.2f}; poverty rate {r['poverty_rate']:.1%}",
+        f"effort) {r['tendency_cumulative']:.2f}",
+        "",
+        *economy_summary(result),
     ]
     return "\n".join(lines)
+
+
+def _rp(x: float) -> str:
+    return f"Rp {x / 1e6:,.1f} million"
+
+
+def economy_summary(result: RunResult) -> list[str]:
+    """Lines on KSMs, the grant, the revolving fund, targeting, capture and poverty."""
+    r = result.final
+    first = result.records.iloc[0]
+    ksm = []
+    for t in KSMType:
+        parts = [
+            f"{int(r[f'ksm_{t.name.lower()}_{s.name.lower()}'])} {s.name.lower().replace('_', ' ')}"
+            for s in KSMStatus
+        ]
+        ksm.append(f"  {t.name.lower():<14} " + ", ".join(parts))
+    gap = int(r["ledger_gap"])
+    ledger = "balanced to the rupiah" if gap == 0 else f"OFF BY Rp {gap:,}"
+    return [
+        f"Poverty rate {first['poverty_rate']:.1%} at the start, "
+        f"{r['poverty_rate']:.1%} at the end",
+        "KSMs by type and status",
+        *ksm,
+        f"  members {int(r['ksm_members'])}, of them poor {r['ksm_members_poor_share']:.0%}; "
+        f"poor households in a KSM {r['ksm_poor_joined']:.0%}",
+        f"BLM: {int(r['tranches_received'])} of 3 tranches, {_rp(r['grant_received'])}, "
+        f"{int(r['tranche_delay_months'])} months of delay waiting for LPJs",
+        f"UPK: {int(r['loans_made'])} loans, {_rp(r['lent_total'])} lent; repayment "
+        f"{r['repayment_rate']:.0%} ({grade_repayment(r['repayment_rate'])}), portfolio "
+        f"at risk {r['portfolio_at_risk']:.0%} ({grade_par(r['portfolio_at_risk'])})"
+        + (", lending frozen" if r["lending_frozen"] else ""),
+        f"Targeting: poor share of loans {r['loan_poor_share']:.0%}, of works "
+        f"{r['works_poor_share']:.0%}; elite capture index {r['elite_capture_index']:.2f} "
+        "(1 = elites get their population share)",
+        f"Money: works {_rp(r['spent_works'])}, social aid {_rp(r['spent_social'])}, "
+        f"outstanding {_rp(r['loans_outstanding'])}, fund cash {_rp(r['fund_cash'])}, "
+        f"unspent {_rp(r['unspent_grant'])}, interest {_rp(r['interest_earned'])}, "
+        f"written off {_rp(r['written_off'])}; ledger {ledger}",
+    ]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -119,6 +166,72 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise ValueError(f"--workers must be at least 1 (got {args.workers})")
+    if args.entropy is not None and args.entropy < 0:
+        raise ValueError(
+            f"--entropy must be a non-negative integer (got {args.entropy})"
+        )
+    result = validate(
+        args.observed,
+        args.design,
+        replications=args.replications,
+        entropy=args.entropy,
+        workers=args.workers,
+        progress=True,
+    )
+    print(result.table())
+    return 0 if result.passed else 1
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    counts = SweepProgress(total=0)
+    try:
+        run_sweep(
+            args.spec,
+            args.out,
+            workers=args.workers,
+            cluster=args.cluster,
+            cluster_timeout=args.cluster_timeout,
+            retry_errors=args.retry_errors,
+            progress=True,
+            report=counts,
+        )
+    except SweepStoppedError as err:
+        print(f"berdaya: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"berdaya: interrupted; {counts.skipped + counts.ran} of {counts.total} runs "
+            f"are on disk in {args.out}; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    rate = counts.ran / counts.seconds * 60 if counts.seconds > 0 else 0.0
+    print(
+        f"sweep done: {counts.total} runs in {args.out} ({counts.ran} run now, "
+        f"{counts.skipped} already there; {rate:,.0f} runs/min)"
+    )
+    if counts.errors:
+        print(
+            f"{counts.errors} runs raised: their id, seed, parameters and traceback are "
+            f"in {args.out}/errors/ (rerun with --retry-errors to run them again)"
+        )
+    print(f"summaries and plots: berdaya report {args.out}")
+    return 1 if counts.errors else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    rep = report(
+        args.results, outcomes=args.outcome, level=args.level, plots=not args.no_plots
+    )
+    print(rep.text())
+    if rep.written:
+        print(f"\nwritten: {', '.join(p.name for p in rep.written)} in {rep.folder}")
+    return 0
+
+
 def _cmd_scenarios(args: argparse.Namespace) -> int:
     for name in shipped():
         print(f"{name:<20} {load_scenario(name).description}")
@@ -137,6 +250,14 @@ def _cmd_params(args: argparse.Namespace) -> int:
             f"{'':<30} {p.help}"
         )
     return 0
+
+
+def _cmd_viz(args: argparse.Namespace) -> int:
+    if not 1 <= args.port <= 65535:
+        raise ValueError(f"--port must be between 1 and 65535 (got {args.port})")
+    from berdaya.viz.serve import serve  # noqa: PLC0415 (Solara only for this command)
+
+    return serve(args.host, args.port)
 
 
 def params_markdown() -> str:
@@ -225,11 +346,94 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes to run in (default: %(default)s)",
     )
     p_cmp.set_defaults(func=_cmd_compare)
+    p_val = sub.add_parser(
+        "validate",
+        help="test the thesis' patterns over fresh seeds (exit 1 if one fails)",
+        description="Run the observed case and the P2KP design over fresh paired seeds "
+        "and test each pattern (P1-P4) and the contrast with 95%% confidence intervals.",
+    )
+    p_val.add_argument("--observed", default="kedungkandang-2008", help="%(default)s")
+    p_val.add_argument("--design", default="p2kp-design", help="%(default)s")
+    p_val.add_argument(
+        "--replications", type=int, default=30, help="seeds (default: %(default)s)"
+    )
+    p_val.add_argument(
+        "--entropy", type=int, help="SeedSequence entropy to repeat a validation"
+    )
+    p_val.add_argument(
+        "--workers", type=int, default=1, help="local processes (default: %(default)s)"
+    )
+    p_val.set_defaults(func=_cmd_validate)
+    p_sw = sub.add_parser(
+        "sweep",
+        help="run a sweep spec (levers x uncertainties x replications) into a folder",
+        description="Run every design point of a sweep spec over paired replication "
+        "seeds, writing each run as it finishes; run the same command again to resume.",
+    )
+    p_sw.add_argument(
+        "spec",
+        help="sweep spec: a TOML file or a shipped spec name (experiments/specs)",
+    )
+    p_sw.add_argument("--out", required=True, metavar="DIR", help="results folder")
+    p_sw.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local processes, or LocalCluster workers (default: all cores)",
+    )
+    p_sw.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: tcp://HOST:8786, or 'local' for a LocalCluster",
+    )
+    p_sw.add_argument(
+        "--cluster-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="wait this long for the scheduler and a worker (default: %(default)s)",
+    )
+    p_sw.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help="run again the runs recorded as having raised",
+    )
+    p_sw.set_defaults(func=_cmd_sweep)
+    p_rp = sub.add_parser(
+        "report",
+        help="summaries, paired effects, sensitivity and plots of a sweep's folder",
+    )
+    p_rp.add_argument("results", help="results folder of `berdaya sweep`")
+    p_rp.add_argument(
+        "--outcome",
+        action="append",
+        metavar="NAME",
+        help="report only this outcome (repeatable)",
+    )
+    p_rp.add_argument(
+        "--level", type=float, default=0.95, help="confidence level (default: 0.95)"
+    )
+    p_rp.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    p_rp.set_defaults(func=_cmd_report)
     p_sc = sub.add_parser("scenarios", help="list the shipped scenarios")
     p_sc.set_defaults(func=_cmd_scenarios)
     p_pa = sub.add_parser("params", help="print the parameter schema as a table")
     p_pa.add_argument("--markdown", action="store_true", help="as a Markdown table")
     p_pa.set_defaults(func=_cmd_params)
+    p_viz = sub.add_parser(
+        "viz",
+        help="serve the app in the browser (network, charts, comparison)",
+        description="Serve the Solara app: `solara run viz/app.py` on HOST:PORT.",
+    )
+    p_viz.add_argument(
+        "--port", type=int, default=8765, help="port to serve on (default: %(default)s)"
+    )
+    p_viz.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: %(default)s)",
+    )
+    p_viz.set_defaults(func=_cmd_viz)
     return parser
 
 

@@ -1,0 +1,254 @@
+"""``python -m benchmarks.sweep``: how fast sweeps of ``kedungkandang-2008`` run.
+
+One sweep (the observed scenario at its own size, 4,000 households and 48 months, a grid of
+two progression policies plus the base point, ``--replications`` paired seeds) is run:
+
+1. in this process (``workers=1``): the serial rate, and the model's own time per run
+   (recorded by each run) against the sweep's bookkeeping (writing Parquet, reading back);
+2. on all local cores (a spawn ``ProcessPoolExecutor``), cold (pool start included) and
+   warm (a pool started and warmed up beforehand): parallel efficiency is the warm rate
+   over the serial rate times the number of workers;
+3. on a Dask ``LocalCluster`` with as many single-threaded worker processes, through
+   ``Client.get_executor()`` with berdaya's code uploaded, cold and warm: its overhead
+   against local processes for the same sweep.
+
+All three must give identical results (checked). The machine's other load during each
+timing is measured from ``/proc/stat`` and reported, since other processes skew the
+figures. Results go to a JSON file (default ``benchmarks/results/sweep.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from berdaya.experiments.executors import dask_executor, local_pool
+from berdaya.experiments.spec import build_design, parse_spec
+from berdaya.experiments.sweep import SweepProgress, execute_run, run_sweep, tasks_of
+
+SCENARIO = "kedungkandang-2008"
+
+
+def spec(replications: int) -> dict[str, Any]:
+    return {
+        "description": "benchmark: progression policy, kedungkandang-2008 at its size",
+        "scenario": SCENARIO,
+        "replications": replications,
+        "seed": 2008,
+        "design": "grid",
+        "levers": {"progression": ["schedule", "readiness"]},
+        "outcomes": {
+            "keep": ["powerless_poor", "pendayaan_poor", "gov_support"],
+            "every": 12,
+        },
+    }
+
+
+def _busy_s() -> float | None:
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(x) for x in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants_s() -> float:
+    """CPU seconds of the live processes below this one (worker pools, clusters)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    mine, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {p for p, pp in parents.items() if pp in frontier} - mine
+        mine |= frontier
+    return sum(times[p] for p in mine)
+
+
+def _own_s() -> float:
+    """CPU seconds of this process, its reaped children and its live descendants."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    live = _descendants_s() if Path("/proc/self/stat").exists() else 0.0
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime + live
+
+
+class Timing:
+    """Wall time of a block, and the CPUs other processes kept busy meanwhile."""
+
+    def __enter__(self) -> Timing:
+        self.busy0, self.own0, self.t0 = _busy_s(), _own_s(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.t0
+        busy1 = _busy_s()
+        self.others = None
+        if self.busy0 is not None and busy1 is not None:
+            own = _own_s() - self.own0  # includes the worker processes
+            self.others = max(0.0, (busy1 - self.busy0 - own) / self.seconds)
+
+
+def model_seconds(out: Path) -> float:
+    """Sum of the model's own time over the runs of a results folder."""
+    total = 0.0
+    for path in (out / "runs").glob("*.parquet"):
+        meta = json.loads(pq.read_schema(path).metadata[b"berdaya"])
+        total += float(meta["seconds"])
+    return total
+
+
+def warm_up(executor: Executor, n: int, task: Any) -> None:
+    """Run ``n`` tasks so every worker has imported the model and built one."""
+    for fut in [executor.submit(execute_run, task) for _ in range(n)]:
+        fut.result()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.sweep")
+    parser.add_argument("--replications", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--quick", action="store_true", help="8 replications")
+    parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--out", default="benchmarks/results/sweep.json")
+    args = parser.parse_args(argv)
+    reps = 8 if args.quick else args.replications
+    n = args.workers
+    the_spec = spec(reps)
+    design = build_design(parse_spec(the_spec))
+    runs = design.runs
+    probe = tasks_of(design)[0]
+    execute_run(probe)  # imports and first-run costs out of the serial timing
+    tmp = Path(tempfile.mkdtemp(prefix="berdaya-bench-"))
+    rows: dict[str, dict[str, Any]] = {}
+    results: dict[str, pd.DataFrame] = {}
+
+    def record(name: str, t: Timing, out: Path, workers: int, note: str) -> None:
+        rows[name] = {
+            "workers": workers,
+            "runs": runs,
+            "seconds": round(t.seconds, 3),
+            "runs_per_minute": round(runs / t.seconds * 60, 1),
+            "model_seconds": round(model_seconds(out), 3),
+            "others_cpus": None if t.others is None else round(t.others, 2),
+            "note": note,
+        }
+        print(
+            f"{name:<14} {workers:>2} workers  {t.seconds:7.2f} s  "
+            f"{runs / t.seconds * 60:8.1f} runs/min  (other load "
+            f"{'n/a' if t.others is None else f'{t.others:.2f}'} CPUs)  {note}",
+            flush=True,
+        )
+
+    print(
+        f"sweep of {SCENARIO}: {design.points.shape[0]} points x {reps} replications = "
+        f"{runs} runs; {n} cores",
+        flush=True,
+    )
+    out = tmp / "serial"
+    with Timing() as t:
+        results["serial"] = run_sweep(the_spec, out, workers=1)
+    record("serial", t, out, 1, "this process")
+
+    out = tmp / "local-cold"
+    with Timing() as t:
+        results["local-cold"] = run_sweep(the_spec, out, workers=n)
+    record("local cold", t, out, n, "pool start included")
+
+    pool = local_pool(n)
+    try:
+        warm_up(pool, 2 * n, probe)
+        out = tmp / "local-warm"
+        with Timing() as t:
+            results["local-warm"] = run_sweep(the_spec, out, executor=pool)
+        record("local warm", t, out, n, "pool started beforehand")
+    finally:
+        pool.shutdown()
+
+    if not args.no_dask:
+        out = tmp / "dask-cold"
+        counts = SweepProgress(total=0)
+        with Timing() as t:
+            results["dask-cold"] = run_sweep(
+                the_spec, out, cluster="local", workers=n, report=counts
+            )
+        record("dask cold", t, out, n, "LocalCluster start and code upload included")
+        setup = Timing().__enter__()
+        with dask_executor("local", workers=n) as ex:
+            warm_up(ex, 2 * n, probe)
+            setup.__exit__()
+            out = tmp / "dask-warm"
+            with Timing() as t:
+                results["dask-warm"] = run_sweep(the_spec, out, executor=ex)
+            record("dask warm", t, out, n, "cluster started and warmed beforehand")
+        rows["dask warm"]["setup_seconds"] = round(setup.seconds, 3)
+
+    first = results["serial"]
+    for name, frame in results.items():
+        pd.testing.assert_frame_equal(frame, first, obj=f"{name} results")
+    serial = rows["serial"]
+    per_run = serial["model_seconds"] / runs
+    summary: dict[str, Any] = {
+        "serial_runs_per_minute": serial["runs_per_minute"],
+        "model_seconds_per_run": round(per_run, 4),
+        "bookkeeping_seconds_per_run": round(serial["seconds"] / runs - per_run, 4),
+        "parallel_efficiency_warm": round(
+            rows["local warm"]["runs_per_minute"] / (n * serial["runs_per_minute"]), 3
+        ),
+        "parallel_efficiency_cold": round(
+            rows["local cold"]["runs_per_minute"] / (n * serial["runs_per_minute"]), 3
+        ),
+    }
+    if "dask warm" in rows:
+        lw, dw = rows["local warm"]["seconds"], rows["dask warm"]["seconds"]
+        lc, dc = rows["local cold"]["seconds"], rows["dask cold"]["seconds"]
+        summary |= {
+            "dask_overhead_warm": round(dw / lw - 1, 3),
+            "dask_overhead_cold": round(dc / lc - 1, 3),
+            "dask_extra_ms_per_run_warm": round((dw - lw) / runs * 1000, 2),
+        }
+    print("identical results on every path")
+    for k, v in summary.items():
+        print(f"  {k}: {v}")
+    payload = {
+        "command": "python -m benchmarks.sweep " + " ".join(argv or sys.argv[1:]),
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "scenario": SCENARIO,
+        "spec": the_spec,
+        "timings": rows,
+        "summary": summary,
+    }
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

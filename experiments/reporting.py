@@ -1,0 +1,798 @@
+"""Reading a sweep back: summaries with confidence intervals, paired effects, sensitivity.
+
+Everything is computed from the final month of each run on disk (the last month kept):
+
+* **summary**: per design point and outcome, the mean over replications with a Student-t
+  95% confidence interval;
+* **effects**: per design point, the paired difference from the base point (point 0, the
+  base scenario), replication by replication: replication ``i`` of every point ran with
+  the same seed, so the difference carries far less noise than two independent samples;
+* **main effects** (grid designs): per factor level, the paired difference from the base
+  averaged over the points at that level (the other factors averaged out);
+* **sensitivity** (sobol and morris designs): Sobol first-order and total indices, or
+  Morris mu* and sigma, with bootstrap confidence intervals (SALib), of the mean over
+  replications at each point.
+
+Plots (PNG, in the results folder): the monthly envelopes of the outcomes (median and
+10-90% band over replications), the effects against the base with their intervals, and
+the sensitivity indices. Runs still missing or recorded as errors are left out and
+counted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from berdaya.experiments.compare import (
+    OUTCOME_UNITS,
+    _number_format,
+    paired_ci,
+)
+from berdaya.experiments.files import atomic_write
+from berdaya.experiments.spec import SweepError
+from berdaya.experiments.sweep import (
+    SweepFolder,
+    read_errors,
+    read_results,
+    replay_command,
+)
+
+#: Most design points listed one by one in the printed report (all are in the CSVs).
+MAX_LISTED = 40
+#: Most outcome panels in one figure.
+MAX_PANELS = 12
+#: Bootstrap resamples of SALib's confidence intervals.
+RESAMPLES = 1000
+
+
+@dataclass
+class SweepReport:
+    """What ``berdaya report`` prints and writes, as tables.
+
+    Attributes:
+        folder: The results folder.
+        meta: Its ``meta.json``.
+        design: A row per design point (``point``, labels, parameter values).
+        outcomes: Outcomes reported.
+        finals: A row per finished run: ids, labels, parameters and final outcomes.
+        summary: Per point and outcome: ``mean, sd, ci_low, ci_high, n``.
+        effects: Per point (but the base) and outcome: the paired difference from the
+            base, ``diff, ci_low, ci_high, clear, sd, n``.
+        main_effects: Grid designs: per factor level and outcome, the same columns.
+        sensitivity: Sobol (``S1, S1_low, S1_high, ST, ST_low, ST_high``) or Morris
+            (``mu_star, mu_star_low, mu_star_high, mu, sigma``) indices per outcome and
+            factor; ``None`` for grid and lhs designs.
+        errors: The runs recorded as having raised.
+        missing: Runs of the design neither on disk nor recorded as errors.
+        notes: Things left out, in words.
+        level: Confidence level.
+        written: Files written (CSVs, plots, report.txt).
+    """
+
+    folder: Path
+    meta: dict[str, Any]
+    design: pd.DataFrame
+    outcomes: tuple[str, ...]
+    finals: pd.DataFrame
+    summary: pd.DataFrame
+    effects: pd.DataFrame
+    main_effects: pd.DataFrame
+    sensitivity: pd.DataFrame | None
+    errors: pd.DataFrame
+    missing: int
+    level: float = 0.95
+    notes: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def factors(self) -> list[dict[str, Any]]:
+        """The factors of the design, as ``meta.json`` describes them."""
+        return list(self.meta.get("factors", []))
+
+    def label(self, point: int) -> str:
+        """A point's factor values in words (``base`` for point 0)."""
+        if point == 0 and self.meta.get("base", True):
+            return "base"
+        row = self.design.loc[self.design["point"] == point].iloc[0]
+        return ", ".join(f"{f['name']}={_fmt(row[f['name']])}" for f in self.factors)
+
+    def text(self) -> str:
+        """The report as readable text (what ``berdaya report`` prints)."""
+        m = self.meta
+        pct = f"{self.level:.0%}"
+        done = len(self.finals)
+        lines = [
+            f"berdaya report: {self.folder} (sweep '{m['spec']}', {m['design']} design, "
+            f"{m['points']} points x {m['replications']} replications, master seed "
+            f"{m['seed']})",
+        ]
+        if m.get("description"):
+            lines.append(m["description"])
+        lines.append(
+            f"base scenario {m['scenario']}; {done} of {m['runs']} runs on disk, "
+            f"{len(self.errors)} raised, {self.missing} not run yet"
+        )
+        if done:
+            others = self.finals[self.finals["point"] != 0]
+            first = (others if len(others) else self.finals).iloc[0]
+            overrides = json.loads(
+                self.design.loc[
+                    self.design["point"] == first["point"], "overrides"
+                ].iloc[0]
+            )
+            scenario = m.get("scenario_ref", m["scenario"])
+            lines.append(
+                f"replay any run alone from its row, e.g. {first['run_id']}: "
+                + replay_command(scenario, int(first["seed"]), overrides)
+            )
+        if not done:
+            lines.append("no finished run to report on yet")
+            return "\n".join([*lines, *self.notes])
+        months = sorted(self.finals["month"].unique())
+        lines.append(
+            f"outcomes at the final month ({', '.join(map(str, months))}); "
+            f"{pct} CI over replications (Student t); effect = point - base over the "
+            "same seeds"
+        )
+        points = self.design["point"].tolist()
+        if len(points) <= MAX_LISTED:
+            lines += self._point_tables(pct)
+        else:
+            lines += [
+                "",
+                f"{len(points)} design points: per-point summaries and effects are in "
+                "summary.csv and effects.csv",
+            ]
+        if len(self.main_effects):
+            lines += self._main_effect_tables(pct)
+        if self.sensitivity is not None and len(self.sensitivity):
+            lines += self._sensitivity_tables(pct)
+        if len(self.errors):
+            lines += ["", f"runs that raised ({len(self.errors)}; see errors/):"]
+            for r in self.errors.head(10).itertuples(index=False):
+                lines.append(f"  {r.run_id} seed {r.seed}: {r.type}: {r.message}")
+        if self.notes:
+            lines += ["", *self.notes]
+        return "\n".join(lines)
+
+    def factor_cells(self, point: int) -> list[str]:
+        """A point's factor values, one string each."""
+        row = self.design.loc[self.design["point"] == point].iloc[0]
+        return [_fmt(row[f["name"]]) for f in self.factors]
+
+    def _point_tables(self, pct: str) -> list[str]:
+        names = [f["name"] for f in self.factors]
+        cells = {p: self.factor_cells(p) for p in self.design["point"]}
+        widths = [
+            max(len(n), *(len(c[i]) for c in cells.values()))
+            for i, n in enumerate(names)
+        ]
+        out: list[str] = []
+        for outcome in self.outcomes:
+            s = self.summary[self.summary["outcome"] == outcome].set_index("point")
+            e = self.effects[self.effects["outcome"] == outcome].set_index("point")
+            vals = [*s["mean"], *e["diff"]] if len(e) else list(s["mean"])
+            fmt = _number_format(*vals)
+            head = (
+                f"  {'point':<5} "
+                + " ".join(f"{n:<{w}}" for n, w in zip(names, widths, strict=True))
+                + f" {'mean':>10}  {pct + ' CI':^25}"
+            )
+            if len(e):
+                head += f" {'effect':>10}  {pct + ' CI':^25}  clear of 0"
+            out += ["", f"{outcome} ({OUTCOME_UNITS.get(outcome, 'value')})", head]
+            for p in self.design["point"]:
+                label = "base" if p == 0 and self.meta.get("base", True) else str(p)
+                line = f"  {label:<5} " + " ".join(
+                    f"{c:<{w}}" for c, w in zip(cells[p], widths, strict=True)
+                )
+                if p in s.index:
+                    r = s.loc[p]
+                    line += f" {r['mean']:>10{fmt}}  {_ci(r, fmt):^25}"
+                else:
+                    line += f" {'no runs':>10}  {'':^25}"
+                if p in e.index:
+                    r = e.loc[p]
+                    line += f" {r['diff']:>+10{fmt}}  {_ci(r, fmt):^25}  {_clear(r['clear'])}"
+                out.append(line.rstrip())
+        return out
+
+    def _main_effect_tables(self, pct: str) -> list[str]:
+        out = [
+            "",
+            "main effects against the base: each level's paired difference, averaged "
+            "over the other factors' points",
+        ]
+        for outcome in self.outcomes:
+            t = self.main_effects[self.main_effects["outcome"] == outcome]
+            if not len(t):
+                continue
+            fmt = _number_format(*t["diff"])
+            out.append(f"  {outcome}")
+            width = max(len(f"{r.factor} = {_fmt(r.level)}") for r in t.itertuples())
+            for r in t.itertuples(index=False):
+                name = f"{r.factor} = {_fmt(r.level)}"
+                out.append(
+                    f"    {name:<{width}} {r.diff:>+10{fmt}}  "
+                    f"{_ci(r._asdict(), fmt):^25}  {_clear(r.clear)}"
+                )
+        return out
+
+    def _sensitivity_tables(self, pct: str) -> list[str]:
+        s = self.sensitivity
+        assert s is not None
+        sobol = self.meta["design"] == "sobol"
+        title = (
+            "Sobol indices (first order S1, total ST)"
+            if sobol
+            else "Morris elementary effects (mu*: mean |effect| over the factor's range)"
+        )
+        out = [
+            "",
+            f"{title}, {pct} bootstrap CI, of the mean over replications at each point",
+        ]
+        width = max(len(f) for f in s["factor"])
+        for outcome in self.outcomes:
+            t = s[s["outcome"] == outcome]
+            if not len(t):
+                continue
+            out.append(f"  {outcome}")
+            if sobol:
+                out.append(
+                    f"    {'factor':<{width}} {'S1':>8}  {pct + ' CI':^19} "
+                    f"{'ST':>8}  {pct + ' CI':^19}"
+                )
+                for r in t.itertuples(index=False):
+                    out.append(
+                        f"    {r.factor:<{width}} {r.S1:>8.3f}  "
+                        f"[{r.S1_low:>7.3f}, {r.S1_high:>7.3f}] {r.ST:>8.3f}  "
+                        f"[{r.ST_low:>7.3f}, {r.ST_high:>7.3f}]"
+                    )
+            else:
+                fmt = _number_format(*t["mu_star"], *t["sigma"])
+                out.append(
+                    f"    {'factor':<{width}} {'mu*':>10}  {pct + ' CI':^25} "
+                    f"{'mu':>10} {'sigma':>10}"
+                )
+                for r in t.itertuples(index=False):
+                    ci = f"[{r.mu_star_low:{fmt}}, {r.mu_star_high:{fmt}}]"
+                    out.append(
+                        f"    {r.factor:<{width}} {r.mu_star:>10{fmt}}  {ci:^25} "
+                        f"{r.mu:>+10{fmt}} {r.sigma:>10{fmt}}"
+                    )
+        return out
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{float(value):g}"
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _ci(row: Any, fmt: str) -> str:
+    low, high = row["ci_low"], row["ci_high"]
+    if low is None or (isinstance(low, float) and math.isnan(low)):
+        return "n/a"
+    return f"[{low:{fmt}}, {high:{fmt}}]"
+
+
+def _clear(value: Any) -> str:
+    if (
+        value is None
+        or value is pd.NA
+        or (isinstance(value, float) and math.isnan(value))
+    ):
+        return "n/a"
+    return "yes" if bool(value) else "no"
+
+
+def _ci_row(values: np.ndarray, level: float) -> dict[str, Any]:
+    mean, sd, low, high, clear = paired_ci(values, level)
+    n = int(np.isfinite(np.asarray(values, dtype=float)).sum())
+    return {
+        "diff": mean,
+        "ci_low": low,
+        "ci_high": high,
+        "clear": clear,
+        "sd": sd,
+        "n": n,
+    }
+
+
+def _summaries(
+    finals: pd.DataFrame, outcomes: tuple[str, ...], level: float
+) -> pd.DataFrame:
+    rows = []
+    for point, group in finals.groupby("point", sort=True):
+        for o in outcomes:
+            r = _ci_row(group[o].to_numpy(float), level)
+            rows.append(
+                {
+                    "point": point,
+                    "outcome": o,
+                    "mean": r["diff"],
+                    "sd": r["sd"],
+                    "ci_low": r["ci_low"],
+                    "ci_high": r["ci_high"],
+                    "n": r["n"],
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["point", "outcome", "mean", "sd", "ci_low", "ci_high", "n"]
+    )
+
+
+EFFECT_COLUMNS = ["diff", "ci_low", "ci_high", "clear", "sd", "n"]
+
+
+def _effects(
+    finals: pd.DataFrame, outcomes: tuple[str, ...], level: float
+) -> pd.DataFrame:
+    rows = []
+    for o in outcomes:
+        wide = finals.pivot(index="replication", columns="point", values=o)
+        if 0 not in wide.columns:
+            break
+        for point in wide.columns:
+            if point == 0:
+                continue
+            d = (wide[point] - wide[0]).to_numpy(float)
+            rows.append({"point": point, "outcome": o, **_ci_row(d, level)})
+    table = pd.DataFrame(rows, columns=["point", "outcome", *EFFECT_COLUMNS])
+    table["clear"] = table["clear"].astype("boolean")
+    return table
+
+
+def _main_effects(
+    finals: pd.DataFrame,
+    design: pd.DataFrame,
+    factors: list[dict[str, Any]],
+    outcomes: tuple[str, ...],
+    level: float,
+) -> pd.DataFrame:
+    rows = []
+    sampled = design[design["point"] != 0]
+    for o in outcomes:
+        wide = finals.pivot(index="replication", columns="point", values=o)
+        if 0 not in wide.columns:
+            break
+        for f in factors:
+            name = f["name"]
+            for value in dict.fromkeys(sampled[name].tolist()):
+                pts = sampled.loc[sampled[name] == value, "point"]
+                pts = [p for p in pts if p in wide.columns]
+                if not pts:
+                    continue
+                d = wide[pts].mean(axis=1, skipna=False) - wide[0]
+                rows.append(
+                    {
+                        "factor": name,
+                        "level": value,
+                        "outcome": o,
+                        **_ci_row(d.to_numpy(float), level),
+                    }
+                )
+    table = pd.DataFrame(rows, columns=["factor", "level", "outcome", *EFFECT_COLUMNS])
+    table["clear"] = table["clear"].astype("boolean")
+    return table
+
+
+def _sensitivity(
+    finals: pd.DataFrame,
+    design: pd.DataFrame,
+    meta: dict[str, Any],
+    *,
+    outcomes: tuple[str, ...],
+    level: float,
+    notes: list[str],
+) -> pd.DataFrame | None:
+    kind = meta["design"]
+    if kind not in ("sobol", "morris"):
+        return None
+    names = [f["name"] for f in meta["factors"]]
+    sampled = design[design["point"] != 0].sort_values("point")
+    problem = {
+        "num_vars": len(names),
+        "names": names,
+        "bounds": [[0.0, 1.0]] * len(names),
+    }
+    x = sampled[[f"unit:{n}" for n in names]].to_numpy(float)
+    means = finals.groupby("point")[list(outcomes)].mean()
+    rows = []
+    for o in outcomes:
+        y = means[o].reindex(sampled["point"]).to_numpy(float)
+        if not np.isfinite(y).all():
+            missing = int((~np.isfinite(y)).sum())
+            notes.append(
+                f"no {kind} indices for {o}: {missing} of {len(y)} points have no "
+                "finished run or a missing value"
+            )
+            continue
+        if np.ptp(y) == 0:
+            notes.append(f"no {kind} indices for {o}: it is the same at every point")
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if kind == "sobol":
+                from SALib.analyze import sobol  # noqa: PLC0415
+
+                si = sobol.analyze(
+                    problem,
+                    y,
+                    calc_second_order=bool(meta.get("second_order")),
+                    num_resamples=RESAMPLES,
+                    conf_level=level,
+                    seed=int(meta["seed"]),
+                )
+                for i, n in enumerate(names):
+                    s1, c1 = float(si["S1"][i]), float(si["S1_conf"][i])
+                    st, ct = float(si["ST"][i]), float(si["ST_conf"][i])
+                    rows.append(
+                        {
+                            "outcome": o,
+                            "factor": n,
+                            "S1": s1,
+                            "S1_low": s1 - c1,
+                            "S1_high": s1 + c1,
+                            "ST": st,
+                            "ST_low": st - ct,
+                            "ST_high": st + ct,
+                        }
+                    )
+            else:
+                from SALib.analyze import morris  # noqa: PLC0415
+
+                si = morris.analyze(
+                    problem,
+                    x,
+                    y,
+                    num_resamples=RESAMPLES,
+                    conf_level=level,
+                    num_levels=int(meta.get("morris_levels", 4)),
+                    seed=int(meta["seed"]),
+                )
+                for i, n in enumerate(names):
+                    ms, mc = float(si["mu_star"][i]), float(si["mu_star_conf"][i])
+                    rows.append(
+                        {
+                            "outcome": o,
+                            "factor": n,
+                            "mu_star": ms,
+                            "mu_star_low": ms - mc,
+                            "mu_star_high": ms + mc,
+                            "mu": float(si["mu"][i]),
+                            "sigma": float(si["sigma"][i]),
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def report(
+    out: str | Path,
+    *,
+    outcomes: list[str] | tuple[str, ...] | None = None,
+    level: float = 0.95,
+    plots: bool = True,
+    write: bool = True,
+) -> SweepReport:
+    """Summarise a sweep's results folder (finished or not).
+
+    Args:
+        out: The results folder of :func:`~berdaya.experiments.sweep.run_sweep`.
+        outcomes: Outcomes to report (default: every numeric outcome the sweep kept).
+        level: Confidence level of the intervals.
+        plots: Draw the PNG plots.
+        write: Write the tables (CSV), the plots and ``report.txt`` into the folder.
+
+    Returns:
+        The :class:`SweepReport`.
+
+    Raises:
+        SweepError: The folder holds no sweep, or an outcome was not kept.
+    """
+    folder = SweepFolder(out)
+    meta = folder.meta()
+    if meta is None:
+        raise SweepError(f"'{folder.path}' holds no sweep (no meta.json)")
+    if not 0 < level < 1:
+        raise SweepError(f"--level must be between 0 and 1 (got {level})")
+    design = pd.read_parquet(folder.path / "design.parquet")
+    results = read_results(folder.path)
+    errors = read_errors(folder.path)
+    if len(results):
+        kept = [
+            o
+            for o in meta["outcomes"]
+            if o in results.columns and pd.api.types.is_numeric_dtype(results[o])
+        ]
+    else:
+        kept = [o for o in meta["outcomes"] if o != "phase_name"]
+    if outcomes:
+        for o in outcomes:
+            if o not in meta["outcomes"]:
+                raise SweepError(
+                    f"--outcome: '{o}' was not kept by this sweep (kept: "
+                    f"{', '.join(meta['outcomes'])})"
+                )
+        kept = [o for o in outcomes if o in kept]
+    chosen = tuple(kept)
+    if len(results):
+        last = results.groupby("run_id")["month"].transform("max")
+        finals = results.loc[results["month"] == last].reset_index(drop=True)
+    else:
+        finals = results
+    notes: list[str] = []
+    summary = (
+        _summaries(finals, chosen, level)
+        if len(finals)
+        else _summaries(pd.DataFrame(columns=["point"]), (), level)
+    )
+    has_base = bool(meta.get("base", True))
+    effects = (
+        _effects(finals, chosen, level)
+        if has_base and len(finals)
+        else _effects(pd.DataFrame(columns=["replication", "point"]), (), level)
+    )
+    if not has_base:
+        notes.append("no effects against the base: the spec ran without a base point")
+    main = _main_effects(
+        finals if len(finals) else pd.DataFrame(columns=["replication", "point"]),
+        design,
+        meta["factors"],
+        chosen if meta["design"] == "grid" and has_base and len(finals) else (),
+        level,
+    )
+    sens = (
+        _sensitivity(finals, design, meta, outcomes=chosen, level=level, notes=notes)
+        if len(finals)
+        else None
+    )
+    done = folder.done()
+    failed = folder.failed() - done
+    rep = SweepReport(
+        folder=folder.path,
+        meta=meta,
+        design=design,
+        outcomes=chosen,
+        finals=finals,
+        summary=summary,
+        effects=effects,
+        main_effects=main,
+        sensitivity=sens,
+        errors=errors,
+        missing=int(meta["runs"]) - len(done) - len(failed),
+        level=level,
+        notes=notes,
+    )
+    if write and len(finals):
+        _write(rep, plots, results)
+    return rep
+
+
+def _write(rep: SweepReport, plots: bool, results: pd.DataFrame) -> None:
+    path = rep.folder
+
+    def csv(table: pd.DataFrame, name: str) -> None:
+        rep.written.append(
+            atomic_write(path / name, lambda tmp: table.to_csv(tmp, index=False))
+        )
+
+    labels = rep.design.drop(columns=["overrides"]).filter(regex="^(?!unit:)")
+    csv(rep.summary.merge(labels, on="point", how="left"), "summary.csv")
+    if len(rep.effects):
+        csv(rep.effects.merge(labels, on="point", how="left"), "effects.csv")
+    if len(rep.main_effects):
+        csv(rep.main_effects, "main_effects.csv")
+    if rep.sensitivity is not None and len(rep.sensitivity):
+        csv(rep.sensitivity, "sensitivity.csv")
+    if plots:
+        for draw in (plot_envelopes, plot_effects, plot_sensitivity):
+            written = draw(rep, results)
+            if written is not None:
+                rep.written.append(written)
+    text = rep.text() + "\n"
+    rep.written.append(
+        atomic_write(
+            path / "report.txt", lambda tmp: tmp.write_text(text, encoding="utf-8")
+        )
+    )
+
+
+def _figure(n: int, ncols: int = 4, height: float = 2.4) -> tuple[Any, Any]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig = Figure(figsize=(3.4 * ncols, height * nrows + 0.8), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def _save(fig: Any, path: Path) -> Path:
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+
+
+def _groups(rep: SweepReport) -> list[tuple[str, list[int]]]:
+    """Curves of the envelope plot: points, or levels of the first factor."""
+    points = rep.design["point"].tolist()
+    if len(points) <= 8:
+        return [(rep.label(p), [p]) for p in points]
+    groups = [("base", [0])] if 0 in points and rep.meta.get("base", True) else []
+    sampled = rep.design[rep.design["point"] != 0]
+    first = rep.factors[0]
+    values = sampled[first["name"]]
+    if values.nunique() <= 6:
+        for v in dict.fromkeys(values.tolist()):
+            groups.append(
+                (
+                    f"{first['name']}={_fmt(v)}",
+                    sampled.loc[values == v, "point"].tolist(),
+                )
+            )
+    else:
+        bins = pd.qcut(values.astype(float), 3, duplicates="drop")
+        for interval in bins.cat.categories:
+            pts = sampled.loc[bins == interval, "point"].tolist()
+            groups.append((f"{first['name']} in {interval}", pts))
+    return groups
+
+
+def plot_envelopes(rep: SweepReport, results: pd.DataFrame) -> Path | None:
+    """Draw ``envelopes.png``: per outcome, median and 10-90% band month by month.
+
+    Curves are the design points (up to 8), else the levels (or thirds) of the first
+    factor, pooled over the other factors. Needs more than one month kept per run.
+    """
+    if results["month"].nunique() < 2 or not rep.outcomes:
+        rep.notes.append(
+            "no envelope plot: the sweep kept only the final month (set outcomes.every)"
+        )
+        return None
+    names = list(rep.outcomes[:MAX_PANELS])
+    fig, axes = _figure(len(names))
+    groups = _groups(rep)
+    colours = [f"C{i % 10}" for i in range(len(groups))]
+    for ax, name in zip(axes.flat, names, strict=False):
+        for (label, pts), colour in zip(groups, colours, strict=True):
+            sel = results.loc[results["point"].isin(pts)].groupby("month")[name]
+            q = sel.quantile([0.1, 0.5, 0.9]).unstack()
+            ax.fill_between(q.index, q[0.1], q[0.9], color=colour, alpha=0.18, lw=0)
+            ax.plot(q.index, q[0.5], color=colour, lw=1.4, label=label)
+        ax.set_title(name, fontsize=9)
+        ax.set_ylabel(OUTCOME_UNITS.get(name, name), fontsize=8)
+        ax.set_xlabel("month", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3, lw=0.5)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=min(3, len(labels)),
+        fontsize=7,
+    )
+    fig.suptitle(
+        f"sweep {rep.meta['spec']}: median and 10-90% band over replications",
+        fontsize=10,
+    )
+    return _save(fig, rep.folder / "envelopes.png")
+
+
+def plot_effects(rep: SweepReport, results: pd.DataFrame) -> Path | None:
+    """Draw ``effects.png``: per outcome, each point's effect against the base and CI.
+
+    With more than 30 points, the main effects per factor level are drawn instead (grid
+    designs); sampled designs that large get no effect plot (see the sensitivity plot).
+    """
+    if len(rep.effects) and rep.effects["point"].nunique() <= 30:
+        table = rep.effects.copy()
+        table["name"] = [" / ".join(rep.factor_cells(int(p))) for p in table["point"]]
+        axis = " / ".join(f["name"] for f in rep.factors)
+        title = "effect against the base (paired seeds)"
+    elif len(rep.main_effects):
+        table = rep.main_effects.copy()
+        table["name"] = [
+            f"{f}={_fmt(v)}"
+            for f, v in zip(table["factor"], table["level"], strict=True)
+        ]
+        axis = "factor level"
+        title = "main effects against the base (paired seeds)"
+    else:
+        return None
+    names = [o for o in rep.outcomes[:MAX_PANELS] if o in set(table["outcome"])]
+    if not names:
+        return None
+    rows = table["name"].nunique()
+    fig, axes = _figure(len(names), ncols=3, height=max(2.4, 0.22 * rows + 1.0))
+    for ax, name in zip(axes.flat, names, strict=False):
+        t = table[table["outcome"] == name].reset_index(drop=True)
+        y = np.arange(len(t))[::-1]
+        low = (t["diff"] - t["ci_low"]).fillna(0).clip(lower=0)
+        high = (t["ci_high"] - t["diff"]).fillna(0).clip(lower=0)
+        colours = [
+            "tab:red" if c is True else "tab:gray" for c in t["clear"].astype(object)
+        ]
+        for yi, x, lo, hi, colour in zip(y, t["diff"], low, high, colours, strict=True):
+            ax.errorbar(
+                x,
+                yi,
+                xerr=[[lo], [hi]],
+                fmt="none",
+                ecolor=colour,
+                elinewidth=1.2,
+                capsize=2,
+            )
+        ax.scatter(t["diff"], y, c=colours, s=12, zorder=3)
+        ax.axvline(0, color="black", lw=0.8)
+        if ax.get_subplotspec().is_first_col():
+            ax.set_yticks(y, t["name"], fontsize=7)
+            ax.set_ylabel(axis, fontsize=8)
+        else:
+            ax.set_yticks(y, [""] * len(y))
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(alpha=0.3, lw=0.5, axis="x")
+    fig.suptitle(
+        f"sweep {rep.meta['spec']}: {title}, {rep.level:.0%} CI (red: clear of 0)",
+        fontsize=10,
+    )
+    return _save(fig, rep.folder / "effects.png")
+
+
+def plot_sensitivity(rep: SweepReport, results: pd.DataFrame) -> Path | None:
+    """Draw ``sensitivity.png``: Sobol S1/ST or Morris mu* per factor, with CIs."""
+    s = rep.sensitivity
+    if s is None or not len(s):
+        return None
+    names = [o for o in rep.outcomes[:MAX_PANELS] if o in set(s["outcome"])]
+    factors = list(dict.fromkeys(s["factor"]))
+    fig, axes = _figure(len(names), ncols=3, height=max(2.4, 0.3 * len(factors) + 1.0))
+    sobol = rep.meta["design"] == "sobol"
+    for ax, name in zip(axes.flat, names, strict=False):
+        t = s[s["outcome"] == name].set_index("factor").reindex(factors)
+        y = np.arange(len(factors))[::-1]
+        bars = (
+            [("S1", "tab:blue", -0.18), ("ST", "tab:orange", 0.18)]
+            if sobol
+            else [("mu_star", "tab:blue", 0.0)]
+        )
+        for col, colour, shift in bars:
+            err = [
+                (t[col] - t[f"{col}_low"]).clip(lower=0),
+                (t[f"{col}_high"] - t[col]).clip(lower=0),
+            ]
+            ax.barh(
+                y + shift,
+                t[col],
+                height=0.34 if sobol else 0.6,
+                color=colour,
+                xerr=err,
+                error_kw={"elinewidth": 0.8, "capsize": 2},
+                label=col.replace("_star", "*"),
+            )
+        ax.set_yticks(y, factors, fontsize=7)
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(alpha=0.3, lw=0.5, axis="x")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
+    kind = "Sobol indices" if sobol else "Morris mu*"
+    fig.suptitle(
+        f"sweep {rep.meta['spec']}: {kind} with {rep.level:.0%} bootstrap CI",
+        fontsize=10,
+    )
+    return _save(fig, rep.folder / "sensitivity.png")

@@ -1,0 +1,897 @@
+"""Sweep specs (TOML) and the designs they describe.
+
+A spec names a base scenario, the levers and uncertainties to vary with their values or
+ranges (checked against the scenario schema), a design, replications, a master seed and
+which outcomes to keep. Every factor is checked when the spec is read, and every design
+point is validated as a whole scenario before a single run starts, so a bad spec fails
+with one line and nothing written. The format, in short::
+
+    description = "Kelurahan involvement x progression policy"
+    scenario = "kedungkandang-2008"   # shipped name, or a .toml path relative to the spec
+    replications = 30                 # replication i of every point runs with seed i
+    seed = 2008                       # master seed: SeedSequence(seed).spawn(replications)
+    design = "grid"                   # grid | lhs | sobol | morris (or a [design] table)
+
+    [set]                             # fixed values for every run
+    months = 48
+
+    [levers]                          # kind "lever" in the schema
+    kelurahan_involvement = [0.0, 0.5, 1.0]           # a list of values
+    progression = ["schedule", "readiness", "hybrid"]
+    faskel_visits = { low = 20, high = 120, levels = 3 }  # a range (levels: grid only)
+    tridaya = [                                       # explicit combinations
+      { label = "loan-heavy", tridaya_economic = 0.78, tridaya_social = 0.02,
+        tridaya_environmental = 0.20 },
+      { label = "guideline", tridaya_economic = 0.5, tridaya_social = 0.1,
+        tridaya_environmental = 0.4 },
+    ]
+
+    [uncertainties]                   # kind "uncertainty" or "context"
+    mean_degree = { low = 4.0, high = 16.0 }
+
+    [derive]                          # computed from the other values of each point
+    tridaya_environmental = { remainder_of = ["tridaya_economic", "tridaya_social"] }
+
+    [outcomes]
+    keep = ["powerless_poor", "pendayaan_poor"]   # or "all"; default: the headline set
+    every = 12                        # months 0, 12, 24, ... (omit: final month only)
+    final = true                      # also the last month (default true)
+
+``[design]`` as a table takes ``kind`` and, for sampled designs, ``samples`` (lhs: points;
+sobol: base samples N, a power of 2, giving N(D+2) points, or N(2D+2) with
+``second_order = true``; morris: trajectories N, giving N(D+1) points with ``levels``
+grid levels, default 4). ``base = false`` drops the base point (point 0: the base scenario
+with ``[set]`` only, run with the same seeds so every point has a paired baseline).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import json
+import math
+import numbers
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from berdaya.experiments.compare import HEADLINE_OUTCOMES, replication_seeds
+from berdaya.scenarios import ParamInfo, ScenarioError, load_scenario, schema
+from berdaya.scenarios.loader import validate
+
+
+class SweepError(ScenarioError):
+    """A sweep spec, results folder or cluster address is not usable; one line."""
+
+
+DESIGNS = ("grid", "lhs", "sobol", "morris")
+TOP_KEYS = (
+    "description",
+    "scenario",
+    "replications",
+    "seed",
+    "design",
+    "set",
+    "levers",
+    "uncertainties",
+    "derive",
+    "outcomes",
+)
+DESIGN_KEYS = ("kind", "samples", "second_order", "levels", "base")
+RANGE_KEYS = ("low", "high", "levels")
+OUTCOME_KEYS = ("keep", "every", "final")
+#: Columns that identify a run in every results row, in this order.
+ID_COLUMNS = ("run_id", "point", "replication", "seed", "scenario")
+#: Spawn key of the sampler's seed: a child of the master SeedSequence that no
+#: replication uses (replication i is child i).
+SAMPLER_CHILD = 2**32 - 1
+#: Significant digits of float values in designs (exact round trips through --set).
+DIGITS = 12
+#: Roles of the two factor tables and the schema kinds each accepts.
+ROLES = {"levers": ("lever",), "uncertainties": ("uncertainty", "context")}
+
+
+def _suggest(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.{DIGITS}g}")
+
+
+def _num(x: float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+@cache
+def outcome_names() -> tuple[str, ...]:
+    """Names of the recorded outcomes (the columns of a run's monthly table but month).
+
+    Learned from a one-month run of a tiny kelurahan, so the list never drifts from what
+    the model records.
+    """
+    from berdaya.experiments.run import run  # noqa: PLC0415 (imports the model)
+
+    records = run(
+        "kedungkandang-2008", 0, months=1, overrides={"n_households": 40}
+    ).records
+    return tuple(c for c in records.columns if c != "month")
+
+
+def check_value(info: ParamInfo, value: Any, where: str) -> Any:
+    """Check one value against the schema and coerce it to the parameter's type.
+
+    Args:
+        info: The parameter's schema entry.
+        value: The value from the spec.
+        where: Where it came from, for the message.
+
+    Returns:
+        The value as the parameter's type (a float parameter given ``1`` gets ``1.0``).
+
+    Raises:
+        SweepError: One line naming the place and what is allowed.
+    """
+    ok = True
+    if info.choices:
+        ok = isinstance(value, str) and value in info.choices
+    elif info.type == "bool":
+        ok = isinstance(value, bool)
+    elif info.type == "int":
+        ok = _is_int(value)
+    elif info.type == "float":
+        ok = _is_number(value) and math.isfinite(value)
+        value = float(value) if ok else value
+    if ok and _is_number(value):
+        ok = (info.ge is None or value >= info.ge) and (
+            info.le is None or value <= info.le
+        )
+    if not ok:
+        raise SweepError(f"{where}: must be {info.allowed} (got {value!r})")
+    return value
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One thing a design varies: a parameter, or a bundle of parameters set together.
+
+    Attributes:
+        name: The parameter's name, or the bundle's (a label column in the results).
+        role: ``"lever"`` or ``"uncertainty"`` (the table it was listed in).
+        params: The parameters it sets.
+        type: ``float``, ``int``, ``choice``, ``bool`` or ``bundle``.
+        values: Discrete levels (for a bundle: one dict of values per level).
+        labels: Labels of the levels (bundles only).
+        low: Lower end of a range.
+        high: Upper end of a range.
+        levels: Number of grid levels of a range.
+    """
+
+    name: str
+    role: str
+    params: tuple[str, ...]
+    type: str
+    values: tuple[Any, ...] | None = None
+    labels: tuple[str, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    levels: int | None = None
+
+    @property
+    def discrete(self) -> bool:
+        """Whether the factor is a list of levels (not a range)."""
+        return self.values is not None
+
+    def grid(self) -> list[dict[str, Any]]:
+        """The factor's levels for a grid design, as parameter values."""
+        if self.values is not None:
+            return [self._level(i) for i in range(len(self.values))]
+        assert self.low is not None and self.high is not None and self.levels
+        if self.type == "int":
+            raw = np.linspace(self.low, self.high, self.levels)
+            ints = list(dict.fromkeys(round(float(v)) for v in raw))
+            return [{self.name: v} for v in ints]
+        return [
+            {self.name: _round(float(v))}
+            for v in np.linspace(self.low, self.high, self.levels)
+        ]
+
+    def at(self, u: float) -> dict[str, Any]:
+        """Parameter values at unit coordinate ``u`` in [0, 1] (sampled designs).
+
+        A list of ``k`` levels splits [0, 1] into ``k`` equal parts; an integer range
+        is uniform over its integers; a float range is linear from low to high.
+        """
+        u = min(max(float(u), 0.0), 1.0)
+        if self.values is not None:
+            k = len(self.values)
+            return self._level(min(int(u * k), k - 1))
+        assert self.low is not None and self.high is not None
+        if self.type == "int":
+            span = int(self.high) - int(self.low) + 1
+            return {self.name: int(self.low) + min(int(u * span), span - 1)}
+        return {self.name: _round(self.low + u * (self.high - self.low))}
+
+    def _level(self, i: int) -> dict[str, Any]:
+        assert self.values is not None
+        if self.type == "bundle":
+            return {self.name: self.labels[i], **self.values[i]}  # type: ignore[index]
+        return {self.name: self.values[i]}
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-safe description (kept in the results folder's ``meta.json``)."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "role": self.role,
+            "type": self.type,
+            "params": list(self.params),
+        }
+        if self.values is not None:
+            out["values"] = list(self.labels or self.values)
+        else:
+            out["low"], out["high"] = self.low, self.high
+        return out
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A parameter computed from the others at each design point.
+
+    Attributes:
+        name: The parameter set.
+        remainder_of: Parameters whose sum is taken from ``total``.
+        total: What the parameters add up to (1 for shares).
+    """
+
+    name: str
+    remainder_of: tuple[str, ...]
+    total: float = 1.0
+
+    def value(self, values: dict[str, Any]) -> float:
+        """The derived value given every other value of the point."""
+        return _round(self.total - sum(float(values[p]) for p in self.remainder_of))
+
+
+@dataclass(frozen=True)
+class OutcomeSpec:
+    """Which outcomes a sweep keeps, and for which months.
+
+    Attributes:
+        keep: Outcome names kept (in this order).
+        every: Keep months 0, every, 2*every... (``None``: none but the final).
+        final: Keep the last month.
+    """
+
+    keep: tuple[str, ...]
+    every: int | None
+    final: bool
+
+    def months(self, months: np.ndarray) -> np.ndarray:
+        """Mask of the months kept among ``months`` (a run's month column)."""
+        mask = np.zeros(len(months), dtype=bool)
+        if self.every:
+            mask |= months % self.every == 0
+        if self.final and len(months):
+            mask |= months == months.max()
+        return mask
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep spec.
+
+    Attributes:
+        name: The spec's name (file stem).
+        source: Where it was read from.
+        text: The TOML text (copied into the results folder).
+        data: The parsed TOML.
+        description: One line.
+        scenario: Base scenario as written (shipped name or path).
+        scenario_ref: Base scenario as loadable here (name or absolute path).
+        replications: Replications of every design point.
+        seed: Master seed.
+        design: ``grid``, ``lhs``, ``sobol`` or ``morris``.
+        samples: Sample size of sampled designs.
+        second_order: Sobol: also second-order indices.
+        morris_levels: Morris: grid levels.
+        base: Whether the base point (point 0) is run.
+        fixed: ``[set]`` values.
+        factors: What the design varies, levers first.
+        derived: ``[derive]`` entries.
+        outcomes: What is kept.
+    """
+
+    name: str
+    source: str
+    text: str
+    data: dict[str, Any]
+    description: str
+    scenario: str
+    scenario_ref: str
+    replications: int
+    seed: int
+    design: str
+    samples: int | None
+    second_order: bool
+    morris_levels: int
+    base: bool
+    fixed: dict[str, Any]
+    factors: tuple[Factor, ...]
+    derived: tuple[Derived, ...]
+    outcomes: OutcomeSpec
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the parsed spec (comments and layout do not count)."""
+        canon = json.dumps(self.data, sort_keys=True, default=str)
+        return hashlib.sha256(canon.encode()).hexdigest()
+
+    @property
+    def seeds(self) -> list[int]:
+        """Seed of each replication, shared by every design point."""
+        return replication_seeds(self.seed, self.replications)
+
+    @property
+    def sampler_seed(self) -> int:
+        """Seed of the design's sampler (a child of the master SeedSequence)."""
+        seq = np.random.SeedSequence(self.seed, spawn_key=(SAMPLER_CHILD,))
+        return int(seq.generate_state(1, dtype=np.uint32)[0])
+
+
+def shipped_specs() -> dict[str, Path]:
+    """Return the sweep specs shipped with berdaya, by name."""
+    folder = resources.files("berdaya.experiments") / "specs"
+    if not folder.is_dir():
+        return {}
+    return {
+        Path(str(p)).stem: Path(str(p))
+        for p in sorted(folder.iterdir(), key=lambda p: p.name)
+        if p.name.endswith(".toml")
+    }
+
+
+def load_spec(spec: str | Path) -> SweepSpec:
+    """Read and check a sweep spec: a shipped spec name or a TOML path.
+
+    Args:
+        spec: Shipped spec name (see :func:`shipped_specs`) or path.
+
+    Returns:
+        The validated :class:`SweepSpec`.
+
+    Raises:
+        SweepError: One line naming the file, the entry and what is wrong.
+    """
+    ships = shipped_specs()
+    text = str(spec)
+    path = Path(text)
+    if not path.exists() and text in ships:
+        path = ships[text]
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        names = ", ".join(ships) or "none"
+        raise SweepError(
+            f"spec '{text}' is neither a file nor a shipped spec ({names})"
+        ) from None
+    except OSError as err:
+        raise SweepError(f"{path}: cannot read ({err.strerror})") from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as err:
+        raise SweepError(f"{path}: not valid TOML ({err})") from None
+    return parse_spec(data, source=str(path), text=raw, base_dir=path.parent)
+
+
+def _table(data: dict[str, Any], key: str, src: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise SweepError(f"{src}: '{key}' must be a table ([{key}])")
+    return value
+
+
+def _whole(value: Any, name: str, src: str, low: int) -> int:
+    if not _is_int(value) or value < low:
+        raise SweepError(f"{src}: {name} must be an integer >= {low} (got {value!r})")
+    return int(value)
+
+
+def _factor(
+    name: str,
+    value: Any,
+    *,
+    role: str,
+    table: str,
+    src: str,
+    info: dict[str, ParamInfo],
+) -> Factor:
+    where = f"{src}: {table}.{name}"
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return _bundle(name, value, role=role, table=table, src=src, info=info)
+    if name not in info:
+        raise SweepError(
+            f"{src}: {table}: unknown parameter '{name}'{_suggest(name, list(info))}; "
+            "`berdaya params` lists them (a list of tables sets several at once)"
+        )
+    p = info[name]
+    if p.kind not in ROLES[table]:
+        other = next(t for t, kinds in ROLES.items() if p.kind in kinds)
+        raise SweepError(
+            f"{where}: is {'a' if p.kind != 'uncertainty' else 'an'} {p.kind} in the "
+            f"schema; list it under [{other}]"
+        )
+    if isinstance(value, list):
+        if not value:
+            raise SweepError(f"{where}: the list of values is empty")
+        values = tuple(check_value(p, v, where) for v in value)
+        if len(set(values)) < len(values):
+            raise SweepError(f"{where}: a value is listed twice ({list(value)})")
+        return Factor(name, role, (name,), p.type, values=values)
+    if isinstance(value, dict):
+        if p.type not in ("int", "float"):
+            raise SweepError(
+                f"{where}: a {p.type} parameter takes a list of values "
+                f"({p.allowed}), not a range"
+            )
+        bad = [k for k in value if k not in RANGE_KEYS]
+        if bad or "low" not in value or "high" not in value:
+            raise SweepError(
+                f"{where}: a range is {{ low = ..., high = ... }} with optional levels"
+                + (f" (unknown key '{bad[0]}')" if bad else "")
+            )
+        low, high = value["low"], value["high"]
+        for v in (low, high):
+            ok = _is_int(v) if p.type == "int" else _is_number(v) and math.isfinite(v)
+            if not ok:
+                raise SweepError(f"{where}: range ends must be {p.allowed} (got {v!r})")
+        if not low < high:
+            raise SweepError(
+                f"{where}: low must be below high (got [{low}, {high}]); "
+                "a single value belongs in [set]"
+            )
+        if (p.ge is not None and low < p.ge) or (p.le is not None and high > p.le):
+            raise SweepError(
+                f"{where}: range [{_num(low)}, {_num(high)}] is outside the schema's "
+                f"{p.allowed.removeprefix('a number in ').removeprefix('an integer in ')}"
+            )
+        levels = value.get("levels")
+        if levels is not None:
+            levels = _whole(levels, f"{table}.{name}.levels", src, 2)
+        conv = int if p.type == "int" else float
+        return Factor(
+            name, role, (name,), p.type, low=conv(low), high=conv(high), levels=levels
+        )
+    raise SweepError(
+        f"{where}: give a list of values or a range {{ low = ..., high = ... }} "
+        f"(got {value!r})"
+    )
+
+
+def _bundle(
+    name: str,
+    value: list[dict[str, Any]],
+    *,
+    role: str,
+    table: str,
+    src: str,
+    info: dict[str, ParamInfo],
+) -> Factor:
+    where = f"{src}: {table}.{name}"
+    if name in (*ID_COLUMNS, "month", *outcome_names()):
+        raise SweepError(
+            f"{where}: '{name}' names a column of the results already; "
+            "call the combinations something else"
+        )
+    if name in info:
+        raise SweepError(
+            f"{where}: a list of tables sets several parameters together; name it "
+            f"after what it varies (not the parameter '{name}')"
+        )
+    keys = [k for k in value[0] if k != "label"]
+    labels, levels = [], []
+    for i, level in enumerate(value):
+        these = [k for k in level if k != "label"]
+        if sorted(these) != sorted(keys) or not keys:
+            raise SweepError(
+                f"{where}: every combination must set the same parameters "
+                f"(combination {i + 1} sets {', '.join(these) or 'none'})"
+            )
+        vals = {}
+        for k in keys:
+            if k not in info:
+                raise SweepError(
+                    f"{where}: unknown parameter '{k}'{_suggest(k, list(info))}"
+                )
+            if info[k].kind not in ROLES[table]:
+                raise SweepError(
+                    f"{where}: '{k}' is a {info[k].kind} in the schema, not for [{table}]"
+                )
+            vals[k] = check_value(info[k], level[k], f"{where}[{i + 1}].{k}")
+        label = level.get("label", "/".join(_num(vals[k]) for k in keys))
+        if not isinstance(label, str) or not label:
+            raise SweepError(f"{where}[{i + 1}]: label must be a non-empty string")
+        labels.append(label)
+        levels.append(vals)
+    if len(set(labels)) < len(labels):
+        raise SweepError(f"{where}: two combinations have the same label")
+    return Factor(
+        name,
+        role,
+        tuple(keys),
+        "bundle",
+        values=tuple(levels),
+        labels=tuple(labels),
+    )
+
+
+def _design(data: dict[str, Any], src: str) -> dict[str, Any]:
+    raw = data.get("design", "grid")
+    design = {"kind": raw} if isinstance(raw, str) else raw
+    if not isinstance(design, dict):
+        raise SweepError(f"{src}: design must be one of {', '.join(DESIGNS)}")
+    for key in design:
+        if key not in DESIGN_KEYS:
+            raise SweepError(
+                f"{src}: design: unknown key '{key}'{_suggest(key, list(DESIGN_KEYS))}"
+            )
+    kind = design.get("kind", "grid")
+    if kind not in DESIGNS:
+        raise SweepError(
+            f"{src}: unknown design {kind!r}{_suggest(str(kind), list(DESIGNS))}; "
+            f"one of {', '.join(DESIGNS)}"
+        )
+    samples = design.get("samples")
+    if kind == "grid":
+        if samples is not None:
+            raise SweepError(f"{src}: a grid design takes no samples (the grid is all)")
+    elif samples is None:
+        raise SweepError(f"{src}: a {kind} design needs design.samples")
+    else:
+        samples = _whole(samples, "design.samples", src, 2 if kind == "sobol" else 1)
+        if kind == "sobol" and samples & (samples - 1):
+            raise SweepError(
+                f"{src}: design.samples of a sobol design must be a power of 2 "
+                f"(got {samples}; Saltelli's scheme needs it for balance)"
+            )
+    for key, kinds in (("second_order", ("sobol",)), ("levels", ("morris",))):
+        if key in design and kind not in kinds:
+            raise SweepError(f"{src}: design.{key} is for {' or '.join(kinds)} designs")
+    second = design.get("second_order", False)
+    base = design.get("base", True)
+    for key, value in (("second_order", second), ("base", base)):
+        if not isinstance(value, bool):
+            raise SweepError(f"{src}: design.{key} must be true or false")
+    levels = _whole(design.get("levels", 4), "design.levels", src, 2)
+    return {
+        "kind": kind,
+        "samples": samples,
+        "second_order": second,
+        "levels": levels,
+        "base": base,
+    }
+
+
+def _outcomes(data: dict[str, Any], src: str) -> OutcomeSpec:
+    table = _table(data, "outcomes", src)
+    for key in table:
+        if key not in OUTCOME_KEYS:
+            raise SweepError(
+                f"{src}: outcomes: unknown key '{key}'{_suggest(key, list(OUTCOME_KEYS))}"
+            )
+    names = list(outcome_names())
+    keep = table.get("keep", [o for o in HEADLINE_OUTCOMES if o in names])
+    if keep == "all":
+        keep = names
+    if not isinstance(keep, list) or not keep:
+        raise SweepError(f'{src}: outcomes.keep must be a list of outcomes or "all"')
+    for o in keep:
+        if o not in names:
+            raise SweepError(
+                f"{src}: outcomes.keep: unknown outcome {o!r}{_suggest(str(o), names)}"
+            )
+    every = table.get("every")
+    if every is not None:
+        every = _whole(every, "outcomes.every", src, 1)
+    final = table.get("final", True)
+    if not isinstance(final, bool):
+        raise SweepError(f"{src}: outcomes.final must be true or false")
+    if every is None and not final:
+        raise SweepError(f"{src}: outcomes keep no month (set every, or final = true)")
+    return OutcomeSpec(tuple(dict.fromkeys(keep)), every, final)
+
+
+def parse_spec(
+    data: dict[str, Any],
+    *,
+    source: str = "spec",
+    text: str | None = None,
+    base_dir: Path | None = None,
+) -> SweepSpec:
+    """Check a parsed spec (a dict as TOML gives it) and build the :class:`SweepSpec`.
+
+    Args:
+        data: The spec's tables and values.
+        source: Name used in messages.
+        text: The original TOML text (default: none kept).
+        base_dir: Folder relative scenario paths are taken from (default: cwd).
+
+    Returns:
+        The validated spec.
+
+    Raises:
+        SweepError: One line naming the entry and what is wrong.
+    """
+    src = source
+    for key in data:
+        if key not in TOP_KEYS:
+            raise SweepError(
+                f"{src}: unknown key '{key}'{_suggest(key, list(TOP_KEYS))}; "
+                f"a spec has {', '.join(TOP_KEYS)}"
+            )
+    info = schema()
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise SweepError(f"{src}: description must be a string")
+    scenario = data.get("scenario", "kedungkandang-2008")
+    if not isinstance(scenario, str):
+        raise SweepError(f"{src}: scenario must be a scenario name or a .toml path")
+    ref = scenario
+    if scenario.endswith(".toml") and not Path(scenario).is_absolute():
+        ref = str(((base_dir or Path.cwd()) / scenario).resolve())
+    try:
+        load_scenario(ref)
+    except ScenarioError as err:
+        raise SweepError(f"{src}: scenario: {err}") from None
+    replications = _whole(data.get("replications", 1), "replications", src, 1)
+    seed = _whole(data.get("seed", 0), "seed", src, 0)
+    design = _design(data, src)
+
+    fixed: dict[str, Any] = {}
+    for name, value in _table(data, "set", src).items():
+        if name not in info:
+            raise SweepError(
+                f"{src}: set: unknown parameter '{name}'{_suggest(name, list(info))}"
+            )
+        fixed[name] = check_value(info[name], value, f"{src}: set.{name}")
+
+    factors: list[Factor] = []
+    owner: dict[str, str] = {n: "set" for n in fixed}
+    for table in ROLES:
+        role = "lever" if table == "levers" else "uncertainty"
+        for name, value in _table(data, table, src).items():
+            f = _factor(name, value, role=role, table=table, src=src, info=info)
+            for p in f.params:
+                if p in owner:
+                    raise SweepError(
+                        f"{src}: {table}.{name}: '{p}' is already set in [{owner[p]}]"
+                    )
+                owner[p] = table
+            factors.append(f)
+    if design["kind"] != "grid" and not factors:
+        raise SweepError(
+            f"{src}: a {design['kind']} design needs levers or uncertainties"
+        )
+    if design["kind"] == "grid":
+        for f in factors:
+            if not f.discrete and f.levels is None:
+                table = "levers" if f.role == "lever" else "uncertainties"
+                raise SweepError(
+                    f"{src}: {table}.{f.name}: a grid needs a list of values or a range "
+                    "with levels = n"
+                )
+    elif any(f.levels is not None for f in factors):
+        raise SweepError(f"{src}: range levels are for grid designs only")
+
+    derived = []
+    for name, value in _table(data, "derive", src).items():
+        where = f"{src}: derive.{name}"
+        if name not in info or info[name].type != "float":
+            raise SweepError(
+                f"{where}: must be a number parameter{_suggest(name, list(info))}"
+            )
+        if name in owner:
+            raise SweepError(f"{where}: is already set in [{owner[name]}]")
+        if not isinstance(value, dict) or set(value) - {"remainder_of", "total"}:
+            raise SweepError(
+                f'{where}: write {{ remainder_of = ["a", "b"], total = 1.0 }}'
+            )
+        parts = value.get("remainder_of")
+        if (
+            not isinstance(parts, list)
+            or not parts
+            or any(p not in info or info[p].type not in ("int", "float") for p in parts)
+        ):
+            raise SweepError(f"{where}: remainder_of must list number parameters")
+        total = value.get("total", 1.0)
+        if not _is_number(total):
+            raise SweepError(f"{where}: total must be a number")
+        owner[name] = "derive"
+        derived.append(Derived(name, tuple(parts), float(total)))
+
+    return SweepSpec(
+        name=Path(src).stem if src.endswith(".toml") else src,
+        source=src,
+        text=text if text is not None else "",
+        data=data,
+        description=description,
+        scenario=scenario,
+        scenario_ref=ref,
+        replications=replications,
+        seed=seed,
+        design=design["kind"],
+        samples=design["samples"],
+        second_order=design["second_order"],
+        morris_levels=design["levels"],
+        base=design["base"],
+        fixed=fixed,
+        factors=tuple(factors),
+        derived=tuple(derived),
+        outcomes=_outcomes(data, src),
+    )
+
+
+@dataclass
+class Design:
+    """The design points of a spec, each a validated whole scenario.
+
+    Attributes:
+        spec: The spec.
+        scenario: Name of the base scenario (the ``scenario`` column of the results).
+        points: A row per point: ``point``, the bundle label columns and the value of
+            every parameter the spec sets (``[set]``, factors, derived). Point 0 is the
+            base (when the spec runs it); points 1.. are the design in sampler order.
+        unit: Sampled designs: the unit-cube coordinates of points 1.. (rows) for each
+            factor (columns), what SALib analyses; ``None`` for grids.
+        overrides: Per point (same order as ``points``), the values that differ from
+            the base scenario: what ``berdaya run --set`` needs to replay a run.
+        params: Per point, every parameter value (validated).
+    """
+
+    spec: SweepSpec
+    scenario: str
+    points: pd.DataFrame
+    unit: np.ndarray | None
+    overrides: list[dict[str, Any]] = field(repr=False)
+    params: list[dict[str, Any]] = field(repr=False)
+
+    @property
+    def columns(self) -> list[str]:
+        """Label and parameter columns carried by every results row."""
+        return [c for c in self.points.columns if c != "point"]
+
+    @property
+    def runs(self) -> int:
+        """Number of runs: points x replications."""
+        return len(self.points) * self.spec.replications
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of every run's full parameters and seed."""
+        canon = json.dumps(
+            {"params": self.params, "seeds": self.spec.seeds}, sort_keys=True
+        )
+        return hashlib.sha256(canon.encode()).hexdigest()
+
+    def run_id(self, point: int, replication: int) -> str:
+        """The id of a run, e.g. ``p0007-r003`` (sorting by id sorts by point)."""
+        last = int(self.points["point"].iloc[-1]) if len(self.points) else 0
+        pw = max(4, len(str(last)))
+        rw = max(3, len(str(self.spec.replications - 1)))
+        return f"p{point:0{pw}d}-r{replication:0{rw}d}"
+
+
+def _unit_sample(spec: SweepSpec) -> np.ndarray:
+    d = len(spec.factors)
+    seed = spec.sampler_seed
+    assert spec.samples is not None
+    if spec.design == "lhs":
+        from scipy.stats import qmc  # noqa: PLC0415
+
+        return qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(
+            spec.samples
+        )
+    problem = {
+        "num_vars": d,
+        "names": [f.name for f in spec.factors],
+        "bounds": [[0.0, 1.0]] * d,
+    }
+    if spec.design == "sobol":
+        from SALib.sample import sobol  # noqa: PLC0415
+
+        return sobol.sample(
+            problem, spec.samples, calc_second_order=spec.second_order, seed=seed
+        )
+    from SALib.sample import morris  # noqa: PLC0415
+
+    return morris.sample(
+        problem, spec.samples, num_levels=spec.morris_levels, seed=seed
+    )
+
+
+def build_design(spec: SweepSpec) -> Design:
+    """Lay out a spec's design points and validate each as a whole scenario.
+
+    Args:
+        spec: The spec.
+
+    Returns:
+        The :class:`Design`.
+
+    Raises:
+        SweepError: A point is not a valid scenario (one line, with the point's values).
+    """
+    base = load_scenario(spec.scenario_ref)
+    base_values = base.params.model_dump()
+    src = spec.source
+    try:
+        validate({**base_values, **spec.fixed}, f"{src}: [set]", strict=False)
+    except ScenarioError as err:
+        raise SweepError(str(err)) from None
+    unit = None
+    if spec.design == "grid":
+        combos = [
+            {k: v for level in combo for k, v in level.items()}
+            for combo in itertools.product(*(f.grid() for f in spec.factors))
+        ]
+    else:
+        unit = _unit_sample(spec)
+        combos = [
+            {
+                k: v
+                for f, u in zip(spec.factors, row, strict=True)
+                for k, v in f.at(u).items()
+            }
+            for row in unit
+        ]
+    labels = [f.name for f in spec.factors if f.type == "bundle"]
+    varied = list(
+        dict.fromkeys(
+            [*spec.fixed, *(p for f in spec.factors for p in f.params)]
+            + [d.name for d in spec.derived]
+        )
+    )
+    rows, overrides, params = [], [], []
+    numbered = [(0, None)] if spec.base else []
+    numbered += [(i + 1, c) for i, c in enumerate(combos)]
+    for point, combo in numbered:
+        values = dict(spec.fixed)
+        if combo is not None:
+            values.update({k: v for k, v in combo.items() if k not in labels})
+        full = {**base_values, **values}
+        for d in spec.derived:
+            values[d.name] = full[d.name] = d.value(full)
+        where = f"{src}: design point {point}" + (
+            f" ({', '.join(f'{k}={v}' for k, v in values.items() if k not in spec.fixed)})"
+            if combo is not None
+            else " (base)"
+        )
+        try:
+            checked = validate(full, where, strict=False).model_dump()
+        except ScenarioError as err:
+            raise SweepError(str(err)) from None
+        row: dict[str, Any] = {"point": point}
+        for name in labels:
+            row[name] = combo[name] if combo is not None else "base"
+        for name in varied:
+            row[name] = checked[name]
+        rows.append(row)
+        overrides.append(values)
+        params.append(checked)
+    points = pd.DataFrame(rows, columns=["point", *labels, *varied])
+    return Design(spec, base.name, points, unit, overrides, params)

@@ -1,0 +1,687 @@
+"""Sweeps: every design point of a spec, replicated over paired seeds, written as it runs.
+
+The results folder (``--out``) holds::
+
+    spec.toml       the spec, copied as given
+    meta.json       berdaya's version, the spec's hash, the design's hash, the seeds...
+    design.parquet  a row per design point: its parameter values (and unit coordinates)
+    runs/           one Parquet file per finished run, named by run id (p0007-r003)
+    errors/         one JSON file per run that raised: id, seed, parameters, traceback
+
+Each run is written (atomically) by this process as soon as its result arrives, so
+killing a sweep loses only the runs in flight. Running the same command again reads the
+folder, skips every run on disk (and every recorded error, unless asked to retry them)
+and runs the rest; it refuses, with one line, a folder whose spec differs. The runs under
+``runs/`` read as one dataset (:func:`read_results`); every row carries its run's id,
+point, replication, seed, scenario and the values of every parameter the spec sets, so
+any run replays alone with ``berdaya run`` (:func:`replay_command`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as ds
+from tqdm import tqdm
+
+from berdaya.experiments.executors import (
+    InlineExecutor,
+    check_cluster_address,
+    dask_executor,
+    local_pool,
+    parallelism,
+    stop_pool,
+    upload_code,
+    workers_alive,
+)
+from berdaya.experiments.files import atomic_write, write_table
+from berdaya.experiments.run import run
+from berdaya.experiments.spec import (
+    ID_COLUMNS,
+    Design,
+    SweepError,
+    SweepSpec,
+    build_design,
+    load_spec,
+    parse_spec,
+)
+from berdaya.scenarios import P2KPScenario
+
+FORMAT = 1
+OWN_FILES = ("spec.toml", "meta.json", "design.parquet", "runs", "errors")
+
+
+class SweepStoppedError(RuntimeError):
+    """A sweep stopped before its end (a dead worker, a lost cluster); it can resume."""
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run of a sweep: a design point's parameters with one replication's seed.
+
+    Attributes:
+        run_id: ``p<point>-r<replication>``.
+        point: Design point (0 is the base).
+        replication: Replication index; its seed is shared by every point.
+        seed: The run's seed.
+        scenario: Name of the base scenario.
+        params: Every parameter value of the run.
+        columns: Label and parameter values written on every row of the run.
+        keep: Outcomes kept.
+        every: Keep months 0, every, 2*every... (``None``: only the final month).
+        final: Keep the final month.
+    """
+
+    run_id: str
+    point: int
+    replication: int
+    seed: int
+    scenario: str
+    params: dict[str, Any]
+    columns: dict[str, Any]
+    keep: tuple[str, ...]
+    every: int | None
+    final: bool
+
+
+@dataclass
+class RunOutcome:
+    """What came back from a run: its rows, or the error it raised.
+
+    Attributes:
+        run_id: The run.
+        table: The rows kept (``None`` if the run raised).
+        error: ``{"type", "message", "traceback"}`` if it raised.
+        seconds: Time the run took on its worker.
+        host: Where it ran (``hostname:pid``).
+    """
+
+    run_id: str
+    table: pd.DataFrame | None
+    error: dict[str, str] | None
+    seconds: float
+    host: str
+
+
+def execute_run(task: RunTask) -> RunOutcome:
+    """Run one task (top-level, so local processes and Dask workers can import it).
+
+    The scenario is built from the task's full parameter values, so workers need no
+    scenario files. An exception from the model is caught and returned as the outcome's
+    ``error``, so one bad run never stops the others.
+
+    Args:
+        task: What to run.
+
+    Returns:
+        The :class:`RunOutcome`.
+    """
+    start = time.perf_counter()
+    host = f"{platform.node()}:{os.getpid()}"
+    try:
+        scen = P2KPScenario(rng=task.seed, name=task.scenario, **task.params)
+        records = run(scen, task.seed).records
+        months = records["month"].to_numpy()
+        mask = np.zeros(len(months), dtype=bool)
+        if task.every:
+            mask |= months % task.every == 0
+        if task.final and len(months):
+            mask |= months == months.max()
+        kept = records.loc[mask, ["month", *task.keep]].reset_index(drop=True)
+        ids = {
+            "run_id": task.run_id,
+            "point": task.point,
+            "replication": task.replication,
+            "seed": task.seed,
+            "scenario": task.scenario,
+            **task.columns,
+        }
+        front = pd.DataFrame({k: [v] * len(kept) for k, v in ids.items()})
+        table = pd.concat([front, kept], axis=1)
+        return RunOutcome(task.run_id, table, None, time.perf_counter() - start, host)
+    except Exception as err:
+        error = {
+            "type": type(err).__name__,
+            "message": str(err),
+            "traceback": traceback.format_exc(),
+        }
+        return RunOutcome(task.run_id, None, error, time.perf_counter() - start, host)
+
+
+def tasks_of(design: Design) -> list[RunTask]:
+    """Every run of a design, replication-major (all points of replication 0 first).
+
+    Args:
+        design: The design.
+
+    Returns:
+        The tasks; a partly done sweep thus has whole replications of every point.
+    """
+    spec = design.spec
+    out = []
+    cols = design.columns
+    records = design.points.to_dict(orient="records")
+    for rep, seed in enumerate(spec.seeds):
+        for row, params in zip(records, design.params, strict=True):
+            point = int(row["point"])
+            out.append(
+                RunTask(
+                    run_id=design.run_id(point, rep),
+                    point=point,
+                    replication=rep,
+                    seed=seed,
+                    scenario=design.scenario,
+                    params=params,
+                    columns={c: row[c] for c in cols},
+                    keep=spec.outcomes.keep,
+                    every=spec.outcomes.every,
+                    final=spec.outcomes.final,
+                )
+            )
+    return out
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+class SweepFolder:
+    """A sweep's results folder: what is done, what raised, and writing new runs.
+
+    Args:
+        path: The folder.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        """Name the folder (nothing is read or written yet)."""
+        self.path = Path(path)
+        self.runs = self.path / "runs"
+        self.errors = self.path / "errors"
+        self.meta_path = self.path / "meta.json"
+
+    def meta(self) -> dict[str, Any] | None:
+        """The folder's ``meta.json``, or ``None`` when it holds no sweep yet."""
+        try:
+            return json.loads(self.meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as err:
+            raise SweepError(
+                f"'{self.meta_path}' cannot be read ({type(err).__name__}); is this "
+                "folder a sweep's?"
+            ) from None
+
+    def check(self, spec: SweepSpec, design: Design) -> bool:
+        """Check, without writing, that the folder can take this sweep.
+
+        Returns:
+            Whether it already holds this sweep (a resume).
+
+        Raises:
+            SweepError: The folder holds another sweep, or other files.
+        """
+        if self.path.exists() and not self.path.is_dir():
+            raise SweepError(f"--out: '{self.path}' is a file, not a folder")
+        meta = self.meta()
+        if meta is None:
+            if self.path.exists():
+                others = sorted(
+                    p.name for p in self.path.iterdir() if p.name not in OWN_FILES
+                )
+                if others:
+                    raise SweepError(
+                        f"--out: '{self.path}' holds other files ({others[0]}...) and no "
+                        "sweep; give an empty or new folder"
+                    )
+            return False
+        if meta.get("spec_sha256") != spec.digest:
+            raise SweepError(
+                f"--out: '{self.path}' holds another sweep (its spec.toml differs from "
+                f"{spec.source}); give a new folder, or its own spec.toml to resume"
+            )
+        if meta.get("design_sha256") != design.digest:
+            raise SweepError(
+                f"--out: '{self.path}' was made from the same spec, but its runs' "
+                f"parameters differ now (has scenario '{spec.scenario}' changed?); "
+                "give a new folder"
+            )
+        return True
+
+    def create(self, spec: SweepSpec, design: Design) -> None:
+        """Write ``spec.toml``, ``design.parquet`` and, last, ``meta.json``."""
+        self.runs.mkdir(parents=True, exist_ok=True)
+        self.errors.mkdir(parents=True, exist_ok=True)
+        text = spec.text or _toml_of(spec.data)
+        atomic_write(
+            self.path / "spec.toml", lambda tmp: tmp.write_text(text, encoding="utf-8")
+        )
+        points = design.points.copy()
+        if design.unit is not None:
+            offset = 1 if spec.base else 0
+            for j, f in enumerate(spec.factors):
+                col = np.full(len(points), np.nan)
+                col[offset:] = design.unit[:, j]
+                points[f"unit:{f.name}"] = col
+        points.insert(
+            1, "overrides", [json.dumps(o, sort_keys=True) for o in design.overrides]
+        )
+        write_table(points, self.path / "design.parquet", {"spec": spec.name})
+        meta = {
+            "format": FORMAT,
+            "berdaya": _version("berdaya"),
+            "spec": spec.name,
+            "spec_source": spec.source,
+            "spec_sha256": spec.digest,
+            "design_sha256": design.digest,
+            "description": spec.description,
+            "scenario": spec.scenario,
+            "scenario_ref": spec.scenario_ref,
+            "scenario_name": design.scenario,
+            "design": spec.design,
+            "samples": spec.samples,
+            "second_order": spec.second_order,
+            "morris_levels": spec.morris_levels,
+            "base": spec.base,
+            "points": len(design.points),
+            "replications": spec.replications,
+            "runs": design.runs,
+            "seed": spec.seed,
+            "seeds": spec.seeds,
+            "fixed": spec.fixed,
+            "factors": [f.describe() for f in spec.factors],
+            "derived": {d.name: list(d.remainder_of) for d in spec.derived},
+            "outcomes": list(spec.outcomes.keep),
+            "every": spec.outcomes.every,
+            "final": spec.outcomes.final,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "python": platform.python_version(),
+            "versions": {d: _version(d) for d in ("numpy", "pandas", "mesa")},
+        }
+        atomic_write(
+            self.meta_path,
+            lambda tmp: tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8"),
+        )
+
+    def clean(self) -> None:
+        """Remove temporary files a killed sweep left behind."""
+        for folder in (self.runs, self.errors):
+            if folder.is_dir():
+                for p in folder.glob(".*.tmp"):
+                    p.unlink(missing_ok=True)
+
+    def done(self) -> set[str]:
+        """Ids of the runs on disk."""
+        if not self.runs.is_dir():
+            return set()
+        return {
+            p.stem for p in self.runs.glob("*.parquet") if not p.name.startswith(".")
+        }
+
+    def failed(self) -> set[str]:
+        """Ids of the runs recorded as having raised."""
+        if not self.errors.is_dir():
+            return set()
+        return {
+            p.stem for p in self.errors.glob("*.json") if not p.name.startswith(".")
+        }
+
+    def write(self, task: RunTask, outcome: RunOutcome) -> None:
+        """Write a finished run (or its error), atomically."""
+        if outcome.table is not None:
+            meta = {
+                "run_id": task.run_id,
+                "seed": task.seed,
+                "scenario": task.scenario,
+                "params": task.params,
+                "seconds": outcome.seconds,
+                "host": outcome.host,
+            }
+            write_table(outcome.table, self.runs / f"{task.run_id}.parquet", meta)
+            (self.errors / f"{task.run_id}.json").unlink(missing_ok=True)
+            return
+        record = {
+            "run_id": task.run_id,
+            "point": task.point,
+            "replication": task.replication,
+            "seed": task.seed,
+            "scenario": task.scenario,
+            "overrides": {k: _plain(v) for k, v in task.columns.items()},
+            "params": task.params,
+            **(outcome.error or {}),
+            "host": outcome.host,
+        }
+        atomic_write(
+            self.errors / f"{task.run_id}.json",
+            lambda tmp: tmp.write_text(
+                json.dumps(record, indent=2, default=str), encoding="utf-8"
+            ),
+        )
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        )
+    return repr(value)
+
+
+def _toml_of(data: dict[str, Any]) -> str:
+    """TOML text of a spec given as a dict (tables one level deep)."""
+    top = [
+        f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)
+    ]
+    tables = [
+        f"\n[{k}]\n" + "\n".join(f"{n} = {_toml_value(x)}" for n, x in v.items())
+        for k, v in data.items()
+        if isinstance(v, dict)
+    ]
+    return "\n".join(top) + "\n" + "\n".join(tables) + "\n"
+
+
+def read_results(out: str | Path) -> pd.DataFrame:
+    """Read every run on disk as one table, sorted by run id and month.
+
+    Args:
+        out: The results folder.
+
+    Returns:
+        A row per kept month of every finished run: the id columns (run id, point,
+        replication, seed, scenario), the labels and parameter values, ``month`` and the
+        outcomes kept.
+    """
+    runs = Path(out) / "runs"
+    files = sorted(runs.glob("*.parquet")) if runs.is_dir() else []
+    files = [f for f in files if not f.name.startswith(".")]
+    if not files:
+        return pd.DataFrame(columns=[*ID_COLUMNS, "month"])
+    table = ds.dataset([str(f) for f in files], format="parquet").to_table()
+    table = table.replace_schema_metadata(None)
+    frame = table.to_pandas()
+    return frame.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
+
+
+def read_errors(out: str | Path) -> pd.DataFrame:
+    """Read the runs that raised: a row each, with run id, seed, parameters and error.
+
+    Args:
+        out: The results folder.
+
+    Returns:
+        Columns ``run_id, point, replication, seed, scenario, overrides, type, message,
+        traceback, host`` (``overrides`` as JSON text); empty when none raised.
+    """
+    cols = [*ID_COLUMNS, "overrides", "type", "message", "traceback", "host"]
+    folder = Path(out) / "errors"
+    rows = []
+    for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        if p.name.startswith("."):
+            continue
+        rec = json.loads(p.read_text(encoding="utf-8"))
+        rec["overrides"] = json.dumps(rec.get("overrides", {}), sort_keys=True)
+        rows.append({c: rec.get(c) for c in cols})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def replay_command(scenario: str, seed: int, overrides: dict[str, Any]) -> str:
+    """The ``berdaya run`` command that replays one run of a sweep alone.
+
+    Args:
+        scenario: The spec's base scenario (name or path).
+        seed: The run's seed.
+        overrides: The run's values that differ from the scenario's.
+
+    Returns:
+        A shell command line.
+    """
+    parts = ["berdaya", "run", "--scenario", scenario, "--seed", str(seed)]
+    for k, v in overrides.items():
+        parts += ["--set", f"{k}={_set_value(v)}"]
+    return shlex.join(parts)
+
+
+def _set_value(value: Any) -> str:
+    value = _plain(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, str) else repr(value)
+
+
+@dataclass
+class SweepProgress:
+    """Counts of a sweep, for the command line's last lines.
+
+    Attributes:
+        total: Runs in the design.
+        skipped: Runs already on disk (or recorded as errors) when the sweep started.
+        ran: Runs finished by this call.
+        failed: Runs of this call that raised.
+        errors: Runs recorded as errors in the folder (this call's and earlier ones).
+        seconds: Wall time of this call's runs.
+    """
+
+    total: int
+    skipped: int = 0
+    ran: int = 0
+    failed: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+
+
+def prepare(spec: str | Path | SweepSpec | dict[str, Any]) -> tuple[SweepSpec, Design]:
+    """Read and check a spec and lay out its design (nothing is run or written)."""
+    if isinstance(spec, SweepSpec):
+        checked = spec
+    elif isinstance(spec, dict):
+        checked = parse_spec(spec)
+    else:
+        checked = load_spec(spec)
+    return checked, build_design(checked)
+
+
+def run_sweep(
+    spec: str | Path | SweepSpec | dict[str, Any],
+    out: str | Path,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    cluster: str | None = None,
+    cluster_timeout: float = 10.0,
+    retry_errors: bool = False,
+    progress: bool = False,
+    in_flight: int | None = None,
+    report: SweepProgress | None = None,
+) -> pd.DataFrame:
+    """Run a sweep into a results folder, resuming what is there, and read it back.
+
+    Everything is checked first (the spec, every design point as a whole scenario, the
+    folder against the spec, the cluster address): a bad input raises before a run
+    starts and before anything is written.
+
+    Args:
+        spec: A spec path, shipped spec name, :class:`SweepSpec` or spec dict.
+        out: Results folder (created; an existing one of the same spec is resumed).
+        executor: Where to run (any ``concurrent.futures.Executor``; not shut down
+            here). A Dask ``ClientExecutor`` gets berdaya's code uploaded first.
+        workers: Without ``executor``/``cluster``: local processes (default: all cores;
+            1 runs in this process).
+        cluster: ``tcp://HOST:PORT`` of a Dask scheduler, or ``local`` for a Dask
+            ``LocalCluster`` (``workers`` processes).
+        cluster_timeout: Seconds to wait for the scheduler and a first worker.
+        retry_errors: Run again the runs recorded as having raised.
+        progress: Show a progress bar with an ETA on stderr (when it is a terminal).
+        in_flight: Most runs submitted at once (default: twice the executor's workers);
+            a killed sweep loses at most these.
+        report: Filled in with the counts of this call.
+
+    Returns:
+        Every run on disk (:func:`read_results`).
+
+    Raises:
+        SweepError: Bad spec, folder, address or argument (before any run).
+        SweepStoppedError: The executor failed part-way (a resume finishes the sweep).
+    """
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise SweepError(f"--workers must be an integer >= 1 (got {workers!r})")
+    if in_flight is not None and (not isinstance(in_flight, int) or in_flight < 1):
+        raise SweepError(f"in_flight must be an integer >= 1 (got {in_flight!r})")
+    if sum(x is not None for x in (executor, cluster)) > 1:
+        raise SweepError("give an executor or a cluster, not both")
+    if cluster is not None:
+        cluster = check_cluster_address(cluster)
+    checked, design = prepare(spec)
+    folder = SweepFolder(out)
+    resuming = folder.check(checked, design)
+    tasks = tasks_of(design)
+    counts = report if report is not None else SweepProgress(total=len(tasks))
+    counts.total = len(tasks)
+    with ExitStack() as stack:
+        if executor is None and cluster is not None:
+            executor = stack.enter_context(
+                dask_executor(cluster, timeout=cluster_timeout, workers=workers)
+            )
+        elif executor is not None and hasattr(executor, "_client"):
+            upload_code(executor._client)  # a Dask executor made by the caller
+        if not resuming:
+            folder.create(checked, design)
+        folder.clean()
+        skip = folder.done() | (set() if retry_errors else folder.failed())
+        todo = [t for t in tasks if t.run_id not in skip]
+        counts.skipped = len(tasks) - len(todo)
+        owned = executor is None
+        if owned:
+            n = workers or os.cpu_count() or 1
+            n = min(n, max(1, len(todo)))
+            executor = InlineExecutor() if n == 1 else local_pool(n)
+        assert executor is not None
+        try:
+            _drive(
+                executor,
+                todo,
+                folder,
+                counts,
+                progress=progress,
+                in_flight=in_flight,
+                name=checked.name,
+                stall_timeout=max(60.0, cluster_timeout),
+            )
+        except BaseException:
+            if owned:
+                stop_pool(executor)
+            raise
+        if owned:
+            executor.shutdown(wait=True)
+    counts.errors = len(folder.failed())
+    return read_results(out)
+
+
+def _drive(
+    executor: Executor,
+    todo: list[RunTask],
+    folder: SweepFolder,
+    counts: SweepProgress,
+    *,
+    progress: bool,
+    in_flight: int | None,
+    name: str,
+    stall_timeout: float = 60.0,
+) -> None:
+    """Submit the runs a window at a time and write each as it arrives."""
+    window = in_flight or max(2, 2 * parallelism(executor))
+    if isinstance(executor, InlineExecutor):
+        window = 1
+    bar = tqdm(
+        total=counts.total,
+        initial=counts.skipped,
+        desc=f"sweep {name}",
+        unit="run",
+        file=sys.stderr,
+        smoothing=0.05,
+        dynamic_ncols=True,
+        disable=None if progress else True,
+    )
+    start = time.perf_counter()
+    pending: dict[Future, RunTask] = {}
+    queue: Iterator[RunTask] = iter(todo)
+
+    def fill() -> None:
+        while len(pending) < window:
+            task = next(queue, None)
+            if task is None:
+                return
+            # imported through its module so workers unpickle it by reference
+            pending[executor.submit(execute_run, task)] = task
+
+    try:
+        fill()
+        idle_since = None
+        while pending:
+            done, _ = wait(list(pending), timeout=1.0, return_when=FIRST_COMPLETED)
+            if not done:
+                # a cluster that lost every worker would wait forever: give up after a
+                # while, so that the sweep can be resumed elsewhere
+                if workers_alive(executor) == 0:
+                    idle_since = idle_since or time.monotonic()
+                    if time.monotonic() - idle_since > stall_timeout:
+                        raise SweepStoppedError(
+                            f"sweep stopped: the cluster has had no worker for "
+                            f"{stall_timeout:g} s; {len(folder.done())} of "
+                            f"{counts.total} runs are on disk in {folder.path}; run the "
+                            "same command again to resume"
+                        )
+                else:
+                    idle_since = None
+                continue
+            for fut in done:
+                task = pending.pop(fut)
+                try:
+                    outcome = fut.result()
+                except Exception as err:
+                    on_disk = len(folder.done())
+                    raise SweepStoppedError(
+                        f"sweep stopped: run {task.run_id} was lost "
+                        f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
+                        f"{on_disk} of {counts.total} runs are on disk in {folder.path}; "
+                        "run the same command again to resume"
+                    ) from err
+                folder.write(task, outcome)
+                counts.ran += 1
+                if outcome.error is not None:
+                    counts.failed += 1
+                    bar.set_postfix(errors=counts.failed, refresh=False)
+                bar.update()
+            fill()
+    finally:
+        for fut in pending:
+            fut.cancel()
+        counts.seconds = time.perf_counter() - start
+        bar.close()
