@@ -10,28 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import berdaya.experiments.run as run_module
 from berdaya.experiments.cli import main
 from berdaya.experiments.run import RunResult, run
 from berdaya.scenarios import schema, shipped
 
 SHIPPED_LIST = ", ".join(shipped())
 SMALL_RUN = ["--months", "3", "--set", "n_households=200"]
-
-
-@pytest.fixture
-def models_built(monkeypatch):
-    """Count the models the command builds (a bad input must build none)."""
-    built: list[object] = []
-    real = run_module.P2KPModel
-
-    def spy(*args, **kwargs):
-        model = real(*args, **kwargs)
-        built.append(model)
-        return model
-
-    monkeypatch.setattr(run_module, "P2KPModel", spy)
-    return built
 
 
 def _files(folder: Path) -> set[str]:

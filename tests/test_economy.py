@@ -25,7 +25,6 @@ import numpy as np
 import pytest
 from support import build, check_economy, step
 
-import berdaya.experiments.run as run_module
 from berdaya.agents.household import Stage
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType
 from berdaya.agents.upk import grade_par, grade_repayment
@@ -622,20 +621,6 @@ def test_bad_economy_values_are_refused_in_a_scenario_file(case, tmp_path):
     assert "\n" not in message and message.startswith(f"{path}: ")
     for part in expected:
         assert part in message, f"{part!r} not in {message!r}"
-
-
-@pytest.fixture
-def models_built(monkeypatch):
-    built: list[object] = []
-    real = run_module.P2KPModel
-
-    def spy(*args, **kwargs):
-        model = real(*args, **kwargs)
-        built.append(model)
-        return model
-
-    monkeypatch.setattr(run_module, "P2KPModel", spy)
-    return built
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import berdaya.experiments.run as run_module
 import berdaya.experiments.sweep as sweep_module
 from berdaya.experiments import read_errors, run_sweep
 from berdaya.experiments.cli import main
@@ -70,19 +69,11 @@ def _files(folder: Path) -> set[str]:
 
 
 @pytest.fixture
-def models_built(monkeypatch):
-    """Count the models runs build (a bad input must build none)."""
-    outcome_names()  # the cached list of outcomes comes from a one-month probe model
-    built: list[object] = []
-    real = run_module.P2KPModel
-
-    def spy(*args, **kwargs):
-        model = real(*args, **kwargs)
-        built.append(model)
-        return model
-
-    monkeypatch.setattr(run_module, "P2KPModel", spy)
-    return built
+def models_built(models_built):
+    """The shared model counter, started after the outcome list's probe model."""
+    outcome_names()
+    models_built.clear()
+    return models_built
 
 
 @pytest.fixture(scope="module")
