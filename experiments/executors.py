@@ -361,7 +361,7 @@ def dask_executor(
                     n_workers=workers or os.cpu_count() or 1,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address="127.0.0.1:0",  # a free port, this host only
                 )
                 client = Client(cluster, timeout=timeout)
             else:

@@ -194,3 +194,9 @@ def test_dask_sweep_resumes_a_local_one(cluster, serial, tmp_path):
     resumed = run_sweep(spec, out, cluster=address)
     assert time.monotonic() - start < 60
     pd.testing.assert_frame_equal(resumed, expected)
+
+
+def test_local_dask_cluster_gives_the_same_results(serial, tmp_path):
+    spec, expected = serial
+    got = run_sweep(spec, tmp_path / "out", cluster="local", workers=1)
+    pd.testing.assert_frame_equal(got, expected)
