@@ -142,37 +142,50 @@ class NetworkView:
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
         self._stage_rgba = to_rgba_array(STAGE_COLOURS)
 
-    def _draw_still(self, layout: NetworkLayout) -> None:
-        ax = self.ax
-        n_rw = len(layout.rw_centre)
-        ax.add_collection(
+    def _discs(
+        self,
+        centres: np.ndarray,
+        radius: float,
+        *,
+        face: str,
+        edge: str,
+        width: float,
+        z: int,
+    ) -> None:
+        """Draw equal circles (RW or RT outlines) at ``centres``."""
+        n = len(centres)
+        self.ax.add_collection(
             EllipseCollection(
-                widths=np.full(n_rw, 2 * layout.rw_radius),
-                heights=np.full(n_rw, 2 * layout.rw_radius),
-                angles=np.zeros(n_rw),
+                widths=np.full(n, 2 * radius),
+                heights=np.full(n, 2 * radius),
+                angles=np.zeros(n),
                 units="xy",
-                offsets=layout.rw_centre,
-                offset_transform=ax.transData,
-                facecolors="#f6f4ee",
-                edgecolors="#b8b2a0",
-                linewidths=0.8,
-                zorder=0,
+                offsets=centres,
+                offset_transform=self.ax.transData,
+                facecolors=face,
+                edgecolors=edge,
+                linewidths=width,
+                zorder=z,
             )
         )
-        n_rt = len(layout.rt_centre)
-        ax.add_collection(
-            EllipseCollection(
-                widths=np.full(n_rt, 2 * layout.rt_radius),
-                heights=np.full(n_rt, 2 * layout.rt_radius),
-                angles=np.zeros(n_rt),
-                units="xy",
-                offsets=layout.rt_centre,
-                offset_transform=ax.transData,
-                facecolors="#ffffff",
-                edgecolors="#dcd6c4",
-                linewidths=0.5,
-                zorder=1,
-            )
+
+    def _draw_still(self, layout: NetworkLayout) -> None:
+        ax = self.ax
+        self._discs(
+            layout.rw_centre,
+            layout.rw_radius,
+            face="#f6f4ee",
+            edge="#b8b2a0",
+            width=0.8,
+            z=0,
+        )
+        self._discs(
+            layout.rt_centre,
+            layout.rt_radius,
+            face="#ffffff",
+            edge="#dcd6c4",
+            width=0.5,
+            z=1,
         )
         if len(layout.segments):
             colours = to_rgba_array([EDGE_COLOURS[k] for k in layout.edge_kind])
