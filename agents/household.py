@@ -261,13 +261,19 @@ def step_households(model: P2KPModel) -> None:
     ).astype(f32)
     h.welfare = (h.welfare_base * np.exp(h.shock) + h.transfer).astype(f32)
 
+    # --- neighbours: aware and participating ties, in one sparse product --------------
+    state = np.empty((n, 2), dtype=f32)
+    state[:, 0] = h.stage >= Stage.PENYADARAN
+    state[:, 1] = h.participating
+    ties = model.adjacency @ state
+    n_aware, n_part = ties[:, 0], ties[:, 1]
+    share_aware = n_aware * model.inv_degree
+    share_part = n_part * model.inv_degree
+
     # --- awareness ---------------------------------------------------------------
     gap = 1.0 - h.awareness
     keep = np.power(f32(1.0 - p.meeting_awareness_gain), h.meetings, dtype=f32)
     keep *= 1.0 - np.minimum(h.dialogue * f32(p.faskel_awareness_gain), f32(1.0))
-    aware = (h.stage >= Stage.PENYADARAN).astype(f32)
-    n_aware = model.adjacency @ aware
-    share_aware = model.adjacency_norm @ aware
     contagion = np.where(
         n_aware >= p.contagion_min_ties, f32(p.contagion_rate) * share_aware, f32(0.0)
     )
@@ -277,11 +283,9 @@ def step_households(model: P2KPModel) -> None:
     h.awareness -= f32(p.awareness_forgetting) * excess
 
     # --- participation -----------------------------------------------------------
-    part = h.participating.astype(f32)
-    share_part = model.adjacency_norm @ part
     hears = h.meetings > 0
     hears |= h.dialogue > 0
-    hears |= (model.adjacency @ part) > 0
+    hears |= n_part > 0
     h.heard |= hears
     effective = (
         h.threshold

@@ -139,6 +139,7 @@ OUTCOMES = (
     "bkm_stage",
     "gov_support",
     "forced_share_of_pendayaan",
+    "forced_share_all",
 )
 
 
@@ -203,26 +204,29 @@ def _judge(c: Criterion, finals: pd.DataFrame) -> Check:
 def contrast_checks(comp: Comparison) -> list[Check]:
     """The design must differ where the patterns say the observed case is special.
 
-    Forced share of pendayaan: paired difference (design - observed) with its whole 95%
-    interval below -0.05; government support under the design: interval above 0.2.
+    Forced pendayaan: the paired difference (design - observed) of the share of all
+    households in forced pendayaan, with its whole 95% interval below -0.0025 (2.5 in
+    1,000 households); government support under the design: interval above 0.2. (The
+    forced share *of pendayaan* is no good here: under the design few households reach
+    pendayaan at all, mostly board members, so that ratio jumps from run to run.)
     """
     finals = comp.finals
     a = finals[finals["arm"] == "A"].sort_values("replication")
     b = finals[finals["arm"] == "B"].sort_values("replication")
-    diff = b["forced_share_of_pendayaan"].to_numpy(dtype=float) - a[
-        "forced_share_of_pendayaan"
-    ].to_numpy(dtype=float)
+    diff = b["forced_share_all"].to_numpy(dtype=float) - a["forced_share_all"].to_numpy(
+        dtype=float
+    )
     mean, low, high = interval(diff)
     out = [
         Check(
             "C1",
             "contrast: not built in",
-            f"forced share of pendayaan, {comp.b} - {comp.a}",
+            f"households in forced pendayaan, {comp.b} - {comp.a}",
             mean,
             low,
             high,
-            "95% CI <= -0.05",
-            bool(high <= -0.05),
+            "95% CI <= -0.0025",
+            bool(high <= -0.0025),
         ),
     ]
     mean, low, high = interval(b["gov_support"].to_numpy(dtype=float))

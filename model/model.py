@@ -81,6 +81,7 @@ class P2KPModel(Model):
         graph: The ``networkx`` social network (nodes are household rows).
         adjacency: Sparse tie matrix derived once from ``graph``.
         adjacency_norm: Row-normalised ``adjacency`` (averages over ties).
+        inv_degree: 1 / degree of each household (0 when isolated).
         kelurahan: The kelurahan government agent.
         faskels: The facilitators serving the kelurahan.
         bkm: The community board (with its units' money, ``bkm.upk``).
@@ -106,7 +107,7 @@ class P2KPModel(Model):
         self.p = scenario.params
         self.households = build_population(self.p, self.rng)
         self.graph = build_network(self.households, self.p, self.rng)
-        self.adjacency, self.adjacency_norm = adjacency(self.graph)
+        self.adjacency, self.adjacency_norm, self.inv_degree = adjacency(self.graph)
         self.effort = Effort()
         self.kelurahan = Kelurahan(self)
         self.faskels = [Faskel(self) for _ in range(self.p.faskel_count)]

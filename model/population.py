@@ -163,15 +163,16 @@ def build_network(
     return graph
 
 
-def adjacency(graph: nx.Graph) -> tuple[sp.csr_array, sp.csr_array]:
+def adjacency(graph: nx.Graph) -> tuple[sp.csr_array, sp.csr_array, np.ndarray]:
     """Derive the sparse adjacency matrices from the graph, once.
 
     Args:
         graph: The social network (nodes ``0..n-1``).
 
     Returns:
-        (A, A_norm): float32 CSR matrices; ``A @ x`` sums ``x`` over ties, ``A_norm @ x``
-        averages it (rows of isolated households are zero).
+        (A, A_norm, inv_degree): float32 CSR matrices and array; ``A @ x`` sums ``x``
+        over ties, ``A_norm @ x`` (or ``(A @ x) * inv_degree``) averages it (zero for
+        isolated households).
     """
     n = graph.number_of_nodes()
     m = graph.number_of_edges()
@@ -185,7 +186,7 @@ def adjacency(graph: nx.Graph) -> tuple[sp.csr_array, sp.csr_array]:
     deg = np.asarray(a.sum(axis=1)).ravel()
     inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0).astype(np.float32)
     a_norm = sp.csr_array(sp.diags_array(inv) @ a, dtype=np.float32)
-    return a, a_norm
+    return a, a_norm, inv
 
 
 def rt_count(p: Parameters) -> int:

@@ -53,6 +53,7 @@ def monthly_stats(model: P2KPModel) -> dict[str, float]:
     stage3 = stage == Stage.PENDAYAAN
     out["forced_count"] = float(h.forced.sum())
     out["forced_poor_count"] = float((h.forced & poor).sum())
+    out["forced_share_all"] = float(h.forced.mean())
     genuine = stage3 & ~h.forced
     out["pendayaan_genuine_poor"] = float(genuine[poor].mean()) if poor.any() else 0.0
     out["forced_share_of_pendayaan"] = (
