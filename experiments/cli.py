@@ -120,8 +120,7 @@ def economy_summary(result: RunResult) -> list[str]:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     overrides = parse_set(args.set)
-    if args.months is not None and args.months < 1:
-        raise ScenarioError(f"--months must be at least 1 (got {args.months})")
+    _at_least("--months", args.months, 1)
     if args.out:
         check_out_path(args.out)
     result = run(args.scenario, args.seed, months=args.months, overrides=overrides)
@@ -132,16 +131,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least(option: str, value: int | None, low: int) -> None:
+    """Refuse an integer option below ``low`` in one line (None means not given)."""
+    if value is not None and value < low:
+        what = "a non-negative integer" if low == 0 else f"at least {low}"
+        raise ValueError(f"{option} must be {what} (got {value})")
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     overrides = parse_set(args.set)
-    if args.replications < 1:
-        raise ValueError(f"--replications must be at least 1 (got {args.replications})")
-    if args.workers < 1:
-        raise ValueError(f"--workers must be at least 1 (got {args.workers})")
-    if args.seed < 0:
-        raise ValueError(f"--seed must be a non-negative integer (got {args.seed})")
-    if args.months is not None and args.months < 1:
-        raise ValueError(f"--months must be at least 1 (got {args.months})")
+    _at_least("--replications", args.replications, 1)
+    _at_least("--workers", args.workers, 1)
+    _at_least("--seed", args.seed, 0)
+    _at_least("--months", args.months, 1)
     if args.out:
         check_out_path(args.out)
     if args.plot and not args.plot.lower().endswith(plot_formats()):
@@ -167,12 +169,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    if args.workers < 1:
-        raise ValueError(f"--workers must be at least 1 (got {args.workers})")
-    if args.entropy is not None and args.entropy < 0:
-        raise ValueError(
-            f"--entropy must be a non-negative integer (got {args.entropy})"
-        )
+    _at_least("--workers", args.workers, 1)
+    _at_least("--entropy", args.entropy, 0)
     result = validate(
         args.observed,
         args.design,

@@ -14,7 +14,7 @@ import math
 import multiprocessing
 import numbers
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -318,6 +318,35 @@ def run_replication(task: Task) -> tuple[Task, pd.DataFrame]:
     return task, result.records
 
 
+def run_tasks[T, R](fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterator[R]:
+    """Run ``fn`` on every task, here or on local processes, yielding results as they come.
+
+    Args:
+        fn: A top-level (importable) function: workers start cold with *spawn*, whatever
+            the platform's default, so no forked copy of this process's state is used.
+        tasks: Its arguments, one per call.
+        workers: Local processes (1: in this process, in order).
+
+    Yields:
+        Results, in order with one worker, as they complete with more.
+    """
+    if workers == 1:
+        yield from map(fn, tasks)
+        return
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)),
+        mp_context=multiprocessing.get_context("spawn"),
+    )
+    try:
+        pending = {pool.submit(fn, t) for t in tasks}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for fut in done:
+                yield fut.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def compare(  # noqa: PLR0917 (the positional signature scripts call)
     a: str | Path,
     b: str | Path,
@@ -381,26 +410,9 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
     )
     results = []
     try:
-        if workers == 1:
-            for task in tasks:
-                results.append(run_replication(task))
-                bar.update()
-        else:
-            # spawn, whatever the platform default: workers start cold and import
-            # run_replication; no forked copies of this process's threads or state.
-            pool = ProcessPoolExecutor(
-                max_workers=min(workers, len(tasks)),
-                mp_context=multiprocessing.get_context("spawn"),
-            )
-            try:
-                pending = {pool.submit(run_replication, t) for t in tasks}
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                    for fut in done:
-                        results.append(fut.result())
-                        bar.update()
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+        for result in run_tasks(run_replication, tasks, workers):
+            results.append(result)
+            bar.update()
     finally:
         bar.close()
     results.sort(key=lambda r: (r[0].replication, ARMS.index(r[0].arm)))

@@ -29,12 +29,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import multiprocessing
 import shlex
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -46,7 +44,7 @@ from SALib.analyze import morris as morris_analyze
 from SALib.sample import morris as morris_sample
 from tqdm import tqdm
 
-from berdaya.experiments.compare import replication_seeds
+from berdaya.experiments.compare import replication_seeds, run_tasks
 from berdaya.experiments.files import atomic_write
 from berdaya.experiments.run import run
 from berdaya.experiments.validate import OBSERVED, OUTCOMES, PATTERNS
@@ -256,27 +254,9 @@ def _run_all(
     tasks: list[PointTask], workers: int, bar: tqdm
 ) -> dict[int, pd.DataFrame]:
     out: dict[int, pd.DataFrame] = {}
-    if workers == 1:
-        for task in tasks:
-            i, finals = run_point(task)
-            out[i] = finals
-            bar.update(len(task.seeds))
-        return out
-    # spawn, as in compare(): workers start cold and import run_point
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)),
-        mp_context=multiprocessing.get_context("spawn"),
-    )
-    try:
-        pending = {pool.submit(run_point, t) for t in tasks}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for fut in done:
-                i, finals = fut.result()
-                out[i] = finals
-                bar.update(finals.shape[0])
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    for i, finals in run_tasks(run_point, tasks, workers):
+        out[i] = finals
+        bar.update(finals.shape[0])
     return out
 
 

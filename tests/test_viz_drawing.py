@@ -112,13 +112,11 @@ def test_the_network_picture_shows_the_marks():
 def test_the_visits_shown_are_the_faskels_visits():
     model = build(5)
     for month in range(1, 7):
-        before = model.households.dialogue.copy()
         model.step()
         shown = visited(model)
         assert int(shown.sum()) == sum(f.visits for f in model.faskels), (
             f"month {month}"
         )
-        assert (model.households.dialogue == 0).all() and (before == 0).all()
 
 
 def test_charts_draw_one_run_or_two_overlaid():
