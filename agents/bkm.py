@@ -14,6 +14,7 @@ from berdaya.agents.upk import UPK
 
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
+    from berdaya.model.site import Site
 
 BOARD_SIZE = 9  # guideline: the kelurahan meeting elects 9 members
 
@@ -75,13 +76,15 @@ class BKM(Agent):
         upk: The money of its units (UPK finance, UPL works, UPS social): :class:`UPK`.
     """
 
-    def __init__(self, model: P2KPModel) -> None:
+    def __init__(self, model: P2KPModel, site: Site) -> None:
         """Create the (not yet formed) board.
 
         Args:
             model: The model the board belongs to.
+            site: The kelurahan it serves (its households and institutions).
         """
         super().__init__(model)
+        self.site = site
         self.formed = False
         self.members = np.empty(0, dtype=np.int64)
         self.delegates = np.empty(0, dtype=np.int64)
@@ -93,12 +96,12 @@ class BKM(Agent):
         self.women_share = 0.0
         self.elite_share = 0.0
         self.formed_month: int | None = None
-        self.upk = UPK(model)
+        self.upk = UPK(site)
 
     # --- election ------------------------------------------------------------------
     def _scores(self) -> np.ndarray:
         """Electoral appeal: capacity, participation, and elite advantage with inequality."""
-        m = self.model
+        m = self.site
         h = m.households
         advantage = m.p.elite_capture_inequality * gini(h.welfare)
         elite_weight = np.select(
@@ -117,7 +120,7 @@ class BKM(Agent):
         Returns:
             (delegates, board): household rows.
         """
-        m = self.model
+        m = self.site
         h = m.households
         rng = m.rng
         score = self._scores()
@@ -137,12 +140,12 @@ class BKM(Agent):
         eligible: np.ndarray,
     ) -> np.ndarray:
         """Swap the lowest-scored men for women of their RT until the quota holds."""
-        h = self.model.households
-        need = math.ceil(self.model.p.women_quota * chosen.size - 1e-9)
+        h = self.site.households
+        need = math.ceil(self.site.p.women_quota * chosen.size - 1e-9)
         short = need - int(h.woman[chosen].sum())
         if short <= 0:
             return chosen
-        women_best = ballot(self.model.rng, score, group, eligible & h.woman)
+        women_best = ballot(self.site.rng, score, group, eligible & h.woman)
         best_of_rt = dict(
             zip(group[women_best].tolist(), women_best.tolist(), strict=True)
         )
@@ -161,19 +164,19 @@ class BKM(Agent):
 
     def _elect_board(self, delegates: np.ndarray, score: np.ndarray) -> np.ndarray:
         """Elect 9 members among the delegates with at least the quota of women."""
-        h = self.model.households
-        rng = self.model.rng
+        h = self.site.households
+        rng = self.site.rng
         noisy = score[delegates] + rng.gumbel(size=delegates.size)
         order = delegates[np.argsort(-noisy)]
         size = min(BOARD_SIZE, order.size)
-        need = math.ceil(self.model.p.women_quota * size - 1e-9)
+        need = math.ceil(self.site.p.women_quota * size - 1e-9)
         women = order[h.woman[order]][:need]
         rest = order[~np.isin(order, women)][: size - women.size]
         return np.concatenate((women, rest)).astype(np.int64)
 
     def form(self, delegates: np.ndarray, board: np.ndarray) -> None:
         """Install the elected board and hand its members authority (pendayaan)."""
-        m = self.model
+        m = self.site
         h = m.households
         self.formed = True
         self.formed_month = m.steps
@@ -196,13 +199,13 @@ class BKM(Agent):
         The locus of initiative is the community's share of this month's initiative
         (programme, government, community), smoothed; the institutional stage follows it.
         """
-        m = self.model
+        m = self.site
         if not self.formed:
             return
         self.upk.step()
         p = m.p
         h = m.households
-        accompaniment = min(1.0, sum(f.accompaniment for f in m.faskels))
+        accompaniment = min(1.0, m.accompaniment)
         self.accompaniment = accompaniment
         target = m.cycle.relawan_target
         relawan_fill = min(1.0, float(h.relawan.sum()) / target) if target > 0 else 0.0
@@ -218,9 +221,7 @@ class BKM(Agent):
         self.legitimacy += 0.1 * (target - self.legitimacy)
         # who initiates this month's activity
         programme = (
-            min(1.0, sum(f.effectiveness for f in m.faskels)) * (1.0 - self.capacity)
-            if m.cycle.active
-            else 0.0
+            min(1.0, m.presence) * (1.0 - self.capacity) if m.cycle.active else 0.0
         )
         government = m.kelurahan.initiative
         agency = float(h.agency[self.members].mean()) if self.members.size else 0.0

@@ -11,36 +11,46 @@ from berdaya.agents.ksm import KSM, KSMStatus, KSMType, member_means
 
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
+    from berdaya.model.site import Site
 
 
 class Faskel(Agent):
-    """A field facilitator with skill, tenure and rapport.
+    """A field facilitator with skill, tenure and rapport, in a team serving kelurahan.
 
     Each month a faskel may leave (turnover hazard) and be replaced by a newcomer with 60%
-    of the trained skill and no rapport. Its time goes to BKM accompaniment (once a BKM
-    exists, the ``bkm_accompaniment`` share), to KSM training (once KSMs exist, the
+    of the trained skill and no rapport. Each month it works in one kelurahan of its team
+    where the programme is running, the team's members taking them in turn, so each such
+    kelurahan gets about ``faskel_count`` facilitators a month (a team serves one
+    kelurahan unless ``kelurahan_per_team`` pools them). There its time goes to BKM
+    accompaniment (once a BKM exists, the
+    ``bkm_accompaniment`` share), to KSM training (once KSMs exist, the
     ``ksm_training_share`` of field time; a session with a group costs the time of two
-    visits) and to household visits; a visit carries
-    dialogue (secondary effort) and mobilisation (primary effort) in the proportion set by
-    ``faskel_primary_emphasis``.
+    visits) and to household visits; a visit carries dialogue (secondary effort) and
+    mobilisation (primary effort) in the proportion set by ``faskel_primary_emphasis``.
 
     Attributes:
+        sites: The kelurahan its team serves.
+        slot: Its place in the team's rota.
         skill: Current skill in [0, 1].
         tenure: Months in post.
         replacements: How many times this post changed hands.
-        accompaniment: Effective accompaniment given to the BKM this month.
+        accompaniment: Effective accompaniment given to boards this month, in total.
         visits: Households visited this month.
         sessions: KSM training sessions held this month.
-        visited: Household rows visited this month.
+        visited: Household rows (of the model's table) visited this month.
     """
 
-    def __init__(self, model: P2KPModel) -> None:
+    def __init__(self, model: P2KPModel, sites: list[Site], slot: int = 0) -> None:
         """Create a trained faskel at the scenario's skill.
 
         Args:
             model: The model the faskel works in.
+            sites: The kelurahan its team serves.
+            slot: Its place in the team's rota (which kelurahan it takes which month).
         """
         super().__init__(model)
+        self.sites = sites
+        self.slot = slot
         self.skill = float(model.p.faskel_skill)
         self.tenure = 0
         self.replacements = 0
@@ -61,7 +71,7 @@ class Faskel(Agent):
         return self.skill * self.rapport
 
     def step(self) -> None:
-        """Turnover, then a month of accompaniment and household visits."""
+        """Turnover, then a month of accompaniment, training and visits."""
         p = self.model.p
         if self.model.rng.random() < p.faskel_turnover:
             self.skill = 0.6 * float(p.faskel_skill)
@@ -70,36 +80,45 @@ class Faskel(Agent):
         else:
             self.skill += 0.02 * (float(p.faskel_skill) - self.skill)
         self.tenure += 1
-        if not self.model.cycle.active:
+        active = [s for s in self.sites if s.cycle.active]
+        if not active:
             self.accompaniment, self.visits, self.sessions = 0.0, 0, 0
             self.visited = np.empty(0, dtype=np.int64)
             return
-        to_bkm = p.bkm_accompaniment if self.model.bkm.formed else 0.0
-        self.accompaniment = to_bkm * self.effectiveness
+        self._work_in(active[(self.model.steps + self.slot) % len(active)])
+
+    def _work_in(self, site: Site) -> None:
+        """Spend the month in one kelurahan: accompaniment, training, visits."""
+        p = self.model.p
+        effectiveness = self.effectiveness
+        to_bkm = p.bkm_accompaniment if site.bkm.formed else 0.0
+        self.accompaniment = to_bkm * effectiveness
+        site.accompaniment += self.accompaniment
+        site.presence += effectiveness
         field = 1.0 - to_bkm
-        live = [k for k in self.model.ksms if k.status != KSMStatus.DISSOLVED]
+        live = [k for k in site.ksms if k.status != KSMStatus.DISSOLVED]
         training = p.ksm_training_share * field if live else 0.0
-        self.sessions = self._train(live, round(training * p.faskel_visits / 2))
+        self.sessions = self._train(site, live, round(training * p.faskel_visits / 2))
         field -= training
         self.visits = round(p.faskel_visits * field)
-        self._visit(self.visits)
+        self.visited = self._visit(site, self.visits)
         # visits and accompaniment split by the faskel's emphasis; training is dialogue
         emphasis = p.faskel_primary_emphasis
-        self.model.effort.add(
+        site.effort.add(
             primary=(field + to_bkm) * emphasis,
             secondary=(field + to_bkm) * (1 - emphasis) + training,
         )
 
-    def _train(self, live: list[KSM], sessions: int) -> int:
-        """Hold up to ``sessions`` KSM training sessions.
+    def _train(self, site: Site, live: list[KSM], sessions: int) -> int:
+        """Hold up to ``sessions`` KSM training sessions in one kelurahan.
 
         Economic groups come first; among them those short of the required sessions, then
         those whose members are furthest from ready (lowest mean capacity).
         """
         if sessions <= 0 or not live:
             return 0
-        need = self.model.p.ksm_training_sessions
-        capacity = member_means(self.model, live, self.model.households.capacity)
+        need = site.p.ksm_training_sessions
+        capacity = member_means(site, live, site.households.capacity)
         trained = [k.sessions >= need for k in live]
         other = [k.kind != KSMType.ECONOMIC for k in live]
         order = np.lexsort((capacity, trained, other))
@@ -107,20 +126,21 @@ class Faskel(Agent):
             live[i].train(self.effectiveness)
         return min(sessions, len(live))
 
-    def _visit(self, k: int) -> None:
-        """Visit ``k`` households, favouring PS-2-listed ones once the list exists."""
-        h = self.model.households
+    def _visit(self, site: Site, k: int) -> np.ndarray:
+        """Visit ``k`` households of one kelurahan, favouring PS-2-listed ones once listed.
+
+        Returns:
+            The rows visited, in the model's table.
+        """
+        h = site.households
         k = min(k, h.n)
         if k <= 0:
-            self.visited = np.empty(0, dtype=np.int64)
-            return
+            return np.empty(0, dtype=np.int64)
         weights = np.ones(h.n)
-        if self.model.cycle.ps2_done:
+        if site.cycle.ps2_done:
             weights += 2.0 * h.on_ps2
-        idx = self.model.rng.choice(
-            h.n, size=k, replace=False, p=weights / weights.sum()
-        )
-        self.visited = idx
-        emphasis = self.model.p.faskel_primary_emphasis
+        idx = site.rng.choice(h.n, size=k, replace=False, p=weights / weights.sum())
+        emphasis = site.p.faskel_primary_emphasis
         h.dialogue[idx] += np.float32(self.effectiveness * (1.0 - emphasis))
-        h.mobilised[idx] |= self.model.rng.random(k) < emphasis
+        h.mobilised[idx] |= site.rng.random(k) < emphasis
+        return idx + site.start

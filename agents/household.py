@@ -18,6 +18,7 @@ from mesa import Agent
 
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
+    from berdaya.model.site import Site
 
 
 class Stage(IntEnum):
@@ -40,8 +41,9 @@ class Elite(IntEnum):
 # name -> dtype: one array per state variable, one row per household.
 COLUMNS: dict[str, Any] = {
     # fixed at build
-    "rt": np.int32,
-    "rw": np.int32,
+    "site": np.int32,  # which kelurahan of the model (0 when there is one)
+    "rt": np.int32,  # RT within its kelurahan
+    "rw": np.int32,  # RW within its kelurahan
     "elite": np.int8,
     "woman": np.bool_,
     "threshold": np.float32,
@@ -90,6 +92,11 @@ COLUMNS: dict[str, Any] = {
 class HouseholdTable:
     """Struct of arrays holding the state of every household, one row each.
 
+    A table can be a *view* of consecutive rows of another (:meth:`view`): its columns are
+    numpy views, so writing into them writes the parent's rows. Columns are therefore
+    written in place (``h.stage[rows] = ...``, ``h.capacity += ...``); rebinding a column
+    to a new array raises, since views would silently lose the link.
+
     Attributes:
         n: Number of households.
         poverty_line: Welfare below which a household is poor.
@@ -104,9 +111,38 @@ class HouseholdTable:
         self.n = n
         self.poverty_line = 1.0
         for name, dtype in COLUMNS.items():
-            setattr(self, name, np.zeros(n, dtype=dtype))
+            object.__setattr__(self, name, np.zeros(n, dtype=dtype))
         self.ksm[:] = -1
         self.ksm_intent[:] = -1
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Refuse to rebind a column (in-place updates such as ``h.x += 1`` are fine)."""
+        if name in COLUMNS and value is not self.__dict__.get(name, value):
+            raise AttributeError(
+                f"column {name!r} is written in place (h.{name}[:] = ...), not rebound"
+            )
+        object.__setattr__(self, name, value)
+
+    def view(self, start: int, stop: int) -> HouseholdTable:
+        """Return a table over rows ``start:stop`` sharing this table's memory."""
+        out = object.__new__(HouseholdTable)
+        object.__setattr__(out, "n", stop - start)
+        object.__setattr__(out, "poverty_line", self.poverty_line)
+        for name in COLUMNS:
+            object.__setattr__(out, name, getattr(self, name)[start:stop])
+        return out
+
+    @classmethod
+    def concatenate(cls, tables: list[HouseholdTable]) -> HouseholdTable:
+        """Stack tables row-wise into one new table (copies)."""
+        out = object.__new__(cls)
+        object.__setattr__(out, "n", sum(t.n for t in tables))
+        object.__setattr__(out, "poverty_line", tables[0].poverty_line)
+        for name in COLUMNS:
+            object.__setattr__(
+                out, name, np.concatenate([getattr(t, name) for t in tables])
+            )
+        return out
 
     @property
     def poor(self) -> np.ndarray:
@@ -158,6 +194,7 @@ class Household(Agent):
         row: Index of this household in the table and node id in the social network.
     """
 
+    site = _Column()
     rt = _Column()
     rw = _Column()
     elite = _Column()
@@ -209,7 +246,7 @@ class Household(Agent):
         """Do nothing: household rules run vectorised in :func:`step_households`."""
 
 
-def hand_over_roles(model: P2KPModel, rows: np.ndarray) -> np.ndarray:
+def hand_over_roles(site: Site, rows: np.ndarray) -> np.ndarray:
     """Give a project role (works committee, aid delivery) to KSM members.
 
     Under ``schedule`` the role goes to every member: the timetable needs the work done.
@@ -219,16 +256,16 @@ def hand_over_roles(model: P2KPModel, rows: np.ndarray) -> np.ndarray:
     pendayaan, forced if its capacity was not there.
 
     Args:
-        model: The model.
-        rows: Household rows offered the role.
+        site: The kelurahan.
+        rows: Rows of its households offered the role.
 
     Returns:
         The rows that took it.
     """
-    h = model.households
-    if model.p.progression != "schedule":
+    h = site.households
+    if site.p.progression != "schedule":
         rows = rows[
-            (h.capacity[rows] >= model.p.capacity_threshold)
+            (h.capacity[rows] >= site.p.capacity_threshold)
             & (h.stage[rows] >= Stage.PENGKAPASITASAN)
         ]
     h.handover[rows] = True
@@ -239,11 +276,14 @@ def step_households(model: P2KPModel) -> None:
     """Apply one month of household rules to the whole table at once.
 
     Order: welfare (shock, transfers); awareness (meetings, faskel dialogue, complex
-    contagion, forgetting);
-    participation (Granovetter threshold with hysteresis, dropout); capacity (practice,
-    roles, decay); agency; trust; stage transitions (promotion, hand-over, regression).
-    The institutions have already written this month's exposure columns (meetings,
-    dialogue, mobilisation, hand-overs); they are consumed here and cleared at the end.
+    contagion, forgetting); participation (Granovetter threshold with hysteresis,
+    dropout); capacity (practice, roles, decay); agency; trust; stage transitions
+    (promotion, hand-over, regression). The institutions have already written this
+    month's exposure columns (meetings, dialogue, mobilisation, hand-overs); they are
+    consumed here and cleared at the end. In a model of several kelurahan the pass runs
+    over all of them at once; what differs by kelurahan (its board's accompaniment and
+    legitimacy, its government's support) is spread to the rows with
+    :meth:`~berdaya.model.model.P2KPModel.per_household`.
 
     Args:
         model: The model whose household table is updated in place.
@@ -253,13 +293,14 @@ def step_households(model: P2KPModel) -> None:
     rng = model.rng
     n = h.n
     f32 = np.float32
+    sites = model.sites
 
     # --- welfare -----------------------------------------------------------------
     # log-welfare shocks fade at 0.2 a month; social aid is this month's transfer
-    h.shock = (
-        f32(0.8) * h.shock + f32(p.welfare_shock_sd) * rng.standard_normal(n, dtype=f32)
-    ).astype(f32)
-    h.welfare = (h.welfare_base * np.exp(h.shock) + h.transfer).astype(f32)
+    h.shock[:] = f32(0.8) * h.shock + f32(p.welfare_shock_sd) * rng.standard_normal(
+        n, dtype=f32
+    )
+    h.welfare[:] = h.welfare_base * np.exp(h.shock) + h.transfer
 
     # --- neighbours: aware and participating ties, in one sparse product --------------
     state = np.empty((n, 2), dtype=f32)
@@ -278,18 +319,20 @@ def step_households(model: P2KPModel) -> None:
         n_aware >= p.contagion_min_ties, f32(p.contagion_rate) * share_aware, f32(0.0)
     )
     keep *= 1.0 - contagion
-    h.awareness = (1.0 - gap * keep).astype(f32)
+    h.awareness[:] = 1.0 - gap * keep
     excess = np.maximum(h.awareness - h.awareness0, f32(0.0))
     h.awareness -= f32(p.awareness_forgetting) * excess
 
     # --- participation -----------------------------------------------------------
+    poor = h.poor
+    has_role = h.has_role
     hears = h.meetings > 0
     hears |= h.dialogue > 0
     hears |= n_part > 0
     h.heard |= hears
     effective = (
         h.threshold
-        + f32(p.poor_threshold_premium) * h.poor
+        + f32(p.poor_threshold_premium) * poor
         + np.maximum(f32(p.awareness_threshold) - h.awareness, f32(0.0))
         - f32(0.2) * h.trust_bkm
         - f32(0.2) * h.mobilised
@@ -299,18 +342,19 @@ def step_households(model: P2KPModel) -> None:
     hazard = f32(p.dropout_hazard) * np.where(
         h.forced, f32(p.forced_multiplier), f32(1)
     )
-    stays &= (rng.random(n, dtype=f32) >= hazard) | h.has_role
-    h.participating = joins | stays
-    h.months_participating = np.where(
-        h.participating, h.months_participating + 1, 0
-    ).astype(np.int16)
+    stays &= (rng.random(n, dtype=f32) >= hazard) | has_role
+    np.logical_or(joins, stays, out=h.participating)
+    h.months_participating[:] = np.where(h.participating, h.months_participating + 1, 0)
 
     # --- capacity ----------------------------------------------------------------
-    practising = h.participating | h.has_role | h.has_loan
-    accompanied = f32(p.accompaniment_gain * model.bkm.accompaniment) * h.bkm_member
+    practising = h.participating | has_role | h.has_loan
+    accompaniment = model.per_household(
+        [p.accompaniment_gain * s.bkm.accompaniment for s in sites]
+    )
+    accompanied = accompaniment * h.bkm_member
     gain = (
         f32(p.capacity_practice_gain) * h.participating
-        + f32(p.role_capacity_gain) * h.has_role
+        + f32(p.role_capacity_gain) * has_role
         + accompanied
     )
     h.capacity += np.minimum(gain, f32(1.0)) * (1.0 - h.capacity)
@@ -318,15 +362,21 @@ def step_households(model: P2KPModel) -> None:
     h.capacity -= np.where(practising, f32(0.0), f32(p.capacity_decay)) * above
 
     # --- agency ------------------------------------------------------------------
-    voice = np.minimum(h.dialogue + f32(0.5) * h.meetings, f32(1.0)) + h.has_role
+    voice = np.minimum(h.dialogue + f32(0.5) * h.meetings, f32(1.0)) + has_role
     h.agency += f32(p.agency_gain) * np.minimum(voice, f32(1.0)) * (1.0 - h.agency)
 
     # --- trust -------------------------------------------------------------------
     rate = f32(p.trust_adjustment)
-    if model.bkm.formed:
-        target = f32(model.bkm.legitimacy)
-        h.trust_bkm += rate * h.participating * (target - h.trust_bkm)
-    h.trust_gov += rate * (f32(model.kelurahan.support) - h.trust_gov) * f32(0.5)
+    if len(sites) == 1:
+        if sites[0].bkm.formed:
+            target = f32(sites[0].bkm.legitimacy)
+            h.trust_bkm += rate * h.participating * (target - h.trust_bkm)
+    elif any(s.bkm.formed for s in sites):
+        formed = model.per_household([s.bkm.formed for s in sites], np.bool_)
+        target = model.per_household([s.bkm.legitimacy for s in sites])
+        h.trust_bkm += rate * (h.participating & formed) * (target - h.trust_bkm)
+    support = model.per_household([s.kelurahan.support for s in sites])
+    h.trust_gov += rate * (support - h.trust_gov) * f32(0.5)
 
     # --- stages ------------------------------------------------------------------
     stage = h.stage
@@ -357,5 +407,5 @@ def step_households(model: P2KPModel) -> None:
     new[handed] = Stage.PENDAYAAN
     h.forced[handed] = ~ready[handed]
     h.forced &= new == Stage.PENDAYAAN
-    h.stage = new
+    h.stage[:] = new
     h.reset_exposure()

@@ -8,6 +8,7 @@ from mesa import Agent
 
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
+    from berdaya.model.site import Site
 
 
 class Kelurahan(Agent):
@@ -24,20 +25,22 @@ class Kelurahan(Agent):
             BKM's institutional stage).
     """
 
-    def __init__(self, model: P2KPModel) -> None:
+    def __init__(self, model: P2KPModel, site: Site) -> None:
         """Create the kelurahan with the scenario's involvement.
 
         Args:
             model: The model the kelurahan belongs to.
+            site: The kelurahan's rows and institutions.
         """
         super().__init__(model)
+        self.site = site
         self.involvement = float(model.p.kelurahan_involvement)
         self.support = 0.0
 
     @property
     def reach_multiplier(self) -> float:
         """How many times more households a meeting reaches than one the faskel convenes."""
-        return 1.0 + self.model.p.lurah_reach_boost * self.involvement
+        return 1.0 + self.site.p.lurah_reach_boost * self.involvement
 
     @property
     def initiative(self) -> float:
@@ -50,7 +53,8 @@ class Kelurahan(Agent):
 
     def step(self) -> None:
         """Support follows involvement while the programme runs and is kept after it ends."""
-        target = self.involvement if self.model.cycle.active else self.support
+        active = self.site.cycle.active
+        target = self.involvement if active else self.support
         self.support += 0.1 * (target - self.support)
-        if self.model.cycle.active:
-            self.model.effort.add(primary=0.0, secondary=0.5 * self.involvement)
+        if active:
+            self.site.effort.add(primary=0.0, secondary=0.5 * self.involvement)

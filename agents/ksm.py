@@ -21,7 +21,7 @@ from mesa import Agent
 from berdaya.agents.household import Elite
 
 if TYPE_CHECKING:
-    from berdaya.model.model import P2KPModel
+    from berdaya.model.site import Site
 
 MIN_MEMBERS = 5  # guideline: an economic KSM has at least 5 members
 
@@ -47,6 +47,7 @@ class KSM(Agent):
     """A self-help group.
 
     Attributes:
+        site: The kelurahan the group belongs to.
         kind: :class:`KSMType`.
         members: Household rows of the members.
         rt: RT the group was formed in.
@@ -58,18 +59,17 @@ class KSM(Agent):
         first_loan_month: Month of the first loan (None before).
     """
 
-    def __init__(
-        self, model: P2KPModel, kind: KSMType, members: np.ndarray, rt: int
-    ) -> None:
+    def __init__(self, site: Site, kind: KSMType, members: np.ndarray, rt: int) -> None:
         """Form a KSM and register its members.
 
         Args:
-            model: The model.
+            site: The kelurahan (the agent joins ``site.model``).
             kind: Economic, social or environmental.
-            members: Household rows joining.
+            members: Rows of the kelurahan's households joining.
             rt: RT of the group.
         """
-        super().__init__(model)
+        super().__init__(site.model)
+        self.site = site
         self.kind = KSMType(kind)
         self.members = members.astype(np.int64)
         self.rt = int(rt)
@@ -77,10 +77,10 @@ class KSM(Agent):
         self.sessions = 0
         self.joint_liability = False
         self.status = KSMStatus.FORMING
-        self.formed_month = model.steps
+        self.formed_month = site.steps
         self.first_loan_month: int | None = None
-        model.households.ksm[self.members] = self.unique_id
-        model.households.ksm_intent[self.members] = -1
+        site.households.ksm[self.members] = self.unique_id
+        site.households.ksm_intent[self.members] = -1
 
     # --- eligibility ----------------------------------------------------------------
     def rule_checks(self) -> dict[str, bool]:
@@ -89,8 +89,8 @@ class KSM(Agent):
         Returns:
             Mapping from rule to whether it holds now.
         """
-        p = self.model.p
-        h = self.model.households
+        p = self.site.p
+        h = self.site.households
         m = self.members
         women = float(h.woman[m].mean()) if m.size else 0.0
         return {
@@ -112,8 +112,8 @@ class KSM(Agent):
     # --- monthly ------------------------------------------------------------------------
     def train(self, effectiveness: float) -> None:
         """Hold one training session: members' capacity grows; joint liability is signed."""
-        p = self.model.p
-        h = self.model.households
+        p = self.site.p
+        h = self.site.households
         m = self.members
         gain = np.float32(p.ksm_training_gain * effectiveness)
         h.capacity[m] += gain * (1.0 - h.capacity[m])
@@ -128,28 +128,28 @@ class KSM(Agent):
     def dissolve(self) -> None:
         """Dissolve the group; members are free to join another."""
         self.status = KSMStatus.DISSOLVED
-        h = self.model.households
+        h = self.site.households
         mine = h.ksm[self.members] == self.unique_id
         h.ksm[self.members[mine]] = -1
 
 
-def _positions(model: P2KPModel, live: list[KSM]) -> tuple[np.ndarray, np.ndarray]:
+def _positions(site: Site, live: list[KSM]) -> tuple[np.ndarray, np.ndarray]:
     """Rows of households in the given KSMs and each row's position in ``live``."""
-    h = model.households
+    h = site.households
     ids = np.array([k.unique_id for k in live])
     rows = np.flatnonzero(np.isin(h.ksm, ids))
     return rows, np.searchsorted(ids, h.ksm[rows])
 
 
-def member_means(model: P2KPModel, live: list[KSM], column: np.ndarray) -> np.ndarray:
+def member_means(site: Site, live: list[KSM], column: np.ndarray) -> np.ndarray:
     """Mean of a household column over the members of each KSM in ``live``."""
-    rows, pos = _positions(model, live)
+    rows, pos = _positions(site, live)
     size = np.bincount(pos, minlength=len(live))
     total = np.bincount(pos, weights=column[rows], minlength=len(live))
     return np.divide(total, size, out=np.zeros(len(live)), where=size > 0)
 
 
-def step_ksms(model: P2KPModel) -> None:
+def step_ksms(site: Site) -> None:
     """Save and update the status of every KSM, from per-group sums over households.
 
     An economic KSM saves in a month when at least half its members take part or hold a
@@ -159,13 +159,13 @@ def step_ksms(model: P2KPModel) -> None:
     ``np.bincount`` each; the loop over groups only sets their attributes.
 
     Args:
-        model: The model whose KSMs are updated.
+        site: The kelurahan whose KSMs are updated.
     """
-    live = [k for k in model.ksms if k.status != KSMStatus.DISSOLVED]
+    live = [k for k in site.ksms if k.status != KSMStatus.DISSOLVED]
     if not live:
         return
-    h = model.households
-    rows, pos = _positions(model, live)
+    h = site.households
+    rows, pos = _positions(site, live)
     n = len(live)
     loan = h.loan_balance[rows] > 0
     size = np.bincount(pos, minlength=n)
@@ -191,21 +191,21 @@ def step_ksms(model: P2KPModel) -> None:
             k.status = KSMStatus.ACTIVE
 
 
-def plan_type_shares(model: P2KPModel) -> np.ndarray:
+def plan_type_shares(site: Site) -> np.ndarray:
     """Return the PJM plan's shares (economic, social, environmental), elite tilt applied.
 
     An elite-heavy board tilts the plan towards the revolving fund, the most capturable
     use: the economic share is multiplied by ``1 + elite_plan_tilt * elite_share`` and the
     shares renormalised.
     """
-    p = model.p
-    econ = p.tridaya_economic * (1.0 + p.elite_plan_tilt * model.bkm.elite_share)
+    p = site.p
+    econ = p.tridaya_economic * (1.0 + p.elite_plan_tilt * site.bkm.elite_share)
     shares = np.array([econ, p.tridaya_social, p.tridaya_environmental], dtype=float)
     total = shares.sum()
     return shares / total if total > 0 else np.array([0.0, 0.0, 1.0])
 
 
-def form_ksms(model: P2KPModel) -> list[KSM]:
+def form_ksms(site: Site) -> list[KSM]:
     """Form this month's new KSMs from participating households, vectorised.
 
     Each participating household without a group joins with probability
@@ -218,15 +218,15 @@ def form_ksms(model: P2KPModel) -> list[KSM]:
     Returns:
         The KSMs formed.
     """
-    p = model.p
-    h = model.households
-    rng = model.rng
-    presence = min(1.0, sum(f.effectiveness for f in model.faskels))
+    p = site.p
+    h = site.households
+    rng = site.rng
+    presence = min(1.0, site.presence)
     prob = p.ksm_join_rate * (0.5 + 0.5 * h.trust_bkm) * (1.0 + presence)
     free = h.participating & (h.ksm < 0) & (h.ksm_intent < 0) & ~h.graduated
     joins = np.flatnonzero(free & (rng.random(h.n) < prob))
     if joins.size:
-        h.ksm_intent[joins] = _choose_types(model, joins)
+        h.ksm_intent[joins] = _choose_types(site, joins)
     rows = np.flatnonzero((h.ksm_intent >= 0) & (h.ksm < 0))
     if rows.size == 0:
         return []
@@ -258,26 +258,24 @@ def form_ksms(model: P2KPModel) -> list[KSM]:
         if b - a < MIN_MEMBERS:
             continue
         idx = order2[a:b]
-        formed.append(
-            KSM(model, KSMType(int(kind[idx[0]])), rows[idx], int(rt[idx[0]]))
-        )
+        formed.append(KSM(site, KSMType(int(kind[idx[0]])), rows[idx], int(rt[idx[0]])))
     return formed
 
 
-def _choose_types(model: P2KPModel, rows: np.ndarray) -> np.ndarray:
+def _choose_types(site: Site, rows: np.ndarray) -> np.ndarray:
     """Draw the type of group each joining household wants (see :func:`form_ksms`)."""
-    p = model.p
-    h = model.households
-    shares = plan_type_shares(model)
+    p = site.p
+    h = site.households
+    shares = plan_type_shares(site)
     weights = np.tile(shares, (rows.size, 1))
     elite = h.elite[rows] != Elite.ORDINARY
     if p.targeting == "strict":
         weights[~h.on_ps2[rows], KSMType.ECONOMIC] = 0.0
     else:
         weights[elite, KSMType.ECONOMIC] *= (
-            2.0 + p.elite_plan_tilt * model.bkm.elite_share
+            2.0 + p.elite_plan_tilt * site.bkm.elite_share
         )
     totals = weights.sum(axis=1, keepdims=True)
     weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
     cum = weights.cumsum(axis=1)
-    return (model.rng.random(rows.size)[:, None] > cum).sum(axis=1).clip(0, 2)
+    return (site.rng.random(rows.size)[:, None] > cum).sum(axis=1).clip(0, 2)

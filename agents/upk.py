@@ -23,7 +23,7 @@ from berdaya.agents.household import Elite, Stage, hand_over_roles
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType, plan_type_shares
 
 if TYPE_CHECKING:
-    from berdaya.model.model import P2KPModel
+    from berdaya.model.site import Site
 
 TRANCHE_SHARES = (0.2, 0.5, 0.3)  # assumption: P2KP tranches I, II, III
 TRANCHE_SPACING = 3  # planned months between tranches
@@ -68,13 +68,13 @@ class UPK:
         loan_log: The rule checks of every KSM at each month it was lent to.
     """
 
-    def __init__(self, model: P2KPModel) -> None:
+    def __init__(self, site: Site) -> None:
         """Open empty accounts.
 
         Args:
-            model: The model.
+            site: The kelurahan whose BKM holds the money.
         """
-        self.model = model
+        self.site = site
         self.tranches: list[int] = []
         self.tranche_months: list[int] = []
         self.tranche_planned: list[int] = []
@@ -126,7 +126,7 @@ class UPK:
     @property
     def par(self) -> float:
         """Portfolio at risk: outstanding of loans in arrears over all outstanding."""
-        h = self.model.households
+        h = self.site.households
         if self.outstanding <= 0:
             return 0.0
         at_risk = int(h.loan_balance[h.arrears > 0].sum())
@@ -135,7 +135,7 @@ class UPK:
     # --- the grant ----------------------------------------------------------------------
     def release_due_tranche(self) -> None:
         """Release the next tranche once the last one's LPJ is done (tranche I at once)."""
-        m = self.model
+        m = self.site
         p = m.p
         k = len(self.tranches)
         if k >= len(TRANCHE_SHARES):
@@ -165,8 +165,8 @@ class UPK:
         """The board writes the accountability report on the last tranche."""
         if len(self.tranches) == self.lpj_done:
             return
-        effort = self.model.p.lpj_effort
-        self.lpj_progress += self.model.bkm.capacity / effort if effort > 0 else 1.0
+        effort = self.site.p.lpj_effort
+        self.lpj_progress += self.site.bkm.capacity / effort if effort > 0 else 1.0
         if self.lpj_progress >= 1.0:
             self.lpj_done += 1
 
@@ -178,7 +178,7 @@ class UPK:
         yet received counts by how far past its planned month it is now, also after the
         programme ended without releasing it.
         """
-        now = self.model.steps
+        now = self.site.steps
         got = self.tranche_months
         return [
             max(0, (got[k] if k < len(got) else now) - plan)
@@ -188,7 +188,7 @@ class UPK:
     # --- spending -----------------------------------------------------------------------
     def _capture(self) -> float:
         """How far the board's choices lean to elites: elite_plan_tilt x elite share, <= 1."""
-        return min(1.0, self.model.p.elite_plan_tilt * self.model.bkm.elite_share)
+        return min(1.0, self.site.p.elite_plan_tilt * self.site.bkm.elite_share)
 
     def spend_works(self) -> None:
         """Spend on one environmental works project in an RT chosen by the board.
@@ -197,7 +197,7 @@ class UPK:
         elites as far as the board is elite-heavy. Works lift the welfare of the whole RT
         and give the RT's environmental KSM (if any) a project role.
         """
-        m = self.model
+        m = self.site
         p = m.p
         h = m.households
         if self.upl_cash <= 0:
@@ -238,7 +238,7 @@ class UPK:
 
         Social KSMs deliver it (their members get a project role).
         """
-        m = self.model
+        m = self.site
         p = m.p
         h = m.households
         budget = min(self.ups_cash, self.ups_monthly)
@@ -278,7 +278,7 @@ class UPK:
         Returns:
             Number of loans made.
         """
-        m = self.model
+        m = self.site
         p = m.p
         h = m.households
         rng = m.rng
@@ -342,13 +342,13 @@ class UPK:
         ``hybrid`` the same, until the KSM has waited ``hybrid_max_wait`` months past its
         savings period; then everyone.
         """
-        p = self.model.p
-        h = self.model.households
+        p = self.site.p
+        h = self.site.households
         everyone = np.ones(members.size, dtype=bool)
         if p.progression == "schedule":
             return everyone
         if p.progression == "hybrid":
-            waited = self.model.steps - ksm.formed_month - p.ksm_savings_months
+            waited = self.site.steps - ksm.formed_month - p.ksm_savings_months
             if waited >= p.hybrid_max_wait:
                 return everyone
         return (h.capacity[members] >= p.capacity_threshold) & (
@@ -356,7 +356,7 @@ class UPK:
         )
 
     def _disburse(self, rows: np.ndarray, amount: np.ndarray) -> None:
-        m = self.model
+        m = self.site
         p = m.p
         h = m.households
         total = int(amount.sum())
@@ -392,7 +392,7 @@ class UPK:
         balance; a misser adds the scheduled principal to arrears. Loans overdue
         ``writeoff_months`` past their term are written off.
         """
-        m = self.model
+        m = self.site
         p = m.p
         h = m.households
         rows = np.flatnonzero(h.loan_balance > 0)
@@ -461,7 +461,7 @@ class UPK:
 
     def step(self) -> None:
         """A month of the BKM's money: LPJ, tranches, works, aid, collection, lending."""
-        m = self.model
+        m = self.site
         cycle = m.cycle
         if cycle.reached("blm") and cycle.active:
             self.work_on_lpj()

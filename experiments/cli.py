@@ -35,9 +35,11 @@ def summary(result: RunResult) -> str:
         Multi-line text.
     """
     r = result.final
+    city = result.kelurahan is not None
+    size = f", {len(result.kelurahan.kelurahan.unique())} kelurahan" if city else ""
     lines = [
         f"berdaya run: scenario {result.scenario}, seed {result.seed}, "
-        f"{int(r['month'])} months",
+        f"{int(r['month'])} months{size}",
         "",
         "Household empowerment stage at the end",
         f"  all households  {_fmt_shares(r, 'all')}",
@@ -49,8 +51,10 @@ def summary(result: RunResult) -> str:
         f"  participation: poor {r['participation_poor']:.1%}, "
         f"non-poor {r['participation_nonpoor']:.1%}",
         "",
-        "Programme cycle (gate: measured / target)",
     ]
+    if city:
+        return "\n".join(lines + city_lines(result) + economy_summary(result))
+    lines.append("Programme cycle (gate: measured / target)")
     done = set()
     for ph in result.phases.itertuples():
         done.add(ph.phase)
@@ -78,6 +82,40 @@ def summary(result: RunResult) -> str:
     return "\n".join(lines)
 
 
+def city_lines(result: RunResult) -> list[str]:
+    """Lines on a city's kelurahan: how their cycles ended, their BKMs, their spread."""
+    k = result.kelurahan
+    last = k[k.month == k.month.max()]
+    n = len(last)
+    phases = result.phases
+    lines = [f"Programme cycle, phase by phase, in the {n} kelurahan"]
+    for phase in PHASES:
+        status = phases.loc[phases.phase == phase.key, "status"].value_counts()
+        started = int(status.sum())
+        parts = [f"{int(status.get(s, 0))} {s}" for s in ("met", "forced", "waiting")]
+        parts.append(f"{n - started} not reached")
+        lines.append(f"  {phase.title:<34} " + ", ".join(parts))
+    stage = last.bkm_stage.round().astype(int)
+    by_stage = ", ".join(
+        f"{int((stage == i).sum())} {name}" for i, name in enumerate(INSTITUTIONAL)
+    )
+    r = result.final
+    spread = last.pendayaan_poor
+    lines += [
+        "",
+        f"BKMs: formed in {int(last.bkm_formed.sum())} of {n}; stage: {by_stage}; "
+        f"mean locus of initiative {r['bkm_locus']:.2f}, capacity "
+        f"{r['bkm_capacity']:.2f}, elites {r['bkm_elite_share']:.0%}",
+        f"Government support {r['gov_support']:.2f}; tendency index (primary share of "
+        f"effort) {r['tendency_cumulative']:.2f}",
+        f"Poor households in pendayaan, across kelurahan: min {spread.min():.1%}, "
+        f"median {spread.median():.1%}, max {spread.max():.1%}; lending frozen in "
+        f"{int(last.lending_frozen.sum())} kelurahan",
+        "",
+    ]
+    return lines
+
+
 def _rp(x: float) -> str:
     return f"Rp {x / 1e6:,.1f} million"
 
@@ -95,6 +133,18 @@ def economy_summary(result: RunResult) -> list[str]:
         ksm.append(f"  {t.name.lower():<14} " + ", ".join(parts))
     gap = int(r["ledger_gap"])
     ledger = "balanced to the rupiah" if gap == 0 else f"OFF BY Rp {gap:,}"
+    if result.kelurahan is None:
+        blm = (
+            f"BLM: {int(r['tranches_received'])} of 3 tranches, "
+            f"{_rp(r['grant_received'])}, {int(r['tranche_delay_months'])} months of "
+            "delay waiting for LPJs"
+        )
+    else:
+        blm = (
+            f"BLM: {r['tranches_received']:.1f} of 3 tranches a kelurahan on average, "
+            f"{_rp(r['grant_received'])} in all, {r['tranche_delay_months']:.1f} months "
+            "of delay a kelurahan waiting for LPJs"
+        )
     return [
         f"Poverty rate {first['poverty_rate']:.1%} at the start, "
         f"{r['poverty_rate']:.1%} at the end",
@@ -102,12 +152,11 @@ def economy_summary(result: RunResult) -> list[str]:
         *ksm,
         f"  members {int(r['ksm_members'])}, of them poor {r['ksm_members_poor_share']:.0%}; "
         f"poor households in a KSM {r['ksm_poor_joined']:.0%}",
-        f"BLM: {int(r['tranches_received'])} of 3 tranches, {_rp(r['grant_received'])}, "
-        f"{int(r['tranche_delay_months'])} months of delay waiting for LPJs",
+        blm,
         f"UPK: {int(r['loans_made'])} loans, {_rp(r['lent_total'])} lent; repayment "
         f"{r['repayment_rate']:.0%} ({grade_repayment(r['repayment_rate'])}), portfolio "
         f"at risk {r['portfolio_at_risk']:.0%} ({grade_par(r['portfolio_at_risk'])})"
-        + (", lending frozen" if r["lending_frozen"] else ""),
+        + (", lending frozen" if r["lending_frozen"] == 1 else ""),
         f"Targeting: poor share of loans {r['loan_poor_share']:.0%}, of works "
         f"{r['works_poor_share']:.0%}; elite capture index {r['elite_capture_index']:.2f} "
         "(1 = elites get their population share)",

@@ -32,8 +32,11 @@ class RunResult:
         seed: The run's seed; (scenario, params, seed) replays the run exactly.
         params: Every parameter value used.
         records: Tidy table, a row per month (0 = before the programme).
-        phases: A row per phase started, with gate value, target and status.
+        phases: A row per phase started, with gate value, target and status (and, for a
+            city, the kelurahan).
         snapshots: Household-level monthly arrays, when asked for.
+        kelurahan: For a city (``n_kelurahan`` > 1), a row per month and kelurahan;
+            ``records`` are then the city's (see ``berdaya.model.records``).
     """
 
     scenario: str
@@ -42,6 +45,7 @@ class RunResult:
     records: pd.DataFrame
     phases: pd.DataFrame
     snapshots: dict[str, Any] = field(default_factory=dict)
+    kelurahan: pd.DataFrame | None = None
 
     @property
     def final(self) -> pd.Series:
@@ -53,6 +57,8 @@ class RunResult:
 
         Parquet files carry the scenario, seed, parameters and phase table as metadata;
         CSV files carry scenario and seed as columns. The file appears whole or not at all.
+        A city's per-kelurahan table goes beside it, as ``NAME.kelurahan.parquet`` (or
+        ``.csv``), written first.
 
         Args:
             path: Destination ending in ``.parquet`` or ``.csv``.
@@ -75,6 +81,8 @@ class RunResult:
                 for row in self.phases.to_dict(orient="records")
             ],
         }
+        if self.kelurahan is not None:
+            write_table(self.kelurahan, kelurahan_path(path), meta)
         return write_table(table, path, meta)
 
     @classmethod
@@ -89,13 +97,21 @@ class RunResult:
         """
         table, meta = read_table(path)
         records = table.drop(columns=["scenario", "seed"])
+        beside = kelurahan_path(path)
         return cls(
             scenario=meta["scenario"],
             seed=int(meta["seed"]),
             params=meta["params"],
             records=records,
             phases=pd.DataFrame(meta["phases"]),
+            kelurahan=read_table(beside)[0] if beside.exists() else None,
         )
+
+
+def kelurahan_path(path: str | Path) -> Path:
+    """Where a city run's per-kelurahan table goes, beside ``path``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.kelurahan{path.suffix}")
 
 
 def run(
@@ -142,4 +158,5 @@ def run(
         records=model.records(),
         phases=model.phase_table(),
         snapshots=model.snapshots if record_households else {},
+        kelurahan=model.kelurahan_records() if len(model.sites) > 1 else None,
     )

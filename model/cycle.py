@@ -32,7 +32,7 @@ from berdaya.agents.ksm import KSMStatus, KSMType, form_ksms
 from berdaya.model.population import rt_count
 
 if TYPE_CHECKING:
-    from berdaya.model.model import P2KPModel
+    from berdaya.model.site import Site
 
 Status = Literal["met", "forced", "waiting"]
 Tendency = Literal["primary", "secondary"]
@@ -199,20 +199,20 @@ class ProgrammeCycle:
         rkm_acceptance: Share of RKM attendees who accepted the programme.
     """
 
-    def __init__(self, model: P2KPModel) -> None:
+    def __init__(self, site: Site) -> None:
         """Start the cycle at its first phase.
 
         Args:
-            model: The model whose programme this is.
+            site: The kelurahan whose programme this is.
         """
-        self.model = model
+        self.site = site
         self.index = 0
         self.months_in_phase = 0
         self.halted = False
         self.ps2_done = False
         self.rkm_attendance = 0.0
         self.rkm_acceptance = 0.0
-        self.relawan_target = model.p.relawan_per_rt * rt_count(model.p)
+        self.relawan_target = site.p.relawan_per_rt * rt_count(site.p)
         self._board: tuple[np.ndarray, np.ndarray] | None = None
         self.records: list[PhaseRecord] = []
         self._open_record()
@@ -239,7 +239,7 @@ class ProgrammeCycle:
 
     def planned(self, phase: Phase) -> int:
         """Planned months of a phase under the scenario's pace."""
-        return max(1, round(phase.months * self.model.p.timetable_pace))
+        return max(1, round(phase.months * self.site.p.timetable_pace))
 
     def _open_record(self) -> None:
         if self.finished:
@@ -247,7 +247,7 @@ class ProgrammeCycle:
         phase = PHASES[self.index]
         self.records.append(
             PhaseRecord(
-                phase.key, phase.title, self.model.steps + 1, self.planned(phase)
+                phase.key, phase.title, self.site.steps + 1, self.planned(phase)
             )
         )
 
@@ -258,12 +258,12 @@ class ProgrammeCycle:
         if phase is None or self.halted:
             return
         if phase.effort:
-            self.model.effort.add(**{phase.tendency: phase.effort})
+            self.site.effort.add(**{phase.tendency: phase.effort})
         activity = _ACTIVITIES.get(phase.key)
         if activity is not None:
-            activity(self.model)
+            activity(self.site)
         if self.reached("ksm"):
-            self.model.ksms.extend(form_ksms(self.model))
+            self.site.ksms.extend(form_ksms(self.site))
 
     def advance(self) -> None:
         """Check the gate at the month's end and move on as the progression policy says."""
@@ -273,28 +273,28 @@ class ProgrammeCycle:
         self.months_in_phase += 1
         record = self.records[-1]
         planned = self.planned(phase)
-        check = _GATES[phase.key](self.model)
+        check = _GATES[phase.key](self.site)
         record.gate_value, record.gate_target = check.value, check.target
         due = self.months_in_phase >= planned
         late = self.months_in_phase - planned
-        policy = self.model.p.progression
+        policy = self.site.p.progression
         if not due:
             return
         if check.met:
             self._close(record, "met")
         elif policy == "schedule" or (
-            policy == "hybrid" and late >= self.model.p.hybrid_max_wait
+            policy == "hybrid" and late >= self.site.p.hybrid_max_wait
         ):
             self._close(record, "forced")
-        elif policy == "readiness" and late >= self.model.p.readiness_max_wait:
+        elif policy == "readiness" and late >= self.site.p.readiness_max_wait:
             self.halted = True
 
     def _close(self, record: PhaseRecord, status: Status) -> None:
         record.status = status
-        record.end = self.model.steps
+        record.end = self.site.steps
         closing = _CLOSINGS.get(record.phase)
         if closing is not None:
-            closing(self.model)
+            closing(self.site)
         self.index += 1
         self.months_in_phase = 0
         self._open_record()
@@ -308,7 +308,7 @@ class ProgrammeCycle:
 
 
 # --- activities -------------------------------------------------------------------------
-def _meetings(model: P2KPModel, n_meetings: int, relawan_boost: bool) -> None:
+def _meetings(site: Site, n_meetings: int, relawan_boost: bool) -> None:
     """Hold community meetings; each household attends each with its own probability.
 
     Reach per meeting is ``meeting_reach`` times the lurah's convening multiplier, raised
@@ -317,44 +317,44 @@ def _meetings(model: P2KPModel, n_meetings: int, relawan_boost: bool) -> None:
     """
     if n_meetings <= 0:
         return
-    h = model.households
-    reach = model.p.meeting_reach * model.kelurahan.reach_multiplier
+    h = site.households
+    reach = site.p.meeting_reach * site.kelurahan.reach_multiplier
     prob = np.full(h.n, reach, dtype=np.float64)
     if relawan_boost:
         per_rt = np.bincount(h.rt, weights=h.relawan, minlength=int(h.rt.max()) + 1)
         prob *= 1.0 + per_rt[h.rt]
     prob *= np.where(h.participating, 1.5, 1.0) * np.where(h.poor, 0.8, 1.0)
-    attended = model.rng.binomial(n_meetings, np.minimum(prob, 1.0))
+    attended = site.rng.binomial(n_meetings, np.minimum(prob, 1.0))
     h.meetings += attended.astype(np.float32)
-    model.effort.add(secondary=0.25 * n_meetings)
+    site.effort.add(secondary=0.25 * n_meetings)
 
 
-def _sosialisasi(model: P2KPModel) -> None:
-    _meetings(model, model.p.meetings_per_month, relawan_boost=False)
+def _sosialisasi(site: Site) -> None:
+    _meetings(site, site.p.meetings_per_month, relawan_boost=False)
 
 
-def _rkm(model: P2KPModel) -> None:
+def _rkm(site: Site) -> None:
     """The readiness meeting: one large meeting, convened by the lurah or the faskel."""
-    h = model.households
-    reach = 2.0 * model.p.meeting_reach * model.kelurahan.reach_multiplier
+    h = site.households
+    reach = 2.0 * site.p.meeting_reach * site.kelurahan.reach_multiplier
     prob = np.minimum(reach * np.where(h.heard, 1.0, 0.5), 1.0)
-    came = model.rng.random(h.n) < prob
+    came = site.rng.random(h.n) < prob
     h.meetings[came] += 1.0
     h.heard |= came
     accept_p = np.clip(
-        0.2 + h.awareness / model.p.awareness_threshold + 0.3 * h.trust_gov, 0.0, 1.0
+        0.2 + h.awareness / site.p.awareness_threshold + 0.3 * h.trust_gov, 0.0, 1.0
     )
-    accepts = model.rng.random(h.n) < accept_p
-    cycle = model.cycle
+    accepts = site.rng.random(h.n) < accept_p
+    cycle = site.cycle
     cycle.rkm_attendance = float(came.mean())
     cycle.rkm_acceptance = float(accepts[came].mean()) if came.any() else 0.0
 
 
-def _relawan(model: P2KPModel) -> None:
+def _relawan(site: Site) -> None:
     """Recruit volunteers per RT among aware households (most aware and able first)."""
-    h = model.households
-    p = model.p
-    rng = model.rng
+    h = site.households
+    p = site.p
+    rng = site.rng
     n_rt = rt_count(p)
     whole, frac = divmod(p.relawan_per_rt, 1.0)
     want = np.full(n_rt, int(whole)) + (rng.random(n_rt) < frac)
@@ -372,40 +372,40 @@ def _relawan(model: P2KPModel) -> None:
     h.meetings[h.relawan] += 1.0
 
 
-def _refleksi(model: P2KPModel) -> None:
-    _meetings(model, model.p.meetings_per_month, relawan_boost=True)
+def _refleksi(site: Site) -> None:
+    _meetings(site, site.p.meetings_per_month, relawan_boost=True)
 
 
-def _pemetaan(model: P2KPModel) -> None:
+def _pemetaan(site: Site) -> None:
     """Relawan survey their RTs; households of mapped RTs take part in the survey."""
-    h = model.households
-    mapped = _mapped_rts(model)[h.rt]
+    h = site.households
+    mapped = _mapped_rts(site)[h.rt]
     h.meetings[mapped] += 0.5
 
 
-def _bkm(model: P2KPModel) -> None:
+def _bkm(site: Site) -> None:
     """Hold this month's (prospective) elections for RT delegates and the board."""
-    model.cycle._board = model.bkm.candidates()
+    site.cycle._board = site.bkm.candidates()
 
 
-def _pjm(model: P2KPModel) -> None:
+def _pjm(site: Site) -> None:
     """The board plans with the faskel; its members practise."""
-    model.households.meetings[model.bkm.members] += 1.0
+    site.households.meetings[site.bkm.members] += 1.0
 
 
-def _review(model: P2KPModel) -> None:
+def _review(site: Site) -> None:
     """The annual accountability meeting of residents (in the phase's first month)."""
-    if model.cycle.months_in_phase == 0:
-        _meetings(model, 1, relawan_boost=True)
+    if site.cycle.months_in_phase == 0:
+        _meetings(site, 1, relawan_boost=True)
 
 
-def _mapped_rts(model: P2KPModel) -> np.ndarray:
-    h = model.households
-    return np.bincount(h.rt, weights=h.relawan, minlength=rt_count(model.p)) > 0
+def _mapped_rts(site: Site) -> np.ndarray:
+    h = site.households
+    return np.bincount(h.rt, weights=h.relawan, minlength=rt_count(site.p)) > 0
 
 
 # --- phase closings -----------------------------------------------------------------------
-def _close_pemetaan(model: P2KPModel) -> None:
+def _close_pemetaan(site: Site) -> None:
     """Make the PS-2 list of poor households.
 
     In RTs mapped by their relawan, a poor household is listed with the survey's accuracy
@@ -413,94 +413,92 @@ def _close_pemetaan(model: P2KPModel) -> None:
     ``ps2_elite_bias``; other non-poor households with a small inclusion error. In RTs
     nobody mapped, only the kelurahan's own data can list anyone.
     """
-    h = model.households
-    p = model.p
-    rng = model.rng
-    inv = model.kelurahan.involvement
+    h = site.households
+    p = site.p
+    rng = site.rng
+    inv = site.kelurahan.involvement
     acc = p.ps2_accuracy + (1.0 - p.ps2_accuracy) * 0.5 * inv
-    mapped = _mapped_rts(model)[h.rt]
+    mapped = _mapped_rts(site)[h.rt]
     poor = h.poor
     elite = h.elite != Elite.ORDINARY
     prob = np.where(poor, acc, np.where(elite, p.ps2_elite_bias, 0.2 * (1.0 - acc)))
     prob = np.where(mapped, prob, prob * inv)
     h.on_ps2[:] = rng.random(h.n) < prob
-    model.cycle.ps2_done = True
+    site.cycle.ps2_done = True
 
 
-def _close_bkm(model: P2KPModel) -> None:
-    board = model.cycle._board or model.bkm.candidates()
-    model.bkm.form(*board)
+def _close_bkm(site: Site) -> None:
+    board = site.cycle._board or site.bkm.candidates()
+    site.bkm.form(*board)
 
 
 # --- gates --------------------------------------------------------------------------------
-def _gate_sosialisasi(model: P2KPModel) -> GateCheck:
-    return GateCheck(
-        float(model.households.heard.mean()), model.p.gate_sosialisasi_aware
-    )
+def _gate_sosialisasi(site: Site) -> GateCheck:
+    return GateCheck(float(site.households.heard.mean()), site.p.gate_sosialisasi_aware)
 
 
-def _gate_rkm(model: P2KPModel) -> GateCheck:
-    c = model.cycle
+def _gate_rkm(site: Site) -> GateCheck:
+    c = site.cycle
     value = c.rkm_attendance if c.rkm_acceptance >= 0.5 else 0.0
-    return GateCheck(value, model.p.gate_rkm_attendance)
+    return GateCheck(value, site.p.gate_rkm_attendance)
 
 
-def _gate_relawan(model: P2KPModel) -> GateCheck:
-    target = model.cycle.relawan_target
-    fill = float(model.households.relawan.sum()) / target if target > 0 else 1.0
-    return GateCheck(fill, model.p.gate_relawan_fill)
+def _gate_relawan(site: Site) -> GateCheck:
+    target = site.cycle.relawan_target
+    fill = float(site.households.relawan.sum()) / target if target > 0 else 1.0
+    return GateCheck(fill, site.p.gate_relawan_fill)
 
 
-def _gate_refleksi(model: P2KPModel) -> GateCheck:
-    h = model.households
+def _gate_refleksi(site: Site) -> GateCheck:
+    h = site.households
     poor = h.poor
     aware = (h.stage[poor] >= Stage.PENYADARAN).mean() if poor.any() else 1.0
-    return GateCheck(float(aware), model.p.gate_refleksi_poor_aware)
+    return GateCheck(float(aware), site.p.gate_refleksi_poor_aware)
 
 
-def _gate_pemetaan(model: P2KPModel) -> GateCheck:
-    return GateCheck(float(_mapped_rts(model).mean()), model.p.gate_pemetaan_coverage)
+def _gate_pemetaan(site: Site) -> GateCheck:
+    return GateCheck(float(_mapped_rts(site).mean()), site.p.gate_pemetaan_coverage)
 
 
-def _gate_bkm(model: P2KPModel) -> GateCheck:
-    board = model.cycle._board
-    cap = float(model.households.capacity[board[1]].mean()) if board else 0.0
-    return GateCheck(cap, model.p.gate_bkm_capacity)
+def _gate_bkm(site: Site) -> GateCheck:
+    board = site.cycle._board
+    cap = float(site.households.capacity[board[1]].mean()) if board else 0.0
+    return GateCheck(cap, site.p.gate_bkm_capacity)
 
 
-def _gate_pjm(model: P2KPModel) -> GateCheck:
-    return GateCheck(model.bkm.capacity, model.p.gate_bkm_capacity)
+def _gate_pjm(site: Site) -> GateCheck:
+    return GateCheck(site.bkm.capacity, site.p.gate_bkm_capacity)
 
 
-def _gate_ksm(model: P2KPModel) -> GateCheck:
-    h = model.households
+def _gate_ksm(site: Site) -> GateCheck:
+    h = site.households
     rows = [
         k.members
-        for k in model.ksms
+        for k in site.ksms
         if k.kind == KSMType.ECONOMIC and k.status != KSMStatus.DISSOLVED
     ]
     if not rows:
-        return GateCheck(0.0, model.p.gate_ksm_capacity)
+        return GateCheck(0.0, site.p.gate_ksm_capacity)
     members = np.concatenate(rows)
-    ready = float((h.capacity[members] >= model.p.capacity_threshold).mean())
-    return GateCheck(ready, model.p.gate_ksm_capacity)
+    ready = float((h.capacity[members] >= site.p.capacity_threshold).mean())
+    return GateCheck(ready, site.p.gate_ksm_capacity)
 
 
-def _gate_blm(model: P2KPModel) -> GateCheck:
-    return GateCheck(float(len(model.bkm.upk.tranches)), 2.0)
+def _gate_blm(site: Site) -> GateCheck:
+    return GateCheck(float(len(site.bkm.upk.tranches)), 2.0)
 
 
-def _gate_upk(model: P2KPModel) -> GateCheck:
-    upk = model.bkm.upk
+def _gate_upk(site: Site) -> GateCheck:
+    upk = site.bkm.upk
     good = upk.loans_made > 0 and upk.par <= 0.10
     return GateCheck(upk.repayment_rate if good else 0.0, 0.90)
 
 
-def _gate_review(model: P2KPModel) -> GateCheck:
-    return GateCheck(float(model.bkm.upk.lpj_done), 3.0)
+def _gate_review(site: Site) -> GateCheck:
+    return GateCheck(float(site.bkm.upk.lpj_done), 3.0)
 
 
-_ACTIVITIES: dict[str, Callable[[P2KPModel], None]] = {
+_ACTIVITIES: dict[str, Callable[[Site], None]] = {
     "sosialisasi": _sosialisasi,
     "rkm": _rkm,
     "relawan": _relawan,
@@ -510,7 +508,7 @@ _ACTIVITIES: dict[str, Callable[[P2KPModel], None]] = {
     "pjm": _pjm,
     "review": _review,
 }
-_GATES: dict[str, Callable[[P2KPModel], GateCheck]] = {
+_GATES: dict[str, Callable[[Site], GateCheck]] = {
     "sosialisasi": _gate_sosialisasi,
     "rkm": _gate_rkm,
     "relawan": _gate_relawan,
@@ -523,7 +521,7 @@ _GATES: dict[str, Callable[[P2KPModel], GateCheck]] = {
     "upk": _gate_upk,
     "review": _gate_review,
 }
-_CLOSINGS: dict[str, Callable[[P2KPModel], None]] = {
+_CLOSINGS: dict[str, Callable[[Site], None]] = {
     "pemetaan": _close_pemetaan,
     "bkm": _close_bkm,
 }

@@ -1,12 +1,14 @@
-"""The P2KP kelurahan model: one Mesa model, one month a step."""
+"""The P2KP model: one kelurahan or a city of them in one Mesa model, a month a step."""
 
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+from typing import Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from mesa import Model
 
 from berdaya.agents.bkm import BKM
@@ -15,86 +17,54 @@ from berdaya.agents.household import Household, step_households
 from berdaya.agents.kelurahan import Kelurahan
 from berdaya.agents.ksm import KSM, step_ksms
 from berdaya.model.cycle import ProgrammeCycle
-from berdaya.model.population import adjacency, build_network, build_population
+from berdaya.model.population import (
+    adjacency,
+    build_households,
+    build_ties,
+    tie_graph,
+)
 from berdaya.model.records import (
     SNAPSHOT_COLUMNS,
     make_datacollector,
     monthly_stats,
     phase_name,
+    site_stats,
 )
+from berdaya.model.site import Effort, Site
 from berdaya.scenarios.scenario import P2KPScenario
 
 
-@dataclass
-class Effort:
-    """Programme effort by tendency: primary (transfer) vs secondary (dialogue).
-
-    Attributes:
-        primary: Primary effort this month.
-        secondary: Secondary effort this month.
-        total_primary: Primary effort since the start.
-        total_secondary: Secondary effort since the start.
-    """
-
-    primary: float = 0.0
-    secondary: float = 0.0
-    total_primary: float = 0.0
-    total_secondary: float = 0.0
-
-    def add(self, primary: float = 0.0, secondary: float = 0.0) -> None:
-        """Book effort of either tendency for this month."""
-        self.primary += primary
-        self.secondary += secondary
-        self.total_primary += primary
-        self.total_secondary += secondary
-
-    def new_month(self) -> None:
-        """Start a new month's account."""
-        self.primary = self.secondary = 0.0
-
-    @property
-    def month_index(self) -> float:
-        """Share of this month's effort that is primary (0 when there was none)."""
-        total = self.primary + self.secondary
-        return self.primary / total if total > 0 else 0.0
-
-    @property
-    def cumulative_index(self) -> float:
-        """Share of all effort so far that is primary."""
-        total = self.total_primary + self.total_secondary
-        return self.total_primary / total if total > 0 else 0.0
-
-
 class P2KPModel(Model):
-    """P2KP in one kelurahan: households on a social network, faskel, kelurahan and BKM.
+    """P2KP in one kelurahan, or in many at once (a city).
 
-    Each step is a month: the kelurahan acts, the faskel team visits, trains KSMs and
-    accompanies the board, the current phase of the programme cycle runs its activity (and
-    new KSMs form), the BKM (once formed) moves its money (LPJ, tranches, works, aid,
-    collection, lending) and builds capacity and initiative, the KSMs save and update their
-    status, the households update in one vectorised pass, and the cycle checks the phase's
-    gate. Then the month is recorded.
+    Households live on one social network; each kelurahan (:class:`Site`) has its own
+    government, BKM, KSMs and programme cycle, and faskel teams serve
+    ``kelurahan_per_team`` kelurahan each. Each step is a month: the kelurahan
+    governments act, the faskel teams visit, train KSMs and accompany the boards, the
+    current phase of each cycle runs its activity (and new KSMs form), each BKM (once
+    formed) moves its money (LPJ, tranches, works, aid, collection, lending) and builds
+    capacity and initiative, the KSMs save and update their status, all households update
+    in one vectorised pass, and each cycle checks its phase's gate. Then the month is
+    recorded: for the model (the city) and, with several kelurahan, for each.
 
     Attributes:
         p: The validated scenario parameters.
-        households: Columnar state of all households (:class:`HouseholdTable`).
-        graph: The ``networkx`` social network (nodes are household rows).
-        adjacency: Sparse tie matrix derived once from ``graph``.
+        households: Columnar state of all households (:class:`HouseholdTable`); the rows
+            of kelurahan ``i`` are ``sites[i].start:sites[i].stop``.
+        ties: The social ties, each once, as an (m, 2) array of household rows.
+        adjacency: Sparse tie matrix derived once from ``ties``.
         adjacency_norm: Row-normalised ``adjacency`` (averages over ties).
         inv_degree: 1 / degree of each household (0 when isolated).
-        kelurahan: The kelurahan government agent.
-        faskels: The facilitators serving the kelurahan.
-        bkm: The community board (with its units' money, ``bkm.upk``).
-        ksms: The self-help groups formed so far, in order of formation.
-        cycle: The programme cycle.
+        sites: The kelurahan, each with its institutions (:class:`Site`).
+        faskels: All facilitators; each works in the kelurahan of its team in turn.
         stats: This month's model-level records.
-        datacollector: Mesa ``DataCollector`` of the monthly records.
+        datacollector: Mesa ``DataCollector`` of the model-level monthly records.
     """
 
     def __init__(
         self, scenario: P2KPScenario | None = None, record_households: bool = False
     ) -> None:
-        """Build the kelurahan.
+        """Build the kelurahan (or the city).
 
         Args:
             scenario: Validated parameters and seed; the schema defaults (Kedungkandang
@@ -104,16 +74,32 @@ class P2KPModel(Model):
         if scenario is None:
             scenario = P2KPScenario()
         super().__init__(scenario=scenario)
-        self.p = scenario.params
-        self.households = build_population(self.p, self.rng)
-        self.graph = build_network(self.households, self.p, self.rng)
-        self.adjacency, self.adjacency_norm, self.inv_degree = adjacency(self.graph)
-        self.effort = Effort()
-        self.kelurahan = Kelurahan(self)
-        self.faskels = [Faskel(self) for _ in range(self.p.faskel_count)]
-        self.bkm = BKM(self)
-        self.ksms: list[KSM] = []
-        self.cycle = ProgrammeCycle(self)
+        p = self.p = scenario.params
+        self.households = build_households(p, self.rng)
+        self.ties = build_ties(self.households, p, self.rng)
+        self._graph: nx.Graph | None = None
+        self.adjacency, self.adjacency_norm, self.inv_degree = adjacency(
+            self.ties, self.households.n
+        )
+        size = p.n_households
+        self.sites = [
+            Site(
+                self, i, i * size, (i + 1) * size, self._block(i * size, (i + 1) * size)
+            )
+            for i in range(p.n_kelurahan)
+        ]
+        self.faskels: list[Faskel] = []
+        for team in faskel_teams(p.n_kelurahan, p.kelurahan_per_team):
+            served = [self.sites[i] for i in team]
+            members = [
+                Faskel(self, served, slot)
+                for slot in range(p.faskel_count * len(served))
+            ]
+            for site in served:
+                site.faskels = members
+            self.faskels.extend(members)
+        for site in self.sites:
+            site.build_institutions()
         was_enabled = gc.isenabled()
         gc.disable()  # creating many agents while a big graph is alive: pause the GC
         try:
@@ -125,28 +111,109 @@ class P2KPModel(Model):
                 gc.enable()
         self.record_households = record_households
         self.snapshots: dict[str, list[np.ndarray]] = {c: [] for c in SNAPSHOT_COLUMNS}
+        self._site_records: list[np.ndarray] = []
         self.stats = monthly_stats(self)
+        self.record_names = list(self.stats)
         self.datacollector = make_datacollector(self)
         self.running = True
         self._record()
 
+    def _block(self, start: int, stop: int) -> sp.csr_array:
+        """Ties among rows ``start:stop`` (the whole matrix when there is one kelurahan)."""
+        if start == 0 and stop == self.households.n:
+            return self.adjacency_norm
+        return self.adjacency_norm[start:stop, start:stop]
+
+    # --- one kelurahan, or many ----------------------------------------------------------
+    def _only(self, what: str) -> Site:
+        if len(self.sites) != 1:
+            raise AttributeError(
+                f"this model has {len(self.sites)} kelurahan: use model.sites[i].{what}"
+            )
+        return self.sites[0]
+
+    @property
+    def kelurahan(self) -> Kelurahan:
+        """The kelurahan government (a model of one kelurahan only)."""
+        return self._only("kelurahan").kelurahan
+
+    @property
+    def bkm(self) -> BKM:
+        """The community board (a model of one kelurahan only)."""
+        return self._only("bkm").bkm
+
+    @property
+    def cycle(self) -> ProgrammeCycle:
+        """The programme cycle (a model of one kelurahan only)."""
+        return self._only("cycle").cycle
+
+    @property
+    def effort(self) -> Effort:
+        """Programme effort, summed over kelurahan."""
+        if len(self.sites) == 1:
+            return self.sites[0].effort
+        return Effort.combined([s.effort for s in self.sites])
+
+    @property
+    def ksms(self) -> list[KSM]:
+        """Every KSM formed, kelurahan by kelurahan, in order of formation."""
+        if len(self.sites) == 1:
+            return self.sites[0].ksms
+        return [k for s in self.sites for k in s.ksms]
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The ``networkx`` social network (nodes are household rows), built when asked."""
+        if self._graph is None:
+            self._graph = tie_graph(self.ties, self.households)
+        return self._graph
+
+    def per_household(self, values: list[Any], dtype: type = np.float32) -> Any:
+        """Spread one value per kelurahan to its households (a scalar with one kelurahan).
+
+        Args:
+            values: One value per kelurahan, in the order of ``sites``.
+            dtype: Numpy type of the result.
+
+        Returns:
+            A scalar of ``dtype`` (one kelurahan) or an array with a value per household.
+        """
+        if len(values) == 1:
+            return dtype(values[0])
+        return np.asarray(values, dtype=dtype)[self.households.site]
+
+    # --- the month ------------------------------------------------------------------------
     def step(self) -> None:
         """Advance one month."""
-        self.effort.new_month()
-        self.kelurahan.step()
+        sites = self.sites
+        for site in sites:
+            site.new_month()
+        for site in sites:
+            site.kelurahan.step()
         for faskel in self.faskels:
             faskel.step()
-        self.cycle.act()
-        self.bkm.step()
-        step_ksms(self)
+        for site in sites:
+            site.cycle.act()
+        for site in sites:
+            site.bkm.step()
+        for site in sites:
+            step_ksms(site)
         step_households(self)
-        self.cycle.advance()
+        for site in sites:
+            site.cycle.advance()
         self._record()
         if self.steps >= self.p.months:
             self.running = False
 
     def _record(self) -> None:
-        self.stats = monthly_stats(self)
+        if len(self.sites) == 1:
+            self.stats = monthly_stats(self)
+        else:
+            per_site = [site_stats(s) for s in self.sites]
+            self._site_records.append(
+                np.array([[r[k] for k in self.record_names] for r in per_site])
+            )
+            self.stats = monthly_stats(self)
         self.datacollector.collect(self)
         if self.record_households:
             for col in SNAPSHOT_COLUMNS:
@@ -154,12 +221,58 @@ class P2KPModel(Model):
 
     # --- results -------------------------------------------------------------------
     def records(self) -> pd.DataFrame:
-        """Return the tidy monthly table: a row per month (0 = before the programme)."""
+        """Return the tidy monthly table: a row per month (0 = before the programme).
+
+        With several kelurahan these are the city's records (see :func:`monthly_stats`).
+        """
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         df.insert(0, "month", np.arange(len(df)))
         df.insert(1, "phase_name", [phase_name(i) for i in df["phase"]])
         return df
 
+    def kelurahan_records(self) -> pd.DataFrame:
+        """Return a row per month and kelurahan, with a ``kelurahan`` column (0, 1, ...).
+
+        With one kelurahan this is :meth:`records` with ``kelurahan`` = 0.
+        """
+        if len(self.sites) == 1:
+            df = self.records()
+            df.insert(1, "kelurahan", 0)
+            return df
+        months = len(self._site_records)
+        n = len(self.sites)
+        values = np.concatenate(self._site_records)
+        df = pd.DataFrame(values, columns=self.record_names)
+        df.insert(0, "month", np.repeat(np.arange(months), n))
+        df.insert(1, "kelurahan", np.tile(np.arange(n), months))
+        df.insert(2, "phase_name", [phase_name(i) for i in df["phase"]])
+        return df
+
     def phase_table(self) -> pd.DataFrame:
-        """Return a row per phase started: timing, gate value and target, status."""
-        return pd.DataFrame([r.as_dict() for r in self.cycle.records])
+        """Return a row per phase started: timing, gate value and target, status.
+
+        With several kelurahan, a row per kelurahan and phase, with a ``kelurahan``
+        column.
+        """
+        if len(self.sites) == 1:
+            return pd.DataFrame([r.as_dict() for r in self.sites[0].cycle.records])
+        return pd.DataFrame(
+            [
+                {"kelurahan": s.index, **r.as_dict()}
+                for s in self.sites
+                for r in s.cycle.records
+            ]
+        )
+
+
+def faskel_teams(n_kelurahan: int, per_team: int) -> list[list[int]]:
+    """Split kelurahan into faskel teams of about ``per_team`` neighbouring kelurahan.
+
+    The number of teams is ``ceil(n_kelurahan / per_team)``; sizes differ by at most one
+    (57 kelurahan in teams of up to 9: seven teams of 8 or 9).
+
+    Returns:
+        The kelurahan indices of each team.
+    """
+    n_teams = -(-n_kelurahan // per_team)
+    return [chunk.tolist() for chunk in np.array_split(np.arange(n_kelurahan), n_teams)]

@@ -1,4 +1,4 @@
-"""Building a kelurahan: households, RT/RW structure, elites and the social network."""
+"""Building the kelurahan: households, RT/RW structure, elites and the social network."""
 
 from __future__ import annotations
 
@@ -116,71 +116,134 @@ def _stubs(
     return np.column_stack((order[src_pos], order[tgt_pos]))
 
 
-def build_network(
+def build_households(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
+    """Create the household table of all ``n_kelurahan`` kelurahan, one after another.
+
+    Each kelurahan is drawn by :func:`build_population` in turn; its rows are consecutive
+    and carry its index in the ``site`` column. RT and RW numbers are per kelurahan.
+
+    Args:
+        p: Validated scenario parameters.
+        rng: The run's seeded generator.
+
+    Returns:
+        The filled :class:`HouseholdTable` of ``n_kelurahan * n_households`` rows.
+    """
+    if p.n_kelurahan == 1:
+        return build_population(p, rng)
+    tables = []
+    for i in range(p.n_kelurahan):
+        table = build_population(p, rng)
+        table.site[:] = i
+        tables.append(table)
+    return HouseholdTable.concatenate(tables)
+
+
+def build_ties(
     h: HouseholdTable, p: Parameters, rng: np.random.Generator
-) -> nx.Graph:
-    """Build the clustered social network of the kelurahan.
+) -> np.ndarray:
+    """Draw the clustered social network as an array of ties.
 
     Ties are dense inside RTs, sparser across RTs of one RW and few across RWs; elites have
     ``elite_tie_multiplier`` times more. Mean degree is about ``mean_degree``: draws that
     fall in the wrong unit are compensated, but duplicate ties and self-ties are dropped,
     so it comes out a little lower in small RTs. Where a kind of tie is impossible (one RT
-    per RW, one RW), those ties are not made.
+    per RW, one RW), those ties are not made. In a model of several kelurahan,
+    ``cross_kelurahan_tie_share`` of the ties reach another kelurahan; they come out of the
+    cross-RW share (a household's far ties go to another RW of its kelurahan or to
+    another kelurahan).
 
     Args:
-        h: Household table (RT, RW and elite columns are read).
+        h: Household table (site, RT, RW and elite columns are read).
         p: Validated scenario parameters.
         rng: The run's seeded generator.
 
     Returns:
-        An undirected ``networkx`` graph with nodes ``0..n-1`` (household rows) carrying
-        ``rt`` and ``rw`` attributes.
+        Int32 array of shape (m, 2): each tie once, as (lower row, higher row), sorted.
     """
     n = h.n
     weight = np.where(h.elite > 0, p.elite_tie_multiplier, 1.0)
     d = p.mean_degree
+    n_kel = p.n_kelurahan
     d_rt = d * p.within_rt_tie_share
-    d_rw_all = d * p.cross_rw_tie_share
-    d_rw = d - d_rt - d_rw_all
-    # draws that land in the household's own RT (or RW) are dropped below: draw more so
-    # the expected number kept matches the shares
+    d_far = d * p.cross_rw_tie_share
+    d_kel = d * p.cross_kelurahan_tie_share if n_kel > 1 else 0.0
+    d_rw = d - d_rt - d_far
+    d_rw_all = d_far - d_kel
+    # draws that land in the household's own RT (or RW, or kelurahan) are dropped below:
+    # draw more so the expected number kept matches the shares
     n_rw = int(h.rw.max()) + 1
     d_rw = d_rw / (1.0 - 1.0 / p.rts_per_rw) if p.rts_per_rw > 1 else 0.0
     d_rw_all = d_rw_all / (1.0 - 1.0 / n_rw) if n_rw > 1 else 0.0
-    parts = [_stubs(rng, h.rt, weight, d_rt)]
-    within_rw = _stubs(rng, h.rw, weight, d_rw)
-    parts.append(within_rw[h.rt[within_rw[:, 0]] != h.rt[within_rw[:, 1]]])
-    across = _stubs(rng, np.zeros(n, dtype=np.int32), weight, d_rw_all)
-    parts.append(across[h.rw[across[:, 0]] != h.rw[across[:, 1]]])
+    # RT and RW keys unique across kelurahan
+    rt = h.rt.astype(np.int64) + h.site * np.int64(int(h.rt.max()) + 1)
+    rw = h.rw.astype(np.int64) + h.site * np.int64(n_rw)
+    parts = [_stubs(rng, rt, weight, d_rt)]
+    within_rw = _stubs(rng, rw, weight, d_rw)
+    parts.append(within_rw[rt[within_rw[:, 0]] != rt[within_rw[:, 1]]])
+    across = _stubs(rng, h.site, weight, d_rw_all)
+    parts.append(across[rw[across[:, 0]] != rw[across[:, 1]]])
+    if d_kel > 0:
+        d_kel /= 1.0 - 1.0 / n_kel
+        city = _stubs(rng, np.zeros(n, dtype=np.int32), weight, d_kel)
+        parts.append(city[h.site[city[:, 0]] != h.site[city[:, 1]]])
     edges = np.concatenate(parts)
-    edges = edges[edges[:, 0] != edges[:, 1]]
-    edges = np.unique(np.sort(edges, axis=1), axis=0)
+    edges = np.sort(edges[edges[:, 0] != edges[:, 1]], axis=1)
+    key = np.unique(edges[:, 0] * np.int64(n) + edges[:, 1])
+    return np.column_stack((key // n, key % n)).astype(np.int32)
+
+
+def tie_graph(ties: np.ndarray, h: HouseholdTable) -> nx.Graph:
+    """Build the ``networkx`` graph of the ties (what the app draws and users query).
+
+    Args:
+        ties: Tie array from :func:`build_ties`.
+        h: Household table (site, RT and RW become node attributes).
+
+    Returns:
+        An undirected graph with nodes ``0..n-1`` (household rows) carrying ``site``,
+        ``rt`` and ``rw`` attributes.
+    """
     graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    graph.add_edges_from(edges.tolist())
-    nx.set_node_attributes(graph, dict(enumerate(h.rt.tolist())), "rt")
-    nx.set_node_attributes(graph, dict(enumerate(h.rw.tolist())), "rw")
+    graph.add_nodes_from(range(h.n))
+    graph.add_edges_from(ties.tolist())
+    for name in ("site", "rt", "rw"):
+        nx.set_node_attributes(graph, dict(enumerate(getattr(h, name).tolist())), name)
     return graph
 
 
-def adjacency(graph: nx.Graph) -> tuple[sp.csr_array, sp.csr_array, np.ndarray]:
-    """Derive the sparse adjacency matrices from the graph, once.
+def build_network(
+    h: HouseholdTable, p: Parameters, rng: np.random.Generator
+) -> nx.Graph:
+    """Build the social network as a ``networkx`` graph (:func:`build_ties`, then a graph).
 
     Args:
-        graph: The social network (nodes ``0..n-1``).
+        h: Household table.
+        p: Validated scenario parameters.
+        rng: The run's seeded generator.
+
+    Returns:
+        The graph of :func:`tie_graph`.
+    """
+    return tie_graph(build_ties(h, p, rng), h)
+
+
+def adjacency(
+    ties: np.ndarray, n: int
+) -> tuple[sp.csr_array, sp.csr_array, np.ndarray]:
+    """Derive the sparse adjacency matrices from the tie array, once.
+
+    Args:
+        ties: Tie array from :func:`build_ties` (each tie once).
+        n: Number of households.
 
     Returns:
         (A, A_norm, inv_degree): float32 CSR matrices and array; ``A @ x`` sums ``x``
         over ties, ``A_norm @ x`` (or ``(A @ x) * inv_degree``) averages it (zero for
         isolated households).
     """
-    n = graph.number_of_nodes()
-    m = graph.number_of_edges()
-    flat = np.fromiter(
-        (v for e in graph.edges() for v in e), dtype=np.int32, count=2 * m
-    ).reshape(-1, 2)
-    rows = np.concatenate((flat[:, 0], flat[:, 1]))
-    cols = np.concatenate((flat[:, 1], flat[:, 0]))
+    rows = np.concatenate((ties[:, 0], ties[:, 1]))
+    cols = np.concatenate((ties[:, 1], ties[:, 0]))
     data = np.ones(rows.size, dtype=np.float32)
     a = sp.csr_array((data, (rows, cols)), shape=(n, n), dtype=np.float32)
     deg = np.asarray(a.sum(axis=1)).ravel()
@@ -190,5 +253,5 @@ def adjacency(graph: nx.Graph) -> tuple[sp.csr_array, sp.csr_array, np.ndarray]:
 
 
 def rt_count(p: Parameters) -> int:
-    """Number of RTs in the kelurahan."""
+    """Number of RTs in one kelurahan."""
     return math.ceil(p.n_households / p.rt_size)

@@ -18,9 +18,12 @@ from berdaya.agents.bkm import gini
 from berdaya.agents.household import Stage
 from berdaya.agents.ksm import KSMStatus, KSMType
 from berdaya.model.cycle import PHASES
+from berdaya.model.site import Effort
 
 if TYPE_CHECKING:
+    from berdaya.agents.household import HouseholdTable
     from berdaya.model.model import P2KPModel
+    from berdaya.model.site import Site
 
 STAGE_NAMES = [s.name.lower() for s in Stage]
 SNAPSHOT_COLUMNS = ("stage", "forced", "awareness", "capacity", "participating")
@@ -32,16 +35,15 @@ def _shares(stage: np.ndarray) -> np.ndarray:
     return np.bincount(stage, minlength=len(Stage)) / stage.size
 
 
-def monthly_stats(model: P2KPModel) -> dict[str, float]:
-    """Compute this month's model-level records.
+def household_stats(h: HouseholdTable) -> dict[str, float]:
+    """Records computed from household rows: stages, participation, latent states, welfare.
 
     Args:
-        model: The model to measure.
+        h: The table (or a view of one kelurahan's rows) to measure.
 
     Returns:
-        Mapping from record name to value (floats; phase as its index).
+        Mapping from record name to value.
     """
-    h = model.households
     poor = h.poor
     women = h.woman
     stage = h.stage
@@ -81,70 +83,132 @@ def monthly_stats(model: P2KPModel) -> dict[str, float]:
     out["ps2_listed"] = float(listed.sum())
     out["ps2_poor_covered"] = float(listed[poor].mean()) if poor.any() else 0.0
     out["ps2_poor_share"] = float(poor[listed].mean()) if listed.any() else 0.0
-    bkm = model.bkm
-    out["bkm_formed"] = float(bkm.formed)
-    out["bkm_capacity"] = bkm.capacity
-    out["bkm_legitimacy"] = bkm.legitimacy
-    out["bkm_stage"] = float(bkm.stage)
-    out["bkm_locus"] = bkm.locus
-    out["bkm_women_share"] = bkm.women_share
-    out["bkm_elite_share"] = bkm.elite_share
-    out["gov_support"] = model.kelurahan.support
-    out["tendency_index"] = model.effort.month_index
-    out["tendency_cumulative"] = model.effort.cumulative_index
-    out.update(economy_stats(model))
-    cycle = model.cycle
-    out["phase"] = float(cycle.index)
-    out["programme_active"] = float(cycle.active)
-    out["phases_forced"] = float(sum(r.status == "forced" for r in cycle.records))
-    out["phases_met"] = float(sum(r.status == "met" for r in cycle.records))
-    out["rkm_attendance"] = cycle.rkm_attendance
-    out["faskel_replacements"] = float(sum(f.replacements for f in model.faskels))
-    return out
-
-
-def economy_stats(model: P2KPModel) -> dict[str, float]:
-    """Records of the KSMs, the grant, the revolving fund, targeting and capture.
-
-    Args:
-        model: The model to measure.
-
-    Returns:
-        Mapping from record name to value; money in rupiah.
-    """
-    h = model.households
-    upk = model.bkm.upk
-    out: dict[str, float] = {}
-    counts = np.zeros((len(KSMType), len(KSMStatus)), dtype=int)
-    for k in model.ksms:
-        counts[k.kind, k.status] += 1
-    for t in KSMType:
-        for s in KSMStatus:
-            out[f"ksm_{t.name.lower()}_{s.name.lower()}"] = float(counts[t, s])
     members = h.ksm >= 0
-    poor = h.poor
     out["ksm_members"] = float(members.sum())
     out["ksm_members_poor_share"] = (
         float(poor[members].mean()) if members.any() else 0.0
     )
     out["ksm_poor_joined"] = float(members[poor].mean()) if poor.any() else 0.0
-    borrowers = h.has_loan
-    out["borrowers"] = float(borrowers.sum())
+    out["borrowers"] = float(h.has_loan.sum())
+    out["defaulted"] = float(h.defaulted.sum())
+    out["graduated"] = float(h.graduated.sum())
+    out["elite_share"] = float((h.elite > 0).mean())
+    return out
+
+
+# Institutional records of a city: the mean over its kelurahan (shares of kelurahan, mean
+# stage, mean capacity...) or the sum (counts and rupiah); the ratios are recomputed from
+# summed numerators and denominators (:data:`MONEY_SUMS`).
+MEAN_OVER_KELURAHAN = (
+    "bkm_formed",
+    "bkm_capacity",
+    "bkm_legitimacy",
+    "bkm_stage",
+    "bkm_locus",
+    "bkm_women_share",
+    "bkm_elite_share",
+    "gov_support",
+    "lending_frozen",
+    "tranches_received",
+    "lpj_done",
+    "tranche_delay_months",
+    "phase",
+    "programme_active",
+    "phases_forced",
+    "phases_met",
+    "rkm_attendance",
+)
+MONEY_SUMS = (
+    "disbursed",
+    "disbursed_poor",
+    "disbursed_elite",
+    "works",
+    "works_poor",
+    "works_elite",
+    "social",
+    "aid_poor",
+    "principal_due",
+    "principal_paid",
+    "at_risk",
+    "outstanding",
+)
+
+
+def _money(site: Site) -> dict[str, float]:
+    """Numerators and denominators of the economy's ratios, for one kelurahan."""
+    upk = site.bkm.upk
+    h = site.households
+    at_risk = int(h.loan_balance[h.arrears > 0].sum()) if upk.outstanding > 0 else 0
+    return {
+        "disbursed": upk.disbursed,
+        "disbursed_poor": upk.disbursed_poor,
+        "disbursed_elite": upk.disbursed_elite,
+        "works": upk.spent_works,
+        "works_poor": upk.works_poor,
+        "works_elite": upk.works_elite,
+        "social": upk.spent_social,
+        "aid_poor": upk.aid_poor,
+        "principal_due": upk.principal_due,
+        "principal_paid": upk.principal_paid,
+        "at_risk": at_risk,
+        "outstanding": upk.outstanding,
+    }
+
+
+def _ratios(money: dict[str, float], elite_pop: float) -> dict[str, float]:
+    """The economy's ratios from (summed) numerators and denominators."""
+    m = money
+    benefits = m["disbursed"] + m["works"]
+    elite_benefit = m["disbursed_elite"] + m["works_elite"]
+    return {
+        "loan_poor_share": m["disbursed_poor"] / m["disbursed"]
+        if m["disbursed"]
+        else 0.0,
+        "works_poor_share": m["works_poor"] / m["works"] if m["works"] else 0.0,
+        "aid_poor_share": m["aid_poor"] / m["social"] if m["social"] else 0.0,
+        "elite_capture_index": (
+            (elite_benefit / benefits) / elite_pop
+            if benefits and elite_pop > 0
+            else 0.0
+        ),
+        "repayment_rate": (
+            m["principal_paid"] / m["principal_due"] if m["principal_due"] else 1.0
+        ),
+        "portfolio_at_risk": (
+            m["at_risk"] / m["outstanding"] if m["outstanding"] > 0 else 0.0
+        ),
+    }
+
+
+def institution_stats(site: Site) -> dict[str, float]:
+    """Records of one kelurahan's institutions: BKM, government, KSMs, money, cycle.
+
+    Args:
+        site: The kelurahan to measure.
+
+    Returns:
+        Mapping from record name to value; money in rupiah.
+    """
+    bkm = site.bkm
+    upk = bkm.upk
+    cycle = site.cycle
+    out: dict[str, float] = {
+        "bkm_formed": float(bkm.formed),
+        "bkm_capacity": bkm.capacity,
+        "bkm_legitimacy": bkm.legitimacy,
+        "bkm_stage": float(bkm.stage),
+        "bkm_locus": bkm.locus,
+        "bkm_women_share": bkm.women_share,
+        "bkm_elite_share": bkm.elite_share,
+        "gov_support": site.kelurahan.support,
+    }
+    counts = np.zeros((len(KSMType), len(KSMStatus)), dtype=int)
+    for k in site.ksms:
+        counts[k.kind, k.status] += 1
+    for t in KSMType:
+        for s in KSMStatus:
+            out[f"ksm_{t.name.lower()}_{s.name.lower()}"] = float(counts[t, s])
     out["loans_made"] = float(upk.loans_made)
-    out["loan_poor_share"] = (
-        upk.disbursed_poor / upk.disbursed if upk.disbursed else 0.0
-    )
-    total_works = upk.spent_works
-    out["works_poor_share"] = upk.works_poor / total_works if total_works else 0.0
-    out["aid_poor_share"] = upk.aid_poor / upk.spent_social if upk.spent_social else 0.0
-    elite_pop = float((h.elite > 0).mean())
-    benefits = upk.disbursed + total_works
-    elite_benefit = upk.disbursed_elite + upk.works_elite
-    out["elite_capture_index"] = (
-        (elite_benefit / benefits) / elite_pop if benefits and elite_pop > 0 else 0.0
-    )
-    out["repayment_rate"] = upk.repayment_rate
-    out["portfolio_at_risk"] = upk.par
     out["lending_frozen"] = float(upk.frozen)
     out["grant_received"] = float(upk.grant_received)
     out["tranches_received"] = float(len(upk.tranches))
@@ -159,9 +223,168 @@ def economy_stats(model: P2KPModel) -> dict[str, float]:
     out["spent_social"] = float(upk.spent_social)
     out["lent_total"] = float(upk.disbursed)
     out["ledger_gap"] = float(upk.ledger_gap)
-    out["defaulted"] = float(h.defaulted.sum())
-    out["graduated"] = float(h.graduated.sum())
+    out["phase"] = float(cycle.index)
+    out["programme_active"] = float(cycle.active)
+    out["phases_forced"] = float(sum(r.status == "forced" for r in cycle.records))
+    out["phases_met"] = float(sum(r.status == "met" for r in cycle.records))
+    out["rkm_attendance"] = cycle.rkm_attendance
     return out
+
+
+def _combine(
+    households: dict[str, float],
+    institutions: dict[str, float],
+    money: dict[str, float],
+    effort: Effort,
+    faskel_replacements: float,
+) -> dict[str, float]:
+    """Put the parts of a month's records together, in the published order."""
+    out = {k: households[k] for k in HOUSEHOLD_FIRST}
+    out.update({k: institutions[k] for k in INSTITUTION_FIRST})
+    out["tendency_index"] = effort.month_index
+    out["tendency_cumulative"] = effort.cumulative_index
+    out.update({k: institutions[k] for k in KSM_COUNTS})
+    out.update({k: households[k] for k in HOUSEHOLD_ECONOMY})
+    out["loans_made"] = institutions["loans_made"]
+    ratios = _ratios(money, households["elite_share"])
+    out.update({k: ratios[k] for k in RATIOS_FIRST})
+    out.update({k: ratios[k] for k in RATIOS_SECOND})
+    out.update({k: institutions[k] for k in INSTITUTION_MONEY})
+    out["defaulted"] = households["defaulted"]
+    out["graduated"] = households["graduated"]
+    out.update({k: institutions[k] for k in INSTITUTION_LAST})
+    out["faskel_replacements"] = faskel_replacements
+    return out
+
+
+def site_stats(site: Site) -> dict[str, float]:
+    """Compute one kelurahan's records for this month.
+
+    Args:
+        site: The kelurahan to measure.
+
+    Returns:
+        Mapping from record name to value (floats; phase as its index).
+    """
+    replacements = float(sum(f.replacements for f in site.faskels))
+    return _combine(
+        household_stats(site.households),
+        institution_stats(site),
+        _money(site),
+        site.effort,
+        replacements,
+    )
+
+
+def monthly_stats(
+    model: P2KPModel, per_site: list[dict[str, float]] | None = None
+) -> dict[str, float]:
+    """Compute this month's model-level records (of the whole city when there are many).
+
+    With one kelurahan these are its records. With several, household records are
+    computed over all households; BKM, government and cycle records are means over
+    kelurahan (:data:`MEAN_OVER_KELURAHAN`), counts and rupiah are sums, and ratios are
+    recomputed from summed numerators and denominators.
+
+    Args:
+        model: The model to measure.
+        per_site: The kelurahan records of this month, if already computed.
+
+    Returns:
+        Mapping from record name to value (floats; phase as its index).
+    """
+    sites = model.sites
+    if len(sites) == 1:
+        return per_site[0] if per_site else site_stats(sites[0])
+    inst = [institution_stats(s) for s in sites]
+    institutions = {
+        k: (
+            float(np.mean([i[k] for i in inst]))
+            if k in MEAN_OVER_KELURAHAN
+            else float(sum(i[k] for i in inst))
+        )
+        for k in inst[0]
+    }
+    monies = [_money(s) for s in sites]
+    money = {k: sum(m[k] for m in monies) for k in MONEY_SUMS}
+    return _combine(
+        household_stats(model.households),
+        institutions,
+        money,
+        Effort.combined([s.effort for s in sites]),
+        float(sum(f.replacements for f in model.faskels)),
+    )
+
+
+HOUSEHOLD_FIRST = (
+    *(f"{s}_{g}" for g in ("all", "poor", "women") for s in STAGE_NAMES),
+    "forced_count",
+    "forced_poor_count",
+    "forced_share_all",
+    "pendayaan_genuine_poor",
+    "forced_share_of_pendayaan",
+    "participation_all",
+    "participation_poor",
+    "participation_nonpoor",
+    "awareness_mean",
+    "awareness_poor",
+    "capacity_mean",
+    "capacity_poor",
+    "agency_mean",
+    "poverty_rate",
+    "mean_welfare",
+    "gini",
+    "trust_bkm",
+    "trust_gov",
+    "relawan",
+    "ps2_listed",
+    "ps2_poor_covered",
+    "ps2_poor_share",
+)
+INSTITUTION_FIRST = (
+    "bkm_formed",
+    "bkm_capacity",
+    "bkm_legitimacy",
+    "bkm_stage",
+    "bkm_locus",
+    "bkm_women_share",
+    "bkm_elite_share",
+    "gov_support",
+)
+KSM_COUNTS = tuple(
+    f"ksm_{t.name.lower()}_{s.name.lower()}" for t in KSMType for s in KSMStatus
+)
+HOUSEHOLD_ECONOMY = (
+    "ksm_members",
+    "ksm_members_poor_share",
+    "ksm_poor_joined",
+    "borrowers",
+)
+RATIOS_FIRST = ("loan_poor_share", "works_poor_share", "aid_poor_share")
+RATIOS_SECOND = ("elite_capture_index", "repayment_rate", "portfolio_at_risk")
+INSTITUTION_MONEY = (
+    "lending_frozen",
+    "grant_received",
+    "tranches_received",
+    "lpj_done",
+    "tranche_delay_months",
+    "fund_cash",
+    "loans_outstanding",
+    "interest_earned",
+    "written_off",
+    "unspent_grant",
+    "spent_works",
+    "spent_social",
+    "lent_total",
+    "ledger_gap",
+)
+INSTITUTION_LAST = (
+    "phase",
+    "programme_active",
+    "phases_forced",
+    "phases_met",
+    "rkm_attendance",
+)
 
 
 def _read(name: str, model: P2KPModel) -> float:
@@ -172,13 +395,14 @@ def make_datacollector(model: P2KPModel) -> DataCollector:
     """Build the Mesa ``DataCollector`` whose model reporters read :func:`monthly_stats`.
 
     Args:
-        model: The model (its first stats are computed to learn the record names).
+        model: The model (its ``record_names`` are the reporters).
 
     Returns:
         A ``DataCollector`` with one model reporter per record.
     """
-    names = list(monthly_stats(model))
-    return DataCollector(model_reporters={k: partial(_read, k) for k in names})
+    return DataCollector(
+        model_reporters={k: partial(_read, k) for k in model.record_names}
+    )
 
 
 def phase_name(index: float) -> str:

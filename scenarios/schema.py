@@ -21,6 +21,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Kind = Literal["lever", "uncertainty", "context"]
+MAX_HOUSEHOLDS = 2_000_000  # households in one model, over all its kelurahan
+# parameters that act only in a model of several kelurahan (a city)
+CITY_ONLY = frozenset(
+    {"n_kelurahan", "kelurahan_per_team", "cross_kelurahan_tie_share"}
+)
 Progression = Literal["schedule", "readiness", "hybrid"]
 Targeting = Literal["strict", "open"]
 
@@ -67,11 +72,20 @@ class Parameters(BaseModel):
     n_households: int = param(
         4000,
         ge=20,
-        le=2_000_000,
+        le=MAX_HOUSEHOLDS,
         unit="households",
         kind="context",
         group="place",
-        help="Households in the kelurahan (192,445 people / 12 kelurahan / ~4 a household).",
+        help="Households in each kelurahan (192,445 people / 12 kelurahan / ~4 a household).",
+    )
+    n_kelurahan: int = param(
+        1,
+        ge=1,
+        le=2000,
+        unit="kelurahan",
+        kind="context",
+        group="place",
+        help="Kelurahan simulated together, each with its own BKM, lurah and cycle (57 in Kota Malang).",
     )
     months: int = param(
         48,
@@ -173,6 +187,15 @@ class Parameters(BaseModel):
         kind="uncertainty",
         group="network",
         help="Share of ties that cross into another RW (the rest cross RTs of one RW).",
+    )
+    cross_kelurahan_tie_share: float = param(
+        0.02,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="uncertainty",
+        group="network",
+        help="With several kelurahan: share of ties reaching another kelurahan (taken from the cross-RW share).",
     )
     elite_tie_multiplier: float = param(
         2.0,
@@ -558,7 +581,16 @@ class Parameters(BaseModel):
         unit="faskel",
         kind="lever",
         group="faskel",
-        help="Facilitators serving the kelurahan (0 = no facilitation at all).",
+        help="Facilitators per kelurahan, pooled in the team that serves it (0 = no facilitation at all).",
+    )
+    kelurahan_per_team: int = param(
+        1,
+        ge=1,
+        le=20,
+        unit="kelurahan",
+        kind="lever",
+        group="faskel",
+        help="Kelurahan one faskel team serves (P2KP: 8-10); each faskel splits its month over them.",
     )
     faskel_skill: float = param(
         0.5,
@@ -940,6 +972,16 @@ class Parameters(BaseModel):
 
     @model_validator(mode="after")
     def _tie_shares_fit(self) -> Parameters:
+        if self.cross_kelurahan_tie_share > self.cross_rw_tie_share:
+            raise ValueError(
+                "cross_kelurahan_tie_share must be at most cross_rw_tie_share "
+                f"(got {self.cross_kelurahan_tie_share} > {self.cross_rw_tie_share})"
+            )
+        if self.n_kelurahan * self.n_households > MAX_HOUSEHOLDS:
+            raise ValueError(
+                f"n_kelurahan x n_households must be at most {MAX_HOUSEHOLDS:,} "
+                f"(got {self.n_kelurahan:,} x {self.n_households:,})"
+            )
         if self.within_rt_tie_share + self.cross_rw_tie_share > 1.0:
             raise ValueError(
                 "within_rt_tie_share + cross_rw_tie_share must be at most 1 "

@@ -12,6 +12,7 @@ import pytest
 
 from berdaya.agents.ksm import MIN_MEMBERS, KSMStatus
 from berdaya.model import P2KPModel
+from berdaya.model.site import Site
 from berdaya.scenarios import P2KPScenario
 
 # A small kelurahan: 15 RTs of 40 households, enough for every mechanism to act.
@@ -42,20 +43,24 @@ def berdaya_script() -> str:
 
 
 def check_economy(model: P2KPModel, month: int) -> None:
-    """Money and KSM invariants that hold at the end of every month.
+    """Money and KSM invariants that hold at the end of every month, in every kelurahan.
 
     The ledger balances to the rupiah, and it is re-derived from the households' own
     balances rather than from the UPK's totals alone: what the households owe is what the
     UPK says is outstanding, and that is what was lent less what came back and what was
     written off. Balances are never negative, and no household is in two KSMs.
     """
-    p = model.p
-    h = model.households
-    upk = model.bkm.upk
-    where = f"month {month}"
+    assert model.stats["ledger_gap"] == 0.0, f"month {month}: recorded ledger gap"
+    for site in model.sites:
+        _check_site_economy(site, f"month {month}, kelurahan {site.index}")
+
+
+def _check_site_economy(site: Site, where: str) -> None:
+    p = site.p
+    h = site.households
+    upk = site.bkm.upk
     # --- the ledger ----------------------------------------------------------------
     assert upk.ledger_gap == 0, f"{where}: ledger off by Rp {upk.ledger_gap:,}"
-    assert model.stats["ledger_gap"] == 0.0, f"{where}: recorded ledger gap"
     owed = int(h.loan_balance.sum())
     assert upk.outstanding == owed, (
         f"{where}: UPK outstanding {upk.outstanding:,} != households owe {owed:,}"
@@ -81,7 +86,7 @@ def check_economy(model: P2KPModel, month: int) -> None:
     )
     assert (h.ksm[h.loan_balance > 0] >= 0).all(), f"{where}: a borrower in no KSM"
     # --- KSM membership: each row in at most one live KSM, and h.ksm names it ---------
-    live = [k for k in model.ksms if k.status != KSMStatus.DISSOLVED]
+    live = [k for k in site.ksms if k.status != KSMStatus.DISSOLVED]
     owner = np.full(h.n, -1, dtype=np.int64)
     for k in live:
         assert k.members.size >= MIN_MEMBERS, f"{where}: KSM {k.unique_id} too small"

@@ -238,7 +238,12 @@ def test_scenarios_lists_the_shipped_scenarios(capsys):
     assert main(["scenarios"]) == 0
     lines = capsys.readouterr().out.splitlines()
     names = [line.split()[0] for line in lines if line.strip()]
-    assert names == ["kedungkandang-2008", "kelurahan-partner", "p2kp-design"]
+    assert names == [
+        "kedungkandang-2008",
+        "kelurahan-partner",
+        "kota-malang",
+        "p2kp-design",
+    ]
     assert all(len(line.split(maxsplit=1)) == 2 for line in lines), "no description"
 
 

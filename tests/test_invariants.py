@@ -14,12 +14,14 @@ from support import build, check_economy, step
 from berdaya.agents.bkm import BOARD_SIZE
 from berdaya.agents.household import Stage
 from berdaya.model import P2KPModel
+from berdaya.model.site import Site
 from berdaya.scenarios import P2KPScenario, Parameters, schema
 
 INFO = schema()
 # kept small so that a draw runs in milliseconds; every other field spans its whole range
-# (48 months: long enough on the guideline timetable for tranches and loans)
-LIMITS = {"n_households": (60, 600), "months": (1, 48)}
+# (48 months: long enough on the guideline timetable for tranches and loans; up to three
+# kelurahan, so that cities, shared faskel teams and cross-kelurahan ties are drawn too)
+LIMITS = {"n_households": (60, 600), "months": (1, 48), "n_kelurahan": (1, 3)}
 TRIDAYA = ("tridaya_economic", "tridaya_social", "tridaya_environmental")
 LOANS = ("loan_floor", "loan_first_max", "loan_ceiling")
 STAGE_NAMES = [s.name.lower() for s in Stage]
@@ -83,6 +85,10 @@ def scenarios(draw: st.DrawFn, lively: bool = False) -> dict[str, Any]:
     values["cross_rw_tie_share"] = draw(
         st.floats(0.0, 1.0 - values["within_rt_tie_share"])
     )
+    # cross_kelurahan_tie_share <= cross_rw_tie_share
+    values["cross_kelurahan_tie_share"] = draw(
+        st.floats(0.0, values["cross_rw_tie_share"])
+    )
     # formal + informal elite share <= 1 (the ranges already keep it; stated anyway)
     values["informal_elite_share"] = min(
         values["informal_elite_share"], 1.0 - values["formal_elite_share"]
@@ -132,6 +138,9 @@ def test_every_draw_is_a_valid_scenario(values):
 
 def _check_households(model: P2KPModel, month: int) -> None:
     h = model.households
+    assert (np.diff(h.site) >= 0).all(), "a kelurahan's rows are not consecutive"
+    for site in model.sites:
+        assert (h.site[site.start : site.stop] == site.index).all()
     n = h.n
     counts = np.bincount(h.stage, minlength=len(Stage))
     assert counts.size == len(Stage), f"month {month}: stage outside 0..3"
@@ -156,10 +165,10 @@ def _check_households(model: P2KPModel, month: int) -> None:
     assert poor_sum == pytest.approx(1.0 if h.poor.any() else 0.0)
 
 
-def _check_board(model: P2KPModel, eligible: np.ndarray, quota: float) -> None:
+def _check_board(site: Site, eligible: np.ndarray, quota: float) -> None:
     """What the two-tier election guarantees, given who could stand (``eligible``)."""
-    h = model.households
-    bkm = model.bkm
+    h = site.households
+    bkm = site.bkm
     delegates, board = bkm.delegates, bkm.members
     if not eligible.any():  # nobody heard: every household may stand
         eligible = np.ones_like(eligible)
@@ -216,24 +225,28 @@ def _run_checking_every_month(values: dict[str, Any]) -> None:
     seed = values.pop("seed")
     model = P2KPModel(P2KPScenario(rng=seed, **values))
     heard_before: list[np.ndarray] = []
-    formed_at = None
+    formed_at: dict[int, int] = {}
     while model.running:
         heard_before.append(model.households.heard.copy())
         model.step()
         month = model.steps
         _check_households(model, month)
         check_economy(model, month)
-        bkm = model.bkm
-        assert 0.0 <= bkm.legitimacy <= 1.0
-        if bkm.formed:
-            formed_at = formed_at or month
-            assert bkm.formed_month == formed_at, "the BKM was elected twice"
-            # the board was elected in the month it formed, among those who had heard
-            _check_board(model, heard_before[formed_at - 1], values["women_quota"])
-    event(f"BKM formed: {model.bkm.formed}")
-    event(f"halted: {model.cycle.halted}")
-    event(f"loans made: {model.bkm.upk.loans_made > 0}")
-    event(f"tranches received: {len(model.bkm.upk.tranches)}")
+        for site in model.sites:
+            bkm = site.bkm
+            assert 0.0 <= bkm.legitimacy <= 1.0
+            if bkm.formed:
+                first = formed_at.setdefault(site.index, month)
+                assert bkm.formed_month == first, "the BKM was elected twice"
+                # the board was elected in the month it formed, among those who had heard
+                heard = heard_before[first - 1][site.start : site.stop]
+                _check_board(site, heard, values["women_quota"])
+    first = model.sites[0]
+    event(f"kelurahan: {len(model.sites)}")
+    event(f"BKM formed: {first.bkm.formed}")
+    event(f"halted: {first.cycle.halted}")
+    event(f"loans made: {first.bkm.upk.loans_made > 0}")
+    event(f"tranches received: {len(first.bkm.upk.tranches)}")
     records = model.records()
     assert len(records) == values["months"] + 1
     assert (records.month.to_numpy() == np.arange(values["months"] + 1)).all()

@@ -26,8 +26,13 @@ def _raw(path: Path) -> dict:
         return tomllib.load(fh)
 
 
-def test_the_three_scenarios_are_shipped():
-    assert set(shipped()) == {"kedungkandang-2008", "kelurahan-partner", "p2kp-design"}
+def test_the_four_scenarios_are_shipped():
+    assert set(shipped()) == {
+        "kedungkandang-2008",
+        "kelurahan-partner",
+        "kota-malang",
+        "p2kp-design",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(shipped()))

@@ -21,10 +21,11 @@ from typing import Any
 
 import solara
 
-from berdaya.scenarios import P2KPScenario, ScenarioError, shipped
+from berdaya.scenarios import P2KPScenario, ScenarioError
 from berdaya.viz.charts import CHARTS, Series, chart_png
 from berdaya.viz.controls import (
     LeverControls,
+    app_scenarios,
     changed_levers,
     make_scenario,
     parse_seed,
@@ -85,9 +86,10 @@ def start_runs(settings: Settings) -> list[Run]:
         suffix = f" ({len(changed)} lever{'s' if len(changed) > 1 else ''} changed)"
     runs = [Run.start(scenario, f"A: {settings.scenario}{suffix}", changed)]
     if settings.compare:
-        if settings.other not in shipped():
+        if settings.other not in app_scenarios():
             raise ScenarioError(
-                f"scenario B: {settings.other!r} is not one of {', '.join(shipped())}"
+                f"scenario B: {settings.other!r} is not one of "
+                f"{', '.join(app_scenarios())}"
             )
         other = P2KPScenario.load(settings.other, rng=scenario.rng)
         runs.append(Run.start(other, f"B: {settings.other}"))
@@ -325,7 +327,7 @@ def Home():  # noqa: N802 (a component)
         with solara.Card("Run", classes=["berdaya-run-controls"]):
             solara.Select(
                 label="scenario",
-                values=list(shipped()),
+                values=list(app_scenarios()),
                 value=scenario.value,
                 on_value=pick_scenario,
             )
@@ -345,7 +347,7 @@ def Home():  # noqa: N802 (a component)
             if compare.value:
                 solara.Select(
                     label="scenario B (as shipped, same seed)",
-                    values=list(shipped()),
+                    values=list(app_scenarios()),
                     value=other.value,
                     on_value=other.set,
                 )

@@ -1,7 +1,9 @@
 """The controls, generated from the scenario schema; turning them into a scenario.
 
-Every policy lever of :func:`~berdaya.scenarios.schema.schema` (``kind == "lever"``) gets
-one control, chosen by its type and range: a switch for a yes/no, a select for a choice, a
+The app shows one kelurahan: the shipped scenarios of one kelurahan are offered
+(:func:`app_scenarios`; cities such as ``kota-malang`` run from the command line), and
+every policy lever of :func:`~berdaya.scenarios.schema.schema` (``kind == "lever"``) that
+acts in one kelurahan gets one control, chosen by its type and range: a switch for a yes/no, a select for a choice, a
 slider for a number with a modest range, a number field for a large integer range (rupiah).
 Its label is the parameter's name (the same as ``--set``), its range the schema's and its
 one-line help the schema's. Nothing here restates a parameter.
@@ -29,6 +31,7 @@ from berdaya.scenarios import (
     schema,
     shipped,
 )
+from berdaya.scenarios.schema import CITY_ONLY
 
 Widget = Literal["switch", "select", "slider_int", "slider_float", "number"]
 SLIDER_INT_MAX_SPAN = 1000  # wider integer ranges get a number field
@@ -141,7 +144,17 @@ def control_for(info: ParamInfo) -> Control:
 @cache
 def lever_controls() -> tuple[Control, ...]:
     """One control per policy lever of the schema, in the schema's order."""
-    return tuple(control_for(p) for p in schema().values() if p.kind == "lever")
+    return tuple(
+        control_for(p)
+        for p in schema().values()
+        if p.kind == "lever" and p.name not in CITY_ONLY
+    )
+
+
+@cache
+def app_scenarios() -> tuple[str, ...]:
+    """The shipped scenarios of one kelurahan, the ones the app can show."""
+    return tuple(n for n in shipped() if load_scenario(n).params.n_kelurahan == 1)
 
 
 def groups() -> dict[str, list[Control]]:
@@ -230,8 +243,10 @@ def make_scenario(name: str, levers: dict[str, Any], seed: Any) -> P2KPScenario:
         ScenarioError: A one-line message: bad seed, bad lever value, or a combination
             the schema refuses (the Tridaya shares must sum to 1, for instance).
     """
-    if name not in shipped():
-        raise ScenarioError(f"scenario: {name!r} is not one of {', '.join(shipped())}")
+    if name not in app_scenarios():
+        raise ScenarioError(
+            f"scenario: {name!r} is not one of {', '.join(app_scenarios())}"
+        )
     rng = parse_seed(seed)
     changes = changed_levers(name, levers)
     values = {**load_scenario(name).params.model_dump(), **changes}
