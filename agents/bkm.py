@@ -31,9 +31,9 @@ def gini(x: np.ndarray) -> float:
     """Gini coefficient of a non-negative array (0 equal, 1 one holds all)."""
     if x.size == 0 or float(x.sum()) <= 0.0:
         return 0.0
-    s = np.sort(x.astype(np.float64))
+    s = np.sort(x)
     n = s.size
-    cum = np.cumsum(s)
+    cum = np.cumsum(s, dtype=np.float64)
     return float((n + 1 - 2 * (cum.sum() / cum[-1])) / n)
 
 

@@ -303,11 +303,14 @@ def step_households(model: P2KPModel) -> None:
     h.welfare[:] = h.welfare_base * np.exp(h.shock) + h.transfer
 
     # --- neighbours: aware and participating ties, in one sparse product --------------
-    state = np.empty((n, 2), dtype=f32)
-    state[:, 0] = h.stage >= Stage.PENYADARAN
-    state[:, 1] = h.participating
-    ties = model.adjacency @ state
-    n_aware, n_part = ties[:, 0], ties[:, 1]
+    # Both counts travel in one vector: aware + base * participating, base above any
+    # degree, so the tie sums (exact in float32) split back into the two counts.
+    base = f32(model.tie_base)
+    packed = (h.stage >= Stage.PENYADARAN).astype(f32)
+    packed += base * h.participating
+    sums = model.adjacency @ packed
+    n_part = np.floor(sums / base)
+    n_aware = sums - base * n_part
     share_aware = n_aware * model.inv_degree
     share_part = n_part * model.inv_degree
 
@@ -398,14 +401,18 @@ def step_households(model: P2KPModel) -> None:
         & (h.awareness < f32(0.8 * p.awareness_threshold))
         & (u < reg)
     )
+    # each household is in one stage, so one promotion or regression applies (regression
+    # wins over promotion from penyadaran); from pendayaan a household regresses to
+    # pengkapasitasan if still taking part, else to penyadaran; hand-over wins over all
+    i8 = np.int8
     new = stage.copy()
-    new[up1] = Stage.PENYADARAN
-    new[up2] = Stage.PENGKAPASITASAN
-    new[down1] = Stage.POWERLESS
-    new[down2] = Stage.PENYADARAN
-    new[down3] = np.where(h.participating[down3], 2, 1).astype(np.int8)
-    new[handed] = Stage.PENDAYAAN
-    h.forced[handed] = ~ready[handed]
+    new += up1.view(i8)
+    new += (up2 & ~down1).view(i8)
+    new -= down1.view(i8)
+    new -= down2.view(i8)
+    new -= down3.view(i8) * (i8(2) - h.participating.view(i8))
+    np.maximum(new, i8(Stage.PENDAYAAN) * handed.view(i8), out=new)
+    np.copyto(h.forced, ~ready, where=handed)
     h.forced &= new == Stage.PENDAYAAN
     h.stage[:] = new
     h.reset_exposure()

@@ -12,6 +12,7 @@ run over them as arrays. Loops run over KSMs (hundreds), never over households.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -83,31 +84,36 @@ class KSM(Agent):
         site.households.ksm_intent[self.members] = -1
 
     # --- eligibility ----------------------------------------------------------------
+    def _rules(self) -> dict[str, Callable[[], bool]]:
+        """The guideline's loan eligibility rules as checks, the cheap ones first."""
+        p = self.site.p
+        h = self.site.households
+        m = self.members
+        return {
+            "economic": lambda: self.kind == KSMType.ECONOMIC,
+            "not_dissolved": lambda: self.status != KSMStatus.DISSOLVED,
+            "training": lambda: self.sessions >= p.ksm_training_sessions,
+            "savings": lambda: self.months_saving >= p.ksm_savings_months,
+            "joint_liability": lambda: self.joint_liability or not p.joint_liability,
+            "members": lambda: m.size >= MIN_MEMBERS,
+            "women": lambda: (
+                (float(h.woman[m].mean()) if m.size else 0.0) >= p.ksm_women_min - 1e-12
+            ),
+            "ps2": lambda: p.targeting == "open" or bool(h.on_ps2[m].all()),
+        }
+
     def rule_checks(self) -> dict[str, bool]:
         """The guideline's loan eligibility rules, each checked on the current state.
 
         Returns:
             Mapping from rule to whether it holds now.
         """
-        p = self.site.p
-        h = self.site.households
-        m = self.members
-        women = float(h.woman[m].mean()) if m.size else 0.0
-        return {
-            "economic": self.kind == KSMType.ECONOMIC,
-            "members": m.size >= MIN_MEMBERS,
-            "women": women >= p.ksm_women_min - 1e-12,
-            "ps2": p.targeting == "open" or bool(h.on_ps2[m].all()),
-            "joint_liability": self.joint_liability or not p.joint_liability,
-            "training": self.sessions >= p.ksm_training_sessions,
-            "savings": self.months_saving >= p.ksm_savings_months,
-            "not_dissolved": self.status != KSMStatus.DISSOLVED,
-        }
+        return {name: check() for name, check in self._rules().items()}
 
     @property
     def eligible(self) -> bool:
-        """Whether every eligibility rule holds now."""
-        return all(self.rule_checks().values())
+        """Whether every eligibility rule holds now (stops at the first that fails)."""
+        return all(check() for check in self._rules().values())
 
     # --- monthly ------------------------------------------------------------------------
     def train(self, effectiveness: float) -> None:
@@ -136,9 +142,16 @@ class KSM(Agent):
 def _positions(site: Site, live: list[KSM]) -> tuple[np.ndarray, np.ndarray]:
     """Rows of households in the given KSMs and each row's position in ``live``."""
     h = site.households
+    rows = np.flatnonzero(h.ksm >= 0)
+    if not live or rows.size == 0:
+        return rows[:0], rows[:0]
     ids = np.array([k.unique_id for k in live])
-    rows = np.flatnonzero(np.isin(h.ksm, ids))
-    return rows, np.searchsorted(ids, h.ksm[rows])
+    ksm = h.ksm[rows]
+    lookup = np.full(max(int(ids.max()), int(ksm.max())) + 1, -1, dtype=np.int64)
+    lookup[ids] = np.arange(ids.size)
+    pos = lookup[ksm]
+    keep = pos >= 0
+    return rows[keep], pos[keep]
 
 
 def member_means(site: Site, live: list[KSM], column: np.ndarray) -> np.ndarray:

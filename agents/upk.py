@@ -18,9 +18,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse as sp
 
 from berdaya.agents.household import Elite, Stage, hand_over_roles
-from berdaya.agents.ksm import KSM, KSMStatus, KSMType, plan_type_shares
+from berdaya.agents.ksm import (
+    KSM,
+    KSMStatus,
+    KSMType,
+    member_means,
+    plan_type_shares,
+)
 
 if TYPE_CHECKING:
     from berdaya.model.site import Site
@@ -32,6 +39,27 @@ LOAN_ROUNDING = 50_000
 AID_PER_HOUSEHOLD = 100_000  # one month of social aid to a household
 WORKS_PROJECT_SHARE = 0.1  # one works project costs this share of the BLM total
 AID_MONTHS = 6  # the social budget of a tranche is spread over this many months
+
+
+def row_means(a: sp.csr_array, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``(a @ x)[rows]`` for a few rows, touching only their entries.
+
+    Args:
+        a: Sparse matrix (CSR).
+        rows: Row indices.
+        x: Vector with one value per column.
+
+    Returns:
+        One value per row of ``rows``.
+    """
+    start = a.indptr[rows]
+    length = a.indptr[rows + 1] - start
+    total = int(length.sum())
+    owner = np.repeat(np.arange(rows.size), length)
+    offset = np.arange(total) - np.repeat(np.cumsum(length) - length, length)
+    entry = np.repeat(start, length) + offset
+    values = a.data[entry] * x[a.indices[entry]]
+    return np.bincount(owner, weights=values, minlength=rows.size)
 
 
 def grade_par(par: float) -> str:
@@ -289,14 +317,14 @@ class UPK:
         if not ksms:
             return 0
         c = self._capture()
-        nonpoor = np.array([float((~h.poor[k.members]).mean()) for k in ksms])
+        nonpoor = member_means(m, ksms, ~h.poor)
         priority = rng.gumbel(size=len(ksms)) + 3.0 * c * nonpoor
         made = 0
         for i in np.argsort(-priority):
             ksm = ksms[i]
-            checks = ksm.rule_checks()
-            if not all(checks.values()):
+            if not ksm.eligible:
                 continue
+            checks = ksm.rule_checks()
             mem = ksm.members
             want = mem[
                 (h.loan_balance[mem] == 0)
@@ -409,7 +437,7 @@ class UPK:
         interest = np.round(bal * p.loan_interest).astype(np.int64)
         # chance of missing
         late = (h.arrears > 0).astype(np.float32)
-        ties_late = (m.adjacency_norm @ late)[rows]
+        ties_late = row_means(m.adjacency_norm, rows, late)
         hazard = np.full(rows.size, p.default_hazard, dtype=np.float64)
         hazard *= np.where(h.business_failed[rows], 2.0, 1.0)
         hazard *= 1.0 + 2.0 * np.maximum(p.capacity_threshold - h.capacity[rows], 0.0)

@@ -21,6 +21,7 @@ from berdaya.model.population import (
     adjacency,
     build_households,
     build_ties,
+    tie_base,
     tie_graph,
 )
 from berdaya.model.records import (
@@ -55,6 +56,8 @@ class P2KPModel(Model):
         adjacency: Sparse tie matrix derived once from ``ties``.
         adjacency_norm: Row-normalised ``adjacency`` (averages over ties).
         inv_degree: 1 / degree of each household (0 when isolated).
+        tie_base: A number above every degree, to count two kinds of neighbour in one
+            sparse product (see :func:`~berdaya.model.population.tie_base`).
         sites: The kelurahan, each with its institutions (:class:`Site`).
         faskels: All facilitators; each works in the kelurahan of its team in turn.
         stats: This month's model-level records.
@@ -81,6 +84,7 @@ class P2KPModel(Model):
         self.adjacency, self.adjacency_norm, self.inv_degree = adjacency(
             self.ties, self.households.n
         )
+        self.tie_base = tie_base(self.adjacency)
         size = p.n_households
         self.sites = [
             Site(

@@ -252,6 +252,22 @@ def adjacency(
     return a, a_norm, inv
 
 
+def tie_base(a: sp.csr_array) -> int:
+    """A base above every household's degree, for two counts packed in one vector.
+
+    With ``x = a_flag + base * b_flag`` (0/1 flags), ``A @ x`` is ``n_a + base * n_b`` per
+    household, exact in float32 while it stays below 2**24, so ``n_b = sum // base`` and
+    ``n_a = sum % base``: two neighbour counts for the price of one sparse product.
+
+    Raises:
+        ValueError: A degree too high for the packed sums to stay exact in float32.
+    """
+    top = int(np.diff(a.indptr).max(initial=0)) + 1
+    if top * top >= 2**24:
+        raise ValueError(f"a household has {top - 1} ties: too many to pack counts")
+    return top
+
+
 def rt_count(p: Parameters) -> int:
     """Number of RTs in one kelurahan."""
     return math.ceil(p.n_households / p.rt_size)

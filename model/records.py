@@ -29,14 +29,12 @@ STAGE_NAMES = [s.name.lower() for s in Stage]
 SNAPSHOT_COLUMNS = ("stage", "forced", "awareness", "capacity", "participating")
 
 
-def _shares(stage: np.ndarray) -> np.ndarray:
-    if stage.size == 0:
-        return np.zeros(len(Stage))
-    return np.bincount(stage, minlength=len(Stage)) / stage.size
-
-
 def household_stats(h: HouseholdTable) -> dict[str, float]:
     """Records computed from household rows: stages, participation, latent states, welfare.
+
+    One pass of counts: the stage shares of all households, the poor and women come from a
+    single ``np.bincount``; the means over the poor are dot products with the poor flag.
+    Nothing copies a masked subset of the table.
 
     Args:
         h: The table (or a view of one kelurahan's rows) to measure.
@@ -44,55 +42,72 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
     Returns:
         Mapping from record name to value.
     """
+    n = h.n
     poor = h.poor
-    women = h.woman
+    n_poor = np.count_nonzero(poor)
+    poor_f = poor.astype(np.float32)
     stage = h.stage
+    code = stage.astype(np.uint8)
+    code |= poor.view(np.uint8) << 2
+    code |= h.woman.view(np.uint8) << 3
+    counts = np.bincount(code, minlength=16).reshape(2, 2, len(Stage))  # woman, poor
     out: dict[str, float] = {}
-    for label, mask in (("all", None), ("poor", poor), ("women", women)):
-        sel = stage if mask is None else stage[mask]
-        for name, share in zip(STAGE_NAMES, _shares(sel), strict=True):
-            out[f"{name}_{label}"] = float(share)
-    stage3 = stage == Stage.PENDAYAAN
-    out["forced_count"] = float(h.forced.sum())
-    out["forced_poor_count"] = float((h.forced & poor).sum())
-    out["forced_share_all"] = float(h.forced.mean())
-    genuine = stage3 & ~h.forced
-    out["pendayaan_genuine_poor"] = float(genuine[poor].mean()) if poor.any() else 0.0
-    out["forced_share_of_pendayaan"] = (
-        float(h.forced.sum() / stage3.sum()) if stage3.any() else 0.0
-    )
-    out["participation_all"] = float(h.participating.mean())
-    out["participation_poor"] = (
-        float(h.participating[poor].mean()) if poor.any() else 0.0
-    )
+    for label, c in (
+        ("all", counts.sum(axis=(0, 1))),
+        ("poor", counts[:, 1].sum(axis=0)),
+        ("women", counts[1].sum(axis=0)),
+    ):
+        size = int(c.sum())
+        for name, k in zip(STAGE_NAMES, c.tolist(), strict=True):
+            out[f"{name}_{label}"] = k / size if size else 0.0
+    forced = h.forced
+    n_forced = np.count_nonzero(forced)
+    stage3 = np.count_nonzero(stage == Stage.PENDAYAAN)
+    genuine_poor = np.count_nonzero((stage == Stage.PENDAYAAN) & ~forced & poor)
+    out["forced_count"] = float(n_forced)
+    out["forced_poor_count"] = float(np.count_nonzero(forced & poor))
+    out["forced_share_all"] = n_forced / n
+    out["pendayaan_genuine_poor"] = genuine_poor / n_poor if n_poor else 0.0
+    out["forced_share_of_pendayaan"] = n_forced / stage3 if stage3 else 0.0
+    part = h.participating
+    n_part = np.count_nonzero(part)
+    part_poor = np.count_nonzero(part & poor)
+    out["participation_all"] = n_part / n
+    out["participation_poor"] = part_poor / n_poor if n_poor else 0.0
     out["participation_nonpoor"] = (
-        float(h.participating[~poor].mean()) if (~poor).any() else 0.0
+        (n_part - part_poor) / (n - n_poor) if n > n_poor else 0.0
     )
+
+    def mean_poor(x: np.ndarray) -> float:
+        return float(np.dot(x, poor_f)) / n_poor if n_poor else 0.0
+
     out["awareness_mean"] = float(h.awareness.mean())
-    out["awareness_poor"] = float(h.awareness[poor].mean()) if poor.any() else 0.0
+    out["awareness_poor"] = mean_poor(h.awareness)
     out["capacity_mean"] = float(h.capacity.mean())
-    out["capacity_poor"] = float(h.capacity[poor].mean()) if poor.any() else 0.0
+    out["capacity_poor"] = mean_poor(h.capacity)
     out["agency_mean"] = float(h.agency.mean())
-    out["poverty_rate"] = float(poor.mean())
+    out["poverty_rate"] = n_poor / n
     out["mean_welfare"] = float(h.welfare.mean())
     out["gini"] = gini(h.welfare)
     out["trust_bkm"] = float(h.trust_bkm.mean())
     out["trust_gov"] = float(h.trust_gov.mean())
-    out["relawan"] = float(h.relawan.sum())
+    out["relawan"] = float(np.count_nonzero(h.relawan))
     listed = h.on_ps2
-    out["ps2_listed"] = float(listed.sum())
-    out["ps2_poor_covered"] = float(listed[poor].mean()) if poor.any() else 0.0
-    out["ps2_poor_share"] = float(poor[listed].mean()) if listed.any() else 0.0
+    n_listed = np.count_nonzero(listed)
+    listed_poor = np.count_nonzero(listed & poor)
+    out["ps2_listed"] = float(n_listed)
+    out["ps2_poor_covered"] = listed_poor / n_poor if n_poor else 0.0
+    out["ps2_poor_share"] = listed_poor / n_listed if n_listed else 0.0
     members = h.ksm >= 0
-    out["ksm_members"] = float(members.sum())
-    out["ksm_members_poor_share"] = (
-        float(poor[members].mean()) if members.any() else 0.0
-    )
-    out["ksm_poor_joined"] = float(members[poor].mean()) if poor.any() else 0.0
-    out["borrowers"] = float(h.has_loan.sum())
-    out["defaulted"] = float(h.defaulted.sum())
-    out["graduated"] = float(h.graduated.sum())
-    out["elite_share"] = float((h.elite > 0).mean())
+    n_members = np.count_nonzero(members)
+    members_poor = np.count_nonzero(members & poor)
+    out["ksm_members"] = float(n_members)
+    out["ksm_members_poor_share"] = members_poor / n_members if n_members else 0.0
+    out["ksm_poor_joined"] = members_poor / n_poor if n_poor else 0.0
+    out["borrowers"] = float(np.count_nonzero(h.loan_balance))
+    out["defaulted"] = float(np.count_nonzero(h.defaulted))
+    out["graduated"] = float(np.count_nonzero(h.graduated))
+    out["elite_share"] = np.count_nonzero(h.elite) / n
     return out
 
 
@@ -138,7 +153,9 @@ def _money(site: Site) -> dict[str, float]:
     """Numerators and denominators of the economy's ratios, for one kelurahan."""
     upk = site.bkm.upk
     h = site.households
-    at_risk = int(h.loan_balance[h.arrears > 0].sum()) if upk.outstanding > 0 else 0
+    at_risk = (
+        int(np.sum(h.loan_balance, where=h.arrears > 0)) if upk.outstanding > 0 else 0
+    )
     return {
         "disbursed": upk.disbursed,
         "disbursed_poor": upk.disbursed_poor,

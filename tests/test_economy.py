@@ -214,21 +214,27 @@ def _broken(loans: list[Loan]) -> Counter:
 def test_ledger_balances_every_month_in_every_shipped_scenario(name):
     """Checked at the end of every month, at full size (4,000 households).
 
-    Seeds 2 and 3: the P2KP design (readiness) withdraws at the KSM gate in some seeds
-    (1, 4, 5 and 6 of 1-8), and then no money moves at all. In the city (kota-malang),
-    every kelurahan's books are checked, and every kelurahan received its grant.
+    The P2KP design (readiness) withdraws at the KSM gate in about half the seeds, and
+    then no money moves at all; so seeds are taken in turn until two runs moved money
+    (the grant came and was spent, and loans were made), every run's books checked. In
+    the city (kota-malang), every kelurahan's books are checked, and in a run that counts
+    every kelurahan received its grant.
     """
-    for seed in (2, 3):
+    moved = 0
+    for seed in range(1, 9):
         model = P2KPModel(P2KPScenario.load(name, rng=seed))
         while model.running:
             model.step()
             check_economy(model, model.steps)
-        # the books were not empty: the grant came and was spent
-        for site in model.sites:
-            upk = site.bkm.upk
-            assert upk.grant_received > 0, f"{name}, seed {seed}: no grant received"
-            assert upk.spent_works + upk.spent_social > 0, f"{name}, seed {seed}"
-        assert model.stats["loans_made"] > 0, f"{name}, seed {seed}: no loans"
+        upks = [site.bkm.upk for site in model.sites]
+        if model.stats["loans_made"] > 0 and all(
+            upk.grant_received > 0 and upk.spent_works + upk.spent_social > 0
+            for upk in upks
+        ):
+            moved += 1
+        if moved == 2:
+            break
+    assert moved == 2, f"{name}: fewer than 2 of seeds 1-8 moved any money"
 
 
 @pytest.mark.parametrize(
@@ -302,19 +308,20 @@ DROPPED = {
 
 @pytest.mark.parametrize("rule", sorted(DROPPED))
 def test_the_counter_catches_a_rule_the_upk_forgets(monkeypatch, rule):
-    """With one rule dropped from ``rule_checks``, the watch counts loans breaking it.
+    """With one rule dropped from the KSM's rules, the watch counts loans breaking it.
 
-    The same settings with the rule in place give no such loan.
+    The same settings with the rule in place give no such loan. (``KSM._rules`` is what
+    both ``KSM.eligible``, which the UPK asks, and ``KSM.rule_checks`` read.)
     """
-    real = KSM.rule_checks
+    real = KSM._rules
     counts = {}
     for dropped in (False, True):
         if dropped:
 
             def forgetful(self, real=real):
-                return {**real(self), rule: True}
+                return {**real(self), rule: lambda: True}
 
-            monkeypatch.setattr(KSM, "rule_checks", forgetful)
+            monkeypatch.setattr(KSM, "_rules", forgetful)
         broken = Counter()
         for seed in range(4):
             _, watch = _watched(seed, **DROPPED[rule])
