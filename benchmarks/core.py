@@ -25,6 +25,8 @@ SEED = 20080101
 SCENARIO = "kedungkandang-2008"
 # BoltzmannScenario's defaults put 100 agents on a 10 x 10 grid: one agent per cell.
 REFERENCE_DENSITY = 1.0
+# ... and the example as shipped keeps that 10 x 10 grid whatever ``n`` is.
+SHIPPED_GRID = (10, 10)
 MB = 1024 * 1024
 
 
@@ -34,15 +36,53 @@ class Case:
 
     Attributes:
         label: Name shown in the table and the JSON.
-        households: ``n_households`` override (None: the scenario's own size).
+        households: ``n_households`` override, households of each kelurahan (None: the
+            scenario's own size).
         months: ``months`` override (None: the scenario's own length).
         repeats: Independent builds and runs; medians are reported.
+        scenario: Shipped scenario whose rules (and, without overrides, size) are run.
+        memory: Include the case in the tracemalloc pass.
     """
 
     label: str
     households: int | None
     months: int | None
     repeats: int
+    scenario: str = SCENARIO
+    memory: bool = True
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One configuration of Mesa's BoltzmannWealth example to time.
+
+    Attributes:
+        n: Number of agents.
+        steps: Steps per repeat.
+        repeats: Fresh builds, each stepped ``steps`` times; medians are reported.
+        shipped: True: the example's own 10 x 10 grid whatever ``n`` is (as shipped,
+            only ``n`` changed); False: a square grid at the example's default density
+            of one agent per cell.
+        memory: Include the configuration in the tracemalloc pass.
+    """
+
+    n: int
+    steps: int
+    repeats: int
+    shipped: bool = False
+    memory: bool = True
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """Width and height of the grid."""
+        return SHIPPED_GRID if self.shipped else reference_grid(self.n)
+
+    @property
+    def label(self) -> str:
+        """Name shown in the table and the JSON."""
+        if self.shipped:
+            return f"BoltzmannWealth {self.n:,} (10x10)"
+        return f"BoltzmannWealth {self.n:,}"
 
 
 def maxrss_mb() -> float:
@@ -164,12 +204,14 @@ def reference_grid(n: int) -> tuple[int, int]:
     return side, side
 
 
-def build_reference(n: int, seed: int = SEED) -> Any:
+def build_reference(n: int, seed: int = SEED, *, shipped: bool = False) -> Any:
     """Build Mesa's own BoltzmannWealth example with ``n`` agents.
 
     Args:
         n: Number of agents.
         seed: The scenario's ``rng``.
+        shipped: Keep the example's default 10 x 10 grid (``BoltzmannScenario(n=n)``)
+            instead of scaling the grid to one agent per cell.
 
     Returns:
         The ``BoltzmannWealth`` model, as shipped with Mesa (its DataCollector and
@@ -180,6 +222,8 @@ def build_reference(n: int, seed: int = SEED) -> Any:
         BoltzmannWealth,
     )
 
+    if shipped:
+        return BoltzmannWealth(BoltzmannScenario(n=n, rng=seed))
     width, height = reference_grid(n)
     return BoltzmannWealth(BoltzmannScenario(n=n, width=width, height=height, rng=seed))
 
@@ -202,13 +246,11 @@ def release_reference() -> None:
     gc.collect()
 
 
-def time_reference(n: int, steps: int, repeats: int, seed: int = SEED) -> dict:
+def time_reference(ref: Reference, seed: int = SEED) -> dict:
     """Time BoltzmannWealth: agent-steps per second, median over fresh builds.
 
     Args:
-        n: Number of agents.
-        steps: Steps per repeat.
-        repeats: Fresh builds, each stepped ``steps`` times.
+        ref: The configuration (agents, steps, repeats, grid).
         seed: Seed of every repeat.
 
     Returns:
@@ -216,30 +258,37 @@ def time_reference(n: int, steps: int, repeats: int, seed: int = SEED) -> dict:
     """
     reps = []
     rss0 = maxrss_mb()
-    for _ in range(repeats):
-        build_s, step_s, model = _run_timed(lambda: build_reference(n, seed), steps)
+    for _ in range(ref.repeats):
+        build_s, step_s, model = _run_timed(
+            lambda: build_reference(ref.n, seed, shipped=ref.shipped), ref.steps
+        )
         reps.append((build_s, step_s))
         del model
         release_reference()
-    width, height = reference_grid(n)
+    width, height = ref.grid
     out = {
         "kind": "reference",
-        "label": f"BoltzmannWealth {n:,}",
+        "label": ref.label,
         "model": "mesa.examples.basic.boltzmann_wealth_model.BoltzmannWealth",
-        "units": n,
+        "configuration": "as shipped (10 x 10 grid)"
+        if ref.shipped
+        else "density-matched (one agent per cell)",
+        "units": ref.n,
         "unit_name": "agents",
-        "steps": steps,
+        "steps": ref.steps,
         "grid": [width, height],
-        **_summarise(reps, n, steps),
+        "agents_per_cell": ref.n / (width * height),
+        **_summarise(reps, ref.n, ref.steps),
     }
     out["agent_steps_per_s"] = out["units_steps_per_s"]
     out["maxrss_delta_mb"] = maxrss_mb() - rss0
+    out["maxrss_mb"] = maxrss_mb()
     return out
 
 
 # --- P2KP --------------------------------------------------------------------------------
 def load_p2kp(case: Case, seed: int = SEED) -> Any:
-    """Load the case's scenario (Kedungkandang 2008 with the case's overrides).
+    """Load the case's scenario with the case's overrides.
 
     Args:
         case: The configuration.
@@ -255,7 +304,12 @@ def load_p2kp(case: Case, seed: int = SEED) -> Any:
         overrides["n_households"] = case.households
     if case.months is not None:
         overrides["months"] = case.months
-    return P2KPScenario.load(SCENARIO, rng=seed, overrides=overrides or None)
+    return P2KPScenario.load(case.scenario, rng=seed, overrides=overrides or None)
+
+
+def total_households(scenario: Any) -> int:
+    """Households in the whole model: ``n_households`` in each of ``n_kelurahan``."""
+    return scenario.params.n_households * scenario.params.n_kelurahan
 
 
 def time_p2kp(case: Case, seed: int = SEED) -> dict:
@@ -274,7 +328,7 @@ def time_p2kp(case: Case, seed: int = SEED) -> dict:
     from berdaya.model import P2KPModel  # noqa: PLC0415
 
     scenario = load_p2kp(case, seed)
-    n, months = scenario.params.n_households, scenario.params.months
+    n, months = total_households(scenario), scenario.params.months
     reps = []
     load_s = []
     rss0 = maxrss_mb()
@@ -290,7 +344,8 @@ def time_p2kp(case: Case, seed: int = SEED) -> dict:
     out = {
         "kind": "p2kp",
         "label": case.label,
-        "scenario": SCENARIO,
+        "scenario": case.scenario,
+        "kelurahan": scenario.params.n_kelurahan,
         "units": n,
         "unit_name": "households",
         "steps": months,
@@ -301,6 +356,8 @@ def time_p2kp(case: Case, seed: int = SEED) -> dict:
     out["household_months_per_s"] = out["units_steps_per_s"]
     out["build_plus_stepping_s"] = out["build_s"] + out["stepping_s"]
     out["maxrss_delta_mb"] = maxrss_mb() - rss0
+    # the process's peak so far: an upper bound of this case's own peak resident set
+    out["maxrss_mb"] = maxrss_mb()
     return out
 
 
@@ -340,10 +397,12 @@ def measure_memory(build: Callable[[], Any], steps: int) -> dict[str, float]:
     }
 
 
-def memory_of_reference(n: int, steps: int, seed: int = SEED) -> dict[str, float]:
-    """Trace one BoltzmannWealth build and ``steps`` steps (see :func:`measure_memory`)."""
+def memory_of_reference(ref: Reference, seed: int = SEED) -> dict[str, float]:
+    """Trace one BoltzmannWealth build and its steps (see :func:`measure_memory`)."""
     try:
-        return measure_memory(lambda: build_reference(n, seed), steps)
+        return measure_memory(
+            lambda: build_reference(ref.n, seed, shipped=ref.shipped), ref.steps
+        )
     finally:
         release_reference()
 
@@ -361,3 +420,5 @@ def warm_up(seed: int = SEED) -> None:
     build_reference(100, seed).step()
     release_reference()
     time_p2kp(Case("warm-up", 200, 3, 1), seed)
+    # a small city: the code paths of several kelurahan (faskel teams, ties across)
+    time_p2kp(Case("warm-up city", 60, 3, 1, scenario="kota-malang"), seed)

@@ -87,25 +87,29 @@ def table(results: list[dict[str, Any]]) -> str:
 
     Args:
         results: Reference and P2KP figures, each with an optional ``memory`` entry
-            and (P2KP) a ``ratio_to_reference``.
+            and (P2KP) a ``ratio_to_reference`` and ``ratio_to_reference_as_shipped``.
 
     Returns:
         The table, one line a row.
     """
+    width = max(26, *(len(r["label"]) for r in results))
     head = (
-        f"{'case':<26} {'size':>10} {'steps':>6} {'build s':>8} {'ms/step':>9} "
-        f"{'unit-steps/s':>13} {'peak MiB':>9} {'dRSS MiB':>9} {'ratio':>7}"
+        f"{'case':<{width}} {'size':>10} {'steps':>6} {'build s':>8} {'ms/step':>9} "
+        f"{'unit-steps/s':>13} {'peak MiB':>9} {'dRSS MiB':>9} {'ratio':>7} "
+        f"{'ratio 10x10':>11}"
     )
     lines = [head, "-" * len(head)]
     for r in results:
         mem = r.get("memory") or {}
         ratio = r.get("ratio_to_reference")
+        shipped = r.get("ratio_to_reference_as_shipped")
         lines.append(
-            f"{r['label']:<26} {r['units']:>10,} {r['steps']:>6} "
+            f"{r['label']:<{width}} {r['units']:>10,} {r['steps']:>6} "
             f"{r['build_s']:>8.3f} {r['step_ms']:>9.2f} "
-            f"{r['units_steps_per_s']:>13,.0f} {_fmt(mem.get('peak_mb'), '>9.1f')} "
+            f"{r['units_steps_per_s']:>13,.0f} {_fmt(mem.get('peak_mb'), '.1f'):>9} "
             f"{r['maxrss_delta_mb']:>9.1f} "
-            f"{'-' if ratio is None else f'{ratio:,.0f}x':>7}"
+            f"{'-' if ratio is None else f'{ratio:,.0f}x':>7} "
+            f"{'-' if shipped is None else f'{shipped:,.0f}x':>11}"
         )
     return "\n".join(lines)
 
