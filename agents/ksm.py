@@ -235,9 +235,11 @@ def form_ksms(site: Site) -> list[KSM]:
     h = site.households
     rng = site.rng
     presence = min(1.0, site.presence)
-    prob = p.ksm_join_rate * (0.5 + 0.5 * h.trust_bkm) * (1.0 + presence)
-    free = h.participating & (h.ksm < 0) & (h.ksm_intent < 0) & ~h.graduated
-    joins = np.flatnonzero(free & (rng.random(h.n) < prob))
+    free = np.flatnonzero(
+        h.participating & (h.ksm < 0) & (h.ksm_intent < 0) & ~h.graduated
+    )
+    prob = p.ksm_join_rate * (0.5 + 0.5 * h.trust_bkm[free]) * (1.0 + presence)
+    joins = free[rng.random(free.size) < prob]
     if joins.size:
         h.ksm_intent[joins] = _choose_types(site, joins)
     rows = np.flatnonzero((h.ksm_intent >= 0) & (h.ksm < 0))
