@@ -58,7 +58,8 @@ class RunResult:
         Parquet files carry the scenario, seed, parameters and phase table as metadata;
         CSV files carry scenario and seed as columns. The file appears whole or not at all.
         A city's per-kelurahan table goes beside it, as ``NAME.kelurahan.parquet`` (or
-        ``.csv``), written first.
+        ``.csv``), written first and removed again if the main file cannot be written;
+        writing a one-kelurahan run removes such a file left from an earlier city.
 
         Args:
             path: Destination ending in ``.parquet`` or ``.csv``.
@@ -81,9 +82,16 @@ class RunResult:
                 for row in self.phases.to_dict(orient="records")
             ],
         }
-        if self.kelurahan is not None:
-            write_table(self.kelurahan, kelurahan_path(path), meta)
-        return write_table(table, path, meta)
+        beside = kelurahan_path(path)
+        if self.kelurahan is None:
+            beside.unlink(missing_ok=True)  # not a stale city table beside this run
+            return write_table(table, path, meta)
+        write_table(self.kelurahan, beside, meta)
+        try:
+            return write_table(table, path, meta)
+        except BaseException:
+            beside.unlink(missing_ok=True)  # both files, or neither
+            raise
 
     @classmethod
     def read(cls, path: str | Path) -> RunResult:

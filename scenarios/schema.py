@@ -590,7 +590,7 @@ class Parameters(BaseModel):
         unit="kelurahan",
         kind="lever",
         group="faskel",
-        help="Kelurahan one faskel team serves (P2KP: 8-10); each faskel splits its month over them.",
+        help="Kelurahan one faskel team serves (P2KP: 8-10); its faskel take them in turn, a month at a time.",
     )
     faskel_skill: float = param(
         0.5,
