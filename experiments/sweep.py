@@ -110,6 +110,7 @@ class RunOutcome:
         error: ``{"type", "message", "traceback"}`` if it raised.
         seconds: Time the run took on its worker.
         host: Where it ran (``hostname:pid``).
+        cpu_seconds: CPU time of the worker process during the run.
     """
 
     run_id: str
@@ -117,6 +118,7 @@ class RunOutcome:
     error: dict[str, str] | None
     seconds: float
     host: str
+    cpu_seconds: float = 0.0
 
 
 def execute_run(task: RunTask) -> RunOutcome:
@@ -133,6 +135,7 @@ def execute_run(task: RunTask) -> RunOutcome:
         The :class:`RunOutcome`.
     """
     start = time.perf_counter()
+    cpu = time.process_time()
     host = f"{platform.node()}:{os.getpid()}"
     try:
         scen = P2KPScenario(rng=task.seed, name=task.scenario, **task.params)
@@ -154,14 +157,28 @@ def execute_run(task: RunTask) -> RunOutcome:
         }
         front = pd.DataFrame({k: [v] * len(kept) for k, v in ids.items()})
         table = pd.concat([front, kept], axis=1)
-        return RunOutcome(task.run_id, table, None, time.perf_counter() - start, host)
+        return RunOutcome(
+            task.run_id,
+            table,
+            None,
+            time.perf_counter() - start,
+            host,
+            time.process_time() - cpu,
+        )
     except Exception as err:
         error = {
             "type": type(err).__name__,
             "message": str(err),
             "traceback": traceback.format_exc(),
         }
-        return RunOutcome(task.run_id, None, error, time.perf_counter() - start, host)
+        return RunOutcome(
+            task.run_id,
+            None,
+            error,
+            time.perf_counter() - start,
+            host,
+            time.process_time() - cpu,
+        )
 
 
 def tasks_of(design: Design) -> list[RunTask]:
@@ -177,7 +194,7 @@ def tasks_of(design: Design) -> list[RunTask]:
     out = []
     cols = design.columns
     records = design.points.to_dict(orient="records")
-    for rep, seed in enumerate(spec.seeds):
+    for rep in range(spec.replications):
         for row, params in zip(records, design.params, strict=True):
             point = int(row["point"])
             out.append(
@@ -185,7 +202,7 @@ def tasks_of(design: Design) -> list[RunTask]:
                     run_id=design.run_id(point, rep),
                     point=point,
                     replication=rep,
-                    seed=seed,
+                    seed=spec.seed_of(point, rep),
                     scenario=design.scenario,
                     params=params,
                     columns={c: row[c] for c in cols},
@@ -238,6 +255,9 @@ class SweepFolder:
         """
         if self.path.exists() and not self.path.is_dir():
             raise SweepError(f"--out: '{self.path}' is a file, not a folder")
+        above = next((p for p in self.path.absolute().parents if p.exists()), None)
+        if above is not None and not above.is_dir():
+            raise SweepError(f"--out: '{above}' is a file, not a folder")
         meta = self.meta()
         if meta is None:
             if self.path.exists():
@@ -267,7 +287,7 @@ class SweepFolder:
         """Write ``spec.toml``, ``design.parquet`` and, last, ``meta.json``."""
         self.runs.mkdir(parents=True, exist_ok=True)
         self.errors.mkdir(parents=True, exist_ok=True)
-        text = spec.text or _toml_of(spec.data)
+        text = spec.text or toml_of(spec.data)
         atomic_write(
             self.path / "spec.toml", lambda tmp: tmp.write_text(text, encoding="utf-8")
         )
@@ -303,6 +323,7 @@ class SweepFolder:
             "runs": design.runs,
             "seed": spec.seed,
             "seeds": spec.seeds,
+            "paired": spec.paired,
             "fixed": spec.fixed,
             "factors": [f.describe() for f in spec.factors],
             "derived": {d.name: list(d.remainder_of) for d in spec.derived},
@@ -350,6 +371,7 @@ class SweepFolder:
                 "scenario": task.scenario,
                 "params": task.params,
                 "seconds": outcome.seconds,
+                "cpu_seconds": outcome.cpu_seconds,
                 "host": outcome.host,
             }
             write_table(outcome.table, self.runs / f"{task.run_id}.parquet", meta)
@@ -395,8 +417,15 @@ def _toml_value(value: Any) -> str:
     return repr(value)
 
 
-def _toml_of(data: dict[str, Any]) -> str:
-    """TOML text of a spec given as a dict (tables one level deep)."""
+def toml_of(data: dict[str, Any]) -> str:
+    """TOML text of a spec given as a dict (tables one level deep).
+
+    Args:
+        data: The spec's values and tables.
+
+    Returns:
+        TOML that parses back to ``data``.
+    """
     top = [
         f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)
     ]

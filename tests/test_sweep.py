@@ -491,6 +491,24 @@ def test_sampled_designs_have_their_size_and_stay_in_range(design, extra, points
     assert not build_design(parse_spec(other)).points.equals(d.points)
 
 
+def test_independent_seeds_give_every_point_its_own():
+    data = _spec("lhs", samples=6)
+    data["design"] |= {"base": False, "seeds": "independent"}
+    tasks = tasks_of(build_design(parse_spec(data)))
+    seeds = [t.seed for t in tasks]
+    assert len(set(seeds)) == len(tasks) == 6 * 3
+    assert seeds == [t.seed for t in tasks_of(build_design(parse_spec(data)))]
+    assert not set(seeds) & set(replication_seeds(11, 3))
+    data["design"]["base"] = True
+    with pytest.raises(
+        SweepError, match=r"no paired baseline; set design\.base = false"
+    ):
+        parse_spec(data)
+    data["design"] |= {"base": False, "seeds": "shared"}
+    with pytest.raises(SweepError, match=r"design\.seeds must be one of"):
+        parse_spec(data)
+
+
 def test_lhs_is_a_latin_hypercube():
     d = build_design(parse_spec(_spec("lhs", samples=10)))
     assert d.unit is not None
