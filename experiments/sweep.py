@@ -65,6 +65,8 @@ from berdaya.scenarios import P2KPScenario
 
 FORMAT = 1
 OWN_FILES = ("spec.toml", "meta.json", "design.parquet", "runs", "errors")
+#: Files ``berdaya national`` adds to a sweep's folder (its national totals).
+NATIONAL_FILES = ("national.csv", "national.parquet")
 
 
 class SweepStoppedError(RuntimeError):
@@ -262,7 +264,9 @@ class SweepFolder:
         if meta is None:
             if self.path.exists():
                 others = sorted(
-                    p.name for p in self.path.iterdir() if p.name not in OWN_FILES
+                    p.name
+                    for p in self.path.iterdir()
+                    if p.name not in (*OWN_FILES, *NATIONAL_FILES)
                 )
                 if others:
                     raise SweepError(
