@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as ds
 from tqdm import tqdm
 
@@ -67,6 +68,9 @@ FORMAT = 1
 OWN_FILES = ("spec.toml", "meta.json", "design.parquet", "runs", "errors")
 #: Files ``berdaya national`` adds to a sweep's folder (its national totals).
 NATIONAL_FILES = ("national.csv", "national.parquet")
+#: Run files :func:`read_results` reads at once: one dataset of thousands of small files
+#: holds far more memory than their rows (1.5 GB for 8,813 kelurahan of 12 MB of rows).
+READ_BATCH = 500
 
 
 class SweepStoppedError(RuntimeError):
@@ -457,9 +461,14 @@ def read_results(out: str | Path) -> pd.DataFrame:
     files = [f for f in files if not f.name.startswith(".")]
     if not files:
         return pd.DataFrame(columns=[*ID_COLUMNS, "month"])
-    table = ds.dataset([str(f) for f in files], format="parquet").to_table()
-    table = table.replace_schema_metadata(None)
-    frame = table.to_pandas()
+    schema = None  # the first file's, for every batch (as one dataset of all would)
+    parts = []
+    for i in range(0, len(files), READ_BATCH):
+        batch = [str(f) for f in files[i : i + READ_BATCH]]
+        dataset = ds.dataset(batch, format="parquet", schema=schema)
+        schema = dataset.schema
+        parts.append(dataset.to_table().replace_schema_metadata(None).combine_chunks())
+    frame = pa.concat_tables(parts).to_pandas()
     return frame.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import berdaya.experiments.sweep as sweep_module
-from berdaya.experiments import read_errors, run_sweep
+from berdaya.experiments import read_errors, read_results, run_sweep
 from berdaya.experiments.cli import main
 from berdaya.experiments.compare import replication_seeds
 from berdaya.experiments.executors import code_zip
@@ -157,6 +157,12 @@ def test_any_run_replays_alone_from_its_row(serial):
     alone = run("kedungkandang-2008", int(row["seed"]), overrides=sets).final
     for outcome in ("powerless_poor", "pendayaan_poor", "gov_support"):
         assert alone[outcome] == row[outcome]
+
+
+def test_results_read_in_batches_equal_one_read(serial, monkeypatch):
+    _, out, first = serial
+    monkeypatch.setattr(sweep_module, "READ_BATCH", 2)  # 15 runs: 8 batches
+    pd.testing.assert_frame_equal(read_results(out), first)
 
 
 def test_same_seed_same_params_means_same_run_across_points(serial):
