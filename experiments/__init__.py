@@ -6,8 +6,12 @@ Scripts call the same functions as the ``berdaya`` command::
 
     results = run_sweep("involvement-progression", out="results/")  # a DataFrame
     print(report("results/").text())
+
+    nation = run_national("national", "results/national", kelurahan=300)
+    print(nation.text())  # nation.totals: the kelurahan added up, a row a month
 """
 
+from berdaya.experiments.national import aggregate, run_national
 from berdaya.experiments.reporting import SweepReport, report
 from berdaya.experiments.spec import SweepError, SweepSpec, load_spec
 from berdaya.experiments.sweep import (
@@ -22,9 +26,11 @@ __all__ = [
     "SweepReport",
     "SweepSpec",
     "SweepStoppedError",
+    "aggregate",
     "load_spec",
     "read_errors",
     "read_results",
     "report",
+    "run_national",
     "run_sweep",
 ]

@@ -10,6 +10,7 @@ from berdaya.agents.ksm import KSMStatus, KSMType
 from berdaya.agents.upk import grade_par, grade_repayment
 from berdaya.experiments.compare import compare, plot_envelopes, plot_formats
 from berdaya.experiments.files import check_out_path
+from berdaya.experiments.national import DEFAULT_SPEC, run_national
 from berdaya.experiments.reporting import report
 from berdaya.experiments.run import RunResult, run
 from berdaya.experiments.sweep import SweepProgress, SweepStoppedError, run_sweep
@@ -269,6 +270,42 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if counts.errors else 0
 
 
+def _cmd_national(args: argparse.Namespace) -> int:
+    if not args.out:
+        raise ValueError("--out DIR is required: the folder the kelurahan go to")
+    _at_least("--kelurahan", args.kelurahan, 1)
+    counts = SweepProgress(total=0)
+    try:
+        result = run_national(
+            args.spec,
+            args.out,
+            kelurahan=args.kelurahan,
+            workers=args.workers,
+            cluster=args.cluster,
+            cluster_timeout=args.cluster_timeout,
+            retry_errors=args.retry_errors,
+            progress=True,
+            report=counts,
+        )
+    except SweepStoppedError as err:
+        print(f"berdaya: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"berdaya: interrupted; {counts.skipped + counts.ran} of {counts.total} "
+            f"kelurahan are on disk in {args.out}; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    rate = counts.ran / counts.seconds * 60 if counts.seconds > 0 else 0.0
+    print(result.text())
+    print(
+        f"({counts.ran:,} kelurahan run now, {counts.skipped:,} already there; "
+        f"{rate:,.0f} kelurahan/min)"
+    )
+    return 1 if result.errors else 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     rep = report(
         args.results, outcomes=args.outcome, level=args.level, plots=not args.no_plots
@@ -446,6 +483,50 @@ def build_parser() -> argparse.ArgumentParser:
         help="run again the runs recorded as having raised",
     )
     p_sw.set_defaults(func=_cmd_sweep)
+    p_na = sub.add_parser(
+        "national",
+        help="run a national programme (a run per kelurahan) and add it up by month",
+        description="Run every kelurahan of a national spec as an independent run, "
+        "writing each as it finishes (the same command resumes), then add them up month "
+        "by month into DIR/national.csv and DIR/national.parquet.",
+    )
+    p_na.add_argument(
+        "spec",
+        nargs="?",
+        default=DEFAULT_SPEC,
+        help="national spec: a TOML file or a shipped spec name (default: %(default)s)",
+    )
+    p_na.add_argument("--out", metavar="DIR", help="results folder (required)")
+    p_na.add_argument(
+        "--kelurahan",
+        type=int,
+        metavar="N",
+        help="kelurahan to draw (default: the spec's design.samples, 8,813 shipped)",
+    )
+    p_na.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local processes, or LocalCluster workers (default: all cores)",
+    )
+    p_na.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: tcp://HOST:8786, or 'local' for a LocalCluster",
+    )
+    p_na.add_argument(
+        "--cluster-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="wait this long for the scheduler and a worker (default: %(default)s)",
+    )
+    p_na.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help="run again the kelurahan recorded as having raised",
+    )
+    p_na.set_defaults(func=_cmd_national)
     p_rp = sub.add_parser(
         "report",
         help="summaries, paired effects, sensitivity and plots of a sweep's folder",

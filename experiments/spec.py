@@ -42,6 +42,11 @@ sobol: base samples N, a power of 2, giving N(D+2) points, or N(2D+2) with
 ``second_order = true``; morris: trajectories N, giving N(D+1) points with ``levels``
 grid levels, default 4). ``base = false`` drops the base point (point 0: the base scenario
 with ``[set]`` only, run with the same seeds so every point has a paired baseline).
+
+``seeds = "independent"`` (with ``base = false``) gives every design point seeds of its own
+instead of the replication seeds all points share: for points that are different places
+rather than different policies for one place, such as the kelurahan of a national
+programme (``berdaya national``), whose randomness must not be common to all of them.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ import math
 import numbers
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -84,7 +89,10 @@ TOP_KEYS = (
     "derive",
     "outcomes",
 )
-DESIGN_KEYS = ("kind", "samples", "second_order", "levels", "base")
+DESIGN_KEYS = ("kind", "samples", "second_order", "levels", "base", "seeds")
+#: How design points get their seeds: ``paired`` (replication i of every point runs with
+#: seed i, the default) or ``independent`` (each point and replication its own seed).
+SEED_MODES = ("paired", "independent")
 RANGE_KEYS = ("low", "high", "levels")
 OUTCOME_KEYS = ("keep", "every", "final")
 #: Columns that identify a run in every results row, in this order.
@@ -315,6 +323,7 @@ class SweepSpec:
         factors: What the design varies, levers first.
         derived: ``[derive]`` entries.
         outcomes: What is kept.
+        paired: Whether every point shares the replication seeds (``design.seeds``).
     """
 
     name: str
@@ -335,6 +344,7 @@ class SweepSpec:
     factors: tuple[Factor, ...]
     derived: tuple[Derived, ...]
     outcomes: OutcomeSpec
+    paired: bool = True
 
     @property
     def digest(self) -> str:
@@ -342,10 +352,27 @@ class SweepSpec:
         canon = json.dumps(self.data, sort_keys=True, default=str)
         return hashlib.sha256(canon.encode()).hexdigest()
 
-    @property
+    @cached_property
     def seeds(self) -> list[int]:
         """Seed of each replication, shared by every design point."""
         return replication_seeds(self.seed, self.replications)
+
+    def seed_of(self, point: int, replication: int) -> int:
+        """Seed of one run: the replication's, or with independent seeds its own.
+
+        Args:
+            point: Design point.
+            replication: Replication index.
+
+        Returns:
+            With paired seeds, ``seeds[replication]``; otherwise the seed of child
+            ``point`` of replication ``replication``'s SeedSequence (``spawn_key``
+            ``(replication, point)``), which no other run or the sampler uses.
+        """
+        if self.paired:
+            return self.seeds[replication]
+        seq = np.random.SeedSequence(self.seed, spawn_key=(replication, point))
+        return int(seq.generate_state(1, dtype=np.uint32)[0])
 
     @property
     def sampler_seed(self) -> int:
@@ -578,12 +605,24 @@ def _design(data: dict[str, Any], src: str) -> dict[str, Any]:
         if not isinstance(value, bool):
             raise SweepError(f"{src}: design.{key} must be true or false")
     levels = _whole(design.get("levels", 4), "design.levels", src, 2)
+    seeds = design.get("seeds", "paired")
+    if seeds not in SEED_MODES:
+        raise SweepError(
+            f"{src}: design.seeds must be one of {', '.join(map(repr, SEED_MODES))} "
+            f"(got {seeds!r})"
+        )
+    if seeds == "independent" and base:
+        raise SweepError(
+            f'{src}: design.seeds = "independent" leaves no paired baseline; '
+            "set design.base = false"
+        )
     return {
         "kind": kind,
         "samples": samples,
         "second_order": second,
         "levels": levels,
         "base": base,
+        "paired": seeds == "paired",
     }
 
 
@@ -743,6 +782,7 @@ def parse_spec(
         factors=tuple(factors),
         derived=tuple(derived),
         outcomes=_outcomes(data, src),
+        paired=design["paired"],
     )
 
 
@@ -783,9 +823,10 @@ class Design:
     @property
     def digest(self) -> str:
         """SHA-256 of every run's full parameters and seed."""
-        canon = json.dumps(
-            {"params": self.params, "seeds": self.spec.seeds}, sort_keys=True
-        )
+        runs: dict[str, Any] = {"params": self.params, "seeds": self.spec.seeds}
+        if not self.spec.paired:
+            runs["independent"] = True
+        canon = json.dumps(runs, sort_keys=True)
         return hashlib.sha256(canon.encode()).hexdigest()
 
     def run_id(self, point: int, replication: int) -> str:

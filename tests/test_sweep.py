@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import berdaya.experiments.sweep as sweep_module
-from berdaya.experiments import read_errors, run_sweep
+from berdaya.experiments import read_errors, read_results, run_sweep
 from berdaya.experiments.cli import main
 from berdaya.experiments.compare import replication_seeds
 from berdaya.experiments.executors import code_zip
@@ -157,6 +157,12 @@ def test_any_run_replays_alone_from_its_row(serial):
     alone = run("kedungkandang-2008", int(row["seed"]), overrides=sets).final
     for outcome in ("powerless_poor", "pendayaan_poor", "gov_support"):
         assert alone[outcome] == row[outcome]
+
+
+def test_results_read_in_batches_equal_one_read(serial, monkeypatch):
+    _, out, first = serial
+    monkeypatch.setattr(sweep_module, "READ_BATCH", 2)  # 15 runs: 8 batches
+    pd.testing.assert_frame_equal(read_results(out), first)
 
 
 def test_same_seed_same_params_means_same_run_across_points(serial):
@@ -489,6 +495,24 @@ def test_sampled_designs_have_their_size_and_stay_in_range(design, extra, points
     other = _spec(design, **extra)
     other["seed"] = 12
     assert not build_design(parse_spec(other)).points.equals(d.points)
+
+
+def test_independent_seeds_give_every_point_its_own():
+    data = _spec("lhs", samples=6)
+    data["design"] |= {"base": False, "seeds": "independent"}
+    tasks = tasks_of(build_design(parse_spec(data)))
+    seeds = [t.seed for t in tasks]
+    assert len(set(seeds)) == len(tasks) == 6 * 3
+    assert seeds == [t.seed for t in tasks_of(build_design(parse_spec(data)))]
+    assert not set(seeds) & set(replication_seeds(11, 3))
+    data["design"]["base"] = True
+    with pytest.raises(
+        SweepError, match=r"no paired baseline; set design\.base = false"
+    ):
+        parse_spec(data)
+    data["design"] |= {"base": False, "seeds": "shared"}
+    with pytest.raises(SweepError, match=r"design\.seeds must be one of"):
+        parse_spec(data)
 
 
 def test_lhs_is_a_latin_hypercube():

@@ -1,0 +1,625 @@
+"""National programmes: thousands of kelurahan, each an independent run, added up.
+
+A national spec is a sweep spec (:mod:`berdaya.experiments.spec`) whose design points are
+kelurahan: an ``lhs`` design draws each kelurahan's size, poverty and elites from ranges
+(``design.samples`` kelurahan; ``--kelurahan N`` draws N instead), one replication each,
+with ``design.seeds = "independent"`` (so no base point). It runs through
+:func:`~berdaya.experiments.sweep.run_sweep` like any sweep: on local processes, a Dask
+``LocalCluster`` or a Dask scheduler, one file per kelurahan in ``runs/`` as it finishes,
+resumed by running the same command again. Then the kelurahan on disk are added up, month
+by month (:func:`national_totals`), into ``national.csv`` and ``national.parquet`` in the
+same folder. How each outcome adds up (:data:`RULES`):
+
+* ``sum``: counts and money (households forced, BKMs formed, rupiah lent...) are summed;
+* ``share``: a share of households is weighted by the households it is a share of (the
+  kelurahan's households for ``*_all``, its poor that month, ``poverty_rate`` x
+  households, for ``*_poor``...) and also given as a national count,
+  ``<outcome>_households``;
+* ``mean``: a mean over households (awareness, welfare) or over money (the poor's share
+  of loans, weighted by what was lent) is weighted the same way;
+* ``kelurahan``: a quantity of the kelurahan itself (government support) is averaged over
+  kelurahan; ``bkm``: one of its BKM is averaged over the kelurahan whose BKM is formed;
+* ``stages``: ``bkm_stage`` becomes the number of formed BKMs at each institutional stage,
+  ``bkm_inisiasi``, ``bkm_partisipatoris`` and ``bkm_emansipatoris``.
+
+An outcome kept that has no national meaning from kelurahan records alone (the Gini of
+welfare, the elite capture index, the women's stage shares, whose denominators are not
+recorded) stays in the per-kelurahan files and is listed as not aggregated.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from berdaya.agents.bkm import InstitutionalStage
+from berdaya.agents.ksm import KSMStatus, KSMType
+from berdaya.experiments.files import write_table
+from berdaya.experiments.spec import SweepError, SweepSpec, load_spec, parse_spec
+from berdaya.experiments.sweep import (
+    SweepFolder,
+    SweepProgress,
+    read_results,
+    run_sweep,
+    toml_of,
+)
+from berdaya.model.records import STAGE_NAMES
+
+#: The shipped national spec (``experiments/specs/national.toml``).
+DEFAULT_SPEC = "national"
+#: The per-month national table, in the results folder.
+TOTALS_FILES = ("national.csv", "national.parquet")
+
+# What a share or mean is weighted by, besides an outcome kept (money, counts).
+HOUSEHOLDS = "households"
+POOR = "poor"
+NONPOOR = "nonpoor"
+IN_PENDAYAAN = "pendayaan"
+#: Outcomes each weight is computed from (besides ``n_households``), in words.
+WEIGHTS = {
+    HOUSEHOLDS: ((), "the households"),
+    POOR: (("poverty_rate",), "the poor households (poverty_rate x households)"),
+    NONPOOR: (("poverty_rate",), "the non-poor households (from poverty_rate)"),
+    IN_PENDAYAAN: (("pendayaan_all",), "the households in pendayaan (pendayaan_all)"),
+}
+BKM_STAGES = tuple(s.name.lower() for s in InstitutionalStage)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one outcome adds up over kelurahan.
+
+    Attributes:
+        how: ``sum``, ``share``, ``mean``, ``kelurahan``, ``bkm`` or ``stages`` (see the
+            module's description).
+        weight: What a ``share`` or ``mean`` is weighted by: ``households``, ``poor``,
+            ``nonpoor``, ``pendayaan`` or the name of an outcome (money, a count).
+        empty: The national value when the weights add up to nothing (the model's own
+            convention for an empty denominator).
+    """
+
+    how: str
+    weight: str | None = None
+    empty: float = 0.0
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """Outcomes that must be kept too for this one to add up."""
+        if self.how in ("bkm", "stages"):
+            return ("bkm_formed",)
+        if self.weight is None:
+            return ()
+        if self.weight in WEIGHTS:
+            return WEIGHTS[self.weight][0]
+        return (self.weight,)
+
+    @property
+    def weighted_by(self) -> str:
+        """The weight in words, for messages."""
+        if self.how in ("bkm", "stages"):
+            return "the kelurahan whose BKM is formed (bkm_formed)"
+        if self.weight in WEIGHTS:
+            return WEIGHTS[self.weight][1]
+        return str(self.weight)
+
+
+def _rules() -> dict[str, Rule]:
+    rules: dict[str, Rule] = {}
+    for stage in STAGE_NAMES:
+        rules[f"{stage}_all"] = Rule("share", HOUSEHOLDS)
+        rules[f"{stage}_poor"] = Rule("share", POOR)
+    for name in ("forced_share_all", "participation_all", "poverty_rate"):
+        rules[name] = Rule("share", HOUSEHOLDS)
+    for name in (
+        "pendayaan_genuine_poor",
+        "participation_poor",
+        "ps2_poor_covered",
+        "ksm_poor_joined",
+    ):
+        rules[name] = Rule("share", POOR)
+    rules["participation_nonpoor"] = Rule("share", NONPOOR)
+    rules["forced_share_of_pendayaan"] = Rule("share", IN_PENDAYAAN)
+    rules["ps2_poor_share"] = Rule("share", "ps2_listed")
+    rules["ksm_members_poor_share"] = Rule("share", "ksm_members")
+    for name in (
+        "awareness_mean",
+        "capacity_mean",
+        "agency_mean",
+        "mean_welfare",
+        "trust_bkm",
+        "trust_gov",
+    ):
+        rules[name] = Rule("mean", HOUSEHOLDS)
+    for name in ("awareness_poor", "capacity_poor"):
+        rules[name] = Rule("mean", POOR)
+    rules["loan_poor_share"] = Rule("mean", "lent_total")
+    rules["works_poor_share"] = Rule("mean", "spent_works")
+    rules["aid_poor_share"] = Rule("mean", "spent_social")
+    rules["portfolio_at_risk"] = Rule("mean", "loans_outstanding")
+    # principal due is not recorded: each kelurahan's rate weighs what it lent, and with
+    # nothing lent anywhere the rate is 1, as the model records before anything falls due
+    rules["repayment_rate"] = Rule("mean", "lent_total", empty=1.0)
+    sums = [
+        f"ksm_{t.name.lower()}_{s.name.lower()}" for t in KSMType for s in KSMStatus
+    ]
+    sums += [
+        "forced_count",
+        "forced_poor_count",
+        "relawan",
+        "ps2_listed",
+        "ksm_members",
+        "borrowers",
+        "loans_made",
+        "grant_received",
+        "tranches_received",
+        "lpj_done",
+        "tranche_delay_months",
+        "fund_cash",
+        "loans_outstanding",
+        "interest_earned",
+        "written_off",
+        "unspent_grant",
+        "spent_works",
+        "spent_social",
+        "lent_total",
+        "ledger_gap",
+        "defaulted",
+        "graduated",
+        "phases_forced",
+        "phases_met",
+        "faskel_replacements",
+        "programme_active",
+        "lending_frozen",
+        "bkm_formed",
+    ]
+    rules.update({name: Rule("sum") for name in sums})
+    for name in (
+        "gov_support",
+        "tendency_index",
+        "tendency_cumulative",
+        "rkm_attendance",
+    ):
+        rules[name] = Rule("kelurahan")
+    for name in (
+        "bkm_capacity",
+        "bkm_legitimacy",
+        "bkm_locus",
+        "bkm_women_share",
+        "bkm_elite_share",
+    ):
+        rules[name] = Rule("bkm")
+    rules["bkm_stage"] = Rule("stages")
+    return rules
+
+
+#: How each outcome adds up; outcomes not here are not aggregated.
+RULES: dict[str, Rule] = _rules()
+
+
+def check_national(spec: SweepSpec) -> None:
+    """Check that a sweep spec describes a national programme that can be added up.
+
+    Args:
+        spec: The spec.
+
+    Raises:
+        SweepError: One line saying what the spec must say instead.
+    """
+    src = spec.source
+    if spec.design != "lhs":
+        raise SweepError(
+            f'{src}: a national spec draws its kelurahan with design.kind = "lhs" '
+            f"(got {spec.design!r})"
+        )
+    if spec.replications != 1:
+        raise SweepError(
+            f"{src}: a national spec runs each kelurahan once: replications = 1 "
+            f"(got {spec.replications})"
+        )
+    if spec.paired:
+        raise SweepError(
+            f'{src}: a national spec needs design.seeds = "independent" (and base = '
+            "false): kelurahan are different places and share no random numbers"
+        )
+    given = set(spec.fixed) | {p for f in spec.factors for p in f.params}
+    if "n_households" not in given:
+        raise SweepError(
+            f"{src}: a national spec gives n_households (under [set] or "
+            "[uncertainties]): the totals weight each kelurahan by its households"
+        )
+    keep = spec.outcomes.keep
+    for name in keep:
+        rule = RULES.get(name)
+        for need in rule.needs if rule else ():
+            if need not in keep:
+                raise SweepError(
+                    f"{src}: outcomes.keep: the national {name} is weighted by "
+                    f"{rule.weighted_by}; keep {need} too"
+                )
+
+
+def national_spec(
+    spec: str | Path | SweepSpec | dict[str, Any] = DEFAULT_SPEC,
+    kelurahan: int | None = None,
+) -> SweepSpec:
+    """Read and check a national spec, drawing ``kelurahan`` kelurahan if given.
+
+    Args:
+        spec: A spec path, shipped spec name, :class:`SweepSpec` or spec dict.
+        kelurahan: Kelurahan to draw (replaces ``design.samples``); ``None`` keeps it.
+
+    Returns:
+        The validated spec; with another number of kelurahan, its TOML text is the
+        spec's values with the new ``design.samples`` (what the results folder keeps).
+
+    Raises:
+        SweepError: Bad number, bad spec, or a spec that is not a national one.
+    """
+    if kelurahan is not None and (
+        isinstance(kelurahan, bool) or not isinstance(kelurahan, int) or kelurahan < 1
+    ):
+        raise SweepError(f"--kelurahan must be an integer >= 1 (got {kelurahan!r})")
+    if isinstance(spec, SweepSpec):
+        checked = spec
+    elif isinstance(spec, dict):
+        checked = parse_spec(spec)
+    else:
+        checked = load_spec(spec)
+    check_national(checked)
+    if kelurahan is None or kelurahan == checked.samples:
+        return checked
+    data = copy.deepcopy(checked.data)
+    data["design"]["samples"] = kelurahan  # an lhs design is a table with samples
+    text = (
+        f"# {checked.source}, with design.samples = {kelurahan} "
+        f"(berdaya national --kelurahan {kelurahan})\n" + toml_of(data)
+    )
+    source = Path(checked.source)
+    base_dir = source.parent if source.is_file() else None
+    return parse_spec(data, source=checked.source, text=text, base_dir=base_dir)
+
+
+def national_totals(
+    results: pd.DataFrame, outcomes: Sequence[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Add kelurahan up, month by month.
+
+    Args:
+        results: Rows of the kelurahan runs (:func:`read_results`): ``month``,
+            ``n_households`` and the outcomes.
+        outcomes: The outcomes to add up, in order.
+
+    Returns:
+        The national table (a row per month: ``month``, ``kelurahan`` added up,
+        ``households``, then each outcome's national columns) and the outcomes that
+        were not aggregated (no rule, or what it is weighted by is missing).
+    """
+    n = results["n_households"].to_numpy(dtype=float)
+    month = results["month"].to_numpy()
+    weights: dict[str, np.ndarray] = {HOUSEHOLDS: n}
+    if "poverty_rate" in results:
+        weights[POOR] = np.rint(results["poverty_rate"].to_numpy(dtype=float) * n)
+        weights[NONPOOR] = n - weights[POOR]
+    if "pendayaan_all" in results:
+        weights[IN_PENDAYAAN] = np.rint(
+            results["pendayaan_all"].to_numpy(dtype=float) * n
+        )
+    formed = (
+        results["bkm_formed"].to_numpy(dtype=float) > 0
+        if "bkm_formed" in results
+        else None
+    )
+    sums: dict[str, np.ndarray] = {"kelurahan": np.ones(len(n)), "households": n}
+    means: dict[str, np.ndarray] = {}
+    # (column, numerator, denominator, value when the denominator is 0)
+    ratios: list[tuple[str, str, str, float]] = []
+    order: list[str] = ["kelurahan", "households"]
+    skipped: list[str] = []
+    for name in outcomes:
+        rule = RULES.get(name)
+        if (
+            rule is None
+            or name not in results
+            or any(need not in results for need in rule.needs)
+        ):
+            skipped.append(name)
+            continue
+        x = results[name].to_numpy(dtype=float)
+        if rule.how == "sum":
+            sums[name] = x
+            order.append(name)
+        elif rule.how in ("share", "mean", "bkm"):
+            if rule.how == "bkm":
+                assert formed is not None
+                w = formed.astype(float)
+            else:
+                assert rule.weight is not None
+                w = (
+                    weights[rule.weight]
+                    if rule.weight in WEIGHTS
+                    else results[rule.weight].to_numpy(dtype=float)
+                )
+            sums[f"{name}:num"] = x * w
+            sums[f"{name}:den"] = w
+            ratios.append((name, f"{name}:num", f"{name}:den", rule.empty))
+            order.append(name)
+            if rule.how == "share":
+                sums[f"{name}_households"] = np.rint(x * w)
+                order.append(f"{name}_households")
+        elif rule.how == "kelurahan":
+            means[name] = x
+            order.append(name)
+        elif rule.how == "stages":
+            assert formed is not None
+            for k, stage in enumerate(BKM_STAGES):
+                sums[f"bkm_{stage}"] = (formed & (x == k)).astype(float)
+                order.append(f"bkm_{stage}")
+    by_month = pd.DataFrame(sums).groupby(month, sort=True).sum()
+    table = pd.DataFrame(index=by_month.index)
+    for col, values in by_month.items():
+        if ":" not in str(col):
+            table[col] = values
+    for col, num, den, empty in ratios:
+        d = by_month[den].to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[col] = np.where(d > 0, by_month[num].to_numpy() / d, empty)
+    if means:
+        table = table.join(pd.DataFrame(means).groupby(month, sort=True).mean())
+    counts = [
+        "kelurahan",
+        "households",
+        *(c for c in order if c.endswith("_households")),
+    ]
+    counts += [f"bkm_{s}" for s in BKM_STAGES if f"bkm_{s}" in table]
+    for col in counts:
+        table[col] = table[col].astype(np.int64)
+    table = table[order]
+    table.index.name = "month"
+    return table.reset_index(), skipped
+
+
+@dataclass
+class NationalResult:
+    """A national run's totals and what they are made of.
+
+    Attributes:
+        out: The results folder.
+        spec: The spec's name.
+        totals: The national table (:func:`national_totals`).
+        kelurahan: Kelurahan in the design.
+        done: Kelurahan on disk and added up.
+        errors: Kelurahan recorded as having raised (not added up).
+        skipped: Outcomes kept but not aggregated.
+        files: The files written.
+    """
+
+    out: Path
+    spec: str
+    totals: pd.DataFrame
+    kelurahan: int
+    done: int
+    errors: int
+    skipped: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    def text(self) -> str:
+        """A short summary of the national totals at the last month."""
+        if self.totals.empty:
+            return (
+                f"berdaya national: no kelurahan of {self.kelurahan:,} on disk in "
+                f"{self.out} yet"
+            )
+        last = self.totals.iloc[-1]
+        first = self.totals.iloc[0]
+        head = (
+            f"berdaya national ({self.spec}): {self.done:,} of {self.kelurahan:,} "
+            f"kelurahan, {int(last['households']):,} households"
+        )
+        if "poverty_rate_households" in last:
+            head += f" ({int(first['poverty_rate_households']):,} poor at month "
+            head += f"{int(first['month'])})"
+        lines = [head, f"at month {int(last['month'])}:"]
+        for label, group in (("all households", "all"), ("the poor", "poor")):
+            cols = [f"{s}_{group}" for s in STAGE_NAMES]
+            if all(c in last for c in cols):
+                shares = "  ".join(
+                    f"{s} {last[c]:6.1%}"
+                    for s, c in zip(STAGE_NAMES, cols, strict=True)
+                )
+                lines.append(f"  {label:<15} {shares}")
+        if "forced_count" in last:
+            line = f"  forced pendayaan: {int(last['forced_count']):,} households"
+            if "forced_poor_count" in last:
+                line += f" ({int(last['forced_poor_count']):,} poor)"
+            if "forced_share_of_pendayaan" in last:
+                line += (
+                    f", {last['forced_share_of_pendayaan']:.0%} of those in pendayaan"
+                )
+            lines.append(line)
+        if "participation_poor" in last:
+            lines.append(
+                f"  participation of the poor: {last['participation_poor']:.1%} "
+                f"({int(last['participation_poor_households']):,} households)"
+            )
+        money = [
+            f"{_rupiah(last[c])} {what}"
+            for c, what in (
+                ("lent_total", "lent"),
+                ("spent_works", "on works"),
+                ("spent_social", "in social aid"),
+            )
+            if c in last
+        ]
+        if money:
+            line = "  money: " + ", ".join(money)
+            if "repayment_rate" in last:
+                line += f"; repayment {last['repayment_rate']:.0%}"
+            lines.append(line)
+        if "bkm_formed" in last:
+            line = f"  BKMs formed: {int(last['bkm_formed']):,}"
+            stages = [f"bkm_{s}" for s in BKM_STAGES]
+            if all(c in last for c in stages):
+                line += (
+                    " ("
+                    + ", ".join(
+                        f"{int(last[c]):,} {s}"
+                        for s, c in zip(BKM_STAGES, stages, strict=True)
+                    )
+                    + ")"
+                )
+            lines.append(line)
+        if "gov_support" in last:
+            lines.append(
+                f"  government support, mean over kelurahan: {last['gov_support']:.2f}"
+            )
+        if self.errors:
+            lines.append(
+                f"{self.errors:,} kelurahan raised (not added up): their seeds, "
+                f"parameters and tracebacks are in {self.out}/errors/"
+            )
+        if self.skipped:
+            lines.append(
+                "not aggregated (no national value from kelurahan records alone): "
+                + ", ".join(self.skipped)
+            )
+        if self.files:
+            lines.append(
+                f"national totals by month: {', '.join(str(p) for p in self.files)}; "
+                f"per kelurahan: {self.out / 'runs'}"
+            )
+        return "\n".join(lines)
+
+
+def _rupiah(x: float) -> str:
+    for size, word in ((1e12, "trillion"), (1e9, "billion")):
+        if abs(x) >= size:
+            return f"Rp {x / size:,.1f} {word}"
+    return f"Rp {x / 1e6:,.1f} million"
+
+
+def aggregate(
+    out: str | Path, *, results: pd.DataFrame | None = None
+) -> NationalResult:
+    """Add up the kelurahan on disk in a national run's folder and write the totals.
+
+    Each kelurahan on disk counts once (its file is named by its run id); those still
+    missing or that raised are not in the totals, which say how many are.
+
+    Args:
+        out: The results folder of a national run.
+        results: Its runs, if just read (default: read from ``out``).
+
+    Returns:
+        The :class:`NationalResult`; ``national.csv`` and ``national.parquet`` are
+        written (whole or not at all) in ``out``.
+
+    Raises:
+        SweepError: ``out`` is not a folder holding a national run.
+    """
+    folder = SweepFolder(out)
+    if not folder.path.is_dir():
+        raise SweepError(f"--out: '{folder.path}' is not a folder")
+    meta = folder.meta()
+    if meta is None:
+        raise SweepError(f"--out: '{folder.path}' holds no national run (no meta.json)")
+    if meta.get("paired", True) or meta.get("design") != "lhs":
+        raise SweepError(f"--out: '{folder.path}' holds a sweep, not a national run")
+    frame = read_results(out) if results is None else results
+    outcomes = list(meta.get("outcomes", []))
+    if frame.empty:
+        totals, skipped = pd.DataFrame(columns=["month", "kelurahan", "households"]), []
+    else:
+        totals, skipped = national_totals(frame, outcomes)
+    info = {
+        "spec": meta.get("spec"),
+        "spec_sha256": meta.get("spec_sha256"),
+        "kelurahan": meta.get("points"),
+        "done": int(frame["run_id"].nunique()) if len(frame) else 0,
+        "rules": {o: asdict(RULES[o]) for o in outcomes if o in RULES},
+    }
+    files = [write_table(totals, folder.path / name, info) for name in TOTALS_FILES]
+    return NationalResult(
+        out=folder.path,
+        spec=str(meta.get("spec")),
+        totals=totals,
+        kelurahan=int(meta.get("points", 0)),
+        done=info["done"],
+        errors=len(folder.failed()),
+        skipped=skipped,
+        files=files,
+    )
+
+
+def run_national(
+    spec: str | Path | SweepSpec | dict[str, Any],
+    out: str | Path,
+    *,
+    kelurahan: int | None = None,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    cluster: str | None = None,
+    cluster_timeout: float = 10.0,
+    retry_errors: bool = False,
+    progress: bool = False,
+    in_flight: int | None = None,
+    report: SweepProgress | None = None,
+) -> NationalResult:
+    """Run a national programme, kelurahan by kelurahan, and add it up.
+
+    Everything is checked before a kelurahan runs or a file is written: the number of
+    kelurahan, the spec, the folder and the executor's arguments.
+
+    Args:
+        spec: A national spec (path, shipped name, :class:`SweepSpec` or dict).
+        out: Results folder (an existing one of the same spec and number is resumed).
+        kelurahan: Kelurahan to draw (default: the spec's ``design.samples``).
+        executor: Where to run (see :func:`run_sweep`, like the next five).
+        workers: Local processes, or ``LocalCluster`` workers (default: all cores).
+        cluster: ``tcp://HOST:PORT`` of a Dask scheduler, or ``local``.
+        cluster_timeout: Seconds to wait for the scheduler and a first worker.
+        retry_errors: Run again the kelurahan recorded as having raised.
+        progress: Show a progress bar on stderr.
+        in_flight: Most kelurahan submitted at once.
+        report: Filled in with the counts of this call.
+
+    Returns:
+        The :class:`NationalResult` (also written to ``out``).
+
+    Raises:
+        SweepError: Bad input (before anything runs).
+        SweepStoppedError: The executor failed part-way (the same call resumes).
+    """
+    checked = national_spec(spec, kelurahan)
+    folder = SweepFolder(out)
+    meta = folder.meta() if folder.path.is_dir() else None
+    if (
+        meta is not None
+        and meta.get("spec_sha256") != checked.digest
+        and meta.get("spec_source") == checked.source
+        and meta.get("samples") != checked.samples
+    ):
+        n = meta.get("samples")
+        raise SweepError(
+            f"--out: '{folder.path}' holds a national run of {n} kelurahan; give "
+            f"--kelurahan {n} to resume it, or a new folder"
+        )
+    results = run_sweep(
+        checked,
+        out,
+        executor=executor,
+        workers=workers,
+        cluster=cluster,
+        cluster_timeout=cluster_timeout,
+        retry_errors=retry_errors,
+        progress=progress,
+        in_flight=in_flight,
+        report=report,
+    )
+    return aggregate(out, results=results)
