@@ -143,9 +143,10 @@ def _rules() -> dict[str, Rule]:
     rules["works_poor_share"] = Rule("mean", "spent_works")
     rules["aid_poor_share"] = Rule("mean", "spent_social")
     rules["portfolio_at_risk"] = Rule("mean", "loans_outstanding")
-    # principal due is not recorded: each kelurahan's rate weighs what it lent, and with
-    # nothing lent anywhere the rate is 1, as the model records before anything falls due
-    rules["repayment_rate"] = Rule("mean", "lent_total", empty=1.0)
+    # each kelurahan's rate weighs the principal that fell due there (so the national rate
+    # is principal paid over principal due); with nothing due anywhere the rate is 1, as
+    # the model records before anything falls due
+    rules["repayment_rate"] = Rule("mean", "principal_due", empty=1.0)
     sums = [
         f"ksm_{t.name.lower()}_{s.name.lower()}" for t in KSMType for s in KSMStatus
     ]
@@ -169,6 +170,7 @@ def _rules() -> dict[str, Rule]:
         "spent_works",
         "spent_social",
         "lent_total",
+        "principal_due",
         "ledger_gap",
         "defaulted",
         "graduated",

@@ -239,6 +239,7 @@ def institution_stats(site: Site) -> dict[str, float]:
     out["spent_works"] = float(upk.spent_works)
     out["spent_social"] = float(upk.spent_social)
     out["lent_total"] = float(upk.disbursed)
+    out["principal_due"] = float(upk.principal_due)
     out["ledger_gap"] = float(upk.ledger_gap)
     out["phase"] = float(cycle.index)
     out["programme_active"] = float(cycle.active)
@@ -393,6 +394,7 @@ INSTITUTION_MONEY = (
     "spent_works",
     "spent_social",
     "lent_total",
+    "principal_due",
     "ledger_gap",
 )
 INSTITUTION_LAST = (

@@ -82,6 +82,7 @@ SUMS = (
     "spent_works",
     "spent_social",
     "lent_total",
+    "principal_due",
     "ledger_gap",
 )
 # household shares and means: over all households, so kelurahan weighted by the

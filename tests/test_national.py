@@ -53,6 +53,7 @@ poor_share = { low = 0.1, high = 0.5 }
 keep = [
   "pendayaan_all", "pendayaan_poor", "poverty_rate", "forced_count",
   "forced_share_of_pendayaan", "participation_poor", "lent_total", "repayment_rate",
+  "principal_due",
   "bkm_formed", "bkm_stage", "bkm_capacity", "gov_support", "gini",
 ]
 every = 6
@@ -108,6 +109,7 @@ def test_totals_by_hand():
             "forced_share_of_pendayaan": [0.0, 0.4, 0.0, 0.2],
             "lent_total": [0.0, 1e6, 0.0, 3e6],
             "repayment_rate": [1.0, 0.9, 1.0, 0.5],
+            "principal_due": [0.0, 1e6, 0.0, 2e6],
             "bkm_formed": [0.0, 1.0, 0.0, 0.0],
             "bkm_stage": [0.0, 2.0, 0.0, 0.0],  # b's board is not formed: not counted
             "bkm_capacity": [0.0, 0.6, 0.0, 0.1],
@@ -132,8 +134,9 @@ def test_totals_by_hand():
     assert last["forced_share_of_pendayaan"] == pytest.approx(7 / 25)
     assert last["forced_share_of_pendayaan_households"] == 7
     assert last["lent_total"] == 4e6
-    assert last["repayment_rate"] == pytest.approx((0.9e6 + 0.5 * 3e6) / 4e6)
-    assert first["repayment_rate"] == 1.0  # nothing lent anywhere yet
+    # paid over due: 0.9 of 1e6 and 0.5 of 2e6
+    assert last["repayment_rate"] == pytest.approx((0.9e6 + 0.5 * 2e6) / 3e6)
+    assert first["repayment_rate"] == 1.0  # nothing due anywhere yet
     assert first["forced_share_of_pendayaan"] == 0.0  # nobody in pendayaan yet
     assert last["bkm_formed"] == 1
     assert [
