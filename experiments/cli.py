@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from berdaya.agents.ksm import KSMStatus, KSMType
 from berdaya.agents.upk import grade_par, grade_repayment
@@ -233,10 +234,32 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def _resumable(
+    work: Callable[[], Any], counts: SweepProgress, out: str, noun: str
+) -> tuple[Any, int | None]:
+    """Run a resumable job; on a stop or Ctrl-C, say what is on disk and how to go on.
+
+    Returns:
+        (the job's result, None), or (None, the exit status) when it did not finish.
+    """
+    try:
+        return work(), None
+    except SweepStoppedError as err:
+        print(f"berdaya: {err}", file=sys.stderr)
+        return None, 1
+    except KeyboardInterrupt:
+        print(
+            f"berdaya: interrupted; {counts.skipped + counts.ran} of {counts.total} "
+            f"{noun} are on disk in {out}; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return None, 130
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     counts = SweepProgress(total=0)
-    try:
-        run_sweep(
+    _, stopped = _resumable(
+        lambda: run_sweep(
             args.spec,
             args.out,
             workers=args.workers,
@@ -245,21 +268,16 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             retry_errors=args.retry_errors,
             progress=True,
             report=counts,
-        )
-    except SweepStoppedError as err:
-        print(f"berdaya: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(
-            f"berdaya: interrupted; {counts.skipped + counts.ran} of {counts.total} runs "
-            f"are on disk in {args.out}; run the same command again to resume",
-            file=sys.stderr,
-        )
-        return 130
-    rate = counts.ran / counts.seconds * 60 if counts.seconds > 0 else 0.0
+        ),
+        counts,
+        args.out,
+        "runs",
+    )
+    if stopped is not None:
+        return stopped
     print(
         f"sweep done: {counts.total} runs in {args.out} ({counts.ran} run now, "
-        f"{counts.skipped} already there; {rate:,.0f} runs/min)"
+        f"{counts.skipped} already there; {counts.per_minute:,.0f} runs/min)"
     )
     if counts.errors:
         print(
@@ -275,8 +293,8 @@ def _cmd_national(args: argparse.Namespace) -> int:
         raise ValueError("--out DIR is required: the folder the kelurahan go to")
     _at_least("--kelurahan", args.kelurahan, 1)
     counts = SweepProgress(total=0)
-    try:
-        result = run_national(
+    result, stopped = _resumable(
+        lambda: run_national(
             args.spec,
             args.out,
             kelurahan=args.kelurahan,
@@ -286,22 +304,17 @@ def _cmd_national(args: argparse.Namespace) -> int:
             retry_errors=args.retry_errors,
             progress=True,
             report=counts,
-        )
-    except SweepStoppedError as err:
-        print(f"berdaya: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(
-            f"berdaya: interrupted; {counts.skipped + counts.ran} of {counts.total} "
-            f"kelurahan are on disk in {args.out}; run the same command again to resume",
-            file=sys.stderr,
-        )
-        return 130
-    rate = counts.ran / counts.seconds * 60 if counts.seconds > 0 else 0.0
+        ),
+        counts,
+        args.out,
+        "kelurahan",
+    )
+    if stopped is not None:
+        return stopped
     print(result.text())
     print(
         f"({counts.ran:,} kelurahan run now, {counts.skipped:,} already there; "
-        f"{rate:,.0f} kelurahan/min)"
+        f"{counts.per_minute:,.0f} kelurahan/min)"
     )
     return 1 if result.errors else 0
 

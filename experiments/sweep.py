@@ -538,6 +538,11 @@ class SweepProgress:
     errors: int = 0
     seconds: float = 0.0
 
+    @property
+    def per_minute(self) -> float:
+        """Runs finished by this call per minute of its wall time (0 before any)."""
+        return self.ran / self.seconds * 60 if self.seconds > 0 else 0.0
+
 
 def prepare(spec: str | Path | SweepSpec | dict[str, Any]) -> tuple[SweepSpec, Design]:
     """Read and check a spec and lay out its design (nothing is run or written)."""
