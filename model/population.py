@@ -212,22 +212,6 @@ def tie_graph(ties: np.ndarray, h: HouseholdTable) -> nx.Graph:
     return graph
 
 
-def build_network(
-    h: HouseholdTable, p: Parameters, rng: np.random.Generator
-) -> nx.Graph:
-    """Build the social network as a ``networkx`` graph (:func:`build_ties`, then a graph).
-
-    Args:
-        h: Household table.
-        p: Validated scenario parameters.
-        rng: The run's seeded generator.
-
-    Returns:
-        The graph of :func:`tie_graph`.
-    """
-    return tie_graph(build_ties(h, p, rng), h)
-
-
 def adjacency(
     ties: np.ndarray, n: int
 ) -> tuple[sp.csr_array, sp.csr_array, np.ndarray]:

@@ -148,11 +148,6 @@ class Site:
         """Months simulated so far."""
         return self.model.steps
 
-    @property
-    def rows(self) -> np.ndarray:
-        """Row indices of this kelurahan's households in the model's table."""
-        return np.arange(self.start, self.stop)
-
     def new_month(self) -> None:
         """Open this month's accounts of effort and faskel work."""
         self.effort.new_month()
