@@ -10,8 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from berdaya.experiments import cli
 from berdaya.experiments.cli import main
 from berdaya.experiments.run import RunResult, run
+from berdaya.experiments.sweep import SweepStoppedError
 from berdaya.scenarios import schema, shipped
 
 SHIPPED_LIST = ", ".join(shipped())
@@ -275,3 +277,47 @@ def test_console_script_lists_scenarios_and_params(berdaya_exe):
     )
     for name in schema():
         assert f"\n{name} " in params.stdout, name
+
+
+# --- a sweep or a national run that does not finish ---------------------------------------
+def _stops_after(counts: tuple[int, int, int], error: BaseException):
+    """A stand-in for run_sweep/run_national: some runs done, then ``error``."""
+    total, skipped, ran = counts
+
+    def work(*args, report=None, **kwargs):
+        report.total, report.skipped, report.ran = total, skipped, ran
+        raise error
+
+    return work
+
+
+JOBS = {
+    "sweep": (["sweep", "involvement-progression"], "run_sweep", "runs"),
+    "national": (["national", "--kelurahan", "20"], "run_national", "kelurahan"),
+}
+
+
+@pytest.mark.parametrize("job", sorted(JOBS))
+def test_interrupted_job_says_what_is_on_disk_and_how_to_resume(
+    monkeypatch, capsys, tmp_path, job
+):
+    command, target, noun = JOBS[job]
+    monkeypatch.setattr(cli, target, _stops_after((20, 5, 7), KeyboardInterrupt()))
+    out = tmp_path / "results"
+    assert main([*command, "--out", str(out)]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"berdaya: interrupted; 12 of 20 {noun} are on disk in {out}; run the same "
+        "command again to resume"
+    )
+
+
+@pytest.mark.parametrize("job", sorted(JOBS))
+def test_stopped_job_exits_1_with_the_reason(monkeypatch, capsys, tmp_path, job):
+    command, target, _ = JOBS[job]
+    stop = SweepStoppedError("every worker of the cluster is gone")
+    monkeypatch.setattr(cli, target, _stops_after((20, 0, 3), stop))
+    assert main([*command, "--out", str(tmp_path / "results")]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "berdaya: every worker of the cluster is gone"
+    assert "done" not in captured.out
