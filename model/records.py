@@ -113,7 +113,7 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
 
 # Institutional records of a city: the mean over its kelurahan (shares of kelurahan, mean
 # stage, mean capacity...) or the sum (counts and rupiah); the ratios are recomputed from
-# summed numerators and denominators (:data:`MONEY_SUMS`).
+# summed numerators and denominators (those of :func:`_money`).
 MEAN_OVER_KELURAHAN = (
     "bkm_formed",
     "bkm_capacity",
@@ -132,20 +132,6 @@ MEAN_OVER_KELURAHAN = (
     "phases_forced",
     "phases_met",
     "rkm_attendance",
-)
-MONEY_SUMS = (
-    "disbursed",
-    "disbursed_poor",
-    "disbursed_elite",
-    "works",
-    "works_poor",
-    "works_elite",
-    "social",
-    "aid_poor",
-    "principal_due",
-    "principal_paid",
-    "at_risk",
-    "outstanding",
 )
 
 
@@ -324,7 +310,7 @@ def monthly_stats(
         for k in inst[0]
     }
     monies = [_money(s) for s in sites]
-    money = {k: sum(m[k] for m in monies) for k in MONEY_SUMS}
+    money = {k: sum(m[k] for m in monies) for k in monies[0]}
     return _combine(
         household_stats(model.households),
         institutions,
