@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from mesa import Agent
+from numba import njit
 
 from berdaya.agents.household import Elite
 from berdaya.agents.upk import UPK
@@ -29,12 +30,23 @@ class InstitutionalStage(IntEnum):
 
 def gini(x: np.ndarray) -> float:
     """Gini coefficient of a non-negative array (0 equal, 1 one holds all)."""
-    if x.size == 0 or float(x.sum()) <= 0.0:
+    if x.size == 0:
         return 0.0
-    s = np.sort(x)
+    return _gini_sorted(np.sort(x))
+
+
+@njit(cache=True)
+def _gini_sorted(s: np.ndarray) -> float:
+    """Gini of an ascending array: (n + 1 - 2 sum(cumsum) / total) / n, in one pass."""
     n = s.size
-    cum = np.cumsum(s, dtype=np.float64)
-    return float((n + 1 - 2 * (cum.sum() / cum[-1])) / n)
+    total = 0.0
+    cumulative = 0.0
+    for i in range(n):
+        total += s[i]
+        cumulative += total
+    if total <= 0.0:
+        return 0.0
+    return (n + 1 - 2 * (cumulative / total)) / n
 
 
 def ballot(

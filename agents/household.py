@@ -3,18 +3,20 @@
 Every household is a :class:`Household` agent (selectable in ``model.agents``, drawable by the
 app), but its state is one row of :class:`HouseholdTable`, a struct of numpy arrays owned by
 the model. The agent's attributes are properties over its row, so ``household.stage`` reads
-and writes the table. The monthly rules (:func:`step_households`) run as one vectorised pass
-over the table; neighbour effects go through the sparse adjacency matrices built once from
-the ``networkx`` graph. There is no per-household Python loop in the monthly step.
+and writes the table. The monthly rules (:func:`step_households`) run as one pass over the
+table compiled with numba: each household's rules run back to back on its row, with no
+Python per household and no temporary arrays; neighbour effects read tie counts kept
+between months. There is no per-household Python loop in the monthly step.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from mesa import Agent
+from numba import njit
 
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
@@ -272,6 +274,210 @@ def hand_over_roles(site: Site, rows: np.ndarray) -> np.ndarray:
     return rows
 
 
+class Rates(NamedTuple):
+    """The scenario's household rates as float32, the form the monthly kernel takes.
+
+    Built once per model from its parameters (:meth:`from_params`); every comparison and
+    product in :func:`_household_month` is then in float32, as the table's columns are.
+    """
+
+    welfare_shock_sd: np.float32
+    meeting_keep: np.float32
+    faskel_awareness_gain: np.float32
+    contagion_min_ties: np.float32
+    contagion_rate: np.float32
+    awareness_forgetting: np.float32
+    awareness_threshold: np.float32
+    awareness_regress: np.float32
+    poor_threshold_premium: np.float32
+    dropout_hazard: np.float32
+    forced_multiplier: np.float32
+    capacity_practice_gain: np.float32
+    role_capacity_gain: np.float32
+    capacity_decay: np.float32
+    capacity_threshold: np.float32
+    agency_gain: np.float32
+    trust_adjustment: np.float32
+    regression_hazard: np.float32
+    poverty_line: np.float32
+
+    @classmethod
+    def from_params(cls, p: Any, poverty_line: float) -> Rates:
+        """Take the rates from validated scenario parameters.
+
+        Args:
+            p: The scenario parameters.
+            poverty_line: Welfare below which a household is poor (the table's).
+
+        Returns:
+            The rates, each a float32.
+        """
+        f32 = np.float32
+        values = {
+            name: f32(getattr(p, name))
+            for name in cls._fields
+            if name not in ("meeting_keep", "awareness_regress", "poverty_line")
+        }
+        return cls(
+            **values,
+            meeting_keep=f32(1.0 - p.meeting_awareness_gain),
+            awareness_regress=f32(0.8 * p.awareness_threshold),
+            poverty_line=f32(poverty_line),
+        )
+
+
+@njit(cache=True)
+def _household_month(  # noqa: PLR0917 - numba takes the columns one by one
+    r: Rates,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    inv_degree: np.ndarray,
+    tie_flags: np.ndarray,
+    tie_counts: np.ndarray,
+    site: np.ndarray,
+    site_accompaniment: np.ndarray,
+    site_formed: np.ndarray,
+    site_legitimacy: np.ndarray,
+    site_support: np.ndarray,
+    normal: np.ndarray,
+    u_dropout: np.ndarray,
+    u_stage: np.ndarray,
+    threshold: np.ndarray,
+    awareness0: np.ndarray,
+    capacity0: np.ndarray,
+    welfare: np.ndarray,
+    welfare_base: np.ndarray,
+    shock: np.ndarray,
+    stage: np.ndarray,
+    forced: np.ndarray,
+    awareness: np.ndarray,
+    capacity: np.ndarray,
+    agency: np.ndarray,
+    participating: np.ndarray,
+    months_participating: np.ndarray,
+    heard: np.ndarray,
+    trust_bkm: np.ndarray,
+    trust_gov: np.ndarray,
+    relawan: np.ndarray,
+    delegate: np.ndarray,
+    bkm_member: np.ndarray,
+    loan_balance: np.ndarray,
+    meetings: np.ndarray,
+    dialogue: np.ndarray,
+    mobilised: np.ndarray,
+    handover: np.ndarray,
+    transfer: np.ndarray,
+) -> None:
+    """One month of every household rule, fused into two loops (see step_households)."""
+    n = stage.size
+    zero = np.float32(0.0)
+    one = np.float32(1.0)
+    # neighbours first, from last month's states: each household's aware and
+    # participating ties, kept as one packed count (aware + participating << 16) and
+    # updated only around the households whose flags changed since the last pass
+    for i in range(n):
+        flag = np.int32(stage[i] >= 1) + (np.int32(participating[i]) << 16)
+        change = flag - tie_flags[i]
+        if change != 0:
+            tie_flags[i] = flag
+            for k in range(indptr[i], indptr[i + 1]):
+                tie_counts[indices[k]] += change
+    for i in range(n):
+        s = site[i]
+        # welfare: log-welfare shocks fade at 0.2 a month; aid is this month's transfer
+        shock[i] = np.float32(0.8) * shock[i] + r.welfare_shock_sd * normal[i]
+        welfare[i] = welfare_base[i] * np.exp(shock[i]) + transfer[i]
+        poor = welfare[i] < r.poverty_line
+        role = relawan[i] or delegate[i] or bkm_member[i]
+        n_aware = np.float32(tie_counts[i] & 0xFFFF)
+        n_part = np.float32(tie_counts[i] >> 16)
+        share_aware = n_aware * inv_degree[i]
+        share_part = n_part * inv_degree[i]
+        # awareness: meetings, faskel dialogue, complex contagion, then forgetting
+        gap = one - awareness[i]
+        keep = r.meeting_keep ** meetings[i] if meetings[i] > 0 else one
+        keep *= one - min(dialogue[i] * r.faskel_awareness_gain, one)
+        if n_aware >= r.contagion_min_ties:
+            keep *= one - r.contagion_rate * share_aware
+        aw = one - gap * keep
+        aw -= r.awareness_forgetting * max(aw - awareness0[i], zero)
+        awareness[i] = aw
+        # participation: Granovetter threshold with hysteresis, dropout
+        if meetings[i] > 0 or dialogue[i] > 0 or n_part > 0:
+            heard[i] = True
+        effective = threshold[i]
+        if poor:
+            effective += r.poor_threshold_premium
+        effective += max(r.awareness_threshold - aw, zero)
+        effective -= np.float32(0.2) * trust_bkm[i]
+        if mobilised[i]:
+            effective -= np.float32(0.2)
+        was = participating[i]
+        hazard = r.dropout_hazard * (r.forced_multiplier if forced[i] else one)
+        if was:
+            now = share_part >= effective - np.float32(0.15)
+            now = now and (u_dropout[i] >= hazard or role)
+        else:
+            now = heard[i] and share_part >= effective
+        participating[i] = now
+        months_participating[i] = months_participating[i] + 1 if now else 0
+        # capacity: practice, roles and the board's accompaniment; decay when idle
+        gain = zero
+        if now:
+            gain += r.capacity_practice_gain
+        if role:
+            gain += r.role_capacity_gain
+        if bkm_member[i]:
+            gain += site_accompaniment[s]
+        cap = capacity[i]
+        cap += min(gain, one) * (one - cap)
+        if not (now or role or loan_balance[i] > 0):
+            cap -= r.capacity_decay * max(cap - capacity0[i], zero)
+        capacity[i] = cap
+        # agency: voice in meetings, dialogue and roles
+        voice = min(dialogue[i] + np.float32(0.5) * meetings[i], one)
+        if role:
+            voice += one
+        agency[i] += r.agency_gain * min(voice, one) * (one - agency[i])
+        # trust: in the board, towards its legitimacy while taking part; in government
+        if now and site_formed[s]:
+            trust_bkm[i] += r.trust_adjustment * (site_legitimacy[s] - trust_bkm[i])
+        trust_gov[i] += (
+            r.trust_adjustment * (site_support[s] - trust_gov[i]) * np.float32(0.5)
+        )
+        # stages: one promotion or regression a month; hand-over wins over all
+        st = stage[i]
+        u = u_stage[i]
+        new = st
+        if st == 0:
+            if aw >= r.awareness_threshold:
+                new = 1
+        elif st == 1:
+            if aw < r.awareness_regress and u < r.regression_hazard:
+                new = 0
+            elif now and months_participating[i] >= 2:
+                new = 2
+        elif st == 2:
+            if not now and u < r.regression_hazard:
+                new = 1
+        elif cap < r.capacity_threshold and u < r.regression_hazard * (
+            r.forced_multiplier if forced[i] else one
+        ):
+            new = 2 if now else 1
+        if handover[i] and st < 3:
+            # pendayaan, forced unless pengkapasitasan gave the capacity
+            new = 3
+            forced[i] = not (st == 2 and cap >= r.capacity_threshold)
+        forced[i] = forced[i] and new == 3
+        stage[i] = new
+        # this month's exposure is consumed
+        meetings[i] = zero
+        dialogue[i] = zero
+        mobilised[i] = False
+        handover[i] = False
+        transfer[i] = zero
+
+
 def step_households(model: P2KPModel) -> None:
     """Apply one month of household rules to the whole table at once.
 
@@ -280,10 +486,14 @@ def step_households(model: P2KPModel) -> None:
     dropout); capacity (practice, roles, decay); agency; trust; stage transitions
     (promotion, hand-over, regression). The institutions have already written this
     month's exposure columns (meetings, dialogue, mobilisation, hand-overs); they are
-    consumed here and cleared at the end. In a model of several kelurahan the pass runs
+    consumed here and cleared at the end. Neighbour counts are taken from last month's
+    states of everyone before any household changes (a synchronous update).
+
+    The pass is one compiled loop over the table (numba), so each household's rules run
+    back to back on its own row with no temporaries; the random numbers are drawn first,
+    from the model's generator, in a fixed order. In a model of several kelurahan it runs
     over all of them at once; what differs by kelurahan (its board's accompaniment and
-    legitimacy, its government's support) is spread to the rows with
-    :meth:`~berdaya.model.model.P2KPModel.per_household`.
+    legitimacy, its government's support) is read through the ``site`` column.
 
     Args:
         model: The model whose household table is updated in place.
@@ -294,125 +504,54 @@ def step_households(model: P2KPModel) -> None:
     n = h.n
     f32 = np.float32
     sites = model.sites
-
-    # --- welfare -----------------------------------------------------------------
-    # log-welfare shocks fade at 0.2 a month; social aid is this month's transfer
-    h.shock[:] = f32(0.8) * h.shock + f32(p.welfare_shock_sd) * rng.standard_normal(
-        n, dtype=f32
+    normal = rng.standard_normal(n, dtype=f32)
+    u_dropout = rng.random(n, dtype=f32)
+    u_stage = rng.random(n, dtype=f32)
+    accompaniment = np.array(
+        [p.accompaniment_gain * s.bkm.accompaniment for s in sites], dtype=f32
     )
-    h.welfare[:] = h.welfare_base * np.exp(h.shock) + h.transfer
-
-    # --- neighbours: aware and participating ties, in one sparse product --------------
-    # Both counts travel in one vector: aware + base * participating, base above any
-    # degree, so the tie sums (exact in float32) split back into the two counts.
-    base = f32(model.tie_base)
-    packed = (h.stage >= Stage.PENYADARAN).astype(f32)
-    packed += base * h.participating
-    sums = model.adjacency @ packed
-    n_part = np.floor(sums / base)
-    n_aware = sums - base * n_part
-    share_aware = n_aware * model.inv_degree
-    share_part = n_part * model.inv_degree
-
-    # --- awareness ---------------------------------------------------------------
-    gap = 1.0 - h.awareness
-    keep = np.power(f32(1.0 - p.meeting_awareness_gain), h.meetings, dtype=f32)
-    keep *= 1.0 - np.minimum(h.dialogue * f32(p.faskel_awareness_gain), f32(1.0))
-    contagion = np.where(
-        n_aware >= p.contagion_min_ties, f32(p.contagion_rate) * share_aware, f32(0.0)
+    formed = np.array([s.bkm.formed for s in sites], dtype=np.bool_)
+    legitimacy = np.array([s.bkm.legitimacy for s in sites], dtype=f32)
+    support = np.array([s.kelurahan.support for s in sites], dtype=f32)
+    a = model.adjacency
+    _household_month(
+        model.rates,
+        a.indptr,
+        a.indices,
+        model.inv_degree,
+        model.tie_flags,
+        model.tie_counts,
+        h.site,
+        accompaniment,
+        formed,
+        legitimacy,
+        support,
+        normal,
+        u_dropout,
+        u_stage,
+        h.threshold,
+        h.awareness0,
+        h.capacity0,
+        h.welfare,
+        h.welfare_base,
+        h.shock,
+        h.stage,
+        h.forced,
+        h.awareness,
+        h.capacity,
+        h.agency,
+        h.participating,
+        h.months_participating,
+        h.heard,
+        h.trust_bkm,
+        h.trust_gov,
+        h.relawan,
+        h.delegate,
+        h.bkm_member,
+        h.loan_balance,
+        h.meetings,
+        h.dialogue,
+        h.mobilised,
+        h.handover,
+        h.transfer,
     )
-    keep *= 1.0 - contagion
-    h.awareness[:] = 1.0 - gap * keep
-    excess = np.maximum(h.awareness - h.awareness0, f32(0.0))
-    h.awareness -= f32(p.awareness_forgetting) * excess
-
-    # --- participation -----------------------------------------------------------
-    poor = h.poor
-    has_role = h.has_role
-    hears = h.meetings > 0
-    hears |= h.dialogue > 0
-    hears |= n_part > 0
-    h.heard |= hears
-    effective = (
-        h.threshold
-        + f32(p.poor_threshold_premium) * poor
-        + np.maximum(f32(p.awareness_threshold) - h.awareness, f32(0.0))
-        - f32(0.2) * h.trust_bkm
-        - f32(0.2) * h.mobilised
-    )
-    joins = h.heard & ~h.participating & (share_part >= effective)
-    stays = h.participating & (share_part >= effective - f32(0.15))
-    hazard = f32(p.dropout_hazard) * np.where(
-        h.forced, f32(p.forced_multiplier), f32(1)
-    )
-    stays &= (rng.random(n, dtype=f32) >= hazard) | has_role
-    np.logical_or(joins, stays, out=h.participating)
-    h.months_participating[:] = np.where(h.participating, h.months_participating + 1, 0)
-
-    # --- capacity ----------------------------------------------------------------
-    practising = h.participating | has_role | h.has_loan
-    accompaniment = model.per_household(
-        [p.accompaniment_gain * s.bkm.accompaniment for s in sites]
-    )
-    accompanied = accompaniment * h.bkm_member
-    gain = (
-        f32(p.capacity_practice_gain) * h.participating
-        + f32(p.role_capacity_gain) * has_role
-        + accompanied
-    )
-    h.capacity += np.minimum(gain, f32(1.0)) * (1.0 - h.capacity)
-    above = np.maximum(h.capacity - h.capacity0, f32(0.0))
-    h.capacity -= np.where(practising, f32(0.0), f32(p.capacity_decay)) * above
-
-    # --- agency ------------------------------------------------------------------
-    voice = np.minimum(h.dialogue + f32(0.5) * h.meetings, f32(1.0)) + has_role
-    h.agency += f32(p.agency_gain) * np.minimum(voice, f32(1.0)) * (1.0 - h.agency)
-
-    # --- trust -------------------------------------------------------------------
-    rate = f32(p.trust_adjustment)
-    if len(sites) == 1:
-        if sites[0].bkm.formed:
-            target = f32(sites[0].bkm.legitimacy)
-            h.trust_bkm += rate * h.participating * (target - h.trust_bkm)
-    elif any(s.bkm.formed for s in sites):
-        formed = model.per_household([s.bkm.formed for s in sites], np.bool_)
-        target = model.per_household([s.bkm.legitimacy for s in sites])
-        h.trust_bkm += rate * (h.participating & formed) * (target - h.trust_bkm)
-    support = model.per_household([s.kelurahan.support for s in sites])
-    h.trust_gov += rate * (support - h.trust_gov) * f32(0.5)
-
-    # --- stages ------------------------------------------------------------------
-    stage = h.stage
-    u = rng.random(n, dtype=f32)
-    reg = f32(p.regression_hazard)
-    # promotion, one stage a month
-    up1 = (stage == Stage.POWERLESS) & (h.awareness >= p.awareness_threshold)
-    up2 = (stage == Stage.PENYADARAN) & h.participating & (h.months_participating >= 2)
-    # hand-over of authority or resources: pendayaan, forced unless the household went
-    # through pengkapasitasan and has the capacity (power in line with capacity gained)
-    handed = h.handover & (stage < Stage.PENDAYAAN)
-    ready = (stage == Stage.PENGKAPASITASAN) & (h.capacity >= p.capacity_threshold)
-    # regression when the stage's basis is gone
-    weak3 = (stage == Stage.PENDAYAAN) & (h.capacity < p.capacity_threshold)
-    down3 = weak3 & (u < reg * np.where(h.forced, f32(p.forced_multiplier), f32(1)))
-    down2 = (stage == Stage.PENGKAPASITASAN) & ~h.participating & (u < reg)
-    down1 = (
-        (stage == Stage.PENYADARAN)
-        & (h.awareness < f32(0.8 * p.awareness_threshold))
-        & (u < reg)
-    )
-    # each household is in one stage, so one promotion or regression applies (regression
-    # wins over promotion from penyadaran); from pendayaan a household regresses to
-    # pengkapasitasan if still taking part, else to penyadaran; hand-over wins over all
-    i8 = np.int8
-    new = stage.copy()
-    new += up1.view(i8)
-    new += (up2 & ~down1).view(i8)
-    new -= down1.view(i8)
-    new -= down2.view(i8)
-    new -= down3.view(i8) * (i8(2) - h.participating.view(i8))
-    np.maximum(new, i8(Stage.PENDAYAAN) * handed.view(i8), out=new)
-    np.copyto(h.forced, ~ready, where=handed)
-    h.forced &= new == Stage.PENDAYAAN
-    h.stage[:] = new
-    h.reset_exposure()

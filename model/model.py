@@ -13,7 +13,7 @@ from mesa import Model
 
 from berdaya.agents.bkm import BKM
 from berdaya.agents.faskel import Faskel
-from berdaya.agents.household import Household, step_households
+from berdaya.agents.household import Household, Rates, step_households
 from berdaya.agents.kelurahan import Kelurahan
 from berdaya.agents.ksm import KSM, step_ksms
 from berdaya.model.cycle import ProgrammeCycle
@@ -21,10 +21,11 @@ from berdaya.model.population import (
     adjacency,
     build_households,
     build_ties,
-    tie_base,
+    tie_counters,
     tie_graph,
 )
 from berdaya.model.records import (
+    MONTHLY_TABLE,
     SNAPSHOT_COLUMNS,
     make_datacollector,
     monthly_stats,
@@ -56,12 +57,15 @@ class P2KPModel(Model):
         adjacency: Sparse tie matrix derived once from ``ties``.
         adjacency_norm: Row-normalised ``adjacency`` (averages over ties).
         inv_degree: 1 / degree of each household (0 when isolated).
-        tie_base: A number above every degree, to count two kinds of neighbour in one
-            sparse product (see :func:`~berdaya.model.population.tie_base`).
+        rates: The household rates in the form the monthly pass takes (:class:`Rates`).
+        tie_flags: Each household's aware and participating flags as the monthly pass
+            last counted them, packed (see :func:`~berdaya.model.population.tie_counters`).
+        tie_counts: Each household's aware and participating ties, packed likewise.
         sites: The kelurahan, each with its institutions (:class:`Site`).
         faskels: All facilitators; each works in the kelurahan of its team in turn.
         stats: This month's model-level records.
-        datacollector: Mesa ``DataCollector`` of the model-level monthly records.
+        datacollector: Mesa ``DataCollector`` keeping the model-level monthly records
+            as its table :data:`~berdaya.model.records.MONTHLY_TABLE`.
     """
 
     def __init__(
@@ -84,7 +88,8 @@ class P2KPModel(Model):
         self.adjacency, self.adjacency_norm, self.inv_degree = adjacency(
             self.ties, self.households.n
         )
-        self.tie_base = tie_base(self.adjacency)
+        self.rates = Rates.from_params(p, self.households.poverty_line)
+        self.tie_flags, self.tie_counts = tie_counters(self.adjacency)
         size = p.n_households
         self.sites = [
             Site(
@@ -218,7 +223,7 @@ class P2KPModel(Model):
                 np.array([[r[k] for k in self.record_names] for r in per_site])
             )
             self.stats = monthly_stats(self)
-        self.datacollector.collect(self)
+        self.datacollector.add_table_row(MONTHLY_TABLE, self.stats)
         if self.record_households:
             for col in SNAPSHOT_COLUMNS:
                 self.snapshots[col].append(getattr(self.households, col).copy())
@@ -229,7 +234,7 @@ class P2KPModel(Model):
 
         With several kelurahan these are the city's records (see :func:`monthly_stats`).
         """
-        df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        df = self.datacollector.get_table_dataframe(MONTHLY_TABLE)
         df.insert(0, "month", np.arange(len(df)))
         df.insert(1, "phase_name", [phase_name(i) for i in df["phase"]])
         return df

@@ -236,20 +236,29 @@ def adjacency(
     return a, a_norm, inv
 
 
-def tie_base(a: sp.csr_array) -> int:
-    """A base above every household's degree, for two counts packed in one vector.
+def tie_counters(a: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
+    """Zeroed counters for the households' aware and participating ties.
 
-    With ``x = a_flag + base * b_flag`` (0/1 flags), ``A @ x`` is ``n_a + base * n_b`` per
-    household, exact in float32 while it stays below 2**24, so ``n_b = sum // base`` and
-    ``n_a = sum % base``: two neighbour counts for the price of one sparse product.
+    The monthly household pass keeps, for every household, a flag ``aware + (participating
+    << 16)`` as it last counted it, and the sum of its neighbours' flags: the count of
+    aware ties in the low 16 bits and of participating ties in the high bits. Only the
+    households whose flags changed move their neighbours' sums, so a month's neighbour
+    counts cost the changes, not the ties. All zero to start: the first pass counts all.
+
+    Args:
+        a: The tie matrix.
+
+    Returns:
+        (flags, counts), two int32 arrays of one value per household.
 
     Raises:
-        ValueError: A degree too high for the packed sums to stay exact in float32.
+        ValueError: A degree too high for two counts to share one int32.
     """
-    top = int(np.diff(a.indptr).max(initial=0)) + 1
-    if top * top >= 2**24:
-        raise ValueError(f"a household has {top - 1} ties: too many to pack counts")
-    return top
+    top = int(np.diff(a.indptr).max(initial=0))
+    if top >= 2**15:
+        raise ValueError(f"a household has {top} ties: too many to pack its counts")
+    n = a.shape[0]
+    return np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int32)
 
 
 def rt_count(p: Parameters) -> int:

@@ -1,18 +1,18 @@
 """What the model records each month (MODEL.md section 7), as one vectorised pass.
 
 :func:`monthly_stats` computes every model-level quantity from the arrays at once; the Mesa
-``DataCollector`` then reads them by name, so recording costs one pass per month however
-many reporters there are. Household-level snapshots are opt-in (``record_households``) and
-kept as compact numpy arrays, not as Mesa agent reporters.
+``DataCollector`` keeps them as a row of its one table, so recording costs one pass per
+month however many records there are. Household-level snapshots are opt-in
+(``record_households``) and kept as compact numpy arrays, not as Mesa agent reporters.
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 from mesa import DataCollector
+from numba import njit
 
 from berdaya.agents.bkm import gini
 from berdaya.agents.household import Stage
@@ -29,12 +29,137 @@ STAGE_NAMES = [s.name.lower() for s in Stage]
 SNAPSHOT_COLUMNS = ("stage", "forced", "awareness", "capacity", "participating")
 
 
+# What :func:`_tally` adds up, in the order of its result (after 16 stage counts).
+_TALLIES = (
+    "n_poor",
+    "forced",
+    "forced_poor",
+    "pendayaan",
+    "pendayaan_genuine_poor",
+    "participating",
+    "participating_poor",
+    "awareness",
+    "awareness_poor",
+    "capacity",
+    "capacity_poor",
+    "agency",
+    "welfare",
+    "trust_bkm",
+    "trust_gov",
+    "relawan",
+    "ps2_listed",
+    "ps2_listed_poor",
+    "ksm_members",
+    "ksm_members_poor",
+    "borrowers",
+    "defaulted",
+    "graduated",
+    "elite",
+)
+_STAGE_CELLS = 4 * len(Stage)  # woman x poor x stage
+
+
+@njit(cache=True)
+def _tally(  # noqa: PLR0917 - numba takes the columns one by one
+    poverty_line: np.float32,
+    welfare: np.ndarray,
+    stage: np.ndarray,
+    woman: np.ndarray,
+    forced: np.ndarray,
+    participating: np.ndarray,
+    awareness: np.ndarray,
+    capacity: np.ndarray,
+    agency: np.ndarray,
+    trust_bkm: np.ndarray,
+    trust_gov: np.ndarray,
+    relawan: np.ndarray,
+    on_ps2: np.ndarray,
+    ksm: np.ndarray,
+    loan_balance: np.ndarray,
+    defaulted: np.ndarray,
+    graduated: np.ndarray,
+    elite: np.ndarray,
+) -> np.ndarray:
+    """Counts and sums over households in one pass: 16 stage cells, then _TALLIES."""
+    cells = np.zeros(16, np.int64)
+    # counts too are float64 accumulators (exact to 2**53), so the result is one tuple
+    n_poor = n_forced = forced_poor = pendayaan = genuine = 0.0
+    part = part_poor = relawan_n = listed = listed_poor = members = members_poor = 0.0
+    borrowers = n_defaulted = n_graduated = n_elite = 0.0
+    aw = aw_poor = cap = cap_poor = ag = wf = tb = tg = 0.0
+    for i in range(stage.size):
+        poor = welfare[i] < poverty_line
+        st = stage[i]
+        cells[woman[i] * 8 + poor * 4 + st] += 1
+        n_poor += poor
+        if forced[i]:
+            n_forced += 1
+            forced_poor += poor
+        elif st == 3:
+            genuine += poor
+        pendayaan += st == 3
+        if participating[i]:
+            part += 1
+            part_poor += poor
+        aw += awareness[i]
+        cap += capacity[i]
+        if poor:
+            aw_poor += awareness[i]
+            cap_poor += capacity[i]
+        ag += agency[i]
+        wf += welfare[i]
+        tb += trust_bkm[i]
+        tg += trust_gov[i]
+        relawan_n += relawan[i]
+        if on_ps2[i]:
+            listed += 1
+            listed_poor += poor
+        if ksm[i] >= 0:
+            members += 1
+            members_poor += poor
+        borrowers += loan_balance[i] != 0
+        n_defaulted += defaulted[i]
+        n_graduated += graduated[i]
+        n_elite += elite[i] != 0
+    out = np.empty(16 + 24)
+    out[:16] = cells
+    out[16:] = np.array(
+        (
+            n_poor,
+            n_forced,
+            forced_poor,
+            pendayaan,
+            genuine,
+            part,
+            part_poor,
+            aw,
+            aw_poor,
+            cap,
+            cap_poor,
+            ag,
+            wf,
+            tb,
+            tg,
+            relawan_n,
+            listed,
+            listed_poor,
+            members,
+            members_poor,
+            borrowers,
+            n_defaulted,
+            n_graduated,
+            n_elite,
+        )
+    )
+    return out
+
+
 def household_stats(h: HouseholdTable) -> dict[str, float]:
     """Records computed from household rows: stages, participation, latent states, welfare.
 
-    One pass of counts: the stage shares of all households, the poor and women come from a
-    single ``np.bincount``; the means over the poor are dot products with the poor flag.
-    Nothing copies a masked subset of the table.
+    One compiled pass (:func:`_tally`) counts the stages of all households, the poor and
+    women, and adds up everything else the records need; the Gini coefficient sorts the
+    welfare column. Nothing copies a masked subset of the table.
 
     Args:
         h: The table (or a view of one kelurahan's rows) to measure.
@@ -43,71 +168,75 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
         Mapping from record name to value.
     """
     n = h.n
-    poor = h.poor
-    n_poor = np.count_nonzero(poor)
-    poor_f = poor.astype(np.float32)
-    stage = h.stage
-    code = stage.astype(np.uint8)
-    code |= poor.view(np.uint8) << 2
-    code |= h.woman.view(np.uint8) << 3
-    counts = np.bincount(code, minlength=16).reshape(2, 2, len(Stage))  # woman, poor
+    tally = _tally(
+        np.float32(h.poverty_line),
+        h.welfare,
+        h.stage,
+        h.woman,
+        h.forced,
+        h.participating,
+        h.awareness,
+        h.capacity,
+        h.agency,
+        h.trust_bkm,
+        h.trust_gov,
+        h.relawan,
+        h.on_ps2,
+        h.ksm,
+        h.loan_balance,
+        h.defaulted,
+        h.graduated,
+        h.elite,
+    )
+    counts = tally[:_STAGE_CELLS].reshape(2, 2, len(Stage))  # woman, poor, stage
+    t = dict(zip(_TALLIES, tally[_STAGE_CELLS:].tolist(), strict=True))
     out: dict[str, float] = {}
     for label, c in (
         ("all", counts.sum(axis=(0, 1))),
         ("poor", counts[:, 1].sum(axis=0)),
         ("women", counts[1].sum(axis=0)),
     ):
-        size = int(c.sum())
+        size = float(c.sum())
         for name, k in zip(STAGE_NAMES, c.tolist(), strict=True):
             out[f"{name}_{label}"] = k / size if size else 0.0
-    forced = h.forced
-    n_forced = np.count_nonzero(forced)
-    stage3 = np.count_nonzero(stage == Stage.PENDAYAAN)
-    genuine_poor = np.count_nonzero((stage == Stage.PENDAYAAN) & ~forced & poor)
-    out["forced_count"] = float(n_forced)
-    out["forced_poor_count"] = float(np.count_nonzero(forced & poor))
-    out["forced_share_all"] = n_forced / n
-    out["pendayaan_genuine_poor"] = genuine_poor / n_poor if n_poor else 0.0
-    out["forced_share_of_pendayaan"] = n_forced / stage3 if stage3 else 0.0
-    part = h.participating
-    n_part = np.count_nonzero(part)
-    part_poor = np.count_nonzero(part & poor)
-    out["participation_all"] = n_part / n
-    out["participation_poor"] = part_poor / n_poor if n_poor else 0.0
+
+    def share(part: str, whole: float) -> float:
+        return t[part] / whole if whole else 0.0
+
+    n_poor = t["n_poor"]
+    out["forced_count"] = t["forced"]
+    out["forced_poor_count"] = t["forced_poor"]
+    out["forced_share_all"] = share("forced", n)
+    out["pendayaan_genuine_poor"] = share("pendayaan_genuine_poor", n_poor)
+    out["forced_share_of_pendayaan"] = share("forced", t["pendayaan"])
+    out["participation_all"] = share("participating", n)
+    out["participation_poor"] = share("participating_poor", n_poor)
     out["participation_nonpoor"] = (
-        (n_part - part_poor) / (n - n_poor) if n > n_poor else 0.0
+        (t["participating"] - t["participating_poor"]) / (n - n_poor)
+        if n > n_poor
+        else 0.0
     )
-
-    def mean_poor(x: np.ndarray) -> float:
-        return float(np.dot(x, poor_f)) / n_poor if n_poor else 0.0
-
-    out["awareness_mean"] = float(h.awareness.mean())
-    out["awareness_poor"] = mean_poor(h.awareness)
-    out["capacity_mean"] = float(h.capacity.mean())
-    out["capacity_poor"] = mean_poor(h.capacity)
-    out["agency_mean"] = float(h.agency.mean())
+    out["awareness_mean"] = share("awareness", n)
+    out["awareness_poor"] = share("awareness_poor", n_poor)
+    out["capacity_mean"] = share("capacity", n)
+    out["capacity_poor"] = share("capacity_poor", n_poor)
+    out["agency_mean"] = share("agency", n)
     out["poverty_rate"] = n_poor / n
-    out["mean_welfare"] = float(h.welfare.mean())
+    out["mean_welfare"] = share("welfare", n)
     out["gini"] = gini(h.welfare)
-    out["trust_bkm"] = float(h.trust_bkm.mean())
-    out["trust_gov"] = float(h.trust_gov.mean())
-    out["relawan"] = float(np.count_nonzero(h.relawan))
-    listed = h.on_ps2
-    n_listed = np.count_nonzero(listed)
-    listed_poor = np.count_nonzero(listed & poor)
-    out["ps2_listed"] = float(n_listed)
-    out["ps2_poor_covered"] = listed_poor / n_poor if n_poor else 0.0
-    out["ps2_poor_share"] = listed_poor / n_listed if n_listed else 0.0
-    members = h.ksm >= 0
-    n_members = np.count_nonzero(members)
-    members_poor = np.count_nonzero(members & poor)
-    out["ksm_members"] = float(n_members)
-    out["ksm_members_poor_share"] = members_poor / n_members if n_members else 0.0
-    out["ksm_poor_joined"] = members_poor / n_poor if n_poor else 0.0
-    out["borrowers"] = float(np.count_nonzero(h.loan_balance))
-    out["defaulted"] = float(np.count_nonzero(h.defaulted))
-    out["graduated"] = float(np.count_nonzero(h.graduated))
-    out["elite_share"] = np.count_nonzero(h.elite) / n
+    out["trust_bkm"] = share("trust_bkm", n)
+    out["trust_gov"] = share("trust_gov", n)
+    out["relawan"] = t["relawan"]
+    out["ps2_listed"] = t["ps2_listed"]
+    out["ps2_poor_covered"] = share("ps2_listed_poor", n_poor)
+    out["ps2_poor_share"] = share("ps2_listed_poor", t["ps2_listed"])
+    out["ksm_members"] = t["ksm_members"]
+    out["ksm_members_poor_share"] = share("ksm_members_poor", t["ksm_members"])
+    out["ksm_poor_joined"] = share("ksm_members_poor", n_poor)
+    out["borrowers"] = t["borrowers"]
+    out["defaulted"] = t["defaulted"]
+    out["graduated"] = t["graduated"]
+    out["elite_share"] = t["elite"] / n
     return out
 
 
@@ -392,22 +521,24 @@ INSTITUTION_LAST = (
 )
 
 
-def _read(name: str, model: P2KPModel) -> float:
-    return model.stats[name]
+MONTHLY_TABLE = "monthly"
 
 
 def make_datacollector(model: P2KPModel) -> DataCollector:
-    """Build the Mesa ``DataCollector`` whose model reporters read :func:`monthly_stats`.
+    """Build the Mesa ``DataCollector`` that keeps the records, a table row a month.
+
+    The records are one Mesa table (:data:`MONTHLY_TABLE`) whose columns are the model's
+    ``record_names``; each month adds :func:`monthly_stats`'s row with
+    ``add_table_row``, so recording costs one pass however many records there are (a
+    model reporter per record would call and copy each value in turn).
 
     Args:
-        model: The model (its ``record_names`` are the reporters).
+        model: The model (its ``record_names`` are the columns).
 
     Returns:
-        A ``DataCollector`` with one model reporter per record.
+        A ``DataCollector`` with the one table.
     """
-    return DataCollector(
-        model_reporters={k: partial(_read, k) for k in model.record_names}
-    )
+    return DataCollector(tables={MONTHLY_TABLE: list(model.record_names)})
 
 
 def phase_name(index: float) -> str:

@@ -156,13 +156,81 @@ def _check_households(model: P2KPModel, month: int) -> None:
         )
     # capacity <= 1 is checked in test_household_capacity_stays_within_unit_interval
     assert h.capacity.min() >= 0.0, f"month {month}: negative capacity"
-    # the recorded shares are this month's table
+    # the recorded household records are this month's table, as numpy computes them
     rec = model.stats
-    shares = [rec[f"{s}_all"] for s in STAGE_NAMES]
-    np.testing.assert_allclose(np.array(shares) * n, counts, atol=1e-6)
-    assert rec["forced_count"] == h.forced.sum()
+    for name, value in _household_records(h).items():
+        assert rec[name] == pytest.approx(value, rel=1e-5, abs=1e-6), (
+            f"month {month}: {name} recorded {rec[name]}, the table says {value}"
+        )
     poor_sum = sum(rec[f"{s}_poor"] for s in STAGE_NAMES)
     assert poor_sum == pytest.approx(1.0 if h.poor.any() else 0.0)
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> float:
+    """Share of ``whole``'s rows that are also in ``part`` (0 when ``whole`` is empty)."""
+    return float((part & whole).sum() / whole.sum()) if whole.any() else 0.0
+
+
+def _mean(x: np.ndarray, where: np.ndarray) -> float:
+    return float(x[where].astype(np.float64).mean()) if where.any() else 0.0
+
+
+def _household_records(h: Any) -> dict[str, float]:
+    """The household records straight from the table, one numpy expression each."""
+    everyone = np.ones(h.n, dtype=bool)
+    poor = h.poor
+    stage3 = h.stage == Stage.PENDAYAAN
+    members = h.ksm >= 0
+    out = {}
+    for group, rows in (("all", everyone), ("poor", poor), ("women", h.woman)):
+        for s, name in zip(Stage, STAGE_NAMES, strict=True):
+            out[f"{name}_{group}"] = _share(h.stage == s, rows)
+    out |= {
+        "forced_count": float(h.forced.sum()),
+        "forced_poor_count": float((h.forced & poor).sum()),
+        "forced_share_all": _share(h.forced, everyone),
+        "pendayaan_genuine_poor": _share(stage3 & ~h.forced, poor),
+        "forced_share_of_pendayaan": _share(h.forced, stage3),
+        "participation_all": _share(h.participating, everyone),
+        "participation_poor": _share(h.participating, poor),
+        "participation_nonpoor": _share(h.participating, ~poor),
+        "awareness_mean": _mean(h.awareness, everyone),
+        "awareness_poor": _mean(h.awareness, poor),
+        "capacity_mean": _mean(h.capacity, everyone),
+        "capacity_poor": _mean(h.capacity, poor),
+        "agency_mean": _mean(h.agency, everyone),
+        "poverty_rate": _share(poor, everyone),
+        "mean_welfare": _mean(h.welfare, everyone),
+        "trust_bkm": _mean(h.trust_bkm, everyone),
+        "trust_gov": _mean(h.trust_gov, everyone),
+        "relawan": float(h.relawan.sum()),
+        "ps2_listed": float(h.on_ps2.sum()),
+        "ps2_poor_covered": _share(h.on_ps2, poor),
+        "ps2_poor_share": _share(poor, h.on_ps2),
+        "ksm_members": float(members.sum()),
+        "ksm_members_poor_share": _share(poor, members),
+        "ksm_poor_joined": _share(members, poor),
+        "borrowers": float((h.loan_balance > 0).sum()),
+        "defaulted": float(h.defaulted.sum()),
+        "graduated": float(h.graduated.sum()),
+    }
+    return out
+
+
+def _neighbour_counts(model: P2KPModel) -> tuple[np.ndarray, np.ndarray]:
+    """Each household's aware and participating ties now, by the sparse matrix."""
+    h = model.households
+    aware = model.adjacency @ (h.stage >= Stage.PENYADARAN).astype(np.float32)
+    part = model.adjacency @ h.participating.astype(np.float32)
+    return aware.astype(np.int64), part.astype(np.int64)
+
+
+def _check_neighbour_counts(model: P2KPModel, before: tuple, month: int) -> None:
+    """The pass counted each household's ties from the states it started from."""
+    aware, part = before
+    counts = model.tie_counts.astype(np.int64)
+    assert np.array_equal(counts & 0xFFFF, aware), f"month {month}: aware ties"
+    assert np.array_equal(counts >> 16, part), f"month {month}: participating ties"
 
 
 def _check_board(site: Site, eligible: np.ndarray, quota: float) -> None:
@@ -228,8 +296,10 @@ def _run_checking_every_month(values: dict[str, Any]) -> None:
     formed_at: dict[int, int] = {}
     while model.running:
         heard_before.append(model.households.heard.copy())
+        ties_before = _neighbour_counts(model)
         model.step()
         month = model.steps
+        _check_neighbour_counts(model, ties_before, month)
         _check_households(model, month)
         check_economy(model, month)
         for site in model.sites:
@@ -328,3 +398,21 @@ def test_only_handover_reaches_pendayaan():
         assert not model.households.forced.any()
     step(model, 1)
     assert (model.households.stage == Stage.PENDAYAAN).any()
+
+
+def test_neighbour_counts_follow_states_written_between_months():
+    """Stages and participation written outside the pass reach the neighbours next month.
+
+    The pass keeps each household's tie counts and moves them only around households
+    whose flags changed since it last looked, so a write from elsewhere (a test, a new
+    institution) must be picked up all the same.
+    """
+    model = step(build(2), 12)
+    h = model.households
+    rows = np.random.default_rng(0).choice(h.n, size=h.n // 5, replace=False)
+    h.participating[rows] = ~h.participating[rows]
+    h.stage[rows[::2]] = Stage.POWERLESS
+    h.stage[rows[1::2]] = Stage.PENGKAPASITASAN
+    before = _neighbour_counts(model)
+    model.step()
+    _check_neighbour_counts(model, before, 13)
