@@ -281,7 +281,6 @@ class Rates(NamedTuple):
     product in :func:`_household_month` is then in float32, as the table's columns are.
     """
 
-    welfare_shock_sd: np.float32
     meeting_keep: np.float32
     faskel_awareness_gain: np.float32
     contagion_min_ties: np.float32
@@ -339,7 +338,7 @@ def _household_month(  # noqa: PLR0917 - numba takes the columns one by one
     site_formed: np.ndarray,
     site_legitimacy: np.ndarray,
     site_support: np.ndarray,
-    normal: np.ndarray,
+    exp_shock: np.ndarray,
     u_dropout: np.ndarray,
     u_stage: np.ndarray,
     threshold: np.ndarray,
@@ -347,7 +346,6 @@ def _household_month(  # noqa: PLR0917 - numba takes the columns one by one
     capacity0: np.ndarray,
     welfare: np.ndarray,
     welfare_base: np.ndarray,
-    shock: np.ndarray,
     stage: np.ndarray,
     forced: np.ndarray,
     awareness: np.ndarray,
@@ -384,9 +382,8 @@ def _household_month(  # noqa: PLR0917 - numba takes the columns one by one
                 tie_counts[indices[k]] += change
     for i in range(n):
         s = site[i]
-        # welfare: log-welfare shocks fade at 0.2 a month; aid is this month's transfer
-        shock[i] = np.float32(0.8) * shock[i] + r.welfare_shock_sd * normal[i]
-        welfare[i] = welfare_base[i] * np.exp(shock[i]) + transfer[i]
+        # welfare: this month's shock (exp_shock), and aid as this month's transfer
+        welfare[i] = welfare_base[i] * exp_shock[i] + transfer[i]
         poor = welfare[i] < r.poverty_line
         role = relawan[i] or delegate[i] or bkm_member[i]
         n_aware = np.float32(tie_counts[i] & 0xFFFF)
@@ -504,9 +501,14 @@ def step_households(model: P2KPModel) -> None:
     n = h.n
     f32 = np.float32
     sites = model.sites
+    # log-welfare shocks fade at 0.2 a month (numpy's vectorised exp is the fast one)
     normal = rng.standard_normal(n, dtype=f32)
     u_dropout = rng.random(n, dtype=f32)
     u_stage = rng.random(n, dtype=f32)
+    h.shock *= f32(0.8)
+    normal *= f32(p.welfare_shock_sd)
+    h.shock += normal
+    exp_shock = np.exp(h.shock)
     accompaniment = np.array(
         [p.accompaniment_gain * s.bkm.accompaniment for s in sites], dtype=f32
     )
@@ -526,7 +528,7 @@ def step_households(model: P2KPModel) -> None:
         formed,
         legitimacy,
         support,
-        normal,
+        exp_shock,
         u_dropout,
         u_stage,
         h.threshold,
@@ -534,7 +536,6 @@ def step_households(model: P2KPModel) -> None:
         h.capacity0,
         h.welfare,
         h.welfare_base,
-        h.shock,
         h.stage,
         h.forced,
         h.awareness,

@@ -57,6 +57,10 @@ _TALLIES = (
     "elite",
 )
 _STAGE_CELLS = 4 * len(Stage)  # woman x poor x stage
+_STAGE_KEYS = tuple(
+    tuple(f"{name}_{group}" for name in STAGE_NAMES)
+    for group in ("all", "poor", "women")
+)
 
 
 @njit(cache=True)
@@ -191,14 +195,14 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
     counts = tally[:_STAGE_CELLS].reshape(2, 2, len(Stage))  # woman, poor, stage
     t = dict(zip(_TALLIES, tally[_STAGE_CELLS:].tolist(), strict=True))
     out: dict[str, float] = {}
-    for label, c in (
-        ("all", counts.sum(axis=(0, 1))),
-        ("poor", counts[:, 1].sum(axis=0)),
-        ("women", counts[1].sum(axis=0)),
+    for keys, c in zip(
+        _STAGE_KEYS,
+        (counts.sum(axis=(0, 1)), counts[:, 1].sum(axis=0), counts[1].sum(axis=0)),
+        strict=True,
     ):
         size = float(c.sum())
-        for name, k in zip(STAGE_NAMES, c.tolist(), strict=True):
-            out[f"{name}_{label}"] = k / size if size else 0.0
+        for key, k in zip(keys, c.tolist(), strict=True):
+            out[key] = k / size if size else 0.0
 
     def share(part: str, whole: float) -> float:
         return t[part] / whole if whole else 0.0
@@ -334,12 +338,10 @@ def institution_stats(site: Site) -> dict[str, float]:
         "bkm_elite_share": bkm.elite_share,
         "gov_support": site.kelurahan.support,
     }
-    counts = np.zeros((len(KSMType), len(KSMStatus)), dtype=int)
+    counts = dict.fromkeys(KSM_COUNTS, 0.0)
     for k in site.ksms:
-        counts[k.kind, k.status] += 1
-    for t in KSMType:
-        for s in KSMStatus:
-            out[f"ksm_{t.name.lower()}_{s.name.lower()}"] = float(counts[t, s])
+        counts[_KSM_KEY[k.kind, k.status]] += 1.0
+    out.update(counts)
     out["loans_made"] = float(upk.loans_made)
     out["lending_frozen"] = float(upk.frozen)
     out["grant_received"] = float(upk.grant_received)
@@ -484,9 +486,10 @@ INSTITUTION_FIRST = (
     "bkm_elite_share",
     "gov_support",
 )
-KSM_COUNTS = tuple(
-    f"ksm_{t.name.lower()}_{s.name.lower()}" for t in KSMType for s in KSMStatus
-)
+_KSM_KEY = {
+    (t, s): f"ksm_{t.name.lower()}_{s.name.lower()}" for t in KSMType for s in KSMStatus
+}
+KSM_COUNTS = tuple(_KSM_KEY.values())
 HOUSEHOLD_ECONOMY = (
     "ksm_members",
     "ksm_members_poor_share",
