@@ -14,7 +14,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from mesa import Agent
@@ -84,23 +85,27 @@ class KSM(Agent):
         site.households.ksm_intent[self.members] = -1
 
     # --- eligibility ----------------------------------------------------------------
-    def _rules(self) -> dict[str, Callable[[], bool]]:
-        """The guideline's loan eligibility rules as checks, the cheap ones first."""
-        p = self.site.p
-        h = self.site.households
+    # The guideline's loan eligibility rules, the cheap ones first: name -> check of a
+    # KSM. One table, read by both :attr:`eligible` and :meth:`rule_checks`.
+    _rules: ClassVar[dict[str, Callable[[KSM], bool]]] = {
+        "economic": lambda k: k.kind == KSMType.ECONOMIC,
+        "not_dissolved": lambda k: k.status != KSMStatus.DISSOLVED,
+        "training": lambda k: k.sessions >= k.site.p.ksm_training_sessions,
+        "savings": lambda k: k.months_saving >= k.site.p.ksm_savings_months,
+        "joint_liability": lambda k: k.joint_liability or not k.site.p.joint_liability,
+        "members": lambda k: k.members.size >= MIN_MEMBERS,
+        "women": lambda k: k.women_share >= k.site.p.ksm_women_min - 1e-12,
+        "ps2": lambda k: (
+            k.site.p.targeting == "open"
+            or bool(k.site.households.on_ps2[k.members].all())
+        ),
+    }
+
+    @cached_property
+    def women_share(self) -> float:
+        """Share of women among the members (fixed: members and sex never change)."""
         m = self.members
-        return {
-            "economic": lambda: self.kind == KSMType.ECONOMIC,
-            "not_dissolved": lambda: self.status != KSMStatus.DISSOLVED,
-            "training": lambda: self.sessions >= p.ksm_training_sessions,
-            "savings": lambda: self.months_saving >= p.ksm_savings_months,
-            "joint_liability": lambda: self.joint_liability or not p.joint_liability,
-            "members": lambda: m.size >= MIN_MEMBERS,
-            "women": lambda: (
-                (float(h.woman[m].mean()) if m.size else 0.0) >= p.ksm_women_min - 1e-12
-            ),
-            "ps2": lambda: p.targeting == "open" or bool(h.on_ps2[m].all()),
-        }
+        return float(self.site.households.woman[m].mean()) if m.size else 0.0
 
     def rule_checks(self) -> dict[str, bool]:
         """The guideline's loan eligibility rules, each checked on the current state.
@@ -108,12 +113,12 @@ class KSM(Agent):
         Returns:
             Mapping from rule to whether it holds now.
         """
-        return {name: check() for name, check in self._rules().items()}
+        return {name: check(self) for name, check in self._rules.items()}
 
     @property
     def eligible(self) -> bool:
         """Whether every eligibility rule holds now (stops at the first that fails)."""
-        return all(check() for check in self._rules().values())
+        return all(check(self) for check in self._rules.values())
 
     # --- monthly ------------------------------------------------------------------------
     def train(self, effectiveness: float) -> None:
