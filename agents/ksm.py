@@ -11,7 +11,6 @@ run over them as arrays. Loops run over KSMs (hundreds), never over households.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from enum import IntEnum
 from functools import cached_property
@@ -240,44 +239,50 @@ def form_ksms(site: Site) -> list[KSM]:
     h = site.households
     rng = site.rng
     presence = min(1.0, site.presence)
-    free = np.flatnonzero(
-        h.participating & (h.ksm < 0) & (h.ksm_intent < 0) & ~h.graduated
-    )
+    free = np.flatnonzero(h.participating)
+    free = free[(h.ksm[free] < 0) & (h.ksm_intent[free] < 0) & ~h.graduated[free]]
     prob = p.ksm_join_rate * (0.5 + 0.5 * h.trust_bkm[free]) * (1.0 + presence)
     joins = free[rng.random(free.size) < prob]
     if joins.size:
         h.ksm_intent[joins] = _choose_types(site, joins)
-    rows = np.flatnonzero((h.ksm_intent >= 0) & (h.ksm < 0))
+    rows = np.flatnonzero(h.ksm_intent >= 0)
+    rows = rows[h.ksm[rows] < 0]
     if rows.size == 0:
         return []
     kind = h.ksm_intent[rows].astype(np.int64)
-    # order: by type, RT, then women and men interleaved by their rank within the block
     rt = h.rt[rows]
     woman = h.woman[rows]
     noise = rng.random(rows.size)
-    order = np.lexsort((noise, woman, rt, kind))
-    kind, rt, woman, rows = kind[order], rt[order], woman[order], rows[order]
-    block = kind.astype(np.int64) * (int(h.rt.max()) + 1) + rt
-    start = np.r_[True, block[1:] != block[:-1]]
+    # a block is a type and an RT; one with fewer than MIN_MEMBERS waiting forms no group
+    block = kind * (int(rt.max()) + 1) + rt
+    keep = np.bincount(block)[block] >= MIN_MEMBERS
+    if not keep.any():
+        return []
+    kind, rt, woman, rows, block = (a[keep] for a in (kind, rt, woman, rows, block))
+    # order: by block, then women and men interleaved by their rank within the block
+    order = np.lexsort((noise[keep], woman, block))
+    kind, rt, woman, rows, block = (a[order] for a in (kind, rt, woman, rows, block))
+    n = rows.size
+    start = np.empty(n, dtype=bool)
+    start[0] = True
+    np.not_equal(block[1:], block[:-1], out=start[1:])
     block_id = np.cumsum(start) - 1
-    first = np.flatnonzero(start)
-    size = np.diff(np.r_[first, rows.size])[block_id]
+    size = np.diff(np.flatnonzero(start), append=n)[block_id]
     n_groups = np.maximum(size // p.ksm_size, 1)
     # spread within the block: each sex cycles through the block's groups
-    sex_start = np.r_[True, (block[1:] != block[:-1]) | (woman[1:] != woman[:-1])]
-    sex_first = np.flatnonzero(sex_start)
-    sex_pos = np.arange(rows.size) - sex_first[np.cumsum(sex_start) - 1]
+    sex_start = start.copy()
+    sex_start[1:] |= woman[1:] != woman[:-1]
+    sex_pos = np.arange(n) - np.flatnonzero(sex_start)[np.cumsum(sex_start) - 1]
     offset = np.where(woman, 0, size)  # different phase so men and women interleave
     group = (sex_pos + offset) % n_groups
-    formed = []
     key = block_id * (int(n_groups.max()) + 1) + group
-    order2 = np.argsort(key, kind="stable")
-    key_sorted = key[order2]
-    bounds = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1], True])
-    for a, b in itertools.pairwise(bounds):
-        if b - a < MIN_MEMBERS:
-            continue
-        idx = order2[a:b]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+    big = np.diff(bounds) >= MIN_MEMBERS
+    formed = []
+    for a, b in zip(bounds[:-1][big].tolist(), bounds[1:][big].tolist(), strict=True):
+        idx = order[a:b]
         formed.append(KSM(site, KSMType(int(kind[idx[0]])), rows[idx], int(rt[idx[0]])))
     return formed
 
@@ -286,16 +291,16 @@ def _choose_types(site: Site, rows: np.ndarray) -> np.ndarray:
     """Draw the type of group each joining household wants (see :func:`form_ksms`)."""
     p = site.p
     h = site.households
-    shares = plan_type_shares(site)
-    weights = np.tile(shares, (rows.size, 1))
-    elite = h.elite[rows] != Elite.ORDINARY
+    # two rows of weights: the plan's shares, and the shares of the households the rule
+    # changes (not PS-2-listed under strict targeting, elites under open targeting)
+    weights = np.tile(plan_type_shares(site), (2, 1))
     if p.targeting == "strict":
-        weights[~h.on_ps2[rows], KSMType.ECONOMIC] = 0.0
+        weights[1, KSMType.ECONOMIC] = 0.0
+        changed = ~h.on_ps2[rows]
     else:
-        weights[elite, KSMType.ECONOMIC] *= (
-            2.0 + p.elite_plan_tilt * site.bkm.elite_share
-        )
+        weights[1, KSMType.ECONOMIC] *= 2.0 + p.elite_plan_tilt * site.bkm.elite_share
+        changed = h.elite[rows] != Elite.ORDINARY
     totals = weights.sum(axis=1, keepdims=True)
     weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
-    cum = weights.cumsum(axis=1)
+    cum = weights.cumsum(axis=1)[changed.astype(np.intp)]
     return (site.rng.random(rows.size)[:, None] > cum).sum(axis=1).clip(0, 2)
