@@ -320,15 +320,17 @@ class UPK:
         nonpoor = member_means(m, ksms, ~h.poor)
         priority = rng.gumbel(size=len(ksms)) + 3.0 * c * nonpoor
         made = 0
-        for i in np.argsort(-priority):
+        for i in np.argsort(-priority).tolist():
             ksm = ksms[i]
             if not ksm.eligible:
                 continue
-            checks = ksm.rule_checks()
+            # most members of an eligible group already hold a loan: drop them first
             mem = ksm.members
+            mem = mem[h.loan_balance[mem] == 0]
+            if mem.size == 0:
+                continue
             want = mem[
-                (h.loan_balance[mem] == 0)
-                & ~h.graduated[mem]
+                ~h.graduated[mem]
                 & ~h.defaulted[mem]
                 & (h.ksm[mem] == ksm.unique_id)
                 & self._ready(ksm, mem)
@@ -354,6 +356,8 @@ class UPK:
             want, amount = want[fits], amount[fits]
             if want.size == 0:
                 break
+            # the rules read nothing lending changes: checked now, as when eligible
+            checks = ksm.rule_checks()
             self._disburse(want, amount)
             if ksm.first_loan_month is None:
                 ksm.first_loan_month = m.steps
