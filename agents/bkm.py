@@ -42,21 +42,30 @@ def ballot(
 ) -> np.ndarray:
     """Pick one eligible row per group with probability proportional to exp(score).
 
-    A secret ballot in each group as a softmax draw (Gumbel-max trick), vectorised:
-    rows are sorted by group and noisy score, and the last row of each group wins.
+    A secret ballot in each group as a softmax draw (Gumbel-max trick), vectorised: each
+    group's winner is its row of highest noisy score (of tied rows, the last), found by
+    per-group maxima rather than a sort of every eligible row.
+
+    Args:
+        rng: The model's generator.
+        score: Appeal of every row.
+        group: Group of every row (non-negative integers, e.g. RTs).
+        eligible: Which rows may be elected.
 
     Returns:
-        Row indices of the winners (groups with no eligible row elect nobody).
+        Row indices of the winners, by group (groups with no eligible row elect nobody).
     """
     rows = np.flatnonzero(eligible)
     if rows.size == 0:
         return rows
     noisy = score[rows] + rng.gumbel(size=rows.size)
-    order = np.lexsort((noisy, group[rows]))
-    ranked = rows[order]
-    g = group[ranked]
-    last = np.r_[g[1:] != g[:-1], True]
-    return ranked[last]
+    g = group[rows]
+    best = np.full(int(g.max()) + 1, -np.inf)
+    np.maximum.at(best, g, noisy)
+    top = noisy == best[g]
+    winner = np.full(best.size, -1, dtype=np.int64)
+    np.maximum.at(winner, g[top], rows[top])
+    return winner[winner >= 0]
 
 
 class BKM(Agent):
