@@ -62,6 +62,29 @@ def row_means(a: sp.csr_array, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.bincount(owner, weights=values, minlength=rows.size)
 
 
+def lowest(values: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` smallest values, in position order.
+
+    The same positions as the first ``n`` of a stable argsort (of tied values, the
+    earliest), found by a partition instead of a full sort.
+
+    Args:
+        values: The values (1-d).
+        n: How many to take (0 <= n <= ``values.size``).
+
+    Returns:
+        Sorted positions.
+    """
+    if n <= 0 or n >= values.size:
+        return np.arange(min(max(n, 0), values.size))
+    cut = np.partition(values, n - 1)[n - 1]
+    if np.isnan(cut):  # NaN sorts last: let the sort say which NaNs come first
+        return np.sort(np.argsort(values, kind="stable")[:n])
+    take = values < cut
+    take[np.flatnonzero(values == cut)[: n - int(np.count_nonzero(take))]] = True
+    return np.flatnonzero(take)
+
+
 def grade_par(par: float) -> str:
     """Guideline grade of portfolio at risk: <=10% good, 10-20% minimum, else inadequate."""
     return "good" if par <= 0.10 else "minimum" if par <= 0.20 else "inadequate"
@@ -275,7 +298,7 @@ class UPK:
             return
         pool = np.flatnonzero(h.on_ps2) if h.on_ps2.any() else np.arange(h.n)
         n = min(n, pool.size)
-        chosen = pool[np.argsort(h.welfare[pool], kind="stable")[:n]]
+        chosen = pool[lowest(h.welfare[pool], n)]
         cost = n * AID_PER_HOUSEHOLD
         self.ups_cash -= cost
         self.spent_social += cost
