@@ -255,34 +255,34 @@ def form_ksms(site: Site) -> list[KSM]:
     noise = rng.random(rows.size)
     # a block is a type and an RT; one with fewer than MIN_MEMBERS waiting forms no group
     block = kind * (int(rt.max()) + 1) + rt
-    keep = np.bincount(block)[block] >= MIN_MEMBERS
+    size = np.bincount(block)[block]  # rows waiting in each row's block
+    keep = size >= MIN_MEMBERS
     if not keep.any():
         return []
-    kind, rt, woman, rows, block = (a[keep] for a in (kind, rt, woman, rows, block))
+    kind, rt, woman, rows, block, size = (
+        a[keep] for a in (kind, rt, woman, rows, block, size)
+    )
     # order: by block, then women and men interleaved by their rank within the block
     order = np.lexsort((noise[keep], woman, block))
-    kind, rt, woman, rows, block = (a[order] for a in (kind, rt, woman, rows, block))
-    n = rows.size
-    start = np.empty(n, dtype=bool)
-    start[0] = True
-    np.not_equal(block[1:], block[:-1], out=start[1:])
-    block_id = np.cumsum(start) - 1
-    size = np.diff(np.flatnonzero(start), append=n)[block_id]
+    kind, rt, woman, rows, block, size = (
+        a[order] for a in (kind, rt, woman, rows, block, size)
+    )
     n_groups = np.maximum(size // p.ksm_size, 1)
     # spread within the block: each sex cycles through the block's groups
-    sex_start = start.copy()
-    sex_start[1:] |= woman[1:] != woman[:-1]
-    sex_pos = np.arange(n) - np.flatnonzero(sex_start)[np.cumsum(sex_start) - 1]
+    run = np.empty(rows.size, dtype=bool)  # first of a block's women or men
+    run[0] = True
+    run[1:] = (block[1:] != block[:-1]) | (woman[1:] != woman[:-1])
+    rank = np.arange(rows.size) - np.flatnonzero(run)[np.cumsum(run) - 1]
     offset = np.where(woman, 0, size)  # different phase so men and women interleave
-    group = (sex_pos + offset) % n_groups
-    key = block_id * (int(n_groups.max()) + 1) + group
+    group = (rank + offset) % n_groups
+    # each group's rows, in the order above, from a stable sort by (block, group)
+    key = block * (int(n_groups.max()) + 1) + group
     order = np.argsort(key, kind="stable")
-    key = key[order]
-    bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
-    big = np.diff(bounds) >= MIN_MEMBERS
+    count = np.bincount(key)
+    end = np.cumsum(count)
     formed = []
-    for a, b in zip(bounds[:-1][big].tolist(), bounds[1:][big].tolist(), strict=True):
-        idx = order[a:b]
+    for g in np.flatnonzero(count >= MIN_MEMBERS).tolist():
+        idx = order[end[g] - count[g] : end[g]]
         formed.append(KSM(site, KSMType(int(kind[idx[0]])), rows[idx], int(rt[idx[0]])))
     return formed
 
@@ -293,7 +293,7 @@ def _choose_types(site: Site, rows: np.ndarray) -> np.ndarray:
     h = site.households
     # two rows of weights: the plan's shares, and the shares of the households the rule
     # changes (not PS-2-listed under strict targeting, elites under open targeting)
-    weights = np.tile(plan_type_shares(site), (2, 1))
+    weights = plan_type_shares(site)[None, :].repeat(2, axis=0)
     if p.targeting == "strict":
         weights[1, KSMType.ECONOMIC] = 0.0
         changed = ~h.on_ps2[rows]
@@ -303,4 +303,4 @@ def _choose_types(site: Site, rows: np.ndarray) -> np.ndarray:
     totals = weights.sum(axis=1, keepdims=True)
     weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
     cum = weights.cumsum(axis=1)[changed.astype(np.intp)]
-    return (site.rng.random(rows.size)[:, None] > cum).sum(axis=1).clip(0, 2)
+    return np.minimum((site.rng.random(rows.size)[:, None] > cum).sum(axis=1), 2)
