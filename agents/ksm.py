@@ -189,22 +189,20 @@ def step_ksms(site: Site) -> None:
     active = np.bincount(pos, weights=h.participating[rows] | loan, minlength=n)
     owing = np.bincount(pos, weights=loan, minlength=n)
     late = np.bincount(pos, weights=h.arrears[rows] > 0, minlength=n)
-    saving = active >= 0.5 * size
-    for k, s, a, o, lt in zip(
-        live,
-        saving.tolist(),
-        active.tolist(),
-        owing.tolist(),
-        late.tolist(),
-        strict=True,
+    saving = (active >= 0.5 * size).tolist()
+    gone = (active < 3) & (owing == 0)
+    behind = (~gone & (late > 0)).tolist()
+    economic = KSMType.ECONOMIC
+    for k, saves, dissolves, in_arrears in zip(
+        live, saving, gone.tolist(), behind, strict=True
     ):
-        if k.kind == KSMType.ECONOMIC and s:
+        if saves and k.kind == economic:
             k.months_saving += 1
-        if a < 3 and o == 0:
+        if dissolves:
             k.dissolve()
-        elif lt > 0:
+        elif in_arrears:
             k.status = KSMStatus.IN_ARREARS
-        elif k.first_loan_month is not None or k.kind != KSMType.ECONOMIC:
+        elif k.first_loan_month is not None or k.kind != economic:
             k.status = KSMStatus.ACTIVE
 
 
