@@ -476,8 +476,9 @@ class UPK:
             mates_late = np.zeros(rows.size)
             has = ksm_id >= 0
             if has.any():
-                size = np.bincount(h.ksm[h.ksm >= 0])
-                late_count = np.bincount(h.ksm[h.ksm >= 0], weights=late[h.ksm >= 0])
+                member = np.flatnonzero(h.ksm >= 0)
+                size = np.bincount(h.ksm[member])
+                late_count = np.bincount(h.ksm[member], weights=late[member])
                 share = np.divide(
                     late_count, size, out=np.zeros(late_count.size), where=size > 0
                 )
