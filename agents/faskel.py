@@ -172,7 +172,7 @@ class Faskel(Agent):
         k = min(k, h.n)
         if k <= 0:
             return np.empty(0, dtype=np.int64)
-        weights = np.where(h.on_ps2, 3.0, 1.0) if site.cycle.ps2_done else None
+        weights = 1.0 + 2.0 * h.on_ps2 if site.cycle.ps2_done else None
         idx = weighted_sample(site.rng, h.n, k, weights)
         emphasis = site.p.faskel_primary_emphasis
         h.dialogue[idx] += np.float32(self.effectiveness * (1.0 - emphasis))
