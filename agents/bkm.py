@@ -217,13 +217,14 @@ class BKM(Agent):
         accompaniment = min(1.0, m.accompaniment)
         self.accompaniment = accompaniment
         target = m.cycle.relawan_target
-        relawan_fill = min(1.0, float(h.relawan.sum()) / target) if target > 0 else 0.0
+        relawan = int(np.count_nonzero(h.relawan))
+        relawan_fill = min(1.0, relawan / target) if target > 0 else 0.0
         drive = p.accompaniment_gain * (accompaniment + 0.5 * m.kelurahan.support)
         drive += 0.02 * relawan_fill  # relawan carry the board's work into the RTs
         self.capacity += min(drive, 1.0) * (1.0 - self.capacity)
         self.capacity -= 0.01 * self.capacity
         target = (
-            0.5 * float(h.participating.mean())
+            0.5 * (int(np.count_nonzero(h.participating)) / h.n)  # share taking part
             + 0.3 * m.kelurahan.involvement
             + 0.2 * self.capacity
         )
