@@ -345,12 +345,11 @@ class UPK:
         made = 0
         for i in np.argsort(-priority).tolist():
             ksm = ksms[i]
-            if not ksm.eligible:
-                continue
-            # most members of an eligible group already hold a loan: drop them first
+            # members holding a loan are dropped first: in most groups that lent, all
+            # of them, and then the group is done without asking its rules
             mem = ksm.members
             mem = mem[h.loan_balance[mem] == 0]
-            if mem.size == 0:
+            if mem.size == 0 or not ksm.eligible:
                 continue
             want = mem[
                 ~h.graduated[mem]
