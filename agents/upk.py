@@ -260,8 +260,10 @@ class UPK:
         poor = np.bincount(h.rt, weights=h.poor, minlength=n_rt)
         elite = np.bincount(h.rt, weights=h.elite != Elite.ORDINARY, minlength=n_rt)
         c = self._capture()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            w = (1 - c) * np.nan_to_num(poor / count) + c * np.nan_to_num(elite / count)
+        some = count > 0  # an RT number with no households gets no weight
+        poor_share = np.divide(poor, count, out=np.zeros(n_rt), where=some)
+        elite_share = np.divide(elite, count, out=np.zeros(n_rt), where=some)
+        w = (1 - c) * poor_share + c * elite_share
         w = w + 1e-9
         rt = int(m.rng.choice(n_rt, p=w / w.sum()))
         members = np.flatnonzero(h.rt == rt)
