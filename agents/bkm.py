@@ -54,21 +54,30 @@ def ballot(
 ) -> np.ndarray:
     """Pick one eligible row per group with probability proportional to exp(score).
 
-    A secret ballot in each group as a softmax draw (Gumbel-max trick), vectorised:
-    rows are sorted by group and noisy score, and the last row of each group wins.
+    A secret ballot in each group as a softmax draw (Gumbel-max trick), vectorised: each
+    group's winner is its row of highest noisy score (of tied rows, the last), found by
+    per-group maxima rather than a sort of every eligible row.
+
+    Args:
+        rng: The model's generator.
+        score: Appeal of every row.
+        group: Group of every row (non-negative integers, e.g. RTs).
+        eligible: Which rows may be elected.
 
     Returns:
-        Row indices of the winners (groups with no eligible row elect nobody).
+        Row indices of the winners, by group (groups with no eligible row elect nobody).
     """
     rows = np.flatnonzero(eligible)
     if rows.size == 0:
         return rows
     noisy = score[rows] + rng.gumbel(size=rows.size)
-    order = np.lexsort((noisy, group[rows]))
-    ranked = rows[order]
-    g = group[ranked]
-    last = np.r_[g[1:] != g[:-1], True]
-    return ranked[last]
+    g = group[rows]
+    best = np.full(int(g.max()) + 1, -np.inf)
+    np.maximum.at(best, g, noisy)
+    top = noisy == best[g]
+    winner = np.full(best.size, -1, dtype=np.int64)
+    np.maximum.at(winner, g[top], rows[top])
+    return winner[winner >= 0]
 
 
 class BKM(Agent):
@@ -220,13 +229,14 @@ class BKM(Agent):
         accompaniment = min(1.0, m.accompaniment)
         self.accompaniment = accompaniment
         target = m.cycle.relawan_target
-        relawan_fill = min(1.0, float(h.relawan.sum()) / target) if target > 0 else 0.0
+        relawan = int(np.count_nonzero(h.relawan))
+        relawan_fill = min(1.0, relawan / target) if target > 0 else 0.0
         drive = p.accompaniment_gain * (accompaniment + 0.5 * m.kelurahan.support)
         drive += 0.02 * relawan_fill  # relawan carry the board's work into the RTs
         self.capacity += min(drive, 1.0) * (1.0 - self.capacity)
         self.capacity -= 0.01 * self.capacity
         target = (
-            0.5 * float(h.participating.mean())
+            0.5 * (int(np.count_nonzero(h.participating)) / h.n)  # share taking part
             + 0.3 * m.kelurahan.involvement
             + 0.2 * self.capacity
         )

@@ -38,16 +38,15 @@ def weighted_sample(
         return rng.choice(n, size=k, replace=False)
     if 2 * k > n:  # many of the rows: the direct way is as fast
         return rng.choice(n, size=k, replace=False, p=weights / weights.sum())
-    accept = weights / weights.max()
-    chosen = np.empty(0, dtype=np.int64)
-    while chosen.size < k:
-        batch = 2 * (k - chosen.size) + 8
+    top = weights.max()
+    chosen: list[int] = []
+    while len(chosen) < k:
+        batch = 2 * (k - len(chosen)) + 8
         cand = rng.integers(n, size=batch)
-        cand = cand[rng.random(batch) < accept[cand]]
-        cand = np.concatenate((chosen, cand))
-        _, first = np.unique(cand, return_index=True)
-        chosen = cand[np.sort(first)][:k]
-    return chosen
+        cand = cand[rng.random(batch) < weights[cand] / top]
+        # drop repeats, keeping first draws in order (dicts keep insertion order)
+        chosen = list(dict.fromkeys(chosen + cand.tolist()))[:k]
+    return np.array(chosen, dtype=np.int64)
 
 
 class Faskel(Agent):
@@ -158,8 +157,9 @@ class Faskel(Agent):
         trained = [k.sessions >= need for k in live]
         other = [k.kind != KSMType.ECONOMIC for k in live]
         order = np.lexsort((capacity, trained, other))
-        for i in order[:sessions]:
-            live[i].train(self.effectiveness)
+        effectiveness = self.effectiveness
+        for i in order[:sessions].tolist():
+            live[i].train(effectiveness)
         return min(sessions, len(live))
 
     def _visit(self, site: Site, k: int) -> np.ndarray:

@@ -11,10 +11,10 @@ run over them as arrays. Loops run over KSMs (hundreds), never over households.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from mesa import Agent
@@ -84,23 +84,27 @@ class KSM(Agent):
         site.households.ksm_intent[self.members] = -1
 
     # --- eligibility ----------------------------------------------------------------
-    def _rules(self) -> dict[str, Callable[[], bool]]:
-        """The guideline's loan eligibility rules as checks, the cheap ones first."""
-        p = self.site.p
-        h = self.site.households
+    # The guideline's loan eligibility rules, the cheap ones first: name -> check of a
+    # KSM. One table, read by both :attr:`eligible` and :meth:`rule_checks`.
+    _rules: ClassVar[dict[str, Callable[[KSM], bool]]] = {
+        "economic": lambda k: k.kind == KSMType.ECONOMIC,
+        "not_dissolved": lambda k: k.status != KSMStatus.DISSOLVED,
+        "training": lambda k: k.sessions >= k.site.p.ksm_training_sessions,
+        "savings": lambda k: k.months_saving >= k.site.p.ksm_savings_months,
+        "joint_liability": lambda k: k.joint_liability or not k.site.p.joint_liability,
+        "members": lambda k: k.members.size >= MIN_MEMBERS,
+        "women": lambda k: k.women_share >= k.site.p.ksm_women_min - 1e-12,
+        "ps2": lambda k: (
+            k.site.p.targeting == "open"
+            or bool(k.site.households.on_ps2[k.members].all())
+        ),
+    }
+
+    @cached_property
+    def women_share(self) -> float:
+        """Share of women among the members (fixed: members and sex never change)."""
         m = self.members
-        return {
-            "economic": lambda: self.kind == KSMType.ECONOMIC,
-            "not_dissolved": lambda: self.status != KSMStatus.DISSOLVED,
-            "training": lambda: self.sessions >= p.ksm_training_sessions,
-            "savings": lambda: self.months_saving >= p.ksm_savings_months,
-            "joint_liability": lambda: self.joint_liability or not p.joint_liability,
-            "members": lambda: m.size >= MIN_MEMBERS,
-            "women": lambda: (
-                (float(h.woman[m].mean()) if m.size else 0.0) >= p.ksm_women_min - 1e-12
-            ),
-            "ps2": lambda: p.targeting == "open" or bool(h.on_ps2[m].all()),
-        }
+        return float(self.site.households.woman[m].mean()) if m.size else 0.0
 
     def rule_checks(self) -> dict[str, bool]:
         """The guideline's loan eligibility rules, each checked on the current state.
@@ -108,12 +112,12 @@ class KSM(Agent):
         Returns:
             Mapping from rule to whether it holds now.
         """
-        return {name: check() for name, check in self._rules().items()}
+        return {name: check(self) for name, check in self._rules.items()}
 
     @property
     def eligible(self) -> bool:
         """Whether every eligibility rule holds now (stops at the first that fails)."""
-        return all(check() for check in self._rules().values())
+        return all(check(self) for check in self._rules.values())
 
     # --- monthly ------------------------------------------------------------------------
     def train(self, effectiveness: float) -> None:
@@ -185,22 +189,20 @@ def step_ksms(site: Site) -> None:
     active = np.bincount(pos, weights=h.participating[rows] | loan, minlength=n)
     owing = np.bincount(pos, weights=loan, minlength=n)
     late = np.bincount(pos, weights=h.arrears[rows] > 0, minlength=n)
-    saving = active >= 0.5 * size
-    for k, s, a, o, lt in zip(
-        live,
-        saving.tolist(),
-        active.tolist(),
-        owing.tolist(),
-        late.tolist(),
-        strict=True,
+    saving = (active >= 0.5 * size).tolist()
+    gone = (active < 3) & (owing == 0)
+    behind = (~gone & (late > 0)).tolist()
+    economic = KSMType.ECONOMIC
+    for k, saves, dissolves, in_arrears in zip(
+        live, saving, gone.tolist(), behind, strict=True
     ):
-        if k.kind == KSMType.ECONOMIC and s:
+        if saves and k.kind == economic:
             k.months_saving += 1
-        if a < 3 and o == 0:
+        if dissolves:
             k.dissolve()
-        elif lt > 0:
+        elif in_arrears:
             k.status = KSMStatus.IN_ARREARS
-        elif k.first_loan_month is not None or k.kind != KSMType.ECONOMIC:
+        elif k.first_loan_month is not None or k.kind != economic:
             k.status = KSMStatus.ACTIVE
 
 
@@ -235,44 +237,50 @@ def form_ksms(site: Site) -> list[KSM]:
     h = site.households
     rng = site.rng
     presence = min(1.0, site.presence)
-    free = np.flatnonzero(
-        h.participating & (h.ksm < 0) & (h.ksm_intent < 0) & ~h.graduated
-    )
+    free = np.flatnonzero(h.participating)
+    free = free[(h.ksm[free] < 0) & (h.ksm_intent[free] < 0) & ~h.graduated[free]]
     prob = p.ksm_join_rate * (0.5 + 0.5 * h.trust_bkm[free]) * (1.0 + presence)
     joins = free[rng.random(free.size) < prob]
     if joins.size:
         h.ksm_intent[joins] = _choose_types(site, joins)
-    rows = np.flatnonzero((h.ksm_intent >= 0) & (h.ksm < 0))
+    rows = np.flatnonzero(h.ksm_intent >= 0)
+    rows = rows[h.ksm[rows] < 0]
     if rows.size == 0:
         return []
     kind = h.ksm_intent[rows].astype(np.int64)
-    # order: by type, RT, then women and men interleaved by their rank within the block
     rt = h.rt[rows]
     woman = h.woman[rows]
     noise = rng.random(rows.size)
-    order = np.lexsort((noise, woman, rt, kind))
-    kind, rt, woman, rows = kind[order], rt[order], woman[order], rows[order]
-    block = kind.astype(np.int64) * (int(h.rt.max()) + 1) + rt
-    start = np.r_[True, block[1:] != block[:-1]]
-    block_id = np.cumsum(start) - 1
-    first = np.flatnonzero(start)
-    size = np.diff(np.r_[first, rows.size])[block_id]
+    # a block is a type and an RT; one with fewer than MIN_MEMBERS waiting forms no group
+    block = kind * (int(rt.max()) + 1) + rt
+    size = np.bincount(block)[block]  # rows waiting in each row's block
+    keep = size >= MIN_MEMBERS
+    if not keep.any():
+        return []
+    kind, rt, woman, rows, block, size = (
+        a[keep] for a in (kind, rt, woman, rows, block, size)
+    )
+    # order: by block, then women and men interleaved by their rank within the block
+    order = np.lexsort((noise[keep], woman, block))
+    kind, rt, woman, rows, block, size = (
+        a[order] for a in (kind, rt, woman, rows, block, size)
+    )
     n_groups = np.maximum(size // p.ksm_size, 1)
     # spread within the block: each sex cycles through the block's groups
-    sex_start = np.r_[True, (block[1:] != block[:-1]) | (woman[1:] != woman[:-1])]
-    sex_first = np.flatnonzero(sex_start)
-    sex_pos = np.arange(rows.size) - sex_first[np.cumsum(sex_start) - 1]
+    run = np.empty(rows.size, dtype=bool)  # first of a block's women or men
+    run[0] = True
+    run[1:] = (block[1:] != block[:-1]) | (woman[1:] != woman[:-1])
+    rank = np.arange(rows.size) - np.flatnonzero(run)[np.cumsum(run) - 1]
     offset = np.where(woman, 0, size)  # different phase so men and women interleave
-    group = (sex_pos + offset) % n_groups
+    group = (rank + offset) % n_groups
+    # each group's rows, in the order above, from a stable sort by (block, group)
+    key = block * (int(n_groups.max()) + 1) + group
+    order = np.argsort(key, kind="stable")
+    count = np.bincount(key)
+    end = np.cumsum(count)
     formed = []
-    key = block_id * (int(n_groups.max()) + 1) + group
-    order2 = np.argsort(key, kind="stable")
-    key_sorted = key[order2]
-    bounds = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1], True])
-    for a, b in itertools.pairwise(bounds):
-        if b - a < MIN_MEMBERS:
-            continue
-        idx = order2[a:b]
+    for g in np.flatnonzero(count >= MIN_MEMBERS).tolist():
+        idx = order[end[g] - count[g] : end[g]]
         formed.append(KSM(site, KSMType(int(kind[idx[0]])), rows[idx], int(rt[idx[0]])))
     return formed
 
@@ -281,16 +289,16 @@ def _choose_types(site: Site, rows: np.ndarray) -> np.ndarray:
     """Draw the type of group each joining household wants (see :func:`form_ksms`)."""
     p = site.p
     h = site.households
-    shares = plan_type_shares(site)
-    weights = np.tile(shares, (rows.size, 1))
-    elite = h.elite[rows] != Elite.ORDINARY
+    # two rows of weights: the plan's shares, and the shares of the households the rule
+    # changes (not PS-2-listed under strict targeting, elites under open targeting)
+    weights = plan_type_shares(site)[None, :].repeat(2, axis=0)
     if p.targeting == "strict":
-        weights[~h.on_ps2[rows], KSMType.ECONOMIC] = 0.0
+        weights[1, KSMType.ECONOMIC] = 0.0
+        changed = ~h.on_ps2[rows]
     else:
-        weights[elite, KSMType.ECONOMIC] *= (
-            2.0 + p.elite_plan_tilt * site.bkm.elite_share
-        )
+        weights[1, KSMType.ECONOMIC] *= 2.0 + p.elite_plan_tilt * site.bkm.elite_share
+        changed = h.elite[rows] != Elite.ORDINARY
     totals = weights.sum(axis=1, keepdims=True)
     weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
-    cum = weights.cumsum(axis=1)
-    return (site.rng.random(rows.size)[:, None] > cum).sum(axis=1).clip(0, 2)
+    cum = weights.cumsum(axis=1)[changed.astype(np.intp)]
+    return np.minimum((site.rng.random(rows.size)[:, None] > cum).sum(axis=1), 2)

@@ -62,6 +62,29 @@ def row_means(a: sp.csr_array, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.bincount(owner, weights=values, minlength=rows.size)
 
 
+def lowest(values: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` smallest values, in position order.
+
+    The same positions as the first ``n`` of a stable argsort (of tied values, the
+    earliest), found by a partition instead of a full sort.
+
+    Args:
+        values: The values (1-d).
+        n: How many to take (0 <= n <= ``values.size``).
+
+    Returns:
+        Sorted positions.
+    """
+    if n <= 0 or n >= values.size:
+        return np.arange(min(max(n, 0), values.size))
+    cut = np.partition(values, n - 1)[n - 1]
+    if np.isnan(cut):  # NaN sorts last: let the sort say which NaNs come first
+        return np.sort(np.argsort(values, kind="stable")[:n])
+    take = values < cut
+    take[np.flatnonzero(values == cut)[: n - int(np.count_nonzero(take))]] = True
+    return np.flatnonzero(take)
+
+
 def grade_par(par: float) -> str:
     """Guideline grade of portfolio at risk: <=10% good, 10-20% minimum, else inadequate."""
     return "good" if par <= 0.10 else "minimum" if par <= 0.20 else "inadequate"
@@ -237,8 +260,10 @@ class UPK:
         poor = np.bincount(h.rt, weights=h.poor, minlength=n_rt)
         elite = np.bincount(h.rt, weights=h.elite != Elite.ORDINARY, minlength=n_rt)
         c = self._capture()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            w = (1 - c) * np.nan_to_num(poor / count) + c * np.nan_to_num(elite / count)
+        some = count > 0  # an RT number with no households gets no weight
+        poor_share = np.divide(poor, count, out=np.zeros(n_rt), where=some)
+        elite_share = np.divide(elite, count, out=np.zeros(n_rt), where=some)
+        w = (1 - c) * poor_share + c * elite_share
         w = w + 1e-9
         rt = int(m.rng.choice(n_rt, p=w / w.sum()))
         members = np.flatnonzero(h.rt == rt)
@@ -275,7 +300,7 @@ class UPK:
             return
         pool = np.flatnonzero(h.on_ps2) if h.on_ps2.any() else np.arange(h.n)
         n = min(n, pool.size)
-        chosen = pool[np.argsort(h.welfare[pool], kind="stable")[:n]]
+        chosen = pool[lowest(h.welfare[pool], n)]
         cost = n * AID_PER_HOUSEHOLD
         self.ups_cash -= cost
         self.spent_social += cost
@@ -320,15 +345,16 @@ class UPK:
         nonpoor = member_means(m, ksms, ~h.poor)
         priority = rng.gumbel(size=len(ksms)) + 3.0 * c * nonpoor
         made = 0
-        for i in np.argsort(-priority):
+        for i in np.argsort(-priority).tolist():
             ksm = ksms[i]
-            if not ksm.eligible:
-                continue
-            checks = ksm.rule_checks()
+            # members holding a loan are dropped first: in most groups that lent, all
+            # of them, and then the group is done without asking its rules
             mem = ksm.members
+            mem = mem[h.loan_balance[mem] == 0]
+            if mem.size == 0 or not ksm.eligible:
+                continue
             want = mem[
-                (h.loan_balance[mem] == 0)
-                & ~h.graduated[mem]
+                ~h.graduated[mem]
                 & ~h.defaulted[mem]
                 & (h.ksm[mem] == ksm.unique_id)
                 & self._ready(ksm, mem)
@@ -354,6 +380,8 @@ class UPK:
             want, amount = want[fits], amount[fits]
             if want.size == 0:
                 break
+            # the rules read nothing lending changes: checked now, as when eligible
+            checks = ksm.rule_checks()
             self._disburse(want, amount)
             if ksm.first_loan_month is None:
                 ksm.first_loan_month = m.steps
@@ -449,8 +477,9 @@ class UPK:
             mates_late = np.zeros(rows.size)
             has = ksm_id >= 0
             if has.any():
-                size = np.bincount(h.ksm[h.ksm >= 0])
-                late_count = np.bincount(h.ksm[h.ksm >= 0], weights=late[h.ksm >= 0])
+                member = np.flatnonzero(h.ksm >= 0)
+                size = np.bincount(h.ksm[member])
+                late_count = np.bincount(h.ksm[member], weights=late[member])
                 share = np.divide(
                     late_count, size, out=np.zeros(late_count.size), where=size > 0
                 )

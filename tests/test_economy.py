@@ -317,11 +317,7 @@ def test_the_counter_catches_a_rule_the_upk_forgets(monkeypatch, rule):
     counts = {}
     for dropped in (False, True):
         if dropped:
-
-            def forgetful(self, real=real):
-                return {**real(self), rule: lambda: True}
-
-            monkeypatch.setattr(KSM, "_rules", forgetful)
+            monkeypatch.setattr(KSM, "_rules", {**real, rule: lambda _: True})
         broken = Counter()
         for seed in range(4):
             _, watch = _watched(seed, **DROPPED[rule])
