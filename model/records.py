@@ -29,7 +29,7 @@ STAGE_NAMES = [s.name.lower() for s in Stage]
 SNAPSHOT_COLUMNS = ("stage", "forced", "awareness", "capacity", "participating")
 
 
-# What :func:`_tally` adds up, in the order of its result (after 16 stage counts).
+# What :func:`_tally` adds up, in the order of its result (after the stage counts).
 _TALLIES = (
     "n_poor",
     "forced",
@@ -56,7 +56,7 @@ _TALLIES = (
     "graduated",
     "elite",
 )
-_STAGE_CELLS = 4 * len(Stage)  # woman x poor x stage
+_STAGE_CELLS = 3 * len(Stage)  # the stages of all households, the poor, women
 _STAGE_KEYS = tuple(
     tuple(f"{name}_{group}" for name in STAGE_NAMES)
     for group in ("all", "poor", "women")
@@ -84,8 +84,8 @@ def _tally(  # noqa: PLR0917 - numba takes the columns one by one
     graduated: np.ndarray,
     elite: np.ndarray,
 ) -> np.ndarray:
-    """Counts and sums over households in one pass: 16 stage cells, then _TALLIES."""
-    cells = np.zeros(16, np.int64)
+    """Counts and sums over households in one pass: stage counts, then _TALLIES."""
+    cells = np.zeros(12, np.int64)  # stage of all households, of the poor, of women
     # counts too are float64 accumulators (exact to 2**53), so the result is one tuple
     n_poor = n_forced = forced_poor = pendayaan = genuine = 0.0
     part = part_poor = relawan_n = listed = listed_poor = members = members_poor = 0.0
@@ -94,7 +94,9 @@ def _tally(  # noqa: PLR0917 - numba takes the columns one by one
     for i in range(stage.size):
         poor = welfare[i] < poverty_line
         st = stage[i]
-        cells[woman[i] * 8 + poor * 4 + st] += 1
+        cells[st] += 1  # the stage cells without branches: a flag adds 0 or 1
+        cells[4 + st] += poor
+        cells[8 + st] += woman[i]
         n_poor += poor
         if forced[i]:
             n_forced += 1
@@ -125,9 +127,9 @@ def _tally(  # noqa: PLR0917 - numba takes the columns one by one
         n_defaulted += defaulted[i]
         n_graduated += graduated[i]
         n_elite += elite[i] != 0
-    out = np.empty(16 + 24)
-    out[:16] = cells
-    out[16:] = np.array(
+    out = np.empty(12 + 24)
+    out[:12] = cells
+    out[12:] = np.array(
         (
             n_poor,
             n_forced,
@@ -192,16 +194,13 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
         h.graduated,
         h.elite,
     )
-    counts = tally[:_STAGE_CELLS].reshape(2, 2, len(Stage))  # woman, poor, stage
+    counts = tally[:_STAGE_CELLS].tolist()
     t = dict(zip(_TALLIES, tally[_STAGE_CELLS:].tolist(), strict=True))
     out: dict[str, float] = {}
-    for keys, c in zip(
-        _STAGE_KEYS,
-        (counts.sum(axis=(0, 1)), counts[:, 1].sum(axis=0), counts[1].sum(axis=0)),
-        strict=True,
-    ):
-        size = float(c.sum())
-        for key, k in zip(keys, c.tolist(), strict=True):
+    for g, keys in enumerate(_STAGE_KEYS):
+        c = counts[g * 4 : g * 4 + 4]
+        size = sum(c)
+        for key, k in zip(keys, c, strict=True):
             out[key] = k / size if size else 0.0
 
     def share(part: str, whole: float) -> float:
