@@ -15,10 +15,10 @@ priorities) is the only loop; nothing loops over households.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
+from numba import njit
 
 from berdaya.agents.household import Elite, Stage, hand_over_roles
 from berdaya.agents.ksm import (
@@ -41,25 +41,153 @@ WORKS_PROJECT_SHARE = 0.1  # one works project costs this share of the BLM total
 AID_MONTHS = 6  # the social budget of a tranche is spread over this many months
 
 
-def row_means(a: sp.csr_array, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``(a @ x)[rows]`` for a few rows, touching only their entries.
+class _CollectTerms(NamedTuple):
+    """The scenario's loan terms and repayment rates, the form :func:`_collect` takes.
+
+    ``capacity_threshold`` is float32, as the capacity column it is compared with; the
+    other rates stay float64.
+    """
+
+    loan_term: int
+    loan_interest: float
+    default_hazard: float
+    capacity_threshold: np.float32
+    forced_multiplier: float
+    default_contagion: float
+    joint_liability: bool
+    jl_pressure: float
+    jl_freeride: float
+    writeoff_months: int
+    graduation_cycles: int
+
+
+@njit(cache=True)
+def _collect(  # noqa: PLR0917 - numba takes the columns one by one
+    rows: np.ndarray,
+    u: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    ksm: np.ndarray,
+    capacity: np.ndarray,
+    forced: np.ndarray,
+    trust_bkm: np.ndarray,
+    loan_size: np.ndarray,
+    loan_balance: np.ndarray,
+    arrears: np.ndarray,
+    loan_months_left: np.ndarray,
+    months_overdue: np.ndarray,
+    loan_cycles: np.ndarray,
+    clean_cycle: np.ndarray,
+    graduated: np.ndarray,
+    defaulted: np.ndarray,
+    business_failed: np.ndarray,
+    t: _CollectTerms,
+) -> tuple[int, int, int, int, int]:
+    """One month of repayment by the borrowers ``rows``, updating their loan columns.
 
     Args:
-        a: Sparse matrix (CSR).
-        rows: Row indices.
-        x: Vector with one value per column.
+        rows: Rows with a loan balance, in order.
+        u: One uniform draw per row of ``rows``: it misses when below its chance.
+        indptr: CSR row pointers of the row-normalised tie matrix.
+        indices: CSR column indices of the tie matrix.
+        weight: CSR values of the tie matrix (float32).
+        ksm: The households' KSM column.
+        capacity: The households' capacity column.
+        forced: The households' forced column.
+        trust_bkm: The households' trust in the BKM.
+        loan_size: The households' loan size column.
+        loan_balance: The households' loan balance column (updated).
+        arrears: The households' arrears column (updated).
+        loan_months_left: Months left in each loan's term (updated).
+        months_overdue: Months past the term with a balance (updated).
+        loan_cycles: Loans repaid (updated).
+        clean_cycle: Whether the current loan has never been missed (updated).
+        graduated: Whether the household graduated from the fund (updated).
+        defaulted: Whether a loan of the household was written off (updated).
+        business_failed: Whether the business the loan finances failed (updated).
+        t: Loan terms and rates.
 
     Returns:
-        One value per row of ``rows``.
+        Principal fallen due, principal paid, principal and interest collected, and
+        principal written off, in rupiah.
     """
-    start = a.indptr[rows]
-    length = a.indptr[rows + 1] - start
-    total = int(length.sum())
-    owner = np.repeat(np.arange(rows.size), length)
-    offset = np.arange(total) - np.repeat(np.cumsum(length) - length, length)
-    entry = np.repeat(start, length) + offset
-    values = a.data[entry] * x[a.indices[entry]]
-    return np.bincount(owner, weights=values, minlength=rows.size)
+    zero = np.float32(0.0)
+    one = np.float32(1.0)
+    # who is in arrears is read as at the start of the month, before anyone pays: the
+    # shares of ties and (under joint liability) of KSM-mates in arrears come first
+    ties_late = np.zeros(rows.size)
+    for i in range(rows.size):
+        r = rows[i]
+        for e in range(indptr[r], indptr[r + 1]):
+            late = one if arrears[indices[e]] > 0 else zero
+            ties_late[i] += weight[e] * late
+    mates_late = np.zeros(rows.size)
+    if t.joint_liability:
+        top = -1
+        for k in ksm:
+            top = max(top, k)
+        size = np.zeros(top + 1, dtype=np.int64)
+        late_count = np.zeros(top + 1, dtype=np.int64)
+        for j in range(ksm.size):
+            if ksm[j] >= 0:
+                size[ksm[j]] += 1
+                late_count[ksm[j]] += arrears[j] > 0
+        for i in range(rows.size):
+            k = ksm[rows[i]]
+            if k >= 0:
+                mates_late[i] = late_count[k] / size[k]
+    due = paid = principal_in = interest_in = lost = 0
+    for i in range(rows.size):
+        r = rows[i]
+        bal = loan_balance[r]
+        owed = arrears[r]
+        scheduled = 0
+        if loan_months_left[r] > 0:
+            scheduled = min(bal - owed, -(-loan_size[r] // t.loan_term))
+        scheduled = max(scheduled, 0)
+        interest = np.int64(np.rint(bal * t.loan_interest))
+        # chance of missing (float32 where the columns are, as numpy computes it)
+        hazard = t.default_hazard
+        hazard *= 2.0 if business_failed[r] else 1.0
+        gap = t.capacity_threshold - capacity[r]
+        gap = max(gap, zero)
+        hazard *= one + np.float32(2.0) * gap
+        hazard *= t.forced_multiplier if forced[r] else 1.0
+        hazard *= np.float32(1.5) - trust_bkm[r]
+        hazard *= 1.0 + t.default_contagion * ties_late[i]
+        if t.joint_liability:
+            hazard *= (1.0 - t.jl_pressure) * (1.0 + t.jl_freeride * mates_late[i])
+        miss = u[i] < hazard and u[i] < 0.95  # below min(hazard, 0.95); NaN: no miss
+        # a payer pays the scheduled principal, any arrears and interest on the balance;
+        # a misser adds the scheduled principal to arrears
+        due += scheduled
+        if miss:
+            arrears[r] = owed + scheduled
+            clean_cycle[r] = False
+        else:
+            paid += scheduled + owed
+            principal_in += scheduled + owed
+            interest_in += interest
+            loan_balance[r] = bal - scheduled - owed
+            arrears[r] = 0
+        loan_months_left[r] = max(loan_months_left[r] - 1, 0)
+        if loan_months_left[r] == 0 and loan_balance[r] > 0:
+            months_overdue[r] += 1
+        else:
+            months_overdue[r] = 0
+        # write-offs
+        if months_overdue[r] > t.writeoff_months:
+            lost += loan_balance[r]
+            loan_balance[r] = 0
+            arrears[r] = 0
+            defaulted[r] = True
+        # finished loans: a cycle done; graduation after enough cycles
+        if loan_balance[r] == 0 and not defaulted[r]:
+            loan_cycles[r] += 1
+            business_failed[r] = False
+            graduated[r] |= loan_cycles[r] >= t.graduation_cycles
+    return due, paid, principal_in, interest_in, lost
 
 
 def lowest(values: np.ndarray, n: int) -> np.ndarray:
@@ -439,7 +567,7 @@ class UPK:
         m.effort.add(primary=0.05 * rows.size)
 
     def collect(self) -> None:
-        """Collect this month's instalments from every borrower, vectorised.
+        """Collect this month's instalments from every borrower (see :func:`_collect`).
 
         The chance of missing rises with a failed business, a capacity gap, a forced
         stage and low trust in the BKM, and with the share of ties and (under joint
@@ -454,67 +582,48 @@ class UPK:
         rows = np.flatnonzero(h.loan_balance > 0)
         if rows.size == 0:
             return
-        bal = h.loan_balance[rows]
-        in_term = h.loan_months_left[rows] > 0
-        scheduled = np.where(
-            in_term,
-            np.minimum(bal - h.arrears[rows], -(-h.loan_size[rows] // p.loan_term)),
-            0,
-        ).astype(np.int64)
-        scheduled = np.maximum(scheduled, 0)
-        interest = np.round(bal * p.loan_interest).astype(np.int64)
-        # chance of missing
-        late = (h.arrears > 0).astype(np.float32)
-        ties_late = row_means(m.adjacency_norm, rows, late)
-        hazard = np.full(rows.size, p.default_hazard, dtype=np.float64)
-        hazard *= np.where(h.business_failed[rows], 2.0, 1.0)
-        hazard *= 1.0 + 2.0 * np.maximum(p.capacity_threshold - h.capacity[rows], 0.0)
-        hazard *= np.where(h.forced[rows], p.forced_multiplier, 1.0)
-        hazard *= 1.5 - h.trust_bkm[rows]
-        hazard *= 1.0 + p.default_contagion * ties_late
-        if p.joint_liability:
-            ksm_id = h.ksm[rows]
-            mates_late = np.zeros(rows.size)
-            has = ksm_id >= 0
-            if has.any():
-                member = np.flatnonzero(h.ksm >= 0)
-                size = np.bincount(h.ksm[member])
-                late_count = np.bincount(h.ksm[member], weights=late[member])
-                share = np.divide(
-                    late_count, size, out=np.zeros(late_count.size), where=size > 0
-                )
-                mates_late[has] = share[ksm_id[has]]
-            hazard *= (1.0 - p.jl_pressure) * (1.0 + p.jl_freeride * mates_late)
-        miss = m.rng.random(rows.size) < np.minimum(hazard, 0.95)
-        pay = ~miss
-        paid_principal = np.where(pay, scheduled + h.arrears[rows], 0).astype(np.int64)
-        paid_interest = np.where(pay, interest, 0).astype(np.int64)
-        self.principal_due += int(scheduled.sum())
-        self.principal_paid += int(np.where(pay, scheduled, 0).sum())
-        self.principal_paid += int(np.where(pay, h.arrears[rows], 0).sum())
-        h.loan_balance[rows] = bal - paid_principal
-        h.arrears[rows] = np.where(pay, 0, h.arrears[rows] + scheduled)
-        h.clean_cycle[rows] &= pay
-        self.fund_cash += int(paid_principal.sum() + paid_interest.sum())
-        self.interest_earned += int(paid_interest.sum())
-        self.outstanding -= int(paid_principal.sum())
-        h.loan_months_left[rows] = np.maximum(h.loan_months_left[rows] - 1, 0)
-        overdue = (h.loan_months_left[rows] == 0) & (h.loan_balance[rows] > 0)
-        h.months_overdue[rows] = np.where(overdue, h.months_overdue[rows] + 1, 0)
-        # write-offs
-        gone = rows[h.months_overdue[rows] > p.writeoff_months]
-        if gone.size:
-            lost = int(h.loan_balance[gone].sum())
-            self.written_off += lost
-            self.outstanding -= lost
-            h.loan_balance[gone] = 0
-            h.arrears[gone] = 0
-            h.defaulted[gone] = True
-        # finished loans: a cycle done; graduation after enough cycles
-        done = rows[(h.loan_balance[rows] == 0) & ~h.defaulted[rows]]
-        h.loan_cycles[done] += 1
-        h.business_failed[done] = False
-        h.graduated[done] |= h.loan_cycles[done] >= p.graduation_cycles
+        a = m.adjacency_norm
+        due, paid, principal_in, interest_in, lost = _collect(
+            rows,
+            m.rng.random(rows.size),  # one draw per borrower: does it miss this month
+            a.indptr,
+            a.indices,
+            a.data,
+            h.ksm,
+            h.capacity,
+            h.forced,
+            h.trust_bkm,
+            h.loan_size,
+            h.loan_balance,
+            h.arrears,
+            h.loan_months_left,
+            h.months_overdue,
+            h.loan_cycles,
+            h.clean_cycle,
+            h.graduated,
+            h.defaulted,
+            h.business_failed,
+            _CollectTerms(
+                loan_term=p.loan_term,
+                loan_interest=p.loan_interest,
+                default_hazard=p.default_hazard,
+                capacity_threshold=np.float32(p.capacity_threshold),
+                forced_multiplier=p.forced_multiplier,
+                default_contagion=p.default_contagion,
+                joint_liability=bool(p.joint_liability),
+                jl_pressure=p.jl_pressure,
+                jl_freeride=p.jl_freeride,
+                writeoff_months=p.writeoff_months,
+                graduation_cycles=p.graduation_cycles,
+            ),
+        )
+        self.principal_due += int(due)
+        self.principal_paid += int(paid)
+        self.fund_cash += int(principal_in + interest_in)
+        self.interest_earned += int(interest_in)
+        self.outstanding -= int(principal_in)
+        self.written_off += int(lost)
+        self.outstanding -= int(lost)
 
     def step(self) -> None:
         """A month of the BKM's money: LPJ, tranches, works, aid, collection, lending."""
