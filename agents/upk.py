@@ -25,7 +25,6 @@ from berdaya.agents.ksm import (
     KSM,
     KSMStatus,
     KSMType,
-    member_means,
     plan_type_shares,
 )
 
@@ -188,6 +187,148 @@ def _collect(  # noqa: PLR0917 - numba takes the columns one by one
             business_failed[r] = False
             graduated[r] |= loan_cycles[r] >= t.graduation_cycles
     return due, paid, principal_in, interest_in, lost
+
+
+@njit(cache=True)
+def _nonpoor_shares(
+    ids: np.ndarray, ksm: np.ndarray, welfare: np.ndarray, poverty_line: np.float32
+) -> np.ndarray:
+    """Share of non-poor members of each KSM in ``ids``, in one pass over the table.
+
+    The same values as ``member_means(site, ksms, ~h.poor)``: members are the households
+    whose KSM column names the group; a group without any has share 0.
+
+    Args:
+        ids: Unique ids of the KSMs.
+        ksm: The households' KSM column.
+        welfare: The households' welfare (float32).
+        poverty_line: Welfare below which a household is poor (float32, as the table).
+
+    Returns:
+        One share per KSM of ``ids``.
+    """
+    top = -1
+    for k in ids:
+        top = max(top, k)
+    for k in ksm:
+        top = max(top, k)
+    position = np.full(top + 1, -1, dtype=np.int64)
+    for i in range(ids.size):
+        position[ids[i]] = i
+    size = np.zeros(ids.size, dtype=np.int64)
+    nonpoor = np.zeros(ids.size, dtype=np.int64)
+    for j in range(ksm.size):
+        if ksm[j] >= 0 and position[ksm[j]] >= 0:
+            size[position[ksm[j]]] += 1
+            nonpoor[position[ksm[j]]] += not welfare[j] < poverty_line
+    share = np.zeros(ids.size)
+    for i in range(ids.size):
+        if size[i] > 0:
+            share[i] = nonpoor[i] / size[i]
+    return share
+
+
+@njit(cache=True)
+def _loan_amounts(  # noqa: PLR0917 - numba takes the columns one by one
+    want: np.ndarray,
+    u: np.ndarray,
+    loan_size: np.ndarray,
+    loan_cycles: np.ndarray,
+    clean_cycle: np.ndarray,
+    floor: int,
+    span: int,
+    ceiling: int,
+    cash: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Loan of each member in ``want`` and whether it fits the cash left, in order.
+
+    Args:
+        want: Rows asking for a loan, in the order they are served.
+        u: One uniform draw per row, already leaning as the board leans (first loans).
+        loan_size: The households' last loan.
+        loan_cycles: The households' loans repaid.
+        clean_cycle: Whether the last loan was never missed.
+        floor: Smallest first loan.
+        span: Steps of ``LOAN_ROUNDING`` from the floor to the largest first loan.
+        ceiling: Largest loan.
+        cash: Fund cash.
+
+    Returns:
+        The amounts, and whether each fits (the running total stays within ``cash``).
+    """
+    amount = np.empty(want.size, dtype=np.int64)
+    fits = np.empty(want.size, dtype=np.bool_)
+    total = 0
+    for i in range(want.size):
+        r = want[i]
+        if loan_cycles[r] > 0:
+            # later loans: a step up after a clean cycle
+            size = loan_size[r] + LOAN_STEP if clean_cycle[r] else loan_size[r]
+        else:
+            # first loans: uniform in [floor, first max]
+            step = np.int64(np.floor(u[i] * (span + 1)))
+            size = floor + min(max(step, 0), span) * LOAN_ROUNDING
+        amount[i] = min(size, ceiling)
+        total += amount[i]
+        fits[i] = total <= cash
+    return amount, fits
+
+
+@njit(cache=True)
+def _lend_out(  # noqa: PLR0917 - numba takes the columns one by one
+    rows: np.ndarray,
+    amount: np.ndarray,
+    u: np.ndarray,
+    capacity: np.ndarray,
+    loan_size: np.ndarray,
+    loan_balance: np.ndarray,
+    loan_months_left: np.ndarray,
+    months_overdue: np.ndarray,
+    clean_cycle: np.ndarray,
+    handover: np.ndarray,
+    business_failed: np.ndarray,
+    welfare_base: np.ndarray,
+    loan_term: int,
+    business_success: np.float32,
+    business_return: float,
+    poverty_line_rp: int,
+) -> None:
+    """Open the loans ``amount`` of ``rows`` and start the businesses they finance.
+
+    Args:
+        rows: Borrowers.
+        amount: Their loans, in rupiah.
+        u: One uniform draw per borrower: the business works when below its chance.
+        capacity: The households' capacity.
+        loan_size: The households' loan size (updated).
+        loan_balance: The households' loan balance (updated).
+        loan_months_left: Months left in each loan's term (updated).
+        months_overdue: Months past the term with a balance (updated).
+        clean_cycle: Whether the current loan has never been missed (updated).
+        handover: Whether resources were handed over this month (updated).
+        business_failed: Whether the business failed (updated).
+        welfare_base: The households' welfare before shocks (updated, every row).
+        loan_term: Months of a loan.
+        business_success: Chance of success at capacity 0.5 (float32, as capacity).
+        business_return: Welfare change per rupiah lent, in poverty lines.
+        poverty_line_rp: The poverty line in rupiah.
+    """
+    for i in range(rows.size):
+        r = rows[i]
+        loan_size[r] = amount[i]
+        loan_balance[r] = amount[i]
+        loan_months_left[r] = loan_term
+        months_overdue[r] = 0
+        clean_cycle[r] = True
+        handover[r] = True
+        # the business the loan finances: success more likely with capacity
+        p_ok = min(business_success * (np.float32(0.5) + capacity[r]), np.float32(0.95))
+        ok = u[i] < p_ok
+        business_failed[r] = not ok
+        change = business_return * amount[i] / poverty_line_rp
+        welfare_base[r] += np.float32(change if ok else -change)
+    for j in range(welfare_base.size):
+        welfare_base[j] = max(welfare_base[j], np.float32(0.05))
 
 
 def lowest(values: np.ndarray, n: int) -> np.ndarray:
@@ -470,7 +611,12 @@ class UPK:
         if not ksms:
             return 0
         c = self._capture()
-        nonpoor = member_means(m, ksms, ~h.poor)
+        nonpoor = _nonpoor_shares(
+            np.array([k.unique_id for k in ksms], dtype=np.int64),
+            h.ksm,
+            h.welfare,
+            np.float32(h.poverty_line),
+        )
         priority = rng.gumbel(size=len(ksms)) + 3.0 * c * nonpoor
         made = 0
         for i in np.argsort(-priority).tolist():
@@ -495,16 +641,19 @@ class UPK:
             # first loans: uniform in [floor, first max]; an elite-heavy board gives the
             # non-poor members larger ones
             u = rng.random(want.size)
-            u = np.where(h.poor[want], u, u ** (1.0 / (1.0 + 3.0 * c)))
-            span = (p.loan_first_max - p.loan_floor) // LOAN_ROUNDING
-            steps = np.floor(u * (span + 1)).astype(np.int64).clip(0, span)
-            first = p.loan_floor + steps * LOAN_ROUNDING
-            later = np.where(
-                h.clean_cycle[want], h.loan_size[want] + LOAN_STEP, h.loan_size[want]
+            poor = h.welfare[want] < h.poverty_line
+            u = np.where(poor, u, u ** (1.0 / (1.0 + 3.0 * c)))
+            amount, fits = _loan_amounts(
+                want,
+                u,
+                h.loan_size,
+                h.loan_cycles,
+                h.clean_cycle,
+                p.loan_floor,
+                (p.loan_first_max - p.loan_floor) // LOAN_ROUNDING,
+                p.loan_ceiling,
+                self.fund_cash,
             )
-            amount = np.where(h.loan_cycles[want] > 0, later, first)
-            amount = np.minimum(amount, p.loan_ceiling).astype(np.int64)
-            fits = np.cumsum(amount) <= self.fund_cash
             want, amount = want[fits], amount[fits]
             if want.size == 0:
                 break
@@ -548,22 +697,28 @@ class UPK:
         self.outstanding += total
         self.disbursed += total
         self.spent_by_type[KSMType.ECONOMIC] += total
-        self.disbursed_poor += int(amount[h.poor[rows]].sum())
+        poor = h.welfare[rows] < h.poverty_line
+        self.disbursed_poor += int(amount[poor].sum())
         self.disbursed_elite += int(amount[h.elite[rows] > 0].sum())
         self.loans_made += rows.size
-        h.loan_size[rows] = amount
-        h.loan_balance[rows] = amount
-        h.loan_months_left[rows] = p.loan_term
-        h.months_overdue[rows] = 0
-        h.clean_cycle[rows] = True
-        h.handover[rows] = True
-        # the business the loan finances: success more likely with capacity
-        p_ok = np.minimum(0.95, p.business_success * (0.5 + h.capacity[rows]))
-        ok = m.rng.random(rows.size) < p_ok
-        h.business_failed[rows] = ~ok
-        change = p.business_return * amount / p.poverty_line_rp
-        h.welfare_base[rows] += np.where(ok, change, -change).astype(np.float32)
-        np.maximum(h.welfare_base, np.float32(0.05), out=h.welfare_base)
+        _lend_out(
+            rows,
+            amount,
+            m.rng.random(rows.size),  # does each business work
+            h.capacity,
+            h.loan_size,
+            h.loan_balance,
+            h.loan_months_left,
+            h.months_overdue,
+            h.clean_cycle,
+            h.handover,
+            h.business_failed,
+            h.welfare_base,
+            p.loan_term,
+            np.float32(p.business_success),
+            p.business_return,
+            p.poverty_line_rp,
+        )
         m.effort.add(primary=0.05 * rows.size)
 
     def collect(self) -> None:
