@@ -123,19 +123,21 @@ def _collect(  # noqa: PLR0917 - numba takes the columns one by one
             ties_late[i] += weight[e] * late
     mates_late = np.zeros(rows.size)
     if t.joint_liability:
-        top = -1
-        for k in ksm:
-            top = max(top, k)
-        size = np.zeros(top + 1, dtype=np.int64)
-        late_count = np.zeros(top + 1, dtype=np.int64)
+        # counted only over the ids of the borrowers' groups
+        low, high = np.iinfo(np.int64).max, -1
+        for r in rows:
+            if ksm[r] >= 0:
+                low, high = min(low, ksm[r]), max(high, ksm[r])
+        size = np.zeros(max(high - low + 1, 0), dtype=np.int64)
+        late_count = np.zeros(size.size, dtype=np.int64)
         for j in range(ksm.size):
-            if ksm[j] >= 0:
-                size[ksm[j]] += 1
-                late_count[ksm[j]] += arrears[j] > 0
+            if low <= ksm[j] <= high:
+                size[ksm[j] - low] += 1
+                late_count[ksm[j] - low] += arrears[j] > 0
         for i in range(rows.size):
             k = ksm[rows[i]]
             if k >= 0:
-                mates_late[i] = late_count[k] / size[k]
+                mates_late[i] = late_count[k - low] / size[k - low]
     due = paid = principal_in = interest_in = lost = 0
     for i in range(rows.size):
         r = rows[i]
@@ -207,20 +209,17 @@ def _nonpoor_shares(
     Returns:
         One share per KSM of ``ids``.
     """
-    top = -1
-    for k in ids:
-        top = max(top, k)
-    for k in ksm:
-        top = max(top, k)
-    position = np.full(top + 1, -1, dtype=np.int64)
+    # groups by their id's offset from the smallest id, so the lookup stays short
+    low, high = ids.min(), ids.max()
+    position = np.full(high - low + 1, -1, dtype=np.int64)
     for i in range(ids.size):
-        position[ids[i]] = i
+        position[ids[i] - low] = i
     size = np.zeros(ids.size, dtype=np.int64)
     nonpoor = np.zeros(ids.size, dtype=np.int64)
     for j in range(ksm.size):
-        if ksm[j] >= 0 and position[ksm[j]] >= 0:
-            size[position[ksm[j]]] += 1
-            nonpoor[position[ksm[j]]] += not welfare[j] < poverty_line
+        if low <= ksm[j] <= high and position[ksm[j] - low] >= 0:
+            size[position[ksm[j] - low]] += 1
+            nonpoor[position[ksm[j] - low]] += not welfare[j] < poverty_line
     share = np.zeros(ids.size)
     for i in range(ids.size):
         if size[i] > 0:
