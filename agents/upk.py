@@ -542,7 +542,8 @@ class UPK:
         h.welfare_base[members] += np.float32(
             p.works_return * per_household / p.poverty_line_rp
         )
-        self.works_poor += per_household * float(h.poor[members].sum())
+        is_poor = h.welfare[members] < h.poverty_line  # h.poor, on these rows only
+        self.works_poor += per_household * float(is_poor.sum())
         self.works_elite += per_household * float((h.elite[members] > 0).sum())
         for ksm in m.ksms:
             if (
@@ -573,7 +574,8 @@ class UPK:
         self.ups_cash -= cost
         self.spent_social += cost
         self.spent_by_type[KSMType.SOCIAL] += cost
-        self.aid_poor += AID_PER_HOUSEHOLD * int(h.poor[chosen].sum())
+        poor = h.welfare[chosen] < h.poverty_line  # h.poor, on these rows only
+        self.aid_poor += AID_PER_HOUSEHOLD * int(poor.sum())
         h.transfer[chosen] += np.float32(AID_PER_HOUSEHOLD / p.poverty_line_rp)
         deliverers = [
             k
