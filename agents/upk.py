@@ -15,17 +15,16 @@ priorities) is the only loop; nothing loops over households.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
+from numba import njit
 
 from berdaya.agents.household import Elite, Stage, hand_over_roles
 from berdaya.agents.ksm import (
     KSM,
     KSMStatus,
     KSMType,
-    member_means,
     plan_type_shares,
 )
 
@@ -41,25 +40,294 @@ WORKS_PROJECT_SHARE = 0.1  # one works project costs this share of the BLM total
 AID_MONTHS = 6  # the social budget of a tranche is spread over this many months
 
 
-def row_means(a: sp.csr_array, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``(a @ x)[rows]`` for a few rows, touching only their entries.
+class _CollectTerms(NamedTuple):
+    """The scenario's loan terms and repayment rates, the form :func:`_collect` takes.
+
+    ``capacity_threshold`` is float32, as the capacity column it is compared with; the
+    other rates stay float64.
+    """
+
+    loan_term: int
+    loan_interest: float
+    default_hazard: float
+    capacity_threshold: np.float32
+    forced_multiplier: float
+    default_contagion: float
+    joint_liability: bool
+    jl_pressure: float
+    jl_freeride: float
+    writeoff_months: int
+    graduation_cycles: int
+
+
+@njit(cache=True)
+def _collect(  # noqa: PLR0917 - numba takes the columns one by one
+    rows: np.ndarray,
+    u: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    ksm: np.ndarray,
+    capacity: np.ndarray,
+    forced: np.ndarray,
+    trust_bkm: np.ndarray,
+    loan_size: np.ndarray,
+    loan_balance: np.ndarray,
+    arrears: np.ndarray,
+    loan_months_left: np.ndarray,
+    months_overdue: np.ndarray,
+    loan_cycles: np.ndarray,
+    clean_cycle: np.ndarray,
+    graduated: np.ndarray,
+    defaulted: np.ndarray,
+    business_failed: np.ndarray,
+    t: _CollectTerms,
+) -> tuple[int, int, int, int, int]:
+    """One month of repayment by the borrowers ``rows``, updating their loan columns.
 
     Args:
-        a: Sparse matrix (CSR).
-        rows: Row indices.
-        x: Vector with one value per column.
+        rows: Rows with a loan balance, in order.
+        u: One uniform draw per row of ``rows``: it misses when below its chance.
+        indptr: CSR row pointers of the row-normalised tie matrix.
+        indices: CSR column indices of the tie matrix.
+        weight: CSR values of the tie matrix (float32).
+        ksm: The households' KSM column.
+        capacity: The households' capacity column.
+        forced: The households' forced column.
+        trust_bkm: The households' trust in the BKM.
+        loan_size: The households' loan size column.
+        loan_balance: The households' loan balance column (updated).
+        arrears: The households' arrears column (updated).
+        loan_months_left: Months left in each loan's term (updated).
+        months_overdue: Months past the term with a balance (updated).
+        loan_cycles: Loans repaid (updated).
+        clean_cycle: Whether the current loan has never been missed (updated).
+        graduated: Whether the household graduated from the fund (updated).
+        defaulted: Whether a loan of the household was written off (updated).
+        business_failed: Whether the business the loan finances failed (updated).
+        t: Loan terms and rates.
 
     Returns:
-        One value per row of ``rows``.
+        Principal fallen due, principal paid, principal and interest collected, and
+        principal written off, in rupiah.
     """
-    start = a.indptr[rows]
-    length = a.indptr[rows + 1] - start
-    total = int(length.sum())
-    owner = np.repeat(np.arange(rows.size), length)
-    offset = np.arange(total) - np.repeat(np.cumsum(length) - length, length)
-    entry = np.repeat(start, length) + offset
-    values = a.data[entry] * x[a.indices[entry]]
-    return np.bincount(owner, weights=values, minlength=rows.size)
+    zero = np.float32(0.0)
+    one = np.float32(1.0)
+    # who is in arrears is read as at the start of the month, before anyone pays: the
+    # shares of ties and (under joint liability) of KSM-mates in arrears come first
+    ties_late = np.zeros(rows.size)
+    for i in range(rows.size):
+        r = rows[i]
+        for e in range(indptr[r], indptr[r + 1]):
+            late = one if arrears[indices[e]] > 0 else zero
+            ties_late[i] += weight[e] * late
+    mates_late = np.zeros(rows.size)
+    if t.joint_liability:
+        # counted only over the ids of the borrowers' groups
+        low, high = np.iinfo(np.int64).max, -1
+        for r in rows:
+            if ksm[r] >= 0:
+                low, high = min(low, ksm[r]), max(high, ksm[r])
+        size = np.zeros(max(high - low + 1, 0), dtype=np.int64)
+        late_count = np.zeros(size.size, dtype=np.int64)
+        for j in range(ksm.size):
+            if low <= ksm[j] <= high:
+                size[ksm[j] - low] += 1
+                late_count[ksm[j] - low] += arrears[j] > 0
+        for i in range(rows.size):
+            k = ksm[rows[i]]
+            if k >= 0:
+                mates_late[i] = late_count[k - low] / size[k - low]
+    due = paid = principal_in = interest_in = lost = 0
+    for i in range(rows.size):
+        r = rows[i]
+        bal = loan_balance[r]
+        owed = arrears[r]
+        scheduled = 0
+        if loan_months_left[r] > 0:
+            scheduled = min(bal - owed, -(-loan_size[r] // t.loan_term))
+        scheduled = max(scheduled, 0)
+        interest = np.int64(np.rint(bal * t.loan_interest))
+        # chance of missing (float32 where the columns are, as numpy computes it)
+        hazard = t.default_hazard
+        hazard *= 2.0 if business_failed[r] else 1.0
+        gap = t.capacity_threshold - capacity[r]
+        gap = max(gap, zero)
+        hazard *= one + np.float32(2.0) * gap
+        hazard *= t.forced_multiplier if forced[r] else 1.0
+        hazard *= np.float32(1.5) - trust_bkm[r]
+        hazard *= 1.0 + t.default_contagion * ties_late[i]
+        if t.joint_liability:
+            hazard *= (1.0 - t.jl_pressure) * (1.0 + t.jl_freeride * mates_late[i])
+        miss = u[i] < hazard and u[i] < 0.95  # below min(hazard, 0.95); NaN: no miss
+        # a payer pays the scheduled principal, any arrears and interest on the balance;
+        # a misser adds the scheduled principal to arrears
+        due += scheduled
+        if miss:
+            arrears[r] = owed + scheduled
+            clean_cycle[r] = False
+        else:
+            paid += scheduled + owed
+            principal_in += scheduled + owed
+            interest_in += interest
+            loan_balance[r] = bal - scheduled - owed
+            arrears[r] = 0
+        loan_months_left[r] = max(loan_months_left[r] - 1, 0)
+        if loan_months_left[r] == 0 and loan_balance[r] > 0:
+            months_overdue[r] += 1
+        else:
+            months_overdue[r] = 0
+        # write-offs
+        if months_overdue[r] > t.writeoff_months:
+            lost += loan_balance[r]
+            loan_balance[r] = 0
+            arrears[r] = 0
+            defaulted[r] = True
+        # finished loans: a cycle done; graduation after enough cycles
+        if loan_balance[r] == 0 and not defaulted[r]:
+            loan_cycles[r] += 1
+            business_failed[r] = False
+            graduated[r] |= loan_cycles[r] >= t.graduation_cycles
+    return due, paid, principal_in, interest_in, lost
+
+
+@njit(cache=True)
+def _nonpoor_shares(
+    ids: np.ndarray, ksm: np.ndarray, welfare: np.ndarray, poverty_line: np.float32
+) -> np.ndarray:
+    """Share of non-poor members of each KSM in ``ids``, in one pass over the table.
+
+    The same values as ``member_means(site, ksms, ~h.poor)``: members are the households
+    whose KSM column names the group; a group without any has share 0.
+
+    Args:
+        ids: Unique ids of the KSMs.
+        ksm: The households' KSM column.
+        welfare: The households' welfare (float32).
+        poverty_line: Welfare below which a household is poor (float32, as the table).
+
+    Returns:
+        One share per KSM of ``ids``.
+    """
+    # groups by their id's offset from the smallest id, so the lookup stays short
+    low, high = ids.min(), ids.max()
+    position = np.full(high - low + 1, -1, dtype=np.int64)
+    for i in range(ids.size):
+        position[ids[i] - low] = i
+    size = np.zeros(ids.size, dtype=np.int64)
+    nonpoor = np.zeros(ids.size, dtype=np.int64)
+    for j in range(ksm.size):
+        if low <= ksm[j] <= high and position[ksm[j] - low] >= 0:
+            size[position[ksm[j] - low]] += 1
+            nonpoor[position[ksm[j] - low]] += not welfare[j] < poverty_line
+    share = np.zeros(ids.size)
+    for i in range(ids.size):
+        if size[i] > 0:
+            share[i] = nonpoor[i] / size[i]
+    return share
+
+
+@njit(cache=True)
+def _loan_amounts(  # noqa: PLR0917 - numba takes the columns one by one
+    want: np.ndarray,
+    u: np.ndarray,
+    loan_size: np.ndarray,
+    loan_cycles: np.ndarray,
+    clean_cycle: np.ndarray,
+    floor: int,
+    span: int,
+    ceiling: int,
+    cash: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Loan of each member in ``want`` and whether it fits the cash left, in order.
+
+    Args:
+        want: Rows asking for a loan, in the order they are served.
+        u: One uniform draw per row, already leaning as the board leans (first loans).
+        loan_size: The households' last loan.
+        loan_cycles: The households' loans repaid.
+        clean_cycle: Whether the last loan was never missed.
+        floor: Smallest first loan.
+        span: Steps of ``LOAN_ROUNDING`` from the floor to the largest first loan.
+        ceiling: Largest loan.
+        cash: Fund cash.
+
+    Returns:
+        The amounts, and whether each fits (the running total stays within ``cash``).
+    """
+    amount = np.empty(want.size, dtype=np.int64)
+    fits = np.empty(want.size, dtype=np.bool_)
+    total = 0
+    for i in range(want.size):
+        r = want[i]
+        if loan_cycles[r] > 0:
+            # later loans: a step up after a clean cycle
+            size = loan_size[r] + LOAN_STEP if clean_cycle[r] else loan_size[r]
+        else:
+            # first loans: uniform in [floor, first max]
+            step = np.int64(np.floor(u[i] * (span + 1)))
+            size = floor + min(max(step, 0), span) * LOAN_ROUNDING
+        amount[i] = min(size, ceiling)
+        total += amount[i]
+        fits[i] = total <= cash
+    return amount, fits
+
+
+@njit(cache=True)
+def _lend_out(  # noqa: PLR0917 - numba takes the columns one by one
+    rows: np.ndarray,
+    amount: np.ndarray,
+    u: np.ndarray,
+    capacity: np.ndarray,
+    loan_size: np.ndarray,
+    loan_balance: np.ndarray,
+    loan_months_left: np.ndarray,
+    months_overdue: np.ndarray,
+    clean_cycle: np.ndarray,
+    handover: np.ndarray,
+    business_failed: np.ndarray,
+    welfare_base: np.ndarray,
+    loan_term: int,
+    business_success: np.float32,
+    business_return: float,
+    poverty_line_rp: int,
+) -> None:
+    """Open the loans ``amount`` of ``rows`` and start the businesses they finance.
+
+    Args:
+        rows: Borrowers.
+        amount: Their loans, in rupiah.
+        u: One uniform draw per borrower: the business works when below its chance.
+        capacity: The households' capacity.
+        loan_size: The households' loan size (updated).
+        loan_balance: The households' loan balance (updated).
+        loan_months_left: Months left in each loan's term (updated).
+        months_overdue: Months past the term with a balance (updated).
+        clean_cycle: Whether the current loan has never been missed (updated).
+        handover: Whether resources were handed over this month (updated).
+        business_failed: Whether the business failed (updated).
+        welfare_base: The households' welfare before shocks (updated, every row).
+        loan_term: Months of a loan.
+        business_success: Chance of success at capacity 0.5 (float32, as capacity).
+        business_return: Welfare change per rupiah lent, in poverty lines.
+        poverty_line_rp: The poverty line in rupiah.
+    """
+    for i in range(rows.size):
+        r = rows[i]
+        loan_size[r] = amount[i]
+        loan_balance[r] = amount[i]
+        loan_months_left[r] = loan_term
+        months_overdue[r] = 0
+        clean_cycle[r] = True
+        handover[r] = True
+        # the business the loan finances: success more likely with capacity
+        p_ok = min(business_success * (np.float32(0.5) + capacity[r]), np.float32(0.95))
+        ok = u[i] < p_ok
+        business_failed[r] = not ok
+        change = business_return * amount[i] / poverty_line_rp
+        welfare_base[r] += np.float32(change if ok else -change)
+    for j in range(welfare_base.size):
+        welfare_base[j] = max(welfare_base[j], np.float32(0.05))
 
 
 def lowest(values: np.ndarray, n: int) -> np.ndarray:
@@ -274,7 +542,8 @@ class UPK:
         h.welfare_base[members] += np.float32(
             p.works_return * per_household / p.poverty_line_rp
         )
-        self.works_poor += per_household * float(h.poor[members].sum())
+        is_poor = h.welfare[members] < h.poverty_line  # h.poor, on these rows only
+        self.works_poor += per_household * float(is_poor.sum())
         self.works_elite += per_household * float((h.elite[members] > 0).sum())
         for ksm in m.ksms:
             if (
@@ -305,7 +574,8 @@ class UPK:
         self.ups_cash -= cost
         self.spent_social += cost
         self.spent_by_type[KSMType.SOCIAL] += cost
-        self.aid_poor += AID_PER_HOUSEHOLD * int(h.poor[chosen].sum())
+        poor = h.welfare[chosen] < h.poverty_line  # h.poor, on these rows only
+        self.aid_poor += AID_PER_HOUSEHOLD * int(poor.sum())
         h.transfer[chosen] += np.float32(AID_PER_HOUSEHOLD / p.poverty_line_rp)
         deliverers = [
             k
@@ -342,7 +612,12 @@ class UPK:
         if not ksms:
             return 0
         c = self._capture()
-        nonpoor = member_means(m, ksms, ~h.poor)
+        nonpoor = _nonpoor_shares(
+            np.array([k.unique_id for k in ksms], dtype=np.int64),
+            h.ksm,
+            h.welfare,
+            np.float32(h.poverty_line),
+        )
         priority = rng.gumbel(size=len(ksms)) + 3.0 * c * nonpoor
         made = 0
         for i in np.argsort(-priority).tolist():
@@ -367,16 +642,19 @@ class UPK:
             # first loans: uniform in [floor, first max]; an elite-heavy board gives the
             # non-poor members larger ones
             u = rng.random(want.size)
-            u = np.where(h.poor[want], u, u ** (1.0 / (1.0 + 3.0 * c)))
-            span = (p.loan_first_max - p.loan_floor) // LOAN_ROUNDING
-            steps = np.floor(u * (span + 1)).astype(np.int64).clip(0, span)
-            first = p.loan_floor + steps * LOAN_ROUNDING
-            later = np.where(
-                h.clean_cycle[want], h.loan_size[want] + LOAN_STEP, h.loan_size[want]
+            poor = h.welfare[want] < h.poverty_line
+            u = np.where(poor, u, u ** (1.0 / (1.0 + 3.0 * c)))
+            amount, fits = _loan_amounts(
+                want,
+                u,
+                h.loan_size,
+                h.loan_cycles,
+                h.clean_cycle,
+                p.loan_floor,
+                (p.loan_first_max - p.loan_floor) // LOAN_ROUNDING,
+                p.loan_ceiling,
+                self.fund_cash,
             )
-            amount = np.where(h.loan_cycles[want] > 0, later, first)
-            amount = np.minimum(amount, p.loan_ceiling).astype(np.int64)
-            fits = np.cumsum(amount) <= self.fund_cash
             want, amount = want[fits], amount[fits]
             if want.size == 0:
                 break
@@ -420,26 +698,32 @@ class UPK:
         self.outstanding += total
         self.disbursed += total
         self.spent_by_type[KSMType.ECONOMIC] += total
-        self.disbursed_poor += int(amount[h.poor[rows]].sum())
+        poor = h.welfare[rows] < h.poverty_line
+        self.disbursed_poor += int(amount[poor].sum())
         self.disbursed_elite += int(amount[h.elite[rows] > 0].sum())
         self.loans_made += rows.size
-        h.loan_size[rows] = amount
-        h.loan_balance[rows] = amount
-        h.loan_months_left[rows] = p.loan_term
-        h.months_overdue[rows] = 0
-        h.clean_cycle[rows] = True
-        h.handover[rows] = True
-        # the business the loan finances: success more likely with capacity
-        p_ok = np.minimum(0.95, p.business_success * (0.5 + h.capacity[rows]))
-        ok = m.rng.random(rows.size) < p_ok
-        h.business_failed[rows] = ~ok
-        change = p.business_return * amount / p.poverty_line_rp
-        h.welfare_base[rows] += np.where(ok, change, -change).astype(np.float32)
-        np.maximum(h.welfare_base, np.float32(0.05), out=h.welfare_base)
+        _lend_out(
+            rows,
+            amount,
+            m.rng.random(rows.size),  # does each business work
+            h.capacity,
+            h.loan_size,
+            h.loan_balance,
+            h.loan_months_left,
+            h.months_overdue,
+            h.clean_cycle,
+            h.handover,
+            h.business_failed,
+            h.welfare_base,
+            p.loan_term,
+            np.float32(p.business_success),
+            p.business_return,
+            p.poverty_line_rp,
+        )
         m.effort.add(primary=0.05 * rows.size)
 
     def collect(self) -> None:
-        """Collect this month's instalments from every borrower, vectorised.
+        """Collect this month's instalments from every borrower (see :func:`_collect`).
 
         The chance of missing rises with a failed business, a capacity gap, a forced
         stage and low trust in the BKM, and with the share of ties and (under joint
@@ -454,67 +738,48 @@ class UPK:
         rows = np.flatnonzero(h.loan_balance > 0)
         if rows.size == 0:
             return
-        bal = h.loan_balance[rows]
-        in_term = h.loan_months_left[rows] > 0
-        scheduled = np.where(
-            in_term,
-            np.minimum(bal - h.arrears[rows], -(-h.loan_size[rows] // p.loan_term)),
-            0,
-        ).astype(np.int64)
-        scheduled = np.maximum(scheduled, 0)
-        interest = np.round(bal * p.loan_interest).astype(np.int64)
-        # chance of missing
-        late = (h.arrears > 0).astype(np.float32)
-        ties_late = row_means(m.adjacency_norm, rows, late)
-        hazard = np.full(rows.size, p.default_hazard, dtype=np.float64)
-        hazard *= np.where(h.business_failed[rows], 2.0, 1.0)
-        hazard *= 1.0 + 2.0 * np.maximum(p.capacity_threshold - h.capacity[rows], 0.0)
-        hazard *= np.where(h.forced[rows], p.forced_multiplier, 1.0)
-        hazard *= 1.5 - h.trust_bkm[rows]
-        hazard *= 1.0 + p.default_contagion * ties_late
-        if p.joint_liability:
-            ksm_id = h.ksm[rows]
-            mates_late = np.zeros(rows.size)
-            has = ksm_id >= 0
-            if has.any():
-                member = np.flatnonzero(h.ksm >= 0)
-                size = np.bincount(h.ksm[member])
-                late_count = np.bincount(h.ksm[member], weights=late[member])
-                share = np.divide(
-                    late_count, size, out=np.zeros(late_count.size), where=size > 0
-                )
-                mates_late[has] = share[ksm_id[has]]
-            hazard *= (1.0 - p.jl_pressure) * (1.0 + p.jl_freeride * mates_late)
-        miss = m.rng.random(rows.size) < np.minimum(hazard, 0.95)
-        pay = ~miss
-        paid_principal = np.where(pay, scheduled + h.arrears[rows], 0).astype(np.int64)
-        paid_interest = np.where(pay, interest, 0).astype(np.int64)
-        self.principal_due += int(scheduled.sum())
-        self.principal_paid += int(np.where(pay, scheduled, 0).sum())
-        self.principal_paid += int(np.where(pay, h.arrears[rows], 0).sum())
-        h.loan_balance[rows] = bal - paid_principal
-        h.arrears[rows] = np.where(pay, 0, h.arrears[rows] + scheduled)
-        h.clean_cycle[rows] &= pay
-        self.fund_cash += int(paid_principal.sum() + paid_interest.sum())
-        self.interest_earned += int(paid_interest.sum())
-        self.outstanding -= int(paid_principal.sum())
-        h.loan_months_left[rows] = np.maximum(h.loan_months_left[rows] - 1, 0)
-        overdue = (h.loan_months_left[rows] == 0) & (h.loan_balance[rows] > 0)
-        h.months_overdue[rows] = np.where(overdue, h.months_overdue[rows] + 1, 0)
-        # write-offs
-        gone = rows[h.months_overdue[rows] > p.writeoff_months]
-        if gone.size:
-            lost = int(h.loan_balance[gone].sum())
-            self.written_off += lost
-            self.outstanding -= lost
-            h.loan_balance[gone] = 0
-            h.arrears[gone] = 0
-            h.defaulted[gone] = True
-        # finished loans: a cycle done; graduation after enough cycles
-        done = rows[(h.loan_balance[rows] == 0) & ~h.defaulted[rows]]
-        h.loan_cycles[done] += 1
-        h.business_failed[done] = False
-        h.graduated[done] |= h.loan_cycles[done] >= p.graduation_cycles
+        a = m.adjacency_norm
+        due, paid, principal_in, interest_in, lost = _collect(
+            rows,
+            m.rng.random(rows.size),  # one draw per borrower: does it miss this month
+            a.indptr,
+            a.indices,
+            a.data,
+            h.ksm,
+            h.capacity,
+            h.forced,
+            h.trust_bkm,
+            h.loan_size,
+            h.loan_balance,
+            h.arrears,
+            h.loan_months_left,
+            h.months_overdue,
+            h.loan_cycles,
+            h.clean_cycle,
+            h.graduated,
+            h.defaulted,
+            h.business_failed,
+            _CollectTerms(
+                loan_term=p.loan_term,
+                loan_interest=p.loan_interest,
+                default_hazard=p.default_hazard,
+                capacity_threshold=np.float32(p.capacity_threshold),
+                forced_multiplier=p.forced_multiplier,
+                default_contagion=p.default_contagion,
+                joint_liability=bool(p.joint_liability),
+                jl_pressure=p.jl_pressure,
+                jl_freeride=p.jl_freeride,
+                writeoff_months=p.writeoff_months,
+                graduation_cycles=p.graduation_cycles,
+            ),
+        )
+        self.principal_due += int(due)
+        self.principal_paid += int(paid)
+        self.fund_cash += int(principal_in + interest_in)
+        self.interest_earned += int(interest_in)
+        self.outstanding -= int(principal_in)
+        self.written_off += int(lost)
+        self.outstanding -= int(lost)
 
     def step(self) -> None:
         """A month of the BKM's money: LPJ, tranches, works, aid, collection, lending."""
