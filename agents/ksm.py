@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from mesa import Agent
+from numba import njit
 
 from berdaya.agents.household import Elite
 
@@ -124,10 +125,8 @@ class KSM(Agent):
         """Hold one training session: members' capacity grows; joint liability is signed."""
         p = self.site.p
         h = self.site.households
-        m = self.members
         gain = np.float32(p.ksm_training_gain * effectiveness)
-        h.capacity[m] += gain * (1.0 - h.capacity[m])
-        h.meetings[m] += 1.0
+        _train_members(self.members, h.capacity, h.meetings, gain)
         self.sessions += 1
         if p.joint_liability:
             self.joint_liability = True
@@ -143,27 +142,105 @@ class KSM(Agent):
         h.ksm[self.members[mine]] = -1
 
 
-def _positions(site: Site, live: list[KSM]) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of households in the given KSMs and each row's position in ``live``."""
-    h = site.households
-    rows = np.flatnonzero(h.ksm >= 0)
-    if not live or rows.size == 0:
-        return rows[:0], rows[:0]
-    ids = np.array([k.unique_id for k in live])
-    ksm = h.ksm[rows]
-    lookup = np.full(max(int(ids.max()), int(ksm.max())) + 1, -1, dtype=np.int64)
-    lookup[ids] = np.arange(ids.size)
-    pos = lookup[ksm]
-    keep = pos >= 0
-    return rows[keep], pos[keep]
+@njit(cache=True)
+def _train_members(
+    members: np.ndarray, capacity: np.ndarray, meetings: np.ndarray, gain: np.float32
+) -> None:
+    """A training session for the given rows: capacity grows towards 1, one meeting."""
+    one = np.float32(1.0)
+    for r in members:
+        c = capacity[r]
+        capacity[r] = c + gain * (one - c)
+        meetings[r] += one
+
+
+@njit(cache=True)
+def _lookup(ids: np.ndarray) -> tuple[int, np.ndarray]:
+    """Position of each KSM id in ``ids``: (smallest id, table from it; -1 for none)."""
+    lo = ids.min()
+    table = np.full(ids.max() - lo + 1, -1, np.int64)
+    for j in range(ids.size):
+        table[ids[j] - lo] = j
+    return lo, table
+
+
+@njit(cache=True)
+def _member_sums(
+    ksm: np.ndarray, ids: np.ndarray, column: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Members and the sum of ``column`` over them per KSM of ``ids``, in row order."""
+    size = np.zeros(ids.size, np.int64)
+    total = np.zeros(ids.size, np.float64)
+    lo, table = _lookup(ids)
+    span = table.size
+    for r in range(ksm.size):
+        k = ksm[r] - lo
+        if 0 <= k < span:
+            j = table[k]
+            if j >= 0:
+                size[j] += 1
+                total[j] += np.float64(column[r])
+    return size, total
+
+
+@njit(cache=True)
+def _ksm_month(
+    ksm: np.ndarray,
+    ids: np.ndarray,
+    participating: np.ndarray,
+    loan_balance: np.ndarray,
+    arrears: np.ndarray,
+) -> np.ndarray:
+    """What happens to each KSM of ``ids`` this month (see :func:`step_ksms`).
+
+    Returns:
+        Per KSM a code: bit 0 it saves, bit 1 it dissolves, bit 2 it is in arrears.
+    """
+    n = ids.size
+    size = np.zeros(n, np.int64)
+    active = np.zeros(n, np.int64)  # members taking part or holding a loan
+    owing = np.zeros(n, np.int64)  # members holding a loan
+    late = np.zeros(n, np.int64)  # members in arrears
+    lo, table = _lookup(ids)
+    span = table.size
+    for r in range(ksm.size):
+        k = ksm[r] - lo
+        if 0 <= k < span:
+            j = table[k]
+            if j >= 0:
+                loan = loan_balance[r] > 0
+                size[j] += 1
+                active[j] += participating[r] or loan
+                owing[j] += loan
+                late[j] += arrears[r] > 0
+    code = np.zeros(n, np.int64)
+    for j in range(n):
+        # saves when at least half its members take part or hold a loan
+        saves = 2 * active[j] >= size[j]
+        # fewer than 3 active and no loan outstanding: dissolves
+        gone = active[j] < 3 and owing[j] == 0
+        behind = not gone and late[j] > 0
+        code[j] = saves + 2 * gone + 4 * behind
+    return code
+
+
+def _ids(live: list[KSM]) -> np.ndarray:
+    return np.array([k.unique_id for k in live], dtype=np.int64)
 
 
 def member_means(site: Site, live: list[KSM], column: np.ndarray) -> np.ndarray:
-    """Mean of a household column over the members of each KSM in ``live``."""
-    rows, pos = _positions(site, live)
-    size = np.bincount(pos, minlength=len(live))
-    total = np.bincount(pos, weights=column[rows], minlength=len(live))
-    return np.divide(total, size, out=np.zeros(len(live)), where=size > 0)
+    """Mean of a household column over the members of each KSM in ``live``.
+
+    A household counts for a KSM while ``households.ksm`` holds its id (a dissolved
+    group's mean is 0); sums run in row order, in float64.
+    """
+    n = len(live)
+    if n == 0:
+        return np.zeros(0)
+    if column.dtype == np.bool_:
+        column = column.view(np.uint8)
+    size, total = _member_sums(site.households.ksm, _ids(live), column)
+    return np.divide(total, size, out=np.zeros(n), where=size > 0)
 
 
 def step_ksms(site: Site) -> None:
@@ -173,7 +250,8 @@ def step_ksms(site: Site) -> None:
     loan. A group with fewer than 3 such members and no loan outstanding dissolves; one
     with a member in arrears is ``in arrears``; otherwise it is ``active`` once it has
     borrowed (economic) or at once (social, environmental). The sums come from one
-    ``np.bincount`` each; the loop over groups only sets their attributes.
+    compiled pass over the households (:func:`_ksm_month`); the loop over groups only
+    sets their attributes.
 
     Args:
         site: The kelurahan whose KSMs are updated.
@@ -182,25 +260,14 @@ def step_ksms(site: Site) -> None:
     if not live:
         return
     h = site.households
-    rows, pos = _positions(site, live)
-    n = len(live)
-    loan = h.loan_balance[rows] > 0
-    size = np.bincount(pos, minlength=n)
-    active = np.bincount(pos, weights=h.participating[rows] | loan, minlength=n)
-    owing = np.bincount(pos, weights=loan, minlength=n)
-    late = np.bincount(pos, weights=h.arrears[rows] > 0, minlength=n)
-    saving = (active >= 0.5 * size).tolist()
-    gone = (active < 3) & (owing == 0)
-    behind = (~gone & (late > 0)).tolist()
+    codes = _ksm_month(h.ksm, _ids(live), h.participating, h.loan_balance, h.arrears)
     economic = KSMType.ECONOMIC
-    for k, saves, dissolves, in_arrears in zip(
-        live, saving, gone.tolist(), behind, strict=True
-    ):
-        if saves and k.kind == economic:
+    for k, code in zip(live, codes.tolist(), strict=True):
+        if code & 1 and k.kind == economic:
             k.months_saving += 1
-        if dissolves:
+        if code & 2:
             k.dissolve()
-        elif in_arrears:
+        elif code & 4:
             k.status = KSMStatus.IN_ARREARS
         elif k.first_loan_month is not None or k.kind != economic:
             k.status = KSMStatus.ACTIVE
