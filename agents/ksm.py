@@ -225,7 +225,7 @@ def _ksm_month(
 
 
 def _ids(live: list[KSM]) -> np.ndarray:
-    return np.array([k.unique_id for k in live], dtype=np.int64)
+    return np.fromiter([k.unique_id for k in live], np.int64, len(live))
 
 
 def member_means(site: Site, live: list[KSM], column: np.ndarray) -> np.ndarray:
@@ -256,21 +256,27 @@ def step_ksms(site: Site) -> None:
     Args:
         site: The kelurahan whose KSMs are updated.
     """
-    live = [k for k in site.ksms if k.status != KSMStatus.DISSOLVED]
+    # enum members looked up once, not per group
+    dissolved, in_arrears, active = (
+        KSMStatus.DISSOLVED,
+        KSMStatus.IN_ARREARS,
+        KSMStatus.ACTIVE,
+    )
+    economic = KSMType.ECONOMIC
+    live = [k for k in site.ksms if k.status != dissolved]
     if not live:
         return
     h = site.households
     codes = _ksm_month(h.ksm, _ids(live), h.participating, h.loan_balance, h.arrears)
-    economic = KSMType.ECONOMIC
     for k, code in zip(live, codes.tolist(), strict=True):
         if code & 1 and k.kind == economic:
             k.months_saving += 1
         if code & 2:
             k.dissolve()
         elif code & 4:
-            k.status = KSMStatus.IN_ARREARS
+            k.status = in_arrears
         elif k.first_loan_month is not None or k.kind != economic:
-            k.status = KSMStatus.ACTIVE
+            k.status = active
 
 
 def plan_type_shares(site: Site) -> np.ndarray:
