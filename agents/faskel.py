@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,12 +39,33 @@ def weighted_sample(
         return rng.choice(n, size=k, replace=False)
     if 2 * k > n:  # many of the rows: the direct way is as fast
         return rng.choice(n, size=k, replace=False, p=weights / weights.sum())
-    top = weights.max()
+    return _rejection_sample(rng, n, k, weights.__getitem__, weights.max())
+
+
+def _rejection_sample(
+    rng: np.random.Generator,
+    n: int,
+    k: int,
+    weight_of: Callable[[np.ndarray], np.ndarray],
+    top: float,
+) -> np.ndarray:
+    """The rejection loop of :func:`weighted_sample`, given the weights of rows asked for.
+
+    Args:
+        rng: The model's generator.
+        n: Number of rows.
+        k: Rows wanted.
+        weight_of: Weights (float64) of the candidate rows passed to it.
+        top: The largest weight of any row.
+
+    Returns:
+        ``k`` distinct row indices, in the order drawn.
+    """
     chosen: list[int] = []
     while len(chosen) < k:
         batch = 2 * (k - len(chosen)) + 8
         cand = rng.integers(n, size=batch)
-        cand = cand[rng.random(batch) < weights[cand] / top]
+        cand = cand[rng.random(batch) < weight_of(cand) / top]
         # drop repeats, keeping first draws in order (dicts keep insertion order)
         chosen = list(dict.fromkeys(chosen + cand.tolist()))[:k]
     return np.array(chosen, dtype=np.int64)
@@ -131,7 +153,8 @@ class Faskel(Agent):
         site.accompaniment += self.accompaniment
         site.presence += effectiveness
         field = 1.0 - to_bkm
-        live = [k for k in site.ksms if k.status != KSMStatus.DISSOLVED]
+        dissolved = KSMStatus.DISSOLVED
+        live = [k for k in site.ksms if k.status != dissolved]
         training = p.ksm_training_share * field if live else 0.0
         self.sessions = self._train(site, live, round(training * p.faskel_visits / 2))
         field -= training
@@ -154,9 +177,10 @@ class Faskel(Agent):
             return 0
         need = site.p.ksm_training_sessions
         capacity = member_means(site, live, site.households.capacity)
-        trained = [k.sessions >= need for k in live]
-        other = [k.kind != KSMType.ECONOMIC for k in live]
-        order = np.lexsort((capacity, trained, other))
+        economic = KSMType.ECONOMIC
+        # 0: economic short of sessions, 1: economic trained, 2 and 3: other groups
+        rank = [2 * (k.kind != economic) + (k.sessions >= need) for k in live]
+        order = np.lexsort((capacity, rank))
         effectiveness = self.effectiveness
         for i in order[:sessions].tolist():
             live[i].train(effectiveness)
@@ -172,8 +196,17 @@ class Faskel(Agent):
         k = min(k, h.n)
         if k <= 0:
             return np.empty(0, dtype=np.int64)
-        weights = 1.0 + 2.0 * h.on_ps2 if site.cycle.ps2_done else None
-        idx = weighted_sample(site.rng, h.n, k, weights)
+        listed = h.on_ps2
+        if not site.cycle.ps2_done:
+            idx = weighted_sample(site.rng, h.n, k)
+        elif 2 * k > h.n:
+            idx = weighted_sample(site.rng, h.n, k, 1.0 + 2.0 * listed)
+        else:
+            # weights 3 (listed) and 1, read for the candidates only, not the table
+            top = 3.0 if listed.any() else 1.0
+            idx = _rejection_sample(
+                site.rng, h.n, k, lambda rows: 1.0 + 2.0 * listed[rows], top
+            )
         emphasis = site.p.faskel_primary_emphasis
         h.dialogue[idx] += np.float32(self.effectiveness * (1.0 - emphasis))
         h.mobilised[idx] |= site.rng.random(k) < emphasis

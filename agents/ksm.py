@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from mesa import Agent
+from numba import njit
 
 from berdaya.agents.household import Elite
 
@@ -124,10 +125,8 @@ class KSM(Agent):
         """Hold one training session: members' capacity grows; joint liability is signed."""
         p = self.site.p
         h = self.site.households
-        m = self.members
         gain = np.float32(p.ksm_training_gain * effectiveness)
-        h.capacity[m] += gain * (1.0 - h.capacity[m])
-        h.meetings[m] += 1.0
+        _train_members(self.members, h.capacity, h.meetings, gain)
         self.sessions += 1
         if p.joint_liability:
             self.joint_liability = True
@@ -143,27 +142,105 @@ class KSM(Agent):
         h.ksm[self.members[mine]] = -1
 
 
-def _positions(site: Site, live: list[KSM]) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of households in the given KSMs and each row's position in ``live``."""
-    h = site.households
-    rows = np.flatnonzero(h.ksm >= 0)
-    if not live or rows.size == 0:
-        return rows[:0], rows[:0]
-    ids = np.array([k.unique_id for k in live])
-    ksm = h.ksm[rows]
-    lookup = np.full(max(int(ids.max()), int(ksm.max())) + 1, -1, dtype=np.int64)
-    lookup[ids] = np.arange(ids.size)
-    pos = lookup[ksm]
-    keep = pos >= 0
-    return rows[keep], pos[keep]
+@njit(cache=True)
+def _train_members(
+    members: np.ndarray, capacity: np.ndarray, meetings: np.ndarray, gain: np.float32
+) -> None:
+    """A training session for the given rows: capacity grows towards 1, one meeting."""
+    one = np.float32(1.0)
+    for r in members:
+        c = capacity[r]
+        capacity[r] = c + gain * (one - c)
+        meetings[r] += one
+
+
+@njit(cache=True)
+def _lookup(ids: np.ndarray) -> tuple[int, np.ndarray]:
+    """Position of each KSM id in ``ids``: (smallest id, table from it; -1 for none)."""
+    lo = ids.min()
+    table = np.full(ids.max() - lo + 1, -1, np.int64)
+    for j in range(ids.size):
+        table[ids[j] - lo] = j
+    return lo, table
+
+
+@njit(cache=True)
+def _member_sums(
+    ksm: np.ndarray, ids: np.ndarray, column: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Members and the sum of ``column`` over them per KSM of ``ids``, in row order."""
+    size = np.zeros(ids.size, np.int64)
+    total = np.zeros(ids.size, np.float64)
+    lo, table = _lookup(ids)
+    span = table.size
+    for r in range(ksm.size):
+        k = ksm[r] - lo
+        if 0 <= k < span:
+            j = table[k]
+            if j >= 0:
+                size[j] += 1
+                total[j] += np.float64(column[r])
+    return size, total
+
+
+@njit(cache=True)
+def _ksm_month(
+    ksm: np.ndarray,
+    ids: np.ndarray,
+    participating: np.ndarray,
+    loan_balance: np.ndarray,
+    arrears: np.ndarray,
+) -> np.ndarray:
+    """What happens to each KSM of ``ids`` this month (see :func:`step_ksms`).
+
+    Returns:
+        Per KSM a code: bit 0 it saves, bit 1 it dissolves, bit 2 it is in arrears.
+    """
+    n = ids.size
+    size = np.zeros(n, np.int64)
+    active = np.zeros(n, np.int64)  # members taking part or holding a loan
+    owing = np.zeros(n, np.int64)  # members holding a loan
+    late = np.zeros(n, np.int64)  # members in arrears
+    lo, table = _lookup(ids)
+    span = table.size
+    for r in range(ksm.size):
+        k = ksm[r] - lo
+        if 0 <= k < span:
+            j = table[k]
+            if j >= 0:
+                loan = loan_balance[r] > 0
+                size[j] += 1
+                active[j] += participating[r] or loan
+                owing[j] += loan
+                late[j] += arrears[r] > 0
+    code = np.zeros(n, np.int64)
+    for j in range(n):
+        # saves when at least half its members take part or hold a loan
+        saves = 2 * active[j] >= size[j]
+        # fewer than 3 active and no loan outstanding: dissolves
+        gone = active[j] < 3 and owing[j] == 0
+        behind = not gone and late[j] > 0
+        code[j] = saves + 2 * gone + 4 * behind
+    return code
+
+
+def _ids(live: list[KSM]) -> np.ndarray:
+    return np.fromiter([k.unique_id for k in live], np.int64, len(live))
 
 
 def member_means(site: Site, live: list[KSM], column: np.ndarray) -> np.ndarray:
-    """Mean of a household column over the members of each KSM in ``live``."""
-    rows, pos = _positions(site, live)
-    size = np.bincount(pos, minlength=len(live))
-    total = np.bincount(pos, weights=column[rows], minlength=len(live))
-    return np.divide(total, size, out=np.zeros(len(live)), where=size > 0)
+    """Mean of a household column over the members of each KSM in ``live``.
+
+    A household counts for a KSM while ``households.ksm`` holds its id (a dissolved
+    group's mean is 0); sums run in row order, in float64.
+    """
+    n = len(live)
+    if n == 0:
+        return np.zeros(0)
+    if column.dtype == np.bool_:
+        column = column.view(np.uint8)
+    size, total = _member_sums(site.households.ksm, _ids(live), column)
+    return np.divide(total, size, out=np.zeros(n), where=size > 0)
 
 
 def step_ksms(site: Site) -> None:
@@ -173,37 +250,33 @@ def step_ksms(site: Site) -> None:
     loan. A group with fewer than 3 such members and no loan outstanding dissolves; one
     with a member in arrears is ``in arrears``; otherwise it is ``active`` once it has
     borrowed (economic) or at once (social, environmental). The sums come from one
-    ``np.bincount`` each; the loop over groups only sets their attributes.
+    compiled pass over the households (:func:`_ksm_month`); the loop over groups only
+    sets their attributes.
 
     Args:
         site: The kelurahan whose KSMs are updated.
     """
-    live = [k for k in site.ksms if k.status != KSMStatus.DISSOLVED]
+    # enum members looked up once, not per group
+    dissolved, in_arrears, active = (
+        KSMStatus.DISSOLVED,
+        KSMStatus.IN_ARREARS,
+        KSMStatus.ACTIVE,
+    )
+    economic = KSMType.ECONOMIC
+    live = [k for k in site.ksms if k.status != dissolved]
     if not live:
         return
     h = site.households
-    rows, pos = _positions(site, live)
-    n = len(live)
-    loan = h.loan_balance[rows] > 0
-    size = np.bincount(pos, minlength=n)
-    active = np.bincount(pos, weights=h.participating[rows] | loan, minlength=n)
-    owing = np.bincount(pos, weights=loan, minlength=n)
-    late = np.bincount(pos, weights=h.arrears[rows] > 0, minlength=n)
-    saving = (active >= 0.5 * size).tolist()
-    gone = (active < 3) & (owing == 0)
-    behind = (~gone & (late > 0)).tolist()
-    economic = KSMType.ECONOMIC
-    for k, saves, dissolves, in_arrears in zip(
-        live, saving, gone.tolist(), behind, strict=True
-    ):
-        if saves and k.kind == economic:
+    codes = _ksm_month(h.ksm, _ids(live), h.participating, h.loan_balance, h.arrears)
+    for k, code in zip(live, codes.tolist(), strict=True):
+        if code & 1 and k.kind == economic:
             k.months_saving += 1
-        if dissolves:
+        if code & 2:
             k.dissolve()
-        elif in_arrears:
-            k.status = KSMStatus.IN_ARREARS
+        elif code & 4:
+            k.status = in_arrears
         elif k.first_loan_month is not None or k.kind != economic:
-            k.status = KSMStatus.ACTIVE
+            k.status = active
 
 
 def plan_type_shares(site: Site) -> np.ndarray:
@@ -214,14 +287,32 @@ def plan_type_shares(site: Site) -> np.ndarray:
     shares renormalised.
     """
     p = site.p
-    econ = p.tridaya_economic * (1.0 + p.elite_plan_tilt * site.bkm.elite_share)
-    shares = np.array([econ, p.tridaya_social, p.tridaya_environmental], dtype=float)
+    return _plan_shares(
+        p.tridaya_economic,
+        p.tridaya_social,
+        p.tridaya_environmental,
+        p.elite_plan_tilt,
+        site.bkm.elite_share,
+    ).copy()
+
+
+@lru_cache(maxsize=64)
+def _plan_shares(
+    economic: float,
+    social: float,
+    environmental: float,
+    tilt: float,
+    elite_share: float,
+) -> np.ndarray:
+    """:func:`plan_type_shares` from the scalars it reads (cached; do not write into)."""
+    econ = economic * (1.0 + tilt * elite_share)
+    shares = np.array([econ, social, environmental], dtype=float)
     total = shares.sum()
     return shares / total if total > 0 else np.array([0.0, 0.0, 1.0])
 
 
 def form_ksms(site: Site) -> list[KSM]:
-    """Form this month's new KSMs from participating households, vectorised.
+    """Form this month's new KSMs from participating households.
 
     Each participating household without a group joins with probability
     ``ksm_join_rate * (0.5 + 0.5 trust in the BKM) * (1 + faskel training presence)`` and
@@ -230,6 +321,9 @@ def form_ksms(site: Site) -> list[KSM]:
     so with an elite-heavy board. Everyone waiting is grouped by type and RT, women spread
     evenly across groups, about ``ksm_size`` to a group; fewer than 5 wait for others.
 
+    The passes over households are compiled (:func:`_candidates`, :func:`_join`,
+    :func:`_choose`, :func:`_group`); the random numbers are drawn here, between them.
+
     Returns:
         The KSMs formed.
     """
@@ -237,68 +331,264 @@ def form_ksms(site: Site) -> list[KSM]:
     h = site.households
     rng = site.rng
     presence = min(1.0, site.presence)
-    free = np.flatnonzero(h.participating)
-    free = free[(h.ksm[free] < 0) & (h.ksm_intent[free] < 0) & ~h.graduated[free]]
-    prob = p.ksm_join_rate * (0.5 + 0.5 * h.trust_bkm[free]) * (1.0 + presence)
-    joins = free[rng.random(free.size) < prob]
+    free, waiting = _candidates(h.participating, h.ksm, h.ksm_intent, h.graduated)
+    joins = _join(
+        free,
+        rng.random(free.size),
+        h.trust_bkm,
+        np.float32(p.ksm_join_rate),
+        np.float32(1.0 + presence),
+    )
     if joins.size:
-        h.ksm_intent[joins] = _choose_types(site, joins)
-    rows = np.flatnonzero(h.ksm_intent >= 0)
-    rows = rows[h.ksm[rows] < 0]
+        strict = p.targeting == "strict"
+        cum = _type_cum(
+            p.tridaya_economic,
+            p.tridaya_social,
+            p.tridaya_environmental,
+            p.elite_plan_tilt,
+            site.bkm.elite_share,
+            strict,
+        )
+        u = rng.random(joins.size)
+        _choose(joins, u, cum, strict, h.on_ps2, h.elite, h.ksm_intent)
+        rows = _merge(waiting, joins)
+    else:
+        rows = waiting
     if rows.size == 0:
         return []
-    kind = h.ksm_intent[rows].astype(np.int64)
-    rt = h.rt[rows]
-    woman = h.woman[rows]
     noise = rng.random(rows.size)
-    # a block is a type and an RT; one with fewer than MIN_MEMBERS waiting forms no group
-    block = kind * (int(rt.max()) + 1) + rt
-    size = np.bincount(block)[block]  # rows waiting in each row's block
-    keep = size >= MIN_MEMBERS
-    if not keep.any():
-        return []
-    kind, rt, woman, rows, block, size = (
-        a[keep] for a in (kind, rt, woman, rows, block, size)
+    members, bounds, kinds, rts = _group(
+        rows, h.ksm_intent, h.rt, h.woman, noise, p.ksm_size
     )
-    # order: by block, then women and men interleaved by their rank within the block
-    order = np.lexsort((noise[keep], woman, block))
-    kind, rt, woman, rows, block, size = (
-        a[order] for a in (kind, rt, woman, rows, block, size)
-    )
-    n_groups = np.maximum(size // p.ksm_size, 1)
-    # spread within the block: each sex cycles through the block's groups
-    run = np.empty(rows.size, dtype=bool)  # first of a block's women or men
-    run[0] = True
-    run[1:] = (block[1:] != block[:-1]) | (woman[1:] != woman[:-1])
-    rank = np.arange(rows.size) - np.flatnonzero(run)[np.cumsum(run) - 1]
-    offset = np.where(woman, 0, size)  # different phase so men and women interleave
-    group = (rank + offset) % n_groups
-    # each group's rows, in the order above, from a stable sort by (block, group)
-    key = block * (int(n_groups.max()) + 1) + group
-    order = np.argsort(key, kind="stable")
-    count = np.bincount(key)
-    end = np.cumsum(count)
-    formed = []
-    for g in np.flatnonzero(count >= MIN_MEMBERS).tolist():
-        idx = order[end[g] - count[g] : end[g]]
-        formed.append(KSM(site, KSMType(int(kind[idx[0]])), rows[idx], int(rt[idx[0]])))
-    return formed
+    return [
+        KSM(site, kind, members[bounds[g] : bounds[g + 1]], rt)
+        for g, (kind, rt) in enumerate(zip(kinds.tolist(), rts.tolist(), strict=True))
+    ]
 
 
-def _choose_types(site: Site, rows: np.ndarray) -> np.ndarray:
-    """Draw the type of group each joining household wants (see :func:`form_ksms`)."""
-    p = site.p
-    h = site.households
-    # two rows of weights: the plan's shares, and the shares of the households the rule
-    # changes (not PS-2-listed under strict targeting, elites under open targeting)
-    weights = plan_type_shares(site)[None, :].repeat(2, axis=0)
-    if p.targeting == "strict":
+@lru_cache(maxsize=64)
+def _type_cum(  # noqa: PLR0917 - cached on the scalars it reads
+    economic: float,
+    social: float,
+    environmental: float,
+    tilt: float,
+    elite_share: float,
+    strict: bool,
+) -> np.ndarray:
+    """Cumulative weights of the types: row 0 the plan's, row 1 those the rule changes.
+
+    The households the rule changes are those not PS-2-listed under strict targeting (no
+    economic groups) and elites under open targeting (economic weight times
+    ``2 + tilt * elite_share``). Cached on the scalars; do not write into the result.
+    """
+    shares = _plan_shares(economic, social, environmental, tilt, elite_share)
+    weights = shares[None, :].repeat(2, axis=0)
+    if strict:
         weights[1, KSMType.ECONOMIC] = 0.0
-        changed = ~h.on_ps2[rows]
     else:
-        weights[1, KSMType.ECONOMIC] *= 2.0 + p.elite_plan_tilt * site.bkm.elite_share
-        changed = h.elite[rows] != Elite.ORDINARY
+        weights[1, KSMType.ECONOMIC] *= 2.0 + tilt * elite_share
     totals = weights.sum(axis=1, keepdims=True)
     weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
-    cum = weights.cumsum(axis=1)[changed.astype(np.intp)]
-    return np.minimum((site.rng.random(rows.size)[:, None] > cum).sum(axis=1), 2)
+    return weights.cumsum(axis=1)
+
+
+@njit(cache=True)
+def _candidates(
+    participating: np.ndarray,
+    ksm: np.ndarray,
+    ksm_intent: np.ndarray,
+    graduated: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows free to join a group, and rows already waiting for one, in one pass.
+
+    Returns:
+        Participating rows in no group, not waiting and not graduated; rows waiting
+        (an intended type, no group yet). Both in row order.
+    """
+    n = ksm.size
+    free = np.empty(n, np.int64)
+    waiting = np.empty(n, np.int64)
+    n_free = 0
+    n_waiting = 0
+    for r in range(n):
+        # most rows neither take part nor wait: one test, without branching on each
+        if not (participating[r] | (ksm_intent[r] >= 0)) or ksm[r] >= 0:
+            continue
+        if ksm_intent[r] >= 0:
+            waiting[n_waiting] = r
+            n_waiting += 1
+        elif not graduated[r]:
+            free[n_free] = r
+            n_free += 1
+    return free[:n_free], waiting[:n_waiting]
+
+
+@njit(cache=True)
+def _join(
+    free: np.ndarray,
+    u: np.ndarray,
+    trust_bkm: np.ndarray,
+    join_rate: np.float32,
+    presence_factor: np.float32,
+) -> np.ndarray:
+    """Rows of ``free`` that join this month (``u``: one uniform draw per row).
+
+    The probability is computed in float32, as numpy does for the float32 column.
+    """
+    half = np.float32(0.5)
+    joins = np.empty(free.size, np.int64)
+    n = 0
+    for i in range(free.size):
+        r = free[i]
+        prob = join_rate * (half + half * trust_bkm[r]) * presence_factor
+        if u[i] < prob:
+            joins[n] = r
+            n += 1
+    return joins[:n]
+
+
+@njit(cache=True)
+def _choose(  # noqa: PLR0917 - numba takes the columns one by one
+    joins: np.ndarray,
+    u: np.ndarray,
+    cum: np.ndarray,
+    strict: bool,
+    on_ps2: np.ndarray,
+    elite: np.ndarray,
+    ksm_intent: np.ndarray,
+) -> None:
+    """Write the type of group each joining household wants (see :func:`form_ksms`).
+
+    The type is the number of cumulative weights below the household's draw (at most
+    2), from row 1 of ``cum`` for those the targeting rule changes, row 0 otherwise.
+    """
+    for i in range(joins.size):
+        r = joins[i]
+        changed = not on_ps2[r] if strict else elite[r] != Elite.ORDINARY
+        row = 1 if changed else 0
+        kind = 0
+        for t in range(3):
+            kind += u[i] > cum[row, t]
+        ksm_intent[r] = min(kind, 2)
+
+
+@njit(cache=True)
+def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Merge two sorted arrays of distinct rows into one sorted array."""
+    out = np.empty(a.size + b.size, np.int64)
+    i = j = 0
+    for k in range(out.size):
+        if j == b.size or (i < a.size and a[i] < b[j]):
+            out[k] = a[i]
+            i += 1
+        else:
+            out[k] = b[j]
+            j += 1
+    return out
+
+
+@njit(cache=True)
+def _group(  # noqa: PLR0917 - numba takes the columns one by one
+    rows: np.ndarray,
+    ksm_intent: np.ndarray,
+    rt_of: np.ndarray,
+    woman_of: np.ndarray,
+    noise: np.ndarray,
+    ksm_size: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split the waiting rows into groups (see :func:`form_ksms`).
+
+    Args:
+        rows: Rows waiting, in row order.
+        ksm_intent: Type each household wants.
+        rt_of: RT of each household.
+        woman_of: Sex of each household's head.
+        noise: One uniform draw per waiting row (order among equals).
+        ksm_size: Target group size.
+
+    Returns:
+        The members of the groups formed, one group after another; the group bounds in
+        that array (``n_groups + 1``); each group's type; each group's RT.
+    """
+    n = rows.size
+    kind = np.empty(n, np.int64)
+    rt = np.empty(n, np.int64)
+    for i in range(n):
+        kind[i] = ksm_intent[rows[i]]
+        rt[i] = rt_of[rows[i]]
+    # a block is a type and an RT; one with fewer than MIN_MEMBERS waiting forms no group
+    n_rt = rt.max() + 1
+    block = kind * n_rt + rt
+    waiting = np.zeros(3 * n_rt, np.int64)  # rows waiting in each block
+    for i in range(n):
+        waiting[block[i]] += 1
+    keep = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if waiting[block[i]] >= MIN_MEMBERS:
+            keep[m] = i
+            m += 1
+    keep = keep[:m]
+    # order: by block, then by sex (men first), then by noise (ties: row order):
+    # a stable sort by noise, then a stable counting sort by (block, sex)
+    by_noise = keep[np.argsort(noise[keep], kind="mergesort")]
+    cell = np.empty(m, np.int64)  # 2 * block + sex
+    for i in range(m):
+        cell[i] = 2 * block[by_noise[i]] + woman_of[rows[by_noise[i]]]
+    start = np.zeros(6 * n_rt + 1, np.int64)
+    for i in range(m):
+        start[cell[i] + 1] += 1
+    for c in range(6 * n_rt):
+        start[c + 1] += start[c]
+    fill = start.copy()
+    order = np.empty(m, np.int64)
+    rank = np.empty(m, np.int64)  # rank within the block's women or men
+    for i in range(m):
+        c = cell[i]
+        order[fill[c]] = by_noise[i]
+        rank[fill[c]] = fill[c] - start[c]
+        fill[c] += 1
+    # spread within the block: each sex cycles through the block's groups, men with a
+    # different phase (offset by the block's size) so men and women interleave
+    group = np.empty(m, np.int64)
+    n_groups = np.empty(m, np.int64)
+    for i in range(m):
+        size = waiting[block[order[i]]]
+        n_groups[i] = max(size // ksm_size, 1)
+        offset = 0 if woman_of[rows[order[i]]] else size
+        group[i] = (rank[i] + offset) % n_groups[i]
+    # each group's rows, in the order above: a stable counting sort by (block, group)
+    width = n_groups.max() + 1 if m else 1
+    count = np.zeros(3 * n_rt * width, np.int64)
+    key = np.empty(m, np.int64)
+    for i in range(m):
+        key[i] = block[order[i]] * width + group[i]
+        count[key[i]] += 1
+    first = np.zeros(count.size + 1, np.int64)
+    for g in range(count.size):
+        first[g + 1] = first[g] + count[g]
+    at = first[:-1].copy()
+    grouped = np.empty(m, np.int64)
+    for i in range(m):
+        grouped[at[key[i]]] = rows[order[i]]
+        at[key[i]] += 1
+    # groups with at least MIN_MEMBERS form, in order of (block, group)
+    members = np.empty(m, np.int64)
+    bounds = [0]
+    kinds = []
+    rts = []
+    for g in range(count.size):
+        if count[g] >= MIN_MEMBERS:
+            members[bounds[-1] : bounds[-1] + count[g]] = grouped[
+                first[g] : first[g + 1]
+            ]
+            bounds.append(bounds[-1] + count[g])
+            b = g // width
+            kinds.append(b // n_rt)
+            rts.append(b % n_rt)
+    return (
+        members[: bounds[-1]],
+        np.array(bounds, np.int64),
+        np.array(kinds, np.int64),
+        np.array(rts, np.int64),
+    )
