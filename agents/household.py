@@ -372,16 +372,20 @@ def _household_month(  # noqa: PLR0917 - numba takes the columns one by one
     one = np.float32(1.0)
     # neighbours first, from last month's states: each household's aware and
     # participating ties, kept as one packed count (aware + participating << 16) and
-    # updated only around the households whose flags changed since the last pass
+    # updated only around the households whose flags (aware | participating << 1) changed
+    # since the last pass
     for i in range(n):
-        flag = np.int32(stage[i] >= 1) + (np.int32(participating[i]) << 16)
-        change = flag - tie_flags[i]
-        if change != 0:
+        flag = np.int8(stage[i] >= 1) | (np.int8(participating[i]) << 1)
+        last = tie_flags[i]
+        if flag != last:
             tie_flags[i] = flag
+            change = np.int32((flag & 1) - (last & 1))
+            change += np.int32((flag >> 1) - (last >> 1)) << 16
             for k in range(indptr[i], indptr[i + 1]):
                 tie_counts[indices[k]] += change
+    one_site = site_formed.size == 1
     for i in range(n):
-        s = site[i]
+        s = 0 if one_site else site[i]
         # welfare: this month's shock (exp_shock), and aid as this month's transfer
         welfare[i] = welfare_base[i] * exp_shock[i] + transfer[i]
         poor = welfare[i] < r.poverty_line

@@ -239,17 +239,17 @@ def adjacency(
 def tie_counters(a: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
     """Zeroed counters for the households' aware and participating ties.
 
-    The monthly household pass keeps, for every household, a flag ``aware + (participating
-    << 16)`` as it last counted it, and the sum of its neighbours' flags: the count of
-    aware ties in the low 16 bits and of participating ties in the high bits. Only the
-    households whose flags changed move their neighbours' sums, so a month's neighbour
-    counts cost the changes, not the ties. All zero to start: the first pass counts all.
+    The monthly household pass keeps, for every household, its flags ``aware |
+    (participating << 1)`` as it last counted them, and the counts of its aware ties (low
+    16 bits) and participating ties (high bits) in one int32. Only the households whose
+    flags changed move their neighbours' counts, so a month's neighbour counts cost the
+    changes, not the ties. All zero to start: the first pass counts all.
 
     Args:
         a: The tie matrix.
 
     Returns:
-        (flags, counts), two int32 arrays of one value per household.
+        (flags, counts): an int8 and an int32 array of one value per household.
 
     Raises:
         ValueError: A degree too high for two counts to share one int32.
@@ -258,7 +258,7 @@ def tie_counters(a: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
     if top >= 2**15:
         raise ValueError(f"a household has {top} ties: too many to pack its counts")
     n = a.shape[0]
-    return np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int32)
+    return np.zeros(n, dtype=np.int8), np.zeros(n, dtype=np.int32)
 
 
 def rt_count(p: Parameters) -> int:
