@@ -26,6 +26,7 @@ from berdaya.model.population import (
 )
 from berdaya.model.records import (
     MONTHLY_TABLE,
+    RECORD_NAMES,
     SNAPSHOT_COLUMNS,
     make_datacollector,
     monthly_stats,
@@ -122,7 +123,7 @@ class P2KPModel(Model):
         self.snapshots: dict[str, list[np.ndarray]] = {c: [] for c in SNAPSHOT_COLUMNS}
         self._site_records: list[np.ndarray] = []
         self.stats = monthly_stats(self)
-        self.record_names = list(self.stats)
+        self.record_names = list(RECORD_NAMES)
         self.datacollector = make_datacollector(self)
         self.running = True
         self._record()

@@ -372,21 +372,15 @@ def _combine(
     effort: Effort,
     faskel_replacements: float,
 ) -> dict[str, float]:
-    """Put the parts of a month's records together, in the published order."""
-    out = {k: households[k] for k in HOUSEHOLD_FIRST}
-    out.update({k: institutions[k] for k in INSTITUTION_FIRST})
+    """Put the parts of a month's records together (:data:`RECORD_NAMES` is their order).
+
+    The parts are merged as they come (the DataCollector's table puts the columns in
+    order); ``elite_share`` is kept beside the records, as the ratios' denominator.
+    """
+    out = households | institutions
+    out |= _ratios(money, households["elite_share"])
     out["tendency_index"] = effort.month_index
     out["tendency_cumulative"] = effort.cumulative_index
-    out.update({k: institutions[k] for k in KSM_COUNTS})
-    out.update({k: households[k] for k in HOUSEHOLD_ECONOMY})
-    out["loans_made"] = institutions["loans_made"]
-    ratios = _ratios(money, households["elite_share"])
-    out.update({k: ratios[k] for k in RATIOS_FIRST})
-    out.update({k: ratios[k] for k in RATIOS_SECOND})
-    out.update({k: institutions[k] for k in INSTITUTION_MONEY})
-    out["defaulted"] = households["defaulted"]
-    out["graduated"] = households["graduated"]
-    out.update({k: institutions[k] for k in INSTITUTION_LAST})
     out["faskel_replacements"] = faskel_replacements
     return out
 
@@ -520,6 +514,23 @@ INSTITUTION_LAST = (
     "phases_forced",
     "phases_met",
     "rkm_attendance",
+)
+# Every record, in the published order of the monthly table.
+RECORD_NAMES = (
+    *HOUSEHOLD_FIRST,
+    *INSTITUTION_FIRST,
+    "tendency_index",
+    "tendency_cumulative",
+    *KSM_COUNTS,
+    *HOUSEHOLD_ECONOMY,
+    "loans_made",
+    *RATIOS_FIRST,
+    *RATIOS_SECOND,
+    *INSTITUTION_MONEY,
+    "defaulted",
+    "graduated",
+    *INSTITUTION_LAST,
+    "faskel_replacements",
 )
 
 
