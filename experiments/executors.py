@@ -42,7 +42,7 @@ from berdaya.experiments.spec import SweepError
 SUBPACKAGES = ("model", "agents", "scenarios", "experiments", "viz")
 #: Distributions whose versions must match between this process and Dask workers for
 #: the runs to be identical (a mismatch is warned about).
-PINNED = ("numpy", "pandas", "mesa", "scipy", "networkx", "pydantic")
+PINNED = ("numpy", "pandas", "mesa", "scipy", "networkx", "pydantic", "numba")
 #: Root package ``__init__`` written into the code zip.
 ZIP_INIT = b'"""berdaya, shipped to Dask workers by berdaya.experiments.executors."""\n'
 
@@ -121,23 +121,21 @@ def parallelism(executor: Executor) -> int:
     return 1
 
 
-def code_zip(folder: str | Path | None = None) -> Path:
-    """Zip berdaya's installed packages with the ``berdaya/<sub>/...`` layout.
+def _code_entries() -> list[tuple[str, bytes]]:
+    """The code of berdaya as this process imports it: (name in the zip, content) pairs.
 
     The packages are found where this process imports them from (``berdaya.model``'s
     ``__path__`` and so on, editable installs included), with their package data
-    (shipped scenarios and specs). The zip is named by a hash of its content and written
-    once; equal code gives the same file.
-
-    Args:
-        folder: Where to write it (default: the system's temporary folder).
-
-    Returns:
-        Path of the zip.
+    (shipped scenarios and specs). Self-contained, so that a Dask worker can run it by
+    value to tell whether it has the same code: a process without berdaya gets only the
+    zip's ``__init__``.
     """
     entries: list[tuple[str, bytes]] = [("berdaya/__init__.py", ZIP_INIT)]
     for sub in SUBPACKAGES:
-        found = importlib.util.find_spec(f"berdaya.{sub}")
+        try:
+            found = importlib.util.find_spec(f"berdaya.{sub}")
+        except ImportError:
+            found = None
         if found is None or not found.submodule_search_locations:
             continue
         for root in found.submodule_search_locations:
@@ -149,11 +147,32 @@ def code_zip(folder: str | Path | None = None) -> Path:
                 ):
                     rel = path.relative_to(root).as_posix()
                     entries.append((f"berdaya/{sub}/{rel}", path.read_bytes()))
+    return entries
+
+
+def _code_digest(entries: list[tuple[str, bytes]]) -> str:
     digest = hashlib.sha256()
     for name, data in entries:
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def code_zip(folder: str | Path | None = None) -> Path:
+    """Zip berdaya's installed packages with the ``berdaya/<sub>/...`` layout.
+
+    The files are those :func:`_code_entries` finds. The zip is named by a hash of its
+    content and written once; equal code gives the same file.
+
+    Args:
+        folder: Where to write it (default: the system's temporary folder).
+
+    Returns:
+        Path of the zip.
+    """
+    entries = _code_entries()
     dest = (
-        Path(folder or tempfile.gettempdir()) / f"berdaya-{digest.hexdigest()[:16]}.zip"
+        Path(folder or tempfile.gettempdir())
+        / f"berdaya-{_code_digest(entries)[:16]}.zip"
     )
     if dest.exists():
         return dest
@@ -193,28 +212,35 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def upload_code(client: Any) -> Path:
+def upload_code(client: Any) -> Path | None:
     """Ship berdaya's code to every worker of a Dask client (and to later ones).
 
     Workers first forget any berdaya they imported (so a changed model never runs as a
     stale copy), then get the zip through ``client.upload_file``, which also registers it
     for workers that join later. Nothing is sent when every worker already imports this
-    very zip (it is named by a hash of the code).
+    very zip (it is named by a hash of the code), nor when every worker's own install of
+    berdaya has the same files as this process (a ``LocalCluster``, or a cluster that
+    installed the same code): those workers import it from there, where numba's compiled
+    kernels are cached once for every process; from a zip, each worker compiles them
+    again (a few seconds) into its own cache.
 
     Args:
         client: A connected ``distributed.Client``.
 
     Returns:
-        The zip uploaded.
+        The zip uploaded, or ``None`` when the workers' own code is this code.
     """
+    entries = _code_entries()
     path = code_zip()
     marker = f"{os.sep}{path.name}{os.sep}"
     origins = code_origins(client)
     if origins and all(marker in origin for origin in origins.values()):
         return path  # every worker runs this very code already
-    # Run by value: a nested copy of _forget_berdaya, so workers need no berdaya for it.
-    forget = _by_value(_forget_berdaya)
-    client.run(forget)
+    # Run by value: nested copies, so workers need no berdaya for them.
+    client.run(_by_value(_forget_berdaya))
+    theirs = client.run(_by_value(_code_entries))
+    if theirs and all(code == entries for code in theirs.values()):
+        return None  # every worker imports identical code of its own
     client.upload_file(str(path), load=True)
     for worker, origin in code_origins(client).items():
         if origin.startswith("!"):

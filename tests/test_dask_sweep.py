@@ -200,3 +200,29 @@ def test_local_dask_cluster_gives_the_same_results(serial, tmp_path):
     spec, expected = serial
     got = run_sweep(spec, tmp_path / "out", cluster="local", workers=1)
     pd.testing.assert_frame_equal(got, expected)
+
+
+def test_workers_with_the_same_code_installed_get_no_zip(serial, tmp_path):
+    """A ``LocalCluster``'s workers import this very install: nothing is uploaded.
+
+    There numba's compiled kernels are cached once for every process; a zip would have
+    each worker compile them again into a cache of its own.
+    """
+    from berdaya.experiments.executors import (  # noqa: PLC0415
+        code_origins,
+        dask_executor,
+        upload_code,
+    )
+
+    spec, expected = serial
+    with dask_executor("local", workers=2, timeout=60) as ex:
+        client = ex._client
+        assert upload_code(client) is None
+        import berdaya.experiments.sweep as here  # noqa: PLC0415
+
+        origins = code_origins(client)
+        assert len(origins) == 2
+        assert set(origins.values()) == {here.__file__}, origins
+        out = tmp_path / "out"
+        run_sweep(spec, out, executor=ex)
+    pd.testing.assert_frame_equal(read_results(out), expected)
