@@ -9,7 +9,8 @@ two progression policies plus the base point, ``--replications`` paired seeds) i
    warm (a pool started and warmed up beforehand): parallel efficiency is the warm rate
    over the serial rate times the number of workers;
 3. on a Dask ``LocalCluster`` with as many single-threaded worker processes, through
-   ``Client.get_executor()`` with berdaya's code uploaded, cold and warm: its overhead
+   ``Client.get_executor()`` (its workers import this install of berdaya; see
+   ``upload_code``), cold and warm: its overhead
    against local processes for the same sweep.
 
 All three must give identical results (checked). The machine's other load during each
@@ -175,7 +176,7 @@ def one_round(
         out = tmp / "dask cold"
         with Timing() as t:
             results["dask cold"] = run_sweep(the_spec, out, cluster="local", workers=n)
-        record("dask cold", t, out, n, "LocalCluster start, code upload included")
+        record("dask cold", t, out, n, "LocalCluster start included")
         setup = Timing().__enter__()
         with dask_executor("local", workers=n) as ex:
             warm_up(ex, 2 * n, probe)
