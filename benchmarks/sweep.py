@@ -10,8 +10,8 @@ two progression policies plus the base point, ``--replications`` paired seeds) i
    over the serial rate times the number of workers;
 3. on a Dask ``LocalCluster`` with as many single-threaded worker processes, through
    ``Client.get_executor()`` (its workers import this install of berdaya; see
-   ``upload_code``), cold and warm: its overhead
-   against local processes for the same sweep.
+   ``upload_code``), cold and warm: its overhead against local processes for the same
+   sweep.
 
 All three must give identical results (checked). The machine's other load during each
 timing is measured from ``/proc/stat`` and reported, since other processes skew the
