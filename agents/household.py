@@ -151,24 +151,6 @@ class HouseholdTable:
         """Boolean array: welfare below the poverty line."""
         return self.welfare < self.poverty_line
 
-    @property
-    def has_loan(self) -> np.ndarray:
-        """Boolean array: a loan balance outstanding."""
-        return self.loan_balance > 0
-
-    @property
-    def has_role(self) -> np.ndarray:
-        """Boolean array: relawan, RT delegate or BKM member."""
-        return self.relawan | self.delegate | self.bkm_member
-
-    def reset_exposure(self) -> None:
-        """Clear this month's exposure columns."""
-        self.meetings[:] = 0.0
-        self.dialogue[:] = 0.0
-        self.mobilised[:] = False
-        self.handover[:] = False
-        self.transfer[:] = 0.0
-
 
 class _Column:
     """Descriptor exposing one table column as an agent attribute."""
