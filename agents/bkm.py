@@ -18,6 +18,18 @@ if TYPE_CHECKING:
     from berdaya.model.site import Site
 
 BOARD_SIZE = 9  # guideline: the kelurahan meeting elects 9 members
+CAPACITY_EROSION = 0.01  # share of the board's capacity lost a month (assumption)
+ACTIVE_LEVEL = 0.4  # smoothed activity below which the board has stopped (assumption)
+
+
+class StageReason(IntEnum):
+    """Why the board is at its institutional stage."""
+
+    NOT_FORMED = 0
+    STOPPED = 1  # no meetings, no initiatives, no fund at work
+    OTHERS_LEAD = 2  # the programme or the government initiates
+    SHARED = 3
+    COMMUNITY_LEADS = 4
 
 
 class InstitutionalStage(IntEnum):
@@ -91,7 +103,11 @@ class BKM(Agent):
         legitimacy: Standing with residents in [0, 1].
         accompaniment: Faskel accompaniment the board received this month.
         locus: Share of initiative that comes from the community (smoothed).
-        stage: Institutional stage (:class:`InstitutionalStage`).
+        stage: Institutional stage (:class:`InstitutionalStage`), from levels.
+        stage_reason: Why it is at that stage (:class:`StageReason`).
+        activity: Smoothed share of the month's signs of life (met, started, fund).
+        active: Whether the board is working (activity at least ``ACTIVE_LEVEL``).
+        gini: Gini coefficient of welfare when the board was formed.
         women_share: Share of women among members.
         elite_share: Share of formal or informal elites among members.
         upk: The money of its units (UPK finance, UPL works, UPS social): :class:`UPK`.
@@ -117,6 +133,13 @@ class BKM(Agent):
         self.women_share = 0.0
         self.elite_share = 0.0
         self.formed_month: int | None = None
+        self.gini = 0.0
+        self.activity = 0.0
+        self.active = False
+        self.met = False
+        self.started = False
+        self.manages_fund = False
+        self.stage_reason = StageReason.NOT_FORMED
         self.upk = UPK(site)
 
     # --- election ------------------------------------------------------------------
@@ -206,6 +229,9 @@ class BKM(Agent):
         h.delegate[delegates] = True
         h.bkm_member[board] = True
         h.handover[board] = True
+        self.gini = gini(h.welfare)
+        self.activity = 1.0
+        self.active = True
         self.women_share = float(h.woman[board].mean()) if board.size else 0.0
         self.elite_share = float((h.elite[board] > 0).mean()) if board.size else 0.0
         member_cap = float(h.capacity[board].mean()) if board.size else 0.0
@@ -215,45 +241,75 @@ class BKM(Agent):
 
     # --- monthly ---------------------------------------------------------------------
     def step(self) -> None:
-        """Accompaniment, kelurahan support and relawan build capacity; legitimacy follows.
+        """Capacity, legitimacy, activity and the institutional stage, from this month.
 
-        The locus of initiative is the community's share of this month's initiative
-        (programme, government, community), smoothed; the institutional stage follows it.
+        Faskel accompaniment, kelurahan support and the relawan build capacity, which
+        erodes by ``CAPACITY_EROSION`` a month. Legitimacy follows participation, the
+        government's support and capacity. The board's *activity* is read from levels:
+        whether it met this month (more likely with capacity, legitimacy and support, and
+        while the programme runs the faskel convenes it), whether it started anything
+        (works, aid, lending: ``upk.initiatives``), and whether it manages a fund with
+        loans out. A board whose smoothed activity falls below ``ACTIVE_LEVEL`` has
+        stopped. The institutional stage then comes from the locus of initiative (the
+        community's share of this month's initiative, smoothed) *only while active*: a
+        stopped board is back at ``inisiasi``, and ``stage_reason`` says why.
         """
-        m = self.site
         if not self.formed:
             return
-        self.upk.step()
-        p = m.p
-        h = m.households
-        accompaniment = min(1.0, m.accompaniment)
-        self.accompaniment = accompaniment
-        target = m.cycle.relawan_target
-        relawan = int(np.count_nonzero(h.relawan))
-        relawan_fill = min(1.0, relawan / target) if target > 0 else 0.0
-        drive = p.accompaniment_gain * (accompaniment + 0.5 * m.kelurahan.support)
+        site = self.site
+        p = site.p
+        h = site.households
+        running = site.cycle.active
+        support = site.kelurahan.support
+        self.accompaniment = min(1.0, site.accompaniment)
+        target = site.cycle.relawan_target
+        relawan_fill = (
+            min(1.0, int(np.count_nonzero(h.relawan)) / target) if target > 0 else 0.0
+        )
+        drive = p.accompaniment_gain * (self.accompaniment + 0.5 * support)
         drive += 0.02 * relawan_fill  # relawan carry the board's work into the RTs
         self.capacity += min(drive, 1.0) * (1.0 - self.capacity)
-        self.capacity -= 0.01 * self.capacity
-        target = (
-            0.5 * (int(np.count_nonzero(h.participating)) / h.n)  # share taking part
-            + 0.3 * m.kelurahan.involvement
-            + 0.2 * self.capacity
+        self.capacity -= CAPACITY_EROSION * self.capacity
+        turnout = int(np.count_nonzero(h.participating)) / h.n
+        self.legitimacy += 0.1 * (
+            0.5 * turnout + 0.3 * support + 0.2 * self.capacity - self.legitimacy
         )
-        self.legitimacy += 0.1 * (target - self.legitimacy)
-        # who initiates this month's activity
-        programme = (
-            min(1.0, m.presence) * (1.0 - self.capacity) if m.cycle.active else 0.0
-        )
-        government = m.kelurahan.initiative
+        self._activity(running, support)
+        self._stage(running)
+
+    def _activity(self, running: bool, support: float) -> None:
+        """This month's activity from levels: a meeting, an initiative, a fund at work."""
+        chance = self.capacity * (0.5 + self.legitimacy) + support
+        if running:
+            chance += 0.5  # the faskel convenes the board while the programme runs
+        self.met = bool(self.site.rng.random() < min(1.0, chance))
+        self.started = self.upk.initiatives > 0
+        self.manages_fund = self.upk.outstanding > 0 and not self.upk.frozen
+        level = (self.met + self.started + self.manages_fund) / 3.0
+        self.activity += 0.2 * (level - self.activity)
+        self.active = self.activity >= ACTIVE_LEVEL
+
+    def _stage(self, running: bool) -> None:
+        """Who initiates, and the stage it gives while the board is active."""
+        site = self.site
+        h = site.households
+        p = site.p
+        programme = min(1.0, site.presence) * (1.0 - self.capacity) if running else 0.0
+        government = site.kelurahan.initiative
         agency = float(h.agency[self.members].mean()) if self.members.size else 0.0
-        community = self.capacity * (0.5 + 0.5 * agency)
+        community = self.capacity * (0.5 + 0.5 * agency) * self.active
         total = programme + government + community
         share = community / total if total > 0 else 0.0
         self.locus += 0.2 * (share - self.locus)
-        if self.locus >= p.emancipatory_locus:
+        if not self.active:
+            self.stage = InstitutionalStage.INISIASI
+            self.stage_reason = StageReason.STOPPED
+        elif self.locus >= p.emancipatory_locus:
             self.stage = InstitutionalStage.EMANSIPATORIS
+            self.stage_reason = StageReason.COMMUNITY_LEADS
         elif self.locus >= p.participatory_locus:
             self.stage = InstitutionalStage.PARTISIPATORIS
+            self.stage_reason = StageReason.SHARED
         else:
             self.stage = InstitutionalStage.INISIASI
+            self.stage_reason = StageReason.OTHERS_LEAD

@@ -1,12 +1,18 @@
 """Households: real Mesa agents whose state lives in the model's columnar table.
 
 Every household is a :class:`Household` agent (selectable in ``model.agents``, drawable by the
-app), but its state is one row of :class:`HouseholdTable`, a struct of numpy arrays owned by
-the model. The agent's attributes are properties over its row, so ``household.stage`` reads
-and writes the table. The monthly rules (:func:`step_households`) run as one pass over the
-table compiled with numba: each household's rules run back to back on its row, with no
-Python per household and no temporary arrays; neighbour effects read tie counts kept
-between months. There is no per-household Python loop in the monthly step.
+app), but its state is one row of :class:`Households`, a struct of numpy arrays owned by the
+model. The agent's attributes are properties over its row, so ``household.stage`` reads and
+writes the table. The households' monthly rules are the table's own :meth:`Households.step`,
+one pass compiled with numba (:func:`_household_month`): each household's rules run back to
+back on its row, with no Python per household and no temporary arrays; neighbour effects read
+tie counts kept between months. There is no per-household Python loop in the monthly step.
+
+Welfare is in poverty lines (1 = the household's monthly poverty line). It is the household's
+own earnings, ``exp(permanent + transitory)`` with a stationary AR(1) transitory part (so
+poverty churns around a steady headcount without the programme), plus what the programme
+brings: the lasting benefit of works in its catchment, its own business capital's profit,
+and this month's cash flows (aid in, a loan's profit in, interest and instalments out).
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ from numba import njit
 
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
-    from berdaya.model.site import Site
 
 
 class Stage(IntEnum):
@@ -40,6 +45,8 @@ class Elite(IntEnum):
     FORMAL = 2
 
 
+WELFARE_FLOOR = 0.05  # welfare never falls below 5% of the poverty line (subsistence)
+
 # name -> dtype: one array per state variable, one row per household.
 COLUMNS: dict[str, Any] = {
     # fixed at build
@@ -51,10 +58,17 @@ COLUMNS: dict[str, Any] = {
     "threshold": np.float32,
     "awareness0": np.float32,
     "capacity0": np.float32,
+    "welfare_perm": np.float32,  # permanent part of log welfare
+    "business_owner": np.bool_,  # ran a small business before the programme
+    "initially_poor": np.bool_,  # poor in month 0 (the outcomes' reference group)
     # changing
-    "welfare": np.float32,
-    "welfare_base": np.float32,
-    "shock": np.float32,
+    "welfare": np.float32,  # this month's welfare, in poverty lines
+    "welfare_trans": np.float32,  # transitory part of log welfare (stationary AR(1))
+    "works_benefit": np.float32,  # lasting benefit of works in its catchment (lines/month)
+    "own_capital": np.float32,  # business capital the household owns (rupiah)
+    "business_return": np.float32,  # monthly profit per rupiah of its business capital
+    "aid_amount": np.float32,  # social aid a month while it lasts (poverty lines)
+    "aid_left": np.int16,  # months of aid still to come
     "stage": np.int8,
     "forced": np.bool_,
     "awareness": np.float32,
@@ -70,7 +84,11 @@ COLUMNS: dict[str, Any] = {
     "bkm_member": np.bool_,
     "on_ps2": np.bool_,
     "ksm": np.int32,
-    "ksm_intent": np.int8,
+    "ksm_waiting": np.bool_,  # wants to join an economic KSM, waiting for a group
+    # benefits ever received (for beneficiary rates by group)
+    "got_loan": np.bool_,
+    "got_works": np.bool_,
+    "got_aid": np.bool_,
     # loans, in whole rupiah
     "loan_size": np.int64,
     "loan_balance": np.int64,
@@ -87,7 +105,7 @@ COLUMNS: dict[str, Any] = {
     "dialogue": np.float32,
     "mobilised": np.bool_,
     "handover": np.bool_,
-    "transfer": np.float32,
+    "transfer": np.float32,  # this month's programme cash flow (poverty lines, signed)
 }
 
 
@@ -101,8 +119,10 @@ class HouseholdTable:
 
     Attributes:
         n: Number of households.
-        poverty_line: Welfare below which a household is poor.
+        poverty_line: Welfare below which a household is poor (1: welfare is in lines).
     """
+
+    poverty_line = 1.0
 
     def __init__(self, n: int) -> None:
         """Allocate zeroed columns for ``n`` households.
@@ -111,11 +131,9 @@ class HouseholdTable:
             n: Number of households.
         """
         self.n = n
-        self.poverty_line = 1.0
         for name, dtype in COLUMNS.items():
             object.__setattr__(self, name, np.zeros(n, dtype=dtype))
         self.ksm[:] = -1
-        self.ksm_intent[:] = -1
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Refuse to rebind a column (in-place updates such as ``h.x += 1`` are fine)."""
@@ -129,7 +147,6 @@ class HouseholdTable:
         """Return a table over rows ``start:stop`` sharing this table's memory."""
         out = object.__new__(HouseholdTable)
         object.__setattr__(out, "n", stop - start)
-        object.__setattr__(out, "poverty_line", self.poverty_line)
         for name in COLUMNS:
             object.__setattr__(out, name, getattr(self, name)[start:stop])
         return out
@@ -139,7 +156,6 @@ class HouseholdTable:
         """Stack tables row-wise into one new table (copies)."""
         out = object.__new__(cls)
         object.__setattr__(out, "n", sum(t.n for t in tables))
-        object.__setattr__(out, "poverty_line", tables[0].poverty_line)
         for name in COLUMNS:
             object.__setattr__(
                 out, name, np.concatenate([getattr(t, name) for t in tables])
@@ -150,6 +166,137 @@ class HouseholdTable:
     def poor(self) -> np.ndarray:
         """Boolean array: welfare below the poverty line."""
         return self.welfare < self.poverty_line
+
+    def columns(self) -> Columns:
+        """The columns the monthly pass reads and writes, as one named tuple."""
+        return Columns(*(getattr(self, name) for name in Columns._fields))
+
+
+class Columns(NamedTuple):
+    """The household columns :func:`_household_month` takes (views, not copies)."""
+
+    site: np.ndarray
+    threshold: np.ndarray
+    awareness0: np.ndarray
+    capacity0: np.ndarray
+    welfare_perm: np.ndarray
+    welfare: np.ndarray
+    welfare_trans: np.ndarray
+    works_benefit: np.ndarray
+    own_capital: np.ndarray
+    business_return: np.ndarray
+    aid_amount: np.ndarray
+    aid_left: np.ndarray
+    stage: np.ndarray
+    forced: np.ndarray
+    awareness: np.ndarray
+    capacity: np.ndarray
+    agency: np.ndarray
+    participating: np.ndarray
+    months_participating: np.ndarray
+    heard: np.ndarray
+    trust_bkm: np.ndarray
+    trust_gov: np.ndarray
+    relawan: np.ndarray
+    delegate: np.ndarray
+    bkm_member: np.ndarray
+    loan_balance: np.ndarray
+    meetings: np.ndarray
+    dialogue: np.ndarray
+    mobilised: np.ndarray
+    handover: np.ndarray
+    transfer: np.ndarray
+
+
+class Neighbours(NamedTuple):
+    """The tie structure and the aware/participating tie counts kept between months."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    inv_degree: np.ndarray
+    flags: np.ndarray
+    counts: np.ndarray
+
+
+class SiteTerms(NamedTuple):
+    """What differs by kelurahan this month, one value per kelurahan."""
+
+    accompaniment: np.ndarray
+    formed: np.ndarray
+    legitimacy: np.ndarray
+    support: np.ndarray
+
+
+class Draws(NamedTuple):
+    """This month's random numbers, one per household each."""
+
+    normal: np.ndarray  # welfare shock (the shocks stream: the same with or without P2KP)
+    u_join: np.ndarray
+    u_dropout: np.ndarray
+    u_stage: np.ndarray
+
+
+class Rates(NamedTuple):
+    """The scenario's household rates as float32, the form the monthly kernel takes.
+
+    Built once per model from its parameters (:meth:`from_params`); every comparison and
+    product in :func:`_household_month` is then in float32, as the table's columns are.
+    """
+
+    meeting_keep: np.float32
+    faskel_awareness_gain: np.float32
+    contagion_min_ties: np.float32
+    contagion_rate: np.float32
+    awareness_forgetting: np.float32
+    awareness_threshold: np.float32
+    awareness_regress: np.float32
+    poor_threshold_premium: np.float32
+    participation_noise: np.float32
+    dropout_hazard: np.float32
+    forced_multiplier: np.float32
+    capacity_practice_gain: np.float32
+    role_capacity_gain: np.float32
+    capacity_decay: np.float32
+    capacity_threshold: np.float32
+    agency_gain: np.float32
+    trust_adjustment: np.float32
+    regression_hazard: np.float32
+    welfare_persistence: np.float32
+    shock_scale: np.float32
+    works_keep: np.float32
+    capital_keep: np.float32
+    poverty_line_rp: np.float32
+
+    @classmethod
+    def from_params(cls, p: Any) -> Rates:
+        """Take the rates from validated scenario parameters.
+
+        Args:
+            p: The scenario parameters.
+
+        Returns:
+            The rates, each a float32.
+        """
+        f32 = np.float32
+        derived = {
+            "meeting_keep": 1.0 - p.meeting_awareness_gain,
+            "awareness_regress": 0.8 * p.awareness_threshold,
+            # the transitory part keeps its stationary variance month after month
+            "shock_scale": transitory_sd(p) * np.sqrt(1.0 - p.welfare_persistence**2),
+            "works_keep": 1.0 - 1.0 / (12.0 * p.works_life_years),
+            "capital_keep": 1.0 - p.business_depreciation,
+        }
+        return cls(
+            **{
+                name: f32(derived[name] if name in derived else getattr(p, name))
+                for name in cls._fields
+            }
+        )
+
+
+def transitory_sd(p: Any) -> float:
+    """Stationary sd of the transitory part of log welfare."""
+    return float(p.welfare_inequality * np.sqrt(1.0 - p.welfare_permanent_share))
 
 
 class _Column:
@@ -172,39 +319,11 @@ class Household(Agent):
     """A household of the kelurahan: a Mesa agent viewing one row of the table.
 
     All state variables of :data:`COLUMNS` are readable and writable as attributes
-    (``household.awareness``); they read and write the model's :class:`HouseholdTable`.
+    (``household.awareness``); they read and write the model's :class:`Households`.
 
     Attributes:
         row: Index of this household in the table and node id in the social network.
     """
-
-    site = _Column()
-    rt = _Column()
-    rw = _Column()
-    elite = _Column()
-    woman = _Column()
-    threshold = _Column()
-    welfare = _Column()
-    stage = _Column()
-    forced = _Column()
-    awareness = _Column()
-    capacity = _Column()
-    agency = _Column()
-    participating = _Column()
-    heard = _Column()
-    trust_bkm = _Column()
-    trust_gov = _Column()
-    relawan = _Column()
-    delegate = _Column()
-    bkm_member = _Column()
-    on_ps2 = _Column()
-    ksm = _Column()
-    loan_size = _Column()
-    loan_balance = _Column()
-    arrears = _Column()
-    loan_cycles = _Column()
-    graduated = _Column()
-    defaulted = _Column()
 
     def __init__(self, model: P2KPModel, row: int) -> None:
         """Create the agent for row ``row`` of the model's household table.
@@ -219,7 +338,7 @@ class Household(Agent):
     @property
     def poor(self) -> bool:
         """Whether the household's welfare is below the poverty line."""
-        return bool(self.welfare < self.model.households.poverty_line)
+        return bool(self.welfare < HouseholdTable.poverty_line)
 
     @property
     def stage_name(self) -> str:
@@ -227,318 +346,215 @@ class Household(Agent):
         return Stage(self.stage).name.lower()
 
     def step(self) -> None:
-        """Do nothing: household rules run vectorised in :func:`step_households`."""
+        """Do nothing: household rules run for all at once in :meth:`Households.step`."""
 
 
-def hand_over_roles(site: Site, rows: np.ndarray) -> np.ndarray:
-    """Give a project role (works committee, aid delivery) to KSM members.
-
-    Under ``schedule`` the role goes to every member: the timetable needs the work done.
-    Under ``readiness`` and ``hybrid`` only members who went through pengkapasitasan and
-    reached ``capacity_threshold`` take it (power in line with capacity); the others take
-    part without the authority. A role is a hand-over: next month it moves the household to
-    pendayaan, forced if its capacity was not there.
-
-    Args:
-        site: The kelurahan.
-        rows: Rows of its households offered the role.
-
-    Returns:
-        The rows that took it.
-    """
-    h = site.households
-    if site.p.progression != "schedule":
-        rows = rows[
-            (h.capacity[rows] >= site.p.capacity_threshold)
-            & (h.stage[rows] >= Stage.PENGKAPASITASAN)
-        ]
-    h.handover[rows] = True
-    return rows
+for _name in COLUMNS:
+    setattr(Household, _name, _Column())
+    Household.__dict__[_name].__set_name__(Household, _name)
 
 
-class Rates(NamedTuple):
-    """The scenario's household rates as float32, the form the monthly kernel takes.
+class Households(HouseholdTable):
+    """All households of the model: the table, and the monthly rules over it.
 
-    Built once per model from its parameters (:meth:`from_params`); every comparison and
-    product in :func:`_household_month` is then in float32, as the table's columns are.
+    The Mesa counterpart of an agent set whose ``step`` is one vectorised rule over its
+    rows (as mesa-frames does): ``model.households.step()`` runs a month of every household
+    rule. The :class:`Household` agents are views onto these rows.
     """
 
-    meeting_keep: np.float32
-    faskel_awareness_gain: np.float32
-    contagion_min_ties: np.float32
-    contagion_rate: np.float32
-    awareness_forgetting: np.float32
-    awareness_threshold: np.float32
-    awareness_regress: np.float32
-    poor_threshold_premium: np.float32
-    dropout_hazard: np.float32
-    forced_multiplier: np.float32
-    capacity_practice_gain: np.float32
-    role_capacity_gain: np.float32
-    capacity_decay: np.float32
-    capacity_threshold: np.float32
-    agency_gain: np.float32
-    trust_adjustment: np.float32
-    regression_hazard: np.float32
-    poverty_line: np.float32
+    def step(self, model: P2KPModel) -> None:
+        """Apply one month of household rules to the whole table at once.
 
-    @classmethod
-    def from_params(cls, p: Any, poverty_line: float) -> Rates:
-        """Take the rates from validated scenario parameters.
+        Order: welfare (own earnings with this month's shock, works' benefit, own
+        business, the programme's cash flows); awareness (meetings, faskel dialogue,
+        complex contagion, forgetting); participation (a noisy Granovetter threshold with
+        hysteresis, dropout); capacity (practice, roles, decay); agency; trust; stage
+        transitions (promotion, hand-over, regression). The institutions have already
+        written this month's exposure columns (meetings, dialogue, mobilisation,
+        hand-overs, transfers); they are consumed here and cleared at the end. Neighbour
+        counts are taken from last month's states of everyone before any household
+        changes (a synchronous update).
+
+        The random numbers are drawn first, in a fixed order: the welfare shocks from the
+        model's ``shocks`` stream (the same whether or not the programme runs, so runs
+        with and without it are paired month by month), the rest from its ``households``
+        stream.
 
         Args:
-            p: The scenario parameters.
-            poverty_line: Welfare below which a household is poor (the table's).
-
-        Returns:
-            The rates, each a float32.
+            model: The model whose households these are.
         """
+        n = self.n
         f32 = np.float32
-        values = {
-            name: f32(getattr(p, name))
-            for name in cls._fields
-            if name not in ("meeting_keep", "awareness_regress", "poverty_line")
-        }
-        return cls(
-            **values,
-            meeting_keep=f32(1.0 - p.meeting_awareness_gain),
-            awareness_regress=f32(0.8 * p.awareness_threshold),
-            poverty_line=f32(poverty_line),
+        rng = model.streams.households
+        draws = Draws(
+            normal=model.streams.shocks.standard_normal(n, dtype=f32),
+            u_join=rng.random(n, dtype=f32),
+            u_dropout=rng.random(n, dtype=f32),
+            u_stage=rng.random(n, dtype=f32),
         )
+        sites = model.sites
+        terms = SiteTerms(
+            accompaniment=np.array(
+                [model.p.accompaniment_gain * s.bkm.accompaniment for s in sites], f32
+            ),
+            formed=np.array([s.bkm.formed for s in sites], np.bool_),
+            legitimacy=np.array([s.bkm.legitimacy for s in sites], f32),
+            support=np.array([s.kelurahan.support for s in sites], f32),
+        )
+        _household_month(model.rates, self.columns(), model.neighbours, terms, draws)
 
 
 @njit(cache=True)
-def _household_month(  # noqa: PLR0917 - numba takes the columns one by one
-    r: Rates,
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    inv_degree: np.ndarray,
-    tie_flags: np.ndarray,
-    tie_counts: np.ndarray,
-    site: np.ndarray,
-    site_accompaniment: np.ndarray,
-    site_formed: np.ndarray,
-    site_legitimacy: np.ndarray,
-    site_support: np.ndarray,
-    exp_shock: np.ndarray,
-    u_dropout: np.ndarray,
-    u_stage: np.ndarray,
-    threshold: np.ndarray,
-    awareness0: np.ndarray,
-    capacity0: np.ndarray,
-    welfare: np.ndarray,
-    welfare_base: np.ndarray,
-    stage: np.ndarray,
-    forced: np.ndarray,
-    awareness: np.ndarray,
-    capacity: np.ndarray,
-    agency: np.ndarray,
-    participating: np.ndarray,
-    months_participating: np.ndarray,
-    heard: np.ndarray,
-    trust_bkm: np.ndarray,
-    trust_gov: np.ndarray,
-    relawan: np.ndarray,
-    delegate: np.ndarray,
-    bkm_member: np.ndarray,
-    loan_balance: np.ndarray,
-    meetings: np.ndarray,
-    dialogue: np.ndarray,
-    mobilised: np.ndarray,
-    handover: np.ndarray,
-    transfer: np.ndarray,
-) -> None:
-    """One month of every household rule, fused into two loops (see step_households)."""
-    n = stage.size
-    zero = np.float32(0.0)
-    one = np.float32(1.0)
-    # neighbours first, from last month's states: each household's aware and
-    # participating ties, kept as one packed count (aware + participating << 16) and
-    # updated only around the households whose flags (aware | participating << 1) changed
-    # since the last pass
-    for i in range(n):
-        flag = np.int8(stage[i] >= 1) | (np.int8(participating[i]) << 1)
-        last = tie_flags[i]
+def _count_ties(c: Columns, nb: Neighbours) -> None:
+    """Move the aware/participating tie counts around households whose flags changed.
+
+    Each household's aware and participating ties are kept as one packed count (aware +
+    participating << 16) and updated only around the households whose flags (aware |
+    participating << 1) changed since the last pass.
+    """
+    for i in range(c.stage.size):
+        flag = np.int8(c.stage[i] >= 1) | (np.int8(c.participating[i]) << 1)
+        last = nb.flags[i]
         if flag != last:
-            tie_flags[i] = flag
+            nb.flags[i] = flag
             change = np.int32((flag & 1) - (last & 1))
             change += np.int32((flag >> 1) - (last >> 1)) << 16
-            for k in range(indptr[i], indptr[i + 1]):
-                tie_counts[indices[k]] += change
-    one_site = site_formed.size == 1
-    for i in range(n):
-        s = 0 if one_site else site[i]
-        # welfare: this month's shock (exp_shock), and aid as this month's transfer
-        welfare[i] = welfare_base[i] * exp_shock[i] + transfer[i]
-        poor = welfare[i] < r.poverty_line
-        role = relawan[i] or delegate[i] or bkm_member[i]
-        n_aware = np.float32(tie_counts[i] & 0xFFFF)
-        n_part = np.float32(tie_counts[i] >> 16)
-        share_aware = n_aware * inv_degree[i]
-        share_part = n_part * inv_degree[i]
+            for k in range(nb.indptr[i], nb.indptr[i + 1]):
+                nb.counts[nb.indices[k]] += change
+
+
+@njit(cache=True)
+def _welfare(r: Rates, c: Columns, normal: np.ndarray, i: int) -> np.float32:
+    """This month's welfare of household ``i``, in poverty lines."""
+    x = r.welfare_persistence * c.welfare_trans[i] + r.shock_scale * normal[i]
+    c.welfare_trans[i] = x
+    c.works_benefit[i] *= r.works_keep
+    business = c.business_return[i] * c.own_capital[i] / r.poverty_line_rp
+    c.own_capital[i] *= r.capital_keep
+    aid = np.float32(0.0)
+    if c.aid_left[i] > 0:
+        aid = c.aid_amount[i]
+        c.aid_left[i] -= 1
+    w = np.exp(c.welfare_perm[i] + x) + c.works_benefit[i] + business + aid
+    w += c.transfer[i]
+    w = max(w, np.float32(WELFARE_FLOOR))
+    c.welfare[i] = w
+    return w
+
+
+@njit(cache=True)
+def _participation(
+    r: Rates, c: Columns, d: Draws, i: int, share_part: np.float32, role: bool
+) -> bool:
+    """Whether household ``i`` takes part this month (noisy threshold, hysteresis)."""
+    effective = c.threshold[i]
+    if c.welfare[i] < 1.0:
+        effective += r.poor_threshold_premium
+    effective += max(r.awareness_threshold - c.awareness[i], np.float32(0.0))
+    effective -= np.float32(0.2) * c.trust_bkm[i]
+    if c.mobilised[i]:
+        effective -= np.float32(0.2)
+    drive = share_part - effective
+    if c.participating[i]:
+        hazard = r.dropout_hazard * (r.forced_multiplier if c.forced[i] else 1.0)
+        stays = drive >= np.float32(-0.15) and d.u_dropout[i] >= hazard
+        return stays or role
+    if not c.heard[i]:
+        return False
+    # a logistic response around the threshold: the chance of joining this month
+    p_join = np.float32(1.0) / (
+        np.float32(1.0) + np.exp(-drive / max(r.participation_noise, np.float32(1e-4)))
+    )
+    return d.u_join[i] < p_join
+
+
+@njit(cache=True)
+def _stage(r: Rates, c: Columns, i: int, u: np.float32, now: bool) -> None:
+    """One promotion or regression a month; a hand-over wins over all."""
+    st = c.stage[i]
+    aw = c.awareness[i]
+    cap = c.capacity[i]
+    new = st
+    if st == 0:
+        if aw >= r.awareness_threshold:
+            new = 1
+    elif st == 1:
+        if aw < r.awareness_regress and u < r.regression_hazard:
+            new = 0
+        elif now and c.months_participating[i] >= 2:
+            new = 2
+    elif st == 2:
+        if not now and u < r.regression_hazard:
+            new = 1
+    elif cap < r.capacity_threshold and u < r.regression_hazard * (
+        r.forced_multiplier if c.forced[i] else 1.0
+    ):
+        new = 2 if now else 1
+    if c.handover[i] and st < 3:
+        # pendayaan, forced unless pengkapasitasan gave the capacity
+        new = 3
+        c.forced[i] = not (st == 2 and cap >= r.capacity_threshold)
+    c.forced[i] = c.forced[i] and new == 3
+    c.stage[i] = new
+
+
+@njit(cache=True)
+def _household_month(
+    r: Rates, c: Columns, nb: Neighbours, s: SiteTerms, d: Draws
+) -> None:
+    """One month of every household rule (see :meth:`Households.step`)."""
+    zero = np.float32(0.0)
+    one = np.float32(1.0)
+    _count_ties(c, nb)
+    one_site = s.formed.size == 1
+    for i in range(c.stage.size):
+        k = 0 if one_site else c.site[i]
+        _welfare(r, c, d.normal, i)
+        role = c.relawan[i] or c.delegate[i] or c.bkm_member[i]
+        n_aware = np.float32(nb.counts[i] & 0xFFFF)
+        n_part = np.float32(nb.counts[i] >> 16)
         # awareness: meetings, faskel dialogue, complex contagion, then forgetting
-        gap = one - awareness[i]
-        keep = r.meeting_keep ** meetings[i] if meetings[i] > 0 else one
-        keep *= one - min(dialogue[i] * r.faskel_awareness_gain, one)
+        keep = r.meeting_keep ** c.meetings[i] if c.meetings[i] > 0 else one
+        keep *= one - min(c.dialogue[i] * r.faskel_awareness_gain, one)
         if n_aware >= r.contagion_min_ties:
-            keep *= one - r.contagion_rate * share_aware
-        aw = one - gap * keep
-        aw -= r.awareness_forgetting * max(aw - awareness0[i], zero)
-        awareness[i] = aw
-        # participation: Granovetter threshold with hysteresis, dropout
-        if meetings[i] > 0 or dialogue[i] > 0 or n_part > 0:
-            heard[i] = True
-        effective = threshold[i]
-        if poor:
-            effective += r.poor_threshold_premium
-        effective += max(r.awareness_threshold - aw, zero)
-        effective -= np.float32(0.2) * trust_bkm[i]
-        if mobilised[i]:
-            effective -= np.float32(0.2)
-        was = participating[i]
-        hazard = r.dropout_hazard * (r.forced_multiplier if forced[i] else one)
-        if was:
-            now = share_part >= effective - np.float32(0.15)
-            now = now and (u_dropout[i] >= hazard or role)
-        else:
-            now = heard[i] and share_part >= effective
-        participating[i] = now
-        months_participating[i] = months_participating[i] + 1 if now else 0
+            keep *= one - r.contagion_rate * n_aware * nb.inv_degree[i]
+        aw = one - (one - c.awareness[i]) * keep
+        aw -= r.awareness_forgetting * max(aw - c.awareness0[i], zero)
+        c.awareness[i] = aw
+        # participation: heard from meetings, the faskel or participating ties
+        if c.meetings[i] > 0 or c.dialogue[i] > 0 or n_part > 0:
+            c.heard[i] = True
+        now = _participation(r, c, d, i, n_part * nb.inv_degree[i], role)
+        c.participating[i] = now
+        c.months_participating[i] = c.months_participating[i] + 1 if now else 0
         # capacity: practice, roles and the board's accompaniment; decay when idle
         gain = zero
         if now:
             gain += r.capacity_practice_gain
         if role:
             gain += r.role_capacity_gain
-        if bkm_member[i]:
-            gain += site_accompaniment[s]
-        cap = capacity[i]
+        if c.bkm_member[i]:
+            gain += s.accompaniment[k]
+        cap = c.capacity[i]
         cap += min(gain, one) * (one - cap)
-        if not (now or role or loan_balance[i] > 0):
-            cap -= r.capacity_decay * max(cap - capacity0[i], zero)
-        capacity[i] = cap
+        if not (now or role or c.loan_balance[i] > 0):
+            cap -= r.capacity_decay * max(cap - c.capacity0[i], zero)
+        c.capacity[i] = cap
         # agency: voice in meetings, dialogue and roles
-        voice = min(dialogue[i] + np.float32(0.5) * meetings[i], one)
+        voice = min(c.dialogue[i] + np.float32(0.5) * c.meetings[i], one)
         if role:
             voice += one
-        agency[i] += r.agency_gain * min(voice, one) * (one - agency[i])
+        c.agency[i] += r.agency_gain * min(voice, one) * (one - c.agency[i])
         # trust: in the board, towards its legitimacy while taking part; in government
-        if now and site_formed[s]:
-            trust_bkm[i] += r.trust_adjustment * (site_legitimacy[s] - trust_bkm[i])
-        trust_gov[i] += (
-            r.trust_adjustment * (site_support[s] - trust_gov[i]) * np.float32(0.5)
+        if now and s.formed[k]:
+            c.trust_bkm[i] += r.trust_adjustment * (s.legitimacy[k] - c.trust_bkm[i])
+        c.trust_gov[i] += (
+            r.trust_adjustment * (s.support[k] - c.trust_gov[i]) * np.float32(0.5)
         )
-        # stages: one promotion or regression a month; hand-over wins over all
-        st = stage[i]
-        u = u_stage[i]
-        new = st
-        if st == 0:
-            if aw >= r.awareness_threshold:
-                new = 1
-        elif st == 1:
-            if aw < r.awareness_regress and u < r.regression_hazard:
-                new = 0
-            elif now and months_participating[i] >= 2:
-                new = 2
-        elif st == 2:
-            if not now and u < r.regression_hazard:
-                new = 1
-        elif cap < r.capacity_threshold and u < r.regression_hazard * (
-            r.forced_multiplier if forced[i] else one
-        ):
-            new = 2 if now else 1
-        if handover[i] and st < 3:
-            # pendayaan, forced unless pengkapasitasan gave the capacity
-            new = 3
-            forced[i] = not (st == 2 and cap >= r.capacity_threshold)
-        forced[i] = forced[i] and new == 3
-        stage[i] = new
+        _stage(r, c, i, d.u_stage[i], now)
         # this month's exposure is consumed
-        meetings[i] = zero
-        dialogue[i] = zero
-        mobilised[i] = False
-        handover[i] = False
-        transfer[i] = zero
-
-
-def step_households(model: P2KPModel) -> None:
-    """Apply one month of household rules to the whole table at once.
-
-    Order: welfare (shock, transfers); awareness (meetings, faskel dialogue, complex
-    contagion, forgetting); participation (Granovetter threshold with hysteresis,
-    dropout); capacity (practice, roles, decay); agency; trust; stage transitions
-    (promotion, hand-over, regression). The institutions have already written this
-    month's exposure columns (meetings, dialogue, mobilisation, hand-overs); they are
-    consumed here and cleared at the end. Neighbour counts are taken from last month's
-    states of everyone before any household changes (a synchronous update).
-
-    The pass is one compiled loop over the table (numba), so each household's rules run
-    back to back on its own row with no temporaries; the random numbers are drawn first,
-    from the model's generator, in a fixed order. In a model of several kelurahan it runs
-    over all of them at once; what differs by kelurahan (its board's accompaniment and
-    legitimacy, its government's support) is read through the ``site`` column.
-
-    Args:
-        model: The model whose household table is updated in place.
-    """
-    p = model.p
-    h = model.households
-    rng = model.rng
-    n = h.n
-    f32 = np.float32
-    sites = model.sites
-    # log-welfare shocks fade at 0.2 a month (numpy's vectorised exp is the fast one)
-    normal = rng.standard_normal(n, dtype=f32)
-    u_dropout = rng.random(n, dtype=f32)
-    u_stage = rng.random(n, dtype=f32)
-    h.shock *= f32(0.8)
-    normal *= f32(p.welfare_shock_sd)
-    h.shock += normal
-    exp_shock = np.exp(h.shock)
-    accompaniment = np.array(
-        [p.accompaniment_gain * s.bkm.accompaniment for s in sites], dtype=f32
-    )
-    formed = np.array([s.bkm.formed for s in sites], dtype=np.bool_)
-    legitimacy = np.array([s.bkm.legitimacy for s in sites], dtype=f32)
-    support = np.array([s.kelurahan.support for s in sites], dtype=f32)
-    a = model.adjacency
-    _household_month(
-        model.rates,
-        a.indptr,
-        a.indices,
-        model.inv_degree,
-        model.tie_flags,
-        model.tie_counts,
-        h.site,
-        accompaniment,
-        formed,
-        legitimacy,
-        support,
-        exp_shock,
-        u_dropout,
-        u_stage,
-        h.threshold,
-        h.awareness0,
-        h.capacity0,
-        h.welfare,
-        h.welfare_base,
-        h.stage,
-        h.forced,
-        h.awareness,
-        h.capacity,
-        h.agency,
-        h.participating,
-        h.months_participating,
-        h.heard,
-        h.trust_bkm,
-        h.trust_gov,
-        h.relawan,
-        h.delegate,
-        h.bkm_member,
-        h.loan_balance,
-        h.meetings,
-        h.dialogue,
-        h.mobilised,
-        h.handover,
-        h.transfer,
-    )
+        c.meetings[i] = zero
+        c.dialogue[i] = zero
+        c.mobilised[i] = False
+        c.handover[i] = False
+        c.transfer[i] = zero

@@ -28,7 +28,8 @@ import numpy as np
 
 from berdaya.agents.bkm import ballot
 from berdaya.agents.household import Elite, Stage
-from berdaya.agents.ksm import KSMStatus, KSMType, form_ksms
+from berdaya.agents.ksm import KSMStatus, KSMType
+from berdaya.model import poverty_list
 from berdaya.model.population import rt_count
 
 if TYPE_CHECKING:
@@ -209,13 +210,17 @@ class ProgrammeCycle:
         self.index = 0
         self.months_in_phase = 0
         self.halted = False
+        self.off = not site.p.programme
+        self.exit_month: int | None = None
         self.ps2_done = False
+        self.ps2_month = 0
         self.rkm_attendance = 0.0
         self.rkm_acceptance = 0.0
         self.relawan_target = site.p.relawan_per_rt * rt_count(site.p)
         self._board: tuple[np.ndarray, np.ndarray] | None = None
         self.records: list[PhaseRecord] = []
-        self._open_record()
+        if not self.off:
+            self._open_record()
 
     # --- state ---------------------------------------------------------------------
     @property
@@ -225,8 +230,13 @@ class ProgrammeCycle:
 
     @property
     def active(self) -> bool:
-        """Whether the programme is running (neither finished nor withdrawn)."""
-        return not self.finished and not self.halted
+        """Whether the programme is running (started, neither finished nor withdrawn)."""
+        return not (self.off or self.finished or self.halted)
+
+    @property
+    def over(self) -> bool:
+        """Whether the programme has ended: finished, withdrawn, or never run."""
+        return not self.active
 
     @property
     def phase(self) -> Phase | None:
@@ -235,7 +245,7 @@ class ProgrammeCycle:
 
     def reached(self, key: str) -> bool:
         """Whether the cycle has started the phase ``key`` (or gone past it)."""
-        return self.index >= PHASE_INDEX[key]
+        return not self.off and self.index >= PHASE_INDEX[key]
 
     def planned(self, phase: Phase) -> int:
         """Planned months of a phase under the scenario's pace."""
@@ -255,20 +265,18 @@ class ProgrammeCycle:
     def act(self) -> None:
         """Run this month's activity of the current phase."""
         phase = self.phase
-        if phase is None or self.halted:
+        if phase is None or not self.active:
             return
         if phase.effort:
             self.site.effort.add(**{phase.tendency: phase.effort})
         activity = _ACTIVITIES.get(phase.key)
         if activity is not None:
             activity(self.site)
-        if self.reached("ksm"):
-            self.site.ksms.extend(form_ksms(self.site))
 
     def advance(self) -> None:
         """Check the gate at the month's end and move on as the progression policy says."""
         phase = self.phase
-        if phase is None or self.halted:
+        if phase is None or not self.active:
             return
         self.months_in_phase += 1
         record = self.records[-1]
@@ -288,6 +296,7 @@ class ProgrammeCycle:
             self._close(record, "forced")
         elif policy == "readiness" and late >= self.site.p.readiness_max_wait:
             self.halted = True
+            self.exit_month = self.site.steps
 
     def _close(self, record: PhaseRecord, status: Status) -> None:
         record.status = status
@@ -297,6 +306,8 @@ class ProgrammeCycle:
             closing(self.site)
         self.index += 1
         self.months_in_phase = 0
+        if self.finished:
+            self.exit_month = self.site.steps
         self._open_record()
 
     def status_of(self, key: str) -> str:
@@ -382,7 +393,7 @@ def _refleksi(site: Site) -> None:
 def _pemetaan(site: Site) -> None:
     """Relawan survey their RTs; households of mapped RTs take part in the survey."""
     h = site.households
-    mapped = _mapped_rts(site)[h.rt]
+    mapped = poverty_list.mapped_rts(site)[h.rt]
     h.meetings[mapped] += 0.5
 
 
@@ -402,34 +413,7 @@ def _review(site: Site) -> None:
         _meetings(site, 1, relawan_boost=True)
 
 
-def _mapped_rts(site: Site) -> np.ndarray:
-    h = site.households
-    return np.bincount(h.rt, weights=h.relawan, minlength=rt_count(site.p)) > 0
-
-
 # --- phase closings -----------------------------------------------------------------------
-def _close_pemetaan(site: Site) -> None:
-    """Make the PS-2 list of poor households.
-
-    In RTs mapped by their relawan, a poor household is listed with the survey's accuracy
-    (raised by kelurahan data when it is involved); non-poor elites get listed with
-    ``ps2_elite_bias``; other non-poor households with a small inclusion error. In RTs
-    nobody mapped, only the kelurahan's own data can list anyone.
-    """
-    h = site.households
-    p = site.p
-    rng = site.rng
-    inv = site.kelurahan.involvement
-    acc = p.ps2_accuracy + (1.0 - p.ps2_accuracy) * 0.5 * inv
-    mapped = _mapped_rts(site)[h.rt]
-    poor = h.poor
-    elite = h.elite != Elite.ORDINARY
-    prob = np.where(poor, acc, np.where(elite, p.ps2_elite_bias, 0.2 * (1.0 - acc)))
-    prob = np.where(mapped, prob, prob * inv)
-    h.on_ps2[:] = rng.random(h.n) < prob
-    site.cycle.ps2_done = True
-
-
 def _close_bkm(site: Site) -> None:
     board = site.cycle._board or site.bkm.candidates()
     site.bkm.form(*board)
@@ -460,7 +444,7 @@ def _gate_refleksi(site: Site) -> GateCheck:
 
 
 def _gate_pemetaan(site: Site) -> GateCheck:
-    return GateCheck(float(_mapped_rts(site).mean()), site.p.gate_pemetaan_coverage)
+    return GateCheck(float(poverty_list.mapped_rts(site).mean()), site.p.gate_pemetaan_coverage)
 
 
 def _gate_bkm(site: Site) -> GateCheck:
@@ -525,6 +509,6 @@ _GATES: dict[str, Callable[[Site], GateCheck]] = {
     "review": _gate_review,
 }
 _CLOSINGS: dict[str, Callable[[Site], None]] = {
-    "pemetaan": _close_pemetaan,
+    "pemetaan": poverty_list.make,
     "bkm": _close_bkm,
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -11,12 +11,14 @@ import pandas as pd
 import scipy.sparse as sp
 from mesa import Model
 
+from berdaya.agents import formation
 from berdaya.agents.bkm import BKM
 from berdaya.agents.faskel import Faskel
-from berdaya.agents.household import Household, Rates, step_households
+from berdaya.agents.household import Household, Neighbours, Rates
 from berdaya.agents.kelurahan import Kelurahan
 from berdaya.agents.ksm import KSM, step_ksms
-from berdaya.model.cycle import ProgrammeCycle
+from berdaya.model import poverty_list
+from berdaya.model.cycle import PHASES, ProgrammeCycle
 from berdaya.model.population import (
     adjacency,
     build_households,
@@ -58,10 +60,11 @@ class P2KPModel(Model):
         adjacency: Sparse tie matrix derived once from ``ties``.
         adjacency_norm: Row-normalised ``adjacency`` (averages over ties).
         inv_degree: 1 / degree of each household (0 when isolated).
+        streams: The run's random streams (:class:`Streams`), spawned from ``rng``.
         rates: The household rates in the form the monthly pass takes (:class:`Rates`).
-        tie_flags: Each household's aware and participating flags as the monthly pass
-            last counted them, packed (see :func:`~berdaya.model.population.tie_counters`).
-        tie_counts: Each household's aware and participating ties, packed likewise.
+        neighbours: The tie structure with each household's aware and participating
+            flags and tie counts as the monthly pass last counted them
+            (see :func:`~berdaya.model.population.tie_counters`).
         sites: The kelurahan, each with its institutions (:class:`Site`).
         faskels: All facilitators; each works in the kelurahan of its team in turn.
         stats: This month's model-level records.
@@ -83,14 +86,17 @@ class P2KPModel(Model):
             scenario = P2KPScenario()
         super().__init__(scenario=scenario)
         p = self.p = scenario.params
-        self.households = build_households(p, self.rng)
-        self.ties = build_ties(self.households, p, self.rng)
+        self.streams = Streams.spawn(self.rng)
+        self.households = build_households(p, self.streams.population)
+        self.ties = build_ties(self.households, p, self.streams.population)
         self._graph: nx.Graph | None = None
         self.adjacency, self.adjacency_norm, self.inv_degree = adjacency(
             self.ties, self.households.n
         )
-        self.rates = Rates.from_params(p, self.households.poverty_line)
-        self.tie_flags, self.tie_counts = tie_counters(self.adjacency)
+        self.rates = Rates.from_params(p)
+        flags, counts = tie_counters(self.adjacency)
+        a = self.adjacency
+        self.neighbours = Neighbours(a.indptr, a.indices, self.inv_degree, flags, counts)
         size = p.n_households
         self.sites = [
             Site(
@@ -194,26 +200,45 @@ class P2KPModel(Model):
 
     # --- the month ------------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one month."""
+        """Advance one month: each mechanism once, in order."""
         sites = self.sites
         for site in sites:
             site.new_month()
+        self.agents_by_type[Kelurahan].do("step")  # support follows involvement
+        self.agents_by_type[Faskel].do("step")  # visits, KSM training, accompaniment
         for site in sites:
-            site.kelurahan.step()
-        for faskel in self.faskels:
-            faskel.step()
+            site.cycle.act()  # the current phase's activity (meetings, elections...)
         for site in sites:
-            site.cycle.act()
+            poverty_list.step(site)  # the PS-2 list's annual revision
         for site in sites:
-            site.bkm.step()
+            if site.cycle.reached("ksm") and site.bkm.active:
+                formation.step(site)  # economic KSMs form as the fund can serve
         for site in sites:
-            step_ksms(site)
-        step_households(self)
+            site.bkm.upk.step()  # the money: tranches, works, aid, repayment, lending
         for site in sites:
-            site.cycle.advance()
+            site.bkm.step()  # capacity, legitimacy, activity, institutional stage
+        for site in sites:
+            step_ksms(site)  # savings and status of the groups
+        self.households.step(self)  # every household rule, one pass over the table
+        for site in sites:
+            site.cycle.advance()  # the phase's gate, and the progression policy
         self._record()
-        if self.steps >= self.p.months:
+        if self.steps >= self.p.months or self.done:
             self.running = False
+
+    @property
+    def done(self) -> bool:
+        """Whether every kelurahan's programme ended ``followup_months`` ago or more."""
+        end = self.exit_month
+        return end is not None and self.steps - end >= self.p.followup_months
+
+    @property
+    def exit_month(self) -> int | None:
+        """Month the last programme ended (or, without one, its planned end)."""
+        if not self.p.programme:
+            return planned_months(self.p)
+        ends = [s.cycle.exit_month for s in self.sites]
+        return None if None in ends else max(ends)  # type: ignore[type-var]
 
     def _record(self) -> None:
         if len(self.sites) == 1:
@@ -273,6 +298,36 @@ class P2KPModel(Model):
                 for r in s.cycle.records
             ]
         )
+
+
+def planned_months(p: Any) -> int:
+    """Months the cycle takes on the guideline's timetable (at ``timetable_pace``)."""
+    return sum(max(1, round(ph.months * p.timetable_pace)) for ph in PHASES)
+
+
+class Streams(NamedTuple):
+    """The run's independent random streams, spawned from the model's seeded generator.
+
+    Separate streams keep what does not depend on the programme the same whatever the
+    programme does: the same seed builds the same kelurahan and draws the same welfare
+    shocks with or without P2KP, under any lever, so paired runs differ only by what the
+    programme changed (common random numbers). Institutions draw from the model's own
+    ``rng``.
+
+    Attributes:
+        population: Building the households and their ties.
+        shocks: Monthly welfare shocks.
+        households: The households' monthly behavioural draws.
+    """
+
+    population: np.random.Generator
+    shocks: np.random.Generator
+    households: np.random.Generator
+
+    @classmethod
+    def spawn(cls, rng: np.random.Generator) -> Streams:
+        """Spawn the streams from ``rng`` (the same seed gives the same streams)."""
+        return cls(*rng.spawn(len(cls._fields)))
 
 
 def faskel_teams(n_kelurahan: int, per_team: int) -> list[list[int]]:

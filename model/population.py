@@ -9,7 +9,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from berdaya.agents.household import Elite, HouseholdTable
+from berdaya.agents.household import Elite, HouseholdTable, Households, transitory_sd
 from berdaya.scenarios.schema import Parameters
 
 
@@ -42,11 +42,16 @@ def build_population(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
     h = HouseholdTable(n)
     h.rt[:] = np.arange(n) // p.rt_size
     h.rw[:] = h.rt // p.rts_per_rw
-    # welfare: poverty line 1, expected poor share = poor_share
+    # log welfare = permanent + transitory, the transitory part drawn from its stationary
+    # distribution, so the poor share neither drifts nor needs a burn-in; total sd
+    # welfare_inequality around a poverty line of 1, placed so that the expected poor
+    # share is poor_share
     q = NormalDist().inv_cdf(min(max(p.poor_share, 1e-9), 1 - 1e-9))
-    z = rng.standard_normal(n)
-    h.welfare[:] = np.exp(p.welfare_inequality * (z - q))
-    h.welfare_base[:] = h.welfare
+    sd_perm = p.welfare_inequality * math.sqrt(p.welfare_permanent_share)
+    h.welfare_perm[:] = sd_perm * rng.standard_normal(n) - p.welfare_inequality * q
+    h.welfare_trans[:] = transitory_sd(p) * rng.standard_normal(n)
+    h.welfare[:] = np.exp(h.welfare_perm + h.welfare_trans)
+    h.initially_poor[:] = h.poor
     # elites: more likely among the better off
     weight = h.welfare.astype(np.float64)
     weight /= weight.sum()
@@ -77,6 +82,9 @@ def build_population(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
     h.agency[:] = 0.5 * h.capacity0
     h.trust_bkm[:] = 0.3
     h.trust_gov[:] = 0.3
+    h.business_owner[:] = rng.random(n) < p.business_owner_share * np.where(
+        poor, 0.5, 1.0
+    )
     return h
 
 
@@ -116,7 +124,7 @@ def _stubs(
     return np.column_stack((order[src_pos], order[tgt_pos]))
 
 
-def build_households(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
+def build_households(p: Parameters, rng: np.random.Generator) -> Households:
     """Create the household table of all ``n_kelurahan`` kelurahan, one after another.
 
     Each kelurahan is drawn by :func:`build_population` in turn; its rows are consecutive
@@ -127,16 +135,14 @@ def build_households(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
         rng: The run's seeded generator.
 
     Returns:
-        The filled :class:`HouseholdTable` of ``n_kelurahan * n_households`` rows.
+        The filled :class:`Households` of ``n_kelurahan * n_households`` rows.
     """
-    if p.n_kelurahan == 1:
-        return build_population(p, rng)
     tables = []
     for i in range(p.n_kelurahan):
         table = build_population(p, rng)
         table.site[:] = i
         tables.append(table)
-    return HouseholdTable.concatenate(tables)
+    return Households.concatenate(tables)
 
 
 def build_ties(

@@ -1,14 +1,22 @@
-"""What the model records each month (MODEL.md section 7), as one vectorised pass.
+"""What the model records each month: a registry of records, and one pass to fill them.
 
-:func:`monthly_stats` computes every model-level quantity from the arrays at once; the Mesa
-``DataCollector`` keeps them as a row of its one table, so recording costs one pass per
-month however many records there are. Household-level snapshots are opt-in
-(``record_households``) and kept as compact numpy arrays, not as Mesa agent reporters.
+Each record is defined once in :data:`RECORDS` (:class:`Record`: name, unit, meaning, and how
+it aggregates across kelurahan). The model, the city aggregation, ``berdaya outcomes``, the
+docs' record table and the app read this registry. Household records come from one compiled
+pass over the table (:func:`_tally`); the Mesa ``DataCollector`` keeps a month's records as
+one row of its table, so recording costs one pass however many records there are.
+Household-level snapshots are opt-in (``record_households``) and kept as compact arrays.
+
+Aggregation across kelurahan (a city): ``households`` records are computed over all
+households at once (shares weighted by the households they are shares of), ``sum`` records
+are added, ``mean`` records averaged over kelurahan, and ``ratio`` records recomputed from
+summed numerators and denominators (:data:`RATIOS`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 from mesa import DataCollector
@@ -25,17 +33,339 @@ if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
     from berdaya.model.site import Site
 
+Aggregate = Literal["households", "sum", "mean", "ratio"]
 STAGE_NAMES = [s.name.lower() for s in Stage]
 SNAPSHOT_COLUMNS = ("stage", "forced", "awareness", "capacity", "participating")
+GROUPS = ("poor", "nonpoor", "elite", "women")  # beneficiary groups (poor: initially)
+MONTHLY_TABLE = "monthly"
 
 
-# What :func:`_tally` adds up, in the order of its result (after the stage counts).
+@dataclass(frozen=True)
+class Record:
+    """One monthly record.
+
+    Attributes:
+        name: Column name in the monthly table.
+        unit: Unit ("share", "households", "Rp", "poverty lines", "index", ...).
+        meaning: One line on what it measures.
+        aggregate: How a city's value comes from its kelurahan (see the module doc).
+    """
+
+    name: str
+    unit: str
+    meaning: str
+    aggregate: Aggregate
+
+
+def _r(name: str, unit: str, aggregate: Aggregate, meaning: str) -> Record:
+    return Record(name, unit, meaning, aggregate)
+
+
+_STAGES = tuple(
+    _r(f"{s}_{g}", "share", "households", f"Share of {who} at stage {s}.")
+    for g, who in (("all", "households"), ("poor", "poor households"), ("women", "women"))
+    for s in STAGE_NAMES
+)
+_BENEFITS = tuple(
+    _r(
+        f"{b}_rate_{g}",
+        "share",
+        "households",
+        f"Share of {who} households ever given {what}.",
+    )
+    for b, what in (
+        ("loan", "a loan"),
+        ("works", "a work in their catchment"),
+        ("aid", "social aid"),
+        ("benefit", "any of loan, works or aid"),
+    )
+    for g, who in (
+        ("poor", "initially poor"),
+        ("nonpoor", "initially non-poor"),
+        ("elite", "elite"),
+        ("women", "women-represented"),
+    )
+)
+_KSM_KEY = {
+    (t, s): f"ksm_{t.name.lower()}_{s.name.lower()}" for t in KSMType for s in KSMStatus
+}
+KSM_COUNTS = tuple(_KSM_KEY.values())
+
+RECORDS: dict[str, Record] = {
+    r.name: r
+    for r in (
+        *_STAGES,
+        _r("forced_count", "households", "households", "Households in pendayaan forced."),
+        _r("forced_poor_count", "households", "households", "Poor ones of them."),
+        _r("forced_share_all", "share", "households", "Share of households forced."),
+        _r(
+            "pendayaan_genuine_poor",
+            "share",
+            "households",
+            "Share of the poor in pendayaan not forced.",
+        ),
+        _r(
+            "forced_share_of_pendayaan",
+            "share",
+            "households",
+            "Share of pendayaan reached forced.",
+        ),
+        _r("participation_all", "share", "households", "Share taking part."),
+        _r("participation_poor", "share", "households", "Share of the poor taking part."),
+        _r(
+            "participation_nonpoor",
+            "share",
+            "households",
+            "Share of the non-poor taking part.",
+        ),
+        _r("awareness_mean", "index", "households", "Mean awareness."),
+        _r("awareness_poor", "index", "households", "Mean awareness of the poor."),
+        _r("capacity_mean", "index", "households", "Mean capacity."),
+        _r("capacity_poor", "index", "households", "Mean capacity of the poor."),
+        _r("agency_mean", "index", "households", "Mean agency."),
+        _r("poverty_rate", "share", "households", "Poverty headcount (welfare < 1)."),
+        _r(
+            "poverty_gap",
+            "poverty lines",
+            "households",
+            "Poverty gap FGT1: mean shortfall below the line over all households.",
+        ),
+        _r(
+            "poverty_gap_initially_poor",
+            "poverty lines",
+            "households",
+            "Mean shortfall below the line of the households poor in month 0.",
+        ),
+        _r(
+            "welfare_initially_poor",
+            "poverty lines",
+            "households",
+            "Mean welfare of the households poor in month 0.",
+        ),
+        _r(
+            "poverty_rate_initially_poor",
+            "share",
+            "households",
+            "Share of the households poor in month 0 who are poor now (chronic).",
+        ),
+        _r("mean_welfare", "poverty lines", "households", "Mean welfare."),
+        _r("gini", "Gini", "households", "Gini coefficient of welfare."),
+        _r("trust_bkm", "index", "households", "Mean trust in the BKM."),
+        _r("trust_gov", "index", "households", "Mean trust in the government."),
+        _r("relawan", "households", "households", "Volunteers (relawan)."),
+        _r("ps2_listed", "households", "households", "Households on the PS-2 list."),
+        _r(
+            "ps2_poor_covered",
+            "share",
+            "households",
+            "Share of the poor on the PS-2 list.",
+        ),
+        _r(
+            "ps2_poor_share",
+            "share",
+            "households",
+            "Share of the listed who are poor now.",
+        ),
+        _r(
+            "ps2_inclusion_error",
+            "share",
+            "households",
+            "Share of the listed who are not poor now.",
+        ),
+        _r(
+            "ps2_exclusion_error",
+            "share",
+            "households",
+            "Share of the poor now who are not listed.",
+        ),
+        _r("bkm_formed", "share", "mean", "Whether the BKM exists (share of BKMs)."),
+        _r("bkm_capacity", "index", "mean", "BKM capacity."),
+        _r("bkm_legitimacy", "index", "mean", "BKM legitimacy."),
+        _r(
+            "bkm_stage",
+            "stage",
+            "mean",
+            "Institutional stage: 0 inisiasi, 1 partisipatoris, 2 emansipatoris.",
+        ),
+        _r(
+            "bkm_stage_reason",
+            "code",
+            "mean",
+            "Why: 0 not formed, 1 stopped, 2 others lead, 3 shared, 4 community leads.",
+        ),
+        _r("bkm_active", "share", "mean", "Whether the BKM is working (share of BKMs)."),
+        _r(
+            "bkm_activity",
+            "index",
+            "mean",
+            "Smoothed share of signs of life: met, started, a fund at work.",
+        ),
+        _r("bkm_locus", "index", "mean", "Locus of initiative: community's share."),
+        _r("bkm_women_share", "share", "mean", "Women among BKM members."),
+        _r("bkm_elite_share", "share", "mean", "Elites among BKM members."),
+        _r("gov_support", "index", "mean", "Government support given."),
+        _r(
+            "tendency_index",
+            "share",
+            "ratio",
+            "Primary share of this month's programme effort.",
+        ),
+        _r(
+            "tendency_cumulative",
+            "share",
+            "ratio",
+            "Primary share of all programme effort so far.",
+        ),
+        *(
+            _r(k, "KSMs", "sum", f"KSMs {k[4:].replace('_', ' ')}.")
+            for k in KSM_COUNTS
+        ),
+        _r("ksm_active", "KSMs", "sum", "KSMs not dissolved."),
+        _r("ksm_members", "households", "households", "Households in a KSM."),
+        _r(
+            "ksm_members_poor_share",
+            "share",
+            "households",
+            "Share of KSM members who are poor.",
+        ),
+        _r(
+            "ksm_poor_joined",
+            "share",
+            "households",
+            "Share of the poor in a KSM.",
+        ),
+        _r("borrowers", "households", "households", "Households with a loan out."),
+        _r("loans_made", "loans", "sum", "Loans made so far."),
+        *_BENEFITS,
+        _r(
+            "loan_poor_share",
+            "share",
+            "households",
+            "Share of households ever given a loan who were initially poor.",
+        ),
+        _r(
+            "works_poor_share",
+            "share",
+            "households",
+            "Share of works beneficiaries who were initially poor.",
+        ),
+        _r(
+            "aid_poor_share",
+            "share",
+            "households",
+            "Share of aid recipients who were initially poor.",
+        ),
+        _r(
+            "elite_benefit_gap",
+            "share",
+            "households",
+            "Elites' benefit rate minus the initially poor's (Alatas et al.: ~8 points).",
+        ),
+        _r(
+            "elite_capture_index",
+            "x",
+            "households",
+            "Elites' share of beneficiaries over their population share (1 = fair).",
+        ),
+        _r(
+            "loan_takeup",
+            "share",
+            "households",
+            "Households ever given a loan over households on the PS-2 list.",
+        ),
+        _r("repayment_rate", "share", "ratio", "Principal paid over principal due."),
+        _r(
+            "portfolio_at_risk",
+            "share",
+            "ratio",
+            "Outstanding of loans in arrears over all outstanding.",
+        ),
+        _r(
+            "leakage_share",
+            "share",
+            "ratio",
+            "Share of works and aid money that went missing.",
+        ),
+        _r("lending_frozen", "share", "mean", "Whether new lending is stopped."),
+        _r("grant_received", "Rp", "sum", "BLM received."),
+        _r("tranches_received", "tranches", "mean", "Tranches received."),
+        _r("lpj_done", "reports", "mean", "Accountability reports done."),
+        _r(
+            "tranche_delay_months",
+            "months",
+            "mean",
+            "Months tranches were late, summed.",
+        ),
+        _r("fund_cash", "Rp", "sum", "Revolving fund cash: capital idle this month."),
+        _r("loans_outstanding", "Rp", "sum", "Loan principal outstanding."),
+        _r("interest_earned", "Rp", "sum", "Interest collected."),
+        _r("written_off", "Rp", "sum", "Principal written off."),
+        _r("refused_demand", "Rp", "sum", "Loans asked for and refused for want of cash."),
+        _r("unspent_grant", "Rp", "sum", "Works and social budgets not yet spent."),
+        _r("spent_works", "Rp", "sum", "Money that reached works."),
+        _r("spent_social", "Rp", "sum", "Money that reached aid recipients."),
+        _r("leaked", "Rp", "sum", "Works and aid money gone missing."),
+        _r("works_built", "works", "sum", "Works built."),
+        _r("lent_total", "Rp", "sum", "Rupiah lent so far."),
+        _r("principal_due", "Rp", "sum", "Scheduled principal fallen due so far."),
+        _r("ledger_gap", "Rp", "sum", "Sources minus uses of money (0 = balanced)."),
+        _r("defaulted", "households", "households", "Households with a loan written off."),
+        _r("graduated", "households", "households", "Households graduated to banks."),
+        _r("phase", "phase", "mean", "Index of the current phase (11 = exit)."),
+        _r("programme_active", "share", "mean", "Whether the programme is running."),
+        _r(
+            "months_since_exit",
+            "months",
+            "mean",
+            "Months since the programme ended (-1 while it runs).",
+        ),
+        _r("phases_forced", "phases", "mean", "Phases closed forced so far."),
+        _r("phases_met", "phases", "mean", "Phases closed met so far."),
+        _r("rkm_attendance", "share", "mean", "Share of households at the RKM."),
+        _r("faskel_replacements", "faskel", "sum", "Faskel posts that changed hands."),
+    )
+}
+RECORD_NAMES = tuple(RECORDS)
+MEAN_OVER_KELURAHAN = tuple(n for n, r in RECORDS.items() if r.aggregate == "mean")
+
+
+class TallyColumns(NamedTuple):
+    """The household columns the records read."""
+
+    welfare: np.ndarray
+    initially_poor: np.ndarray
+    stage: np.ndarray
+    woman: np.ndarray
+    elite: np.ndarray
+    forced: np.ndarray
+    participating: np.ndarray
+    awareness: np.ndarray
+    capacity: np.ndarray
+    agency: np.ndarray
+    trust_bkm: np.ndarray
+    trust_gov: np.ndarray
+    relawan: np.ndarray
+    on_ps2: np.ndarray
+    ksm: np.ndarray
+    loan_balance: np.ndarray
+    defaulted: np.ndarray
+    graduated: np.ndarray
+    got_loan: np.ndarray
+    got_works: np.ndarray
+    got_aid: np.ndarray
+
+
+# What :func:`_tally` adds up, in the order of its result (after the stage cells and the
+# benefit cells).
 _TALLIES = (
     "n_poor",
+    "n_init_poor",
+    "n_elite",
+    "n_women",
     "forced",
     "forced_poor",
     "pendayaan",
-    "pendayaan_genuine_poor",
+    "genuine_poor",
     "participating",
     "participating_poor",
     "awareness",
@@ -47,125 +377,93 @@ _TALLIES = (
     "trust_bkm",
     "trust_gov",
     "relawan",
-    "ps2_listed",
-    "ps2_listed_poor",
-    "ksm_members",
-    "ksm_members_poor",
+    "listed",
+    "listed_poor",
+    "members",
+    "members_poor",
     "borrowers",
     "defaulted",
     "graduated",
-    "elite",
+    "gap",
+    "gap_init_poor",
+    "welfare_init_poor",
+    "poor_init_poor",
 )
-_STAGE_CELLS = 3 * len(Stage)  # the stages of all households, the poor, women
-_STAGE_KEYS = tuple(
-    tuple(f"{name}_{group}" for name in STAGE_NAMES)
-    for group in ("all", "poor", "women")
-)
+_STAGE_CELLS = 12  # the stages of all households, the poor, women
+_BENEFIT_CELLS = 16  # 4 benefits (loan, works, aid, any) x 4 groups (GROUPS)
 
 
 @njit(cache=True)
-def _tally(  # noqa: PLR0917 - numba takes the columns one by one
-    poverty_line: np.float32,
-    welfare: np.ndarray,
-    stage: np.ndarray,
-    woman: np.ndarray,
-    forced: np.ndarray,
-    participating: np.ndarray,
-    awareness: np.ndarray,
-    capacity: np.ndarray,
-    agency: np.ndarray,
-    trust_bkm: np.ndarray,
-    trust_gov: np.ndarray,
-    relawan: np.ndarray,
-    on_ps2: np.ndarray,
-    ksm: np.ndarray,
-    loan_balance: np.ndarray,
-    defaulted: np.ndarray,
-    graduated: np.ndarray,
-    elite: np.ndarray,
-) -> np.ndarray:
-    """Counts and sums over households in one pass: stage counts, then _TALLIES."""
-    cells = np.zeros(12, np.int64)  # stage of all households, of the poor, of women
-    # counts too are float64 accumulators (exact to 2**53), so the result is one tuple
-    n_poor = n_forced = forced_poor = pendayaan = genuine = 0.0
-    part = part_poor = relawan_n = listed = listed_poor = members = members_poor = 0.0
-    borrowers = n_defaulted = n_graduated = n_elite = 0.0
-    aw = aw_poor = cap = cap_poor = ag = wf = tb = tg = 0.0
-    for i in range(stage.size):
-        poor = welfare[i] < poverty_line
-        st = stage[i]
-        cells[st] += 1  # the stage cells without branches: a flag adds 0 or 1
-        cells[4 + st] += poor
-        cells[8 + st] += woman[i]
-        n_poor += poor
-        if forced[i]:
-            n_forced += 1
-            forced_poor += poor
+def _tally(c: TallyColumns) -> np.ndarray:
+    """Counts and sums over households in one pass: stage cells, benefit cells, tallies."""
+    out = np.zeros(_STAGE_CELLS + _BENEFIT_CELLS + 30)
+    t = _STAGE_CELLS + _BENEFIT_CELLS
+    for i in range(c.stage.size):
+        w = c.welfare[i]
+        poor = w < 1.0
+        init = c.initially_poor[i]
+        elite = c.elite[i] != 0
+        st = c.stage[i]
+        out[st] += 1
+        out[4 + st] += poor
+        out[8 + st] += c.woman[i]
+        got = (c.got_loan[i], c.got_works[i], c.got_aid[i])
+        anything = got[0] or got[1] or got[2]
+        for b in range(4):
+            g = anything if b == 3 else got[b]
+            if g:
+                base = _STAGE_CELLS + 4 * b
+                out[base] += init
+                out[base + 1] += not init
+                out[base + 2] += elite
+                out[base + 3] += c.woman[i]
+        out[t] += poor
+        out[t + 1] += init
+        out[t + 2] += elite
+        out[t + 3] += c.woman[i]
+        if c.forced[i]:
+            out[t + 4] += 1
+            out[t + 5] += poor
         elif st == 3:
-            genuine += poor
-        pendayaan += st == 3
-        if participating[i]:
-            part += 1
-            part_poor += poor
-        aw += awareness[i]
-        cap += capacity[i]
+            out[t + 7] += poor
+        out[t + 6] += st == 3
+        if c.participating[i]:
+            out[t + 8] += 1
+            out[t + 9] += poor
+        out[t + 10] += c.awareness[i]
+        out[t + 12] += c.capacity[i]
         if poor:
-            aw_poor += awareness[i]
-            cap_poor += capacity[i]
-        ag += agency[i]
-        wf += welfare[i]
-        tb += trust_bkm[i]
-        tg += trust_gov[i]
-        relawan_n += relawan[i]
-        if on_ps2[i]:
-            listed += 1
-            listed_poor += poor
-        if ksm[i] >= 0:
-            members += 1
-            members_poor += poor
-        borrowers += loan_balance[i] != 0
-        n_defaulted += defaulted[i]
-        n_graduated += graduated[i]
-        n_elite += elite[i] != 0
-    out = np.empty(12 + 24)
-    out[:12] = cells
-    out[12:] = np.array(
-        (
-            n_poor,
-            n_forced,
-            forced_poor,
-            pendayaan,
-            genuine,
-            part,
-            part_poor,
-            aw,
-            aw_poor,
-            cap,
-            cap_poor,
-            ag,
-            wf,
-            tb,
-            tg,
-            relawan_n,
-            listed,
-            listed_poor,
-            members,
-            members_poor,
-            borrowers,
-            n_defaulted,
-            n_graduated,
-            n_elite,
-        )
-    )
+            out[t + 11] += c.awareness[i]
+            out[t + 13] += c.capacity[i]
+        out[t + 14] += c.agency[i]
+        out[t + 15] += w
+        out[t + 16] += c.trust_bkm[i]
+        out[t + 17] += c.trust_gov[i]
+        out[t + 18] += c.relawan[i]
+        if c.on_ps2[i]:
+            out[t + 19] += 1
+            out[t + 20] += poor
+        if c.ksm[i] >= 0:
+            out[t + 21] += 1
+            out[t + 22] += poor
+        out[t + 23] += c.loan_balance[i] != 0
+        out[t + 24] += c.defaulted[i]
+        out[t + 25] += c.graduated[i]
+        gap = max(1.0 - w, 0.0)
+        out[t + 26] += gap
+        if init:
+            out[t + 27] += gap
+            out[t + 28] += w
+            out[t + 29] += poor
     return out
 
 
-def household_stats(h: HouseholdTable) -> dict[str, float]:
-    """Records computed from household rows: stages, participation, latent states, welfare.
+def _div(a: float, b: float) -> float:
+    return a / b if b else 0.0
 
-    One compiled pass (:func:`_tally`) counts the stages of all households, the poor and
-    women, and adds up everything else the records need; the Gini coefficient sorts the
-    welfare column. Nothing copies a masked subset of the table.
+
+def household_stats(h: HouseholdTable) -> dict[str, float]:
+    """Records computed from household rows, from one compiled pass (:func:`_tally`).
 
     Args:
         h: The table (or a view of one kelurahan's rows) to measure.
@@ -174,145 +472,101 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
         Mapping from record name to value.
     """
     n = h.n
-    tally = _tally(
-        np.float32(h.poverty_line),
-        h.welfare,
-        h.stage,
-        h.woman,
-        h.forced,
-        h.participating,
-        h.awareness,
-        h.capacity,
-        h.agency,
-        h.trust_bkm,
-        h.trust_gov,
-        h.relawan,
-        h.on_ps2,
-        h.ksm,
-        h.loan_balance,
-        h.defaulted,
-        h.graduated,
-        h.elite,
-    )
-    counts = tally[:_STAGE_CELLS].tolist()
-    t = dict(zip(_TALLIES, tally[_STAGE_CELLS:].tolist(), strict=True))
+    raw = _tally(TallyColumns(*(getattr(h, f) for f in TallyColumns._fields)))
+    cells = raw[:_STAGE_CELLS].tolist()
+    benefit = raw[_STAGE_CELLS : _STAGE_CELLS + _BENEFIT_CELLS].tolist()
+    t = dict(zip(_TALLIES, raw[_STAGE_CELLS + _BENEFIT_CELLS :].tolist(), strict=True))
     out: dict[str, float] = {}
-    for g, keys in enumerate(_STAGE_KEYS):
-        c = counts[g * 4 : g * 4 + 4]
-        size = sum(c)
-        for key, k in zip(keys, c, strict=True):
-            out[key] = k / size if size else 0.0
-
-    def share(part: str, whole: float) -> float:
-        return t[part] / whole if whole else 0.0
-
-    n_poor = t["n_poor"]
+    for g, group in enumerate(("all", "poor", "women")):
+        c = cells[g * 4 : g * 4 + 4]
+        for s, k in zip(STAGE_NAMES, c, strict=True):
+            out[f"{s}_{group}"] = _div(k, sum(c))
+    n_poor, n_init = t["n_poor"], t["n_init_poor"]
+    sizes = (n_init, n - n_init, t["n_elite"], t["n_women"])
+    for b, name in enumerate(("loan", "works", "aid", "benefit")):
+        for g, group in enumerate(GROUPS):
+            out[f"{name}_rate_{group}"] = _div(benefit[4 * b + g], sizes[g])
     out["forced_count"] = t["forced"]
     out["forced_poor_count"] = t["forced_poor"]
-    out["forced_share_all"] = share("forced", n)
-    out["pendayaan_genuine_poor"] = share("pendayaan_genuine_poor", n_poor)
-    out["forced_share_of_pendayaan"] = share("forced", t["pendayaan"])
-    out["participation_all"] = share("participating", n)
-    out["participation_poor"] = share("participating_poor", n_poor)
-    out["participation_nonpoor"] = (
-        (t["participating"] - t["participating_poor"]) / (n - n_poor)
-        if n > n_poor
-        else 0.0
+    out["forced_share_all"] = _div(t["forced"], n)
+    out["pendayaan_genuine_poor"] = _div(t["genuine_poor"], n_poor)
+    out["forced_share_of_pendayaan"] = _div(t["forced"], t["pendayaan"])
+    out["participation_all"] = _div(t["participating"], n)
+    out["participation_poor"] = _div(t["participating_poor"], n_poor)
+    out["participation_nonpoor"] = _div(
+        t["participating"] - t["participating_poor"], n - n_poor
     )
-    out["awareness_mean"] = share("awareness", n)
-    out["awareness_poor"] = share("awareness_poor", n_poor)
-    out["capacity_mean"] = share("capacity", n)
-    out["capacity_poor"] = share("capacity_poor", n_poor)
-    out["agency_mean"] = share("agency", n)
-    out["poverty_rate"] = n_poor / n
-    out["mean_welfare"] = share("welfare", n)
+    out["awareness_mean"] = _div(t["awareness"], n)
+    out["awareness_poor"] = _div(t["awareness_poor"], n_poor)
+    out["capacity_mean"] = _div(t["capacity"], n)
+    out["capacity_poor"] = _div(t["capacity_poor"], n_poor)
+    out["agency_mean"] = _div(t["agency"], n)
+    out["poverty_rate"] = _div(n_poor, n)
+    out["poverty_gap"] = _div(t["gap"], n)
+    out["poverty_gap_initially_poor"] = _div(t["gap_init_poor"], n_init)
+    out["welfare_initially_poor"] = _div(t["welfare_init_poor"], n_init)
+    out["poverty_rate_initially_poor"] = _div(t["poor_init_poor"], n_init)
+    out["mean_welfare"] = _div(t["welfare"], n)
     out["gini"] = gini(h.welfare)
-    out["trust_bkm"] = share("trust_bkm", n)
-    out["trust_gov"] = share("trust_gov", n)
+    out["trust_bkm"] = _div(t["trust_bkm"], n)
+    out["trust_gov"] = _div(t["trust_gov"], n)
     out["relawan"] = t["relawan"]
-    out["ps2_listed"] = t["ps2_listed"]
-    out["ps2_poor_covered"] = share("ps2_listed_poor", n_poor)
-    out["ps2_poor_share"] = share("ps2_listed_poor", t["ps2_listed"])
-    out["ksm_members"] = t["ksm_members"]
-    out["ksm_members_poor_share"] = share("ksm_members_poor", t["ksm_members"])
-    out["ksm_poor_joined"] = share("ksm_members_poor", n_poor)
+    out["ps2_listed"] = t["listed"]
+    out["ps2_poor_covered"] = _div(t["listed_poor"], n_poor)
+    out["ps2_poor_share"] = _div(t["listed_poor"], t["listed"])
+    out["ps2_inclusion_error"] = _div(t["listed"] - t["listed_poor"], t["listed"])
+    out["ps2_exclusion_error"] = (
+        _div(n_poor - t["listed_poor"], n_poor) if t["listed"] else 0.0
+    )
+    out["ksm_members"] = t["members"]
+    out["ksm_members_poor_share"] = _div(t["members_poor"], t["members"])
+    out["ksm_poor_joined"] = _div(t["members_poor"], n_poor)
     out["borrowers"] = t["borrowers"]
     out["defaulted"] = t["defaulted"]
     out["graduated"] = t["graduated"]
-    out["elite_share"] = t["elite"] / n
+    got = {name: benefit[4 * b : 4 * b + 4] for b, name in enumerate(("loan", "works", "aid", "any"))}
+    out["loan_poor_share"] = _div(got["loan"][0], got["loan"][0] + got["loan"][1])
+    out["works_poor_share"] = _div(got["works"][0], got["works"][0] + got["works"][1])
+    out["aid_poor_share"] = _div(got["aid"][0], got["aid"][0] + got["aid"][1])
+    out["elite_benefit_gap"] = out["benefit_rate_elite"] - out["benefit_rate_poor"]
+    beneficiaries = got["any"][0] + got["any"][1]
+    out["elite_capture_index"] = _div(
+        _div(got["any"][2], beneficiaries), _div(t["n_elite"], n)
+    )
+    out["loan_takeup"] = _div(got["loan"][0] + got["loan"][1], t["listed"])
     return out
 
 
-# Institutional records of a city: the mean over its kelurahan (shares of kelurahan, mean
-# stage, mean capacity...) or the sum (counts and rupiah); the ratios are recomputed from
-# summed numerators and denominators (those of :func:`_money`).
-MEAN_OVER_KELURAHAN = (
-    "bkm_formed",
-    "bkm_capacity",
-    "bkm_legitimacy",
-    "bkm_stage",
-    "bkm_locus",
-    "bkm_women_share",
-    "bkm_elite_share",
-    "gov_support",
-    "lending_frozen",
-    "tranches_received",
-    "lpj_done",
-    "tranche_delay_months",
-    "phase",
-    "programme_active",
-    "phases_forced",
-    "phases_met",
-    "rkm_attendance",
-)
+# Ratio records: (numerator, denominator) of each, summed across kelurahan in a city.
+RATIOS = {
+    "repayment_rate": ("principal_paid", "principal_due"),
+    "portfolio_at_risk": ("at_risk", "outstanding"),
+    "leakage_share": ("leaked", "paid_out"),
+}
 
 
 def _money(site: Site) -> dict[str, float]:
-    """Numerators and denominators of the economy's ratios, for one kelurahan."""
+    """Numerators and denominators of the money's ratios, for one kelurahan."""
     upk = site.bkm.upk
     h = site.households
-    at_risk = (
-        int(np.sum(h.loan_balance, where=h.arrears > 0)) if upk.outstanding > 0 else 0
-    )
+    at_risk = float(np.sum(h.loan_balance, where=h.arrears > 0)) if upk.outstanding else 0
     return {
-        "disbursed": upk.disbursed,
-        "disbursed_poor": upk.disbursed_poor,
-        "disbursed_elite": upk.disbursed_elite,
-        "works": upk.spent_works,
-        "works_poor": upk.works_poor,
-        "works_elite": upk.works_elite,
-        "social": upk.spent_social,
-        "aid_poor": upk.aid_poor,
-        "principal_due": upk.principal_due,
         "principal_paid": upk.principal_paid,
+        "principal_due": upk.principal_due,
         "at_risk": at_risk,
         "outstanding": upk.outstanding,
+        "leaked": upk.leaked,
+        "paid_out": upk.leaked + upk.spent_works + upk.spent_social,
     }
 
 
-def _ratios(money: dict[str, float], elite_pop: float) -> dict[str, float]:
-    """The economy's ratios from (summed) numerators and denominators."""
-    m = money
-    benefits = m["disbursed"] + m["works"]
-    elite_benefit = m["disbursed_elite"] + m["works_elite"]
-    return {
-        "loan_poor_share": m["disbursed_poor"] / m["disbursed"]
-        if m["disbursed"]
-        else 0.0,
-        "works_poor_share": m["works_poor"] / m["works"] if m["works"] else 0.0,
-        "aid_poor_share": m["aid_poor"] / m["social"] if m["social"] else 0.0,
-        "elite_capture_index": (
-            (elite_benefit / benefits) / elite_pop
-            if benefits and elite_pop > 0
-            else 0.0
-        ),
-        "repayment_rate": (
-            m["principal_paid"] / m["principal_due"] if m["principal_due"] else 1.0
-        ),
-        "portfolio_at_risk": (
-            m["at_risk"] / m["outstanding"] if m["outstanding"] > 0 else 0.0
-        ),
-    }
+def _ratios(money: dict[str, float], effort: Effort) -> dict[str, float]:
+    out = {name: _div(money[a], money[b]) for name, (a, b) in RATIOS.items()}
+    if not money["principal_due"]:
+        out["repayment_rate"] = 1.0
+    out["tendency_index"] = effort.month_index
+    out["tendency_cumulative"] = effort.cumulative_index
+    return out
 
 
 def institution_stats(site: Site) -> dict[str, float]:
@@ -332,6 +586,9 @@ def institution_stats(site: Site) -> dict[str, float]:
         "bkm_capacity": bkm.capacity,
         "bkm_legitimacy": bkm.legitimacy,
         "bkm_stage": float(bkm.stage),
+        "bkm_stage_reason": float(bkm.stage_reason),
+        "bkm_active": float(bkm.active),
+        "bkm_activity": bkm.activity,
         "bkm_locus": bkm.locus,
         "bkm_women_share": bkm.women_share,
         "bkm_elite_share": bkm.elite_share,
@@ -341,209 +598,79 @@ def institution_stats(site: Site) -> dict[str, float]:
     for k in site.ksms:
         counts[_KSM_KEY[k.kind, k.status]] += 1.0
     out.update(counts)
-    out["loans_made"] = float(upk.loans_made)
-    out["lending_frozen"] = float(upk.frozen)
-    out["grant_received"] = float(upk.grant_received)
-    out["tranches_received"] = float(len(upk.tranches))
-    out["lpj_done"] = float(upk.lpj_done)
-    out["tranche_delay_months"] = float(sum(upk.tranche_delays))
-    out["fund_cash"] = float(upk.fund_cash)
-    out["loans_outstanding"] = float(upk.outstanding)
-    out["interest_earned"] = float(upk.interest_earned)
-    out["written_off"] = float(upk.written_off)
-    out["unspent_grant"] = float(upk.upl_cash + upk.ups_cash)
-    out["spent_works"] = float(upk.spent_works)
-    out["spent_social"] = float(upk.spent_social)
-    out["lent_total"] = float(upk.disbursed)
-    out["principal_due"] = float(upk.principal_due)
-    out["ledger_gap"] = float(upk.ledger_gap)
-    out["phase"] = float(cycle.index)
-    out["programme_active"] = float(cycle.active)
-    out["phases_forced"] = float(sum(r.status == "forced" for r in cycle.records))
-    out["phases_met"] = float(sum(r.status == "met" for r in cycle.records))
-    out["rkm_attendance"] = cycle.rkm_attendance
-    return out
-
-
-def _combine(
-    households: dict[str, float],
-    institutions: dict[str, float],
-    money: dict[str, float],
-    effort: Effort,
-    faskel_replacements: float,
-) -> dict[str, float]:
-    """Put the parts of a month's records together (:data:`RECORD_NAMES` is their order).
-
-    The parts are merged as they come (the DataCollector's table puts the columns in
-    order); ``elite_share`` is kept beside the records, as the ratios' denominator.
-    """
-    out = households | institutions
-    out |= _ratios(money, households["elite_share"])
-    out["tendency_index"] = effort.month_index
-    out["tendency_cumulative"] = effort.cumulative_index
-    out["faskel_replacements"] = faskel_replacements
+    out["ksm_active"] = float(
+        sum(k.status != KSMStatus.DISSOLVED for k in site.ksms)
+    )
+    exit_month = cycle.exit_month
+    out |= {
+        "loans_made": float(upk.loans_made),
+        "lending_frozen": float(upk.frozen),
+        "grant_received": float(upk.grant_received),
+        "tranches_received": float(len(upk.tranches)),
+        "lpj_done": float(upk.lpj_done),
+        "tranche_delay_months": float(sum(upk.tranche_delays)),
+        "fund_cash": float(upk.fund_cash),
+        "loans_outstanding": float(upk.outstanding),
+        "interest_earned": float(upk.interest_earned),
+        "written_off": float(upk.written_off),
+        "refused_demand": float(upk.refused),
+        "unspent_grant": float(upk.upl_cash + upk.ups_cash),
+        "spent_works": float(upk.spent_works),
+        "spent_social": float(upk.spent_social),
+        "leaked": float(upk.leaked),
+        "works_built": float(upk.works_built),
+        "lent_total": float(upk.disbursed),
+        "principal_due": float(upk.principal_due),
+        "ledger_gap": float(upk.ledger_gap),
+        "phase": float(cycle.index),
+        "programme_active": float(cycle.active),
+        "months_since_exit": float(
+            -1 if exit_month is None else site.steps - exit_month
+        ),
+        "phases_forced": float(sum(r.status == "forced" for r in cycle.records)),
+        "phases_met": float(sum(r.status == "met" for r in cycle.records)),
+        "rkm_attendance": cycle.rkm_attendance,
+    }
     return out
 
 
 def site_stats(site: Site) -> dict[str, float]:
-    """Compute one kelurahan's records for this month.
-
-    Args:
-        site: The kelurahan to measure.
-
-    Returns:
-        Mapping from record name to value (floats; phase as its index).
-    """
-    replacements = float(sum(f.replacements for f in site.faskels))
-    return _combine(
-        household_stats(site.households),
-        institution_stats(site),
-        _money(site),
-        site.effort,
-        replacements,
-    )
+    """Compute one kelurahan's records for this month."""
+    out = household_stats(site.households) | institution_stats(site)
+    out |= _ratios(_money(site), site.effort)
+    out["faskel_replacements"] = float(sum(f.replacements for f in site.faskels))
+    return out
 
 
-def monthly_stats(
-    model: P2KPModel, per_site: list[dict[str, float]] | None = None
-) -> dict[str, float]:
+def monthly_stats(model: P2KPModel) -> dict[str, float]:
     """Compute this month's model-level records (of the whole city when there are many).
 
-    With one kelurahan these are its records. With several, household records are
-    computed over all households; BKM, government and cycle records are means over
-    kelurahan (:data:`MEAN_OVER_KELURAHAN`), counts and rupiah are sums, and ratios are
-    recomputed from summed numerators and denominators.
+    With one kelurahan these are its records. With several, each record aggregates as
+    its :class:`Record` says.
 
     Args:
         model: The model to measure.
-        per_site: The kelurahan records of this month, if already computed.
 
     Returns:
         Mapping from record name to value (floats; phase as its index).
     """
     sites = model.sites
     if len(sites) == 1:
-        return per_site[0] if per_site else site_stats(sites[0])
+        return site_stats(sites[0])
     inst = [institution_stats(s) for s in sites]
-    institutions = {
-        k: (
-            float(np.mean([i[k] for i in inst]))
-            if k in MEAN_OVER_KELURAHAN
-            else float(sum(i[k] for i in inst))
-        )
-        for k in inst[0]
-    }
+    out = household_stats(model.households)
+    for k in inst[0]:
+        values = [i[k] for i in inst]
+        out[k] = float(np.mean(values) if RECORDS[k].aggregate == "mean" else sum(values))
     monies = [_money(s) for s in sites]
     money = {k: sum(m[k] for m in monies) for k in monies[0]}
-    return _combine(
-        household_stats(model.households),
-        institutions,
-        money,
-        Effort.combined([s.effort for s in sites]),
-        float(sum(f.replacements for f in model.faskels)),
-    )
-
-
-HOUSEHOLD_FIRST = (
-    *(f"{s}_{g}" for g in ("all", "poor", "women") for s in STAGE_NAMES),
-    "forced_count",
-    "forced_poor_count",
-    "forced_share_all",
-    "pendayaan_genuine_poor",
-    "forced_share_of_pendayaan",
-    "participation_all",
-    "participation_poor",
-    "participation_nonpoor",
-    "awareness_mean",
-    "awareness_poor",
-    "capacity_mean",
-    "capacity_poor",
-    "agency_mean",
-    "poverty_rate",
-    "mean_welfare",
-    "gini",
-    "trust_bkm",
-    "trust_gov",
-    "relawan",
-    "ps2_listed",
-    "ps2_poor_covered",
-    "ps2_poor_share",
-)
-INSTITUTION_FIRST = (
-    "bkm_formed",
-    "bkm_capacity",
-    "bkm_legitimacy",
-    "bkm_stage",
-    "bkm_locus",
-    "bkm_women_share",
-    "bkm_elite_share",
-    "gov_support",
-)
-_KSM_KEY = {
-    (t, s): f"ksm_{t.name.lower()}_{s.name.lower()}" for t in KSMType for s in KSMStatus
-}
-KSM_COUNTS = tuple(_KSM_KEY.values())
-HOUSEHOLD_ECONOMY = (
-    "ksm_members",
-    "ksm_members_poor_share",
-    "ksm_poor_joined",
-    "borrowers",
-)
-RATIOS_FIRST = ("loan_poor_share", "works_poor_share", "aid_poor_share")
-RATIOS_SECOND = ("elite_capture_index", "repayment_rate", "portfolio_at_risk")
-INSTITUTION_MONEY = (
-    "lending_frozen",
-    "grant_received",
-    "tranches_received",
-    "lpj_done",
-    "tranche_delay_months",
-    "fund_cash",
-    "loans_outstanding",
-    "interest_earned",
-    "written_off",
-    "unspent_grant",
-    "spent_works",
-    "spent_social",
-    "lent_total",
-    "principal_due",
-    "ledger_gap",
-)
-INSTITUTION_LAST = (
-    "phase",
-    "programme_active",
-    "phases_forced",
-    "phases_met",
-    "rkm_attendance",
-)
-# Every record, in the published order of the monthly table.
-RECORD_NAMES = (
-    *HOUSEHOLD_FIRST,
-    *INSTITUTION_FIRST,
-    "tendency_index",
-    "tendency_cumulative",
-    *KSM_COUNTS,
-    *HOUSEHOLD_ECONOMY,
-    "loans_made",
-    *RATIOS_FIRST,
-    *RATIOS_SECOND,
-    *INSTITUTION_MONEY,
-    "defaulted",
-    "graduated",
-    *INSTITUTION_LAST,
-    "faskel_replacements",
-)
-
-
-MONTHLY_TABLE = "monthly"
+    out |= _ratios(money, Effort.combined([s.effort for s in sites]))
+    out["faskel_replacements"] = float(sum(f.replacements for f in model.faskels))
+    return out
 
 
 def make_datacollector(model: P2KPModel) -> DataCollector:
     """Build the Mesa ``DataCollector`` that keeps the records, a table row a month.
-
-    The records are one Mesa table (:data:`MONTHLY_TABLE`) whose columns are the model's
-    ``record_names``; each month adds :func:`monthly_stats`'s row with
-    ``add_table_row``, so recording costs one pass however many records there are (a
-    model reporter per record would call and copy each value in turn).
 
     Args:
         model: The model (its ``record_names`` are the columns).
@@ -558,3 +685,6 @@ def phase_name(index: float) -> str:
     """Key of the phase at a recorded index ("exit" past the last)."""
     i = int(index)
     return PHASES[i].key if i < len(PHASES) else "exit"
+
+
+__all__ = ["RECORDS", "RECORD_NAMES", "Record"]

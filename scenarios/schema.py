@@ -28,6 +28,7 @@ CITY_ONLY = frozenset(
 )
 Progression = Literal["schedule", "readiness", "hybrid"]
 Targeting = Literal["strict", "open"]
+Catchment = Literal["rt", "rw"]
 
 
 def param(
@@ -39,6 +40,8 @@ def param(
     ge: float | None = None,
     le: float | None = None,
     group: str,
+    plausible: tuple[float, float] | None = None,
+    source: str = "assumption",
 ) -> Any:
     """Declare one scenario parameter.
 
@@ -50,6 +53,9 @@ def param(
         ge: Smallest allowed value (inclusive), for numbers.
         le: Largest allowed value (inclusive), for numbers.
         group: Heading under which the parameter is listed.
+        plausible: Range a sweep or calibration explores (inside the validity bounds);
+            None when the validity bounds are the plausible range.
+        source: Where the default comes from, or "assumption".
 
     Returns:
         A pydantic ``FieldInfo`` carrying the metadata.
@@ -59,7 +65,13 @@ def param(
         ge=ge,
         le=le,
         description=help,
-        json_schema_extra={"unit": unit, "kind": kind, "group": group},
+        json_schema_extra={
+            "unit": unit,
+            "kind": kind,
+            "group": group,
+            "plausible": plausible,
+            "source": source,
+        },
     )
 
 
@@ -88,13 +100,13 @@ class Parameters(BaseModel):
         help="Kelurahan simulated together, each with its own BKM, lurah and cycle (57 in Kota Malang).",
     )
     months: int = param(
-        48,
+        120,
         ge=1,
         le=600,
         unit="months",
         kind="context",
         group="place",
-        help="Months simulated (one step a month); P2KP's cycle runs about 4 years.",
+        help="Most months simulated: a run stops earlier, followup_months after the programme ends.",
     )
     rt_size: int = param(
         40,
@@ -261,6 +273,17 @@ class Parameters(BaseModel):
         kind="uncertainty",
         group="households",
         help="Spread of participation thresholds across households.",
+    )
+    participation_noise: float = param(
+        0.05,
+        ge=0.0,
+        le=0.5,
+        unit="share of ties",
+        kind="uncertainty",
+        group="households",
+        plausible=(0.02, 0.1),
+        source="assumption (a noisy threshold: Granovetter's model with idiosyncratic errors)",
+        help="Spread of the logistic response around a household's participation threshold.",
     )
     poor_threshold_premium: float = param(
         0.10,
@@ -464,12 +487,13 @@ class Parameters(BaseModel):
         help="Share of households one meeting convened by the faskel reaches.",
     )
     relawan_per_rt: float = param(
-        1.0,
+        0.45,
         ge=0.0,
         le=10.0,
         unit="per RT",
         kind="lever",
         group="cycle",
+        source="P2KP 1-3: over 291,000 volunteers for 6,405 BKM, about 45 a BKM of ~100 RTs",
         help="Volunteers (relawan) the programme aims to recruit per RT.",
     )
     ps2_accuracy: float = param(
@@ -889,13 +913,15 @@ class Parameters(BaseModel):
         help="Months past its term after which a loan still in arrears is written off.",
     )
     default_hazard: float = param(
-        0.03,
+        0.01,
         ge=0.0,
         le=1.0,
         unit="per month",
         kind="uncertainty",
         group="economy",
-        help="Base monthly chance a borrower misses an instalment.",
+        plausible=(0.003, 0.03),
+        source="assumption (repayment above 90% in most P2KP cases: World Bank 2002)",
+        help="Base monthly chance a borrower in good standing misses an instalment.",
     )
     default_contagion: float = param(
         0.3,
@@ -925,31 +951,230 @@ class Parameters(BaseModel):
         help="Rise in the chance of missing per unit share of one's KSM in arrears (free-riding).",
     )
     business_success: float = param(
-        0.6,
+        0.9,
         ge=0.0,
         le=1.0,
         unit="probability",
         kind="uncertainty",
         group="economy",
-        help="Chance a loan-financed business succeeds for a member of capacity 0.5.",
+        plausible=(0.75, 0.97),
+        source="McKenzie & Paffhausen 2019 (microenterprise exit about 8% a year); assumption",
+        help="Chance a loan-financed business survives its loan at capacity 0.5 (failure loses the capital).",
     )
     business_return: float = param(
-        0.05,
+        0.04,
         ge=0.0,
         le=0.5,
         unit="per month",
         kind="uncertainty",
         group="economy",
-        help="Monthly income a successful business adds (or a failed one costs), per rupiah lent.",
+        plausible=(0.01, 0.07),
+        source="de Mel, McKenzie & Woodruff 2008: 4.6-5.7% a month on average",
+        help="Mean monthly profit per rupiah of capital of a surviving business already running.",
     )
-    works_return: float = param(
+    business_return_sd: float = param(
+        1.0,
+        ge=0.0,
+        le=3.0,
+        unit="log-sd",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.5, 1.5),
+        source="assumption (returns vary widely with ability: de Mel et al. 2008)",
+        help="Spread of business returns across borrowers (sd of their log).",
+    )
+    new_business_factor: float = param(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        unit="x",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.0, 0.6),
+        source="Banerjee, Karlan & Zinman 2015; Meager 2019: gains concentrated among existing businesses",
+        help="Returns of a business started with the loan, relative to one already running.",
+    )
+    business_owner_share: float = param(
+        0.35,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.2, 0.5),
+        source="assumption (urban household enterprises; more common among the non-poor)",
+        help="Households running a small business before the programme (the poor at half this rate).",
+    )
+    capital_retained: float = param(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.2, 0.8),
+        source="assumption",
+        help="Share of a repaid loan's capital a surviving business keeps as its own.",
+    )
+    business_depreciation: float = param(
         0.02,
         ge=0.0,
-        le=0.5,
+        le=0.2,
         unit="per month",
         kind="uncertainty",
         group="economy",
-        help="Monthly welfare value of environmental works to their RT, per rupiah spent.",
+        plausible=(0.01, 0.04),
+        source="assumption",
+        help="Monthly loss of a business's own capital (wear, exit).",
+    )
+    stress_default: float = param(
+        4.0,
+        ge=0.0,
+        le=20.0,
+        unit="x",
+        kind="uncertainty",
+        group="economy",
+        plausible=(1.0, 8.0),
+        source="assumption",
+        help="Rise in the chance of missing an instalment per poverty line of shortfall below the line.",
+    )
+    run_sensitivity: float = param(
+        4.0,
+        ge=0.0,
+        le=20.0,
+        unit="x",
+        kind="uncertainty",
+        group="economy",
+        plausible=(1.0, 8.0),
+        source="Bond & Rai 2009 (borrower runs); assumption for the size",
+        help="Rise in the chance of missing per unit of the fund's portfolio at risk (expecting no next loan).",
+    )
+    jl_join_cut: float = param(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.0, 0.4),
+        source="Gine & Karlan 2014: with group liability fewer groups formed in new areas",
+        help="Cut in the chance of joining an economic KSM when joint liability is required.",
+    )
+    works_unit_cost: int = param(
+        25_000_000,
+        ge=1_000_000,
+        le=1_000_000_000,
+        unit="Rp",
+        kind="uncertainty",
+        group="economy",
+        plausible=(10_000_000, 50_000_000),
+        source="assumption (a paved lane, drain or MCK of an RT; P2KP BLM Rp 150-370 million buys a handful)",
+        help="Cost of one environmental work (paving, drainage, sanitation) serving its catchment.",
+    )
+    works_catchment: Catchment = param(
+        "rt",
+        unit="unit",
+        kind="uncertainty",
+        group="economy",
+        source="assumption",
+        help="Who one work serves: the households of its RT, or of its RW.",
+    )
+    works_annual_return: float = param(
+        0.4,
+        ge=0.0,
+        le=2.0,
+        unit="per year",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.15, 0.7),
+        source="Torrens 2005, KDP infrastructure economic rates of return (high); default at the low end",
+        help="Yearly benefit (lower costs, higher earnings) of a work to its catchment, per rupiah it cost.",
+    )
+    works_life_years: float = param(
+        10.0,
+        ge=1.0,
+        le=40.0,
+        unit="years",
+        kind="uncertainty",
+        group="economy",
+        plausible=(5.0, 20.0),
+        source="assumption (village works' design life; Torrens 2005 stresses maintenance)",
+        help="Mean life of a work: its benefit fades at one over this a year.",
+    )
+    aid_monthly_rp: int = param(
+        100_000,
+        ge=0,
+        le=10_000_000,
+        unit="Rp/month",
+        kind="lever",
+        group="economy",
+        source="BLT 2005/2008 unconditional cash transfer: Rp 100,000 a household a month",
+        help="Social aid paid to one household each month it receives aid.",
+    )
+    aid_months: int = param(
+        6,
+        ge=1,
+        le=60,
+        unit="months",
+        kind="lever",
+        group="economy",
+        source="assumption (BLT 2008 paid for 7 months)",
+        help="Months one household receives social aid once chosen.",
+    )
+    audit_probability: float = param(
+        0.04,
+        ge=0.0,
+        le=1.0,
+        unit="probability",
+        kind="lever",
+        group="economy",
+        plausible=(0.0, 1.0),
+        source="Olken 2007: 4% baseline chance of a central audit",
+        help="Monthly chance the BKM's books are audited; audits deter leakage and capture.",
+    )
+    leakage_unaudited: float = param(
+        0.29,
+        ge=0.0,
+        le=0.9,
+        unit="share",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.15, 0.4),
+        source="Olken 2007: about 28% of road spending missing at a 4% audit chance",
+        help="Share of works and aid money that goes missing when audits never come.",
+    )
+    audit_leakage_cut: float = param(
+        0.29,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.15, 0.45),
+        source="Olken 2007: certain audits cut missing spending from about 28% to 20%",
+        help="Relative cut in leakage when an audit is certain (linear in the audit chance).",
+    )
+    elite_capture: float = param(
+        1.0,
+        ge=0.0,
+        le=5.0,
+        unit="x",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.3, 2.0),
+        source="Alatas et al. 2019: elites about 8 points more likely to receive (fitted to it)",
+        help="How strongly an elite-held board steers loans, works and aid to elites' households.",
+    )
+    capture_peak_gini: float = param(
+        0.35,
+        ge=0.05,
+        le=0.9,
+        unit="Gini",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.25, 0.5),
+        source="assumption; capture not monotone in inequality (Dasgupta & Beard 2007; Mansuri & Rao 2013)",
+        help="Inequality (Gini of welfare) at which elites' capture of benefits is strongest.",
     )
     poverty_line_rp: int = param(
         800_000,
@@ -958,16 +1183,56 @@ class Parameters(BaseModel):
         unit="Rp/month",
         kind="context",
         group="economy",
+        source="BPS 2008 urban poverty line, about Rp 200,000 a person, ~4 a household",
         help="Monthly poverty line of a household (about Rp 200,000 a person in 2008).",
     )
-    welfare_shock_sd: float = param(
-        0.05,
+    welfare_permanent_share: float = param(
+        0.6,
         ge=0.0,
         le=1.0,
-        unit="log-sd",
+        unit="share",
         kind="uncertainty",
         group="economy",
-        help="Monthly welfare shock (sd of its log); shocks fade at rate 0.2 a month.",
+        plausible=(0.4, 0.8),
+        source="fitted to Susenas panel churn (Dartanto & Nurkholis 2013; Fernandez & Hadiwidjaja 2018)",
+        help="Share of the variance of log welfare that is permanent (the rest moves month to month).",
+    )
+    welfare_persistence: float = param(
+        0.95,
+        ge=0.0,
+        le=0.995,
+        unit="per month",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.9, 0.98),
+        source="fitted to Susenas panel churn, with welfare_permanent_share",
+        help="Month-to-month persistence of the transitory part of log welfare (AR(1)).",
+    )
+    ps2_revision_months: int = param(
+        12,
+        ge=1,
+        le=120,
+        unit="months",
+        kind="lever",
+        group="cycle",
+        source="P2KP guidelines: the annual review updates the PS-2 list",
+        help="Months between revisions of the PS-2 poverty list (it goes stale in between).",
+    )
+    programme: bool = param(
+        True,
+        unit="switch",
+        kind="lever",
+        group="cycle",
+        help="Run the programme at all (false: the same kelurahan and seeds without P2KP).",
+    )
+    followup_months: int = param(
+        24,
+        ge=0,
+        le=240,
+        unit="months",
+        kind="context",
+        group="place",
+        help="Months simulated after the programme ends (or withdraws) before the run stops.",
     )
 
     @model_validator(mode="after")
@@ -1024,6 +1289,8 @@ class ParamInfo:
     ge: float | None
     le: float | None
     choices: tuple[str, ...] | None
+    plausible: tuple[float, float] | None = None
+    source: str = "assumption"
 
     @property
     def allowed(self) -> str:
@@ -1074,5 +1341,7 @@ def schema() -> dict[str, ParamInfo]:
             ge=ge,
             le=le,
             choices=choices,
+            plausible=extra.get("plausible"),  # type: ignore[arg-type]
+            source=str(extra.get("source", "assumption")),
         )
     return out

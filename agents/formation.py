@@ -1,0 +1,144 @@
+"""KSM formation: self-help groups of neighbours, as many as the money can use.
+
+Groups form among the residents of one RW (not only one RT), of ``ksm_size`` members, and
+their number follows the plan's money (P2KP 1-3 reported about 38 KSM a BKM: 243,838 KSM
+for 6,405 BKM):
+
+* economic KSMs while the revolving fund's capital (planned, then held) could lend every
+  member of every live group a first loan: ``capital / (ksm_size x mean first loan)``;
+  participating households without a group ask to join with chance ``ksm_join_rate x
+  (0.5 + 0.5 trust in the BKM) x (1 + faskel presence)``, cut by ``jl_join_cut`` where joint
+  liability is required (Gine & Karlan 2014); under strict targeting only PS-2-listed
+  households may; those waiting in one RW form groups of ``ksm_size`` with at least
+  ``ksm_women_min`` women (a group waits for women to join when there are too few);
+* an environmental KSM for each work, among the residents of its catchment;
+* a social KSM for each RW that receives aid.
+The members of environmental and social KSMs take the work's or the aid's roles, as far as
+the readiness rule lets them (:mod:`~berdaya.agents.readiness`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from berdaya.agents import readiness
+from berdaya.agents.ksm import KSM, KSMStatus, KSMType
+from berdaya.agents.upk.plan import plan_shares
+
+if TYPE_CHECKING:
+    from berdaya.model.site import Site
+
+
+def step(site: Site) -> None:
+    """This month's economic KSM formation: joining, then grouping within RWs."""
+    wanted = economic_groups_wanted(site)
+    live = sum(
+        k.kind == KSMType.ECONOMIC and k.status != KSMStatus.DISSOLVED
+        for k in site.ksms
+    )
+    if live >= wanted:
+        return
+    _join(site)
+    _group(site, wanted - live)
+
+
+def economic_groups_wanted(site: Site) -> int:
+    """Economic groups the fund's capital can serve with a first loan each member."""
+    p = site.p
+    upk = site.bkm.upk
+    planned = p.blm_total * plan_shares(site)[0]
+    capital = max(planned, upk.fund_cash + upk.outstanding)
+    first_loan = 0.5 * (p.loan_floor + p.loan_first_max)
+    return math.ceil(capital / (p.ksm_size * first_loan)) if first_loan > 0 else 0
+
+
+def _join(site: Site) -> None:
+    p = site.p
+    h = site.households
+    free = h.participating & (h.ksm < 0) & ~h.ksm_waiting & ~h.graduated & ~h.defaulted
+    if p.targeting == "strict":
+        free &= h.on_ps2
+    rows = np.flatnonzero(free)
+    if rows.size == 0:
+        return
+    rate = p.ksm_join_rate * (1.0 + min(1.0, site.presence))
+    if p.joint_liability:
+        rate *= 1.0 - p.jl_join_cut
+    prob = rate * (0.5 + 0.5 * h.trust_bkm[rows])
+    h.ksm_waiting[rows[site.rng.random(rows.size) < prob]] = True
+
+
+def _group(site: Site, needed: int) -> None:
+    p = site.p
+    h = site.households
+    waiting = np.flatnonzero(h.ksm_waiting)
+    if waiting.size < p.ksm_size:
+        return
+    for rw in np.unique(h.rw[waiting]).tolist():
+        pool = site.rng.permutation(waiting[h.rw[waiting] == rw])
+        quota = math.ceil(p.ksm_women_min * p.ksm_size - 1e-9)
+        while (
+            needed > 0
+            and pool.size >= p.ksm_size
+            and np.count_nonzero(h.woman[pool]) >= quota
+        ):
+            members, pool = _take(site, pool)
+            site.ksms.append(KSM(site, KSMType.ECONOMIC, members, rw))
+            needed -= 1
+
+
+def _take(site: Site, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Take one group from a shuffled pool: women first up to the quota, then others."""
+    p = site.p
+    size = p.ksm_size
+    woman = site.households.woman[pool]
+    quota = math.ceil(p.ksm_women_min * size - 1e-9)
+    women = np.flatnonzero(woman)[:quota]
+    others = np.setdiff1d(np.arange(pool.size), women, assume_unique=True)
+    picked = np.concatenate((women, others[: size - women.size]))
+    return pool[picked], np.delete(pool, picked)
+
+
+def work_group(site: Site, residents: np.ndarray) -> KSM | None:
+    """Form the environmental KSM that carries out a work, and hand it the work's roles.
+
+    Its members are participating residents of the catchment not in another group (the
+    most aware residents when too few take part), at most ``ksm_size``.
+    """
+    members = _volunteers(site, residents)
+    if members.size == 0:
+        return None
+    ksm = KSM(site, KSMType.ENVIRONMENTAL, members, int(site.households.rw[members[0]]))
+    site.ksms.append(ksm)
+    readiness.hand_over(site, members)
+    return ksm
+
+
+def aid_group(site: Site, recipients: np.ndarray) -> None:
+    """Social KSMs deliver aid: one per RW of the recipients, formed when missing."""
+    h = site.households
+    have = {
+        k.rw: k
+        for k in site.ksms
+        if k.kind == KSMType.SOCIAL and k.status != KSMStatus.DISSOLVED
+    }
+    for rw in np.unique(h.rw[recipients]).tolist():
+        ksm = have.get(rw)
+        if ksm is None:
+            members = _volunteers(site, np.flatnonzero(h.rw == rw))
+            if members.size == 0:
+                continue
+            ksm = KSM(site, KSMType.SOCIAL, members, rw)
+            site.ksms.append(ksm)
+        readiness.hand_over(site, ksm.members)
+
+
+def _volunteers(site: Site, residents: np.ndarray) -> np.ndarray:
+    """Up to ``ksm_size`` residents in no group: participants first, most aware first."""
+    h = site.households
+    free = residents[h.ksm[residents] < 0]
+    score = h.awareness[free] + h.participating[free]
+    return free[np.argsort(-score, kind="stable")[: site.p.ksm_size]]

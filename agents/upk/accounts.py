@@ -1,0 +1,158 @@
+"""The BKM's money: one set of accounts, moved month by month by the UPK's mechanisms.
+
+The UPK (unit pengelola keuangan) and its sister units UPL (environment) and UPS (social)
+hold the grant. All money is kept in whole rupiah (Python ints and int64 arrays), so the
+ledger balances exactly::
+
+    grant received + interest earned - written off
+        = unspent grant (UPL, UPS) + spent on works + spent on social aid + leaked
+          + fund cash + loans outstanding
+
+What moves the money lives in one module each: :mod:`.grant` (tranches and their LPJ),
+:mod:`.works`, :mod:`.aid`, :mod:`.lending`, :mod:`.repayment`; who gets it, and what goes
+missing on the way, in :mod:`.capture`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from berdaya.agents.upk import aid, grant, lending, repayment, works
+
+if TYPE_CHECKING:
+    from berdaya.model.site import Site
+
+
+def grade_par(par: float) -> str:
+    """Guideline grade of portfolio at risk: <=10% good, 10-20% minimum, else inadequate."""
+    return "good" if par <= 0.10 else "minimum" if par <= 0.20 else "inadequate"
+
+
+def grade_repayment(rate: float) -> str:
+    """Guideline grade of repayment: >=90% good, 80-90% minimum, else inadequate."""
+    return "good" if rate >= 0.90 else "minimum" if rate >= 0.80 else "inadequate"
+
+
+class UPK:
+    """The accounts of the BKM's units, and the month that moves them.
+
+    Attributes:
+        site: The kelurahan whose BKM holds the money.
+        tranches: Tranche amounts received, in order.
+        tranche_months: Month each tranche was received.
+        tranche_planned: Planned month of each tranche (empty until tranche I).
+        lpj_progress: Progress of the accountability report on the last tranche (1 = done).
+        lpj_done: Reports completed.
+        grant_received: Rupiah received in total.
+        upl_cash: Environmental budget not yet spent (UPL).
+        ups_cash: Social budget not yet spent (UPS).
+        ups_monthly: Social budget to commit each month after a tranche.
+        spent_works: Rupiah spent on works (what reached the works).
+        spent_social: Rupiah paid out as social aid.
+        leaked: Rupiah of works and aid budgets that went missing.
+        works_built: Works completed.
+        fund_cash: Revolving fund cash.
+        outstanding: Loan principal outstanding (equals the households' balances).
+        interest_earned: Interest collected.
+        written_off: Principal written off.
+        disbursed: Rupiah lent in total.
+        loans_made: Loans made in total.
+        refused: Rupiah of loans asked for that the fund could not lend (cash short).
+        principal_due: Scheduled principal fallen due; ``principal_paid`` of it paid.
+        frozen: Whether new lending is stopped (portfolio at risk above ``par_freeze``).
+        initiatives: Activities the board started this month (works, aid rounds, lending).
+        loan_log: The rule checks of every KSM at each month it was lent to.
+    """
+
+    def __init__(self, site: Site) -> None:
+        """Open empty accounts.
+
+        Args:
+            site: The kelurahan whose BKM holds the money.
+        """
+        self.site = site
+        self.tranches: list[int] = []
+        self.tranche_months: list[int] = []
+        self.tranche_planned: list[int] = []
+        self.lpj_progress = 0.0
+        self.lpj_done = 0
+        self.grant_received = 0
+        self.upl_cash = 0
+        self.ups_cash = 0
+        self.ups_monthly = 0
+        self.spent_works = 0
+        self.spent_social = 0
+        self.leaked = 0
+        self.works_built = 0
+        self.fund_cash = 0
+        self.outstanding = 0
+        self.interest_earned = 0
+        self.written_off = 0
+        self.disbursed = 0
+        self.loans_made = 0
+        self.refused = 0
+        self.principal_due = 0
+        self.principal_paid = 0
+        self.frozen = False
+        self.initiatives = 0
+        self.loan_log: list[dict[str, object]] = []
+
+    @property
+    def ledger_gap(self) -> int:
+        """Sources minus uses, in rupiah: zero when the books balance."""
+        sources = self.grant_received + self.interest_earned - self.written_off
+        uses = (
+            self.upl_cash
+            + self.ups_cash
+            + self.spent_works
+            + self.spent_social
+            + self.leaked
+            + self.fund_cash
+            + self.outstanding
+        )
+        return sources - uses
+
+    @property
+    def repayment_rate(self) -> float:
+        """Principal paid over principal due so far (1 before anything fell due)."""
+        return self.principal_paid / self.principal_due if self.principal_due else 1.0
+
+    @property
+    def par(self) -> float:
+        """Portfolio at risk: outstanding of loans in arrears over all outstanding."""
+        if self.outstanding <= 0:
+            return 0.0
+        h = self.site.households
+        return float(np.sum(h.loan_balance, where=h.arrears > 0)) / self.outstanding
+
+    @property
+    def tranche_delays(self) -> list[int]:
+        """Months each tranche is late (received, or overdue while waiting for an LPJ)."""
+        now = self.site.steps
+        got = self.tranche_months
+        return [
+            max(0, (got[k] if k < len(got) else now) - plan)
+            for k, plan in enumerate(self.tranche_planned)
+        ]
+
+    def step(self) -> None:
+        """A month of the BKM's money, one mechanism each, in order.
+
+        While the programme runs and the BLM phase is reached: the LPJ and the tranches.
+        From the BLM phase on: works and social aid from what the units hold. Always:
+        collection of instalments. From the UPK phase on, while the board exists:
+        lending (also after exit, while the board lasts).
+        """
+        site = self.site
+        cycle = site.cycle
+        self.initiatives = 0
+        if cycle.reached("blm") and cycle.active:
+            grant.step(site, self)
+        if cycle.reached("blm"):
+            self.initiatives += works.build(site, self)
+            self.initiatives += aid.give(site, self)
+        repayment.collect(site, self)
+        if cycle.reached("upk") and site.bkm.formed and site.bkm.active:
+            self.initiatives += lending.lend(site, self) > 0

@@ -1,0 +1,253 @@
+"""Repayment that can fail: instalments, interest and default, borrower by borrower.
+
+Each month every borrower owes the scheduled principal (the loan over ``loan_term``
+months), any arrears, and interest at ``loan_interest`` on the balance. What paying costs
+the household comes out of its welfare: a working business pays the principal back out of
+the capital it turns over and the interest out of its profit (a monthly ``business_return``
+on the balance), so its owner keeps profit less interest; a failed business has lost its
+capital, so principal and interest come out of consumption.
+
+The chance of missing the month's payment is the base ``default_hazard`` raised by
+
+* stress: ``stress_default`` per poverty line by which paying would leave the household
+  below the line (shocks, a failed business);
+* a failed business (x 3), a capacity gap below ``capacity_threshold``, a forced stage
+  (``forced_multiplier``) and low trust in the BKM;
+* contagion: ``default_contagion`` per unit share of ties in arrears (Lee et al. 2015);
+* borrower runs (Bond & Rai 2009): ``run_sensitivity`` x the fund's portfolio at risk, and
+  more when lending is frozen or the board has stopped, since a borrower then expects no
+  next loan;
+* joint liability (when signed): peer pressure cuts it by ``jl_pressure``, free-riding
+  raises it by ``jl_freeride`` per unit share of group-mates in arrears.
+
+A miss adds the scheduled principal to arrears. Loans overdue ``writeoff_months`` past their
+term are written off. A loan repaid by a working business leaves the household
+``capital_retained`` of its capital as its own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+from numba import njit
+
+if TYPE_CHECKING:
+    from berdaya.agents.upk.accounts import UPK
+    from berdaya.model.site import Site
+
+
+class Terms(NamedTuple):
+    """Loan terms and repayment rates, as the kernel takes them."""
+
+    loan_term: int
+    loan_interest: float
+    default_hazard: float
+    capacity_threshold: np.float32
+    forced_multiplier: float
+    default_contagion: float
+    stress_default: float
+    run: float
+    joint_liability: bool
+    jl_pressure: float
+    jl_freeride: float
+    writeoff_months: int
+    graduation_cycles: int
+    poverty_line_rp: float
+    capital_retained: float
+
+
+class Loans(NamedTuple):
+    """The household columns repayment reads and writes (views of the table)."""
+
+    ksm: np.ndarray
+    capacity: np.ndarray
+    forced: np.ndarray
+    trust_bkm: np.ndarray
+    welfare: np.ndarray
+    business_return: np.ndarray
+    business_failed: np.ndarray
+    own_capital: np.ndarray
+    transfer: np.ndarray
+    loan_size: np.ndarray
+    loan_balance: np.ndarray
+    arrears: np.ndarray
+    loan_months_left: np.ndarray
+    months_overdue: np.ndarray
+    loan_cycles: np.ndarray
+    clean_cycle: np.ndarray
+    graduated: np.ndarray
+    defaulted: np.ndarray
+
+
+class Ties(NamedTuple):
+    """The row-normalised tie matrix (CSR) of the kelurahan."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    weight: np.ndarray
+
+
+def collect(site: Site, upk: UPK) -> None:
+    """Collect this month's instalments from every borrower and book them."""
+    h = site.households
+    rows = np.flatnonzero(h.loan_balance > 0)
+    if rows.size == 0:
+        return
+    a = site.adjacency_norm
+    loans = Loans(*(getattr(h, name) for name in Loans._fields))
+    due, paid, principal_in, interest_in, lost = _collect(
+        rows,
+        site.rng.random(rows.size),
+        Ties(a.indptr, a.indices, a.data),
+        loans,
+        terms(site, upk),
+    )
+    upk.principal_due += int(due)
+    upk.principal_paid += int(paid)
+    upk.fund_cash += int(principal_in + interest_in)
+    upk.interest_earned += int(interest_in)
+    upk.outstanding -= int(principal_in + lost)
+    upk.written_off += int(lost)
+
+
+def terms(site: Site, upk: UPK) -> Terms:
+    """The month's terms: the scenario's, and the run pressure from the fund's state."""
+    p = site.p
+    expect_none = 0.2 if (upk.frozen or not site.bkm.active) else 0.0
+    return Terms(
+        loan_term=p.loan_term,
+        loan_interest=p.loan_interest,
+        default_hazard=p.default_hazard,
+        capacity_threshold=np.float32(p.capacity_threshold),
+        forced_multiplier=p.forced_multiplier,
+        default_contagion=p.default_contagion,
+        stress_default=p.stress_default,
+        run=p.run_sensitivity * max(upk.par, expect_none),
+        joint_liability=bool(p.joint_liability),
+        jl_pressure=p.jl_pressure,
+        jl_freeride=p.jl_freeride,
+        writeoff_months=p.writeoff_months,
+        graduation_cycles=p.graduation_cycles,
+        poverty_line_rp=float(p.poverty_line_rp),
+        capital_retained=p.capital_retained,
+    )
+
+
+@njit(cache=True)
+def _late_shares(
+    rows: np.ndarray, ties: Ties, loans: Loans, joint: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Share of each borrower's ties, and of its KSM-mates, in arrears (start of month)."""
+    ties_late = np.zeros(rows.size)
+    for i in range(rows.size):
+        r = rows[i]
+        for e in range(ties.indptr[r], ties.indptr[r + 1]):
+            if loans.arrears[ties.indices[e]] > 0:
+                ties_late[i] += ties.weight[e]
+    mates_late = np.zeros(rows.size)
+    if not joint:
+        return ties_late, mates_late
+    low, high = np.iinfo(np.int64).max, -1
+    for r in rows:
+        if loans.ksm[r] >= 0:
+            low, high = min(low, loans.ksm[r]), max(high, loans.ksm[r])
+    size = np.zeros(max(high - low + 1, 0), dtype=np.int64)
+    late = np.zeros(size.size, dtype=np.int64)
+    for j in range(loans.ksm.size):
+        k = loans.ksm[j]
+        if low <= k <= high:
+            size[k - low] += 1
+            late[k - low] += loans.arrears[j] > 0
+    for i in range(rows.size):
+        k = loans.ksm[rows[i]]
+        if k >= 0:
+            mates_late[i] = late[k - low] / size[k - low]
+    return ties_late, mates_late
+
+
+@njit(cache=True)
+def _hazard(
+    t: Terms, loans: Loans, r: int, shortfall: float, ties_late: float, mates: float
+) -> float:
+    """Chance that borrower ``r`` misses this month's payment."""
+    hazard = t.default_hazard * (1.0 + t.stress_default * shortfall)
+    if loans.business_failed[r]:
+        hazard *= 3.0
+    gap = max(t.capacity_threshold - loans.capacity[r], np.float32(0.0))
+    hazard *= 1.0 + 2.0 * gap
+    if loans.forced[r]:
+        hazard *= t.forced_multiplier
+    hazard *= 1.5 - loans.trust_bkm[r]
+    hazard *= 1.0 + t.default_contagion * ties_late
+    hazard *= 1.0 + t.run
+    if t.joint_liability:
+        hazard *= (1.0 - t.jl_pressure) * (1.0 + t.jl_freeride * mates)
+    return hazard
+
+
+@njit(cache=True)
+def _collect(
+    rows: np.ndarray, u: np.ndarray, ties: Ties, loans: Loans, t: Terms
+) -> tuple[int, int, int, int, int]:
+    """One month of repayment by the borrowers ``rows``, updating their columns.
+
+    Returns:
+        Principal fallen due, principal paid, principal and interest collected, and
+        principal written off, in rupiah.
+    """
+    ties_late, mates_late = _late_shares(rows, ties, loans, t.joint_liability)
+    line = t.poverty_line_rp
+    due = paid = principal_in = interest_in = lost = 0
+    for i in range(rows.size):
+        r = rows[i]
+        bal = loans.loan_balance[r]
+        owed = loans.arrears[r]
+        scheduled = 0
+        if loans.loan_months_left[r] > 0:
+            scheduled = min(bal - owed, -(-loans.loan_size[r] // t.loan_term))
+        scheduled = max(scheduled, 0)
+        interest = np.int64(np.rint(bal * t.loan_interest))
+        failed = loans.business_failed[r]
+        profit = 0.0 if failed else loans.business_return[r] * bal
+        # what paying costs the household's consumption this month, in rupiah
+        cost = interest - profit + (scheduled + owed if failed else 0)
+        shortfall = max(0.0, 1.0 - (loans.welfare[r] - cost / line))
+        hazard = _hazard(t, loans, r, shortfall, ties_late[i], mates_late[i])
+        due += scheduled
+        if u[i] < min(hazard, 0.95):
+            loans.arrears[r] = owed + scheduled
+            loans.clean_cycle[r] = False
+            loans.transfer[r] += np.float32(profit / line)
+        else:
+            paid += scheduled + owed
+            principal_in += scheduled + owed
+            interest_in += interest
+            loans.loan_balance[r] = bal - scheduled - owed
+            loans.arrears[r] = 0
+            loans.transfer[r] -= np.float32(cost / line)
+        _close_month(loans, r, t)
+        if loans.defaulted[r] and loans.loan_balance[r] > 0:
+            lost += loans.loan_balance[r]
+            loans.loan_balance[r] = 0
+            loans.arrears[r] = 0
+    return due, paid, principal_in, interest_in, lost
+
+
+@njit(cache=True)
+def _close_month(loans: Loans, r: int, t: Terms) -> None:
+    """Age the loan; mark a write-off; close a repaid loan (a cycle, retained capital)."""
+    loans.loan_months_left[r] = max(loans.loan_months_left[r] - 1, 0)
+    if loans.loan_months_left[r] == 0 and loans.loan_balance[r] > 0:
+        loans.months_overdue[r] += 1
+    else:
+        loans.months_overdue[r] = 0
+    if loans.months_overdue[r] > t.writeoff_months:
+        loans.defaulted[r] = True
+        return
+    if loans.loan_balance[r] == 0:
+        loans.loan_cycles[r] += 1
+        if not loans.business_failed[r]:
+            loans.own_capital[r] += np.float32(t.capital_retained * loans.loan_size[r])
+        loans.business_failed[r] = False
+        loans.graduated[r] |= loans.loan_cycles[r] >= t.graduation_cycles
