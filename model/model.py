@@ -205,7 +205,8 @@ class P2KPModel(Model):
         for site in sites:
             site.new_month()
         self.agents_by_type[Kelurahan].do("step")  # support follows involvement
-        self.agents_by_type[Faskel].do("step")  # visits, KSM training, accompaniment
+        for faskel in self.faskels:  # none when faskel_count = 0
+            faskel.step()  # visits, KSM training, accompaniment
         for site in sites:
             site.cycle.act()  # the current phase's activity (meetings, elections...)
         for site in sites:
