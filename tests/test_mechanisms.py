@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 from support import build, step
 
-import berdaya.model.model as model_module
-from berdaya.agents.household import Stage
+from berdaya.agents.household import Households, Stage
 from berdaya.experiments.run import run
 
 SEEDS = range(25)
@@ -71,10 +70,21 @@ def test_awareness_constant_until_the_bkm_meets_under_schedule():
     board's PJM meetings raise the awareness of exactly its members: the delegates'
     hand-over to stage 3 is consumed in that month's household pass, after awareness,
     so no contagion yet, and no faskel means no KSM training.
+
+    The BKM gate is set to 0.3 (the default is 0.4): without contact the candidates'
+    capacity is their starting capacity, about 0.3 on average in v2's population (the
+    default gate is met in 1 of 30 seeds), and both outcomes must occur for both
+    branches to be checked.
     """
     statuses = set()
     for seed in range(10):
-        model = build(seed, faskel_count=0, meetings_per_month=0, meeting_reach=0.0)
+        model = build(
+            seed,
+            faskel_count=0,
+            meetings_per_month=0,
+            meeting_reach=0.0,
+            gate_bkm_capacity=0.3,
+        )
         h = model.households
         while not model.bkm.formed:
             model.step()
@@ -112,20 +122,19 @@ def test_awareness_rises_only_with_contact(monkeypatch, overrides):
     by a faskel, or had at least ``contagion_min_ties`` aware ties. The exposure is read
     just before the household pass, where the model consumes it.
     """
-    real = model_module.step_households
+    real = Households.step
     months: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def watched(model):
-        h = model.households
+    def watched(h, model):
         aware = (h.stage >= Stage.PENYADARAN).astype(np.float32)
         ties = model.adjacency @ aware
         met = h.meetings > 0
         exposed = met | (h.dialogue > 0) | (ties >= model.p.contagion_min_ties)
         before = h.awareness.copy()
-        real(model)
+        real(h, model)
         months.append((h.awareness > before + 1e-6, exposed, met))
 
-    monkeypatch.setattr(model_module, "step_households", watched)
+    monkeypatch.setattr(Households, "step", watched)
     risen_total = met_total = 0
     for seed in range(5):
         months.clear()
@@ -168,8 +177,15 @@ def test_rkm_raises_awareness_even_without_faskel_or_meetings():
 
 
 # --- facilitation ------------------------------------------------------------------
-@pytest.mark.parametrize("month", [6, 9, 12])
-def test_more_faskel_visits_raise_awareness_faster(month):
+@pytest.mark.parametrize(("month", "consistency"), [(6, 0.7), (9, 0.8), (12, 0.8)])
+def test_more_faskel_visits_raise_awareness_faster(month, consistency):
+    """200 visits a month against 10: awareness higher, on average and in most seeds.
+
+    Margin on consistency: at month 6 (pemetaan, before any board) v2's noisy
+    participation thresholds leave the gain positive in about 82% of seeds (100 seeds:
+    mean gain 0.034, se 0.003), so 80% of 25 seeds would fail about half the time; 70%
+    there, 80% at months 9 and 12 (90% and 95% of 100 seeds).
+    """
     diff = []
     for seed in SEEDS:
         lo = run(
@@ -188,9 +204,10 @@ def test_more_faskel_visits_raise_awareness_faster(month):
     diff = np.array(diff)
     se = diff.std(ddof=1) / math.sqrt(diff.size)
     summary = _paired_summary(diff)
-    # margin: the mean paired gain must exceed 3 standard errors, and hold in 80% of seeds
+    # margin: the mean paired gain must exceed 3 standard errors, and be positive in
+    # the share of seeds `consistency`
     assert diff.mean() > 3 * se, f"month {month}: {summary}"
-    assert (diff > 0).mean() >= 0.8, f"month {month}: {summary}"
+    assert (diff > 0).mean() >= consistency, f"month {month}: {summary}"
 
 
 # --- the kelurahan convenes the RKM ----------------------------------------------------
