@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import fields
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -18,7 +19,7 @@ from berdaya.agents.household import Household, Neighbours, Rates
 from berdaya.agents.kelurahan import Kelurahan
 from berdaya.agents.ksm import KSM, step_ksms
 from berdaya.model import poverty_list
-from berdaya.model.cycle import PHASES, ProgrammeCycle
+from berdaya.model.cycle import PHASES, PhaseRecord, ProgrammeCycle
 from berdaya.model.population import (
     adjacency,
     build_households,
@@ -288,16 +289,20 @@ class P2KPModel(Model):
         """Return a row per phase started: timing, gate value and target, status.
 
         With several kelurahan, a row per kelurahan and phase, with a ``kelurahan``
-        column.
+        column. Without the programme no phase starts: the table has its columns and no
+        rows.
         """
+        columns = [f.name for f in fields(PhaseRecord)]
         if len(self.sites) == 1:
-            return pd.DataFrame([r.as_dict() for r in self.sites[0].cycle.records])
+            rows = [r.as_dict() for r in self.sites[0].cycle.records]
+            return pd.DataFrame(rows, columns=columns)
         return pd.DataFrame(
             [
                 {"kelurahan": s.index, **r.as_dict()}
                 for s in self.sites
                 for r in s.cycle.records
-            ]
+            ],
+            columns=["kelurahan", *columns],
         )
 
 
