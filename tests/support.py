@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from berdaya.agents.ksm import MIN_MEMBERS, KSMStatus
+from berdaya.agents.ksm import MIN_MEMBERS, KSMStatus, KSMType
 from berdaya.model import P2KPModel
 from berdaya.model.site import Site
 from berdaya.scenarios import P2KPScenario
@@ -49,6 +49,8 @@ def check_economy(model: P2KPModel, month: int) -> None:
     balances rather than from the UPK's totals alone: what the households owe is what the
     UPK says is outstanding, and that is what was lent less what came back and what was
     written off. Balances are never negative, and no household is in two KSMs.
+    Economic KSMs have ``ksm_size`` members (at least the guideline's 5); the
+    environmental and social groups formed for a work or for aid have 1 to ``ksm_size``.
     """
     assert model.stats["ledger_gap"] == 0.0, f"month {month}: recorded ledger gap"
     for site in model.sites:
@@ -71,7 +73,15 @@ def _check_site_economy(site: Site, where: str) -> None:
         f"{back:,}"
     )
     assert upk.grant_received == sum(upk.tranches) <= p.blm_total, where
-    for pot in ("fund_cash", "upl_cash", "ups_cash", "spent_works", "spent_social"):
+    pots = (
+        "fund_cash",
+        "upl_cash",
+        "ups_cash",
+        "spent_works",
+        "spent_social",
+        "leaked",
+    )
+    for pot in pots:
         assert getattr(upk, pot) >= 0, f"{where}: {pot} = {getattr(upk, pot):,}"
     assert upk.principal_paid <= upk.principal_due, where
     assert 0.0 <= upk.repayment_rate <= 1.0, f"{where}: {upk.repayment_rate}"
@@ -89,7 +99,13 @@ def _check_site_economy(site: Site, where: str) -> None:
     live = [k for k in site.ksms if k.status != KSMStatus.DISSOLVED]
     owner = np.full(h.n, -1, dtype=np.int64)
     for k in live:
-        assert k.members.size >= MIN_MEMBERS, f"{where}: KSM {k.unique_id} too small"
+        # economic groups form whole, of ksm_size (the guideline's 5 at least); a work's
+        # or the aid's group takes the free residents there are, up to ksm_size
+        smallest = p.ksm_size if k.kind == KSMType.ECONOMIC else 1
+        assert smallest <= k.members.size <= p.ksm_size, (
+            f"{where}: KSM {k.unique_id} ({k.kind.name}) of {k.members.size} members"
+        )
+        assert k.kind != KSMType.ECONOMIC or k.members.size >= MIN_MEMBERS, where
         assert np.unique(k.members).size == k.members.size, f"{where}: repeated row"
         taken = k.members[owner[k.members] >= 0]
         assert taken.size == 0, (

@@ -14,6 +14,7 @@ from support import build, check_economy, step
 from berdaya.agents.bkm import BOARD_SIZE
 from berdaya.agents.household import Stage
 from berdaya.model import P2KPModel
+from berdaya.model.cycle import PHASES
 from berdaya.model.site import Site
 from berdaya.scenarios import P2KPScenario, Parameters, schema
 
@@ -214,6 +215,37 @@ def _household_records(h: Any) -> dict[str, float]:
         "defaulted": float(h.defaulted.sum()),
         "graduated": float(h.graduated.sum()),
     }
+    # welfare in poverty lines, against the households poor in month 0
+    init = h.initially_poor
+    gap = np.maximum(1.0 - h.welfare.astype(np.float64), 0.0)
+    out |= {
+        "poverty_gap": float(gap.mean()),
+        "poverty_gap_initially_poor": _mean(gap, init),
+        "welfare_initially_poor": _mean(h.welfare, init),
+        "poverty_rate_initially_poor": _share(poor, init),
+        "ps2_inclusion_error": _share(~poor, h.on_ps2),
+        "ps2_exclusion_error": _share(~h.on_ps2, poor) if h.on_ps2.any() else 0.0,
+    }
+    # beneficiaries: rates by group, shares of the initially poor, elite capture
+    elite = h.elite > 0
+    groups = {"poor": init, "nonpoor": ~init, "elite": elite, "women": h.woman}
+    got = {
+        "loan": h.got_loan,
+        "works": h.got_works,
+        "aid": h.got_aid,
+        "benefit": h.got_loan | h.got_works | h.got_aid,
+    }
+    for what, rows in got.items():
+        for group, members in groups.items():
+            out[f"{what}_rate_{group}"] = _share(rows, members)
+        if what != "benefit":
+            out[f"{what}_poor_share"] = _share(init, rows)
+    out["elite_benefit_gap"] = out["benefit_rate_elite"] - out["benefit_rate_poor"]
+    elite_share = float(elite.mean())
+    capture = _share(elite, got["benefit"])
+    out["elite_capture_index"] = capture / elite_share if elite_share else 0.0
+    listed = int(h.on_ps2.sum())
+    out["loan_takeup"] = float(h.got_loan.sum()) / listed if listed else 0.0
     return out
 
 
@@ -228,7 +260,7 @@ def _neighbour_counts(model: P2KPModel) -> tuple[np.ndarray, np.ndarray]:
 def _check_neighbour_counts(model: P2KPModel, before: tuple, month: int) -> None:
     """The pass counted each household's ties from the states it started from."""
     aware, part = before
-    counts = model.tie_counts.astype(np.int64)
+    counts = model.neighbours.counts.astype(np.int64)
     assert np.array_equal(counts & 0xFFFF, aware), f"month {month}: aware ties"
     assert np.array_equal(counts >> 16, part), f"month {month}: participating ties"
 
@@ -317,13 +349,33 @@ def _run_checking_every_month(values: dict[str, Any]) -> None:
     event(f"halted: {first.cycle.halted}")
     event(f"loans made: {first.bkm.upk.loans_made > 0}")
     event(f"tranches received: {len(first.bkm.upk.tranches)}")
+    # the run stops followup_months after the programme ends (without the programme:
+    # after its planned length), or at `months`, whichever comes first
     records = model.records()
-    assert len(records) == values["months"] + 1
-    assert (records.month.to_numpy() == np.arange(values["months"] + 1)).all()
+    end = _exit_month(records, model.p)
+    last = (
+        values["months"]
+        if end is None
+        else min(values["months"], end + values["followup_months"])
+    )
+    assert len(records) == last + 1, (end, values["followup_months"], len(records))
+    assert (records.month.to_numpy() == np.arange(last + 1)).all()
     phases = model.phase_table()
     if values["progression"] == "readiness":
         assert not (phases.status == "forced").any(), phases
     assert records.phases_forced.is_monotonic_increasing
+
+
+def _exit_month(records: Any, p: Parameters) -> int | None:
+    """Month the programme ended in every kelurahan, read from the records.
+
+    The first month after month 0 with no programme running anywhere; without the
+    programme, the guideline's timetable at ``timetable_pace``; None while it runs.
+    """
+    if not p.programme:
+        return sum(max(1, round(ph.months * p.timetable_pace)) for ph in PHASES)
+    off = np.flatnonzero(records.programme_active.to_numpy()[1:] == 0)
+    return int(off[0]) + 1 if off.size else None
 
 
 @pytest.mark.parametrize(
