@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from berdaya.agents.ksm import MIN_MEMBERS, KSMStatus, KSMType
 from berdaya.model import P2KPModel
+from berdaya.model.cycle import PHASES
 from berdaya.model.site import Site
 from berdaya.scenarios import P2KPScenario
 
@@ -29,6 +31,25 @@ def step(model: P2KPModel, months: int) -> P2KPModel:
     for _ in range(months):
         model.step()
     return model
+
+
+def last_month(records: pd.DataFrame, params: dict[str, Any]) -> int:
+    """The month a run must stop at, read from its records: v2's stopping rule.
+
+    A run stops ``followup_months`` after the programme ended in every kelurahan (the
+    first month after month 0 with no programme running anywhere; without the
+    programme, the guideline's timetable at ``timetable_pace``), or at ``months``,
+    whichever comes first.
+    """
+    if params["programme"]:
+        off = np.flatnonzero(records.programme_active.to_numpy()[1:] == 0)
+        end = int(off[0]) + 1 if off.size else None
+    else:
+        pace = params["timetable_pace"]
+        end = sum(max(1, round(ph.months * pace)) for ph in PHASES)
+    if end is None:
+        return params["months"]
+    return min(params["months"], end + params["followup_months"])
 
 
 def berdaya_script() -> str:

@@ -10,7 +10,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from support import build, step
+from support import build, last_month, step
 
 from berdaya.agents.household import COLUMNS
 from berdaya.experiments.run import RunResult, run
@@ -25,7 +25,10 @@ def test_same_seed_same_table_in_process(name):
     b = run(name, 11)
     pd.testing.assert_frame_equal(a.records, b.records, check_exact=True)
     pd.testing.assert_frame_equal(a.phases, b.phases, check_exact=True)
-    assert len(a.records) == a.params["months"] + 1, "a row per month plus month 0"
+    # a row per month and month 0, up to followup_months after the programme ends
+    last = last_month(a.records, a.params)
+    assert last < a.params["months"], "the run should stop on its own, not at the cap"
+    assert len(a.records) == last + 1, "a row per month plus month 0"
 
 
 def test_same_seed_same_households_in_process():

@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import build, check_economy, step
+from support import build, check_economy, last_month, step
 
 from berdaya.agents.bkm import BOARD_SIZE
 from berdaya.agents.household import Stage
 from berdaya.model import P2KPModel
-from berdaya.model.cycle import PHASES
 from berdaya.model.site import Site
 from berdaya.scenarios import P2KPScenario, Parameters, schema
 
@@ -352,30 +351,13 @@ def _run_checking_every_month(values: dict[str, Any]) -> None:
     # the run stops followup_months after the programme ends (without the programme:
     # after its planned length), or at `months`, whichever comes first
     records = model.records()
-    end = _exit_month(records, model.p)
-    last = (
-        values["months"]
-        if end is None
-        else min(values["months"], end + values["followup_months"])
-    )
-    assert len(records) == last + 1, (end, values["followup_months"], len(records))
+    last = last_month(records, model.p.model_dump())
+    assert len(records) == last + 1, (last, len(records))
     assert (records.month.to_numpy() == np.arange(last + 1)).all()
     phases = model.phase_table()
     if values["progression"] == "readiness":
         assert not (phases.status == "forced").any(), phases
     assert records.phases_forced.is_monotonic_increasing
-
-
-def _exit_month(records: Any, p: Parameters) -> int | None:
-    """Month the programme ended in every kelurahan, read from the records.
-
-    The first month after month 0 with no programme running anywhere; without the
-    programme, the guideline's timetable at ``timetable_pace``; None while it runs.
-    """
-    if not p.programme:
-        return sum(max(1, round(ph.months * p.timetable_pace)) for ph in PHASES)
-    off = np.flatnonzero(records.programme_active.to_numpy()[1:] == 0)
-    return int(off[0]) + 1 if off.size else None
 
 
 @pytest.mark.parametrize(
