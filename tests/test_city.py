@@ -42,12 +42,16 @@ CITY = {"n_kelurahan": 4, "n_households": 400, "kelurahan_per_team": 2}
 CITY_MONTHS = 30
 CHECKED = (0, 6, 12, 20, 30)
 
-# what ODD 7.22 says is a mean over kelurahan (the code's list must be the same)
+# what ODD 7.22 says is a mean over kelurahan (the code's list must be the same), with
+# v2's BKM activity and the months since exit
 MEANS = (
     "bkm_formed",
     "bkm_capacity",
     "bkm_legitimacy",
     "bkm_stage",
+    "bkm_stage_reason",
+    "bkm_active",
+    "bkm_activity",
     "bkm_locus",
     "bkm_women_share",
     "bkm_elite_share",
@@ -58,12 +62,14 @@ MEANS = (
     "tranche_delay_months",
     "phase",
     "programme_active",
+    "months_since_exit",
     "phases_forced",
     "phases_met",
     "rkm_attendance",
 )
 SUMS = (
     *KSM_COUNTS,
+    "ksm_active",
     "forced_count",
     "forced_poor_count",
     "relawan",
@@ -78,15 +84,19 @@ SUMS = (
     "loans_outstanding",
     "interest_earned",
     "written_off",
+    "refused_demand",
     "unspent_grant",
     "spent_works",
     "spent_social",
+    "leaked",
+    "works_built",
     "lent_total",
     "principal_due",
     "ledger_gap",
 )
 # household shares and means: over all households, so kelurahan weighted by the
-# households each share is of (a function of the kelurahan row, and the women counts)
+# households each share is of (a function of the kelurahan row, or counts read from its
+# households: women, elites, the initially poor, the beneficiaries of each benefit)
 WEIGHTS = {
     **{f"{s}_all": "all" for s in STAGE_NAMES},
     **{f"{s}_poor": "poor" for s in STAGE_NAMES},
@@ -103,25 +113,50 @@ WEIGHTS = {
     "capacity_poor": "poor",
     "agency_mean": "all",
     "poverty_rate": "all",
+    "poverty_gap": "all",
+    "poverty_gap_initially_poor": "init",
+    "welfare_initially_poor": "init",
+    "poverty_rate_initially_poor": "init",
     "mean_welfare": "all",
     "trust_bkm": "all",
     "trust_gov": "all",
     "ps2_poor_covered": "poor",
     "ps2_poor_share": "listed",
+    "ps2_inclusion_error": "listed",
     "ksm_members_poor_share": "members",
     "ksm_poor_joined": "poor",
+    # beneficiary rates: of the initially poor and non-poor, of elites, of women
+    **{
+        f"{b}_rate_{g}": w
+        for b in ("loan", "works", "aid", "benefit")
+        for g, w in (
+            ("poor", "init"),
+            ("nonpoor", "nonpoor_init"),
+            ("elite", "elite"),
+            ("women", "women"),
+        )
+    },
+    # the initially poor's share of each benefit's beneficiaries
+    "loan_poor_share": "got_loan",
+    "works_poor_share": "got_works",
+    "aid_poor_share": "got_aid",
+    "loan_takeup": "listed",
 }
 RATIOS = (
-    "loan_poor_share",
-    "works_poor_share",
-    "aid_poor_share",
-    "elite_capture_index",
     "repayment_rate",
     "portfolio_at_risk",
+    "leakage_share",
     "tendency_index",
     "tendency_cumulative",
 )
-OTHER = ("gini", "faskel_replacements")
+# computed over the city's households by rules of their own (checked one by one below)
+OTHER = (
+    "gini",
+    "faskel_replacements",
+    "ps2_exclusion_error",
+    "elite_benefit_gap",
+    "elite_capture_index",
+)
 
 
 def _parts(model) -> dict[str, object]:
@@ -131,28 +166,41 @@ def _parts(model) -> dict[str, object]:
         upk, h = s.bkm.upk, s.households
         sites.append(
             {
-                "disbursed": upk.disbursed,
-                "disbursed_poor": upk.disbursed_poor,
-                "disbursed_elite": upk.disbursed_elite,
-                "works": upk.spent_works,
-                "works_poor": upk.works_poor,
-                "works_elite": upk.works_elite,
-                "social": upk.spent_social,
-                "aid_poor": upk.aid_poor,
                 "due": upk.principal_due,
                 "paid": upk.principal_paid,
                 "at_risk": int(h.loan_balance[h.arrears > 0].sum()),
                 "outstanding": upk.outstanding,
+                "leaked": upk.leaked,
+                "paid_out": upk.leaked + upk.spent_works + upk.spent_social,
                 "primary": s.effort.primary,
                 "secondary": s.effort.secondary,
                 "total_primary": s.effort.total_primary,
                 "total_secondary": s.effort.total_secondary,
             }
         )
+    h = model.households
+    anything = h.got_loan | h.got_works | h.got_aid
+    counts = pd.DataFrame(
+        [
+            {
+                "init": int(v.initially_poor.sum()),
+                "elite": int((v.elite > 0).sum()),
+                "women": int(v.woman.sum()),
+                "got_loan": int(v.got_loan.sum()),
+                "got_works": int(v.got_works.sum()),
+                "got_aid": int(v.got_aid.sum()),
+            }
+            for v in (s.households for s in model.sites)
+        ]
+    )
     return {
         "sites": pd.DataFrame(sites).sum(),
-        "gini": gini(model.households.welfare),
-        "elite": float((model.households.elite > 0).mean()),
+        "counts": counts,
+        "gini": gini(h.welfare),
+        "elite": float((h.elite > 0).mean()),
+        "elite_beneficiaries": float((h.elite[anything] > 0).mean())
+        if anything.any()
+        else 0.0,
         "replacements": sum(f.replacements for f in model.faskels),
     }
 
@@ -178,16 +226,24 @@ def test_every_city_record_has_an_aggregation_rule():
     assert set(records.columns) - {"month", "phase_name"} == set(named)
 
 
-def _weights(kel: pd.DataFrame, women: np.ndarray, n: int) -> dict[str, np.ndarray]:
+def _weights(kel: pd.DataFrame, counts: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
     poor = np.rint(kel.poverty_rate.to_numpy() * n)
+    init = counts.init.to_numpy(dtype=float)
     return {
         "all": np.full(len(kel), float(n)),
         "poor": poor,
         "nonpoor": n - poor,
-        "women": women,
+        "init": init,
+        "nonpoor_init": n - init,
+        "elite": counts.elite.to_numpy(dtype=float),
+        "women": counts.women.to_numpy(dtype=float),
         "pendayaan": np.rint(kel.pendayaan_all.to_numpy() * n),
         "listed": kel.ps2_listed.to_numpy(),
         "members": kel.ksm_members.to_numpy(),
+        **{
+            b: counts[b].to_numpy(dtype=float)
+            for b in ("got_loan", "got_works", "got_aid")
+        },
     }
 
 
@@ -198,8 +254,7 @@ def test_city_records_aggregate_the_kelurahan_records(city, month):
     rec = model.records().set_index("month").loc[month]
     kel = model.kelurahan_records().query("month == @month").sort_values("kelurahan")
     assert kel.kelurahan.tolist() == list(range(CITY["n_kelurahan"]))
-    women = np.array([s.households.woman.sum() for s in model.sites], dtype=float)
-    weights = _weights(kel, women, n)
+    weights = _weights(kel, parts[month]["counts"], n)
     for name, rule in WEIGHTS.items():
         w = weights[rule]
         want = float((kel[name] * w).sum() / w.sum()) if w.sum() > 0 else 0.0
@@ -214,21 +269,15 @@ def test_city_records_aggregate_the_kelurahan_records(city, month):
             f"month {month}: {name} is not the mean over kelurahan"
         )
     # ratios of the summed parts, read from the kelurahan's UPKs and effort accounts
-    s, elite = parts[month]["sites"], parts[month]["elite"]
-    benefits = s.disbursed + s.works
+    s = parts[month]["sites"]
 
     def ratio(num: float, den: float, empty: float = 0.0) -> float:
         return num / den if den > 0 else empty
 
     want = {
-        "loan_poor_share": ratio(s.disbursed_poor, s.disbursed),
-        "works_poor_share": ratio(s.works_poor, s.works),
-        "aid_poor_share": ratio(s.aid_poor, s.social),
-        "elite_capture_index": ratio(
-            ratio(s.disbursed_elite + s.works_elite, benefits), elite
-        ),
         "repayment_rate": ratio(s.paid, s.due, empty=1.0),
         "portfolio_at_risk": ratio(s.at_risk, s.outstanding),
+        "leakage_share": ratio(s.leaked, s.paid_out),
         "tendency_index": ratio(s.primary, s.primary + s.secondary),
         "tendency_cumulative": ratio(
             s.total_primary, s.total_primary + s.total_secondary
@@ -241,6 +290,23 @@ def test_city_records_aggregate_the_kelurahan_records(city, month):
         )
     assert rec["gini"] == pytest.approx(parts[month]["gini"], rel=1e-12)
     assert rec["faskel_replacements"] == parts[month]["replacements"]
+    # over the city's households: the poor not listed, once any kelurahan has a list
+    # (a kelurahan without one records 0, yet its poor count as not listed in a city)
+    poor = np.rint(kel.poverty_rate.to_numpy() * n)
+    listed_poor = np.rint(kel.ps2_poor_covered.to_numpy() * poor)
+    excluded = ratio(poor.sum() - listed_poor.sum(), poor.sum())
+    assert rec["ps2_exclusion_error"] == pytest.approx(
+        excluded if kel.ps2_listed.sum() > 0 else 0.0, rel=HH_RTOL, abs=1e-9
+    ), f"month {month}: ps2_exclusion_error"
+    # elites' share of the city's beneficiaries over their share of its households, and
+    # the gap between the city's elite and initially poor benefit rates
+    elite = parts[month]["elite"]
+    assert rec["elite_capture_index"] == pytest.approx(
+        ratio(parts[month]["elite_beneficiaries"], elite), rel=1e-9, abs=1e-12
+    ), f"month {month}: elite_capture_index"
+    assert rec["elite_benefit_gap"] == pytest.approx(
+        rec["benefit_rate_elite"] - rec["benefit_rate_poor"], rel=1e-12, abs=1e-15
+    )
 
 
 def test_aggregation_rules_are_distinguishable(city):
@@ -254,6 +320,10 @@ def test_aggregation_rules_are_distinguishable(city):
     lent = int((kel.loans_made > 0).sum())
     assert lent >= 2, f"loans in {lent} kelurahan: ratios of sums untested"
     assert rec.loan_poor_share != pytest.approx(kel.loan_poor_share.mean(), rel=1e-9)
+    assert rec.works_rate_poor != pytest.approx(kel.works_rate_poor.mean(), rel=1e-9)
+    # leakage is the same share everywhere at one audit chance, so its ratio of sums
+    # equals the mean; that it is a ratio of sums is checked every month above
+    assert (kel.leaked > 0).sum() >= 2, "leakage in fewer than 2 kelurahan: untested"
     # a kelurahan's faskel_replacements are its team's, so the city's is not their sum
     assert rec.faskel_replacements > 0, "no turnover in 30 months: count untested"
     teams = faskel_teams(CITY["n_kelurahan"], CITY["kelurahan_per_team"])
