@@ -14,7 +14,8 @@ import solara
 import solara.widgets.widgets as solara_widgets
 
 import berdaya.viz.runs as runs_module
-from berdaya.scenarios import P2KPScenario, load_scenario, schema
+from berdaya.model.model import planned_months
+from berdaya.scenarios import P2KPScenario, Parameters, load_scenario, schema
 from berdaya.scenarios.schema import CITY_ONLY
 from berdaya.viz.app import Home
 from berdaya.viz.charts import CHARTS
@@ -26,6 +27,9 @@ from berdaya.viz.controls import (
 )
 from berdaya.viz.explain import ExplainPanel, OddPage, explain
 from berdaya.viz.runs import Run
+
+# a shipped run on the timetable stops followup_months after its planned cycle
+END = planned_months(Parameters()) + Parameters().followup_months
 
 LEVERS = [
     name
@@ -173,7 +177,7 @@ def test_a_bad_seed_shows_a_message_and_keeps_the_app_alive(app, seed, says):
     assert len(built) == 1, "no model is built from a bad seed"
     assert any("Not reset" in a and says in a for a in alerts(rc))
     click(rc, "Step")  # the run shown goes on
-    assert month_text(rc) == "Month 1 of 48"
+    assert month_text(rc) == f"Month 1 of {END}"
     field.v_model = "4"
     click(rc, "Reset")
     assert len(built) == 2
@@ -201,10 +205,10 @@ def test_the_charts_and_the_network_update_after_steps(app):
     network0 = images(rc, "berdaya-network")
     assert len(charts0) == len(CHARTS)
     assert len(network0) == 1
-    assert month_text(rc) == "Month 0 of 48"
+    assert month_text(rc) == f"Month 0 of {END}"
     for _ in range(3):
         click(rc, "Step")
-    assert month_text(rc) == "Month 3 of 48"
+    assert month_text(rc) == f"Month 3 of {END}"
     charts3 = images(rc, "berdaya-chart")
     changed = [a != b for a, b in zip(charts0, charts3, strict=True)]
     names = list(CHARTS)
@@ -212,7 +216,7 @@ def test_the_charts_and_the_network_update_after_steps(app):
         assert changed[names.index(name)], f"chart {name} did not change"
     assert images(rc, "berdaya-network") != network0
     click(rc, "To end")
-    assert month_text(rc) == "Month 48 of 48"
+    assert month_text(rc) == f"Month {END} of {END}"
     assert rc.find(v.Btn, children=["Step"]).widget.disabled
 
 
@@ -228,7 +232,7 @@ def test_compare_mode_runs_two_scenarios_on_one_seed(app):
     charts0 = images(rc, "berdaya-chart")
     click(rc, "Step")
     click(rc, "Step")
-    assert month_text(rc) == "Month 2 of 48"
+    assert month_text(rc) == f"Month 2 of {END}"
     assert images(rc, "berdaya-chart") != charts0
     titles = [
         c
@@ -242,10 +246,13 @@ def test_compare_mode_runs_two_scenarios_on_one_seed(app):
 
 def test_the_explain_panel_says_what_the_run_shows():
     run = Run.start(P2KPScenario.load("kedungkandang-2008", rng=1), "A")
-    for _ in range(run.months):
+    assert run.months == END, "expected to stop after the timetable and follow-up"
+    while not run.done:
         run.step()
     text = " ".join(explain(run))
-    assert "Month 48 of 48" in text
+    assert f"Month {END} of {END}" in text
+    assert f"24 of {run.model.p.followup_months} months of follow-up" in text
+    assert "Poverty: " in text and "poverty lines below the line" in text
     assert "Most poor households" in text
     assert "Programme gates:" in text
     assert "BKM" in text
@@ -260,6 +267,17 @@ def test_the_explain_panel_says_what_the_run_shows():
         assert any('href="odd"' in x and "docs/ODD.md" in x for x in links)
     finally:
         rc.close()
+
+
+def test_the_explain_panel_says_when_no_programme_runs():
+    scenario = P2KPScenario.load(
+        "kedungkandang-2008", rng=1, overrides={"programme": False}
+    )
+    run = Run.start(scenario, "A")
+    run.step()
+    text = " ".join(explain(run))
+    assert "no programme runs here" in text, text
+    assert "phase sosialisasi" not in text
 
 
 def test_the_odd_page_shows_the_model_description():

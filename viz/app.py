@@ -225,7 +225,7 @@ def Transport(  # noqa: N802 (a component)
         solara.Button(
             "To end",
             outlined=True,
-            on_click=lambda: advance(max(r.months - r.month for r in runs)),
+            on_click=lambda: advance(max(r.cap - r.month for r in runs)),
             disabled=playing.value or done,
         )
     solara.Text(

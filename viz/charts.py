@@ -28,6 +28,7 @@ from berdaya.model.cycle import PHASES
 from berdaya.model.model import P2KPModel
 from berdaya.model.records import STAGE_NAMES
 from berdaya.viz.network import STAGE_COLOURS
+from berdaya.viz.runs import last_month
 
 INSTITUTIONAL = ("inisiasi", "partisipatoris", "emansipatoris")
 STATUS_COLOURS = {"met": "#4c9a5b", "forced": "#d62728", "waiting": "#f0a830"}
@@ -48,7 +49,7 @@ class Series:
         label: Legend label ("A: kedungkandang-2008").
         records: The monthly records so far (``P2KPModel.records()``).
         phases: The phase table (``P2KPModel.phase_table()``).
-        months: Months the run lasts.
+        months: Months the run lasts (expected until its programme has ended).
         month: Months done so far.
         n_households: Households in the kelurahan.
     """
@@ -75,7 +76,7 @@ class Series:
             label=label,
             records=model.records(),
             phases=model.phase_table(),
-            months=int(model.p.months),
+            months=last_month(model),
             month=int(model.steps),
             n_households=int(model.p.n_households),
         )

@@ -49,15 +49,31 @@ def explain(run: Run) -> list[str]:
     s = model.stats
     cycle = model.cycle
     out = []
-    if cycle.halted:
+    after = (
+        f", {run.month - cycle.exit_month} of {model.p.followup_months} months of "
+        "follow-up"
+        if cycle.exit_month is not None
+        else ""
+    )
+    if cycle.off:
+        where = "no programme runs here: the same kelurahan and shocks without P2KP"
+    elif cycle.halted:
         where = (
             "the programme has withdrawn: a gate was never met within the wait allowed"
+            + after
         )
     elif cycle.phase is None:
-        where = "the programme cycle has finished"
+        where = "the programme cycle has finished" + after
     else:
         where = f"the programme is in phase {cycle.phase.key} ({cycle.phase.title})"
     out.append(f"Month {run.month} of {run.months}: {where}.")
+    first = model.records().iloc[0]
+    out.append(
+        f"Poverty: {s['poverty_rate']:.0%} of households are poor "
+        f"({first['poverty_rate']:.0%} at the start); the households poor at the "
+        f"start are on average {s['poverty_gap_initially_poor']:.2f} poverty lines "
+        "below the line."
+    )
     shares = {name: s[f"{name}_poor"] for name in STAGE_NAMES}
     top = max(shares, key=shares.__getitem__)
     out.append(

@@ -9,8 +9,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from berdaya.model.model import P2KPModel
+from berdaya.model.model import P2KPModel, planned_months
 from berdaya.scenarios import P2KPScenario
+
+
+def last_month(model: P2KPModel) -> int:
+    """The month a run stops at: known once its programme has ended, else expected.
+
+    A run stops ``followup_months`` after the programme ends (or at ``months``). Before
+    the end the programme is expected to end on its timetable, or now if it is late.
+    """
+    p = model.p
+    if not model.running:
+        return int(model.steps)
+    end = model.exit_month
+    if end is None:
+        end = max(planned_months(p), int(model.steps) + 1)
+    return min(int(p.months), end + int(p.followup_months))
 
 
 def visited(model: P2KPModel) -> np.ndarray:
@@ -69,7 +84,12 @@ class Run:
 
     @property
     def months(self) -> int:
-        """Months the run lasts."""
+        """Months the run lasts (expected, until its programme has ended)."""
+        return last_month(self.model)
+
+    @property
+    def cap(self) -> int:
+        """Months the run may last at most (the scenario's ``months``)."""
         return int(self.model.p.months)
 
     @property

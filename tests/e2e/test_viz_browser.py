@@ -22,7 +22,11 @@ import pytest
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
+from berdaya.model.model import planned_months
+from berdaya.scenarios import Parameters
+
 CHROMIUM = Path("/usr/bin/chromium")
+END = planned_months(Parameters()) + Parameters().followup_months
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -176,7 +180,8 @@ def test_app_in_a_browser(app_url, tmp_path):
             assert net4 != net0, "the network picture did not change over 4 steps"
             assert chart4 != chart0, "the stage chart did not change over 4 steps"
             explain = page.locator(".berdaya-explain").first.inner_text()
-            assert "Month 4 of 48" in explain
+            # the timetable's months and the follow-up (v2 stops after both)
+            assert f"Month 4 of {END}" in explain
 
             # a bad seed: a message, no reset, and the app still steps
             seed = page.locator(".berdaya-seed input")
