@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from berdaya.agents.ksm import KSMStatus, KSMType
 from berdaya.agents.upk import grade_par, grade_repayment
 from berdaya.experiments.compare import compare, plot_envelopes, plot_formats
@@ -17,7 +19,7 @@ from berdaya.experiments.run import RunResult, run
 from berdaya.experiments.sweep import SweepProgress, SweepStoppedError, run_sweep
 from berdaya.experiments.validate import validate
 from berdaya.model.cycle import PHASES
-from berdaya.model.records import STAGE_NAMES
+from berdaya.model.records import GROUPS, STAGE_NAMES
 from berdaya.scenarios import ScenarioError, load_scenario, parse_set, schema, shipped
 
 INSTITUTIONAL = ("inisiasi", "partisipatoris", "emansipatoris")
@@ -42,6 +44,7 @@ def summary(result: RunResult) -> str:
     lines = [
         f"berdaya run: scenario {result.scenario}, seed {result.seed}, "
         f"{int(r['month'])} months{size}",
+        programme_line(result),
         "",
         "Household empowerment stage at the end",
         f"  all households  {_fmt_shares(r, 'all')}",
@@ -82,6 +85,32 @@ def summary(result: RunResult) -> str:
         *economy_summary(result),
     ]
     return "\n".join(lines)
+
+
+def programme_line(result: RunResult) -> str:
+    """When the programme ended and how long the run followed it (v2 stops after that)."""
+    rec = result.records
+    r = result.final
+    p = result.params
+    if not p.get("programme", True):
+        return (
+            "Programme: not run (programme = false): the same kelurahan and welfare "
+            "shocks without P2KP"
+        )
+    active = rec.programme_active.to_numpy()
+    off = np.flatnonzero(active[1:] == 0)
+    if not off.size:
+        return f"Programme: still running at month {int(r['month'])} (the months cap)"
+    end = int(off[0]) + 1
+    after = int(r["month"]) - end
+    if result.kelurahan is None:
+        status = result.phases.status.tolist()
+        how = "withdrew (a gate not met in time)" if "waiting" in status else "finished"
+        return f"Programme: {how} in month {end}; followed up for {after} months"
+    return (
+        f"Programme: ended in every kelurahan by month {end}; followed up for "
+        f"{after} months"
+    )
 
 
 def city_lines(result: RunResult) -> list[str]:
@@ -147,9 +176,21 @@ def economy_summary(result: RunResult) -> list[str]:
             f"{_rp(r['grant_received'])} in all, {r['tranche_delay_months']:.1f} months "
             "of delay a kelurahan waiting for LPJs"
         )
+    rates = "; ".join(
+        f"{what} " + "/".join(f"{r[f'{b}_rate_{g}']:.0%}" for g in GROUPS)
+        for b, what in (("loan", "loans"), ("works", "works"), ("aid", "aid"))
+    )
+    leaked = r["leaked"]
+    paid_out = leaked + r["spent_works"] + r["spent_social"]
     return [
         f"Poverty rate {first['poverty_rate']:.1%} at the start, "
         f"{r['poverty_rate']:.1%} at the end",
+        f"  households poor at the start: mean welfare "
+        f"{first['welfare_initially_poor']:.2f} -> {r['welfare_initially_poor']:.2f} "
+        f"poverty lines, gap {first['poverty_gap_initially_poor']:.3f} -> "
+        f"{r['poverty_gap_initially_poor']:.3f}, still poor "
+        f"{r['poverty_rate_initially_poor']:.0%}",
+        f"Beneficiaries ever (initially poor/non-poor/elite/women): {rates}",
         "KSMs by type and status",
         *ksm,
         f"  members {int(r['ksm_members'])}, of them poor {r['ksm_members_poor_share']:.0%}; "
@@ -159,10 +200,17 @@ def economy_summary(result: RunResult) -> list[str]:
         f"{r['repayment_rate']:.0%} ({grade_repayment(r['repayment_rate'])}), portfolio "
         f"at risk {r['portfolio_at_risk']:.0%} ({grade_par(r['portfolio_at_risk'])})"
         + (", lending frozen" if r["lending_frozen"] == 1 else ""),
-        f"Targeting: poor share of loans {r['loan_poor_share']:.0%}, of works "
-        f"{r['works_poor_share']:.0%}; elite capture index {r['elite_capture_index']:.2f} "
-        "(1 = elites get their population share)",
-        f"Money: works {_rp(r['spent_works'])}, social aid {_rp(r['spent_social'])}, "
+        f"  loans refused for want of cash {_rp(r['refused_demand'])}; borrowers "
+        f"{r['loan_takeup']:.0%} of the households on the PS-2 list",
+        f"Targeting: initially poor share of borrowers {r['loan_poor_share']:.0%}, of "
+        f"works beneficiaries {r['works_poor_share']:.0%}, of aid recipients "
+        f"{r['aid_poor_share']:.0%}; elite capture index "
+        f"{r['elite_capture_index']:.2f} (1 = elites get their population share); "
+        f"PS-2 list: {r['ps2_exclusion_error']:.0%} of the poor missing, "
+        f"{r['ps2_inclusion_error']:.0%} of the listed not poor",
+        f"Money: works {_rp(r['spent_works'])} ({int(r['works_built'])} built), "
+        f"social aid {_rp(r['spent_social'])}, leaked {_rp(leaked)} "
+        f"({leaked / paid_out if paid_out else 0.0:.0%} of works and aid), "
         f"outstanding {_rp(r['loans_outstanding'])}, fund cash {_rp(r['fund_cash'])}, "
         f"unspent {_rp(r['unspent_grant'])}, interest {_rp(r['interest_earned'])}, "
         f"written off {_rp(r['written_off'])}; ledger {ledger}",

@@ -46,6 +46,9 @@ HEADLINE_OUTCOMES: tuple[str, ...] = (
     "repayment_rate",
     "portfolio_at_risk",
     "loan_poor_share",
+    "poverty_gap_initially_poor",
+    "welfare_initially_poor",
+    "elite_capture_index",
 )
 
 #: Y-axis labels of the envelope panels (an outcome not listed is labelled by its name).
@@ -64,7 +67,10 @@ OUTCOME_UNITS: dict[str, str] = {
     "tendency_cumulative": "primary share",
     "repayment_rate": "share of principal due",
     "portfolio_at_risk": "share outstanding",
-    "loan_poor_share": "share of rupiah lent",
+    "loan_poor_share": "initially poor share of borrowers",
+    "poverty_gap_initially_poor": "poverty lines",
+    "welfare_initially_poor": "poverty lines",
+    "elite_capture_index": "x population share",
 }
 
 ARMS = ("A", "B")

@@ -15,15 +15,17 @@ same folder. How each outcome adds up (:data:`RULES`):
   kelurahan's households for ``*_all``, its poor that month, ``poverty_rate`` x
   households, for ``*_poor``...) and also given as a national count,
   ``<outcome>_households``;
-* ``mean``: a mean over households (awareness, welfare) or over money (the poor's share
-  of loans, weighted by what was lent) is weighted the same way;
+* ``mean``: a mean over households (awareness, welfare, the poverty gap) or over a
+  count kept (loan takeup, over the households on the PS-2 list) is weighted the same
+  way; a ratio of money (portfolio at risk, repayment) by the money it is a ratio of;
 * ``kelurahan``: a quantity of the kelurahan itself (government support) is averaged over
   kelurahan; ``bkm``: one of its BKM is averaged over the kelurahan whose BKM is formed;
 * ``stages``: ``bkm_stage`` becomes the number of formed BKMs at each institutional stage,
   ``bkm_inisiasi``, ``bkm_partisipatoris`` and ``bkm_emansipatoris``.
 
 An outcome kept that has no national meaning from kelurahan records alone (the Gini of
-welfare, the elite capture index, the women's stage shares, whose denominators are not
+welfare, the elite capture index, the women's stage shares, the initially poor's welfare
+and shares of the beneficiaries of loans, works and aid, whose denominators are not
 recorded) stays in the per-kelurahan files and is listed as not aggregated.
 """
 
@@ -139,9 +141,10 @@ def _rules() -> dict[str, Rule]:
         rules[name] = Rule("mean", HOUSEHOLDS)
     for name in ("awareness_poor", "capacity_poor"):
         rules[name] = Rule("mean", POOR)
-    rules["loan_poor_share"] = Rule("mean", "lent_total")
-    rules["works_poor_share"] = Rule("mean", "spent_works")
-    rules["aid_poor_share"] = Rule("mean", "spent_social")
+    rules["poverty_gap"] = Rule("mean", HOUSEHOLDS)
+    rules["ps2_inclusion_error"] = Rule("share", "ps2_listed")
+    # households ever given a loan over those listed: weighted by the listed
+    rules["loan_takeup"] = Rule("mean", "ps2_listed")
     rules["portfolio_at_risk"] = Rule("mean", "loans_outstanding")
     # each kelurahan's rate weighs the principal that fell due there (so the national rate
     # is principal paid over principal due); with nothing due anywhere the rate is 1, as
@@ -169,6 +172,11 @@ def _rules() -> dict[str, Rule]:
         "unspent_grant",
         "spent_works",
         "spent_social",
+        "leaked",
+        "works_built",
+        "refused_demand",
+        "ksm_active",
+        "bkm_active",
         "lent_total",
         "principal_due",
         "ledger_gap",
@@ -195,6 +203,7 @@ def _rules() -> dict[str, Rule]:
         "bkm_locus",
         "bkm_women_share",
         "bkm_elite_share",
+        "bkm_activity",
     ):
         rules[name] = Rule("bkm")
     rules["bkm_stage"] = Rule("stages")
