@@ -898,8 +898,22 @@ def test_run_summary_has_the_economy_lines(capsys):
     assert repay in upk and par in upk, upk
     assert f"UPK: {int(r['loans_made'])} loans" in upk
     targeting = next(x for x in lines if x.startswith("Targeting: "))
-    assert f"poor share of loans {r['loan_poor_share']:.0%}" in targeting
+    assert f"poor share of borrowers {r['loan_poor_share']:.0%}" in targeting
+    assert f"of aid recipients {r['aid_poor_share']:.0%}" in targeting
     assert f"elite capture index {r['elite_capture_index']:.2f}" in targeting
+    assert f"{r['ps2_exclusion_error']:.0%} of the poor missing" in targeting
+    # the programme's end and the follow-up, and the initially poor's welfare
+    end = int(result.records.months_since_exit.iloc[-1])
+    assert lines[1] == (
+        f"Programme: finished in month {int(r['month']) - end}; followed up for "
+        f"{end} months"
+    ), lines[1]
+    assert end == result.params["followup_months"]
+    poor = next(x for x in lines if x.startswith("  households poor at the start"))
+    assert f"gap {first['poverty_gap_initially_poor']:.3f} -> " in poor
+    assert f"{r['poverty_gap_initially_poor']:.3f}, still poor" in poor
+    money = lines[-1]
+    assert f"({int(r['works_built'])} built)" in money
     assert r["ledger_gap"] == 0
     assert lines[-1].endswith("ledger balanced to the rupiah"), lines[-1]
     assert any(x.startswith("BLM: 3 of 3 tranches") for x in lines)
