@@ -75,6 +75,10 @@ def _group(site: Site, needed: int) -> None:
     p = site.p
     h = site.households
     waiting = np.flatnonzero(h.ksm_waiting)
+    if p.targeting == "strict":  # a revision of the list may have dropped some
+        dropped = waiting[~h.on_ps2[waiting]]
+        h.ksm_waiting[dropped] = False
+        waiting = waiting[h.on_ps2[waiting]]
     if waiting.size < p.ksm_size:
         return
     for rw in np.unique(h.rw[waiting]).tolist():
