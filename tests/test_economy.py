@@ -488,6 +488,28 @@ def test_strict_targeting_raises_the_poor_share_of_loans():
     assert (d > 0).all(), account
 
 
+def test_strict_targeting_forms_only_groups_that_may_borrow():
+    """Under strict targeting every economic KSM formed has all members listed.
+
+    Households join while listed, then wait for a group; the list is revised yearly in
+    between. A group formed of waiting households some of whom a revision dropped could
+    never borrow (the PS-2 rule is judged at formation), yet would hold its members and
+    count against the groups the fund can serve. So every economic group formed is
+    listed at formation (read from the table by the watch), in every month, and the
+    groups that form do borrow.
+    """
+    groups = borrowed = 0
+    for seed in range(6):
+        model, watch = _watched(seed)
+        economic = [k for k in model.ksms if k.kind == KSMType.ECONOMIC]
+        unlisted = [k.formed_month for k in economic if not k.listed_at_formation]
+        assert not unlisted, f"seed {seed}: groups formed unlisted in months {unlisted}"
+        assert all(watch.listed_at_formation[k.unique_id] for k in economic), seed
+        groups += len(economic)
+        borrowed += sum(k.first_loan_month is not None for k in economic)
+    assert groups > 0 and borrowed > groups / 2, f"{borrowed} of {groups} borrowed"
+
+
 def test_an_elite_board_steers_benefits_to_elites():
     """A more elite board steers loans, works and aid to elites, away from the poor.
 
