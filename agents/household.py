@@ -230,7 +230,8 @@ class SiteTerms(NamedTuple):
 class Draws(NamedTuple):
     """This month's random numbers, one per household each."""
 
-    normal: np.ndarray  # welfare shock (the shocks stream: the same with or without P2KP)
+    # welfare shock (the shocks stream: the same with or without P2KP)
+    normal: np.ndarray
     u_join: np.ndarray
     u_dropout: np.ndarray
     u_stage: np.ndarray
@@ -443,7 +444,7 @@ def _welfare(r: Rates, c: Columns, normal: np.ndarray, i: int) -> np.float32:
 
 
 @njit(cache=True)
-def _participation(
+def _participation(  # noqa: PLR0917 - a numba kernel takes its arguments by position
     r: Rates, c: Columns, d: Draws, i: int, share_part: np.float32, role: bool
 ) -> bool:
     """Whether household ``i`` takes part this month (noisy threshold, hysteresis)."""

@@ -20,7 +20,6 @@ import numpy as np
 from mesa import Agent
 from numba import njit
 
-
 if TYPE_CHECKING:
     from berdaya.model.site import Site
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from berdaya.agents.bkm import ballot
-from berdaya.agents.household import Elite, Stage
+from berdaya.agents.household import Stage
 from berdaya.agents.ksm import KSMStatus, KSMType
 from berdaya.model import poverty_list
 from berdaya.model.population import rt_count
@@ -444,7 +444,9 @@ def _gate_refleksi(site: Site) -> GateCheck:
 
 
 def _gate_pemetaan(site: Site) -> GateCheck:
-    return GateCheck(float(poverty_list.mapped_rts(site).mean()), site.p.gate_pemetaan_coverage)
+    return GateCheck(
+        float(poverty_list.mapped_rts(site).mean()), site.p.gate_pemetaan_coverage
+    )
 
 
 def _gate_bkm(site: Site) -> GateCheck:

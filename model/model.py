@@ -97,7 +97,9 @@ class P2KPModel(Model):
         self.rates = Rates.from_params(p)
         flags, counts = tie_counters(self.adjacency)
         a = self.adjacency
-        self.neighbours = Neighbours(a.indptr, a.indices, self.inv_degree, flags, counts)
+        self.neighbours = Neighbours(
+            a.indptr, a.indices, self.inv_degree, flags, counts
+        )
         size = p.n_households
         self.sites = [
             Site(

@@ -9,7 +9,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from berdaya.agents.household import Elite, HouseholdTable, Households, transitory_sd
+from berdaya.agents.household import Elite, Households, HouseholdTable, transitory_sd
 from berdaya.scenarios.schema import Parameters
 
 

@@ -63,7 +63,11 @@ def _r(name: str, unit: str, aggregate: Aggregate, meaning: str) -> Record:
 
 _STAGES = tuple(
     _r(f"{s}_{g}", "share", "households", f"Share of {who} at stage {s}.")
-    for g, who in (("all", "households"), ("poor", "poor households"), ("women", "women"))
+    for g, who in (
+        ("all", "households"),
+        ("poor", "poor households"),
+        ("women", "women"),
+    )
     for s in STAGE_NAMES
 )
 _BENEFITS = tuple(
@@ -95,7 +99,12 @@ RECORDS: dict[str, Record] = {
     r.name: r
     for r in (
         *_STAGES,
-        _r("forced_count", "households", "households", "Households in pendayaan forced."),
+        _r(
+            "forced_count",
+            "households",
+            "households",
+            "Households in pendayaan forced.",
+        ),
         _r("forced_poor_count", "households", "households", "Poor ones of them."),
         _r("forced_share_all", "share", "households", "Share of households forced."),
         _r(
@@ -111,7 +120,12 @@ RECORDS: dict[str, Record] = {
             "Share of pendayaan reached forced.",
         ),
         _r("participation_all", "share", "households", "Share taking part."),
-        _r("participation_poor", "share", "households", "Share of the poor taking part."),
+        _r(
+            "participation_poor",
+            "share",
+            "households",
+            "Share of the poor taking part.",
+        ),
         _r(
             "participation_nonpoor",
             "share",
@@ -193,7 +207,9 @@ RECORDS: dict[str, Record] = {
             "mean",
             "Why: 0 not formed, 1 stopped, 2 others lead, 3 shared, 4 community leads.",
         ),
-        _r("bkm_active", "share", "mean", "Whether the BKM is working (share of BKMs)."),
+        _r(
+            "bkm_active", "share", "mean", "Whether the BKM is working (share of BKMs)."
+        ),
         _r(
             "bkm_activity",
             "index",
@@ -216,10 +232,7 @@ RECORDS: dict[str, Record] = {
             "ratio",
             "Primary share of all programme effort so far.",
         ),
-        *(
-            _r(k, "KSMs", "sum", f"KSMs {k[4:].replace('_', ' ')}.")
-            for k in KSM_COUNTS
-        ),
+        *(_r(k, "KSMs", "sum", f"KSMs {k[4:].replace('_', ' ')}.") for k in KSM_COUNTS),
         _r("ksm_active", "KSMs", "sum", "KSMs not dissolved."),
         _r("ksm_members", "households", "households", "Households in a KSM."),
         _r(
@@ -300,7 +313,12 @@ RECORDS: dict[str, Record] = {
         _r("loans_outstanding", "Rp", "sum", "Loan principal outstanding."),
         _r("interest_earned", "Rp", "sum", "Interest collected."),
         _r("written_off", "Rp", "sum", "Principal written off."),
-        _r("refused_demand", "Rp", "sum", "Loans asked for and refused for want of cash."),
+        _r(
+            "refused_demand",
+            "Rp",
+            "sum",
+            "Loans asked for and refused for want of cash.",
+        ),
         _r("unspent_grant", "Rp", "sum", "Works and social budgets not yet spent."),
         _r("spent_works", "Rp", "sum", "Money that reached works."),
         _r("spent_social", "Rp", "sum", "Money that reached aid recipients."),
@@ -309,7 +327,12 @@ RECORDS: dict[str, Record] = {
         _r("lent_total", "Rp", "sum", "Rupiah lent so far."),
         _r("principal_due", "Rp", "sum", "Scheduled principal fallen due so far."),
         _r("ledger_gap", "Rp", "sum", "Sources minus uses of money (0 = balanced)."),
-        _r("defaulted", "households", "households", "Households with a loan written off."),
+        _r(
+            "defaulted",
+            "households",
+            "households",
+            "Households with a loan written off.",
+        ),
         _r("graduated", "households", "households", "Households graduated to banks."),
         _r("phase", "phase", "mean", "Index of the current phase (11 = exit)."),
         _r("programme_active", "share", "mean", "Whether the programme is running."),
@@ -524,7 +547,10 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
     out["borrowers"] = t["borrowers"]
     out["defaulted"] = t["defaulted"]
     out["graduated"] = t["graduated"]
-    got = {name: benefit[4 * b : 4 * b + 4] for b, name in enumerate(("loan", "works", "aid", "any"))}
+    got = {
+        name: benefit[4 * b : 4 * b + 4]
+        for b, name in enumerate(("loan", "works", "aid", "any"))
+    }
     out["loan_poor_share"] = _div(got["loan"][0], got["loan"][0] + got["loan"][1])
     out["works_poor_share"] = _div(got["works"][0], got["works"][0] + got["works"][1])
     out["aid_poor_share"] = _div(got["aid"][0], got["aid"][0] + got["aid"][1])
@@ -549,7 +575,9 @@ def _money(site: Site) -> dict[str, float]:
     """Numerators and denominators of the money's ratios, for one kelurahan."""
     upk = site.bkm.upk
     h = site.households
-    at_risk = float(np.sum(h.loan_balance, where=h.arrears > 0)) if upk.outstanding else 0
+    at_risk = (
+        float(np.sum(h.loan_balance, where=h.arrears > 0)) if upk.outstanding else 0
+    )
     return {
         "principal_paid": upk.principal_paid,
         "principal_due": upk.principal_due,
@@ -598,9 +626,7 @@ def institution_stats(site: Site) -> dict[str, float]:
     for k in site.ksms:
         counts[_KSM_KEY[k.kind, k.status]] += 1.0
     out.update(counts)
-    out["ksm_active"] = float(
-        sum(k.status != KSMStatus.DISSOLVED for k in site.ksms)
-    )
+    out["ksm_active"] = float(sum(k.status != KSMStatus.DISSOLVED for k in site.ksms))
     exit_month = cycle.exit_month
     out |= {
         "loans_made": float(upk.loans_made),
@@ -661,7 +687,9 @@ def monthly_stats(model: P2KPModel) -> dict[str, float]:
     out = household_stats(model.households)
     for k in inst[0]:
         values = [i[k] for i in inst]
-        out[k] = float(np.mean(values) if RECORDS[k].aggregate == "mean" else sum(values))
+        out[k] = float(
+            np.mean(values) if RECORDS[k].aggregate == "mean" else sum(values)
+        )
     monies = [_money(s) for s in sites]
     money = {k: sum(m[k] for m in monies) for k in monies[0]}
     out |= _ratios(money, Effort.combined([s.effort for s in sites]))

@@ -45,9 +45,7 @@ def strength(site: Site) -> float:
     g0 = p.capture_peak_gini
     g = site.bkm.gini / g0
     hump = g * math.exp(1.0 - g)
-    return min(
-        1.0, p.elite_capture * site.bkm.elite_share * hump * deterrence(site)
-    )
+    return min(1.0, p.elite_capture * site.bkm.elite_share * hump * deterrence(site))
 
 
 def steer(site: Site, rows: np.ndarray, weight: np.ndarray) -> np.ndarray:

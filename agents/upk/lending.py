@@ -60,10 +60,11 @@ def lend(site: Site, upk: UPK) -> int:
 
 
 def frozen(site: Site, upk: UPK) -> bool:
-    """Whether lending stops: portfolio at risk above ``par_freeze`` (guideline grade
-    inadequate), judged once the portfolio is worth judging: at least
-    ``MIN_JUDGED_PORTFOLIO`` of the fund's capital out on loan (a few late loans left at
-    the end of a lending round say little; an assumption).
+    """Whether lending stops: portfolio at risk above ``par_freeze``.
+
+    That is the guideline's grade inadequate, judged once the portfolio is worth
+    judging: at least ``MIN_JUDGED_PORTFOLIO`` of the fund's capital out on loan (a few
+    late loans left at the end of a lending round say little; an assumption).
     """
     capital = upk.fund_cash + upk.outstanding
     judged = upk.outstanding >= MIN_JUDGED_PORTFOLIO * capital
@@ -92,7 +93,9 @@ def _lend_to(site: Site, upk: UPK, ksm: KSM) -> int:
     want, amount = want[fits], amount[fits]
     if want.size == 0:
         return 0
-    upk.loan_log.append({"month": site.steps, "ksm": ksm.unique_id, **ksm.rule_checks()})
+    upk.loan_log.append(
+        {"month": site.steps, "ksm": ksm.unique_id, **ksm.rule_checks()}
+    )
     if ksm.first_loan_month is None:
         ksm.first_loan_month = site.steps
     _disburse(site, upk, want, amount)

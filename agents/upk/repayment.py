@@ -167,7 +167,7 @@ def _late_shares(
 
 
 @njit(cache=True)
-def _hazard(
+def _hazard(  # noqa: PLR0917 - a numba kernel takes its arguments by position
     t: Terms, loans: Loans, r: int, shortfall: float, ties_late: float, mates: float
 ) -> float:
     """Chance that borrower ``r`` misses this month's payment."""

@@ -69,7 +69,9 @@ def _catchment(site: Site) -> np.ndarray:
     weight = np.where(served, SERVED_WEIGHT * weight, weight) * some
     # capture: each unit's weight tilted as its elite residents' would be, on average
     elite_tilt = np.bincount(
-        unit, weights=capture.steer(site, np.arange(h.n), np.ones(h.n)), minlength=n_units
+        unit,
+        weights=capture.steer(site, np.arange(h.n), np.ones(h.n)),
+        minlength=n_units,
     )
     weight *= np.divide(elite_tilt, count, out=np.ones(n_units), where=some)
     chosen = int(site.rng.choice(n_units, p=weight / weight.sum()))
