@@ -411,6 +411,7 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
         "replications": replications,
         "n_households": int(load_scenario(scenario, base).params.n_households),
         "months": int(load_scenario(scenario, base).params.months),
+        "followup_months": int(load_scenario(scenario, base).params.followup_months),
         "points": len(design),
         "runs": len(tasks) * replications,
         "outputs": outputs,
@@ -536,7 +537,9 @@ def report_markdown(table: pd.DataFrame, command: str) -> str:
         f"{a['runs']:,} runs in {minutes:.1f} minutes on {a['workers']} worker"
         f"{'s' if a['workers'] > 1 else ''}",
         f"- Scenario: `{a['scenario']}`, {a['n_households']:,} households, "
-        f"{a['months']} months; parameters not screened keep the scenario's values "
+        f"at most {a['months']} months, each run stopping "
+        f"{a.get('followup_months', 24)} months after its programme ends; parameters "
+        "not screened keep the scenario's values "
         "(`progression` stays `schedule`)",
         f"- Design: Morris (SALib {a['salib']}, `SALib.sample.morris.sample` and "
         f"`SALib.analyze.morris.analyze`), {k} parameters, {a['trajectories']} "
@@ -581,9 +584,9 @@ def report_markdown(table: pd.DataFrame, command: str) -> str:
         "whole range. `participation_threshold_mean` is narrower and off-centre so "
         "that its grid holds the scenario's 0.35: participation is a threshold "
         "cascade and the observed case sits near its tipping point, which a wide grid "
-        "would step over. With `timetable_pace` above about 1.09 the cycle (44 "
-        "planned months) is not over when the run ends at month 48, so part of its "
-        "effect is the programme still running when the record is taken.",
+        "would step over. A run stops `followup_months` after its programme ends, so "
+        "each statistic is taken that long after the exit whatever `timetable_pace` "
+        "(while the exit plus follow-up stays within `months`).",
         "",
         "## Reading",
         "",
