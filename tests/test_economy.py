@@ -265,8 +265,8 @@ def _broken(loans: list[Loan]) -> Counter:
 def test_ledger_balances_every_month_in_every_shipped_scenario(name):
     """Checked at the end of every month, at full size (4,000 households).
 
-    The P2KP design (readiness) withdraws at the KSM gate in about half the seeds, and
-    then no money moves at all; so seeds are taken in turn until two runs moved money
+    The P2KP design (readiness) can withdraw at a gate before the money, and then no
+    money moves at all; so seeds are taken in turn until two runs moved money
     (the grant came and was spent, and loans were made), every run's books checked. In
     the city (kota-malang), every kelurahan's books are checked, and in a run that counts
     every kelurahan received its grant.
