@@ -42,8 +42,9 @@ CITY = {"n_kelurahan": 4, "n_households": 400, "kelurahan_per_team": 2}
 CITY_MONTHS = 30
 CHECKED = (0, 6, 12, 20, 30)
 
-# what ODD 7.22 says is a mean over kelurahan (the code's list must be the same), with
-# v2's BKM activity and the months since exit
+# what ODD 7.22 says is a mean over kelurahan (the code's list must be the same): the
+# bkm_* records (v2 adds bkm_active, bkm_activity, bkm_stage_reason), the cycle's, and
+# v2's months_since_exit (not yet in ODD 7.22's list)
 MEANS = (
     "bkm_formed",
     "bkm_capacity",
