@@ -152,7 +152,9 @@ def test_a_chart_fitted_to_its_data_is_rebuilt_when_outgrown():
     assert isinstance(view, ChartView) and view.top is not None
     records = series.records.copy()
     records["poverty_rate"] = view.top + 0.2
-    bigger = Series(series.label, records, series.phases, 48, 0, series.n_households)
+    bigger = Series(
+        series.label, records, series.phases, series.months, 0, series.n_households
+    )
     refit = view_for("poverty", [bigger], views)
     assert refit is not view and refit.top > view.top
 
