@@ -247,18 +247,35 @@ def test_rkm_attendance_recorded_only_once_the_rkm_is_held():
 WEAK = {"community_org_capacity": 0.05, "faskel_skill": 0.1}
 
 
-@pytest.mark.parametrize("weak", [False, True], ids=["default", "weak-bkm"])
-def test_readiness_never_forces_a_phase(weak):
-    statuses = set()
+@pytest.mark.parametrize(
+    ("weak", "relawan"),
+    [(False, None), (True, None), (False, 1.0), (True, 1.0)],
+    ids=["default", "weak-bkm", "relawan-1", "weak-bkm-relawan-1"],
+)
+def test_readiness_never_forces_a_phase(weak, relawan):
+    """Under readiness no phase closes forced, however far the cycle gets.
+
+    At v2's relawan_per_rt of 0.45 the pemetaan gate (0.8 of RTs mapped by their own
+    relawan) is never met, so readiness always waits there; with one relawan per RT the
+    cycle reaches the KSM gate, and (with the default board) review and exit, so the
+    later gates are checked too.
+    """
+    statuses, reached = set(), set()
     for seed in SEEDS:
         overrides = {**SMALL, "progression": "readiness", **(WEAK if weak else {})}
+        if relawan is not None:
+            overrides["relawan_per_rt"] = relawan
         result = run("kedungkandang-2008", seed, overrides=overrides)
         status = result.phases.status
         statuses |= set(status)
+        reached |= set(result.phases.phase)
         assert not (status == "forced").any(), f"seed {seed}: {status.tolist()}"
         assert (result.records.phases_forced == 0).all(), f"seed {seed}"
     # the test is not vacuous: phases did close (met) and some waited
     assert "met" in statuses, statuses
+    if relawan is not None:
+        assert "ksm" in reached, reached
+        assert weak or "review" in reached, reached
 
 
 def test_schedule_forces_phases_with_a_weak_bkm():
