@@ -17,6 +17,8 @@ The chance of missing the month's payment is the base ``default_hazard`` raised 
 * borrower runs (Bond & Rai 2009): ``run_sensitivity`` x the fund's portfolio at risk, and
   more when lending is frozen or the board has stopped, since a borrower then expects no
   next loan;
+* arrears: a borrower already behind misses ``ARREARS_PERSISTENCE`` times as often
+  (assumption: arrears persist, so defaults accumulate rather than cure at once);
 * joint liability (when signed): peer pressure cuts it by ``jl_pressure``, free-riding
   raises it by ``jl_freeride`` per unit share of group-mates in arrears.
 
@@ -35,6 +37,9 @@ from numba import njit
 if TYPE_CHECKING:
     from berdaya.agents.upk.accounts import UPK
     from berdaya.model.site import Site
+
+
+ARREARS_PERSISTENCE = 4.0  # a borrower in arrears misses this many times as often
 
 
 class Terms(NamedTuple):
@@ -114,7 +119,7 @@ def collect(site: Site, upk: UPK) -> None:
 def terms(site: Site, upk: UPK) -> Terms:
     """The month's terms: the scenario's, and the run pressure from the fund's state."""
     p = site.p
-    expect_none = 0.2 if (upk.frozen or not site.bkm.active) else 0.0
+    expect_none = 1.0 if (upk.frozen or not site.bkm.active) else 0.0
     return Terms(
         loan_term=p.loan_term,
         loan_interest=p.loan_interest,
@@ -181,6 +186,8 @@ def _hazard(  # noqa: PLR0917 - a numba kernel takes its arguments by position
     hazard *= 1.5 - loans.trust_bkm[r]
     hazard *= 1.0 + t.default_contagion * ties_late
     hazard *= 1.0 + t.run
+    if loans.arrears[r] > 0:
+        hazard *= ARREARS_PERSISTENCE  # once behind, catching up is hard
     if t.joint_liability:
         hazard *= (1.0 - t.jl_pressure) * (1.0 + t.jl_freeride * mates)
     return hazard
