@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from berdaya import __version__
 from berdaya.agents.ksm import KSMStatus, KSMType
 from berdaya.agents.upk import grade_par, grade_repayment
 from berdaya.experiments.compare import compare, plot_envelopes, plot_formats
@@ -375,6 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="berdaya",
         description="Agent-based simulation of community empowerment in P2KP.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="run one scenario and print a summary")
