@@ -1,4 +1,4 @@
-"""Packaging: one version, ``python -m berdaya``, typed."""
+"""Packaging: one version, ``python -m berdaya``, typed, licensed and citable."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+import yaml
 
 import berdaya
 from berdaya.experiments.cli import main
@@ -58,6 +59,33 @@ def test_python_m_berdaya_is_the_berdaya_command(berdaya_exe, tmp_path):
         assert by_module.returncode == by_script.returncode == 0, by_module.stderr
         assert by_module.stdout == by_script.stdout
     assert by_module.stdout.startswith("kedungkandang-2008 ")
+
+
+def test_the_license_is_mit_as_pyproject_says():
+    assert _pyproject()["license"] == "MIT"
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License\n")
+    assert "Copyright (c) 2026 the berdaya authors" in text
+
+
+def test_citation_cff_names_this_version():
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["cff-version"] == "1.2.0"
+    assert {"authors", "message", "title"} <= set(cff)
+    assert cff["title"] == "berdaya"
+    assert cff["version"] == berdaya.__version__, (
+        "CITATION.cff's version differs from pyproject.toml's; change both together"
+    )
+    assert cff["license"] == _pyproject()["license"]
+    assert all(a.get("name") for a in cff["authors"])
+
+
+def test_the_changelog_has_this_version_and_unreleased():
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "\n## [Unreleased]\n" in text
+    assert f"\n## [{berdaya.__version__}] - " in text, (
+        f"CHANGELOG.md has no section for version {berdaya.__version__}"
+    )
 
 
 def test_the_package_is_marked_typed():
