@@ -1,7 +1,9 @@
-"""Packaging: one version, ``python -m berdaya``, typed, licensed and citable."""
+"""Packaging: one version, ``python -m berdaya``, the documents, a wheel that works alone."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -96,3 +98,106 @@ def test_the_package_is_marked_typed():
             "package-data"
         ]["berdaya"]
     )
+
+
+@pytest.mark.parametrize("name", berdaya.DOCS)
+def test_every_document_is_found_in_the_checkout(name):
+    assert berdaya.doc_path(name) == ROOT / "docs" / name
+
+
+def test_a_wheels_documents_come_before_the_folder_beside_it(tmp_path, monkeypatch):
+    here = tmp_path / "site-packages" / "berdaya"
+    (here / "docs").mkdir(parents=True)
+    (here / "docs" / "ODD.md").write_text("# from the wheel")
+    (tmp_path / "site-packages" / "docs").mkdir()
+    (tmp_path / "site-packages" / "docs" / "ODD.md").write_text("# someone else's")
+    monkeypatch.setattr(berdaya, "_HERE", here)
+    assert berdaya.doc_path("ODD.md") == here / "docs" / "ODD.md"
+    with pytest.raises(FileNotFoundError, match=r"scaling\.md is not installed"):
+        berdaya.doc_path("scaling.md")
+
+
+@pytest.mark.parametrize("name", ["../pyproject.toml", "README.md", "odd.md", ""])
+def test_only_the_documents_are_served(name):
+    with pytest.raises(ValueError, match=r"document must be one of ODD\.md"):
+        berdaya.doc_path(name)
+
+
+# --- the wheel, installed where the source tree is not -------------------------------
+SKIP_IN_COPY = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+    "results",
+    "tests",
+    "benchmarks",
+)
+
+
+def _run(args: list, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
+        **kwargs,
+    )
+    assert proc.returncode == 0, f"{args[:4]} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+ODD_SNIPPET = """
+import pathlib, sys
+import berdaya, berdaya.model
+from berdaya import doc_path
+venv = pathlib.Path(sys.prefix).resolve()
+for module in (berdaya, berdaya.model):
+    assert pathlib.Path(module.__file__).resolve().is_relative_to(venv), module.__file__
+odd = doc_path("ODD.md")
+assert odd.resolve().is_relative_to(venv), odd
+assert "# berdaya: model description (ODD)" in odd.read_text(encoding="utf-8")
+assert (pathlib.Path(berdaya.__file__).parent / "py.typed").is_file()
+print(odd)
+"""
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_and_runs_outside_the_source_tree(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=SKIP_IN_COPY)
+    dist = tmp_path / "dist"
+    _run(
+        [sys.executable, "-m", "pip", "wheel", src, "--no-deps", "-w", dist, "-q"],
+        tmp_path,
+        timeout=300,
+    )
+    (wheel,) = dist.glob("berdaya-*.whl")
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", venv], tmp_path)
+    python = venv / "bin" / "python"
+    # berdaya's dependencies come from this environment's site-packages, added as a
+    # plain path: its .pth files (the editable install of the checkout) are not run
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    here = [p for p in sys.path if p.endswith("site-packages")]
+    (site / "dependencies.pth").write_text("\n".join(here) + "\n")
+    pip = [sys.executable, "-m", "pip", "--python", python, "install", "-q"]
+    _run([*pip, "--no-deps", "--no-index", wheel], tmp_path, timeout=300)
+    away = tmp_path / "elsewhere"
+    away.mkdir()
+
+    version = _run([python, "-m", "berdaya", "--version"], away).stdout
+    assert version == f"berdaya {berdaya.__version__}\n"
+    command = [venv / "bin" / "berdaya", "run", "--scenario", "kedungkandang-2008"]
+    done = _run([*command, "--seed", "1", "--months", "12"], away, timeout=600)
+    assert "berdaya run: scenario kedungkandang-2008, seed 1, 12 months" in done.stdout
+    assert "ledger balanced to the rupiah" in done.stdout
+    odd = _run([python, "-c", ODD_SNIPPET], away).stdout.strip()
+    assert odd.endswith("berdaya/docs/ODD.md") and str(ROOT) not in odd
