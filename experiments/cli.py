@@ -170,11 +170,18 @@ def economy_summary(result: RunResult) -> list[str]:
     ]
 
 
+def _check_set(scenarios: Sequence[str], overrides: dict[str, Any]) -> None:
+    """Load the scenarios with the ``--set`` values, so a bad one is named as such."""
+    for scenario in scenarios:
+        load_scenario(scenario, overrides, overrides_source="--set")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     overrides = parse_set(args.set)
     _at_least("--months", args.months, 1)
     if args.out:
         check_out_path(args.out)
+    _check_set([args.scenario], overrides)
     result = run(args.scenario, args.seed, months=args.months, overrides=overrides)
     print(summary(result))
     if args.out:
@@ -200,6 +207,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         check_out_path(args.out)
     if args.plot and not args.plot.lower().endswith(plot_formats()):
         raise ValueError(f"--plot: '{args.plot}' must end in .png (or .pdf, .svg)")
+    _check_set([args.a, args.b], overrides)
     comparison = compare(
         args.a,
         args.b,

@@ -27,6 +27,7 @@ from tqdm import tqdm
 from berdaya.experiments.files import atomic_write, write_table
 from berdaya.experiments.run import run
 from berdaya.scenarios import load_scenario
+from berdaya.scenarios.loader import plain_values
 
 #: Final-month outcomes compared by default, in print order. Extend here; outcomes
 #: absent from the records are skipped.
@@ -390,7 +391,7 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         raise ValueError(f"months must be an integer >= 1 (got {months!r})")
     replications, workers, seed = int(replications), int(workers), int(seed)
     months = None if months is None else int(months)
-    overrides = dict(overrides or {})
+    overrides = plain_values(overrides)
     checked = dict(overrides)
     if months is not None:
         checked["months"] = months

@@ -11,7 +11,8 @@ import pandas as pd
 
 from berdaya.experiments.files import read_table, write_table
 from berdaya.model import P2KPModel
-from berdaya.scenarios import P2KPScenario, ScenarioError, load_scenario
+from berdaya.scenarios import P2KPScenario, load_scenario
+from berdaya.scenarios.loader import check_seed, plain_values
 
 
 def _plain(value: Any) -> Any:
@@ -132,6 +133,9 @@ def run(
 ) -> RunResult:
     """Run one scenario with one seed.
 
+    Numpy integers, floats and flags (and 0-d arrays) are taken wherever a Python
+    number or flag is.
+
     Args:
         scenario: Shipped scenario name, TOML path, or a :class:`P2KPScenario`.
         seed: Seed of the run (the same seed gives the same table, in any process).
@@ -145,9 +149,8 @@ def run(
     Raises:
         ScenarioError: Invalid scenario name, file or override.
     """
-    if not isinstance(seed, int) or seed < 0:
-        raise ScenarioError(f"seed must be a non-negative integer (got {seed!r})")
-    overrides = dict(overrides or {})
+    seed = check_seed(seed)
+    overrides = plain_values(overrides)
     if months is not None:
         overrides["months"] = months
     if isinstance(scenario, P2KPScenario):

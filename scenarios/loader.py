@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from berdaya.scenarios.schema import Parameters, schema
@@ -82,8 +83,66 @@ def format_validation_error(err: ValidationError, source: str) -> str:
     return f"{source}: {msg}"
 
 
+def plain(value: Any) -> Any:
+    """The Python value a numpy scalar or 0-d array holds; any other value unchanged.
+
+    Samplers and array code hand out ``np.int64``, ``np.float32``, ``np.bool_`` or
+    ``np.array(3.0)`` where a number or a flag is meant; they count as the ``int``,
+    ``float`` or ``bool`` they hold, and are then checked like one.
+
+    Args:
+        value: Any value.
+
+    Returns:
+        ``value.item()`` for a numpy scalar or 0-d array, else ``value`` itself.
+    """
+    if isinstance(value, np.generic) or (
+        isinstance(value, np.ndarray) and value.ndim == 0
+    ):
+        return value.item()
+    return value
+
+
+def plain_values(values: dict[str, Any] | None) -> dict[str, Any]:
+    """A copy of parameter values with numpy scalars as Python values (:func:`plain`)."""
+    return {name: plain(value) for name, value in (values or {}).items()}
+
+
+def check_seed(seed: Any, name: str = "seed", *, generators: bool = False) -> Any:
+    """Check a run's seed, a numpy integer becoming a Python ``int``.
+
+    Args:
+        seed: The seed given.
+        name: Its name, for the message (``seed``, ``rng``).
+        generators: Also allow what Mesa takes as ``rng`` besides an integer: ``None``,
+            a ``numpy.random.Generator``, ``BitGenerator`` or ``SeedSequence``.
+
+    Returns:
+        The seed, an integer as a Python ``int``.
+
+    Raises:
+        ScenarioError: One line naming the seed and what is allowed.
+    """
+    value = plain(seed)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if generators and (
+        value is None
+        or isinstance(
+            value, np.random.Generator | np.random.BitGenerator | np.random.SeedSequence
+        )
+    ):
+        return value
+    allowed = "a non-negative integer"
+    if generators:
+        allowed += ", a numpy Generator or SeedSequence, or None"
+    raise ScenarioError(f"{name} must be {allowed} (got {seed!r})")
+
+
 def validate(values: dict[str, Any], source: str, *, strict: bool = True) -> Parameters:
     """Validate parameter values against the schema.
+
+    Numpy scalars and 0-d arrays count as the Python values they hold (:func:`plain`).
 
     Args:
         values: Parameter values (only those that differ from the defaults are needed).
@@ -97,7 +156,7 @@ def validate(values: dict[str, Any], source: str, *, strict: bool = True) -> Par
         ScenarioError: One line naming the source, the field and what is allowed.
     """
     try:
-        return Parameters.model_validate(values, strict=strict)
+        return Parameters.model_validate(plain_values(values), strict=strict)
     except ValidationError as err:
         raise ScenarioError(format_validation_error(err, source)) from None
 
@@ -175,12 +234,16 @@ def parse_set(items: list[str] | None) -> dict[str, Any]:
 def load_scenario(
     name_or_path: str | Path = "kedungkandang-2008",
     overrides: dict[str, Any] | None = None,
+    *,
+    overrides_source: str = "overrides",
 ) -> LoadedScenario:
     """Load a shipped scenario by name, or a TOML file by path, and apply overrides.
 
     Args:
         name_or_path: A shipped scenario name (see :func:`shipped`) or a path to a TOML file.
         overrides: Parameter values that replace the file's (for instance from ``--set``).
+        overrides_source: What the overrides are called in a message about them (the
+            command line says ``--set``).
 
     Returns:
         The validated scenario.
@@ -202,7 +265,7 @@ def load_scenario(
         name = path.stem
     values, description = _values_of(path)
     params = validate(values, str(path))
-    overrides = dict(overrides or {})
+    overrides = plain_values(overrides)
     if overrides:
-        params = validate({**values, **overrides}, "--set")
+        params = validate({**values, **overrides}, overrides_source)
     return LoadedScenario(name, description, params, str(path), overrides)
