@@ -126,7 +126,7 @@ def test_every_point_and_replication_is_there_once_with_its_seed(serial):
     )
     meta = json.loads((out / "meta.json").read_text())
     assert meta["seeds"] == seeds and meta["runs"] == 15
-    assert meta["berdaya"] == "0.1.0" and len(meta["spec_sha256"]) == 64
+    assert meta["berdaya"] == berdaya.__version__ and len(meta["spec_sha256"]) == 64
     assert (out / "spec.toml").read_text() == TINY
 
 
