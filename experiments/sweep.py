@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from berdaya import __version__
 from berdaya.experiments.executors import (
