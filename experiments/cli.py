@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -459,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="test the thesis' patterns over fresh seeds (exit 1 if one fails)",
         description="Run the observed case and the P2KP design over fresh paired seeds "
-        "and test each pattern (P1-P4) and the contrast with 95%% confidence intervals.",
+        "and test each pattern (P1-P4) and the contrast with 95% confidence intervals.",
     )
     p_val.add_argument("--observed", default="kedungkandang-2008", help="%(default)s")
     p_val.add_argument("--design", default="p2kp-design", help="%(default)s")
@@ -590,6 +591,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Exit status when the reader of the output went away: 128 + SIGPIPE, as Unix tools.
+BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``berdaya`` command.
 
@@ -597,14 +602,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        Exit status: 0 on success, 2 on bad input.
+        Exit status: 0 on success, 2 on bad input, 141 when the output's reader went
+        away (``berdaya params | head -1``), which is not an error worth a word.
     """
+    try:
+        try:
+            return _dispatch(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return BROKEN_PIPE
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (ScenarioError, ValueError) as err:
         print(f"berdaya: error: {err}", file=sys.stderr)
         return 2
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at the null device, so what is left in its buffer goes nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a file (captured, replaced)
+        pass
 
 
 if __name__ == "__main__":
