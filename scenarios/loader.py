@@ -9,6 +9,8 @@ and nothing else. Everything else must be a parameter of
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -21,6 +23,10 @@ from pydantic import ValidationError
 from berdaya.scenarios.schema import Parameters, schema
 
 META_KEYS = ("description", "base")
+#: The largest scenario file read: a flat table of parameters takes a few kilobytes.
+MAX_SCENARIO_BYTES = 1024 * 1024
+#: The longest value or name quoted back in a message.
+MAX_SHOWN = 60
 
 
 class ScenarioError(ValueError):
@@ -57,6 +63,16 @@ def _suggest(name: str, options: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def shown(value: Any) -> str:
+    """A value as quoted back in a one-line message: its repr, cut to a sane length.
+
+    The repr escapes line breaks and control characters, so the message stays one line
+    whatever a file or an option held.
+    """
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else f"{text[: MAX_SHOWN - 3]}..."
+
+
 def format_validation_error(err: ValidationError, source: str) -> str:
     """Turn a pydantic error into one line naming the source, the field and what is allowed.
 
@@ -74,11 +90,13 @@ def format_validation_error(err: ValidationError, source: str) -> str:
     got = first.get("input")
     if first["type"] == "extra_forbidden":
         return (
-            f"{source}: unknown field '{name}'{_suggest(name, list(info))}; "
+            f"{source}: unknown field {shown(name)}{_suggest(name, list(info))}; "
             "`berdaya params` lists the fields"
         )
     if name in info:
-        return f"{source}: field '{name}' must be {info[name].allowed} (got {got!r})"
+        return (
+            f"{source}: field '{name}' must be {info[name].allowed} (got {shown(got)})"
+        )
     msg = str(first.get("msg", "invalid")).removeprefix("Value error, ")
     return f"{source}: {msg}"
 
@@ -161,14 +179,64 @@ def validate(values: dict[str, Any], source: str, *, strict: bool = True) -> Par
         raise ScenarioError(format_validation_error(err, source)) from None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_bytes(path: Path) -> bytes:
+    """Read a scenario file's bytes, refusing what is not a small regular file.
+
+    The file is opened without blocking (a named pipe would wait for a writer) and
+    checked on the open descriptor before a byte is read: a folder, a device such as
+    ``/dev/zero``, a pipe or a socket, or a file over :data:`MAX_SCENARIO_BYTES`, is
+    refused at once rather than read without end.
+    """
+    too_big = (
+        f"{path}: is larger than a scenario file may be ({MAX_SCENARIO_BYTES:,} bytes)"
+    )
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file") from None
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot be read ({err.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(f"{path}: is a folder, not a scenario file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(
+                f"{path}: is not a regular file (a device, pipe or socket); a scenario "
+                "is a .toml file"
+            )
+        if info.st_size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(too_big)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1  # the file object closes it now
+            data = fh.read(MAX_SCENARIO_BYTES + 1)
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot be read ({err.strerror})") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > MAX_SCENARIO_BYTES:  # it grew since it was measured
+        raise ScenarioError(too_big)
+    return data
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    data = _read_bytes(path)
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark from an editor is fine
+    except UnicodeDecodeError as err:
+        raise ScenarioError(
+            f"{path}: is not UTF-8 text (byte 0x{data[err.start]:02x} at offset "
+            f"{err.start}); a scenario is a TOML file"
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{path}: not valid TOML (values nested too deeply)"
+        ) from None
 
 
 def _values_of(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
@@ -177,17 +245,23 @@ def _values_of(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], 
     for key, value in data.items():
         if isinstance(value, dict):
             raise ScenarioError(
-                f"{path}: field '{key}' is a table; scenario files are flat "
+                f"{path}: field {shown(key)} is a table; scenario files are flat "
                 "'name = value' lines"
             )
-    description = str(data.pop("description", ""))
+    description = data.pop("description", "")
+    if not isinstance(description, str) or "\n" in description or "\r" in description:
+        raise ScenarioError(
+            f"{path}: field 'description' must be a string of one line "
+            f"(got {shown(description)})"
+        )
     base = data.pop("base", None)
     values: dict[str, Any] = {}
     if base is not None:
         ships = shipped()
-        if base not in ships:
+        if not isinstance(base, str) or base not in ships:
             raise ScenarioError(
-                f"{path}: field 'base' must be one of {', '.join(ships)} (got {base!r})"
+                f"{path}: field 'base' must be one of {', '.join(ships)} "
+                f"(got {shown(base)})"
             )
         if base in seen:
             raise ScenarioError(f"{path}: field 'base' makes a cycle through '{base}'")
@@ -217,17 +291,18 @@ def parse_set(items: list[str] | None) -> dict[str, Any]:
         name, sep, raw = item.partition("=")
         name, raw = name.strip(), raw.strip()
         if not sep or not name:
-            raise ScenarioError(f"--set: '{item}' must look like name=value")
+            raise ScenarioError(f"--set: {shown(item)} must look like name=value")
         if name not in names:
             raise ScenarioError(
-                f"--set: unknown field '{name}'{_suggest(name, names)}; "
+                f"--set: unknown field {shown(name)}{_suggest(name, names)}; "
                 "`berdaya params` lists the fields"
             )
         try:
-            value = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw
-        out[name] = value
+            parsed = tomllib.loads(f"v = {raw}")
+        except (tomllib.TOMLDecodeError, RecursionError):
+            parsed = {}
+        # one literal, or else the text as it is (not "0.3\nother = 1")
+        out[name] = parsed["v"] if list(parsed) == ["v"] else raw
     return out
 
 
@@ -253,13 +328,18 @@ def load_scenario(
     """
     ships = shipped()
     text = str(name_or_path)
+    if not text.strip():
+        raise ScenarioError(
+            f"scenario name is empty: give a shipped scenario ({', '.join(ships)}) "
+            "or a .toml file"
+        )
     if text in ships:
         path, name = ships[text], text
     else:
         path = Path(text)
         if path.suffix != ".toml" and not path.exists():
             raise ScenarioError(
-                f"scenario '{text}' is neither a shipped scenario "
+                f"scenario {shown(text)} is neither a shipped scenario "
                 f"({', '.join(ships)}) nor a .toml file"
             )
         name = path.stem

@@ -5,11 +5,16 @@ Every refusal is one line on stderr, a non-zero status and no traceback, before 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 
 import pytest
 
 from berdaya.experiments.cli import BROKEN_PIPE, build_parser, main
+from berdaya.scenarios import load_scenario
+from berdaya.scenarios.loader import MAX_SCENARIO_BYTES
 
 VERBS = (
     "run",
@@ -87,3 +92,157 @@ def test_params_into_head_prints_one_line_and_no_traceback(berdaya_exe, tmp_path
     assert proc.returncode == 0
     assert proc.stdout.startswith("name ") and proc.stdout.count("\n") == 1
     assert proc.stderr == ""
+
+
+# --- scenario files that are not small TOML files ----------------------------------------
+@contextlib.contextmanager
+def _within(seconds: float):
+    """Fail, instead of hanging, when the block takes longer than ``seconds``."""
+
+    def alarm(signum, frame):
+        raise TimeoutError(f"took more than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _run_scenario(path, tmp_path, *more: str) -> int:
+    with _within(10):
+        return main(
+            ["run", "--scenario", str(path), *more, "--out", str(tmp_path / "o.csv")]
+        )
+
+
+@pytest.mark.parametrize("name", ["a-folder", "a-folder.toml"])
+def test_a_folder_is_refused(name, tmp_path, capsys, models_built):
+    (tmp_path / name).mkdir()
+    code = _run_scenario(tmp_path / name, tmp_path)
+    _refused(capsys, code, str(tmp_path / name), "is a folder, not a scenario file")
+    assert models_built == [] and not (tmp_path / "o.csv").exists()
+
+
+def test_a_device_is_refused_before_it_is_read(tmp_path, capsys, models_built):
+    code = _run_scenario("/dev/zero", tmp_path)
+    _refused(capsys, code, "/dev/zero: is not a regular file")
+    assert models_built == []
+
+
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(
+    tmp_path, capsys, models_built
+):
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    code = _run_scenario(fifo, tmp_path)
+    _refused(capsys, code, f"{fifo}: is not a regular file")
+    assert models_built == []
+
+
+def test_a_file_over_the_limit_is_refused(tmp_path, capsys, models_built):
+    big = tmp_path / "big.toml"
+    line = b"# " + b"x" * 97 + b"\n"
+    big.write_bytes(line * (MAX_SCENARIO_BYTES // len(line) + 1))
+    assert big.stat().st_size > MAX_SCENARIO_BYTES
+    code = _run_scenario(big, tmp_path)
+    _refused(capsys, code, f"{big}: is larger than a scenario file may be (1,048,576")
+    assert models_built == []
+
+
+def test_a_file_at_the_limit_is_read(tmp_path):
+    path = tmp_path / "full.toml"
+    head = b"n_households = 123\n"
+    path.write_bytes(head + b"#" * (MAX_SCENARIO_BYTES - len(head)))
+    assert path.stat().st_size == MAX_SCENARIO_BYTES
+    assert load_scenario(path).params.n_households == 123
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path, capsys, models_built):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'description = "Kedungkandang"\n# caf\xe9\n')
+    code = _run_scenario(path, tmp_path)
+    _refused(capsys, code, f"{path}: is not UTF-8 text (byte 0xe9 at offset 35)")
+    assert models_built == []
+
+
+def test_a_byte_order_mark_is_fine(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbfn_households = 150\n")
+    assert load_scenario(path).params.n_households == 150
+
+
+def test_values_nested_without_end_are_refused(tmp_path, capsys, models_built):
+    path = tmp_path / "deep.toml"
+    path.write_text("n_households = " + "[" * 50_000 + "]" * 50_000 + "\n")
+    code = _run_scenario(path, tmp_path)
+    _refused(capsys, code, f"{path}: not valid TOML (values nested too deeply)")
+    assert models_built == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_file_is_refused(tmp_path, capsys):
+    path = tmp_path / "secret.toml"
+    path.write_text("n_households = 100\n")
+    path.chmod(0)
+    code = _run_scenario(path, tmp_path)
+    _refused(capsys, code, f"{path}: cannot be read (Permission denied)")
+
+
+def test_an_empty_scenario_name_is_refused(tmp_path, capsys, models_built):
+    code = _run_scenario("", tmp_path)
+    _refused(capsys, code, "scenario name is empty", "kedungkandang-2008")
+    assert models_built == []
+
+
+ODD_FILES = {
+    "description-number": (
+        "description = 5\n",
+        ["field 'description' must be a string of one line (got 5)"],
+    ),
+    "description-lines": (
+        'description = """two\nlines"""\n',
+        ["field 'description' must be a string of one line", r"'two\nlines'"],
+    ),
+    "description-table": (
+        "description = { a = 1 }\n",
+        ["field 'description' is a table"],
+    ),
+    "base-list": ("base = [1]\n", ["field 'base' must be one of", "(got [1])"]),
+    "key-with-a-line-break": ('"a\\nb" = 1\n', [r"unknown field 'a\nb'"]),
+    "long-value": (
+        f'poor_share = "{"9" * 5000}"\n',
+        ["field 'poor_share' must be a number in [0, 1]", "...)"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD_FILES))
+def test_odd_fields_are_refused_in_one_short_line(case, tmp_path, capsys, models_built):
+    text, expected = ODD_FILES[case]
+    path = tmp_path / f"{case}.toml"
+    path.write_text(text)
+    line = _refused(capsys, _run_scenario(path, tmp_path), str(path), *expected)
+    assert len(line) < 300, line
+    assert models_built == []
+
+
+ODD_SETS = {
+    "nested": ("n_households=" + "[" * 50_000, ["field 'n_households'", "...)"]),
+    "line-break": ("poor_share=0.3\nmonths = 2", [r"(got '0.3\nmonths = 2')"]),
+    "no-name": ("=3", ["--set: '=3' must look like name=value"]),
+    "odd-name": ("a\nb=1", [r"--set: unknown field 'a\nb'"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD_SETS))
+def test_odd_set_values_are_refused_in_one_short_line(
+    case, tmp_path, capsys, models_built
+):
+    item, expected = ODD_SETS[case]
+    code = main(["run", "--set", item, "--out", str(tmp_path / "o.csv")])
+    line = _refused(capsys, code, *expected)
+    assert len(line) < 300, line
+    assert models_built == []
