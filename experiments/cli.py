@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -23,6 +24,12 @@ from berdaya.model.records import STAGE_NAMES
 from berdaya.scenarios import ScenarioError, load_scenario, parse_set, schema, shipped
 
 INSTITUTIONAL = ("inisiasi", "partisipatoris", "emansipatoris")
+#: Bounds of the numeric options (docs/limits.md): a run's seed fits 64 bits (it is
+#: written to Parquet), replications and kelurahan stay within what memory can plan.
+MAX_SEED = 2**64 - 1
+MAX_REPLICATIONS = 100_000
+MAX_KELURAHAN = 100_000
+MAX_TIMEOUT_S = 86_400.0
 
 
 def _fmt_shares(row, label: str) -> str:
@@ -177,36 +184,76 @@ def _check_set(scenarios: Sequence[str], overrides: dict[str, Any]) -> None:
         load_scenario(scenario, overrides, overrides_source="--set")
 
 
+def _months(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
+    """Check ``--months`` against the schema, and against ``--set months=``."""
+    _in_range("--months", args.months, 1, int(schema()["months"].le or 1))
+    if args.months is not None and "months" in overrides:
+        raise ValueError(
+            f"--set months={overrides['months']!r} and --months {args.months} both give "
+            "the months to simulate; give one of them"
+        )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     overrides = parse_set(args.set)
-    _at_least("--months", args.months, 1)
-    if args.out:
+    _months(args, overrides)
+    _in_range("--seed", args.seed, 0, MAX_SEED)
+    if args.out is not None:
         check_out_path(args.out)
     _check_set([args.scenario], overrides)
     result = run(args.scenario, args.seed, months=args.months, overrides=overrides)
     print(summary(result))
-    if args.out:
+    if args.out is not None:
         path = result.to_file(args.out)
         print(f"\nmonthly table written to {path}")
     return 0
 
 
-def _at_least(option: str, value: int | None, low: int) -> None:
-    """Refuse an integer option below ``low`` in one line (None means not given)."""
-    if value is not None and value < low:
-        what = "a non-negative integer" if low == 0 else f"at least {low}"
+def _in_range(
+    option: str, value: int | None, low: int, high: int | None = None
+) -> None:
+    """Refuse an integer option out of ``[low, high]`` in one line (None: not given)."""
+    if value is None:
+        return
+    if value < low:
+        what = "a non-negative integer" if low == 0 else f"at least {low:,}"
         raise ValueError(f"{option} must be {what} (got {value})")
+    if high is not None and value > high:
+        raise ValueError(f"{option} must be at most {high:,} (got {value})")
+
+
+def _workers(value: int | None) -> int | None:
+    """``--workers``, at least 1 and at most this machine's cores (said on stderr)."""
+    _in_range("--workers", value, 1)
+    cores = os.cpu_count() or 1
+    if value is not None and value > cores:
+        print(
+            f"berdaya: warning: --workers {value} is more than the {cores} cores of "
+            f"this machine; using {cores}",
+            file=sys.stderr,
+        )
+        return cores
+    return value
+
+
+def _seconds(option: str, value: float) -> None:
+    """Refuse a duration that is not a finite number of seconds in (0, a day]."""
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT_S):
+        raise ValueError(
+            f"{option} must be a number of seconds above 0 and at most "
+            f"{MAX_TIMEOUT_S:,.0f} (got {value:g})"
+        )
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     overrides = parse_set(args.set)
-    _at_least("--replications", args.replications, 1)
-    _at_least("--workers", args.workers, 1)
-    _at_least("--seed", args.seed, 0)
-    _at_least("--months", args.months, 1)
-    if args.out:
+    _in_range("--replications", args.replications, 1, MAX_REPLICATIONS)
+    workers = _workers(args.workers)
+    _in_range("--seed", args.seed, 0)
+    _months(args, overrides)
+    if args.out is not None:
         check_out_path(args.out)
-    if args.plot and not args.plot.lower().endswith(plot_formats()):
+    if args.plot is not None and not args.plot.lower().endswith(plot_formats()):
         raise ValueError(f"--plot: '{args.plot}' must end in .png (or .pdf, .svg)")
     _check_set([args.a, args.b], overrides)
     comparison = compare(
@@ -216,28 +263,29 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         seed=args.seed,
         months=args.months,
         overrides=overrides,
-        workers=args.workers,
+        workers=workers,
         progress=True,
     )
     print(comparison.table())
-    if args.out or args.plot:
+    if args.out is not None or args.plot is not None:
         print()
-    if args.out:
+    if args.out is not None:
         print(f"per-replication outcomes written to {comparison.to_file(args.out)}")
-    if args.plot:
+    if args.plot is not None:
         print(f"monthly envelopes drawn in {plot_envelopes(comparison, args.plot)}")
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    _at_least("--workers", args.workers, 1)
-    _at_least("--entropy", args.entropy, 0)
+    _in_range("--replications", args.replications, 2, MAX_REPLICATIONS)
+    workers = _workers(args.workers)
+    _in_range("--entropy", args.entropy, 0)
     result = validate(
         args.observed,
         args.design,
         replications=args.replications,
         entropy=args.entropy,
-        workers=args.workers,
+        workers=workers,
         progress=True,
     )
     print(result.table())
@@ -266,13 +314,25 @@ def _resumable(
         return None, 130
 
 
+def _local_workers(args: argparse.Namespace) -> int | None:
+    """``--workers`` of a sweep or national run: capped unless on a remote cluster."""
+    if args.cluster is None or args.cluster == "local":
+        return _workers(args.workers)
+    _in_range("--workers", args.workers, 1)
+    return args.workers
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    if not args.out.strip():
+        raise ValueError("--out is empty: give the folder the runs go to")
+    _seconds("--cluster-timeout", args.cluster_timeout)
+    workers = _local_workers(args)
     counts = SweepProgress(total=0)
     _, stopped = _resumable(
         lambda: run_sweep(
             args.spec,
             args.out,
-            workers=args.workers,
+            workers=workers,
             cluster=args.cluster,
             cluster_timeout=args.cluster_timeout,
             retry_errors=args.retry_errors,
@@ -299,16 +359,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_national(args: argparse.Namespace) -> int:
-    if not args.out:
+    if args.out is None or not args.out.strip():
         raise ValueError("--out DIR is required: the folder the kelurahan go to")
-    _at_least("--kelurahan", args.kelurahan, 1)
+    _in_range("--kelurahan", args.kelurahan, 1, MAX_KELURAHAN)
+    _seconds("--cluster-timeout", args.cluster_timeout)
+    workers = _local_workers(args)
     counts = SweepProgress(total=0)
     result, stopped = _resumable(
         lambda: run_national(
             args.spec,
             args.out,
             kelurahan=args.kelurahan,
-            workers=args.workers,
+            workers=workers,
             cluster=args.cluster,
             cluster_timeout=args.cluster_timeout,
             retry_errors=args.retry_errors,
@@ -330,6 +392,8 @@ def _cmd_national(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.level) and 0 < args.level < 1):
+        raise ValueError(f"--level must be between 0 and 1 (got {args.level:g})")
     rep = report(
         args.results, outcomes=args.outcome, level=args.level, plots=not args.no_plots
     )

@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 
+from berdaya.experiments import cli
 from berdaya.experiments.cli import BROKEN_PIPE, build_parser, main
 from berdaya.scenarios import load_scenario
 from berdaya.scenarios.loader import MAX_SCENARIO_BYTES
@@ -246,3 +247,184 @@ def test_odd_set_values_are_refused_in_one_short_line(
     line = _refused(capsys, code, *expected)
     assert len(line) < 300, line
     assert models_built == []
+
+
+# --- numbers out of range ------------------------------------------------------------------
+A, B = "kedungkandang-2008", "kelurahan-partner"
+BAD_NUMBERS = {
+    "sweep-timeout-nan": (
+        ["sweep", "involvement-progression", "--cluster-timeout", "nan"],
+        "--cluster-timeout must be a number of seconds above 0 and at most 86,400 "
+        "(got nan)",
+    ),
+    "sweep-timeout-negative": (
+        ["sweep", "involvement-progression", "--cluster-timeout", "-1"],
+        "--cluster-timeout must be a number of seconds above 0",
+    ),
+    "sweep-timeout-inf": (
+        ["sweep", "involvement-progression", "--cluster-timeout", "inf"],
+        "(got inf)",
+    ),
+    "sweep-timeout-zero": (
+        ["sweep", "involvement-progression", "--cluster-timeout", "0"],
+        "(got 0)",
+    ),
+    "national-timeout-nan": (
+        ["national", "--cluster-timeout", "nan"],
+        "--cluster-timeout must be a number of seconds above 0",
+    ),
+    "national-timeout-negative": (
+        ["national", "--cluster-timeout", "-1", "--cluster", "local"],
+        "--cluster-timeout must be a number of seconds above 0",
+    ),
+    "national-kelurahan-huge": (
+        ["national", "--kelurahan", "100001"],
+        "--kelurahan must be at most 100,000 (got 100001)",
+    ),
+    "sweep-workers-zero": (
+        ["sweep", "involvement-progression", "--workers", "0"],
+        "--workers must be at least 1 (got 0)",
+    ),
+    "run-months-high": (["run", "--months", "601"], "--months must be at most 600"),
+    "run-seed-huge": (
+        ["run", "--seed", str(2**64)],
+        "--seed must be at most 18,446,744,073,709,551,615",
+    ),
+    "compare-replications-zero": (
+        ["compare", A, B, "--replications", "0"],
+        "--replications must be at least 1 (got 0)",
+    ),
+    "compare-replications-huge": (
+        ["compare", A, B, "--replications", "100001"],
+        "--replications must be at most 100,000",
+    ),
+    "compare-months-zero": (
+        ["compare", A, B, "--months", "0"],
+        "--months must be at least 1",
+    ),
+    "compare-seed-negative": (
+        ["compare", A, B, "--seed", "-1"],
+        "--seed must be a non-negative integer",
+    ),
+    "compare-workers-negative": (
+        ["compare", A, B, "--workers", "-2"],
+        "--workers must be at least 1 (got -2)",
+    ),
+    "validate-replications-one": (
+        ["validate", "--replications", "1"],
+        "--replications must be at least 2 (got 1)",
+    ),
+    "validate-workers-zero": (
+        ["validate", "--workers", "0"],
+        "--workers must be at least 1 (got 0)",
+    ),
+    "report-level-nan": (["report", "x", "--level", "nan"], "--level must be between"),
+    "report-level-one": (["report", "x", "--level", "1"], "(got 1)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_NUMBERS))
+def test_numbers_out_of_range_are_refused(case, tmp_path, capsys, models_built):
+    args, expected = BAD_NUMBERS[case]
+    out = tmp_path / "out"
+    more = ["--out", str(out)] if args[0] in ("sweep", "national") else []
+    with _within(20):
+        code = main([*args, *more])
+    assert code == 2
+    _refused(capsys, code, "berdaya: error: ", expected)
+    assert models_built == [] and not out.exists()
+
+
+def _spy(monkeypatch, name: str, result=None):
+    """Replace ``cli.<name>`` by a stand-in that records its keyword arguments."""
+    calls: list[dict] = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return result
+
+    monkeypatch.setattr(cli, name, spy)
+    return calls
+
+
+class _Done:
+    passed = True
+
+    def table(self) -> str:
+        return "table"
+
+
+CAPPED = {
+    "compare": (["compare", A, B], "compare"),
+    "validate": (["validate"], "validate"),
+    "sweep": (["sweep", "involvement-progression", "--out", "o"], "run_sweep"),
+    "sweep-local-cluster": (
+        ["sweep", "involvement-progression", "--out", "o", "--cluster", "local"],
+        "run_sweep",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CAPPED))
+def test_more_workers_than_cores_are_capped_with_a_warning(case, monkeypatch, capsys):
+    args, target = CAPPED[case]
+    calls = _spy(monkeypatch, target, _Done())
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    assert main([*args, "--workers", "10000"]) == 0
+    assert calls[0]["workers"] == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "berdaya: warning: --workers 10000 is more than the 2 cores of this machine; "
+        "using 2\n"
+    )
+
+
+def test_workers_of_a_remote_cluster_are_not_capped(monkeypatch, capsys):
+    calls = _spy(monkeypatch, "run_sweep")
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    args = ["sweep", "involvement-progression", "--out", "o"]
+    assert main([*args, "--cluster", "tcp://10.0.0.1:8786", "--workers", "64"]) == 0
+    assert calls[0]["workers"] == 64 and capsys.readouterr().err == ""
+
+
+def test_workers_within_the_cores_pass_quietly(monkeypatch, capsys):
+    calls = _spy(monkeypatch, "compare", _Done())
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 4)
+    assert main(["compare", A, B, "--workers", "4"]) == 0
+    assert calls[0]["workers"] == 4 and capsys.readouterr().err == ""
+
+
+# --- empty paths and options that contradict each other ------------------------------------
+EMPTY_OR_CONFLICTING = {
+    "run-out-empty": (
+        ["run", "--out", ""],
+        "--out is empty: give a file ending in .parquet or .csv",
+    ),
+    "compare-out-empty": (["compare", A, B, "--out", ""], "--out is empty"),
+    "compare-plot-empty": (["compare", A, B, "--plot", ""], "--plot: '' must end"),
+    "sweep-out-empty": (
+        ["sweep", "involvement-progression", "--out", ""],
+        "--out is empty: give the folder the runs go to",
+    ),
+    "national-out-empty": (["national", "--out", " "], "--out DIR is required"),
+    "run-months-twice": (
+        ["run", "--set", "months=0", "--months", "12"],
+        "--set months=0 and --months 12 both give the months to simulate; give one",
+    ),
+    "compare-months-twice": (
+        ["compare", A, B, "--months", "6", "--set", "months=6"],
+        "--set months=6 and --months 6 both give the months",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EMPTY_OR_CONFLICTING))
+def test_empty_paths_and_conflicts_are_refused(
+    case, tmp_path, capsys, monkeypatch, models_built
+):
+    monkeypatch.chdir(tmp_path)
+    args, expected = EMPTY_OR_CONFLICTING[case]
+    code = main(args)
+    assert code == 2
+    _refused(capsys, code, expected)
+    assert models_built == [] and list(tmp_path.iterdir()) == []

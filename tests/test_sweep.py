@@ -435,7 +435,7 @@ def test_unreachable_cluster_is_refused_before_any_run(tmp_path, capsys, models_
     ("args", "expected"),
     [
         (["--cluster", "nohost"], "must be 'local' or a scheduler address"),
-        (["--workers", "0"], "--workers must be an integer >= 1"),
+        (["--workers", "0"], "--workers must be at least 1 (got 0)"),
     ],
 )
 def test_bad_arguments_are_refused(args, expected, tmp_path, capsys, models_built):
