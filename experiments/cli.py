@@ -7,7 +7,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from berdaya import __version__
 from berdaya.agents.ksm import KSMStatus, KSMType
@@ -444,9 +444,17 @@ def params_markdown() -> str:
     return "\n".join(rows)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, as the command's other errors."""
+
+    def error(self, message: str) -> NoReturn:
+        """Say what is wrong in one line and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``berdaya`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="berdaya",
         description="Agent-based simulation of community empowerment in P2KP.",
     )

@@ -428,3 +428,27 @@ def test_empty_paths_and_conflicts_are_refused(
     assert code == 2
     _refused(capsys, code, expected)
     assert models_built == [] and list(tmp_path.iterdir()) == []
+
+
+# --- what argparse itself refuses -----------------------------------------------------------
+NOT_PARSED = {
+    "float-seed": (["run", "--seed", "1.5"], "berdaya run: error: argument --seed"),
+    "word-months": (["run", "--months", "x"], "invalid int value: 'x'"),
+    "word-timeout": (
+        ["sweep", "s", "--out", "o", "--cluster-timeout", "soon"],
+        "invalid float value: 'soon'",
+    ),
+    "no-verb": ([], "berdaya: error: the following arguments are required"),
+    "unknown-verb": (["frobnicate"], "invalid choice: 'frobnicate'"),
+    "unknown-option": (["run", "--nope"], "unrecognized arguments: --nope"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_PARSED))
+def test_what_argparse_refuses_is_one_line_too(case, capsys):
+    args, expected = NOT_PARSED[case]
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    assert stop.value.code == 2
+    line = _refused(capsys, stop.value.code, expected)
+    assert line.endswith("--help)") and "usage:" not in line
