@@ -426,8 +426,19 @@ def _cmd_params(args: argparse.Namespace) -> int:
 def _cmd_viz(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise ValueError(f"--port must be between 1 and 65535 (got {args.port})")
-    from berdaya.viz.serve import serve  # noqa: PLC0415 (Solara only for this command)
+    from berdaya.viz.serve import is_loopback, serve  # noqa: PLC0415 (Solara only here)
 
+    if not is_loopback(args.host):
+        if not args.allow_remote:
+            raise ValueError(
+                f"--host {args.host!r} serves the app beyond this machine, to anyone "
+                "who can reach it (it has no login); add --allow-remote to mean it"
+            )
+        print(
+            f"berdaya viz: warning: listening on {args.host}: anyone who can reach it "
+            "can use the app and run models",
+            file=sys.stderr,
+        )
     return serve(args.host, args.port)
 
 
@@ -657,7 +668,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_viz.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to listen on (default: %(default)s)",
+        help="address to listen on (default: %(default)s, this machine only)",
+    )
+    p_viz.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other than localhost (the app has no login)",
     )
     p_viz.set_defaults(func=_cmd_viz)
     return parser
