@@ -179,31 +179,41 @@ def validate(values: dict[str, Any], source: str, *, strict: bool = True) -> Par
         raise ScenarioError(format_validation_error(err, source)) from None
 
 
-def _read_bytes(path: Path) -> bytes:
-    """Read a scenario file's bytes, refusing what is not a small regular file.
+def read_toml(path: Path, what: str = "scenario file") -> tuple[dict[str, Any], str]:
+    """Read a small TOML file safely: a scenario file, or a sweep or national spec.
 
     The file is opened without blocking (a named pipe would wait for a writer) and
     checked on the open descriptor before a byte is read: a folder, a device such as
     ``/dev/zero``, a pipe or a socket, or a file over :data:`MAX_SCENARIO_BYTES`, is
-    refused at once rather than read without end.
+    refused at once rather than read without end. The bytes must be UTF-8 (a byte-order
+    mark is allowed) and TOML not nested without end.
+
+    Args:
+        path: The file.
+        what: What the file is, for the messages ("scenario file", "sweep spec").
+
+    Returns:
+        The parsed table and the text it was parsed from.
+
+    Raises:
+        FileNotFoundError: There is no such file (the caller says what it looked for).
+        ScenarioError: One line naming the file and what is wrong with it.
     """
-    too_big = (
-        f"{path}: is larger than a scenario file may be ({MAX_SCENARIO_BYTES:,} bytes)"
-    )
+    too_big = f"{path}: is larger than a {what} may be ({MAX_SCENARIO_BYTES:,} bytes)"
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
+        raise
     except OSError as err:
         raise ScenarioError(f"{path}: cannot be read ({err.strerror})") from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise ScenarioError(f"{path}: is a folder, not a scenario file")
+            raise ScenarioError(f"{path}: is a folder, not a {what}")
         if not stat.S_ISREG(info.st_mode):
             raise ScenarioError(
-                f"{path}: is not a regular file (a device, pipe or socket); a scenario "
-                "is a .toml file"
+                f"{path}: is not a regular file (a device, pipe or socket); a {what} "
+                "is a TOML file"
             )
         if info.st_size > MAX_SCENARIO_BYTES:
             raise ScenarioError(too_big)
@@ -217,26 +227,28 @@ def _read_bytes(path: Path) -> bytes:
             os.close(fd)
     if len(data) > MAX_SCENARIO_BYTES:  # it grew since it was measured
         raise ScenarioError(too_big)
-    return data
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    data = _read_bytes(path)
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark from an editor is fine
     except UnicodeDecodeError as err:
         raise ScenarioError(
             f"{path}: is not UTF-8 text (byte 0x{data[err.start]:02x} at offset "
-            f"{err.start}); a scenario is a TOML file"
+            f"{err.start}); a {what} is a TOML file"
         ) from None
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML ({err})") from None
     except RecursionError:
         raise ScenarioError(
             f"{path}: not valid TOML (values nested too deeply)"
         ) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return read_toml(path)[0]
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
 
 
 def _values_of(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:

@@ -452,3 +452,29 @@ def test_what_argparse_refuses_is_one_line_too(case, capsys):
     assert stop.value.code == 2
     line = _refused(capsys, stop.value.code, expected)
     assert line.endswith("--help)") and "usage:" not in line
+
+
+# --- sweep and national specs are read the same way ----------------------------------------
+def _odd_spec(kind: str, tmp_path):
+    path = tmp_path / f"{kind}.toml"
+    if kind == "device":
+        return "/dev/zero", "/dev/zero: is not a regular file"
+    if kind == "folder":
+        path.mkdir()
+        return str(path), f"{path}: is a folder, not a sweep spec"
+    if kind == "pipe":
+        os.mkfifo(path)
+        return str(path), f"{path}: is not a regular file"
+    path.write_bytes(b'scenario = "kedungkandang-2008"\n# \xff\n')
+    return str(path), f"{path}: is not UTF-8 text (byte 0xff at offset 34)"
+
+
+@pytest.mark.parametrize("verb", ["sweep", "national"])
+@pytest.mark.parametrize("kind", ["device", "folder", "pipe", "latin1"])
+def test_odd_spec_files_are_refused(verb, kind, tmp_path, capsys, models_built):
+    spec, expected = _odd_spec(kind, tmp_path)
+    out = tmp_path / "out"
+    with _within(10):
+        code = main([verb, spec, "--out", str(out)])
+    _refused(capsys, code, expected)
+    assert models_built == [] and not out.exists()
