@@ -12,10 +12,11 @@ import subprocess
 
 import pytest
 
+from berdaya import doc_path
 from berdaya.experiments import cli
 from berdaya.experiments.cli import BROKEN_PIPE, build_parser, main
-from berdaya.scenarios import load_scenario
-from berdaya.scenarios.loader import MAX_SCENARIO_BYTES
+from berdaya.scenarios import load_scenario, schema
+from berdaya.scenarios.loader import MAX_SCENARIO_BYTES, MAX_SHOWN
 
 VERBS = (
     "run",
@@ -478,3 +479,22 @@ def test_odd_spec_files_are_refused(verb, kind, tmp_path, capsys, models_built):
         code = main([verb, spec, "--out", str(out)])
     _refused(capsys, code, expected)
     assert models_built == [] and not out.exists()
+
+
+# --- docs/limits.md states the limits the code has -----------------------------------------
+def test_limits_md_states_the_limits():
+    text = " ".join(doc_path("limits.md").read_text(encoding="utf-8").split())
+    for stated in (
+        f"{MAX_SCENARIO_BYTES:,} bytes",
+        "1 MiB",
+        f"[1, {cli.MAX_REPLICATIONS:,}]",
+        f"[2, {cli.MAX_REPLICATIONS:,}]",
+        f"[1, {cli.MAX_KELURAHAN:,}]",
+        f"at most {cli.MAX_TIMEOUT_S:,.0f}",
+        f"[1, {int(schema()['months'].le)}]",
+        f"{MAX_SHOWN} characters",
+        "--allow-remote",
+        f"{BROKEN_PIPE} the reader of the output went away",
+    ):
+        assert stated in text, f"docs/limits.md does not say {stated!r}"
+    assert cli.MAX_SEED == 2**64 - 1 and "[0, 2**64 - 1]" in text
