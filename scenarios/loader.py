@@ -129,6 +129,8 @@ def plain_values(values: dict[str, Any] | None) -> dict[str, Any]:
 def check_seed(seed: Any, name: str = "seed", *, generators: bool = False) -> Any:
     """Check a run's seed, a numpy integer becoming a Python ``int``.
 
+    An integer seed is below 2**64, so that it fits the files a run is written to.
+
     Args:
         seed: The seed given.
         name: Its name, for the message (``seed``, ``rng``).
@@ -142,7 +144,7 @@ def check_seed(seed: Any, name: str = "seed", *, generators: bool = False) -> An
         ScenarioError: One line naming the seed and what is allowed.
     """
     value = plain(seed)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**64:
         return value
     if generators and (
         value is None
@@ -151,10 +153,10 @@ def check_seed(seed: Any, name: str = "seed", *, generators: bool = False) -> An
         )
     ):
         return value
-    allowed = "a non-negative integer"
+    allowed = "a non-negative integer below 2**64"
     if generators:
         allowed += ", a numpy Generator or SeedSequence, or None"
-    raise ScenarioError(f"{name} must be {allowed} (got {seed!r})")
+    raise ScenarioError(f"{name} must be {allowed} (got {shown(seed)})")
 
 
 def validate(values: dict[str, Any], source: str, *, strict: bool = True) -> Parameters:

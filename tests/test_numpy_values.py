@@ -118,7 +118,7 @@ def test_bad_numpy_values_are_refused_by_name(name, value, allowed, got):
 
 
 @pytest.mark.parametrize(
-    "seed", [np.bool_(True), True, -1, np.int64(-3), 1.5, np.float64(2.0), "7"]
+    "seed", [np.bool_(True), True, -1, np.int64(-3), 1.5, np.float64(2.0), "7", 2**64]
 )
 def test_bad_seeds_are_refused(seed):
     with pytest.raises(ScenarioError) as err:
