@@ -22,6 +22,7 @@ from berdaya.experiments.validate import validate
 from berdaya.model.cycle import PHASES
 from berdaya.model.records import STAGE_NAMES
 from berdaya.scenarios import ScenarioError, load_scenario, parse_set, schema, shipped
+from berdaya.scenarios.loader import shown
 
 INSTITUTIONAL = ("inisiasi", "partisipatoris", "emansipatoris")
 #: Bounds of the numeric options (docs/limits.md): a run's seed fits 64 bits (it is
@@ -189,7 +190,7 @@ def _months(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
     _in_range("--months", args.months, 1, int(schema()["months"].le or 1))
     if args.months is not None and "months" in overrides:
         raise ValueError(
-            f"--set months={overrides['months']!r} and --months {args.months} both give "
+            f"--set months={shown(overrides['months'])} and --months {args.months} both give "
             "the months to simulate; give one of them"
         )
 
