@@ -235,11 +235,7 @@ class Comparison:
         lines += [head, "-" * len(head)]
         for r in s.itertuples(index=False):
             fmt = _number_format(r.mean_a, r.mean_b, r.diff)
-            if math.isnan(r.ci_low):
-                ci, clear = "n/a", "n/a"
-            else:
-                ci = f"[{r.ci_low:{fmt}}, {r.ci_high:{fmt}}]"
-                clear = "yes" if r.clear else "no"
+            ci, clear = _ci_cells(r, fmt)
             lines.append(
                 f"{r.outcome:<26} {r.mean_a:>10{fmt}} {r.mean_b:>10{fmt}} "
                 f"{r.diff:>+10{fmt}}  {ci:^23}  {clear}"
@@ -275,11 +271,7 @@ class Comparison:
         rows = []
         for r in self.summary(level).itertuples(index=False):
             fmt = _number_format(r.mean_a, r.mean_b, r.diff)
-            if math.isnan(r.ci_low):
-                ci, clear = "n/a", "n/a"
-            else:
-                ci = f"[{r.ci_low:{fmt}}, {r.ci_high:{fmt}}]"
-                clear = "yes" if r.clear else "no"
+            ci, clear = _ci_cells(r, fmt)
             cells = (
                 f"{r.mean_a:{fmt}}",
                 f"{r.mean_b:{fmt}}",
@@ -344,6 +336,13 @@ def _is_int(value: object) -> bool:
 
 def _months_of(records: pd.DataFrame, arm: str) -> str:
     return str(int(records.loc[records["arm"] == arm, "month"].max()))
+
+
+def _ci_cells(r: Any, fmt: str) -> tuple[str, str]:
+    """An outcome's interval and whether it is clear of zero, as two table cells."""
+    if math.isnan(r.ci_low):
+        return "n/a", "n/a"
+    return f"[{r.ci_low:{fmt}}, {r.ci_high:{fmt}}]", "yes" if r.clear else "no"
 
 
 def _number_format(*values: float) -> str:

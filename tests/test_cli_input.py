@@ -5,12 +5,11 @@ Every refusal is one line on stderr, a non-zero status and no traceback, before 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 
 import pytest
+from support import within
 
 from berdaya import doc_path
 from berdaya.experiments import cli
@@ -97,24 +96,8 @@ def test_params_into_head_prints_one_line_and_no_traceback(berdaya_exe, tmp_path
 
 
 # --- scenario files that are not small TOML files ----------------------------------------
-@contextlib.contextmanager
-def _within(seconds: float):
-    """Fail, instead of hanging, when the block takes longer than ``seconds``."""
-
-    def alarm(signum, frame):
-        raise TimeoutError(f"took more than {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def _run_scenario(path, tmp_path, *more: str) -> int:
-    with _within(10):
+    with within(10):
         return main(
             ["run", "--scenario", str(path), *more, "--out", str(tmp_path / "o.csv")]
         )
@@ -329,7 +312,7 @@ def test_numbers_out_of_range_are_refused(case, tmp_path, capsys, models_built):
     args, expected = BAD_NUMBERS[case]
     out = tmp_path / "out"
     more = ["--out", str(out)] if args[0] in ("sweep", "national") else []
-    with _within(20):
+    with within(20):
         code = main([*args, *more])
     assert code == 2
     _refused(capsys, code, "berdaya: error: ", expected)
@@ -475,7 +458,7 @@ def _odd_spec(kind: str, tmp_path):
 def test_odd_spec_files_are_refused(verb, kind, tmp_path, capsys, models_built):
     spec, expected = _odd_spec(kind, tmp_path)
     out = tmp_path / "out"
-    with _within(10):
+    with within(10):
         code = main([verb, spec, "--out", str(out)])
     _refused(capsys, code, expected)
     assert models_built == [] and not out.exists()

@@ -15,12 +15,12 @@ import contextlib
 import io
 import json
 import math
-import signal
 import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from support import within
 
 from berdaya.experiments.cli import main
 from berdaya.scenarios import schema, shipped
@@ -130,24 +130,6 @@ SETS = st.lists(
 )
 
 
-class _HangError(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _at_most(seconds: float):
-    def alarm(signum, frame):
-        raise _HangError(f"the command took more than {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
 @settings(
     max_examples=60,
     derandomize=True,
@@ -165,7 +147,7 @@ def test_odd_files_and_sets_run_or_are_refused_in_one_line(content, sets):
             argv += ["--set", item]
         out, err = io.StringIO(), io.StringIO()
         with (
-            _at_most(PER_EXAMPLE_S),
+            within(PER_EXAMPLE_S),
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(err),
         ):
