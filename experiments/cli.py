@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
+from berdaya import __version__
 from berdaya.agents.ksm import KSMStatus, KSMType
 from berdaya.agents.upk import grade_par, grade_repayment
 from berdaya.experiments.compare import compare, plot_envelopes, plot_formats
@@ -21,8 +24,15 @@ from berdaya.experiments.validate import validate
 from berdaya.model.cycle import PHASES
 from berdaya.model.records import GROUPS, STAGE_NAMES
 from berdaya.scenarios import ScenarioError, load_scenario, parse_set, schema, shipped
+from berdaya.scenarios.loader import shown
 
 INSTITUTIONAL = ("inisiasi", "partisipatoris", "emansipatoris")
+#: Bounds of the numeric options (docs/limits.md): a run's seed fits 64 bits (it is
+#: written to Parquet), replications and kelurahan stay within what memory can plan.
+MAX_SEED = 2**64 - 1
+MAX_REPLICATIONS = 100_000
+MAX_KELURAHAN = 100_000
+MAX_TIMEOUT_S = 86_400.0
 
 
 def _fmt_shares(row, label: str) -> str:
@@ -217,36 +227,84 @@ def economy_summary(result: RunResult) -> list[str]:
     ]
 
 
+def _check_set(scenarios: Sequence[str], overrides: dict[str, Any]) -> None:
+    """Load the scenarios with the ``--set`` values, so a bad one is named as such."""
+    for scenario in scenarios:
+        load_scenario(scenario, overrides, overrides_source="--set")
+
+
+def _months(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
+    """Check ``--months`` against the schema, and against ``--set months=``."""
+    _in_range("--months", args.months, 1, int(schema()["months"].le or 1))
+    if args.months is not None and "months" in overrides:
+        raise ValueError(
+            f"--set months={shown(overrides['months'])} and --months {args.months} both give "
+            "the months to simulate; give one of them"
+        )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     overrides = parse_set(args.set)
-    _at_least("--months", args.months, 1)
-    if args.out:
+    _months(args, overrides)
+    _in_range("--seed", args.seed, 0, MAX_SEED)
+    if args.out is not None:
         check_out_path(args.out)
+    _check_set([args.scenario], overrides)
     result = run(args.scenario, args.seed, months=args.months, overrides=overrides)
     print(summary(result))
-    if args.out:
+    if args.out is not None:
         path = result.to_file(args.out)
         print(f"\nmonthly table written to {path}")
     return 0
 
 
-def _at_least(option: str, value: int | None, low: int) -> None:
-    """Refuse an integer option below ``low`` in one line (None means not given)."""
-    if value is not None and value < low:
-        what = "a non-negative integer" if low == 0 else f"at least {low}"
+def _in_range(
+    option: str, value: int | None, low: int, high: int | None = None
+) -> None:
+    """Refuse an integer option out of ``[low, high]`` in one line (None: not given)."""
+    if value is None:
+        return
+    if value < low:
+        what = "a non-negative integer" if low == 0 else f"at least {low:,}"
         raise ValueError(f"{option} must be {what} (got {value})")
+    if high is not None and value > high:
+        raise ValueError(f"{option} must be at most {high:,} (got {value})")
+
+
+def _workers(value: int | None) -> int | None:
+    """``--workers``, at least 1 and at most this machine's cores (said on stderr)."""
+    _in_range("--workers", value, 1)
+    cores = os.cpu_count() or 1
+    if value is not None and value > cores:
+        print(
+            f"berdaya: warning: --workers {value} is more than the {cores} cores of "
+            f"this machine; using {cores}",
+            file=sys.stderr,
+        )
+        return cores
+    return value
+
+
+def _seconds(option: str, value: float) -> None:
+    """Refuse a duration that is not a finite number of seconds in (0, a day]."""
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT_S):
+        raise ValueError(
+            f"{option} must be a number of seconds above 0 and at most "
+            f"{MAX_TIMEOUT_S:,.0f} (got {value:g})"
+        )
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     overrides = parse_set(args.set)
-    _at_least("--replications", args.replications, 1)
-    _at_least("--workers", args.workers, 1)
-    _at_least("--seed", args.seed, 0)
-    _at_least("--months", args.months, 1)
-    if args.out:
+    _in_range("--replications", args.replications, 1, MAX_REPLICATIONS)
+    workers = _workers(args.workers)
+    _in_range("--seed", args.seed, 0)
+    _months(args, overrides)
+    if args.out is not None:
         check_out_path(args.out)
-    if args.plot and not args.plot.lower().endswith(plot_formats()):
+    if args.plot is not None and not args.plot.lower().endswith(plot_formats()):
         raise ValueError(f"--plot: '{args.plot}' must end in .png (or .pdf, .svg)")
+    _check_set([args.a, args.b], overrides)
     comparison = compare(
         args.a,
         args.b,
@@ -254,28 +312,29 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         seed=args.seed,
         months=args.months,
         overrides=overrides,
-        workers=args.workers,
+        workers=workers,
         progress=True,
     )
     print(comparison.table())
-    if args.out or args.plot:
+    if args.out is not None or args.plot is not None:
         print()
-    if args.out:
+    if args.out is not None:
         print(f"per-replication outcomes written to {comparison.to_file(args.out)}")
-    if args.plot:
+    if args.plot is not None:
         print(f"monthly envelopes drawn in {plot_envelopes(comparison, args.plot)}")
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    _at_least("--workers", args.workers, 1)
-    _at_least("--entropy", args.entropy, 0)
+    _in_range("--replications", args.replications, 2, MAX_REPLICATIONS)
+    workers = _workers(args.workers)
+    _in_range("--entropy", args.entropy, 0)
     result = validate(
         args.observed,
         args.design,
         replications=args.replications,
         entropy=args.entropy,
-        workers=args.workers,
+        workers=workers,
         progress=True,
     )
     print(result.table())
@@ -304,13 +363,25 @@ def _resumable(
         return None, 130
 
 
+def _local_workers(args: argparse.Namespace) -> int | None:
+    """``--workers`` of a sweep or national run: capped unless on a remote cluster."""
+    if args.cluster is None or args.cluster == "local":
+        return _workers(args.workers)
+    _in_range("--workers", args.workers, 1)
+    return args.workers
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    if not args.out.strip():
+        raise ValueError("--out is empty: give the folder the runs go to")
+    _seconds("--cluster-timeout", args.cluster_timeout)
+    workers = _local_workers(args)
     counts = SweepProgress(total=0)
     _, stopped = _resumable(
         lambda: run_sweep(
             args.spec,
             args.out,
-            workers=args.workers,
+            workers=workers,
             cluster=args.cluster,
             cluster_timeout=args.cluster_timeout,
             retry_errors=args.retry_errors,
@@ -337,16 +408,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_national(args: argparse.Namespace) -> int:
-    if not args.out:
+    if args.out is None or not args.out.strip():
         raise ValueError("--out DIR is required: the folder the kelurahan go to")
-    _at_least("--kelurahan", args.kelurahan, 1)
+    _in_range("--kelurahan", args.kelurahan, 1, MAX_KELURAHAN)
+    _seconds("--cluster-timeout", args.cluster_timeout)
+    workers = _local_workers(args)
     counts = SweepProgress(total=0)
     result, stopped = _resumable(
         lambda: run_national(
             args.spec,
             args.out,
             kelurahan=args.kelurahan,
-            workers=args.workers,
+            workers=workers,
             cluster=args.cluster,
             cluster_timeout=args.cluster_timeout,
             retry_errors=args.retry_errors,
@@ -368,6 +441,8 @@ def _cmd_national(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.level) and 0 < args.level < 1):
+        raise ValueError(f"--level must be between 0 and 1 (got {args.level:g})")
     rep = report(
         args.results, outcomes=args.outcome, level=args.level, plots=not args.no_plots
     )
@@ -400,8 +475,19 @@ def _cmd_params(args: argparse.Namespace) -> int:
 def _cmd_viz(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise ValueError(f"--port must be between 1 and 65535 (got {args.port})")
-    from berdaya.viz.serve import serve  # noqa: PLC0415 (Solara only for this command)
+    from berdaya.viz.serve import is_loopback, serve  # noqa: PLC0415 (Solara only here)
 
+    if not is_loopback(args.host):
+        if not args.allow_remote:
+            raise ValueError(
+                f"--host {args.host!r} serves the app beyond this machine, to anyone "
+                "who can reach it (it has no login); add --allow-remote to mean it"
+            )
+        print(
+            f"berdaya viz: warning: listening on {args.host}: anyone who can reach it "
+            "can use the app and run models",
+            file=sys.stderr,
+        )
     return serve(args.host, args.port)
 
 
@@ -418,11 +504,22 @@ def params_markdown() -> str:
     return "\n".join(rows)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, as the command's other errors."""
+
+    def error(self, message: str) -> NoReturn:
+        """Say what is wrong in one line and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``berdaya`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="berdaya",
         description="Agent-based simulation of community empowerment in P2KP.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="run one scenario and print a summary")
@@ -495,7 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="test the thesis' patterns over fresh seeds (exit 1 if one fails)",
         description="Run the observed case and the P2KP design over fresh paired seeds "
-        "and test each pattern (P1-P4) and the contrast with 95%% confidence intervals.",
+        "and test each pattern (P1-P4) and the contrast with 95% confidence intervals.",
     )
     p_val.add_argument("--observed", default="kedungkandang-2008", help="%(default)s")
     p_val.add_argument("--design", default="p2kp-design", help="%(default)s")
@@ -620,10 +717,19 @@ def build_parser() -> argparse.ArgumentParser:
     p_viz.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to listen on (default: %(default)s)",
+        help="address to listen on (default: %(default)s, this machine only)",
+    )
+    p_viz.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other than localhost (the app has no login)",
     )
     p_viz.set_defaults(func=_cmd_viz)
     return parser
+
+
+#: Exit status when the reader of the output went away: 128 + SIGPIPE, as Unix tools.
+BROKEN_PIPE = 141
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -633,14 +739,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        Exit status: 0 on success, 2 on bad input.
+        Exit status: 0 on success, 2 on bad input, 141 when the output's reader went
+        away (``berdaya params | head -1``), which is not an error worth a word.
     """
+    try:
+        try:
+            return _dispatch(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return BROKEN_PIPE
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (ScenarioError, ValueError) as err:
         print(f"berdaya: error: {err}", file=sys.stderr)
         return 2
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at the null device, so what is left in its buffer goes nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a file (captured, replaced)
+        pass
 
 
 if __name__ == "__main__":

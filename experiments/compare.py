@@ -10,6 +10,7 @@ Every replication's seed is kept in the outputs, so any run can be replayed alon
 
 from __future__ import annotations
 
+import html
 import math
 import multiprocessing
 import numbers
@@ -22,11 +23,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from berdaya.experiments.files import atomic_write, write_table
 from berdaya.experiments.run import run
 from berdaya.scenarios import load_scenario
+from berdaya.scenarios.loader import plain_values
 
 #: Final-month outcomes compared by default, in print order. Extend here; outcomes
 #: absent from the records are skipped.
@@ -72,6 +74,13 @@ OUTCOME_UNITS: dict[str, str] = {
     "welfare_initially_poor": "poverty lines",
     "elite_capture_index": "x population share",
 }
+
+#: Outcomes whose paired difference a comparison's repr shows (when compared).
+REPR_OUTCOMES: tuple[str, ...] = (
+    "pendayaan_poor",
+    "forced_share_of_pendayaan",
+    "gov_support",
+)
 
 ARMS = ("A", "B")
 ID_COLUMNS = ("arm", "scenario", "replication", "seed")
@@ -137,7 +146,7 @@ def paired_ci(
     return mean, sd, low, high, bool(low > 0.0 or high < 0.0)
 
 
-@dataclass
+@dataclass(repr=False)
 class Comparison:
     """The result of comparing scenario B with scenario A over paired replications.
 
@@ -211,12 +220,7 @@ class Comparison:
     def table(self, level: float = 0.95) -> str:
         """The summary as aligned, readable text (what ``berdaya compare`` prints)."""
         s = self.summary(level)
-        if self.months is not None:
-            months = self.months
-        else:
-            months = "/".join(
-                dict.fromkeys(_months_of(self.records, arm) for arm in ARMS)
-            )
+        months = self._months_text()
         sets = ", ".join(f"{k}={v}" for k, v in self.overrides.items()) or "none"
         shown = ", ".join(str(x) for x in self.seeds[:3])
         if len(self.seeds) > 3:
@@ -237,11 +241,7 @@ class Comparison:
         lines += [head, "-" * len(head)]
         for r in s.itertuples(index=False):
             fmt = _number_format(r.mean_a, r.mean_b, r.diff)
-            if math.isnan(r.ci_low):
-                ci, clear = "n/a", "n/a"
-            else:
-                ci = f"[{r.ci_low:{fmt}}, {r.ci_high:{fmt}}]"
-                clear = "yes" if r.clear else "no"
+            ci, clear = _ci_cells(r, fmt)
             lines.append(
                 f"{r.outcome:<26} {r.mean_a:>10{fmt}} {r.mean_b:>10{fmt}} "
                 f"{r.diff:>+10{fmt}}  {ci:^23}  {clear}"
@@ -249,6 +249,64 @@ class Comparison:
         if self.missing:
             lines += ["", f"not recorded (skipped): {', '.join(self.missing)}"]
         return "\n".join(lines)
+
+    def _months_text(self) -> str:
+        """The months simulated: given, or each arm's own ("48", or "48/60")."""
+        if self.months is not None:
+            return str(self.months)
+        return "/".join(dict.fromkeys(_months_of(self.records, arm) for arm in ARMS))
+
+    def _title(self) -> str:
+        return (
+            f"A = {self.a}, B = {self.b}; {self.replications} paired replications of "
+            f"{self._months_text()} months, master seed {self.master_seed}"
+        )
+
+    def __repr__(self) -> str:
+        """Two short lines: what was compared, and a few paired differences B - A."""
+        table = self.summary()
+        parts = []
+        for r in table[table["outcome"].isin(REPR_OUTCOMES)].itertuples(index=False):
+            fmt = _number_format(r.mean_a, r.mean_b, r.diff)
+            clear = {True: "clear of 0", False: "not clear of 0"}.get(r.clear, "n/a")
+            parts.append(f"{r.outcome} {r.diff:+{fmt}} ({clear})")
+        return f"<Comparison: {self._title()}>\n  B - A: {', '.join(parts)}"
+
+    def _repr_html_(self, level: float = 0.95) -> str:
+        """A small HTML table: each outcome's means, B - A and its interval."""
+        rows = []
+        for r in self.summary(level).itertuples(index=False):
+            fmt = _number_format(r.mean_a, r.mean_b, r.diff)
+            ci, clear = _ci_cells(r, fmt)
+            cells = (
+                f"{r.mean_a:{fmt}}",
+                f"{r.mean_b:{fmt}}",
+                f"{r.diff:+{fmt}}",
+                ci,
+                clear,
+            )
+            rows.append(
+                f"<tr><td><code>{html.escape(r.outcome)}</code></td>"
+                + "".join(
+                    f'<td style="text-align:right">{html.escape(c)}</td>' for c in cells
+                )
+                + "</tr>"
+            )
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in (
+                "outcome",
+                "mean A",
+                "mean B",
+                "B - A",
+                f"{level:.0%} CI",
+                "clear of 0",
+            )
+        )
+        return (
+            f"<table><caption>berdaya compare: {html.escape(self._title())}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
 
     def to_file(self, path: str | Path) -> Path:
         """Write the per-replication finals to ``.csv`` or ``.parquet``, atomically.
@@ -284,6 +342,13 @@ def _is_int(value: object) -> bool:
 
 def _months_of(records: pd.DataFrame, arm: str) -> str:
     return str(int(records.loc[records["arm"] == arm, "month"].max()))
+
+
+def _ci_cells(r: Any, fmt: str) -> tuple[str, str]:
+    """An outcome's interval and whether it is clear of zero, as two table cells."""
+    if math.isnan(r.ci_low):
+        return "n/a", "n/a"
+    return f"[{r.ci_low:{fmt}}, {r.ci_high:{fmt}}]", "yes" if r.clear else "no"
 
 
 def _number_format(*values: float) -> str:
@@ -396,7 +461,7 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         raise ValueError(f"months must be an integer >= 1 (got {months!r})")
     replications, workers, seed = int(replications), int(workers), int(seed)
     months = None if months is None else int(months)
-    overrides = dict(overrides or {})
+    overrides = plain_values(overrides)
     checked = dict(overrides)
     if months is not None:
         checked["months"] = months

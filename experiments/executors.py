@@ -126,11 +126,23 @@ def _code_entries() -> list[tuple[str, bytes]]:
 
     The packages are found where this process imports them from (``berdaya.model``'s
     ``__path__`` and so on, editable installs included), with their package data
-    (shipped scenarios and specs). Self-contained, so that a Dask worker can run it by
-    value to tell whether it has the same code: a process without berdaya gets only the
-    zip's ``__init__``.
+    (shipped scenarios and specs); ``berdaya`` itself contributes the files of its own
+    folder (its ``__init__`` with the version, not the sub-folders a wheel puts there).
+    Self-contained, so that a Dask worker can run it by value to tell whether it has the
+    same code: a process without berdaya gets only a stand-in ``__init__``.
     """
-    entries: list[tuple[str, bytes]] = [("berdaya/__init__.py", ZIP_INIT)]
+    entries: list[tuple[str, bytes]] = []
+    try:
+        top = importlib.util.find_spec("berdaya")
+    except ImportError:
+        top = None
+    folder = Path(top.origin).parent if top is not None and top.origin else None
+    if folder is not None and folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.suffix not in (".pyc", ".pyo"):
+                entries.append((f"berdaya/{path.name}", path.read_bytes()))
+    if not entries:
+        entries.append(("berdaya/__init__.py", ZIP_INIT))
     for sub in SUBPACKAGES:
         try:
             found = importlib.util.find_spec(f"berdaya.{sub}")

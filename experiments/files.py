@@ -29,6 +29,8 @@ def check_out_path(path: str | Path, option: str = "--out") -> Path:
     Raises:
         ValueError: One line naming the path and the allowed endings.
     """
+    if not str(path).strip():
+        raise ValueError(f"{option} is empty: give a file ending in .parquet or .csv")
     path = Path(path)
     if path.suffix.lower() not in TABLE_SUFFIXES or not path.stem:
         raise ValueError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,8 @@ import pandas as pd
 
 from berdaya.experiments.files import read_table, write_table
 from berdaya.model import P2KPModel
-from berdaya.scenarios import P2KPScenario, ScenarioError, load_scenario
+from berdaya.scenarios import P2KPScenario, load_scenario
+from berdaya.scenarios.loader import check_seed, plain_values
 
 
 def _plain(value: Any) -> Any:
@@ -23,7 +25,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@dataclass
+#: Final-month records a run shows in a notebook (its repr and HTML table), with formats.
+HEADLINE: dict[str, str] = {
+    "powerless_poor": ".1%",
+    "pendayaan_poor": ".1%",
+    "forced_count": ",.0f",
+    "poverty_rate": ".1%",
+    "gov_support": ".2f",
+}
+
+
+@dataclass(repr=False)
 class RunResult:
     """The outcome of one run: its monthly table, phase table, scenario and seed.
 
@@ -51,6 +63,42 @@ class RunResult:
     def final(self) -> pd.Series:
         """The last month's records."""
         return self.records.iloc[-1]
+
+    def _title(self) -> str:
+        months = int(self.final["month"]) if len(self.records) else 0
+        size = ""
+        if self.kelurahan is not None:
+            size = f", {self.kelurahan['kelurahan'].nunique()} kelurahan"
+        return f"scenario {self.scenario}, seed {self.seed}, {months} months{size}"
+
+    def headline(self) -> dict[str, str]:
+        """The final month's headline records (:data:`HEADLINE`), formatted."""
+        if not len(self.records):
+            return {}
+        final = self.final
+        return {
+            name: format(float(final[name]), spec)
+            for name, spec in HEADLINE.items()
+            if name in final.index
+        }
+
+    def __repr__(self) -> str:
+        """Two short lines: which run, and its headline records at the end."""
+        values = ", ".join(f"{k} {v}" for k, v in self.headline().items())
+        return f"<RunResult: {self._title()}>\n  at the end: {values}"
+
+    def _repr_html_(self) -> str:
+        """A small HTML table of the headline records, for notebooks."""
+        rows = "".join(
+            f"<tr><td><code>{html.escape(k)}</code></td>"
+            f'<td style="text-align:right">{html.escape(v)}</td></tr>'
+            for k, v in self.headline().items()
+        )
+        return (
+            f"<table><caption>berdaya run: {html.escape(self._title())}</caption>"
+            "<thead><tr><th>record</th><th>at the end</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
 
     def to_file(self, path: str | Path) -> Path:
         """Write the monthly table to ``.parquet`` or ``.csv``, atomically.
@@ -132,6 +180,9 @@ def run(
 ) -> RunResult:
     """Run one scenario with one seed.
 
+    Numpy integers, floats and flags (and 0-d arrays) are taken wherever a Python
+    number or flag is.
+
     Args:
         scenario: Shipped scenario name, TOML path, or a :class:`P2KPScenario`.
         seed: Seed of the run (the same seed gives the same table, in any process).
@@ -145,9 +196,8 @@ def run(
     Raises:
         ScenarioError: Invalid scenario name, file or override.
     """
-    if not isinstance(seed, int) or seed < 0:
-        raise ScenarioError(f"seed must be a non-negative integer (got {seed!r})")
-    overrides = dict(overrides or {})
+    seed = check_seed(seed)
+    overrides = plain_values(overrides)
     if months is not None:
         overrides["months"] = months
     if isinstance(scenario, P2KPScenario):

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 from SALib.analyze import morris as morris_analyze
 from SALib.sample import morris as morris_sample
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from berdaya.experiments.compare import replication_seeds, run_tasks
 from berdaya.experiments.files import atomic_write

@@ -57,7 +57,6 @@ import itertools
 import json
 import math
 import numbers
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
@@ -69,7 +68,7 @@ import pandas as pd
 
 from berdaya.experiments.compare import HEADLINE_OUTCOMES, replication_seeds
 from berdaya.scenarios import ParamInfo, ScenarioError, load_scenario, schema
-from berdaya.scenarios.loader import validate
+from berdaya.scenarios.loader import read_toml, shown, validate
 
 
 class SweepError(ScenarioError):
@@ -411,18 +410,14 @@ def load_spec(spec: str | Path) -> SweepSpec:
     if not path.exists() and text in ships:
         path = ships[text]
     try:
-        raw = path.read_text(encoding="utf-8")
+        data, raw = read_toml(path, "sweep spec")
     except FileNotFoundError:
         names = ", ".join(ships) or "none"
         raise SweepError(
-            f"spec '{text}' is neither a file nor a shipped spec ({names})"
+            f"spec {shown(text)} is neither a file nor a shipped spec ({names})"
         ) from None
-    except OSError as err:
-        raise SweepError(f"{path}: cannot read ({err.strerror})") from None
-    try:
-        data = tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as err:
-        raise SweepError(f"{path}: not valid TOML ({err})") from None
+    except ScenarioError as err:
+        raise SweepError(str(err)) from None
     return parse_spec(data, source=str(path), text=raw, base_dir=path.parent)
 
 

@@ -39,8 +39,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
+from berdaya import __version__
 from berdaya.experiments.executors import (
     InlineExecutor,
     check_cluster_address,
@@ -312,7 +313,7 @@ class SweepFolder:
         write_table(points, self.path / "design.parquet", {"spec": spec.name})
         meta = {
             "format": FORMAT,
-            "berdaya": _version("berdaya"),
+            "berdaya": __version__,
             "spec": spec.name,
             "spec_source": spec.source,
             "spec_sha256": spec.digest,

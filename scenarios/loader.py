@@ -9,17 +9,24 @@ and nothing else. Everything else must be a parameter of
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from berdaya.scenarios.schema import Parameters, schema
 
 META_KEYS = ("description", "base")
+#: The largest scenario file read: a flat table of parameters takes a few kilobytes.
+MAX_SCENARIO_BYTES = 1024 * 1024
+#: The longest value or name quoted back in a message.
+MAX_SHOWN = 60
 
 
 class ScenarioError(ValueError):
@@ -56,6 +63,16 @@ def _suggest(name: str, options: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def shown(value: Any) -> str:
+    """A value as quoted back in a one-line message: its repr, cut to a sane length.
+
+    The repr escapes line breaks and control characters, so the message stays one line
+    whatever a file or an option held.
+    """
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else f"{text[: MAX_SHOWN - 3]}..."
+
+
 def format_validation_error(err: ValidationError, source: str) -> str:
     """Turn a pydantic error into one line naming the source, the field and what is allowed.
 
@@ -73,17 +90,79 @@ def format_validation_error(err: ValidationError, source: str) -> str:
     got = first.get("input")
     if first["type"] == "extra_forbidden":
         return (
-            f"{source}: unknown field '{name}'{_suggest(name, list(info))}; "
+            f"{source}: unknown field {shown(name)}{_suggest(name, list(info))}; "
             "`berdaya params` lists the fields"
         )
     if name in info:
-        return f"{source}: field '{name}' must be {info[name].allowed} (got {got!r})"
+        return (
+            f"{source}: field '{name}' must be {info[name].allowed} (got {shown(got)})"
+        )
     msg = str(first.get("msg", "invalid")).removeprefix("Value error, ")
     return f"{source}: {msg}"
 
 
+def plain(value: Any) -> Any:
+    """The Python value a numpy scalar or 0-d array holds; any other value unchanged.
+
+    Samplers and array code hand out ``np.int64``, ``np.float32``, ``np.bool_`` or
+    ``np.array(3.0)`` where a number or a flag is meant; they count as the ``int``,
+    ``float`` or ``bool`` they hold, and are then checked like one.
+
+    Args:
+        value: Any value.
+
+    Returns:
+        ``value.item()`` for a numpy scalar or 0-d array, else ``value`` itself.
+    """
+    if isinstance(value, np.generic) or (
+        isinstance(value, np.ndarray) and value.ndim == 0
+    ):
+        return value.item()
+    return value
+
+
+def plain_values(values: dict[str, Any] | None) -> dict[str, Any]:
+    """A copy of parameter values with numpy scalars as Python values (:func:`plain`)."""
+    return {name: plain(value) for name, value in (values or {}).items()}
+
+
+def check_seed(seed: Any, name: str = "seed", *, generators: bool = False) -> Any:
+    """Check a run's seed, a numpy integer becoming a Python ``int``.
+
+    An integer seed is below 2**64, so that it fits the files a run is written to.
+
+    Args:
+        seed: The seed given.
+        name: Its name, for the message (``seed``, ``rng``).
+        generators: Also allow what Mesa takes as ``rng`` besides an integer: ``None``,
+            a ``numpy.random.Generator``, ``BitGenerator`` or ``SeedSequence``.
+
+    Returns:
+        The seed, an integer as a Python ``int``.
+
+    Raises:
+        ScenarioError: One line naming the seed and what is allowed.
+    """
+    value = plain(seed)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**64:
+        return value
+    if generators and (
+        value is None
+        or isinstance(
+            value, np.random.Generator | np.random.BitGenerator | np.random.SeedSequence
+        )
+    ):
+        return value
+    allowed = "a non-negative integer below 2**64"
+    if generators:
+        allowed += ", a numpy Generator or SeedSequence, or None"
+    raise ScenarioError(f"{name} must be {allowed} (got {shown(seed)})")
+
+
 def validate(values: dict[str, Any], source: str, *, strict: bool = True) -> Parameters:
     """Validate parameter values against the schema.
+
+    Numpy scalars and 0-d arrays count as the Python values they hold (:func:`plain`).
 
     Args:
         values: Parameter values (only those that differ from the defaults are needed).
@@ -97,19 +176,81 @@ def validate(values: dict[str, Any], source: str, *, strict: bool = True) -> Par
         ScenarioError: One line naming the source, the field and what is allowed.
     """
     try:
-        return Parameters.model_validate(values, strict=strict)
+        return Parameters.model_validate(plain_values(values), strict=strict)
     except ValidationError as err:
         raise ScenarioError(format_validation_error(err, source)) from None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, what: str = "scenario file") -> tuple[dict[str, Any], str]:
+    """Read a small TOML file safely: a scenario file, or a sweep or national spec.
+
+    The file is opened without blocking (a named pipe would wait for a writer) and
+    checked on the open descriptor before a byte is read: a folder, a device such as
+    ``/dev/zero``, a pipe or a socket, or a file over :data:`MAX_SCENARIO_BYTES`, is
+    refused at once rather than read without end. The bytes must be UTF-8 (a byte-order
+    mark is allowed) and TOML not nested without end.
+
+    Args:
+        path: The file.
+        what: What the file is, for the messages ("scenario file", "sweep spec").
+
+    Returns:
+        The parsed table and the text it was parsed from.
+
+    Raises:
+        FileNotFoundError: There is no such file (the caller says what it looked for).
+        ScenarioError: One line naming the file and what is wrong with it.
+    """
+    too_big = f"{path}: is larger than a {what} may be ({MAX_SCENARIO_BYTES:,} bytes)"
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
+        raise
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot be read ({err.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(f"{path}: is a folder, not a {what}")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(
+                f"{path}: is not a regular file (a device, pipe or socket); a {what} "
+                "is a TOML file"
+            )
+        if info.st_size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(too_big)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1  # the file object closes it now
+            data = fh.read(MAX_SCENARIO_BYTES + 1)
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot be read ({err.strerror})") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > MAX_SCENARIO_BYTES:  # it grew since it was measured
+        raise ScenarioError(too_big)
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark from an editor is fine
+    except UnicodeDecodeError as err:
+        raise ScenarioError(
+            f"{path}: is not UTF-8 text (byte 0x{data[err.start]:02x} at offset "
+            f"{err.start}); a {what} is a TOML file"
+        ) from None
+    try:
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{path}: not valid TOML (values nested too deeply)"
+        ) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return read_toml(path)[0]
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
 
 
 def _values_of(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
@@ -118,17 +259,23 @@ def _values_of(path: Path, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], 
     for key, value in data.items():
         if isinstance(value, dict):
             raise ScenarioError(
-                f"{path}: field '{key}' is a table; scenario files are flat "
+                f"{path}: field {shown(key)} is a table; scenario files are flat "
                 "'name = value' lines"
             )
-    description = str(data.pop("description", ""))
+    description = data.pop("description", "")
+    if not isinstance(description, str) or "\n" in description or "\r" in description:
+        raise ScenarioError(
+            f"{path}: field 'description' must be a string of one line "
+            f"(got {shown(description)})"
+        )
     base = data.pop("base", None)
     values: dict[str, Any] = {}
     if base is not None:
         ships = shipped()
-        if base not in ships:
+        if not isinstance(base, str) or base not in ships:
             raise ScenarioError(
-                f"{path}: field 'base' must be one of {', '.join(ships)} (got {base!r})"
+                f"{path}: field 'base' must be one of {', '.join(ships)} "
+                f"(got {shown(base)})"
             )
         if base in seen:
             raise ScenarioError(f"{path}: field 'base' makes a cycle through '{base}'")
@@ -158,29 +305,34 @@ def parse_set(items: list[str] | None) -> dict[str, Any]:
         name, sep, raw = item.partition("=")
         name, raw = name.strip(), raw.strip()
         if not sep or not name:
-            raise ScenarioError(f"--set: '{item}' must look like name=value")
+            raise ScenarioError(f"--set: {shown(item)} must look like name=value")
         if name not in names:
             raise ScenarioError(
-                f"--set: unknown field '{name}'{_suggest(name, names)}; "
+                f"--set: unknown field {shown(name)}{_suggest(name, names)}; "
                 "`berdaya params` lists the fields"
             )
         try:
-            value = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw
-        out[name] = value
+            parsed = tomllib.loads(f"v = {raw}")
+        except (tomllib.TOMLDecodeError, RecursionError):
+            parsed = {}
+        # one literal, or else the text as it is (not "0.3\nother = 1")
+        out[name] = parsed["v"] if list(parsed) == ["v"] else raw
     return out
 
 
 def load_scenario(
     name_or_path: str | Path = "kedungkandang-2008",
     overrides: dict[str, Any] | None = None,
+    *,
+    overrides_source: str = "overrides",
 ) -> LoadedScenario:
     """Load a shipped scenario by name, or a TOML file by path, and apply overrides.
 
     Args:
         name_or_path: A shipped scenario name (see :func:`shipped`) or a path to a TOML file.
         overrides: Parameter values that replace the file's (for instance from ``--set``).
+        overrides_source: What the overrides are called in a message about them (the
+            command line says ``--set``).
 
     Returns:
         The validated scenario.
@@ -190,19 +342,24 @@ def load_scenario(
     """
     ships = shipped()
     text = str(name_or_path)
+    if not text.strip():
+        raise ScenarioError(
+            f"scenario name is empty: give a shipped scenario ({', '.join(ships)}) "
+            "or a .toml file"
+        )
     if text in ships:
         path, name = ships[text], text
     else:
         path = Path(text)
         if path.suffix != ".toml" and not path.exists():
             raise ScenarioError(
-                f"scenario '{text}' is neither a shipped scenario "
+                f"scenario {shown(text)} is neither a shipped scenario "
                 f"({', '.join(ships)}) nor a .toml file"
             )
         name = path.stem
     values, description = _values_of(path)
     params = validate(values, str(path))
-    overrides = dict(overrides or {})
+    overrides = plain_values(overrides)
     if overrides:
-        params = validate({**values, **overrides}, "--set")
+        params = validate({**values, **overrides}, overrides_source)
     return LoadedScenario(name, description, params, str(path), overrides)

@@ -13,7 +13,7 @@ from typing import Any
 
 from mesa.experimental.scenarios import Scenario
 
-from berdaya.scenarios.loader import load_scenario, validate
+from berdaya.scenarios.loader import check_seed, load_scenario, validate
 from berdaya.scenarios.schema import Parameters
 
 
@@ -28,14 +28,18 @@ class P2KPScenario(Scenario):
     def __init__(self, *, rng: Any = None, name: str = "custom", **values: Any) -> None:
         """Validate the values and build the scenario.
 
+        Numpy scalars and 0-d arrays count as the Python values they hold, for the
+        seed too.
+
         Args:
-            rng: Seed (or generator) of the run.
+            rng: Seed (a non-negative integer), generator or ``None`` of the run.
             name: Label of the scenario.
             **values: Parameter values; the rest take their schema defaults.
 
         Raises:
             ScenarioError: A value is unknown, of the wrong type or out of range.
         """
+        rng = check_seed(rng, "rng", generators=True)
         params = validate(values, f"scenario '{name}'", strict=False)
         super().__init__(rng=rng, **params.model_dump())
         self.__dict__["name"] = name
@@ -58,6 +62,9 @@ class P2KPScenario(Scenario):
 
         Returns:
             The scenario, ready for ``P2KPModel(scenario=...)``.
+
+        Raises:
+            ScenarioError: The file, an override or the seed is not valid.
         """
         loaded = load_scenario(name_or_path, overrides)
         return cls(rng=rng, name=loaded.name, **loaded.params.model_dump())

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +142,26 @@ def _check_site_economy(site: Site, where: str) -> None:
         f"{where}: households.ksm {h.ksm[wrong[:5]].tolist()} but their live KSM "
         f"{owner[wrong[:5]].tolist()} (rows {wrong[:5].tolist()})"
     )
+
+
+class HangError(Exception):
+    """A block under :func:`within` ran past its time.
+
+    Not an OSError, which the CLI would report as one of its own errors.
+    """
+
+
+@contextlib.contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Fail with :class:`HangError`, instead of hanging, past ``seconds``."""
+
+    def alarm(signum: int, frame: Any) -> None:
+        raise HangError(f"took more than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

@@ -357,7 +357,7 @@ def test_bad_spec_is_refused_with_one_line(
     [
         (["--kelurahan", "0"], "--kelurahan must be at least 1 (got 0)"),
         (["--kelurahan", "-3"], "--kelurahan must be at least 1 (got -3)"),
-        (["--workers", "0"], "--workers must be an integer >= 1"),
+        (["--workers", "0"], "--workers must be at least 1 (got 0)"),
         (["--cluster", "nohost"], "must be 'local' or a scheduler address"),
         (["--no-out"], "--out DIR is required"),
         (["--spec", "absent.toml"], "neither a file nor a shipped spec"),

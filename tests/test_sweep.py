@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import berdaya
 import berdaya.experiments.sweep as sweep_module
 from berdaya.experiments import read_errors, read_results, run_sweep
 from berdaya.experiments.cli import main
@@ -125,7 +126,7 @@ def test_every_point_and_replication_is_there_once_with_its_seed(serial):
     )
     meta = json.loads((out / "meta.json").read_text())
     assert meta["seeds"] == seeds and meta["runs"] == 15
-    assert meta["berdaya"] == "0.1.0" and len(meta["spec_sha256"]) == 64
+    assert meta["berdaya"] == berdaya.__version__ and len(meta["spec_sha256"]) == 64
     assert (out / "spec.toml").read_text() == TINY
 
 
@@ -434,7 +435,7 @@ def test_unreachable_cluster_is_refused_before_any_run(tmp_path, capsys, models_
     ("args", "expected"),
     [
         (["--cluster", "nohost"], "must be 'local' or a scheduler address"),
-        (["--workers", "0"], "--workers must be an integer >= 1"),
+        (["--workers", "0"], "--workers must be at least 1 (got 0)"),
     ],
 )
 def test_bad_arguments_are_refused(args, expected, tmp_path, capsys, models_built):
@@ -630,7 +631,9 @@ sys.path[:] = [p for p in sys.path if not p.startswith("__editable__")]
 def test_code_zip_imports_where_berdaya_is_not_installed(tmp_path):
     path = code_zip(tmp_path)
     names = zipfile.ZipFile(path).namelist()
-    assert "berdaya/__init__.py" in names
+    own = Path(berdaya.__file__).read_bytes()
+    assert zipfile.ZipFile(path).read("berdaya/__init__.py") == own
+    assert "berdaya/__main__.py" in names and "berdaya/py.typed" in names
     for sub in ("model", "agents", "scenarios", "experiments"):
         assert f"berdaya/{sub}/__init__.py" in names
     assert "berdaya/scenarios/shipped/kedungkandang-2008.toml" in names
@@ -643,8 +646,9 @@ def test_code_zip_imports_where_berdaya_is_not_installed(tmp_path):
     (block / "sitecustomize.py").write_text(BLOCKER)
     env = {**os.environ, "PYTHONPATH": str(block)}
     probe = "import importlib.util; print(importlib.util.find_spec('berdaya'))"
-    proc = subprocess.run(
+    proc = subprocess.run(  # not in the checkout, whose berdaya/ folder `-c` would see
         [sys.executable, "-c", probe],
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
@@ -658,6 +662,7 @@ def test_code_zip_imports_where_berdaya_is_not_installed(tmp_path):
     )
     proc = subprocess.run(
         [sys.executable, "-c", use],
+        cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,

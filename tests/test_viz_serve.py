@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import signal
+import socket
 import subprocess
 import tarfile
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
+from solara.server import cdn_helper
 
 import berdaya.viz.serve as serve_module
 from berdaya.experiments.cli import main
 from berdaya.viz import assets
-from berdaya.viz.serve import APP, viz_command
+from berdaya.viz.serve import APP, QUIET_ENV, is_loopback, viz_command
 
 
 def test_viz_runs_solara_on_the_app_file():
@@ -21,6 +29,7 @@ def test_viz_runs_solara_on_the_app_file():
     assert Path(cmd[4]) == APP and APP.name == "app.py" and APP.exists()
     assert cmd[5:9] == ["--host", "127.0.0.1", "--port", "8123"]
     assert "--no-open" in cmd
+    assert "--no-check-version" in cmd, "Solara would ask PyPI for its latest version"
 
 
 def test_the_viz_command_serves_on_the_port_asked(monkeypatch):
@@ -102,3 +111,135 @@ def test_a_failed_npm_pack_says_why(tmp_path, monkeypatch):
     with pytest.raises(assets.AssetError, match="404"):
         assets.install(tmp_path, [("nope", "0.0.1")], failing)
     assert not (tmp_path / "nope@0.0.1").exists()
+
+
+# --- the server keeps to this machine ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("example.org", False),
+        ("", False),
+    ],
+)
+def test_loopback_addresses(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def _serve_spy(monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        serve_module, "serve", lambda host, port: calls.append((host, port)) or 0
+    )
+    return calls
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "example.org"])
+def test_another_host_needs_allow_remote(host, monkeypatch, capsys):
+    calls = _serve_spy(monkeypatch)
+    assert main(["viz", "--host", host]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"berdaya: error: --host {host!r} serves the app beyond")
+    assert "--allow-remote" in err
+    assert calls == []
+
+
+def test_allow_remote_serves_with_a_warning(monkeypatch, capsys):
+    calls = _serve_spy(monkeypatch)
+    assert main(["viz", "--host", "0.0.0.0", "--allow-remote"]) == 0
+    assert calls == [("0.0.0.0", 8765)]
+    err = capsys.readouterr().err
+    assert err.startswith("berdaya viz: warning: listening on 0.0.0.0: anyone")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("host", ["localhost", "::1", "127.0.0.2"])
+def test_loopback_hosts_are_served_quietly(host, monkeypatch, capsys):
+    calls = _serve_spy(monkeypatch)
+    assert main(["viz", "--host", host]) == 0
+    assert calls == [(host, 8765)] and capsys.readouterr().err == ""
+
+
+def test_the_cdn_download_fails_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(cdn_helper, "fetch_from_cdn", cdn_helper.fetch_from_cdn)
+    assets.serve_cache_only()
+    start = time.monotonic()
+    with pytest.raises(FileNotFoundError, match="from its cache only"):
+        cdn_helper.get_path(tmp_path, "some-package@1.0.0/x.js")
+    assert time.monotonic() - start < 0.5
+    assert list(tmp_path.iterdir()) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, timeout: float) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as err:
+        return err.code, b""
+
+
+def test_the_server_answers_from_its_cache_and_fetches_nothing(tmp_path):
+    """The real server: a cached file is served, an uncached one is a 404 at once."""
+    cache = tmp_path / "cdn"
+    (cache / "some-package@1.0.0").mkdir(parents=True)
+    (cache / "some-package@1.0.0" / "here.js").write_text("var here = 1;")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, **QUIET_ENV, "SOLARA_ASSETS_PROXY_CACHE_DIR": str(cache)}
+    log = tmp_path / "server.log"
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(
+            viz_command("127.0.0.1", port),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while _ready(base) is False:
+            assert proc.poll() is None, f"the server exited:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"not serving:\n{log.read_text()}"
+            time.sleep(0.2)
+        status, body = _get(f"{base}/_solara/cdn/some-package@1.0.0/here.js", 5)
+        assert (status, body) == (200, b"var here = 1;")
+        start = time.monotonic()
+        status, _ = _get(f"{base}/_solara/cdn/some-package@1.0.0/x.js", 5)
+        took = time.monotonic() - start
+        assert status == 404 and took < 2, (status, took)
+        assert list((cache / "some-package@1.0.0").iterdir()) == [
+            cache / "some-package@1.0.0" / "here.js"
+        ]
+        status, page = _get(base + "/", 30)
+        assert status == 200
+        assert b"/_solara/cdn/" in page and b"cdn.jsdelivr.net" not in page
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def _ready(base: str) -> bool:
+    with contextlib.suppress(OSError):
+        return _get(f"{base}/readyz", 2)[0] == 200
+    return False

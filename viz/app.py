@@ -22,6 +22,7 @@ from typing import Any
 import solara
 
 from berdaya.scenarios import P2KPScenario, ScenarioError
+from berdaya.viz.assets import serve_cache_only
 from berdaya.viz.charts import CHARTS, Series, chart_png
 from berdaya.viz.controls import (
     LeverControls,
@@ -35,6 +36,10 @@ from berdaya.viz.explain import ODD_ROUTE, ExplainPanel, OddPage
 from berdaya.viz.layout import layout_for
 from berdaya.viz.network import Marks, NetworkView
 from berdaya.viz.runs import Run
+
+# Solara imports this file as its server starts, before a request is answered: from
+# then on a front-end file missing from the cache is a 404, never a CDN download.
+serve_cache_only()
 
 DEFAULT_SCENARIO = "kedungkandang-2008"
 DEFAULT_OTHER = "kelurahan-partner"

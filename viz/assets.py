@@ -7,6 +7,10 @@ get a blank page. So before the app starts, :func:`ensure_assets` puts those pac
 the cache folder with npm, the ordinary client of the npm registry. The list is read from
 Solara's own page template, so it follows a Solara upgrade; each package is fetched once.
 
+The app's server itself never fetches from the CDN (:func:`serve_cache_only`): a file not
+in the cache is a 404 at once, not a download on behalf of whoever asked (nor 7 seconds of
+retries where there is no network).
+
 Run ``python -m berdaya.viz.assets`` to install them by hand.
 """
 
@@ -23,7 +27,7 @@ from pathlib import Path
 
 import ipyvue
 import solara.server
-from solara.server import settings
+from solara.server import cdn_helper, settings
 
 CDN_REF = re.compile(r"\{\{\s*cdn\s*\}\}/((?:@[\w.-]+/)?[\w.-]+)@(\d+\.\d+\.\d+)/")
 PATH_REF = re.compile(r"^/?((?:@[\w.-]+/)?[\w.-]+)@(\d+\.\d+\.\d+)/")
@@ -132,6 +136,31 @@ def install(
             tarballs[0].unlink()
             done.append(spec)
     return done
+
+
+def _no_download(url: str) -> bytes:
+    """Stand-in for Solara's download from the CDN: the file is simply not there."""
+    raise FileNotFoundError(f"{url}: the app serves its front end from its cache only")
+
+
+def serve_cache_only() -> None:
+    """Keep the Solara server from downloading what is not in its CDN cache folder.
+
+    Solara's setting ``SOLARA_ASSETS_PROXY=false`` is no way to do this: it makes the
+    page load its files from the public CDN in the browser instead. The proxy stays on
+    (the page loads ``/_solara/cdn/...`` from this server, out of the cache folder that
+    :func:`ensure_assets` fills), and its download on a miss, Solara's
+    ``cdn_helper.fetch_from_cdn``, fails at once; the server answers 404.
+
+    Raises:
+        AssetError: This Solara has no such download to turn off (an upgrade moved it).
+    """
+    if not callable(getattr(cdn_helper, "fetch_from_cdn", None)):
+        raise AssetError(
+            "solara.server.cdn_helper.fetch_from_cdn is gone; berdaya cannot keep this "
+            "Solara from downloading from its CDN"
+        )
+    cdn_helper.fetch_from_cdn = _no_download
 
 
 def ensure_assets(log: Callable[[str], None] | None = None) -> bool:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import solara
 
+from berdaya import doc_path
 from berdaya.agents.upk import grade_par, grade_repayment
 from berdaya.model.records import STAGE_NAMES
 from berdaya.viz.runs import Run
 
 ODD_ROUTE = "odd"  # the app serves docs/ODD.md here
-ODD_PATH = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 
 STAGE_MEANING = {
     "powerless": "not yet aware of the programme",
@@ -152,11 +151,17 @@ def ExplainPanel(run: Run, version: int):  # noqa: N802 (a component)
 
 @solara.component
 def OddPage():  # noqa: N802 (a component)
-    """The model description, ``docs/ODD.md``, served by the app."""
-    if ODD_PATH.exists():
-        solara.Markdown(ODD_PATH.read_text(encoding="utf-8"))
-    else:
+    """The model description, ``docs/ODD.md``, served by the app.
+
+    It is found in a source checkout and in an installed wheel alike
+    (:func:`berdaya.doc_path`).
+    """
+    try:
+        text = doc_path("ODD.md").read_text(encoding="utf-8")
+    except OSError:
         solara.Warning(
             "docs/ODD.md is not installed with this copy of berdaya; read it in the "
             "repository."
         )
+    else:
+        solara.Markdown(text)

@@ -1,7 +1,14 @@
-"""Starting the app: ``berdaya viz`` runs ``solara run viz/app.py`` as a subprocess."""
+"""Starting the app: ``berdaya viz`` runs ``solara run viz/app.py`` as a subprocess.
+
+The server keeps to this machine unless told otherwise: it listens on 127.0.0.1 by
+default (another address needs ``--allow-remote``), it downloads nothing from Solara's
+CDN (:func:`berdaya.viz.assets.serve_cache_only`), and it neither reports usage nor asks
+PyPI for a newer Solara.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import subprocess
 import sys
@@ -24,7 +31,7 @@ def viz_command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
 
     Returns:
         ``python -m solara run <viz/app.py> --host H --port N`` (production mode, no
-        browser opened).
+        browser opened, no version check against PyPI).
     """
     return [
         sys.executable,
@@ -38,7 +45,27 @@ def viz_command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
         str(port),
         "--production",
         "--no-open",
+        "--no-check-version",
     ]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether an address to listen on keeps the app to this machine.
+
+    Args:
+        host: ``localhost``, an IPv4 or IPv6 address, or a host name.
+
+    Returns:
+        True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1); False for any
+        other, ``0.0.0.0`` and host names included.
+    """
+    name = host.strip()
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765) -> int:

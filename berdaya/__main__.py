@@ -1,0 +1,8 @@
+"""``python -m berdaya``: the ``berdaya`` command."""
+
+import sys
+
+from berdaya.experiments.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""In a notebook: short reprs and HTML tables of results, progress bars that fit."""
+
+from __future__ import annotations
+
+import pytest
+from tqdm.auto import tqdm as auto_tqdm
+
+import berdaya.experiments.compare as compare_module
+import berdaya.experiments.screen as screen_module
+import berdaya.experiments.sweep as sweep_module
+from berdaya.experiments.compare import REPR_OUTCOMES, compare
+from berdaya.experiments.run import HEADLINE, RunResult, run
+
+SMALL = {"n_households": 200}
+
+
+@pytest.fixture(scope="module")
+def result() -> RunResult:
+    return run("kedungkandang-2008", 4, months=3, overrides=SMALL)
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    return compare(
+        "kedungkandang-2008",
+        "kelurahan-partner",
+        replications=3,
+        seed=2,
+        months=4,
+        overrides=SMALL,
+    )
+
+
+def _headline(result: RunResult) -> dict[str, str]:
+    return {k: format(float(result.final[k]), spec) for k, spec in HEADLINE.items()}
+
+
+def test_a_runs_repr_is_short_and_says_what_it_is(result):
+    text = repr(result)
+    assert len(text) < 500 and len(text.splitlines()) <= 2, text
+    assert "scenario kedungkandang-2008, seed 4, 3 months" in text
+    for name, value in _headline(result).items():
+        assert f"{name} {value}" in text
+
+
+def test_a_runs_html_is_a_table_of_its_headline(result):
+    page = result._repr_html_()
+    assert page.startswith("<table>") and page.endswith("</table>")
+    assert "scenario kedungkandang-2008, seed 4, 3 months" in page
+    for name, value in _headline(result).items():
+        assert f"<code>{name}</code></td><td" in page
+        assert f">{value}</td>" in page
+
+
+def test_a_citys_repr_counts_its_kelurahan():
+    city = run("kedungkandang-2008", 1, months=1, overrides={**SMALL, "n_kelurahan": 2})
+    assert "2 kelurahan" in repr(city).splitlines()[0]
+
+
+def test_names_are_escaped_in_html(result):
+    odd = RunResult(
+        scenario="<b>mine</b>",
+        seed=1,
+        params=result.params,
+        records=result.records,
+        phases=result.phases,
+    )
+    page = odd._repr_html_()
+    assert "&lt;b&gt;mine&lt;/b&gt;" in page and "<b>" not in page
+
+
+def test_a_comparisons_repr_is_short_and_gives_differences(comparison):
+    text = repr(comparison)
+    assert len(text) < 500 and len(text.splitlines()) <= 2, text
+    first = text.splitlines()[0]
+    assert "A = kedungkandang-2008, B = kelurahan-partner" in first
+    assert "3 paired replications of 4 months, master seed 2" in first
+    summary = comparison.summary().set_index("outcome")
+    for name in REPR_OUTCOMES:
+        diff = summary.loc[name, "diff"]
+        shown = text.split(f"{name} ", 1)[1].split(" ", 1)[0]
+        assert float(shown) == pytest.approx(diff, abs=1e-4), (name, shown, diff)
+
+
+def test_a_comparisons_html_has_every_outcome_and_its_numbers(comparison):
+    page = comparison._repr_html_()
+    assert page.startswith("<table>") and page.endswith("</table>")
+    assert "<th>95% CI</th>" in page
+    summary = comparison.summary()
+    assert page.count("<tr><td><code>") == len(summary)
+    for row in summary.itertuples():
+        assert f"<code>{row.outcome}</code>" in page
+        cells = page.split(f"<code>{row.outcome}</code>", 1)[1].split("</tr>", 1)[0]
+        numbers = [c.split("<", 1)[0] for c in cells.split('right">')[1:4]]
+        assert [float(x) for x in numbers] == pytest.approx(
+            [row.mean_a, row.mean_b, row.diff], abs=1e-4
+        )
+
+
+def test_progress_bars_are_tqdm_auto():
+    """A notebook gets tqdm's widget bars; a terminal its text bars."""
+    for module in (compare_module, sweep_module, screen_module):
+        assert module.tqdm is auto_tqdm, module.__name__
