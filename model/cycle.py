@@ -99,7 +99,7 @@ PHASES: tuple[Phase, ...] = (
         2,
         "secondary",
         0.5,
-        "share of RTs mapped by their own relawan >= gate_pemetaan_coverage",
+        "share of RTs mapped by the relawan of their RW >= gate_pemetaan_coverage",
     ),
     Phase(
         "bkm",

@@ -1,6 +1,7 @@
 """The PS-2 list of poor households: made by the community's self-survey, revised yearly.
 
-Pemetaan swadaya makes the list (:func:`make`): in RTs mapped by their relawan, a poor
+Pemetaan swadaya makes the list (:func:`make`): in RTs mapped by the relawan of their RW
+(:func:`mapped_rts`), a poor
 household is listed with the survey's accuracy (raised by kelurahan data as far as the
 kelurahan is involved); non-poor elites get listed with ``ps2_elite_bias``; other non-poor
 households with a small inclusion error. In RTs nobody mapped, only the kelurahan's own
@@ -12,6 +13,7 @@ Targeting errors are measured against current poverty (:func:`errors`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,10 +25,39 @@ if TYPE_CHECKING:
     from berdaya.model.site import Site
 
 
+@dataclass(frozen=True)
+class ListRules:
+    """Constants of the self-survey (not scenario parameters; listed in ODD section 8).
+
+    Attributes:
+        rts_per_relawan: RTs of its RW one relawan can survey (assumption: the relawan of an
+            RW map it as a team, each taking a few RTs besides their own).
+    """
+
+    rts_per_relawan: int = 3
+
+
+LIST = ListRules()
+
+
 def mapped_rts(site: Site) -> np.ndarray:
-    """Whether each RT has a relawan of its own to map it."""
+    """Whether each RT is mapped: the relawan of its RW, as a team, reach it.
+
+    Each RW's relawan can survey ``rts_per_relawan`` RTs each; RTs with relawan of their
+    own come first, then the others in order, up to that capacity.
+    """
     h = site.households
-    return np.bincount(h.rt, weights=h.relawan, minlength=rt_count(site.p)) > 0
+    n_rt = rt_count(site.p)
+    per_rt = np.bincount(h.rt, weights=h.relawan, minlength=n_rt)
+    rw_of_rt = np.zeros(n_rt, dtype=np.int64)
+    rw_of_rt[h.rt] = h.rw
+    capacity = LIST.rts_per_relawan * np.bincount(rw_of_rt, weights=per_rt)
+    # rank the RTs of each RW: own relawan first (most first), then by number
+    order = np.lexsort((np.arange(n_rt), -per_rt, rw_of_rt))
+    first = np.searchsorted(rw_of_rt[order], rw_of_rt[order])
+    rank = np.empty(n_rt, dtype=np.int64)
+    rank[order] = np.arange(n_rt) - first
+    return rank < capacity[rw_of_rt]
 
 
 def make(site: Site) -> None:

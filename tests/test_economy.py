@@ -270,15 +270,8 @@ def test_ledger_balances_every_month_in_every_shipped_scenario(name):
     (the grant came and was spent, and loans were made), every run's books checked. In
     the city (kota-malang), every kelurahan's books are checked, and in a run that counts
     every kelurahan received its grant.
-
-    Known on v2's defaults: relawan_per_rt 0.45 lets about 45% of RTs be mapped by a
-    relawan of their own, below gate_pemetaan_coverage 0.8, so the P2KP design withdraws
-    at pemetaan in every seed and moves no money. Its books are still checked every
-    month; the missing money runs are then an expected failure (named, not skipped)
-    only if every run withdrew waiting at pemetaan, and pass again once they move money.
     """
     moved = 0
-    stuck = []
     for seed in range(1, 9):
         model = P2KPModel(P2KPScenario.load(name, rng=seed))
         while model.running:
@@ -290,15 +283,8 @@ def test_ledger_balances_every_month_in_every_shipped_scenario(name):
             for upk in upks
         ):
             moved += 1
-        last = model.sites[0].cycle.records[-1]
-        stuck.append((last.phase, last.status) == ("pemetaan", "waiting"))
         if moved == 2:
             break
-    if moved < 2 and name == "p2kp-design" and all(stuck):
-        pytest.xfail(
-            "p2kp-design withdraws at pemetaan in every seed: relawan_per_rt 0.45 "
-            "cannot map gate_pemetaan_coverage 0.8 of the RTs (model defaults to fix)"
-        )
     assert moved == 2, f"{name}: fewer than 2 of seeds 1-8 moved any money"
 
 
@@ -556,14 +542,20 @@ def test_more_forced_households_lower_the_repayment_rate():
     """More borrowers forced into pendayaan, more missed instalments.
 
     capacity_threshold 0.3 vs 0.7 (default_hazard 0.05, so that misses are common
-    enough to count): more households arrive in pendayaan forced, and a forced borrower
-    misses instalments ``forced_multiplier`` times as often. (The repayment rate counts
+    enough to count; 3,000 households, since only those who expect a loan to pay borrow):
+    more households arrive in pendayaan forced, and a forced borrower misses instalments
+    ``forced_multiplier`` times as often. (The repayment rate counts
     arrears paid late as repaid, so it stays near 1; the effect is small but steady.)
     """
     forced, rate = ([], []), ([], [])
     for seed in SEEDS:
         for arm, threshold in enumerate((0.3, 0.7)):
-            r = _final(seed, capacity_threshold=threshold, default_hazard=0.05)
+            r = _final(
+                seed,
+                capacity_threshold=threshold,
+                default_hazard=0.05,
+                n_households=3 * N,
+            )
             forced[arm].append(r["forced_count"])
             rate[arm].append(r["repayment_rate"])
     df, forced_account = _paired("forced_count, threshold 0.3 (A) vs 0.7 (B)", *forced)
@@ -767,7 +759,9 @@ def test_under_readiness_loans_wait_for_the_ksm_gate_and_come_later():
             later.append(first["readiness"] - first["schedule"])
     later = np.array(later)
     assert later.size >= 8, f"readiness lent in only {later.size} of 10 seeds"
-    assert (later > 0).all(), f"first loan, readiness minus schedule: {later}"
+    # never earlier, and later on average (a gate met on time can coincide)
+    assert (later >= 0).all(), f"first loan, readiness minus schedule: {later}"
+    assert (later > 0).mean() >= 0.8, f"first loan, readiness minus schedule: {later}"
 
 
 # --- bad input ---------------------------------------------------------------------------
