@@ -6,7 +6,8 @@ for 6,405 BKM):
 
 * economic KSMs while the revolving fund's capital (planned, then held) could lend every
   member of every live group a first loan: ``capital / (ksm_size x mean first loan)``;
-  participating households without a group ask to join with chance ``ksm_join_rate x
+  participating households without a group that expect a loan to pay
+  (:func:`~berdaya.agents.upk.lending.wants_loan`) ask to join with chance ``ksm_join_rate x
   (0.5 + 0.5 trust in the BKM) x (1 + faskel presence)``, cut by ``jl_join_cut`` where joint
   liability is required (Gine & Karlan 2014); under strict targeting only PS-2-listed
   households may; those waiting in one RW form groups of ``ksm_size`` with at least
@@ -26,6 +27,7 @@ import numpy as np
 
 from berdaya.agents import readiness
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType
+from berdaya.agents.upk import lending
 from berdaya.agents.upk.plan import plan_shares
 
 if TYPE_CHECKING:
@@ -62,6 +64,7 @@ def _join(site: Site) -> None:
     if p.targeting == "strict":
         free &= h.on_ps2
     rows = np.flatnonzero(free)
+    rows = rows[lending.wants_loan(p, h, rows)]  # only those a loan would pay join
     if rows.size == 0:
         return
     rate = p.ksm_join_rate * (1.0 + min(1.0, site.presence))

@@ -18,6 +18,7 @@ from berdaya.agents.faskel import Faskel
 from berdaya.agents.household import Household, Neighbours, Rates
 from berdaya.agents.kelurahan import Kelurahan
 from berdaya.agents.ksm import KSM, step_ksms
+from berdaya.agents.upk.repayment import kelurahan_hazards
 from berdaya.model import poverty_list
 from berdaya.model.cycle import PHASES, PhaseRecord, ProgrammeCycle
 from berdaya.model.population import (
@@ -107,6 +108,9 @@ class P2KPModel(Model):
             )
             for i in range(p.n_kelurahan)
         ]
+        hazards = kelurahan_hazards(p, self.streams.population)
+        for site, hazard in zip(self.sites, hazards.tolist(), strict=True):
+            site.default_hazard = hazard
         self.faskels: list[Faskel] = []
         for team in faskel_teams(p.n_kelurahan, p.kelurahan_per_team):
             served = [self.sites[i] for i in team]

@@ -85,6 +85,9 @@ def build_population(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
     h.business_owner[:] = rng.random(n) < p.business_owner_share * np.where(
         poor, 0.5, 1.0
     )
+    # the part of its business return a household knows before it borrows (mean 1)
+    sd_known = p.business_return_sd * math.sqrt(p.business_return_known)
+    h.business_skill[:] = np.exp(sd_known * rng.standard_normal(n) - 0.5 * sd_known**2)
     return h
 
 

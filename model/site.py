@@ -129,6 +129,7 @@ class Site:
         self.faskels: list[Faskel] = []
         self.accompaniment = 0.0
         self.presence = 0.0
+        self.default_hazard = float(self.p.default_hazard)  # the model draws its own
         self.kelurahan = Kelurahan(model, self)
         self.bkm: BKM = None  # type: ignore[assignment]  # set by build_institutions
         self.cycle: ProgrammeCycle = None  # type: ignore[assignment]

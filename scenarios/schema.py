@@ -575,7 +575,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="gates",
-        help="Pemetaan gate: share of RTs mapped by their own relawan.",
+        help="Pemetaan gate: share of RTs mapped by the relawan of their RW.",
     )
     gate_bkm_capacity: float = param(
         0.40,
@@ -923,6 +923,17 @@ class Parameters(BaseModel):
         source="assumption (repayment above 90% in most P2KP cases: World Bank 2002)",
         help="Base monthly chance a borrower in good standing misses an instalment.",
     )
+    default_hazard_spread: float = param(
+        0.6,
+        ge=0.0,
+        le=2.0,
+        unit="log-sd",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.3, 0.9),
+        source="assumption, sized so that a few BKM in a hundred fail (most P2KP funds repaid above 90%: World Bank 2002; one Kota Malang BKM blocked by arrears)",
+        help="Spread of the base default hazard across kelurahan (sd of its log; each kelurahan draws its own, mean default_hazard).",
+    )
     default_contagion: float = param(
         0.3,
         ge=0.0,
@@ -982,6 +993,17 @@ class Parameters(BaseModel):
         plausible=(0.5, 1.5),
         source="assumption (returns vary widely with ability: de Mel et al. 2008)",
         help="Spread of business returns across borrowers (sd of their log).",
+    )
+    business_return_known: float = param(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        unit="share",
+        kind="uncertainty",
+        group="economy",
+        plausible=(0.2, 0.8),
+        source="Beaman, Karlan, Thuysbaert & Udry 2023: those with high returns select into borrowing; share an assumption",
+        help="Share of the spread of business returns a household knows before it borrows (it asks for a loan only when it expects to gain).",
     )
     new_business_factor: float = param(
         0.3,

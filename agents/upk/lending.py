@@ -14,6 +14,13 @@ Each loan finances a business (Banerjee, Karlan & Zinman 2015; de Mel et al. 200
 otherwise it earns a monthly return drawn from a log-normal of mean ``business_return``
 (times ``new_business_factor`` for a household that had no business before) and spread
 ``business_return_sd``: many small returns, a few large ones.
+
+Borrowing is a choice (Beaman, Karlan, Thuysbaert & Udry 2023: those with high returns
+select into credit). A household knows the ``business_return_known`` share of its return's
+log-variance (its ``business_skill``, drawn at build) and asks for a loan, or joins an
+economic KSM to get one, only when the loan is expected to pay: expected return on the
+capital above the interest (:func:`wants_loan`). The rest of the spread is
+luck, drawn when the loan is made.
 """
 
 from __future__ import annotations
@@ -27,9 +34,11 @@ from berdaya.agents.ksm import KSMType
 from berdaya.agents.upk import capture
 
 if TYPE_CHECKING:
+    from berdaya.agents.household import HouseholdTable
     from berdaya.agents.ksm import KSM
     from berdaya.agents.upk.accounts import UPK
     from berdaya.model.site import Site
+    from berdaya.scenarios.schema import Parameters
 
 LOAN_STEP = 500_000  # a clean cycle raises the next loan by this much (guideline steps)
 LOAN_ROUNDING = 50_000
@@ -83,7 +92,7 @@ def _lend_to(site: Site, upk: UPK, ksm: KSM) -> int:
         & (h.ksm[mem] == ksm.unique_id)
     ]
     waited = site.steps - ksm.formed_month - p.ksm_savings_months
-    want = want[readiness.ready(site, want, waited)]
+    want = want[readiness.ready(site, want, waited) & wants_loan(p, h, want)]
     if want.size == 0:
         return 0
     want = site.rng.permutation(want)
@@ -133,12 +142,32 @@ def _disburse(site: Site, upk: UPK, rows: np.ndarray, amount: np.ndarray) -> Non
     h.clean_cycle[rows] = True
     h.got_loan[rows] = True
     h.handover[rows] = True  # resources handed over (the rule was asked in _lend_to)
-    # the business: fails (capital lost) or earns a heterogeneous return
-    fail = (1.0 - p.business_success) * (1.5 - h.capacity[rows])
-    failed = rng.random(rows.size) < fail
-    sd = p.business_return_sd
-    draw = np.exp(sd * rng.standard_normal(rows.size) - 0.5 * sd * sd)
-    scale = np.where(h.business_owner[rows], 1.0, p.new_business_factor)
+    # the business: fails (capital lost) or earns its known return times this loan's luck
+    failed = rng.random(rows.size) < failure_chance(p, h.capacity[rows])
+    sd = p.business_return_sd * np.sqrt(1.0 - p.business_return_known)
+    luck = np.exp(sd * rng.standard_normal(rows.size) - 0.5 * sd * sd)
     h.business_failed[rows] = failed
-    h.business_return[rows] = np.where(failed, 0.0, p.business_return * draw * scale)
+    h.business_return[rows] = np.where(failed, 0.0, _known_return(p, h, rows) * luck)
     site.effort.add(primary=0.05 * rows.size)
+
+
+def failure_chance(p: Parameters, capacity: np.ndarray) -> np.ndarray:
+    """Chance a loan-financed business fails (more likely with low capacity)."""
+    return (1.0 - p.business_success) * (1.5 - capacity)
+
+
+def _known_return(p: Parameters, h: HouseholdTable, rows: np.ndarray) -> np.ndarray:
+    """Monthly return per rupiah a surviving business of ``rows`` is known to earn."""
+    scale = np.where(h.business_owner[rows], 1.0, p.new_business_factor)
+    return p.business_return * h.business_skill[rows] * scale
+
+
+def wants_loan(p: Parameters, h: HouseholdTable, rows: np.ndarray) -> np.ndarray:
+    """Whether each of ``rows`` expects a loan to pay, and so asks for one.
+
+    A loan pays when the expected monthly return on the capital (the known return of a
+    business that survives) beats the monthly interest: the textbook condition of a
+    marginal return above the price of credit.
+    """
+    survive = 1.0 - failure_chance(p, h.capacity[rows])
+    return survive * _known_return(p, h, rows) > p.loan_interest

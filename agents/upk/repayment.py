@@ -7,7 +7,9 @@ the capital it turns over and the interest out of its profit (a monthly ``busine
 on the balance), so its owner keeps profit less interest; a failed business has lost its
 capital, so principal and interest come out of consumption.
 
-The chance of missing the month's payment is the base ``default_hazard`` raised by
+The chance of missing the month's payment is the kelurahan's base hazard (its own draw
+around ``default_hazard``, :func:`kelurahan_hazards`: repayment cultures differ between
+kelurahan) raised by
 
 * stress: ``stress_default`` per poverty line by which paying would leave the household
   below the line (shocks, a failed business);
@@ -37,6 +39,7 @@ from numba import njit
 if TYPE_CHECKING:
     from berdaya.agents.upk.accounts import UPK
     from berdaya.model.site import Site
+    from berdaya.scenarios.schema import Parameters
 
 
 ARREARS_PERSISTENCE = 4.0  # a borrower in arrears misses this many times as often
@@ -116,6 +119,18 @@ def collect(site: Site, upk: UPK) -> None:
     upk.written_off += int(lost)
 
 
+def kelurahan_hazards(p: Parameters, rng: np.random.Generator) -> np.ndarray:
+    """Each kelurahan's base default hazard: log-normal, mean ``default_hazard``.
+
+    The spread is ``default_hazard_spread`` (sd of the log). Together with the borrower
+    runs this gives the documented pattern: most funds repay well, and the few kelurahan
+    drawn high tip into arrears, a frozen fund and a run.
+    """
+    sd = p.default_hazard_spread
+    z = rng.standard_normal(p.n_kelurahan)
+    return p.default_hazard * np.exp(sd * z - 0.5 * sd * sd)
+
+
 def terms(site: Site, upk: UPK) -> Terms:
     """The month's terms: the scenario's, and the run pressure from the fund's state."""
     p = site.p
@@ -123,7 +138,7 @@ def terms(site: Site, upk: UPK) -> Terms:
     return Terms(
         loan_term=p.loan_term,
         loan_interest=p.loan_interest,
-        default_hazard=p.default_hazard,
+        default_hazard=site.default_hazard,
         capacity_threshold=np.float32(p.capacity_threshold),
         forced_multiplier=p.forced_multiplier,
         default_contagion=p.default_contagion,
