@@ -14,7 +14,7 @@ import numpy as np
 from berdaya import __version__
 from berdaya.agents.ksm import KSMStatus, KSMType
 from berdaya.agents.upk import grade_par, grade_repayment
-from berdaya.experiments.compare import compare, plot_envelopes, plot_formats
+from berdaya.experiments.compare import NONE, compare, plot_envelopes, plot_formats
 from berdaya.experiments.files import check_out_path
 from berdaya.experiments.national import DEFAULT_SPEC, run_national
 from berdaya.experiments.reporting import report
@@ -304,7 +304,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         check_out_path(args.out)
     if args.plot is not None and not args.plot.lower().endswith(plot_formats()):
         raise ValueError(f"--plot: '{args.plot}' must end in .png (or .pdf, .svg)")
-    _check_set([args.a, args.b], overrides)
+    _check_set([s for s in (args.a, args.b) if s != NONE], overrides)
     comparison = compare(
         args.a,
         args.b,
@@ -544,11 +544,18 @@ def build_parser() -> argparse.ArgumentParser:
         "compare",
         help="compare two scenarios over paired seeds (differences B - A)",
         description="Run scenarios A and B with the same paired seeds and print, for "
-        "each headline outcome, both means and the paired difference B - A with a 95% "
-        "confidence interval.",
+        "each headline outcome at cycle end and at follow-up, both means, the paired "
+        "difference B - A with a 95% confidence interval and its size d relative to "
+        "the spread across seeds; then how the cycle ended. 'none' as A or B is the "
+        "other scenario without the programme (programme = false), followed as long "
+        "as its paired run.",
     )
-    p_cmp.add_argument("a", help="scenario A, the reference (name or TOML path)")
-    p_cmp.add_argument("b", help="scenario B (name or TOML path)")
+    p_cmp.add_argument(
+        "a", help="scenario A, the reference (name, TOML path, or none: B without P2KP)"
+    )
+    p_cmp.add_argument(
+        "b", help="scenario B (name, TOML path, or none: A without P2KP)"
+    )
     p_cmp.add_argument(
         "--replications",
         type=int,
@@ -573,7 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_cmp.add_argument(
         "--out",
         metavar="FILE.csv|.parquet",
-        help="write the per-replication final outcomes (with each seed)",
+        help="write the per-replication outcomes at both moments (with each seed)",
     )
     p_cmp.add_argument(
         "--plot",
