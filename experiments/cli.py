@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -22,7 +23,7 @@ from berdaya.experiments.run import RunResult, run
 from berdaya.experiments.sweep import SweepProgress, SweepStoppedError, run_sweep
 from berdaya.experiments.validate import validate
 from berdaya.model.cycle import PHASES
-from berdaya.model.records import GROUPS, STAGE_NAMES
+from berdaya.model.records import GROUPS, RECORDS, STAGE_NAMES
 from berdaya.scenarios import ScenarioError, load_scenario, parse_set, schema, shipped
 from berdaya.scenarios.loader import shown
 
@@ -472,6 +473,69 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+#: How a city's value of a record comes from its kelurahan's, in words.
+CITY_RULE = {
+    "households": "over all households",
+    "sum": "summed",
+    "mean": "mean of kelurahan",
+    "ratio": "ratio of sums",
+    "latest": "latest kelurahan",
+}
+
+
+def _cmd_outcomes(args: argparse.Namespace) -> int:
+    if args.json:
+        print(outcomes_json())
+    elif args.markdown:
+        print(outcomes_markdown())
+    else:
+        print(outcomes_text())
+    return 0
+
+
+def outcomes_text() -> str:
+    """Every record of the monthly table as aligned text, from the registry.
+
+    Returns:
+        A line per record: name, unit, how a city adds it up, meaning.
+    """
+    width = max(len(name) for name in RECORDS)
+    unit = max(len(r.unit) for r in RECORDS.values())
+    city = max(len(v) for v in CITY_RULE.values())
+    lines = [
+        f"{len(RECORDS)} records: a column each in a run's monthly table (berdaya run "
+        "--out), beside month and phase_name; city: how a city's value comes from its "
+        "kelurahan's",
+        "",
+        f"{'record':<{width}}  {'unit':<{unit}}  {'city':<{city}}  meaning",
+    ]
+    lines += [
+        f"{r.name:<{width}}  {r.unit:<{unit}}  {CITY_RULE[r.aggregate]:<{city}}  "
+        f"{r.meaning}"
+        for r in RECORDS.values()
+    ]
+    return "\n".join(lines)
+
+
+def outcomes_json() -> str:
+    """Every record as a JSON list of ``{name, unit, aggregate, meaning}`` objects."""
+    rows = [
+        {"name": r.name, "unit": r.unit, "aggregate": r.aggregate, "meaning": r.meaning}
+        for r in RECORDS.values()
+    ]
+    return json.dumps(rows, indent=1, ensure_ascii=False)
+
+
+def outcomes_markdown() -> str:
+    """Every record as a Markdown table (for the docs)."""
+    rows = ["| record | unit | city | meaning |", "|---|---|---|---|"]
+    rows += [
+        f"| `{r.name}` | {r.unit} | {CITY_RULE[r.aggregate]} | {r.meaning} |"
+        for r in RECORDS.values()
+    ]
+    return "\n".join(rows)
+
+
 def _cmd_viz(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise ValueError(f"--port must be between 1 and 65535 (got {args.port})")
@@ -713,6 +777,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_pa = sub.add_parser("params", help="print the parameter schema as a table")
     p_pa.add_argument("--markdown", action="store_true", help="as a Markdown table")
     p_pa.set_defaults(func=_cmd_params)
+    p_out = sub.add_parser(
+        "outcomes",
+        help="list every record of the monthly table: unit, city rule, meaning",
+        description="List every record a run writes a column for (the registry in "
+        "model/records.py): its unit, how a city's value comes from its kelurahan's, "
+        "and what it measures.",
+    )
+    how = p_out.add_mutually_exclusive_group()
+    how.add_argument("--json", action="store_true", help="as JSON, a list of objects")
+    how.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    p_out.set_defaults(func=_cmd_outcomes)
     p_viz = sub.add_parser(
         "viz",
         help="serve the app in the browser (network, charts, comparison)",

@@ -26,6 +26,7 @@ VERBS = (
     "report",
     "scenarios",
     "params",
+    "outcomes",
     "viz",
 )
 
@@ -66,7 +67,10 @@ def test_validate_help_says_95_percent(capsys):
 
 
 # --- a reader that goes away --------------------------------------------------------------
-@pytest.mark.parametrize("args", [["params"], ["scenarios"], ["params", "--markdown"]])
+@pytest.mark.parametrize(
+    "args",
+    [["params"], ["scenarios"], ["params", "--markdown"], ["outcomes", "--json"]],
+)
 def test_a_closed_pipe_ends_the_command_quietly(berdaya_exe, args, tmp_path):
     proc = subprocess.Popen(
         [berdaya_exe, *args],

@@ -1,14 +1,17 @@
-"""Outcomes at cycle end and at follow-up, and the no-programme arm."""
+"""Outcomes at cycle end and at follow-up, the no-programme arm, and `berdaya outcomes`."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from berdaya.experiments.cli import main
+from berdaya.experiments.cli import CITY_RULE, build_parser, main
 from berdaya.experiments.compare import (
     CYCLE_OUTCOMES,
     HEADLINE_OUTCOMES,
@@ -20,6 +23,7 @@ from berdaya.model.model import planned_months
 from berdaya.model.records import RECORDS
 from berdaya.scenarios import load_scenario
 
+README = Path(__file__).resolve().parents[1] / "README.md"
 DESIGN = "p2kp-design"
 # hybrid progression waits for gates past the timetable, so the programme runs end after
 # the no-programme arm's own stop (planned end + follow-up) and at a different month in
@@ -189,3 +193,47 @@ def test_cli_compare_none_prints_a_block_a_moment(capsys):
     )
     assert "At follow-up (the run's last month): month 45" in out
     assert "How the programme cycle ended" in out
+
+
+# --- berdaya outcomes -------------------------------------------------------------------
+
+
+def test_outcomes_lists_every_record_once_with_unit_and_meaning(capsys):
+    assert main(["outcomes"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines()[3:]]
+    assert [r[0] for r in rows] == list(RECORDS)
+    for r, record in zip(out.splitlines()[3:], RECORDS.values(), strict=True):
+        assert record.unit in r and r.rstrip().endswith(record.meaning)
+    assert f"{len(RECORDS)} records" in out
+
+
+def test_outcomes_json_is_the_registry(capsys):
+    assert main(["outcomes", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == list(RECORDS)
+    for r in rows:
+        rec = RECORDS[r["name"]]
+        assert (r["unit"], r["aggregate"], r["meaning"]) == (
+            rec.unit,
+            rec.aggregate,
+            rec.meaning,
+        )
+
+
+def test_outcomes_markdown_and_every_city_rule_has_words(capsys):
+    assert {r.aggregate for r in RECORDS.values()} <= set(CITY_RULE)
+    assert main(["outcomes", "--markdown"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("`")[1] for line in lines[2:]] == list(RECORDS)
+
+
+def test_readme_says_what_berdaya_outcomes_does():
+    """The README names the command and only options it has."""
+    text = README.read_text(encoding="utf-8")
+    said = re.findall(r"berdaya outcomes((?: --[a-z-]+)*)", text)
+    assert said, "README.md does not mention `berdaya outcomes`"
+    parser = build_parser()
+    for options in said:
+        args = parser.parse_args(["outcomes", *options.split()])
+        assert args.command == "outcomes"
