@@ -121,6 +121,9 @@ MOMENT_TITLES = {
 CYCLE_OUTCOMES = ("exit_month", "cycle_completed", "cycle_withdrawn")
 #: ``|d|`` below this is an effect within the noise across seeds (Cohen's "small").
 SMALL_EFFECT = 0.2
+#: Relative size of floating-point rounding: a spread or difference this small next to
+#: the values is no effect (:func:`effect_size`).
+ROUNDING = 1e-9
 SUMMARY_COLUMNS = (
     "moment",
     "outcome",
@@ -197,11 +200,16 @@ def effect_size(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
         ``(spread, d)``: ``spread = sqrt((sd_a**2 + sd_b**2) / 2)`` (sample sds across
         seeds) and ``d = mean(b - a) / spread``; without spread, ``d`` is 0 when nothing
         differs and infinite when something does; NaN with fewer than two replications.
+        A spread or difference within :data:`ROUNDING` of the values' size is
+        floating-point rounding (a share computed in two orders), and counts as 0.
     """
     if a.size < 2:
         return math.nan, math.nan
     spread = math.sqrt((float(a.var(ddof=1)) + float(b.var(ddof=1))) / 2)
     diff = float((b - a).mean())
+    rounding = ROUNDING * (1.0 + float(abs(a).max()) + float(abs(b).max()))
+    spread = 0.0 if spread <= rounding else spread
+    diff = 0.0 if abs(diff) <= rounding else diff
     if spread > 0:
         return spread, diff / spread
     return spread, 0.0 if diff == 0 else math.copysign(math.inf, diff)
@@ -530,9 +538,11 @@ def _d_cell(d: float) -> str:
         return "n/a"
     if math.isinf(d):
         return "+inf" if d > 0 else "-inf"
-    return (
-        f"{d:+.0f}" if abs(d) >= 100 else f"{d:+.1f}" if abs(d) >= 10 else f"{d:+.2f}"
-    )
+    if abs(d) >= 1000:
+        return f"{d:+.0e}"
+    if abs(d) >= 100:
+        return f"{d:+.0f}"
+    return f"{d:+.1f}" if abs(d) >= 10 else f"{d:+.2f}"
 
 
 def _table_row(r: Any) -> str:

@@ -20,6 +20,7 @@ from berdaya.scenarios.loader import MAX_SCENARIO_BYTES, MAX_SHOWN
 VERBS = (
     "run",
     "compare",
+    "levers",
     "validate",
     "sweep",
     "national",
