@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -14,15 +15,22 @@ import numpy as np
 from berdaya import __version__
 from berdaya.agents.ksm import KSMStatus, KSMType
 from berdaya.agents.upk import grade_par, grade_repayment
-from berdaya.experiments.compare import compare, plot_envelopes, plot_formats
+from berdaya.experiments.compare import NONE, compare, plot_envelopes, plot_formats
 from berdaya.experiments.files import check_out_path
+from berdaya.experiments.levers import (
+    DEFAULT_REPLICATIONS,
+    DEFAULT_SCENARIO,
+    LEVER_OUTCOMES,
+    check_md_path,
+    lever_table,
+)
 from berdaya.experiments.national import DEFAULT_SPEC, run_national
 from berdaya.experiments.reporting import report
 from berdaya.experiments.run import RunResult, run
 from berdaya.experiments.sweep import SweepProgress, SweepStoppedError, run_sweep
 from berdaya.experiments.validate import validate
 from berdaya.model.cycle import PHASES
-from berdaya.model.records import GROUPS, STAGE_NAMES
+from berdaya.model.records import GROUPS, RECORDS, STAGE_NAMES
 from berdaya.scenarios import ScenarioError, load_scenario, parse_set, schema, shipped
 from berdaya.scenarios.loader import shown
 
@@ -304,7 +312,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         check_out_path(args.out)
     if args.plot is not None and not args.plot.lower().endswith(plot_formats()):
         raise ValueError(f"--plot: '{args.plot}' must end in .png (or .pdf, .svg)")
-    _check_set([args.a, args.b], overrides)
+    _check_set([s for s in (args.a, args.b) if s != NONE], overrides)
     comparison = compare(
         args.a,
         args.b,
@@ -322,6 +330,35 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(f"per-replication outcomes written to {comparison.to_file(args.out)}")
     if args.plot is not None:
         print(f"monthly envelopes drawn in {plot_envelopes(comparison, args.plot)}")
+    return 0
+
+
+def _cmd_levers(args: argparse.Namespace) -> int:
+    overrides = parse_set(args.set)
+    _in_range("--replications", args.replications, 2, MAX_REPLICATIONS)
+    workers = _workers(args.workers)
+    _in_range("--seed", args.seed, 0)
+    if not (math.isfinite(args.inert_below) and args.inert_below >= 0):
+        raise ValueError(
+            f"--inert-below must be a number >= 0 (got {args.inert_below:g})"
+        )
+    if args.out is not None:
+        check_md_path(args.out)
+    _check_set([args.scenario], overrides)
+    table = lever_table(
+        args.scenario,
+        args.replications,
+        args.seed,
+        overrides=overrides,
+        outcomes=args.outcome or LEVER_OUTCOMES,
+        inert_below=args.inert_below,
+        workers=workers,
+        progress=True,
+    )
+    if args.out is None:
+        print(table.markdown())
+    else:
+        print(f"lever table written to {table.write(args.out)}")
     return 0
 
 
@@ -472,6 +509,69 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+#: How a city's value of a record comes from its kelurahan's, in words.
+CITY_RULE = {
+    "households": "over all households",
+    "sum": "summed",
+    "mean": "mean of kelurahan",
+    "ratio": "ratio of sums",
+    "latest": "latest kelurahan",
+}
+
+
+def _cmd_outcomes(args: argparse.Namespace) -> int:
+    if args.json:
+        print(outcomes_json())
+    elif args.markdown:
+        print(outcomes_markdown())
+    else:
+        print(outcomes_text())
+    return 0
+
+
+def outcomes_text() -> str:
+    """Every record of the monthly table as aligned text, from the registry.
+
+    Returns:
+        A line per record: name, unit, how a city adds it up, meaning.
+    """
+    width = max(len(name) for name in RECORDS)
+    unit = max(len(r.unit) for r in RECORDS.values())
+    city = max(len(v) for v in CITY_RULE.values())
+    lines = [
+        f"{len(RECORDS)} records: a column each in a run's monthly table (berdaya run "
+        "--out), beside month and phase_name; city: how a city's value comes from its "
+        "kelurahan's",
+        "",
+        f"{'record':<{width}}  {'unit':<{unit}}  {'city':<{city}}  meaning",
+    ]
+    lines += [
+        f"{r.name:<{width}}  {r.unit:<{unit}}  {CITY_RULE[r.aggregate]:<{city}}  "
+        f"{r.meaning}"
+        for r in RECORDS.values()
+    ]
+    return "\n".join(lines)
+
+
+def outcomes_json() -> str:
+    """Every record as a JSON list of ``{name, unit, aggregate, meaning}`` objects."""
+    rows = [
+        {"name": r.name, "unit": r.unit, "aggregate": r.aggregate, "meaning": r.meaning}
+        for r in RECORDS.values()
+    ]
+    return json.dumps(rows, indent=1, ensure_ascii=False)
+
+
+def outcomes_markdown() -> str:
+    """Every record as a Markdown table (for the docs)."""
+    rows = ["| record | unit | city | meaning |", "|---|---|---|---|"]
+    rows += [
+        f"| `{r.name}` | {r.unit} | {CITY_RULE[r.aggregate]} | {r.meaning} |"
+        for r in RECORDS.values()
+    ]
+    return "\n".join(rows)
+
+
 def _cmd_viz(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise ValueError(f"--port must be between 1 and 65535 (got {args.port})")
@@ -544,11 +644,18 @@ def build_parser() -> argparse.ArgumentParser:
         "compare",
         help="compare two scenarios over paired seeds (differences B - A)",
         description="Run scenarios A and B with the same paired seeds and print, for "
-        "each headline outcome, both means and the paired difference B - A with a 95% "
-        "confidence interval.",
+        "each headline outcome at cycle end and at follow-up, both means, the paired "
+        "difference B - A with a 95% confidence interval and its size d relative to "
+        "the spread across seeds; then how the cycle ended. 'none' as A or B is the "
+        "other scenario without the programme (programme = false), followed as long "
+        "as its paired run.",
     )
-    p_cmp.add_argument("a", help="scenario A, the reference (name or TOML path)")
-    p_cmp.add_argument("b", help="scenario B (name or TOML path)")
+    p_cmp.add_argument(
+        "a", help="scenario A, the reference (name, TOML path, or none: B without P2KP)"
+    )
+    p_cmp.add_argument(
+        "b", help="scenario B (name, TOML path, or none: A without P2KP)"
+    )
     p_cmp.add_argument(
         "--replications",
         type=int,
@@ -573,7 +680,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_cmp.add_argument(
         "--out",
         metavar="FILE.csv|.parquet",
-        help="write the per-replication final outcomes (with each seed)",
+        help="write the per-replication outcomes at both moments (with each seed)",
     )
     p_cmp.add_argument(
         "--plot",
@@ -588,6 +695,65 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes to run in (default: %(default)s)",
     )
     p_cmp.set_defaults(func=_cmd_compare)
+    p_lev = sub.add_parser(
+        "levers",
+        help="a Markdown table of what each policy lever moves at follow-up",
+        description="Run a scenario, the same without the programme, and each lever "
+        "variant (BLM x2 and x0.5, loan interest 0 and 3%, joint liability off, KSM "
+        "training off, accompaniment doubled, kelurahan involvement 1, audits 0 and "
+        "0.5, Tridaya 6/10/84...) over paired seeds, and print for each lever and "
+        "outcome the effect at follow-up with its 95% interval, its size d against "
+        "the spread across seeds, and 'inert' where it is within that noise.",
+    )
+    p_lev.add_argument(
+        "scenario",
+        nargs="?",
+        default=DEFAULT_SCENARIO,
+        help="shipped scenario name or TOML path (default: %(default)s)",
+    )
+    p_lev.add_argument(
+        "--replications",
+        type=int,
+        default=DEFAULT_REPLICATIONS,
+        metavar="N",
+        help="paired replications (default: %(default)s)",
+    )
+    p_lev.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="master seed the replication seeds are spawned from (default: %(default)s)",
+    )
+    p_lev.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a parameter in every arm (repeatable)",
+    )
+    p_lev.add_argument(
+        "--outcome",
+        action="append",
+        metavar="NAME",
+        help="an outcome of the table (repeatable; default: poverty, stages, money)",
+    )
+    p_lev.add_argument(
+        "--inert-below",
+        type=float,
+        default=0.2,
+        metavar="D",
+        help="an effect with |d| below D (or not clear of 0) is inert (default: "
+        "%(default)s)",
+    )
+    p_lev.add_argument("--out", metavar="FILE.md", help="write the table to FILE.md")
+    p_lev.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes to run in (default: %(default)s)",
+    )
+    p_lev.set_defaults(func=_cmd_levers)
     p_val = sub.add_parser(
         "validate",
         help="test the thesis' patterns over fresh seeds (exit 1 if one fails)",
@@ -706,6 +872,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_pa = sub.add_parser("params", help="print the parameter schema as a table")
     p_pa.add_argument("--markdown", action="store_true", help="as a Markdown table")
     p_pa.set_defaults(func=_cmd_params)
+    p_out = sub.add_parser(
+        "outcomes",
+        help="list every record of the monthly table: unit, city rule, meaning",
+        description="List every record a run writes a column for (the registry in "
+        "model/records.py): its unit, how a city's value comes from its kelurahan's, "
+        "and what it measures.",
+    )
+    how = p_out.add_mutually_exclusive_group()
+    how.add_argument("--json", action="store_true", help="as JSON, a list of objects")
+    how.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    p_out.set_defaults(func=_cmd_outcomes)
     p_viz = sub.add_parser(
         "viz",
         help="serve the app in the browser (network, charts, comparison)",

@@ -6,6 +6,30 @@ random population and network and differ only by what the scenarios change. The 
 differences ``d_i = B_i - A_i`` then carry far less noise than two independent samples.
 Every replication's seed is kept in the outputs, so any run can be replayed alone with
 ``berdaya run --scenario ... --seed ...``.
+
+**Two moments.** Each outcome is taken at two months of every run: ``end``, the month the
+programme cycle completed or withdrew (the record ``exit_month``), and ``followup``, the run's
+last month (``followup_months`` after the end, or the months cap if that comes first). A run
+whose cycle had not ended by the months cap has no ``end`` value (it is left out there and
+counted). How the cycle ended is reported too: ``exit_month`` (months from the start to
+completion or withdrawal), ``cycle_completed`` and ``cycle_withdrawn``.
+
+**No programme.** The pseudo-scenario ``none`` (:data:`NONE`) is the other arm's scenario with
+``programme = false``: the same kelurahan, seeds and welfare shocks (common random numbers),
+without P2KP. Its run in replication ``i`` is followed for exactly as long as its paired
+programme run and measured at that run's two months, so ``B - A`` at ``end`` and at
+``followup`` is what the programme did by then. Before the programme starts the two arms
+are the same households in the same state: their month-0 difference is exactly zero.
+
+**Effect size.** With paired seeds even a tiny difference is "clear of zero", so every
+difference is also given relative to the spread of the outcome across seeds:
+``d = mean(B - A) / sqrt((sd_A**2 + sd_B**2) / 2)``, the mean paired difference over the
+average between-seed standard deviation of the two arms (Cohen's *d*, in the ``d_av``
+form recommended for paired designs). The standard deviation of the paired differences
+themselves is not used: common random numbers make it small, so it would call any effect
+large. ``|d| < 0.2`` (Cohen's "small") is an effect within the noise between kelurahan
+that differ only by chance. When neither arm varies across seeds, ``d`` is 0 for no
+difference and infinite otherwise (the same difference in every replication).
 """
 
 from __future__ import annotations
@@ -84,7 +108,24 @@ REPR_OUTCOMES: tuple[str, ...] = (
 
 ARMS = ("A", "B")
 ID_COLUMNS = ("arm", "scenario", "replication", "seed")
+#: The pseudo-scenario: the other arm's scenario without the programme.
+NONE = "none"
+#: The two months each outcome is taken at (see the module doc), in print order.
+MOMENTS = ("end", "followup")
+MOMENT_TITLES = {
+    "end": "At cycle end (the month the programme completed or withdrew)",
+    "followup": "At follow-up (the run's last month)",
+    "cycle": "How the programme cycle ended (a value per run)",
+}
+#: Outcomes of the cycle itself, one value per run (``cycle`` in the summary).
+CYCLE_OUTCOMES = ("exit_month", "cycle_completed", "cycle_withdrawn")
+#: ``|d|`` below this is an effect within the noise across seeds (Cohen's "small").
+SMALL_EFFECT = 0.2
+#: Relative size of floating-point rounding: a spread or difference this small next to
+#: the values is no effect (:func:`effect_size`).
+ROUNDING = 1e-9
 SUMMARY_COLUMNS = (
+    "moment",
     "outcome",
     "mean_a",
     "mean_b",
@@ -93,6 +134,8 @@ SUMMARY_COLUMNS = (
     "ci_high",
     "clear",
     "sd",
+    "spread",
+    "d",
     "n",
 )
 
@@ -146,22 +189,117 @@ def paired_ci(
     return mean, sd, low, high, bool(low > 0.0 or high < 0.0)
 
 
+def effect_size(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """The spread of an outcome across seeds, and the paired difference in its units.
+
+    Args:
+        a: Values of arm A, one per replication (finite, aligned with ``b``).
+        b: Values of arm B.
+
+    Returns:
+        ``(spread, d)``: ``spread = sqrt((sd_a**2 + sd_b**2) / 2)`` (sample sds across
+        seeds) and ``d = mean(b - a) / spread``; without spread, ``d`` is 0 when nothing
+        differs and infinite when something does; NaN with fewer than two replications.
+        A spread or difference within :data:`ROUNDING` of the values' size is
+        floating-point rounding (a share computed in two orders), and counts as 0.
+    """
+    if a.size < 2:
+        return math.nan, math.nan
+    spread = math.sqrt((float(a.var(ddof=1)) + float(b.var(ddof=1))) / 2)
+    diff = float((b - a).mean())
+    rounding = ROUNDING * (1.0 + float(abs(a).max()) + float(abs(b).max()))
+    spread = 0.0 if spread <= rounding else spread
+    diff = 0.0 if abs(diff) <= rounding else diff
+    if spread > 0:
+        return spread, diff / spread
+    return spread, 0.0 if diff == 0 else math.copysign(math.inf, diff)
+
+
+def paired_effects(
+    moments: pd.DataFrame,
+    ref: str,
+    alt: str,
+    outcomes: Sequence[str],
+    level: float = 0.95,
+    *,
+    cycle: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Paired differences ``alt - ref`` of every outcome at every moment.
+
+    Args:
+        moments: A row per run and moment (:func:`outcomes_at`): ``arm``,
+            ``replication``, ``moment`` and the outcomes.
+        ref: Label of the reference arm.
+        alt: Label of the other arm.
+        outcomes: Outcomes to compare.
+        level: Confidence level of the intervals.
+        cycle: A row per run with :data:`CYCLE_OUTCOMES`, compared as moment ``cycle``.
+
+    Returns:
+        A row per (moment, outcome) with :data:`SUMMARY_COLUMNS`: both means over the
+        replications where both arms have a value, the mean paired difference with its
+        Student-t interval and whether that is clear of zero, the sd of the
+        differences, the spread across seeds and ``d`` (:func:`effect_size`).
+    """
+    blocks = [(m, moments[moments["moment"] == m], outcomes) for m in MOMENTS]
+    if cycle is not None:
+        blocks.append(("cycle", cycle, CYCLE_OUTCOMES))
+    rows = []
+    for moment, table, names in blocks:
+        for name in names:
+            wide = table.pivot(index="replication", columns="arm", values=name)
+            a = wide[ref].to_numpy(float) if ref in wide else np.full(len(wide), np.nan)
+            b = wide[alt].to_numpy(float) if alt in wide else np.full(len(wide), np.nan)
+            ok = np.isfinite(a) & np.isfinite(b)
+            mean, sd, low, high, clear = paired_ci(b[ok] - a[ok], level)
+            spread, d = effect_size(a[ok], b[ok])
+            rows.append(
+                {
+                    "moment": moment,
+                    "outcome": name,
+                    "mean_a": _mean(a[ok] if ok.any() else a),
+                    "mean_b": _mean(b[ok] if ok.any() else b),
+                    "diff": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "clear": clear,
+                    "sd": sd,
+                    "spread": spread,
+                    "d": d,
+                    "n": int(ok.sum()),
+                }
+            )
+    out = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    out["clear"] = out["clear"].astype("boolean")
+    return out
+
+
+def _mean(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else math.nan
+
+
 @dataclass(repr=False)
 class Comparison:
     """The result of comparing scenario B with scenario A over paired replications.
 
     Attributes:
-        a: Name of scenario A.
-        b: Name of scenario B.
+        a: Name of scenario A (``none``: B's scenario without the programme).
+        b: Name of scenario B (``none``: A's scenario without the programme).
         master_seed: The seed the replication seeds were spawned from.
         seeds: Seed of replication ``i`` (shared by A and B).
-        months: Months simulated (``None``: each scenario's own).
+        months: Months cap given (``None``: each scenario's own).
         overrides: Parameter values applied to both scenarios.
         finals: A row per run: ``arm`` (A/B), ``scenario``, ``replication``, ``seed`` and
-            the final-month value of every outcome compared.
+            the value of every outcome compared at the run's last month (the follow-up).
         records: Monthly records of every run, with the same four identifying columns.
         outcomes: Outcomes compared (the headline outcomes present in the records).
         missing: Requested outcomes the records do not have (skipped).
+        moments: A row per run and moment (``end``, ``followup``): the identifying
+            columns, ``moment``, ``month`` (NaN: the cycle had not ended) and the
+            outcomes.
+        cycle: A row per run: the identifying columns and :data:`CYCLE_OUTCOMES` (NaN
+            for a run without the programme).
     """
 
     a: str
@@ -174,53 +312,45 @@ class Comparison:
     records: pd.DataFrame
     outcomes: tuple[str, ...]
     missing: tuple[str, ...] = field(default_factory=tuple)
+    moments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cycle: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def replications(self) -> int:
         """Number of paired replications."""
         return len(self.seeds)
 
-    def paired(self, outcome: str) -> tuple[np.ndarray, np.ndarray]:
-        """Final values of one outcome for A and B, aligned by replication."""
-        wide = self.finals.pivot(index="replication", columns="arm", values=outcome)
+    def paired(self, outcome: str, moment: str = "followup") -> tuple[np.ndarray, ...]:
+        """Values of one outcome at one moment for A and B, aligned by replication."""
+        at = self.moments[self.moments["moment"] == moment]
+        wide = at.pivot(index="replication", columns="arm", values=outcome)
         return wide["A"].to_numpy(float), wide["B"].to_numpy(float)
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """A row per outcome: means, paired difference B - A, its interval, clear of zero.
+    def summary(
+        self, level: float = 0.95, moments: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """A row per moment and outcome: means, paired difference B - A, interval, d.
 
         Args:
             level: Confidence level of the intervals.
+            moments: Moments to keep, of ``end``, ``followup`` and ``cycle`` (the
+                cycle's own outcomes); default all three.
 
         Returns:
-            Columns ``outcome, mean_a, mean_b, diff, ci_low, ci_high, clear, sd, n``;
-            ``clear`` is a nullable boolean (missing when there is one replication).
+            Columns :data:`SUMMARY_COLUMNS`; ``clear`` is a nullable boolean (missing
+            when there is one replication); ``d`` is B - A over the spread across
+            seeds (see the module doc).
         """
-        rows = []
-        for name in self.outcomes:
-            a, b = self.paired(name)
-            ok = np.isfinite(a) & np.isfinite(b)
-            mean, sd, low, high, clear = paired_ci(b[ok] - a[ok], level)
-            rows.append(
-                {
-                    "outcome": name,
-                    "mean_a": float(a[ok].mean()) if ok.any() else math.nan,
-                    "mean_b": float(b[ok].mean()) if ok.any() else math.nan,
-                    "diff": mean,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "clear": clear,
-                    "sd": sd,
-                    "n": int(ok.sum()),
-                }
-            )
-        table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-        table["clear"] = table["clear"].astype("boolean")
+        table = paired_effects(
+            self.moments, "A", "B", self.outcomes, level, cycle=self.cycle
+        )
+        if moments is not None:
+            table = table[table["moment"].isin(moments)].reset_index(drop=True)
         return table
 
     def table(self, level: float = 0.95) -> str:
-        """The summary as aligned, readable text (what ``berdaya compare`` prints)."""
+        """The summary as aligned, readable text, a block a moment (``berdaya compare``)."""
         s = self.summary(level)
-        months = self._months_text()
         sets = ", ".join(f"{k}={v}" for k, v in self.overrides.items()) or "none"
         shown = ", ".join(str(x) for x in self.seeds[:3])
         if len(self.seeds) > 3:
@@ -228,27 +358,64 @@ class Comparison:
         pct = f"{level:.0%}"
         lines = [
             f"berdaya compare: A = {self.a}, B = {self.b}",
-            f"{self.replications} paired replications of {months} months, "
+            f"{self.replications} paired replications of {self._months_text()} months, "
             f"overrides: {sets}",
             f"master seed {self.master_seed}; replication i of A and B share seed i "
             f"({shown})",
-            "",
+            *self._none_lines(),
+            "d = (B - A) / spread across seeds, sqrt((sd A^2 + sd B^2) / 2); "
+            f"|d| < {SMALL_EFFECT}: within the",
+            "  noise between seeds (+inf: the same difference in every replication)",
         ]
         head = (
             f"{'outcome':<26} {'mean A':>10} {'mean B':>10} {'B - A':>10}  "
-            f"{pct + ' CI':^23}  clear of 0"
+            f"{pct + ' CI':^23}  {'clear of 0':<10} {'d':>6}"
         )
-        lines += [head, "-" * len(head)]
-        for r in s.itertuples(index=False):
-            fmt = _number_format(r.mean_a, r.mean_b, r.diff)
-            ci, clear = _ci_cells(r, fmt)
-            lines.append(
-                f"{r.outcome:<26} {r.mean_a:>10{fmt}} {r.mean_b:>10{fmt}} "
-                f"{r.diff:>+10{fmt}}  {ci:^23}  {clear}"
-            )
-        if self.missing:
-            lines += ["", f"not recorded (skipped): {', '.join(self.missing)}"]
+        for moment in (*MOMENTS, "cycle"):
+            block = s[s["moment"] == moment]
+            lines += ["", f"{MOMENT_TITLES[moment]}{self._moment_months(moment)}"]
+            lines += [head, "-" * len(head)]
+            lines += [_table_row(r) for r in block.itertuples(index=False)]
+        lines += self._notes()
         return "\n".join(lines)
+
+    def _none_lines(self) -> list[str]:
+        for arm, name, other in (("A", self.a, self.b), ("B", self.b, self.a)):
+            if name == NONE:
+                pair = "B" if arm == "A" else "A"
+                return [
+                    f"{arm} = none: {other} with programme = false (the same households, "
+                    "seeds and shocks),",
+                    f"  each run followed as long as its paired {pair} run and measured "
+                    "at that run's months",
+                ]
+        return []
+
+    def _moment_months(self, moment: str) -> str:
+        if moment == "cycle":
+            return ""
+        months = self.moments.loc[self.moments["moment"] == moment, "month"]
+        months = months[np.isfinite(months.to_numpy(float))]
+        if not len(months):
+            return ": no run's cycle had ended"
+        low, high = int(months.min()), int(months.max())
+        return f": month {low}" if low == high else f": months {low}-{high}"
+
+    def _notes(self) -> list[str]:
+        notes = []
+        ends = self.moments[self.moments["moment"] == "end"]
+        for arm, name in zip(ARMS, (self.a, self.b), strict=True):
+            mine = ends[ends["arm"] == arm]
+            open_ = int(mine["month"].isna().sum())
+            if open_:
+                notes.append(
+                    f"{arm} ({name}): the cycle had not ended by the months cap in "
+                    f"{open_} of {len(mine)} runs; they have no end value, and their "
+                    "follow-up is the cap"
+                )
+        if self.missing:
+            notes.append(f"not recorded (skipped): {', '.join(self.missing)}")
+        return ["", *notes] if notes else []
 
     def _months_text(self) -> str:
         """The months simulated: given, or each arm's own ("48", or "48/60")."""
@@ -264,26 +431,30 @@ class Comparison:
 
     def __repr__(self) -> str:
         """Two short lines: what was compared, and a few paired differences B - A."""
-        table = self.summary()
+        table = self.summary(moments=["followup"])
         parts = []
         for r in table[table["outcome"].isin(REPR_OUTCOMES)].itertuples(index=False):
             fmt = _number_format(r.mean_a, r.mean_b, r.diff)
             clear = {True: "clear of 0", False: "not clear of 0"}.get(r.clear, "n/a")
-            parts.append(f"{r.outcome} {r.diff:+{fmt}} ({clear})")
-        return f"<Comparison: {self._title()}>\n  B - A: {', '.join(parts)}"
+            parts.append(f"{r.outcome} {r.diff:+{fmt}} ({clear}, d {_d_cell(r.d)})")
+        return (
+            f"<Comparison: {self._title()}>\n  B - A at follow-up: {', '.join(parts)}"
+        )
 
     def _repr_html_(self, level: float = 0.95) -> str:
-        """A small HTML table: each outcome's means, B - A and its interval."""
+        """A small HTML table: each outcome's means, B - A, its interval and d."""
         rows = []
         for r in self.summary(level).itertuples(index=False):
             fmt = _number_format(r.mean_a, r.mean_b, r.diff)
             ci, clear = _ci_cells(r, fmt)
             cells = (
-                f"{r.mean_a:{fmt}}",
-                f"{r.mean_b:{fmt}}",
-                f"{r.diff:+{fmt}}",
+                r.moment,
+                _value_cell(r.mean_a, fmt),
+                _value_cell(r.mean_b, fmt),
+                _value_cell(r.diff, "+" + fmt),
                 ci,
                 clear,
+                _d_cell(r.d),
             )
             rows.append(
                 f"<tr><td><code>{html.escape(r.outcome)}</code></td>"
@@ -296,11 +467,13 @@ class Comparison:
             f"<th>{h}</th>"
             for h in (
                 "outcome",
+                "moment",
                 "mean A",
                 "mean B",
                 "B - A",
                 f"{level:.0%} CI",
                 "clear of 0",
+                "d",
             )
         )
         return (
@@ -309,10 +482,12 @@ class Comparison:
         )
 
     def to_file(self, path: str | Path) -> Path:
-        """Write the per-replication finals to ``.csv`` or ``.parquet``, atomically.
+        """Write the per-replication outcomes at both moments to ``.csv`` or ``.parquet``.
 
-        Parquet files also carry the scenarios, master seed, months and overrides as
-        metadata. The file appears whole or not at all.
+        A row per run and moment (:attr:`moments`, with ``moment`` and ``month``), and
+        the cycle's outcomes of the run on each of its rows. Parquet files also carry the
+        scenarios, master seed, months and overrides as metadata. The file appears whole
+        or not at all.
 
         Args:
             path: Destination ending in ``.csv`` or ``.parquet``.
@@ -332,8 +507,10 @@ class Comparison:
             "overrides": self.overrides,
             "outcomes": list(self.outcomes),
         }
-
-        return write_table(self.finals, path, meta)
+        table = self.moments.merge(
+            self.cycle, on=list(ID_COLUMNS), how="left", validate="many_to_one"
+        )
+        return write_table(table, path, meta)
 
 
 def _is_int(value: object) -> bool:
@@ -351,6 +528,34 @@ def _ci_cells(r: Any, fmt: str) -> tuple[str, str]:
     return f"[{r.ci_low:{fmt}}, {r.ci_high:{fmt}}]", "yes" if r.clear else "no"
 
 
+def _value_cell(value: float, fmt: str) -> str:
+    return "n/a" if math.isnan(value) else format(value, fmt)
+
+
+def _d_cell(d: float) -> str:
+    """An effect size as a table cell ("n/a" when undefined), about five characters."""
+    if math.isnan(d):
+        return "n/a"
+    if math.isinf(d):
+        return "+inf" if d > 0 else "-inf"
+    if abs(d) >= 1000:
+        return f"{d:+.0e}"
+    if abs(d) >= 100:
+        return f"{d:+.0f}"
+    return f"{d:+.1f}" if abs(d) >= 10 else f"{d:+.2f}"
+
+
+def _table_row(r: Any) -> str:
+    """One outcome's line of :meth:`Comparison.table`."""
+    fmt = _number_format(r.mean_a, r.mean_b, r.diff)
+    ci, clear = _ci_cells(r, fmt)
+    return (
+        f"{r.outcome:<26} {_value_cell(r.mean_a, fmt):>10} "
+        f"{_value_cell(r.mean_b, fmt):>10} {_value_cell(r.diff, '+' + fmt):>10}  "
+        f"{ci:^23}  {clear:<10} {_d_cell(r.d):>6}"
+    )
+
+
 def _number_format(*values: float) -> str:
     finite = [abs(v) for v in values if math.isfinite(v)]
     top = max(finite, default=0.0)
@@ -365,28 +570,61 @@ def _check_suffix(path: Path, allowed: Iterable[str], option: str) -> str:
     return suffix
 
 
-class Task(NamedTuple):
-    """One run of a comparison: an arm's scenario with one replication's seed."""
+class Arm(NamedTuple):
+    """One arm of a comparison: a scenario with its parameter values.
 
-    arm: str
+    Attributes:
+        label: The arm's label (``A``, ``B``, a lever's name).
+        scenario: Shipped name or TOML path, as :func:`run` takes it.
+        name: The name shown for it (``none`` for a no-programme arm).
+        overrides: Every parameter value the arm sets (shared and its own).
+        programme: Whether the arm runs the programme.
+        follows: Label of the arm whose runs it is followed as long as and measured at
+            (a no-programme arm); ``None``: its own.
+    """
+
+    label: str
     scenario: str
+    name: str
+    overrides: dict[str, Any]
+    programme: bool = True
+    follows: str | None = None
+
+
+class Task(NamedTuple):
+    """One replication of some arms: each run with the replication's seed, in order."""
+
     replication: int
     seed: int
     months: int | None
-    overrides: dict[str, Any]
+    arms: tuple[Arm, ...]
 
 
-def run_replication(task: Task) -> tuple[Task, pd.DataFrame]:
+def run_replication(task: Task) -> tuple[Task, dict[str, pd.DataFrame]]:
     """Run one task (a top-level function, so spawned worker processes can import it).
+
+    An arm that follows another runs after it, to exactly the month that run ended.
 
     Args:
         task: What to run.
 
     Returns:
-        The task and the run's monthly records.
+        The task and each arm's monthly records, by label.
     """
-    result = run(task.scenario, task.seed, months=task.months, overrides=task.overrides)
-    return task, result.records
+    out: dict[str, pd.DataFrame] = {}
+    for arm in task.arms:
+        until = None
+        if arm.follows is not None:
+            until = int(out[arm.follows]["month"].iloc[-1])
+        result = run(
+            arm.scenario,
+            task.seed,
+            months=task.months,
+            overrides=arm.overrides,
+            until=until,
+        )
+        out[arm.label] = result.records
+    return task, out
 
 
 def run_tasks[T, R](fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterator[R]:
@@ -418,6 +656,167 @@ def run_tasks[T, R](fn: Callable[[T], R], tasks: list[T], workers: int) -> Itera
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def run_arms(
+    arms: Sequence[Arm],
+    seeds: Sequence[int],
+    months: int | None,
+    workers: int,
+    *,
+    desc: str,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Run every arm with every replication's seed; an arm and its followers together.
+
+    Args:
+        arms: The arms; a follower's leader must be among them.
+        seeds: Seed of each replication, shared by every arm.
+        months: Months cap of every run (``None``: each scenario's own).
+        workers: Local processes.
+        desc: Label of the progress bar.
+        progress: Show a progress bar on stderr (when it is a terminal).
+
+    Returns:
+        The monthly records of every run, with :data:`ID_COLUMNS` first, in the order
+        (replication, arm).
+    """
+    order = {arm.label: i for i, arm in enumerate(arms)}
+    groups = [
+        (arm, *(f for f in arms if f.follows == arm.label))
+        for arm in arms
+        if arm.follows is None
+    ]
+    tasks = [Task(i, s, months, group) for i, s in enumerate(seeds) for group in groups]
+    bar = tqdm(
+        total=len(seeds) * len(arms),
+        desc=desc,
+        unit="run",
+        file=sys.stderr,
+        disable=None if progress else True,
+    )
+    frames = []
+    try:
+        for task, done in run_tasks(run_replication, tasks, workers):
+            for arm in task.arms:
+                ids = {
+                    "arm": arm.label,
+                    "scenario": arm.name,
+                    "replication": task.replication,
+                    "seed": task.seed,
+                }
+                rec = done[arm.label]
+                frames.append(
+                    pd.concat([pd.DataFrame(ids, index=rec.index), rec], axis=1)
+                )
+                bar.update()
+    finally:
+        bar.close()
+    frames.sort(key=lambda f: (int(f["replication"].iat[0]), order[f["arm"].iat[0]]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def outcomes_at(
+    records: pd.DataFrame, arms: Sequence[Arm], outcomes: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each run's outcomes at its two moments, and how its cycle ended.
+
+    Args:
+        records: Monthly records of every run (:func:`run_arms`).
+        arms: The arms that ran.
+        outcomes: Outcomes to take.
+
+    Returns:
+        ``(moments, cycle)``: a row per run and moment with :data:`ID_COLUMNS`,
+        ``moment``, ``month`` and the outcomes; a row per run with :data:`ID_COLUMNS` and
+        :data:`CYCLE_OUTCOMES` (NaN for a run without the programme, and ``exit_month``
+        NaN while the cycle runs).
+    """
+    by_label = {arm.label: arm for arm in arms}
+    runs = {
+        key: rec.set_index("month", drop=False)
+        for key, rec in records.groupby(["arm", "replication"], sort=False)
+    }
+    when: dict[tuple[str, int], tuple[float, float]] = {}
+    for (label, rep), rec in runs.items():
+        last = rec.iloc[-1]
+        exit_month = float(last["exit_month"])
+        end = exit_month if exit_month >= 0 else math.nan
+        when[label, rep] = (end, float(last["month"]))
+    moment_rows, cycle_rows = [], []
+    for (label, rep), rec in runs.items():
+        arm = by_label[label]
+        end, followup = when[arm.follows or label, rep]
+        ids = dict(zip(ID_COLUMNS, rec.iloc[0][list(ID_COLUMNS)], strict=True))
+        for moment, month in zip(MOMENTS, (end, followup), strict=True):
+            values = (
+                rec.loc[int(month), list(outcomes)]
+                if math.isfinite(month)
+                else pd.Series(math.nan, index=list(outcomes))
+            )
+            moment_rows.append(
+                {**ids, "moment": moment, "month": month, **values.to_dict()}
+            )
+        last = rec.iloc[-1]
+        cycle = dict.fromkeys(CYCLE_OUTCOMES, math.nan)
+        if arm.programme:
+            cycle = {k: float(last[k]) for k in CYCLE_OUTCOMES}
+            cycle["exit_month"] = end
+        cycle_rows.append({**ids, **cycle})
+    moments = pd.DataFrame(
+        moment_rows, columns=[*ID_COLUMNS, "moment", "month", *outcomes]
+    )
+    cycle = pd.DataFrame(cycle_rows, columns=[*ID_COLUMNS, *CYCLE_OUTCOMES])
+    return moments, cycle
+
+
+def _check_arguments(replications: int, workers: int, seed: int, months: Any) -> None:
+    for name, value, low in (
+        ("replications", replications, 1),
+        ("workers", workers, 1),
+        ("seed", seed, 0),
+    ):
+        if not _is_int(value) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low} (got {value!r})")
+    if months is not None and (not _is_int(months) or months < 1):
+        raise ValueError(f"months must be an integer >= 1 (got {months!r})")
+
+
+def make_arm(
+    label: str,
+    scenario: str | Path,
+    overrides: dict[str, Any],
+    months: int | None,
+    *,
+    follows: str | None = None,
+) -> Arm:
+    """An arm of a comparison, its scenario and values checked before anything runs.
+
+    Args:
+        label: The arm's label.
+        scenario: Shipped name or TOML path.
+        overrides: Every parameter value the arm sets.
+        months: The months cap (checked with the values).
+        follows: Label of the arm it follows (a no-programme arm).
+
+    Returns:
+        The :class:`Arm` (named ``none`` when it follows another).
+
+    Raises:
+        ScenarioError: Invalid scenario or value.
+    """
+    checked = dict(overrides)
+    if months is not None:
+        checked["months"] = months
+    loaded = load_scenario(scenario, checked)
+    return Arm(
+        label,
+        str(scenario),
+        NONE if follows is not None else loaded.name,
+        overrides,
+        bool(loaded.params.programme),
+        follows,
+    )
+
+
 def compare(  # noqa: PLR0917 (the positional signature scripts call)
     a: str | Path,
     b: str | Path,
@@ -432,15 +831,18 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
 ) -> Comparison:
     """Run scenarios A and B over the same paired seeds and collect their outcomes.
 
+    Either arm may be ``none`` (:data:`NONE`): the other arm's scenario without the
+    programme, followed as long as its paired run and measured at that run's months.
+
     Args:
-        a: Scenario A (shipped name or TOML path), the reference.
-        b: Scenario B; differences are B - A.
+        a: Scenario A (shipped name or TOML path, or ``none``), the reference.
+        b: Scenario B (or ``none``); differences are B - A.
         replications: Number of paired replications (at least 1).
         seed: Master seed the replication seeds are spawned from.
-        months: Months to simulate (default: each scenario's own).
+        months: Months cap of every run (default: each scenario's own).
         overrides: Parameter values applied to both scenarios.
         workers: Processes to run in; 1 runs in this process.
-        outcomes: Final-month outcomes to compare (missing ones are skipped).
+        outcomes: Outcomes to compare at the two moments (missing ones are skipped).
         progress: Show a progress bar on stderr (when it is a terminal).
 
     Returns:
@@ -448,62 +850,40 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
 
     Raises:
         ScenarioError: Invalid scenario or override; raised before any run.
-        ValueError: Invalid argument (replications, workers, seed, months).
+        ValueError: Invalid argument (replications, workers, seed, months, both none).
     """
-    for name, value, low in (
-        ("replications", replications, 1),
-        ("workers", workers, 1),
-        ("seed", seed, 0),
-    ):
-        if not _is_int(value) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low} (got {value!r})")
-    if months is not None and (not _is_int(months) or months < 1):
-        raise ValueError(f"months must be an integer >= 1 (got {months!r})")
+    _check_arguments(replications, workers, seed, months)
     replications, workers, seed = int(replications), int(workers), int(seed)
     months = None if months is None else int(months)
     overrides = plain_values(overrides)
-    checked = dict(overrides)
-    if months is not None:
-        checked["months"] = months
-    names = [load_scenario(s, checked).name for s in (a, b)]
+    if str(a) == NONE and str(b) == NONE:
+        raise ValueError(
+            "A and B are both 'none': 'none' is the other arm's scenario without the "
+            "programme, so give a scenario for one of them"
+        )
+    arms = []
+    for label, scen, other, other_label in (("A", a, b, "B"), ("B", b, a, "A")):
+        if str(scen) == NONE:
+            off = {**overrides, "programme": False}
+            arms.append(make_arm(label, other, off, months, follows=other_label))
+        else:
+            arms.append(make_arm(label, scen, overrides, months))
     seeds = replication_seeds(seed, replications)
-    tasks = [
-        Task(arm, str(scen), i, s, months, overrides)
-        for i, s in enumerate(seeds)
-        for arm, scen in zip(ARMS, (a, b), strict=True)
-    ]
-    bar = tqdm(
-        total=len(tasks),
-        desc=f"{names[0]} vs {names[1]}",
-        unit="run",
-        file=sys.stderr,
-        disable=None if progress else True,
+    records = run_arms(
+        arms,
+        seeds,
+        months,
+        workers,
+        desc=f"{arms[0].name} vs {arms[1].name}",
+        progress=progress,
     )
-    results = []
-    try:
-        for result in run_tasks(run_replication, tasks, workers):
-            results.append(result)
-            bar.update()
-    finally:
-        bar.close()
-    results.sort(key=lambda r: (r[0].replication, ARMS.index(r[0].arm)))
-    frames = []
-    for task, rec in results:
-        ids = {
-            "arm": task.arm,
-            "scenario": names[ARMS.index(task.arm)],
-            "replication": task.replication,
-            "seed": task.seed,
-        }
-        frames.append(pd.concat([pd.DataFrame(ids, index=rec.index), rec], axis=1))
-    records = pd.concat(frames, ignore_index=True)
     present = tuple(o for o in outcomes if o in records.columns)
     missing = tuple(o for o in outcomes if o not in records.columns)
-    last = records.groupby(["arm", "replication"], sort=False)["month"].transform("max")
-    finals = records.loc[records["month"] == last, [*ID_COLUMNS, *present]]
+    moments, cycle = outcomes_at(records, arms, present)
+    finals = moments.loc[moments["moment"] == "followup", [*ID_COLUMNS, *present]]
     return Comparison(
-        a=names[0],
-        b=names[1],
+        a=arms[0].name,
+        b=arms[1].name,
         master_seed=seed,
         seeds=seeds,
         months=months,
@@ -512,6 +892,8 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         records=records,
         outcomes=present,
         missing=missing,
+        moments=moments,
+        cycle=cycle,
     )
 
 

@@ -543,6 +543,8 @@ def aggregate(
     if meta.get("paired", True) or meta.get("design") != "lhs":
         raise SweepError(f"--out: '{folder.path}' holds a sweep, not a national run")
     frame = read_results(out) if results is None else results
+    if "end_only" in frame.columns:  # a run's cycle-end row: not one of the months
+        frame = frame[~frame["end_only"].astype(bool)]
     outcomes = list(meta.get("outcomes", []))
     if frame.empty:
         totals, skipped = pd.DataFrame(columns=["month", "kelurahan", "households"]), []

@@ -1,6 +1,9 @@
 """Reading a sweep back: summaries with confidence intervals, paired effects, sensitivity.
 
-Everything is computed from the final month of each run on disk (the last month kept):
+Everything is computed at the final month of each run on disk (the last month kept: the
+follow-up, ``followup_months`` after the programme ended), and the summaries and effects
+again at the cycle's end (the month the programme completed or withdrew, the run's
+``end_month``; a run whose cycle had not ended by the months cap has none):
 
 * **summary**: per design point and outcome, the mean over replications with a Student-t
   95% confidence interval;
@@ -66,6 +69,9 @@ class SweepReport:
         summary: Per point and outcome: ``mean, sd, ci_low, ci_high, n``.
         effects: Per point (but the base) and outcome: the paired difference from the
             base, ``diff, ci_low, ci_high, clear, sd, n``.
+        ends: A row per finished run whose cycle ended: its outcomes at that month.
+        end_summary: As ``summary``, at the cycle's end.
+        end_effects: As ``effects``, at the cycle's end.
         main_effects: Grid designs: per factor level and outcome, the same columns.
         sensitivity: Sobol (``S1, S1_low, S1_high, ST, ST_low, ST_high``) or Morris
             (``mu_star, mu_star_low, mu_star_high, mu, sigma``) indices per outcome and
@@ -91,6 +97,9 @@ class SweepReport:
     level: float = 0.95
     notes: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    ends: pd.DataFrame = field(default_factory=pd.DataFrame)
+    end_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    end_effects: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def factors(self) -> list[dict[str, Any]]:
@@ -138,13 +147,16 @@ class SweepReport:
             return "\n".join([*lines, *self.notes])
         months = sorted(self.finals["month"].unique())
         lines.append(
-            f"outcomes at the final month ({', '.join(map(str, months))}); "
+            f"outcomes at follow-up, the final month ({', '.join(map(str, months))}); "
             f"{pct} CI over replications (Student t); effect = point - base over the "
             "same seeds"
         )
         points = self.design["point"].tolist()
         if len(points) <= MAX_LISTED:
-            lines += self._point_tables(pct)
+            lines += self._point_tables(pct, self.summary, self.effects)
+            lines += ["", self._end_line()]
+            if len(self.ends):
+                lines += self._point_tables(pct, self.end_summary, self.end_effects)
         else:
             lines += [
                 "",
@@ -168,7 +180,25 @@ class SweepReport:
         row = self.design.loc[self.design["point"] == point].iloc[0]
         return [_fmt(row[f["name"]]) for f in self.factors]
 
-    def _point_tables(self, pct: str) -> list[str]:
+    def _end_line(self) -> str:
+        """What the cycle-end tables are, or why there are none."""
+        done = int(self.finals["run_id"].nunique())
+        ended = int(self.ends["run_id"].nunique()) if len(self.ends) else 0
+        if not ended:
+            return (
+                "at cycle end: no run on disk has its cycle's end kept (it had not "
+                "ended by the months cap, or the sweep predates end_month)"
+            )
+        months = self.ends["month"]
+        span = f"{int(months.min())}-{int(months.max())}"
+        return (
+            f"outcomes at cycle end, the month each run's programme completed or "
+            f"withdrew (months {span}; {ended} of {done} runs had ended)"
+        )
+
+    def _point_tables(
+        self, pct: str, summary: pd.DataFrame, effects: pd.DataFrame
+    ) -> list[str]:
         names = [f["name"] for f in self.factors]
         cells = {p: self.factor_cells(p) for p in self.design["point"]}
         widths = [
@@ -177,8 +207,8 @@ class SweepReport:
         ]
         out: list[str] = []
         for outcome in self.outcomes:
-            s = self.summary[self.summary["outcome"] == outcome].set_index("point")
-            e = self.effects[self.effects["outcome"] == outcome].set_index("point")
+            s = summary[summary["outcome"] == outcome].set_index("point")
+            e = effects[effects["outcome"] == outcome].set_index("point")
             vals = [*s["mean"], *e["diff"]] if len(e) else list(s["mean"])
             fmt = _number_format(*vals)
             head = (
@@ -526,6 +556,12 @@ def report(
                 )
         kept = [o for o in outcomes if o in kept]
     chosen = tuple(kept)
+    ends = results.iloc[:0]
+    if "end_month" in results.columns:
+        ends = results.loc[results["month"] == results["end_month"]]
+        ends = ends.drop_duplicates("run_id").reset_index(drop=True)
+        results = results.loc[~results["end_only"].astype(bool)]
+    results = results.reset_index(drop=True)
     if len(results):
         last = results.groupby("run_id")["month"].transform("max")
         finals = results.loc[results["month"] == last].reset_index(drop=True)
@@ -557,6 +593,11 @@ def report(
         if len(finals)
         else None
     )
+    if len(ends):
+        end_summary = _summaries(ends, chosen, level)
+        end_effects = _effects(ends, chosen, level) if has_base else effects.iloc[:0]
+    else:
+        end_summary, end_effects = summary.iloc[:0], effects.iloc[:0]
     done = folder.done()
     failed = folder.failed() - done
     rep = SweepReport(
@@ -573,6 +614,9 @@ def report(
         missing=int(meta["runs"]) - len(done) - len(failed),
         level=level,
         notes=notes,
+        ends=ends,
+        end_summary=end_summary,
+        end_effects=end_effects,
     )
     if write and len(finals):
         _write(rep, plots, results)
@@ -591,6 +635,10 @@ def _write(rep: SweepReport, plots: bool, results: pd.DataFrame) -> None:
     csv(rep.summary.merge(labels, on="point", how="left"), "summary.csv")
     if len(rep.effects):
         csv(rep.effects.merge(labels, on="point", how="left"), "effects.csv")
+    if len(rep.end_summary):
+        csv(rep.end_summary.merge(labels, on="point", how="left"), "summary_end.csv")
+    if len(rep.end_effects):
+        csv(rep.end_effects.merge(labels, on="point", how="left"), "effects_end.csv")
     if len(rep.main_effects):
         csv(rep.main_effects, "main_effects.csv")
     if rep.sensitivity is not None and len(rep.sensitivity):

@@ -177,6 +177,7 @@ def run(
     months: int | None = None,
     overrides: dict[str, Any] | None = None,
     record_households: bool = False,
+    until: int | None = None,
 ) -> RunResult:
     """Run one scenario with one seed.
 
@@ -189,6 +190,9 @@ def run(
         months: Months to simulate (default: the scenario's ``months``).
         overrides: Parameter values replacing the scenario's.
         record_households: Also keep monthly household snapshots.
+        until: Step to exactly this month instead of the model's own stop (past it or
+            short of it). A comparison follows a no-programme run for as long as its
+            paired programme run lasted; the months already run are the same either way.
 
     Returns:
         The run's :class:`RunResult`.
@@ -207,7 +211,7 @@ def run(
         loaded = load_scenario(scenario, overrides)
         scen = P2KPScenario(rng=seed, name=loaded.name, **loaded.params.model_dump())
     model = P2KPModel(scen, record_households=record_households)
-    while model.running:
+    while model.running if until is None else model.steps < until:
         model.step()
     return RunResult(
         scenario=scen.name,

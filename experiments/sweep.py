@@ -153,7 +153,11 @@ def execute_run(task: RunTask) -> RunOutcome:
             mask |= months % task.every == 0
         if task.final and len(months):
             mask |= months == months.max()
-        kept = records.loc[mask, ["month", *task.keep]].reset_index(drop=True)
+        end = end_month(records)
+        at_end = (months == end) & ~mask  # the cycle's end: the report's other moment
+        kept = records.loc[mask | at_end, ["month", *task.keep]].reset_index(drop=True)
+        kept.insert(1, "end_month", end)
+        kept.insert(2, "end_only", at_end[mask | at_end])
         ids = {
             "run_id": task.run_id,
             "point": task.point,
@@ -186,6 +190,21 @@ def execute_run(task: RunTask) -> RunOutcome:
             host,
             time.process_time() - cpu,
         )
+
+
+def end_month(records: pd.DataFrame) -> float:
+    """The month a run's programme cycle completed or withdrew (NaN: it had not).
+
+    Args:
+        records: The run's monthly records (with the ``exit_month`` record).
+
+    Returns:
+        The last month's ``exit_month`` when the cycle had ended, else NaN.
+    """
+    if not len(records):
+        return float("nan")
+    end = float(records["exit_month"].iloc[-1])
+    return end if end >= 0 else float("nan")
 
 
 def tasks_of(design: Design) -> list[RunTask]:
@@ -454,8 +473,10 @@ def read_results(out: str | Path) -> pd.DataFrame:
 
     Returns:
         A row per kept month of every finished run: the id columns (run id, point,
-        replication, seed, scenario), the labels and parameter values, ``month`` and the
-        outcomes kept.
+        replication, seed, scenario), the labels and parameter values, ``month``,
+        ``end_month`` (the month the run's cycle ended, NaN if it had not), ``end_only``
+        (the row is kept only as that month's: leave it out of anything month by month)
+        and the outcomes kept.
     """
     runs = Path(out) / "runs"
     files = sorted(runs.glob("*.parquet")) if runs.is_dir() else []

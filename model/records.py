@@ -10,7 +10,9 @@ Household-level snapshots are opt-in (``record_households``) and kept as compact
 Aggregation across kelurahan (a city): ``households`` records are computed over all
 households at once (shares weighted by the households they are shares of), ``sum`` records
 are added, ``mean`` records averaged over kelurahan, and ``ratio`` records recomputed from
-summed numerators and denominators (:data:`RATIOS`).
+summed numerators and denominators (:data:`RATIOS`). The one ``latest`` record,
+``exit_month``, is the model's own: -1 while any kelurahan's programme runs, then the
+month the last one ended (what the run's follow-up counts from).
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ from berdaya.model.site import Effort
 
 if TYPE_CHECKING:
     from berdaya.agents.household import HouseholdTable
+    from berdaya.model.cycle import ProgrammeCycle
     from berdaya.model.model import P2KPModel
     from berdaya.model.site import Site
 
-Aggregate = Literal["households", "sum", "mean", "ratio"]
+Aggregate = Literal["households", "sum", "mean", "ratio", "latest"]
 STAGE_NAMES = [s.name.lower() for s in Stage]
 SNAPSHOT_COLUMNS = ("stage", "forced", "awareness", "capacity", "participating")
 GROUPS = ("poor", "nonpoor", "elite", "women")  # beneficiary groups (poor: initially)
@@ -341,6 +344,25 @@ RECORDS: dict[str, Record] = {
             "months",
             "mean",
             "Months since the programme ended (-1 while it runs).",
+        ),
+        _r(
+            "exit_month",
+            "month",
+            "latest",
+            "Month the programme cycle completed or withdrew (-1 while it runs; "
+            "without the programme, its planned end).",
+        ),
+        _r(
+            "cycle_completed",
+            "share",
+            "mean",
+            "Whether the cycle closed every phase (share of kelurahan).",
+        ),
+        _r(
+            "cycle_withdrawn",
+            "share",
+            "mean",
+            "Whether the programme withdrew, a gate unmet in time (share of kelurahan).",
         ),
         _r("phases_forced", "phases", "mean", "Phases closed forced so far."),
         _r("phases_met", "phases", "mean", "Phases closed met so far."),
@@ -653,11 +675,25 @@ def institution_stats(site: Site) -> dict[str, float]:
         "months_since_exit": float(
             -1 if exit_month is None else site.steps - exit_month
         ),
+        "exit_month": float(_exit_month(cycle)),
+        "cycle_completed": float(cycle.finished),
+        "cycle_withdrawn": float(cycle.halted),
         "phases_forced": float(sum(r.status == "forced" for r in cycle.records)),
         "phases_met": float(sum(r.status == "met" for r in cycle.records)),
         "rkm_attendance": cycle.rkm_attendance,
     }
     return out
+
+
+def _exit_month(cycle: ProgrammeCycle) -> int:
+    """Month the cycle completed or withdrew: -1 while it runs, its plan when never run.
+
+    Without the programme the run's follow-up counts from the month the cycle would have
+    ended on the timetable (as ``P2KPModel.exit_month``), so that is its end.
+    """
+    if cycle.off:
+        return sum(cycle.planned(phase) for phase in PHASES)
+    return -1 if cycle.exit_month is None else cycle.exit_month
 
 
 def site_stats(site: Site) -> dict[str, float]:
@@ -687,14 +723,21 @@ def monthly_stats(model: P2KPModel) -> dict[str, float]:
     out = household_stats(model.households)
     for k in inst[0]:
         values = [i[k] for i in inst]
-        out[k] = float(
-            np.mean(values) if RECORDS[k].aggregate == "mean" else sum(values)
-        )
+        out[k] = float(_combine(RECORDS[k].aggregate, values))
     monies = [_money(s) for s in sites]
     money = {k: sum(m[k] for m in monies) for k in monies[0]}
     out |= _ratios(money, Effort.combined([s.effort for s in sites]))
     out["faskel_replacements"] = float(sum(f.replacements for f in model.faskels))
     return out
+
+
+def _combine(aggregate: Aggregate, values: list[float]) -> float:
+    """A city's value of an institutional record from its kelurahan's values."""
+    if aggregate == "mean":
+        return float(np.mean(values))
+    if aggregate == "latest":
+        return -1.0 if min(values) < 0 else max(values)
+    return float(sum(values))
 
 
 def make_datacollector(model: P2KPModel) -> DataCollector:

@@ -44,7 +44,7 @@ CHECKED = (0, 6, 12, 20, 30)
 
 # what ODD 7.22 says is a mean over kelurahan (the code's list must be the same): the
 # bkm_* records (v2 adds bkm_active, bkm_activity, bkm_stage_reason), the cycle's, and
-# v2's months_since_exit (not yet in ODD 7.22's list)
+# v2's months_since_exit, cycle_completed and cycle_withdrawn (not yet in ODD 7.22's list)
 MEANS = (
     "bkm_formed",
     "bkm_capacity",
@@ -64,6 +64,8 @@ MEANS = (
     "phase",
     "programme_active",
     "months_since_exit",
+    "cycle_completed",
+    "cycle_withdrawn",
     "phases_forced",
     "phases_met",
     "rkm_attendance",
@@ -157,6 +159,7 @@ OTHER = (
     "ps2_exclusion_error",
     "elite_benefit_gap",
     "elite_capture_index",
+    "exit_month",
 )
 
 
@@ -203,6 +206,7 @@ def _parts(model) -> dict[str, object]:
         if anything.any()
         else 0.0,
         "replacements": sum(f.replacements for f in model.faskels),
+        "exit_month": model.exit_month,
     }
 
 
@@ -289,6 +293,12 @@ def test_city_records_aggregate_the_kelurahan_records(city, month):
             f"month {month}: {name} {rec[name]} is not the ratio of summed parts "
             f"{want[name]}"
         )
+    # the month the last kelurahan's programme ended (-1 while one runs): the model's
+    ends = kel.exit_month.to_numpy()
+    assert rec["exit_month"] == (-1 if (ends < 0).any() else ends.max())
+    assert rec["exit_month"] == (
+        -1 if parts[month]["exit_month"] is None else parts[month]["exit_month"]
+    )
     assert rec["gini"] == pytest.approx(parts[month]["gini"], rel=1e-12)
     assert rec["faskel_replacements"] == parts[month]["replacements"]
     # over the city's households: the poor not listed, once any kelurahan has a list

@@ -20,12 +20,14 @@ from berdaya.scenarios.loader import MAX_SCENARIO_BYTES, MAX_SHOWN
 VERBS = (
     "run",
     "compare",
+    "levers",
     "validate",
     "sweep",
     "national",
     "report",
     "scenarios",
     "params",
+    "outcomes",
     "viz",
 )
 
@@ -66,7 +68,10 @@ def test_validate_help_says_95_percent(capsys):
 
 
 # --- a reader that goes away --------------------------------------------------------------
-@pytest.mark.parametrize("args", [["params"], ["scenarios"], ["params", "--markdown"]])
+@pytest.mark.parametrize(
+    "args",
+    [["params"], ["scenarios"], ["params", "--markdown"], ["outcomes", "--json"]],
+)
 def test_a_closed_pipe_ends_the_command_quietly(berdaya_exe, args, tmp_path):
     proc = subprocess.Popen(
         [berdaya_exe, *args],

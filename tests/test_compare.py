@@ -85,7 +85,7 @@ def test_paired_ci_degenerate_cases():
 
 
 def test_summary_matches_hand_computation_from_the_table(comparison):
-    s = comparison.summary().set_index("outcome")
+    s = comparison.summary(moments=["followup"]).set_index("outcome")
     assert tuple(s.index) == HEADLINE_OUTCOMES == comparison.outcomes
     f = comparison.finals
     for name in comparison.outcomes:
@@ -101,6 +101,12 @@ def test_summary_matches_hand_computation_from_the_table(comparison):
         assert row["mean_a"] == pytest.approx(a.mean())
         assert row["mean_b"] == pytest.approx(b.mean())
         assert row["diff"] == pytest.approx(mean, abs=1e-12)
+        spread = math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
+        assert row["spread"] == pytest.approx(spread, abs=1e-12)
+        if spread > 0:
+            assert row["d"] == pytest.approx(mean / spread, rel=1e-9)
+        else:
+            assert row["d"] == (0 if mean == 0 else math.copysign(math.inf, mean))
         if np.all(d == d[0]):
             assert row["ci_low"] == row["ci_high"] == d[0]
             assert bool(row["clear"]) == (d[0] != 0)
@@ -112,15 +118,18 @@ def test_summary_matches_hand_computation_from_the_table(comparison):
 
 
 def test_kelurahan_involvement_raises_gov_support_clear_of_zero(comparison):
-    row = comparison.summary().set_index("outcome").loc["gov_support"]
+    row = (
+        comparison.summary(moments=["followup"]).set_index("outcome").loc["gov_support"]
+    )
     assert row["diff"] > 0
     assert row["ci_low"] > 0
     assert bool(row["clear"]) is True
 
 
 def test_scenario_against_itself_gives_zero_differences_not_clear():
-    s = compare(A, A, replications=3, seed=1, months=12, overrides=SMALL).summary()
-    assert (s["diff"] == 0).all()
+    c = compare(A, A, replications=3, seed=1, months=12, overrides=SMALL)
+    s = c.summary(moments=["followup"])
+    assert (s["diff"] == 0).all() and (s["d"] == 0).all()
     assert (s["ci_low"] == 0).all() and (s["ci_high"] == 0).all()
     assert not s["clear"].any()
 
@@ -145,7 +154,10 @@ def test_missing_outcomes_are_skipped():
     )
     assert c.outcomes == ("gov_support", "repayment_rate")
     assert c.missing == ("no_such_outcome",)
-    assert list(c.summary()["outcome"]) == ["gov_support", "repayment_rate"]
+    assert list(c.summary(moments=["end"])["outcome"]) == [
+        "gov_support",
+        "repayment_rate",
+    ]
     assert "no_such_outcome" not in c.finals.columns
     assert "repayment_rate" in c.finals.columns
     assert "not recorded (skipped): no_such_outcome" in c.table()
@@ -202,13 +214,24 @@ def test_cli_prints_table_and_writes_outputs(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"A = {A}, B = {B}" in out
     assert "3 paired replications of 12 months" in out
-    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    blocks = out.split("\n\n")
+    follow = next(b for b in blocks if b.startswith("At follow-up"))
+    lines = {line.split()[0]: line for line in follow.splitlines() if line.strip()}
     for name in HEADLINE_OUTCOMES:
         assert name in lines
-    assert lines["gov_support"].rstrip().endswith("yes")
+    assert lines["gov_support"].split()[-2] == "yes"
+    # 12 months: no cycle has ended, so the end block has no values and says why
+    assert "the cycle had not ended by the months cap in 3 of 3 runs" in out
     table = pd.read_csv(csv)
-    assert list(table.columns[:4]) == ["arm", "scenario", "replication", "seed"]
-    assert len(table) == 6
+    assert list(table.columns[:6]) == [
+        "arm",
+        "scenario",
+        "replication",
+        "seed",
+        "moment",
+        "month",
+    ]
+    assert len(table) == 12  # a row per run and moment
     assert table["seed"].drop_duplicates().tolist() == replication_seeds(5, 3)
     _assert_png(png)
     assert main([*args, "--out", str(pq)]) == 0

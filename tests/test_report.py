@@ -240,3 +240,75 @@ def test_meta_records_the_design(grid):
         "progression",
     ]
     assert tomllib.loads((out / "spec.toml").read_text())["seed"] == 5
+
+
+MOMENTS = """
+description = "the two moments: cycle end and follow-up"
+scenario = "p2kp-design"
+replications = 3
+seed = 7
+design = "grid"
+
+[set]
+n_households = 300
+followup_months = 2
+
+[levers]
+progression = ["hybrid", "readiness"]
+
+[outcomes]
+keep = ["participation_poor", "pendayaan_poor", "welfare_initially_poor"]
+every = 10
+"""
+
+
+@pytest.fixture(scope="module")
+def moments(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("moments")
+    spec = folder / "moments.toml"
+    spec.write_text(MOMENTS)
+    out = folder / "out"
+    run_sweep(spec, out, workers=1)
+    return out, report(out)
+
+
+def test_the_report_gives_each_outcome_at_cycle_end_and_at_follow_up(moments):
+    from berdaya.experiments.run import run  # noqa: PLC0415
+
+    out, rep = moments
+    results = read_results(out)
+    keep = ["participation_poor", "pendayaan_poor", "welfare_initially_poor"]
+    assert len(rep.ends) == len(rep.finals) == 9  # 3 points x 3 replications
+    for row in rep.ends.itertuples():
+        overrides = {
+            "n_households": 300,
+            "followup_months": 2,
+            "progression": row.progression,
+        }
+        rec = run("p2kp-design", int(row.seed), overrides=overrides).records
+        end = int(rec.exit_month.iloc[-1])
+        assert row.month == row.end_month == end
+        for name in keep:
+            assert getattr(row, name) == rec.loc[end, name], name
+        last = rep.finals.loc[rep.finals["run_id"] == row.run_id].iloc[0]
+        assert last["month"] == end + 2 == rec.month.iloc[-1]
+    # the end rows are marked, so month-by-month readers can leave them out
+    mine = results[results["end_only"]]
+    assert len(mine) and (mine["month"] % 10 != 0).all()
+    assert (mine["month"] == mine["end_month"]).all()
+    # the end's summary is the mean over replications at that month, point by point
+    s = rep.end_summary.set_index(["point", "outcome"])
+    for (point, name), row in s.iterrows():
+        values = rep.ends.loc[rep.ends["point"] == point, name]
+        assert row["mean"] == pytest.approx(values.mean())
+    assert len(rep.end_effects) == 2 * len(keep)
+    text = rep.text()
+    assert "outcomes at follow-up, the final month" in text
+    assert "outcomes at cycle end, the month each run's programme completed" in text
+    assert (out / "summary_end.csv").is_file() and (out / "effects_end.csv").is_file()
+
+
+def test_a_sweep_whose_cycles_never_end_says_so(grid):
+    _, rep = grid  # 12 months: no cycle ends
+    assert not len(rep.ends)
+    assert "at cycle end: no run on disk has its cycle's end kept" in rep.text()
