@@ -58,7 +58,9 @@ def test_exit_records_say_when_and_how_the_cycle_ended():
     assert done.programme_active.iloc[end] == 0 and done.programme_active.iloc[end - 1]
     assert done.month.iloc[-1] == end + SMALL["followup_months"]
     assert done.cycle_completed.iloc[-1] == 1 and done.cycle_withdrawn.iloc[-1] == 0
-    quit_ = run(DESIGN, 2, overrides={**SMALL, "progression": "readiness"}).records
+    # readiness with no relawan: pemetaan can never map its RTs, so the cycle withdraws
+    never_mapped = {**SMALL, "progression": "readiness", "relawan_per_rt": 0.0}
+    quit_ = run(DESIGN, 2, overrides=never_mapped).records
     assert quit_.cycle_withdrawn.iloc[-1] == 1 and quit_.cycle_completed.iloc[-1] == 0
     assert quit_.exit_month.iloc[-1] == quit_.month.iloc[-1] - SMALL["followup_months"]
     off = run(DESIGN, 2, overrides={**SMALL, "programme": False}).records
