@@ -45,11 +45,13 @@ def give(site: Site, upk: UPK) -> int:
     weight = np.where(listed[pool], 1.0, 0.0)
     c = capture.strength(site)
     weight = capture.steer(site, pool, weight + c * (h.elite[pool] > 0))
-    pool, weight = pool[weight > 0], weight[weight > 0]
+    total = weight.sum()
+    chance = weight / total if total > 0 else weight
+    pool, chance = pool[chance > 0], chance[chance > 0]  # tiny weights can underflow
     n = min(int(budget // per), pool.size)
     if n <= 0:
         return 0
-    chosen = site.rng.choice(pool, size=n, replace=False, p=weight / weight.sum())
+    chosen = site.rng.choice(pool, size=n, replace=False, p=chance / chance.sum())
     cost = n * per
     reaches, lost = capture.split_leak(site, cost)
     upk.ups_cash -= cost
