@@ -35,7 +35,12 @@ if TYPE_CHECKING:
 
 
 def step(site: Site) -> None:
-    """This month's economic KSM formation: joining, then grouping within RWs."""
+    """This month's economic KSM formation: joining, then grouping within RWs.
+
+    Groups form from the cycle's KSM phase on, while the board works.
+    """
+    if not (site.cycle.reached("ksm") and site.bkm.active):
+        return
     wanted = economic_groups_wanted(site)
     live = sum(
         k.kind == KSMType.ECONOMIC and k.status != KSMStatus.DISSOLVED

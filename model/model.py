@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any, NamedTuple
 
@@ -208,31 +209,26 @@ class P2KPModel(Model):
     # --- the month ------------------------------------------------------------------------
     def step(self) -> None:
         """Advance one month: each mechanism once, in order."""
-        sites = self.sites
-        for site in sites:
-            site.new_month()
+        self._in_each_site(Site.new_month)  # open the month's accounts
         self.agents_by_type[Kelurahan].do("step")  # support follows involvement
         for faskel in self.faskels:  # none when faskel_count = 0
             faskel.step()  # visits, KSM training, accompaniment
-        for site in sites:
-            site.cycle.act()  # the current phase's activity (meetings, elections...)
-        for site in sites:
-            poverty_list.step(site)  # the PS-2 list's annual revision
-        for site in sites:
-            if site.cycle.reached("ksm") and site.bkm.active:
-                formation.step(site)  # economic KSMs form as the fund can serve
-        for site in sites:
-            site.bkm.upk.step()  # the money: tranches, works, aid, repayment, lending
-        for site in sites:
-            site.bkm.step()  # capacity, legitimacy, activity, institutional stage
-        for site in sites:
-            step_ksms(site)  # savings and status of the groups
+        self._in_each_site(lambda site: site.cycle.act())  # the phase's activity
+        self._in_each_site(poverty_list.step)  # the PS-2 list's annual revision
+        self._in_each_site(formation.step)  # economic KSMs form as the fund can serve
+        self._in_each_site(lambda site: site.bkm.upk.step())  # the money
+        self._in_each_site(lambda site: site.bkm.step())  # the board's stage
+        self._in_each_site(step_ksms)  # savings and status of the groups
         self.households.step(self)  # every household rule, one pass over the table
-        for site in sites:
-            site.cycle.advance()  # the phase's gate, and the progression policy
+        self._in_each_site(lambda site: site.cycle.advance())  # gate and progression
         self._record()
         if self.steps >= self.p.months or self.done:
             self.running = False
+
+    def _in_each_site(self, mechanism: Callable[[Site], object]) -> None:
+        """Apply one mechanism to every kelurahan in turn (one, unless a city)."""
+        for site in self.sites:
+            mechanism(site)
 
     @property
     def done(self) -> bool:

@@ -442,65 +442,78 @@ _BENEFIT_CELLS = 16  # 4 benefits (loan, works, aid, any) x 4 groups (GROUPS)
 def _tally(c: TallyColumns) -> np.ndarray:
     """Counts and sums over households in one pass: stage cells, benefit cells, tallies."""
     out = np.zeros(_STAGE_CELLS + _BENEFIT_CELLS + 30)
-    t = _STAGE_CELLS + _BENEFIT_CELLS
     for i in range(c.stage.size):
-        w = c.welfare[i]
-        poor = w < 1.0
-        init = c.initially_poor[i]
-        elite = c.elite[i] != 0
-        st = c.stage[i]
-        out[st] += 1
-        out[4 + st] += poor
-        out[8 + st] += c.woman[i]
-        got = (c.got_loan[i], c.got_works[i], c.got_aid[i])
-        anything = got[0] or got[1] or got[2]
-        for b in range(4):
-            g = anything if b == 3 else got[b]
-            if g:
-                base = _STAGE_CELLS + 4 * b
-                out[base] += init
-                out[base + 1] += not init
-                out[base + 2] += elite
-                out[base + 3] += c.woman[i]
-        out[t] += poor
-        out[t + 1] += init
-        out[t + 2] += elite
-        out[t + 3] += c.woman[i]
-        if c.forced[i]:
-            out[t + 4] += 1
-            out[t + 5] += poor
-        elif st == 3:
-            out[t + 7] += poor
-        out[t + 6] += st == 3
-        if c.participating[i]:
-            out[t + 8] += 1
-            out[t + 9] += poor
-        out[t + 10] += c.awareness[i]
-        out[t + 12] += c.capacity[i]
-        if poor:
-            out[t + 11] += c.awareness[i]
-            out[t + 13] += c.capacity[i]
-        out[t + 14] += c.agency[i]
-        out[t + 15] += w
-        out[t + 16] += c.trust_bkm[i]
-        out[t + 17] += c.trust_gov[i]
-        out[t + 18] += c.relawan[i]
-        if c.on_ps2[i]:
-            out[t + 19] += 1
-            out[t + 20] += poor
-        if c.ksm[i] >= 0:
-            out[t + 21] += 1
-            out[t + 22] += poor
-        out[t + 23] += c.loan_balance[i] != 0
-        out[t + 24] += c.defaulted[i]
-        out[t + 25] += c.graduated[i]
-        gap = max(1.0 - w, 0.0)
-        out[t + 26] += gap
-        if init:
-            out[t + 27] += gap
-            out[t + 28] += w
-            out[t + 29] += poor
+        poor = c.welfare[i] < 1.0
+        _tally_cells(c, i, poor, out)
+        _tally_people(c, i, poor, out[_STAGE_CELLS + _BENEFIT_CELLS :])
     return out
+
+
+@njit(cache=True)
+def _tally_cells(c: TallyColumns, i: int, poor: bool, out: np.ndarray) -> None:
+    """Household ``i``'s stage cells and benefit cells."""
+    init = c.initially_poor[i]
+    elite = c.elite[i] != 0
+    st = c.stage[i]
+    out[st] += 1
+    out[4 + st] += poor
+    out[8 + st] += c.woman[i]
+    got = (c.got_loan[i], c.got_works[i], c.got_aid[i])
+    anything = got[0] or got[1] or got[2]
+    for b in range(4):
+        g = anything if b == 3 else got[b]
+        if g:
+            base = _STAGE_CELLS + 4 * b
+            out[base] += init
+            out[base + 1] += not init
+            out[base + 2] += elite
+            out[base + 3] += c.woman[i]
+
+
+@njit(cache=True)
+def _tally_people(c: TallyColumns, i: int, poor: bool, t: np.ndarray) -> None:
+    """Household ``i``'s part of the tallies, in the order of ``_TALLIES``."""
+    w = c.welfare[i]
+    init = c.initially_poor[i]
+    st = c.stage[i]
+    t[0] += poor
+    t[1] += init
+    t[2] += c.elite[i] != 0
+    t[3] += c.woman[i]
+    if c.forced[i]:
+        t[4] += 1
+        t[5] += poor
+    elif st == 3:
+        t[7] += poor
+    t[6] += st == 3
+    if c.participating[i]:
+        t[8] += 1
+        t[9] += poor
+    t[10] += c.awareness[i]
+    t[12] += c.capacity[i]
+    if poor:
+        t[11] += c.awareness[i]
+        t[13] += c.capacity[i]
+    t[14] += c.agency[i]
+    t[15] += w
+    t[16] += c.trust_bkm[i]
+    t[17] += c.trust_gov[i]
+    t[18] += c.relawan[i]
+    if c.on_ps2[i]:
+        t[19] += 1
+        t[20] += poor
+    if c.ksm[i] >= 0:
+        t[21] += 1
+        t[22] += poor
+    t[23] += c.loan_balance[i] != 0
+    t[24] += c.defaulted[i]
+    t[25] += c.graduated[i]
+    gap = max(1.0 - w, 0.0)
+    t[26] += gap
+    if init:
+        t[27] += gap
+        t[28] += w
+        t[29] += poor
 
 
 def _div(a: float, b: float) -> float:
@@ -526,62 +539,87 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
         c = cells[g * 4 : g * 4 + 4]
         for s, k in zip(STAGE_NAMES, c, strict=True):
             out[f"{s}_{group}"] = _div(k, sum(c))
+    out |= _people_records(t, n)
+    out |= _list_records(t)
+    out["gini"] = gini(h.welfare)
+    out |= _benefit_records(benefit, t, n, listed=t["listed"])
+    return out
+
+
+def _people_records(t: dict[str, float], n: int) -> dict[str, float]:
+    """Stages, participation, latent states, welfare and poverty, from the tallies."""
     n_poor, n_init = t["n_poor"], t["n_init_poor"]
+    return {
+        "forced_count": t["forced"],
+        "forced_poor_count": t["forced_poor"],
+        "forced_share_all": _div(t["forced"], n),
+        "pendayaan_genuine_poor": _div(t["genuine_poor"], n_poor),
+        "forced_share_of_pendayaan": _div(t["forced"], t["pendayaan"]),
+        "participation_all": _div(t["participating"], n),
+        "participation_poor": _div(t["participating_poor"], n_poor),
+        "participation_nonpoor": _div(
+            t["participating"] - t["participating_poor"], n - n_poor
+        ),
+        "awareness_mean": _div(t["awareness"], n),
+        "awareness_poor": _div(t["awareness_poor"], n_poor),
+        "capacity_mean": _div(t["capacity"], n),
+        "capacity_poor": _div(t["capacity_poor"], n_poor),
+        "agency_mean": _div(t["agency"], n),
+        "poverty_rate": _div(n_poor, n),
+        "poverty_gap": _div(t["gap"], n),
+        "poverty_gap_initially_poor": _div(t["gap_init_poor"], n_init),
+        "welfare_initially_poor": _div(t["welfare_init_poor"], n_init),
+        "poverty_rate_initially_poor": _div(t["poor_init_poor"], n_init),
+        "mean_welfare": _div(t["welfare"], n),
+        "trust_bkm": _div(t["trust_bkm"], n),
+        "trust_gov": _div(t["trust_gov"], n),
+        "relawan": t["relawan"],
+    }
+
+
+def _list_records(t: dict[str, float]) -> dict[str, float]:
+    """The PS-2 list, the KSM members and the borrowers, from the tallies."""
+    n_poor, listed = t["n_poor"], t["listed"]
+    return {
+        "ps2_listed": listed,
+        "ps2_poor_covered": _div(t["listed_poor"], n_poor),
+        "ps2_poor_share": _div(t["listed_poor"], listed),
+        "ps2_inclusion_error": _div(listed - t["listed_poor"], listed),
+        "ps2_exclusion_error": _div(n_poor - t["listed_poor"], n_poor)
+        if listed
+        else 0.0,
+        "ksm_members": t["members"],
+        "ksm_members_poor_share": _div(t["members_poor"], t["members"]),
+        "ksm_poor_joined": _div(t["members_poor"], n_poor),
+        "borrowers": t["borrowers"],
+        "defaulted": t["defaulted"],
+        "graduated": t["graduated"],
+    }
+
+
+def _benefit_records(
+    benefit: list[float], t: dict[str, float], n: int, *, listed: float
+) -> dict[str, float]:
+    """Who got loans, works and aid: rates by group, shares, capture, take-up."""
+    n_init = t["n_init_poor"]
     sizes = (n_init, n - n_init, t["n_elite"], t["n_women"])
+    out: dict[str, float] = {}
     for b, name in enumerate(("loan", "works", "aid", "benefit")):
         for g, group in enumerate(GROUPS):
             out[f"{name}_rate_{group}"] = _div(benefit[4 * b + g], sizes[g])
-    out["forced_count"] = t["forced"]
-    out["forced_poor_count"] = t["forced_poor"]
-    out["forced_share_all"] = _div(t["forced"], n)
-    out["pendayaan_genuine_poor"] = _div(t["genuine_poor"], n_poor)
-    out["forced_share_of_pendayaan"] = _div(t["forced"], t["pendayaan"])
-    out["participation_all"] = _div(t["participating"], n)
-    out["participation_poor"] = _div(t["participating_poor"], n_poor)
-    out["participation_nonpoor"] = _div(
-        t["participating"] - t["participating_poor"], n - n_poor
-    )
-    out["awareness_mean"] = _div(t["awareness"], n)
-    out["awareness_poor"] = _div(t["awareness_poor"], n_poor)
-    out["capacity_mean"] = _div(t["capacity"], n)
-    out["capacity_poor"] = _div(t["capacity_poor"], n_poor)
-    out["agency_mean"] = _div(t["agency"], n)
-    out["poverty_rate"] = _div(n_poor, n)
-    out["poverty_gap"] = _div(t["gap"], n)
-    out["poverty_gap_initially_poor"] = _div(t["gap_init_poor"], n_init)
-    out["welfare_initially_poor"] = _div(t["welfare_init_poor"], n_init)
-    out["poverty_rate_initially_poor"] = _div(t["poor_init_poor"], n_init)
-    out["mean_welfare"] = _div(t["welfare"], n)
-    out["gini"] = gini(h.welfare)
-    out["trust_bkm"] = _div(t["trust_bkm"], n)
-    out["trust_gov"] = _div(t["trust_gov"], n)
-    out["relawan"] = t["relawan"]
-    out["ps2_listed"] = t["listed"]
-    out["ps2_poor_covered"] = _div(t["listed_poor"], n_poor)
-    out["ps2_poor_share"] = _div(t["listed_poor"], t["listed"])
-    out["ps2_inclusion_error"] = _div(t["listed"] - t["listed_poor"], t["listed"])
-    out["ps2_exclusion_error"] = (
-        _div(n_poor - t["listed_poor"], n_poor) if t["listed"] else 0.0
-    )
-    out["ksm_members"] = t["members"]
-    out["ksm_members_poor_share"] = _div(t["members_poor"], t["members"])
-    out["ksm_poor_joined"] = _div(t["members_poor"], n_poor)
-    out["borrowers"] = t["borrowers"]
-    out["defaulted"] = t["defaulted"]
-    out["graduated"] = t["graduated"]
     got = {
         name: benefit[4 * b : 4 * b + 4]
         for b, name in enumerate(("loan", "works", "aid", "any"))
     }
-    out["loan_poor_share"] = _div(got["loan"][0], got["loan"][0] + got["loan"][1])
-    out["works_poor_share"] = _div(got["works"][0], got["works"][0] + got["works"][1])
-    out["aid_poor_share"] = _div(got["aid"][0], got["aid"][0] + got["aid"][1])
+    for name in ("loan", "works", "aid"):
+        poor, other = got[name][0], got[name][1]
+        out[f"{name}_poor_share"] = _div(poor, poor + other)
     out["elite_benefit_gap"] = out["benefit_rate_elite"] - out["benefit_rate_poor"]
     beneficiaries = got["any"][0] + got["any"][1]
     out["elite_capture_index"] = _div(
         _div(got["any"][2], beneficiaries), _div(t["n_elite"], n)
     )
-    out["loan_takeup"] = _div(got["loan"][0] + got["loan"][1], t["listed"])
+    out["loan_takeup"] = _div(got["loan"][0] + got["loan"][1], listed)
     return out
 
 

@@ -165,9 +165,15 @@ def _late_shares(
         for e in range(ties.indptr[r], ties.indptr[r + 1]):
             if loans.arrears[ties.indices[e]] > 0:
                 ties_late[i] += ties.weight[e]
-    mates_late = np.zeros(rows.size)
     if not joint:
-        return ties_late, mates_late
+        return ties_late, np.zeros(rows.size)
+    return ties_late, _mates_late(rows, loans)
+
+
+@njit(cache=True)
+def _mates_late(rows: np.ndarray, loans: Loans) -> np.ndarray:
+    """Share of each borrower's KSM (itself included) in arrears."""
+    mates_late = np.zeros(rows.size)
     low, high = np.iinfo(np.int64).max, -1
     for r in rows:
         if loans.ksm[r] >= 0:
@@ -183,7 +189,7 @@ def _late_shares(
         k = loans.ksm[rows[i]]
         if k >= 0:
             mates_late[i] = late[k - low] / size[k - low]
-    return ties_late, mates_late
+    return mates_late
 
 
 @njit(cache=True)
