@@ -10,8 +10,9 @@ for 6,405 BKM):
   (:func:`~berdaya.agents.upk.lending.wants_loan`) ask to join with chance ``ksm_join_rate x
   (0.5 + 0.5 trust in the BKM) x (1 + faskel presence)``, cut by ``jl_join_cut`` where joint
   liability is required (Gine & Karlan 2014); under strict targeting only PS-2-listed
-  households may; those waiting in one RW form groups of ``ksm_size`` with at least
-  ``ksm_women_min`` women (a group waits for women to join when there are too few);
+  households may, and the elites a captured board lets in
+  (:func:`~berdaya.agents.upk.capture.admitted`); those waiting in one RW form groups of
+  ``ksm_size`` with at least ``ksm_women_min`` women (a group waits for women to join when there are too few);
 * an environmental KSM for each work, among the residents of its catchment;
 * a social KSM for each RW that receives aid.
 The members of environmental and social KSMs take the work's or the aid's roles, as far as
@@ -27,7 +28,7 @@ import numpy as np
 
 from berdaya.agents import readiness
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType
-from berdaya.agents.upk import lending
+from berdaya.agents.upk import capture, lending
 from berdaya.agents.upk.plan import plan_shares
 
 if TYPE_CHECKING:
@@ -66,9 +67,7 @@ def _join(site: Site) -> None:
     p = site.p
     h = site.households
     free = h.participating & (h.ksm < 0) & ~h.ksm_waiting & ~h.graduated & ~h.defaulted
-    if p.targeting == "strict":
-        free &= h.on_ps2
-    rows = np.flatnonzero(free)
+    rows = np.flatnonzero(free & capture.admitted(site))
     rows = rows[lending.wants_loan(p, h, rows)]  # only those a loan would pay join
     if rows.size == 0:
         return
@@ -84,9 +83,9 @@ def _group(site: Site, needed: int) -> None:
     h = site.households
     waiting = np.flatnonzero(h.ksm_waiting)
     if p.targeting == "strict":  # a revision of the list may have dropped some
-        dropped = waiting[~h.on_ps2[waiting]]
-        h.ksm_waiting[dropped] = False
-        waiting = waiting[h.on_ps2[waiting]]
+        allowed = capture.admitted(site)[waiting]
+        h.ksm_waiting[waiting[~allowed]] = False
+        waiting = waiting[allowed]
     if waiting.size < p.ksm_size:
         return
     for rw in np.unique(h.rw[waiting]).tolist():

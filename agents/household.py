@@ -61,6 +61,7 @@ COLUMNS: dict[str, Any] = {
     "welfare_perm": np.float32,  # permanent part of log welfare
     "business_owner": np.bool_,  # ran a small business before the programme
     "business_skill": np.float32,  # the return factor it knows it has (mean 1)
+    "favour": np.float32,  # closeness to the board: a captured board bends rules first for the closest
     "initially_poor": np.bool_,  # poor in month 0 (the outcomes' reference group)
     # changing
     "welfare": np.float32,  # this month's welfare, in poverty lines

@@ -4,7 +4,7 @@ KSMs are economic (revolving loans), social (aid to the poorest) or environmenta
 groups of neighbours in one RW; how they form is :mod:`~berdaya.agents.formation`.
 Economic KSMs must meet the guideline's eligibility rules before a loan:
 at least 5 members, at least ``ksm_women_min`` women, all members on the PS-2 list (under
-strict targeting), joint liability signed, training done, and ``ksm_savings_months`` months
+strict targeting; a captured board lets elites in), joint liability signed, training done, and ``ksm_savings_months`` months
 of group savings. A KSM is one Mesa agent; its members are household rows, and its rules
 run over them as arrays. Loops run over KSMs (hundreds), never over households.
 """
@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from mesa import Agent
 from numba import njit
+
+from berdaya.agents.upk import capture
 
 if TYPE_CHECKING:
     from berdaya.model.site import Site
@@ -57,8 +59,9 @@ class KSM(Agent):
         status: :class:`KSMStatus`.
         formed_month: Month of formation.
         first_loan_month: Month of the first loan (None before).
-        listed_at_formation: Whether every member was on the PS-2 list when it formed
-            (the list is revised later; membership is checked when the group forms).
+        listed_at_formation: Whether every member was on the PS-2 list when it formed,
+            or let in by a captured board (:func:`~berdaya.agents.upk.capture.admitted`;
+            the list is revised later; membership is checked when the group forms).
     """
 
     def __init__(self, site: Site, kind: KSMType, members: np.ndarray, rw: int) -> None:
@@ -81,7 +84,8 @@ class KSM(Agent):
         self.status = KSMStatus.FORMING
         self.formed_month = site.steps
         self.first_loan_month: int | None = None
-        self.listed_at_formation = bool(site.households.on_ps2[self.members].all())
+        let_in = capture.admitted(site)[self.members]
+        self.listed_at_formation = bool(let_in.all())
         site.households.ksm[self.members] = self.unique_id
         site.households.ksm_waiting[self.members] = False
 

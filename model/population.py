@@ -88,6 +88,7 @@ def build_population(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
     # the part of its business return a household knows before it borrows (mean 1)
     sd_known = p.business_return_sd * math.sqrt(p.business_return_known)
     h.business_skill[:] = np.exp(sd_known * rng.standard_normal(n) - 0.5 * sd_known**2)
+    h.favour[:] = rng.random(n)  # closeness to the board (capture's order of favour)
     return h
 
 

@@ -1177,15 +1177,15 @@ class Parameters(BaseModel):
         help="Relative cut in leakage when an audit is certain (linear in the audit chance).",
     )
     elite_capture: float = param(
-        1.0,
+        0.7,
         ge=0.0,
         le=5.0,
         unit="x",
         kind="uncertainty",
         group="economy",
         plausible=(0.3, 2.0),
-        source="Alatas et al. 2019: elites about 8 points more likely to receive (fitted to it)",
-        help="How strongly an elite-held board steers loans, works and aid to elites' households.",
+        source="Alatas et al. 2019: elites about 8 points more likely to receive (set by hand so kedungkandang-2008 gives about 8)",
+        help="How strongly an elite-held board steers loans, works and aid to elites' households, and lets unlisted elites borrow.",
     )
     capture_peak_gini: float = param(
         0.35,

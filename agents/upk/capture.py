@@ -12,7 +12,8 @@ assumption) and ``deterrence = 1 - audit_leakage_cut x audit_probability``. Leak
 of the works and aid budgets that goes missing, is ``leakage_unaudited x deterrence``
 (Olken 2007: a certain audit cut missing road spending from about 28% to 20%; linear in the
 audit chance between his two points is an assumption). The same deterrence is assumed to
-curb steering.
+curb steering. Steering bends the targeting rule too: a captured board lets elites not on
+the PS-2 list into economic KSMs (:func:`admitted`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,22 @@ def steer(site: Site, rows: np.ndarray, weight: np.ndarray) -> np.ndarray:
         elite == Elite.FORMAL, 1.0 + 4.0 * c, np.where(elite > 0, 1.0 + 2.0 * c, 1.0)
     )
     return weight * tilt
+
+
+def admitted(site: Site) -> np.ndarray:
+    """Households the rules let in as beneficiaries of the revolving fund, per row.
+
+    Under strict targeting only PS-2-listed households may join an economic KSM. A
+    captured board bends that rule for elites, at distribution (Alatas et al. 2019:
+    capture happens when benefits are handed out, not when the list is made): an elite
+    household is let in when its closeness to the board (``favour``, uniform, drawn at
+    build) is below the capture strength, so the closest elites come first and the same
+    household is let in month after month while capture holds.
+    """
+    h = site.households
+    if site.p.targeting == "open":
+        return np.ones(h.n, dtype=bool)
+    return h.on_ps2 | ((h.elite != Elite.ORDINARY) & (h.favour < strength(site)))
 
 
 def split_leak(site: Site, amount: int) -> tuple[int, int]:
