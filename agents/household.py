@@ -211,7 +211,7 @@ class Columns(NamedTuple):
 
 
 class Neighbours(NamedTuple):
-    """The tie structure and the aware/participating tie counts kept between months."""
+    """The tie structure and the aware/participating/informed tie counts kept between months."""
 
     indptr: np.ndarray
     indices: np.ndarray
@@ -248,6 +248,9 @@ class Rates(NamedTuple):
 
     meeting_keep: np.float32
     faskel_awareness_gain: np.float32
+    info_pass_participant: np.float32
+    info_pass_nonparticipant: np.float32
+    endorsement_weight: np.float32
     contagion_min_ties: np.float32
     contagion_rate: np.float32
     awareness_forgetting: np.float32
@@ -409,19 +412,25 @@ class Households(HouseholdTable):
 
 @njit(cache=True)
 def _count_ties(c: Columns, nb: Neighbours) -> None:
-    """Move the aware/participating tie counts around households whose flags changed.
+    """Move the aware/participating/informed tie counts around households that changed.
 
-    Each household's aware and participating ties are kept as one packed count (aware +
-    participating << 16) and updated only around the households whose flags (aware |
-    participating << 1) changed since the last pass.
+    Each household's aware, participating and informed (heard) ties are kept as one
+    packed count (aware + participating << 16 + heard << 32) and updated only around the
+    households whose flags (aware | participating << 1 | heard << 2) changed since the
+    last pass.
     """
     for i in range(c.stage.size):
-        flag = np.int8(c.stage[i] >= 1) | (np.int8(c.participating[i]) << 1)
+        flag = (
+            np.int8(c.stage[i] >= 1)
+            | (np.int8(c.participating[i]) << 1)
+            | (np.int8(c.heard[i]) << 2)
+        )
         last = nb.flags[i]
         if flag != last:
             nb.flags[i] = flag
-            change = np.int32((flag & 1) - (last & 1))
-            change += np.int32((flag >> 1) - (last >> 1)) << 16
+            change = np.int64((flag & 1) - (last & 1))
+            change += np.int64(((flag >> 1) & 1) - ((last >> 1) & 1)) << 16
+            change += np.int64((flag >> 2) - (last >> 2)) << 32
             for k in range(nb.indptr[i], nb.indptr[i + 1]):
                 nb.counts[nb.indices[k]] += change
 
@@ -446,10 +455,35 @@ def _welfare(r: Rates, c: Columns, normal: np.ndarray, i: int) -> np.float32:
 
 
 @njit(cache=True)
+def _hears(  # noqa: PLR0917 - a numba kernel takes its arguments by position
+    r: Rates, c: Columns, d: Draws, i: int, n_part: np.float32, n_heard: np.float32
+) -> bool:
+    """Whether household ``i`` has heard of the programme by this month (information).
+
+    Meetings and the faskel's dialogue inform whoever they reach. Each participating
+    tie tells the household with chance ``info_pass_participant`` a month, each informed
+    tie that does not take part with ``info_pass_nonparticipant`` (Banerjee et al. 2013).
+    The draw is the dropout draw: only participants use that, and they have all heard, so
+    it is free for those who have not (and the stream is the same whatever the rule).
+    """
+    if c.heard[i] or c.meetings[i] > 0 or c.dialogue[i] > 0:
+        return True
+    one = np.float32(1.0)
+    missed = (one - r.info_pass_participant) ** n_part
+    missed *= (one - r.info_pass_nonparticipant) ** max(n_heard - n_part, 0)
+    return d.u_dropout[i] >= missed
+
+
+@njit(cache=True)
 def _participation(  # noqa: PLR0917 - a numba kernel takes its arguments by position
     r: Rates, c: Columns, d: Draws, i: int, share_part: np.float32, role: bool
 ) -> bool:
-    """Whether household ``i`` takes part this month (noisy threshold, hysteresis)."""
+    """Whether household ``i`` takes part this month (noisy threshold, hysteresis).
+
+    Endorsement: the share of participating ties, weighted by ``endorsement_weight``,
+    against the household's own threshold (raised for the poor and the unaware, lowered
+    by trust in the board and the faskel's mobilisation).
+    """
     effective = c.threshold[i]
     if c.welfare[i] < 1.0:
         effective += r.poor_threshold_premium
@@ -457,7 +491,7 @@ def _participation(  # noqa: PLR0917 - a numba kernel takes its arguments by pos
     effective -= np.float32(0.2) * c.trust_bkm[i]
     if c.mobilised[i]:
         effective -= np.float32(0.2)
-    drive = share_part - effective
+    drive = r.endorsement_weight * share_part - effective
     if c.participating[i]:
         hazard = r.dropout_hazard * (r.forced_multiplier if c.forced[i] else 1.0)
         stays = drive >= np.float32(-0.15) and d.u_dropout[i] >= hazard
@@ -515,7 +549,8 @@ def _household_month(
         _welfare(r, c, d.normal, i)
         role = c.relawan[i] or c.delegate[i] or c.bkm_member[i]
         n_aware = np.float32(nb.counts[i] & 0xFFFF)
-        n_part = np.float32(nb.counts[i] >> 16)
+        n_part = np.float32((nb.counts[i] >> 16) & 0xFFFF)
+        n_heard = np.float32(nb.counts[i] >> 32)
         # awareness: meetings, faskel dialogue, complex contagion, then forgetting
         keep = r.meeting_keep ** c.meetings[i] if c.meetings[i] > 0 else one
         keep *= one - min(c.dialogue[i] * r.faskel_awareness_gain, one)
@@ -524,11 +559,11 @@ def _household_month(
         aw = one - (one - c.awareness[i]) * keep
         aw -= r.awareness_forgetting * max(aw - c.awareness0[i], zero)
         c.awareness[i] = aw
-        # participation: heard from meetings, the faskel or participating ties
-        if c.meetings[i] > 0 or c.dialogue[i] > 0 or n_part > 0:
-            c.heard[i] = True
+        # participation: information (heard), then endorsement (the decision to join)
+        c.heard[i] = _hears(r, c, d, i, n_part, n_heard)
         now = _participation(r, c, d, i, n_part * nb.inv_degree[i], role)
         c.participating[i] = now
+        c.heard[i] = c.heard[i] or now
         c.months_participating[i] = c.months_participating[i] + 1 if now else 0
         # capacity: practice, roles and the board's accompaniment; decay when idle
         gain = zero

@@ -247,28 +247,29 @@ def adjacency(
 
 
 def tie_counters(a: sp.csr_array) -> tuple[np.ndarray, np.ndarray]:
-    """Zeroed counters for the households' aware and participating ties.
+    """Zeroed counters for the households' aware, participating and informed ties.
 
     The monthly household pass keeps, for every household, its flags ``aware |
-    (participating << 1)`` as it last counted them, and the counts of its aware ties (low
-    16 bits) and participating ties (high bits) in one int32. Only the households whose
-    flags changed move their neighbours' counts, so a month's neighbour counts cost the
-    changes, not the ties. All zero to start: the first pass counts all.
+    (participating << 1) | (heard << 2)`` as it last counted them, and the counts of its
+    aware ties (bits 0-15), participating ties (bits 16-31) and informed ties (bits
+    32-47) in one int64. Only the households whose flags changed move their neighbours'
+    counts, so a month's neighbour counts cost the changes, not the ties. All zero to
+    start: the first pass counts all.
 
     Args:
         a: The tie matrix.
 
     Returns:
-        (flags, counts): an int8 and an int32 array of one value per household.
+        (flags, counts): an int8 and an int64 array of one value per household.
 
     Raises:
-        ValueError: A degree too high for two counts to share one int32.
+        ValueError: A degree too high for a count to fit its 16 bits.
     """
     top = int(np.diff(a.indptr).max(initial=0))
     if top >= 2**15:
         raise ValueError(f"a household has {top} ties: too many to pack its counts")
     n = a.shape[0]
-    return np.zeros(n, dtype=np.int8), np.zeros(n, dtype=np.int32)
+    return np.zeros(n, dtype=np.int8), np.zeros(n, dtype=np.int64)
 
 
 def rt_count(p: Parameters) -> int:

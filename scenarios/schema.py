@@ -180,6 +180,8 @@ class Parameters(BaseModel):
         unit="ties",
         kind="uncertainty",
         group="network",
+        plausible=(4.0, 16.0),
+        source="MODEL.md (about 8, sweep 4-16)",
         help="Mean number of social ties per household (sweep 4-16).",
     )
     within_rt_tie_share: float = param(
@@ -263,7 +265,9 @@ class Parameters(BaseModel):
         unit="share of ties",
         kind="uncertainty",
         group="households",
-        help="Mean Granovetter threshold: share of participating ties needed to join.",
+        plausible=(0.2, 0.44),
+        source="assumption (not observed; v1's value, kept until the proposed rule of docs/validation.md is adopted)",
+        help="Mean threshold an informed household's pull to join must reach (Granovetter).",
     )
     participation_threshold_sd: float = param(
         0.12,
@@ -272,6 +276,8 @@ class Parameters(BaseModel):
         unit="share of ties",
         kind="uncertainty",
         group="households",
+        plausible=(0.1, 0.35),
+        source="assumption (thresholds spread widely: Granovetter 1978; Valente 1996; proposed 0.25)",
         help="Spread of participation thresholds across households.",
     )
     participation_noise: float = param(
@@ -293,6 +299,39 @@ class Parameters(BaseModel):
         kind="uncertainty",
         group="households",
         help="Extra threshold of poor households (the time cost of taking part).",
+    )
+    info_pass_participant: float = param(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        unit="per tie-month",
+        kind="uncertainty",
+        group="households",
+        plausible=(0.13, 1.0),
+        source="Banerjee, Chandrasekhar, Duflo & Jackson 2013: about 0.35 a period (proposed); 1 keeps v1's rule",
+        help="Chance a month that a participating tie tells a household that has not heard of the programme.",
+    )
+    info_pass_nonparticipant: float = param(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        unit="per tie-month",
+        kind="uncertainty",
+        group="households",
+        plausible=(0.0, 0.1),
+        source="Banerjee, Chandrasekhar, Duflo & Jackson 2013: about 0.05 a period, a seventh of participants' (proposed); 0 keeps v1's rule",
+        help="Chance a month that an informed tie who does not take part tells a household that has not heard.",
+    )
+    endorsement_weight: float = param(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        unit="x share of ties",
+        kind="uncertainty",
+        group="households",
+        plausible=(0.0, 1.0),
+        source="Banerjee, Chandrasekhar, Duflo & Jackson 2013: once informed, friends' participation had no significant effect (proposed 0.3); 1 keeps v1's rule",
+        help="Weight of the share of participating ties in an informed household's decision to join (endorsement).",
     )
     contagion_min_ties: int = param(
         2,

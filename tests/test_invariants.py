@@ -248,20 +248,29 @@ def _household_records(h: Any) -> dict[str, float]:
     return out
 
 
-def _neighbour_counts(model: P2KPModel) -> tuple[np.ndarray, np.ndarray]:
-    """Each household's aware and participating ties now, by the sparse matrix."""
+def _neighbour_counts(model: P2KPModel) -> tuple[np.ndarray, ...]:
+    """Each household's aware, participating and informed ties now, by the sparse matrix."""
     h = model.households
     aware = model.adjacency @ (h.stage >= Stage.PENYADARAN).astype(np.float32)
     part = model.adjacency @ h.participating.astype(np.float32)
-    return aware.astype(np.int64), part.astype(np.int64)
+    heard = model.adjacency @ h.heard.astype(np.float32)
+    return aware.astype(np.int64), part.astype(np.int64), heard.astype(np.int64)
 
 
 def _check_neighbour_counts(model: P2KPModel, before: tuple, month: int) -> None:
     """The pass counted each household's ties from the states it started from."""
-    aware, part = before
+    aware, part, heard = before
     counts = model.neighbours.counts.astype(np.int64)
     assert np.array_equal(counts & 0xFFFF, aware), f"month {month}: aware ties"
-    assert np.array_equal(counts >> 16, part), f"month {month}: participating ties"
+    assert np.array_equal((counts >> 16) & 0xFFFF, part), (
+        f"month {month}: participating ties"
+    )
+    # the programme's meetings may inform households before the pass starts, and the
+    # pass informs more: its count lies between the informed ties before and after
+    after = _neighbour_counts(model)[2]
+    assert (heard <= counts >> 32).all() and (counts >> 32 <= after).all(), (
+        f"month {month}: informed ties"
+    )
 
 
 def _check_board(site: Site, eligible: np.ndarray, quota: float) -> None:
