@@ -80,7 +80,10 @@ class KSM(Agent):
         self.rw = int(rw)
         self.months_saving = 0
         self.sessions = 0
-        self.joint_liability = False
+        # the members sign joint liability (tanggung renteng) when an economic group forms
+        self.joint_liability = self.kind == KSMType.ECONOMIC and bool(
+            site.p.joint_liability
+        )
         self.status = KSMStatus.FORMING
         self.formed_month = site.steps
         self.first_loan_month: int | None = None
@@ -124,14 +127,12 @@ class KSM(Agent):
 
     # --- monthly ------------------------------------------------------------------------
     def train(self, effectiveness: float) -> None:
-        """Hold one training session: members' capacity grows; joint liability is signed."""
+        """Hold one training session: members' capacity grows."""
         p = self.site.p
         h = self.site.households
         gain = np.float32(p.ksm_training_gain * effectiveness)
         _train_members(self.members, h.capacity, h.meetings, gain)
         self.sessions += 1
-        if p.joint_liability:
-            self.joint_liability = True
 
     def step(self) -> None:
         """Do nothing: all KSMs are stepped together in :func:`step_ksms`."""

@@ -437,11 +437,24 @@ def _men_only_groups(model: P2KPModel) -> None:
             )
 
 
+def _unsigned_groups(model: P2KPModel) -> None:
+    """Tear up the joint-liability agreement of every other economic KSM as it forms.
+
+    Groups sign joint liability when they form (``KSM.__init__``), so formation never
+    makes a group that breaks the rule; here half the new groups lose their signature,
+    as a board might skip the agreement, and the lending rule is then the only thing
+    between them and a loan.
+    """
+    for k in model.ksms:
+        if k.kind == KSMType.ECONOMIC and k.formed_month == model.steps:
+            k.joint_liability = k.joint_liability and k.unique_id % 2 == 0
+
+
 DROPPED = {
     "women": ({}, _men_only_groups),
     "training": ({"ksm_training_sessions": 6, "faskel_count": 1}, None),
     "savings": ({"ksm_savings_months": 12}, None),
-    "joint_liability": ({"ksm_training_sessions": 0, "faskel_count": 0}, None),
+    "joint_liability": ({}, _unsigned_groups),
 }
 
 
