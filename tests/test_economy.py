@@ -111,9 +111,7 @@ class Lending:
 
     month: int
     par: float
-    judged: (
-        bool  # enough of the fund on loan for PAR to be judged (LENDING.min_judged_portfolio)
-    )
+    judged: bool  # enough of the fund on loan to judge PAR (LENDING)
     loans: list[Loan] = field(default_factory=list)
 
 
