@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -17,9 +18,69 @@ if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
     from berdaya.model.site import Site
 
-BOARD_SIZE = 9  # guideline: the kelurahan meeting elects 9 members
-CAPACITY_EROSION = 0.01  # share of the board's capacity lost a month (assumption)
-ACTIVE_LEVEL = 0.4  # smoothed activity below which the board has stopped (assumption)
+
+@dataclass(frozen=True)
+class BoardRules:
+    """Constants of the BKM (not scenario parameters; ODD section 8).
+
+    Attributes:
+        size: Members the kelurahan meeting elects (mandarnews.com 2016; kotaku.pu.go.id
+            FAQ BKM/LKM).
+        capacity_vote: Weight of capacity in electoral appeal (assumption).
+        participation_vote: Weight of taking part in electoral appeal (assumption).
+        elite_vote: Weight of a formal elite's advantage, times ``elite_capture_inequality``
+            x the Gini of welfare, in electoral appeal (assumption; the advantage rises
+            with inequality: Darmawan & Klasen).
+        informal_elite_vote: An informal elite's advantage as a share of a formal
+            elite's (assumption).
+        member_capacity_share: A new board's capacity: this share from its members' mean
+            capacity, the rest from ``community_org_capacity`` (assumption).
+        turnout_legitimacy: A new board's legitimacy: this share from turnout, the rest
+            from kelurahan involvement (assumption).
+        support_drive: Weight of kelurahan support beside faskel accompaniment in the
+            board's capacity drive (assumption).
+        relawan_drive: Capacity drive of a full relawan target (assumption).
+        capacity_erosion: Share of the board's capacity lost a month (assumption).
+        legitimacy_rate: Monthly speed of legitimacy towards its target (assumption).
+        legitimacy_turnout: Weight of turnout in legitimacy's target (assumption).
+        legitimacy_support: Weight of kelurahan support in legitimacy's target
+            (assumption).
+        legitimacy_capacity: Weight of the board's capacity in legitimacy's target
+            (assumption).
+        meeting_legitimacy: Chance of a board meeting is capacity x (this + legitimacy)
+            + support (assumption).
+        convened: Added to that chance while the programme runs and the faskel convenes
+            the board (assumption).
+        activity_rate: Monthly smoothing of the board's activity (assumption).
+        active_level: Smoothed activity below which the board has stopped (assumption).
+        community_agency: Community initiative is capacity x (this + (1 - this) x the
+            members' mean agency) (assumption).
+        locus_rate: Monthly smoothing of the locus of initiative (assumption).
+    """
+
+    size: int = 9
+    capacity_vote: float = 3.0
+    participation_vote: float = 0.5
+    elite_vote: float = 3.0
+    informal_elite_vote: float = 0.6
+    member_capacity_share: float = 0.5
+    turnout_legitimacy: float = 0.5
+    support_drive: float = 0.5
+    relawan_drive: float = 0.02
+    capacity_erosion: float = 0.01
+    legitimacy_rate: float = 0.1
+    legitimacy_turnout: float = 0.5
+    legitimacy_support: float = 0.3
+    legitimacy_capacity: float = 0.2
+    meeting_legitimacy: float = 0.5
+    convened: float = 0.5
+    activity_rate: float = 0.2
+    active_level: float = 0.4
+    community_agency: float = 0.5
+    locus_rate: float = 0.2
+
+
+BOARD = BoardRules()
 
 
 class StageReason(IntEnum):
@@ -106,7 +167,7 @@ class BKM(Agent):
         stage: Institutional stage (:class:`InstitutionalStage`), from levels.
         stage_reason: Why it is at that stage (:class:`StageReason`).
         activity: Smoothed share of the month's signs of life (met, started, fund).
-        active: Whether the board is working (activity at least ``ACTIVE_LEVEL``).
+        active: Whether the board is working (activity at least ``BOARD.active_level``).
         gini: Gini coefficient of welfare when the board was formed.
         women_share: Share of women among members.
         elite_share: Share of formal or informal elites among members.
@@ -147,11 +208,18 @@ class BKM(Agent):
         """Electoral appeal: capacity, participation, and elite advantage with inequality."""
         m = self.site
         h = m.households
+        b = BOARD
         advantage = m.p.elite_capture_inequality * gini(h.welfare)
         elite_weight = np.select(
-            [h.elite == Elite.FORMAL, h.elite == Elite.INFORMAL], [1.0, 0.6], 0.0
+            [h.elite == Elite.FORMAL, h.elite == Elite.INFORMAL],
+            [1.0, b.informal_elite_vote],
+            0.0,
         )
-        return 3.0 * h.capacity + 0.5 * h.participating + 3.0 * advantage * elite_weight
+        return (
+            b.capacity_vote * h.capacity
+            + b.participation_vote * h.participating
+            + b.elite_vote * advantage * elite_weight
+        )
 
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
         """Run the two-tier election: RT delegates, then the board of 9.
@@ -212,7 +280,7 @@ class BKM(Agent):
         rng = self.site.rng
         noisy = score[delegates] + rng.gumbel(size=delegates.size)
         order = delegates[np.argsort(-noisy)]
-        size = min(BOARD_SIZE, order.size)
+        size = min(BOARD.size, order.size)
         need = math.ceil(self.site.p.women_quota * size - 1e-9)
         women = order[h.woman[order]][:need]
         rest = order[~np.isin(order, women)][: size - women.size]
@@ -235,21 +303,23 @@ class BKM(Agent):
         self.women_share = float(h.woman[board].mean()) if board.size else 0.0
         self.elite_share = float((h.elite[board] > 0).mean()) if board.size else 0.0
         member_cap = float(h.capacity[board].mean()) if board.size else 0.0
-        self.capacity = 0.5 * member_cap + 0.5 * m.p.community_org_capacity
+        w = BOARD.member_capacity_share
+        self.capacity = w * member_cap + (1.0 - w) * m.p.community_org_capacity
         turnout = float(h.participating.mean())
-        self.legitimacy = 0.5 * turnout + 0.5 * m.kelurahan.involvement
+        w = BOARD.turnout_legitimacy
+        self.legitimacy = w * turnout + (1.0 - w) * m.kelurahan.involvement
 
     # --- monthly ---------------------------------------------------------------------
     def step(self) -> None:
         """Capacity, legitimacy, activity and the institutional stage, from this month.
 
         Faskel accompaniment, kelurahan support and the relawan build capacity, which
-        erodes by ``CAPACITY_EROSION`` a month. Legitimacy follows participation, the
+        erodes by ``BOARD.capacity_erosion`` a month. Legitimacy follows participation, the
         government's support and capacity. The board's *activity* is read from levels:
         whether it met this month (more likely with capacity, legitimacy and support, and
         while the programme runs the faskel convenes it), whether it started anything
         (works, aid, lending: ``upk.initiatives``), and whether it manages a fund with
-        loans out. A board whose smoothed activity falls below ``ACTIVE_LEVEL`` has
+        loans out. A board whose smoothed activity falls below ``BOARD.active_level`` has
         stopped. The institutional stage then comes from the locus of initiative (the
         community's share of this month's initiative, smoothed) *only while active*: a
         stopped board is back at ``inisiasi``, and ``stage_reason`` says why.
@@ -266,28 +336,33 @@ class BKM(Agent):
         relawan_fill = (
             min(1.0, int(np.count_nonzero(h.relawan)) / target) if target > 0 else 0.0
         )
-        drive = p.accompaniment_gain * (self.accompaniment + 0.5 * support)
-        drive += 0.02 * relawan_fill  # relawan carry the board's work into the RTs
+        b = BOARD
+        drive = p.accompaniment_gain * (self.accompaniment + b.support_drive * support)
+        drive += b.relawan_drive * relawan_fill  # relawan carry its work into the RTs
         self.capacity += min(drive, 1.0) * (1.0 - self.capacity)
-        self.capacity -= CAPACITY_EROSION * self.capacity
+        self.capacity -= b.capacity_erosion * self.capacity
         turnout = int(np.count_nonzero(h.participating)) / h.n
-        self.legitimacy += 0.1 * (
-            0.5 * turnout + 0.3 * support + 0.2 * self.capacity - self.legitimacy
+        self.legitimacy += b.legitimacy_rate * (
+            b.legitimacy_turnout * turnout
+            + b.legitimacy_support * support
+            + b.legitimacy_capacity * self.capacity
+            - self.legitimacy
         )
         self._activity(running, support)
         self._stage(running)
 
     def _activity(self, running: bool, support: float) -> None:
         """This month's activity from levels: a meeting, an initiative, a fund at work."""
-        chance = self.capacity * (0.5 + self.legitimacy) + support
+        b = BOARD
+        chance = self.capacity * (b.meeting_legitimacy + self.legitimacy) + support
         if running:
-            chance += 0.5  # the faskel convenes the board while the programme runs
+            chance += b.convened  # the faskel convenes the board while it runs
         self.met = bool(self.site.rng.random() < min(1.0, chance))
         self.started = self.upk.initiatives > 0
         self.manages_fund = self.upk.outstanding > 0 and not self.upk.frozen
         level = (self.met + self.started + self.manages_fund) / 3.0
-        self.activity += 0.2 * (level - self.activity)
-        self.active = self.activity >= ACTIVE_LEVEL
+        self.activity += b.activity_rate * (level - self.activity)
+        self.active = self.activity >= b.active_level
 
     def _stage(self, running: bool) -> None:
         """Who initiates, and the stage it gives while the board is active."""
@@ -297,10 +372,11 @@ class BKM(Agent):
         programme = min(1.0, site.presence) * (1.0 - self.capacity) if running else 0.0
         government = site.kelurahan.initiative
         agency = float(h.agency[self.members].mean()) if self.members.size else 0.0
-        community = self.capacity * (0.5 + 0.5 * agency) * self.active
+        base = BOARD.community_agency
+        community = self.capacity * (base + (1.0 - base) * agency) * self.active
         total = programme + government + community
         share = community / total if total > 0 else 0.0
-        self.locus += 0.2 * (share - self.locus)
+        self.locus += BOARD.locus_rate * (share - self.locus)
         if not self.active:
             self.stage = InstitutionalStage.INISIASI
             self.stage_reason = StageReason.STOPPED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,6 +14,30 @@ from berdaya.agents.ksm import KSM, KSMStatus, KSMType, member_means
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
     from berdaya.model.site import Site
+
+
+@dataclass(frozen=True)
+class FaskelRules:
+    """Constants of the faskel (not scenario parameters; ODD section 8).
+
+    Attributes:
+        replacement_skill: A replacement starts at this share of ``faskel_skill``
+            (assumption; turnover itself: P2KP/PNPM Yogyakarta meeting notes 2013).
+        skill_recovery: Share of the gap to ``faskel_skill`` a faskel regains a month
+            (assumption).
+        session_visits: Visits' worth of time one KSM training session takes
+            (assumption).
+        listed_visit_weight: A PS-2-listed household is this many times as likely to be
+            visited (assumption).
+    """
+
+    replacement_skill: float = 0.6
+    skill_recovery: float = 0.02
+    session_visits: int = 2
+    listed_visit_weight: float = 3.0
+
+
+FASKEL = FaskelRules()
 
 
 def weighted_sample(
@@ -75,7 +100,7 @@ class Faskel(Agent):
     """A field facilitator with skill, tenure and rapport, in a team serving kelurahan.
 
     Each month a faskel may leave (turnover hazard) and be replaced by a newcomer with 60%
-    of the trained skill and no rapport. Each month it works in one kelurahan of its team
+    of the trained skill and no rapport (:data:`FASKEL`). Each month it works in one kelurahan of its team
     where the programme is running, the team's members taking them in turn, so each such
     kelurahan gets about ``faskel_count`` facilitators a month (a team serves one
     kelurahan unless ``kelurahan_per_team`` pools them). There its time goes to BKM
@@ -131,11 +156,11 @@ class Faskel(Agent):
         """Turnover, then a month of accompaniment, training and visits."""
         p = self.model.p
         if self.model.rng.random() < p.faskel_turnover:
-            self.skill = 0.6 * float(p.faskel_skill)
+            self.skill = FASKEL.replacement_skill * float(p.faskel_skill)
             self.tenure = 0
             self.replacements += 1
         else:
-            self.skill += 0.02 * (float(p.faskel_skill) - self.skill)
+            self.skill += FASKEL.skill_recovery * (float(p.faskel_skill) - self.skill)
         self.tenure += 1
         active = [s for s in self.sites if s.cycle.active]
         if not active:
@@ -156,7 +181,8 @@ class Faskel(Agent):
         dissolved = KSMStatus.DISSOLVED
         live = [k for k in site.ksms if k.status != dissolved]
         training = p.ksm_training_share * field if live else 0.0
-        self.sessions = self._train(site, live, round(training * p.faskel_visits / 2))
+        sessions = round(training * p.faskel_visits / FASKEL.session_visits)
+        self.sessions = self._train(site, live, sessions)
         field -= training
         self.visits = round(p.faskel_visits * field)
         self.visited = self._visit(site, self.visits)
@@ -197,15 +223,16 @@ class Faskel(Agent):
         if k <= 0:
             return np.empty(0, dtype=np.int64)
         listed = h.on_ps2
+        extra = FASKEL.listed_visit_weight - 1.0
         if not site.cycle.ps2_done:
             idx = weighted_sample(site.rng, h.n, k)
         elif 2 * k > h.n:
-            idx = weighted_sample(site.rng, h.n, k, 1.0 + 2.0 * listed)
+            idx = weighted_sample(site.rng, h.n, k, 1.0 + extra * listed)
         else:
             # weights 3 (listed) and 1, read for the candidates only, not the table
-            top = 3.0 if listed.any() else 1.0
+            top = FASKEL.listed_visit_weight if listed.any() else 1.0
             idx = _rejection_sample(
-                site.rng, h.n, k, lambda rows: 1.0 + 2.0 * listed[rows], top
+                site.rng, h.n, k, lambda rows: 1.0 + extra * listed[rows], top
             )
         emphasis = site.p.faskel_primary_emphasis
         h.dialogue[idx] += np.float32(self.effectiveness * (1.0 - emphasis))

@@ -22,6 +22,7 @@ the readiness rule lets them (:mod:`~berdaya.agents.readiness`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +34,21 @@ from berdaya.agents.upk.plan import plan_shares
 
 if TYPE_CHECKING:
     from berdaya.model.site import Site
+
+
+@dataclass(frozen=True)
+class FormationRules:
+    """Constants of KSM formation (not scenario parameters; ODD section 8).
+
+    Attributes:
+        join_without_trust: Chance of asking to join with no trust in the BKM, as a share
+            of the chance at full trust (assumption).
+    """
+
+    join_without_trust: float = 0.5
+
+
+FORMATION = FormationRules()
 
 
 def step(site: Site) -> None:
@@ -74,7 +90,8 @@ def _join(site: Site) -> None:
     rate = p.ksm_join_rate * (1.0 + min(1.0, site.presence))
     if p.joint_liability:
         rate *= 1.0 - p.jl_join_cut
-    prob = rate * (0.5 + 0.5 * h.trust_bkm[rows])
+    base = FORMATION.join_without_trust
+    prob = rate * (base + (1.0 - base) * h.trust_bkm[rows])
     h.ksm_waiting[rows[site.rng.random(rows.size) < prob]] = True
 
 

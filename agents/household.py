@@ -17,6 +17,7 @@ and this month's cash flows (aid in, a loan's profit in, interest and instalment
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -45,7 +46,39 @@ class Elite(IntEnum):
     FORMAL = 2
 
 
-WELFARE_FLOOR = 0.05  # welfare never falls below 5% of the poverty line (subsistence)
+@dataclass(frozen=True)
+class HouseholdRules:
+    """Constants of the household rules (not scenario parameters; ODD section 8).
+
+    Attributes:
+        welfare_floor: Lowest welfare, in poverty lines: subsistence (assumption).
+        trust_threshold_cut: Participation threshold lowered per unit of trust in the BKM
+            (assumption).
+        mobilised_threshold_cut: Participation threshold lowered for a household the
+            faskel mobilised this month (assumption).
+        hysteresis: A participant stays while its pull is at most this far below its
+            threshold (assumption).
+        promotion_months: Consecutive months of participation before pengkapasitasan
+            (assumption).
+        awareness_regress: Awareness, as a share of ``awareness_threshold``, below which
+            penyadaran can fall back to powerless (assumption).
+        meeting_voice: Weight of one meeting attended in the month's voice, beside the
+            faskel's dialogue, for agency (assumption).
+        trust_gov_rate: Speed of trust in government, as a share of
+            ``trust_adjustment`` (assumption).
+    """
+
+    welfare_floor: float = 0.05
+    trust_threshold_cut: float = 0.2
+    mobilised_threshold_cut: float = 0.2
+    hysteresis: float = 0.15
+    promotion_months: int = 2
+    awareness_regress: float = 0.8
+    meeting_voice: float = 0.5
+    trust_gov_rate: float = 0.5
+
+
+HOUSEHOLD = HouseholdRules()
 
 # name -> dtype: one array per state variable, one row per household.
 COLUMNS: dict[str, Any] = {
@@ -272,10 +305,17 @@ class Rates(NamedTuple):
     works_keep: np.float32
     capital_keep: np.float32
     poverty_line_rp: np.float32
+    welfare_floor: np.float32
+    trust_threshold_cut: np.float32
+    mobilised_threshold_cut: np.float32
+    hysteresis: np.float32
+    promotion_months: np.float32
+    meeting_voice: np.float32
+    trust_gov_rate: np.float32
 
     @classmethod
     def from_params(cls, p: Any) -> Rates:
-        """Take the rates from validated scenario parameters.
+        """Take the rates from validated scenario parameters and :data:`HOUSEHOLD`.
 
         Args:
             p: The scenario parameters.
@@ -286,12 +326,23 @@ class Rates(NamedTuple):
         f32 = np.float32
         derived = {
             "meeting_keep": 1.0 - p.meeting_awareness_gain,
-            "awareness_regress": 0.8 * p.awareness_threshold,
+            "awareness_regress": HOUSEHOLD.awareness_regress * p.awareness_threshold,
             # the transitory part keeps its stationary variance month after month
             "shock_scale": transitory_sd(p) * np.sqrt(1.0 - p.welfare_persistence**2),
             "works_keep": 1.0 - 1.0 / (12.0 * p.works_life_years),
             "capital_keep": 1.0 - p.business_depreciation,
         }
+        # the household constants the kernel reads (HOUSEHOLD), as float32 too
+        for name in (
+            "welfare_floor",
+            "trust_threshold_cut",
+            "mobilised_threshold_cut",
+            "hysteresis",
+            "promotion_months",
+            "meeting_voice",
+            "trust_gov_rate",
+        ):
+            derived[name] = getattr(HOUSEHOLD, name)
         return cls(
             **{
                 name: f32(derived[name] if name in derived else getattr(p, name))
@@ -449,7 +500,7 @@ def _welfare(r: Rates, c: Columns, normal: np.ndarray, i: int) -> np.float32:
         c.aid_left[i] -= 1
     w = np.exp(c.welfare_perm[i] + x) + c.works_benefit[i] + business + aid
     w += c.transfer[i]
-    w = max(w, np.float32(WELFARE_FLOOR))
+    w = max(w, r.welfare_floor)
     c.welfare[i] = w
     return w
 
@@ -488,13 +539,13 @@ def _participation(  # noqa: PLR0917 - a numba kernel takes its arguments by pos
     if c.welfare[i] < 1.0:
         effective += r.poor_threshold_premium
     effective += max(r.awareness_threshold - c.awareness[i], np.float32(0.0))
-    effective -= np.float32(0.2) * c.trust_bkm[i]
+    effective -= r.trust_threshold_cut * c.trust_bkm[i]
     if c.mobilised[i]:
-        effective -= np.float32(0.2)
+        effective -= r.mobilised_threshold_cut
     drive = r.endorsement_weight * share_part - effective
     if c.participating[i]:
         hazard = r.dropout_hazard * (r.forced_multiplier if c.forced[i] else 1.0)
-        stays = drive >= np.float32(-0.15) and d.u_dropout[i] >= hazard
+        stays = drive >= -r.hysteresis and d.u_dropout[i] >= hazard
         return stays or role
     if not c.heard[i]:
         return False
@@ -518,7 +569,7 @@ def _stage(r: Rates, c: Columns, i: int, u: np.float32, now: bool) -> None:
     elif st == 1:
         if aw < r.awareness_regress and u < r.regression_hazard:
             new = 0
-        elif now and c.months_participating[i] >= 2:
+        elif now and c.months_participating[i] >= r.promotion_months:
             new = 2
     elif st == 2:
         if not now and u < r.regression_hazard:
@@ -579,7 +630,7 @@ def _household_month(
             cap -= r.capacity_decay * max(cap - c.capacity0[i], zero)
         c.capacity[i] = cap
         # agency: voice in meetings, dialogue and roles
-        voice = min(c.dialogue[i] + np.float32(0.5) * c.meetings[i], one)
+        voice = min(c.dialogue[i] + r.meeting_voice * c.meetings[i], one)
         if role:
             voice += one
         c.agency[i] += r.agency_gain * min(voice, one) * (one - c.agency[i])
@@ -587,7 +638,7 @@ def _household_month(
         if now and s.formed[k]:
             c.trust_bkm[i] += r.trust_adjustment * (s.legitimacy[k] - c.trust_bkm[i])
         c.trust_gov[i] += (
-            r.trust_adjustment * (s.support[k] - c.trust_gov[i]) * np.float32(0.5)
+            r.trust_adjustment * (s.support[k] - c.trust_gov[i]) * r.trust_gov_rate
         )
         _stage(r, c, i, d.u_stage[i], now)
         # this month's exposure is consumed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mesa import Agent
@@ -9,6 +10,26 @@ from mesa import Agent
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
     from berdaya.model.site import Site
+
+
+@dataclass(frozen=True)
+class KelurahanRules:
+    """Constants of the kelurahan government (not scenario parameters; ODD section 8).
+
+    Attributes:
+        support_rate: Monthly speed at which support follows involvement (assumption).
+        initiative_share: Government initiative as a share of the support given
+            (assumption).
+        effort_share: Secondary effort booked a month, as a share of involvement, while
+            the programme runs (assumption).
+    """
+
+    support_rate: float = 0.1
+    initiative_share: float = 0.5
+    effort_share: float = 0.5
+
+
+KELURAHAN = KelurahanRules()
 
 
 class Kelurahan(Agent):
@@ -49,12 +70,13 @@ class Kelurahan(Agent):
         Half the support given: while the programme runs it follows involvement, after
         it ends it is the support the kelurahan keeps giving.
         """
-        return 0.5 * self.support
+        return KELURAHAN.initiative_share * self.support
 
     def step(self) -> None:
         """Support follows involvement while the programme runs and is kept after it ends."""
         active = self.site.cycle.active
         target = self.involvement if active else self.support
-        self.support += 0.1 * (target - self.support)
+        self.support += KELURAHAN.support_rate * (target - self.support)
         if active:
-            self.site.effort.add(primary=0.0, secondary=0.5 * self.involvement)
+            secondary = KELURAHAN.effort_share * self.involvement
+            self.site.effort.add(primary=0.0, secondary=secondary)

@@ -12,6 +12,7 @@ run over them as arrays. Loops run over KSMs (hundreds), never over households.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
@@ -25,7 +26,26 @@ from berdaya.agents.upk import capture
 if TYPE_CHECKING:
     from berdaya.model.site import Site
 
-MIN_MEMBERS = 5  # guideline: an economic KSM has at least 5 members
+
+@dataclass(frozen=True)
+class KSMRules:
+    """Constants of the KSM (not scenario parameters; ODD section 8).
+
+    Attributes:
+        min_members: Fewest members of an economic KSM that may borrow (Juknis Pinjaman
+            Bergulir PNPM-MP, via text-id.123dok.com "unit pengelola keuangan (UPK)").
+        saving_share: Share of members taking part or holding a loan for the group to
+            save in a month (assumption).
+        min_active: A group with fewer active members than this and no loan out
+            dissolves (assumption).
+    """
+
+    min_members: int = 5
+    saving_share: float = 0.5
+    min_active: int = 3
+
+
+KSM_RULES = KSMRules()
 
 
 class KSMType(IntEnum):
@@ -101,7 +121,7 @@ class KSM(Agent):
         "training": lambda k: k.sessions >= k.site.p.ksm_training_sessions,
         "savings": lambda k: k.months_saving >= k.site.p.ksm_savings_months,
         "joint_liability": lambda k: k.joint_liability or not k.site.p.joint_liability,
-        "members": lambda k: k.members.size >= MIN_MEMBERS,
+        "members": lambda k: k.members.size >= KSM_RULES.min_members,
         "women": lambda k: k.women_share >= k.site.p.ksm_women_min - 1e-12,
         "ps2": lambda k: k.site.p.targeting == "open" or k.listed_at_formation,
     }
@@ -187,12 +207,14 @@ def _member_sums(
 
 
 @njit(cache=True)
-def _ksm_month(
+def _ksm_month(  # noqa: PLR0917 - a numba kernel takes its arguments by position
     ksm: np.ndarray,
     ids: np.ndarray,
     participating: np.ndarray,
     loan_balance: np.ndarray,
     arrears: np.ndarray,
+    saving_share: float,
+    min_active: int,
 ) -> np.ndarray:
     """What happens to each KSM of ``ids`` this month (see :func:`step_ksms`).
 
@@ -219,9 +241,9 @@ def _ksm_month(
     code = np.zeros(n, np.int64)
     for j in range(n):
         # saves when at least half its members take part or hold a loan
-        saves = 2 * active[j] >= size[j]
+        saves = active[j] >= saving_share * size[j]
         # fewer than 3 active and no loan outstanding: dissolves
-        gone = active[j] < 3 and owing[j] == 0
+        gone = active[j] < min_active and owing[j] == 0
         behind = not gone and late[j] > 0
         code[j] = saves + 2 * gone + 4 * behind
     return code
@@ -270,7 +292,15 @@ def step_ksms(site: Site) -> None:
     if not live:
         return
     h = site.households
-    codes = _ksm_month(h.ksm, _ids(live), h.participating, h.loan_balance, h.arrears)
+    codes = _ksm_month(
+        h.ksm,
+        _ids(live),
+        h.participating,
+        h.loan_balance,
+        h.arrears,
+        KSM_RULES.saving_share,
+        KSM_RULES.min_active,
+    )
     for k, code in zip(live, codes.tolist(), strict=True):
         if code & 1 and k.kind == economic:
             k.months_saving += 1

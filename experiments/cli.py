@@ -29,6 +29,7 @@ from berdaya.experiments.reporting import report
 from berdaya.experiments.run import RunResult, run
 from berdaya.experiments.sweep import SweepProgress, SweepStoppedError, run_sweep
 from berdaya.experiments.validate import validate
+from berdaya.model.constants import constants_markdown
 from berdaya.model.cycle import PHASES
 from berdaya.model.records import GROUPS, RECORDS, STAGE_NAMES
 from berdaya.scenarios import ScenarioError, load_scenario, parse_set, schema, shipped
@@ -497,6 +498,9 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 def _cmd_params(args: argparse.Namespace) -> int:
     info = schema()
+    if args.constants:
+        print(constants_markdown())
+        return 0
     if args.markdown:
         print(params_markdown())
         return 0
@@ -871,6 +875,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_sc.set_defaults(func=_cmd_scenarios)
     p_pa = sub.add_parser("params", help="print the parameter schema as a table")
     p_pa.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    p_pa.add_argument(
+        "--constants",
+        action="store_true",
+        help="the code's constants that are not parameters (ODD section 8), as Markdown",
+    )
     p_pa.set_defaults(func=_cmd_params)
     p_out = sub.add_parser(
         "outcomes",

@@ -29,6 +29,7 @@ import numpy as np
 from berdaya.agents.bkm import ballot
 from berdaya.agents.household import Stage
 from berdaya.agents.ksm import KSMStatus, KSMType
+from berdaya.agents.upk.accounts import GRADES
 from berdaya.model import poverty_list
 from berdaya.model.population import rt_count
 
@@ -154,6 +155,53 @@ PHASES: tuple[Phase, ...] = (
 
 
 PHASE_INDEX = {phase.key: i for i, phase in enumerate(PHASES)}
+
+
+@dataclass(frozen=True)
+class CycleRules:
+    """Constants of the phases' activities and gates (not scenario parameters; ODD 8).
+
+    Attributes:
+        participant_reach: A participant is this many times as likely to attend a
+            meeting (assumption).
+        poor_reach: A poor household is this many times as likely to attend (assumption:
+            the time cost of taking part).
+        meeting_effort: Secondary effort booked per community meeting (assumption).
+        rkm_reach: The RKM reaches this many times a meeting's share (assumption).
+        rkm_unheard: A household that has not heard of the programme comes to the RKM at
+            this share of the chance (assumption).
+        rkm_accept_base: Intercept of the chance an attendee accepts (assumption).
+        rkm_accept_trust: Weight of trust in government in that chance (assumption).
+        rkm_majority: Share of attendees who must accept for the RKM gate to count them
+            (assumption: "most accept").
+        relawan_awareness_vote: Weight of awareness in a relawan candidate's appeal
+            (assumption).
+        relawan_capacity_vote: Weight of capacity in a relawan candidate's appeal
+            (assumption).
+        mapping_meeting: Meetings' worth of taking part in the self-survey, a month, for
+            a household of a mapped RT (assumption).
+        blm_gate_tranches: Tranches received for the BLM gate: tranche II, which needs
+            the LPJ of tranche I (BPKP audit of P2KP-II).
+        review_gate_lpjs: LPJs done for the review gate: all three tranches accounted for
+            (BPKP audit of P2KP-II).
+    """
+
+    participant_reach: float = 1.5
+    poor_reach: float = 0.8
+    meeting_effort: float = 0.25
+    rkm_reach: float = 2.0
+    rkm_unheard: float = 0.5
+    rkm_accept_base: float = 0.2
+    rkm_accept_trust: float = 0.3
+    rkm_majority: float = 0.5
+    relawan_awareness_vote: float = 2.0
+    relawan_capacity_vote: float = 2.0
+    mapping_meeting: float = 0.5
+    blm_gate_tranches: float = 2.0
+    review_gate_lpjs: float = 3.0
+
+
+CYCLE = CycleRules()
 
 
 @dataclass
@@ -334,13 +382,15 @@ def _meetings(site: Site, n_meetings: int, relawan_boost: bool) -> None:
     if relawan_boost:
         per_rt = np.bincount(h.rt, weights=h.relawan, minlength=int(h.rt.max()) + 1)
         prob *= 1.0 + per_rt[h.rt]
-    prob *= np.where(h.participating, 1.5, 1.0) * np.where(h.poor, 0.8, 1.0)
+    prob *= np.where(h.participating, CYCLE.participant_reach, 1.0) * np.where(
+        h.poor, CYCLE.poor_reach, 1.0
+    )
     # binomial(n_meetings, prob) as one Bernoulli draw per meeting: the same distribution
     # at a tenth of the cost of numpy's binomial with a different p for every household
     draws = site.rng.random((n_meetings, h.n))
     attended = np.count_nonzero(draws < prob, axis=0)
     h.meetings += attended.astype(np.float32)
-    site.effort.add(secondary=0.25 * n_meetings)
+    site.effort.add(secondary=CYCLE.meeting_effort * n_meetings)
 
 
 def _sosialisasi(site: Site) -> None:
@@ -350,13 +400,17 @@ def _sosialisasi(site: Site) -> None:
 def _rkm(site: Site) -> None:
     """The readiness meeting: one large meeting, convened by the lurah or the faskel."""
     h = site.households
-    reach = 2.0 * site.p.meeting_reach * site.kelurahan.reach_multiplier
-    prob = np.minimum(reach * np.where(h.heard, 1.0, 0.5), 1.0)
+    reach = CYCLE.rkm_reach * site.p.meeting_reach * site.kelurahan.reach_multiplier
+    prob = np.minimum(reach * np.where(h.heard, 1.0, CYCLE.rkm_unheard), 1.0)
     came = site.rng.random(h.n) < prob
     h.meetings[came] += 1.0
     h.heard |= came
     accept_p = np.clip(
-        0.2 + h.awareness / site.p.awareness_threshold + 0.3 * h.trust_gov, 0.0, 1.0
+        CYCLE.rkm_accept_base
+        + h.awareness / site.p.awareness_threshold
+        + CYCLE.rkm_accept_trust * h.trust_gov,
+        0.0,
+        1.0,
     )
     accepts = site.rng.random(h.n) < accept_p
     cycle = site.cycle
@@ -373,7 +427,8 @@ def _relawan(site: Site) -> None:
     whole, frac = divmod(p.relawan_per_rt, 1.0)
     want = np.full(n_rt, int(whole)) + (rng.random(n_rt) < frac)
     have = np.bincount(h.rt, weights=h.relawan, minlength=n_rt).astype(int)
-    score = 2.0 * h.awareness + 2.0 * h.capacity
+    score = CYCLE.relawan_awareness_vote * h.awareness
+    score += CYCLE.relawan_capacity_vote * h.capacity
     eligible = h.heard & (h.awareness >= p.awareness_threshold) & ~h.relawan
     for _ in range(math.ceil(p.relawan_per_rt)):
         short = want > have
@@ -394,7 +449,7 @@ def _pemetaan(site: Site) -> None:
     """Relawan survey their RTs; households of mapped RTs take part in the survey."""
     h = site.households
     mapped = poverty_list.mapped_rts(site)[h.rt]
-    h.meetings[mapped] += 0.5
+    h.meetings[mapped] += CYCLE.mapping_meeting
 
 
 def _bkm(site: Site) -> None:
@@ -426,7 +481,7 @@ def _gate_sosialisasi(site: Site) -> GateCheck:
 
 def _gate_rkm(site: Site) -> GateCheck:
     c = site.cycle
-    value = c.rkm_attendance if c.rkm_acceptance >= 0.5 else 0.0
+    value = c.rkm_attendance if c.rkm_acceptance >= CYCLE.rkm_majority else 0.0
     return GateCheck(value, site.p.gate_rkm_attendance)
 
 
@@ -474,17 +529,17 @@ def _gate_ksm(site: Site) -> GateCheck:
 
 
 def _gate_blm(site: Site) -> GateCheck:
-    return GateCheck(float(len(site.bkm.upk.tranches)), 2.0)
+    return GateCheck(float(len(site.bkm.upk.tranches)), CYCLE.blm_gate_tranches)
 
 
 def _gate_upk(site: Site) -> GateCheck:
     upk = site.bkm.upk
-    good = upk.loans_made > 0 and upk.par <= 0.10
-    return GateCheck(upk.repayment_rate if good else 0.0, 0.90)
+    good = upk.loans_made > 0 and upk.par <= GRADES.par_good
+    return GateCheck(upk.repayment_rate if good else 0.0, GRADES.repayment_good)
 
 
 def _gate_review(site: Site) -> GateCheck:
-    return GateCheck(float(site.bkm.upk.lpj_done), 3.0)
+    return GateCheck(float(site.bkm.upk.lpj_done), CYCLE.review_gate_lpjs)
 
 
 _ACTIVITIES: dict[str, Callable[[Site], None]] = {

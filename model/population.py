@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from statistics import NormalDist
 
 import networkx as nx
@@ -13,12 +14,46 @@ from berdaya.agents.household import Elite, Households, HouseholdTable, transito
 from berdaya.scenarios.schema import Parameters
 
 
+@dataclass(frozen=True)
+class PopulationRules:
+    """Constants of building a kelurahan (not scenario parameters; ODD section 8).
+
+    Attributes:
+        beta_shape: First shape of the Beta draws of starting awareness and capacity;
+            the second is set by the mean (assumption).
+        poor_capacity_scale: Starting capacity of a poor household, as a share of a
+            non-poor one's (assumption).
+        formal_capacity_scale: Starting capacity of a formal elite, times an ordinary
+            household's (assumption).
+        informal_capacity_scale: The same for an informal elite (assumption).
+        capacity_cap: Highest starting capacity (assumption).
+        agency_share: Starting agency as a share of starting capacity (assumption).
+        initial_trust: Starting trust in the BKM and in government (assumption).
+        poor_business_scale: A poor household runs a business at this share of
+            ``business_owner_share`` (assumption: household enterprises are more common
+            among the non-poor).
+    """
+
+    beta_shape: float = 2.0
+    poor_capacity_scale: float = 0.6
+    formal_capacity_scale: float = 2.0
+    informal_capacity_scale: float = 1.5
+    capacity_cap: float = 0.95
+    agency_share: float = 0.5
+    initial_trust: float = 0.3
+    poor_business_scale: float = 0.5
+
+
+POPULATION = PopulationRules()
+
+
 def _beta_with_mean(rng: np.random.Generator, mean: float, size: int) -> np.ndarray:
     """Draw from Beta(2, b) with the given mean (all zeros for a zero mean)."""
     if mean <= 0.0:
         return np.zeros(size)
     mean = min(mean, 0.99)
-    return rng.beta(2.0, 2.0 * (1.0 - mean) / mean, size=size)
+    a = POPULATION.beta_shape
+    return rng.beta(a, a * (1.0 - mean) / mean, size=size)
 
 
 def build_population(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
@@ -72,18 +107,21 @@ def build_population(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
         rng, p.initial_awareness, n
     )
     h.awareness[:] = h.awareness0
-    cap_scale = np.where(poor, 0.6, 1.0) * np.select(
-        [h.elite == Elite.FORMAL, h.elite == Elite.INFORMAL], [2.0, 1.5], 1.0
+    c = POPULATION
+    cap_scale = np.where(poor, c.poor_capacity_scale, 1.0) * np.select(
+        [h.elite == Elite.FORMAL, h.elite == Elite.INFORMAL],
+        [c.formal_capacity_scale, c.informal_capacity_scale],
+        1.0,
     )
     h.capacity0[:] = np.minimum(
-        _beta_with_mean(rng, p.initial_capacity, n) * cap_scale, 0.95
+        _beta_with_mean(rng, p.initial_capacity, n) * cap_scale, c.capacity_cap
     )
     h.capacity[:] = h.capacity0
-    h.agency[:] = 0.5 * h.capacity0
-    h.trust_bkm[:] = 0.3
-    h.trust_gov[:] = 0.3
+    h.agency[:] = c.agency_share * h.capacity0
+    h.trust_bkm[:] = c.initial_trust
+    h.trust_gov[:] = c.initial_trust
     h.business_owner[:] = rng.random(n) < p.business_owner_share * np.where(
-        poor, 0.5, 1.0
+        poor, c.poor_business_scale, 1.0
     )
     # the part of its business return a household knows before it borrows (mean 1)
     sd_known = p.business_return_sd * math.sqrt(p.business_return_known)

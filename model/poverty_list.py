@@ -27,14 +27,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ListRules:
-    """Constants of the self-survey (not scenario parameters; listed in ODD section 8).
+    """Constants of the self-survey (not scenario parameters; ODD section 8).
 
     Attributes:
         rts_per_relawan: RTs of its RW one relawan can survey (assumption: the relawan of an
             RW map it as a team, each taking a few RTs besides their own).
+        kelurahan_correction: Share of the survey's errors a fully involved kelurahan's
+            data corrects (assumption).
+        nonpoor_inclusion: An ordinary non-poor household is listed with this share of
+            the survey's error rate (assumption).
     """
 
     rts_per_relawan: int = 3
+    kelurahan_correction: float = 0.5
+    nonpoor_inclusion: float = 0.2
 
 
 LIST = ListRules()
@@ -65,10 +71,11 @@ def make(site: Site) -> None:
     h = site.households
     p = site.p
     inv = site.kelurahan.involvement
-    acc = p.ps2_accuracy + (1.0 - p.ps2_accuracy) * 0.5 * inv
+    acc = p.ps2_accuracy + (1.0 - p.ps2_accuracy) * LIST.kelurahan_correction * inv
     mapped = mapped_rts(site)[h.rt]
     elite = h.elite != Elite.ORDINARY
-    prob = np.where(h.poor, acc, np.where(elite, p.ps2_elite_bias, 0.2 * (1.0 - acc)))
+    slip = LIST.nonpoor_inclusion * (1.0 - acc)
+    prob = np.where(h.poor, acc, np.where(elite, p.ps2_elite_bias, slip))
     prob = np.where(mapped, prob, prob * inv)
     h.on_ps2[:] = site.rng.random(h.n) < prob
     site.cycle.ps2_done = True

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from berdaya.agents.ksm import MIN_MEMBERS, KSMStatus, KSMType
+from berdaya.agents.ksm import KSM_RULES, KSMStatus, KSMType
 from berdaya.model import P2KPModel
 from berdaya.model.cycle import PHASES
 from berdaya.model.site import Site
@@ -129,7 +129,9 @@ def _check_site_economy(site: Site, where: str) -> None:
         assert smallest <= k.members.size <= p.ksm_size, (
             f"{where}: KSM {k.unique_id} ({k.kind.name}) of {k.members.size} members"
         )
-        assert k.kind != KSMType.ECONOMIC or k.members.size >= MIN_MEMBERS, where
+        assert k.kind != KSMType.ECONOMIC or k.members.size >= KSM_RULES.min_members, (
+            where
+        )
         assert np.unique(k.members).size == k.members.size, f"{where}: repeated row"
         taken = k.members[owner[k.members] >= 0]
         assert taken.size == 0, (

@@ -1,21 +1,27 @@
-"""docs/ODD.md stays in step with the code: parameter table, parameters, phases.
+"""docs/ODD.md stays in step with the code: parameter and constants tables, phases.
 
 The phase table is checked row by row against ``PHASES``: planned months, tendency and
 effort, and the gate, whose wording in the code must appear in the document's gate cell.
+The constants table of section 8 is generated from the frozen dataclasses of constants
+(``berdaya.model.constants``), and no module of ``model/`` or ``agents/`` keeps a numeric
+constant outside them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 
 from berdaya.experiments.cli import params_markdown
+from berdaya.model.constants import CONSTANTS, constants_markdown
 from berdaya.model.cycle import PHASES
 from berdaya.scenarios import schema
 
-ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
+ROOT = Path(__file__).resolve().parents[1]
+ODD = ROOT / "docs" / "ODD.md"
 START = "<!-- params:start -->"
 END = "<!-- params:end -->"
 REGENERATE = (
@@ -59,6 +65,53 @@ def test_every_parameter_is_described_outside_the_table(odd_text: str) -> None:
     assert not missing, (
         "parameters not mentioned in docs/ODD.md outside the generated table "
         f"(describe them in a submodel and in section 10, sources): {missing}"
+    )
+
+
+CONSTANTS_START = "<!-- constants:start -->"
+CONSTANTS_END = "<!-- constants:end -->"
+
+
+def test_constants_table_matches_code(odd_text: str) -> None:
+    assert odd_text.count(CONSTANTS_START) == 1, (
+        f"docs/ODD.md needs one {CONSTANTS_START}"
+    )
+    assert odd_text.count(CONSTANTS_END) == 1, f"docs/ODD.md needs one {CONSTANTS_END}"
+    table = odd_text.partition(CONSTANTS_START)[2].partition(CONSTANTS_END)[0]
+    assert table.strip() == constants_markdown().strip(), (
+        "the constants table in docs/ODD.md (section 8) has drifted from the code; "
+        "regenerate it with `.venv/bin/berdaya params --constants` and paste the output "
+        f"between the lines {CONSTANTS_START} and {CONSTANTS_END}"
+    )
+
+
+@pytest.mark.parametrize("name", CONSTANTS)
+def test_constants_are_frozen_and_sourced(name: str) -> None:
+    instance = CONSTANTS[name]
+    assert dataclasses.is_dataclass(instance), f"{name} is not a dataclass instance"
+    first = dataclasses.fields(instance)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(instance, first, getattr(instance, first))
+
+
+# a module-level number in UPPER_CASE: a constant that belongs in a dataclass
+_LOOSE = re.compile(r"^([A-Z][A-Z0-9_]*)\s*(?::[^=]*)?=\s*[-+]?\.?[0-9]", re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        [*ROOT.joinpath("model").glob("*.py"), *ROOT.joinpath("agents").rglob("*.py")]
+    ),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_loose_constants(path: Path) -> None:
+    loose = _LOOSE.findall(path.read_text(encoding="utf-8"))
+    assert not loose, (
+        f"{path.relative_to(ROOT)} keeps numeric constants outside a frozen dataclass: "
+        f"{loose}; move them into the module's constants dataclass (with a meaning and "
+        "its source or '(assumption)' in its docstring) and add it to "
+        "berdaya.model.constants.CONSTANTS"
     )
 
 

@@ -111,9 +111,7 @@ class Lending:
 
     month: int
     par: float
-    judged: (
-        bool  # enough of the fund on loan for PAR to be judged (MIN_JUDGED_PORTFOLIO)
-    )
+    judged: bool  # enough of the fund on loan to judge PAR (LENDING)
     loans: list[Loan] = field(default_factory=list)
 
 
@@ -207,7 +205,7 @@ class LendingWatch:
         owed = int(balance.sum())
         at_risk = int(balance[h.arrears > 0].sum())
         par = at_risk / owed if owed > 0 else 0.0
-        judged = owed >= lending.MIN_JUDGED_PORTFOLIO * (upk.fund_cash + owed)
+        judged = owed >= lending.LENDING.min_judged_portfolio * (upk.fund_cash + owed)
         made = real(site, upk)
         new = np.flatnonzero((balance == 0) & (h.loan_balance > 0))
         record = Lending(m.steps, par, judged)
@@ -596,7 +594,7 @@ def _lending_by_par(par_freeze: float) -> tuple[int, int, int]:
     """Months whose lending started with PAR above 0.2, loans made in them, all loans.
 
     Only months whose portfolio was worth judging count: with less than
-    ``MIN_JUDGED_PORTFOLIO`` of the fund on loan, PAR freezes nothing (a few late loans
+    ``LENDING.min_judged_portfolio`` of the fund on loan, PAR freezes nothing (a few late loans
     left at the end of a round say little).
     """
     months = loans = total = 0

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from support import build, check_economy, last_month, step
 
-from berdaya.agents.bkm import BOARD_SIZE
+from berdaya.agents.bkm import BOARD
 from berdaya.agents.household import Stage
 from berdaya.model import P2KPModel
 from berdaya.model.site import Site
@@ -292,7 +292,7 @@ def _check_board(site: Site, eligible: np.ndarray, quota: float) -> None:
         f"{women} women delegates; quota {need}, RTs with an eligible woman {could}"
     )
     # the board: 9 distinct delegates (all delegates if fewer than 9)
-    size = min(BOARD_SIZE, delegates.size)
+    size = min(BOARD.size, delegates.size)
     assert board.size == size and np.unique(board).size == size
     assert np.isin(board, delegates).all()
     # ... with the quota of women, as far as the delegates include women
@@ -380,10 +380,10 @@ def test_board_women_quota_on_the_observed_case(quota, women_rep_share):
             model.step()
         h = model.households
         board, delegates = model.bkm.members, model.bkm.delegates
-        assert board.size == BOARD_SIZE
+        assert board.size == BOARD.size
         women = int(h.woman[board].sum())
         expected = min(
-            math.ceil(quota * BOARD_SIZE - 1e-9), int(h.woman[delegates].sum())
+            math.ceil(quota * BOARD.size - 1e-9), int(h.woman[delegates].sum())
         )
         assert women >= expected, f"seed {seed}: {women} women, {expected} required"
 

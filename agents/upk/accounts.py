@@ -15,6 +15,7 @@ missing on the way, in :mod:`.capture`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,14 +26,44 @@ if TYPE_CHECKING:
     from berdaya.model.site import Site
 
 
+@dataclass(frozen=True)
+class Grades:
+    """The guideline's grades of a revolving fund (not scenario parameters; ODD section 8).
+
+    Attributes:
+        par_good: Portfolio at risk at most this is graded good (POB Pinjaman Bergulir
+            PNPM-P 2013, via text-id.123dok.com "pengukuran kinerja").
+        par_minimum: Portfolio at risk at most this is graded minimum, above it
+            inadequate (POB Pinjaman Bergulir PNPM-P 2013).
+        repayment_good: Repayment at least this is graded good (POB Pinjaman Bergulir
+            PNPM-P 2013).
+        repayment_minimum: Repayment at least this is graded minimum, below it
+            inadequate (POB Pinjaman Bergulir PNPM-P 2013).
+    """
+
+    par_good: float = 0.10
+    par_minimum: float = 0.20
+    repayment_good: float = 0.90
+    repayment_minimum: float = 0.80
+
+
+GRADES = Grades()
+
+
 def grade_par(par: float) -> str:
     """Guideline grade of portfolio at risk: <=10% good, 10-20% minimum, else inadequate."""
-    return "good" if par <= 0.10 else "minimum" if par <= 0.20 else "inadequate"
+    g = GRADES
+    if par <= g.par_good:
+        return "good"
+    return "minimum" if par <= g.par_minimum else "inadequate"
 
 
 def grade_repayment(rate: float) -> str:
     """Guideline grade of repayment: >=90% good, 80-90% minimum, else inadequate."""
-    return "good" if rate >= 0.90 else "minimum" if rate >= 0.80 else "inadequate"
+    g = GRADES
+    if rate >= g.repayment_good:
+        return "good"
+    return "minimum" if rate >= g.repayment_minimum else "inadequate"
 
 
 class UPK:

@@ -11,6 +11,7 @@ delivers the aid and takes its roles.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,6 +22,20 @@ from berdaya.agents.upk import capture
 if TYPE_CHECKING:
     from berdaya.agents.upk.accounts import UPK
     from berdaya.model.site import Site
+
+
+@dataclass(frozen=True)
+class AidRules:
+    """Constants of social aid (not scenario parameters; ODD section 8).
+
+    Attributes:
+        effort: Primary effort booked per month in which aid is given (assumption).
+    """
+
+    effort: float = 0.5
+
+
+AID = AidRules()
 
 
 def give(site: Site, upk: UPK) -> int:
@@ -61,5 +76,5 @@ def give(site: Site, upk: UPK) -> int:
     h.aid_left[chosen] = months
     h.got_aid[chosen] = True
     formation.aid_group(site, chosen)
-    site.effort.add(primary=0.5)
+    site.effort.add(primary=AID.effort)
     return 1

@@ -19,6 +19,7 @@ the PS-2 list into economic KSMs (:func:`admitted`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +28,23 @@ from berdaya.agents.household import Elite
 
 if TYPE_CHECKING:
     from berdaya.model.site import Site
+
+
+@dataclass(frozen=True)
+class CaptureRules:
+    """Constants of elite capture (not scenario parameters; ODD section 8).
+
+    Attributes:
+        formal_tilt: A formal elite household's weight for a benefit is multiplied by
+            ``1 + formal_tilt x capture`` (assumption).
+        informal_tilt: The same for an informal elite household (assumption).
+    """
+
+    formal_tilt: float = 4.0
+    informal_tilt: float = 2.0
+
+
+CAPTURE = CaptureRules()
 
 
 def deterrence(site: Site) -> float:
@@ -53,7 +71,7 @@ def steer(site: Site, rows: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Weights of ``rows`` for a benefit, tilted towards elite households.
 
     An elite household's weight is multiplied by ``1 + 4 capture`` (formal elites) or
-    ``1 + 2 capture`` (informal).
+    ``1 + 2 capture`` (informal): :data:`CAPTURE`.
 
     Args:
         site: The kelurahan.
@@ -67,9 +85,9 @@ def steer(site: Site, rows: np.ndarray, weight: np.ndarray) -> np.ndarray:
     if c <= 0.0:
         return weight
     elite = site.households.elite[rows]
-    tilt = np.where(
-        elite == Elite.FORMAL, 1.0 + 4.0 * c, np.where(elite > 0, 1.0 + 2.0 * c, 1.0)
-    )
+    formal = 1.0 + CAPTURE.formal_tilt * c
+    informal = 1.0 + CAPTURE.informal_tilt * c
+    tilt = np.where(elite == Elite.FORMAL, formal, np.where(elite > 0, informal, 1.0))
     return weight * tilt
 
 

@@ -18,17 +18,22 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class GrantRules:
-    """Constants of the grant (not scenario parameters; listed in ODD section 8).
+    """Constants of the grant (not scenario parameters; ODD section 8).
 
     Attributes:
-        tranche_shares: Shares of the BLM in tranches I, II, III (assumption).
+        tranche_shares: Shares of the BLM in tranches I, II, III (assumption; up to 3
+            grants a kelurahan: pnpm-support.org).
         tranche_spacing: Planned months between tranches (assumption).
-        aid_spread_months: Months over which a tranche's social budget is committed.
+        aid_spread_months: Months over which a tranche's social budget is committed
+            (assumption).
+        tranche_effort: Primary effort booked per tranche received, a transfer of
+            resources (assumption).
     """
 
     tranche_shares: tuple[float, float, float] = (0.2, 0.5, 0.3)
     tranche_spacing: int = 3
     aid_spread_months: int = 6
+    tranche_effort: float = 2.0
 
 
 GRANT = GrantRules()
@@ -73,7 +78,7 @@ def _release_due_tranche(site: Site, upk: UPK) -> None:
     upk.tranche_months.append(site.steps)
     upk.grant_received += amount
     upk.lpj_progress = 0.0
-    site.effort.add(primary=2.0)  # a tranche is a transfer of resources
+    site.effort.add(primary=GRANT.tranche_effort)  # a transfer of resources
     economic, social, _ = plan_shares(site)
     econ = int(amount * economic)
     soc = int(amount * social)

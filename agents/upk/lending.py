@@ -7,11 +7,11 @@ priority (a random draw tilted towards groups with elite members by capture); wi
 group, in random order, until the cash runs out: the fund can bind, and what it could not
 lend this month is recorded (``refused``). A first loan is drawn between ``loan_floor`` and
 ``loan_first_max`` (elites lean to the top as far as the board captures); after a clean
-cycle the next is ``LOAN_STEP`` more, up to ``loan_ceiling``.
+cycle the next is ``LENDING.loan_step`` more, up to ``loan_ceiling``.
 
 Each loan finances a business (Banerjee, Karlan & Zinman 2015; de Mel et al. 2008; Meager
-2019): it fails with chance ``(1 - business_success) (1.5 - capacity)``, losing its capital;
-otherwise it earns a monthly return drawn from a log-normal of mean ``business_return``
+2019): it fails with chance ``(1 - business_success) (1.5 - capacity)``, losing its capital
+(1.5 is ``LENDING.failure_base``); otherwise it earns a monthly return drawn from a log-normal of mean ``business_return``
 (times ``new_business_factor`` for a household that had no business before) and spread
 ``business_return_sd``: many small returns, a few large ones.
 
@@ -25,6 +25,7 @@ luck, drawn when the loan is made.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,9 +41,34 @@ if TYPE_CHECKING:
     from berdaya.model.site import Site
     from berdaya.scenarios.schema import Parameters
 
-LOAN_STEP = 500_000  # a clean cycle raises the next loan by this much (guideline steps)
-LOAN_ROUNDING = 50_000
-MIN_JUDGED_PORTFOLIO = 0.1  # share of capital on loan below which PAR freezes nothing
+
+@dataclass(frozen=True)
+class LendingRules:
+    """Constants of lending (not scenario parameters; ODD section 8).
+
+    Attributes:
+        loan_step: Rupiah the next loan rises by after a clean cycle (assumption, from
+            the guideline's steps of Rp 0.5, 1 and 2 million: text-id.123dok.com
+            "peminjam, suku bunga, sistem").
+        loan_rounding: Grid of first loan sizes, rupiah (assumption).
+        min_judged_portfolio: Share of the fund's capital that must be on loan before
+            portfolio at risk can freeze lending (assumption).
+        failure_base: A business fails with chance ``(1 - business_success)`` times this
+            less the borrower's capacity (assumption).
+        elite_lean: First loans of elite members lean to the top: ``u`` is raised to
+            ``1 / (1 + elite_lean x capture)`` (assumption).
+        loan_effort: Primary effort booked per loan made (assumption).
+    """
+
+    loan_step: int = 500_000
+    loan_rounding: int = 50_000
+    min_judged_portfolio: float = 0.1
+    failure_base: float = 1.5
+    elite_lean: float = 3.0
+    loan_effort: float = 0.05
+
+
+LENDING = LendingRules()
 
 
 def lend(site: Site, upk: UPK) -> int:
@@ -72,11 +98,11 @@ def frozen(site: Site, upk: UPK) -> bool:
     """Whether lending stops: portfolio at risk above ``par_freeze``.
 
     That is the guideline's grade inadequate, judged once the portfolio is worth
-    judging: at least ``MIN_JUDGED_PORTFOLIO`` of the fund's capital out on loan (a few
+    judging: at least ``LENDING.min_judged_portfolio`` of the fund's capital out on loan (a few
     late loans left at the end of a lending round say little; an assumption).
     """
     capital = upk.fund_cash + upk.outstanding
-    judged = upk.outstanding >= MIN_JUDGED_PORTFOLIO * capital
+    judged = upk.outstanding >= LENDING.min_judged_portfolio * capital
     return judged and upk.par > site.p.par_freeze
 
 
@@ -117,10 +143,11 @@ def _amounts(site: Site, rows: np.ndarray) -> np.ndarray:
     h = site.households
     c = capture.strength(site)
     u = site.rng.random(rows.size)
-    u = np.where(h.elite[rows] > 0, u ** (1.0 / (1.0 + 3.0 * c)), u)
-    span = (p.loan_first_max - p.loan_floor) // LOAN_ROUNDING
-    first = p.loan_floor + np.minimum(np.floor(u * (span + 1)), span) * LOAN_ROUNDING
-    later = h.loan_size[rows] + np.where(h.clean_cycle[rows], LOAN_STEP, 0)
+    u = np.where(h.elite[rows] > 0, u ** (1.0 / (1.0 + LENDING.elite_lean * c)), u)
+    grid = LENDING.loan_rounding
+    span = (p.loan_first_max - p.loan_floor) // grid
+    first = p.loan_floor + np.minimum(np.floor(u * (span + 1)), span) * grid
+    later = h.loan_size[rows] + np.where(h.clean_cycle[rows], LENDING.loan_step, 0)
     amount = np.where(h.loan_cycles[rows] > 0, later, first).astype(np.int64)
     return np.minimum(amount, p.loan_ceiling)
 
@@ -148,12 +175,12 @@ def _disburse(site: Site, upk: UPK, rows: np.ndarray, amount: np.ndarray) -> Non
     luck = np.exp(sd * rng.standard_normal(rows.size) - 0.5 * sd * sd)
     h.business_failed[rows] = failed
     h.business_return[rows] = np.where(failed, 0.0, _known_return(p, h, rows) * luck)
-    site.effort.add(primary=0.05 * rows.size)
+    site.effort.add(primary=LENDING.loan_effort * rows.size)
 
 
 def failure_chance(p: Parameters, capacity: np.ndarray) -> np.ndarray:
     """Chance a loan-financed business fails (more likely with low capacity)."""
-    return (1.0 - p.business_success) * (1.5 - capacity)
+    return (1.0 - p.business_success) * (LENDING.failure_base - capacity)
 
 
 def _known_return(p: Parameters, h: HouseholdTable, rows: np.ndarray) -> np.ndarray:

@@ -13,13 +13,13 @@ kelurahan) raised by
 
 * stress: ``stress_default`` per poverty line by which paying would leave the household
   below the line (shocks, a failed business);
-* a failed business (x 3), a capacity gap below ``capacity_threshold``, a forced stage
+* a failed business (x ``failed_business_factor``), a capacity gap below ``capacity_threshold``, a forced stage
   (``forced_multiplier``) and low trust in the BKM;
 * contagion: ``default_contagion`` per unit share of ties in arrears (Lee et al. 2015);
 * borrower runs (Bond & Rai 2009): ``run_sensitivity`` x the fund's portfolio at risk, and
   more when lending is frozen or the board has stopped, since a borrower then expects no
   next loan;
-* arrears: a borrower already behind misses ``ARREARS_PERSISTENCE`` times as often
+* arrears: a borrower already behind misses ``arrears_persistence`` times as often
   (assumption: arrears persist, so defaults accumulate rather than cure at once);
 * joint liability (when signed): peer pressure cuts it by ``jl_pressure``, free-riding
   raises it by ``jl_freeride`` per unit share of group-mates in arrears.
@@ -31,6 +31,7 @@ term are written off. A loan repaid by a working business leaves the household
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -42,7 +43,29 @@ if TYPE_CHECKING:
     from berdaya.scenarios.schema import Parameters
 
 
-ARREARS_PERSISTENCE = 4.0  # a borrower in arrears misses this many times as often
+@dataclass(frozen=True)
+class RepaymentRules:
+    """Constants of the repayment hazard (not scenario parameters; ODD section 8).
+
+    Attributes:
+        failed_business_factor: Hazard multiplier for a borrower whose business failed
+            (assumption).
+        capacity_gap_weight: Hazard raised by this much per unit of capacity below
+            ``capacity_threshold`` (assumption).
+        trust_base: The hazard is multiplied by this less trust in the BKM (assumption).
+        arrears_persistence: A borrower already in arrears misses this many times as
+            often: arrears persist rather than cure at once (assumption).
+        max_miss: Largest chance of missing a month's payment (assumption).
+    """
+
+    failed_business_factor: float = 3.0
+    capacity_gap_weight: float = 2.0
+    trust_base: float = 1.5
+    arrears_persistence: float = 4.0
+    max_miss: float = 0.95
+
+
+REPAYMENT = RepaymentRules()
 
 
 class Terms(NamedTuple):
@@ -63,6 +86,11 @@ class Terms(NamedTuple):
     graduation_cycles: int
     poverty_line_rp: float
     capital_retained: float
+    failed_business_factor: float
+    capacity_gap_weight: float
+    trust_base: float
+    arrears_persistence: float
+    max_miss: float
 
 
 class Loans(NamedTuple):
@@ -132,7 +160,7 @@ def kelurahan_hazards(p: Parameters, rng: np.random.Generator) -> np.ndarray:
 
 
 def terms(site: Site, upk: UPK) -> Terms:
-    """The month's terms: the scenario's, and the run pressure from the fund's state."""
+    """The month's terms: the scenario's, the run pressure, and :data:`REPAYMENT`."""
     p = site.p
     expect_none = 1.0 if (upk.frozen or not site.bkm.active) else 0.0
     return Terms(
@@ -151,6 +179,11 @@ def terms(site: Site, upk: UPK) -> Terms:
         graduation_cycles=p.graduation_cycles,
         poverty_line_rp=float(p.poverty_line_rp),
         capital_retained=p.capital_retained,
+        failed_business_factor=REPAYMENT.failed_business_factor,
+        capacity_gap_weight=REPAYMENT.capacity_gap_weight,
+        trust_base=REPAYMENT.trust_base,
+        arrears_persistence=REPAYMENT.arrears_persistence,
+        max_miss=REPAYMENT.max_miss,
     )
 
 
@@ -199,16 +232,16 @@ def _hazard(  # noqa: PLR0917 - a numba kernel takes its arguments by position
     """Chance that borrower ``r`` misses this month's payment."""
     hazard = t.default_hazard * (1.0 + t.stress_default * shortfall)
     if loans.business_failed[r]:
-        hazard *= 3.0
+        hazard *= t.failed_business_factor
     gap = max(t.capacity_threshold - loans.capacity[r], np.float32(0.0))
-    hazard *= 1.0 + 2.0 * gap
+    hazard *= 1.0 + t.capacity_gap_weight * gap
     if loans.forced[r]:
         hazard *= t.forced_multiplier
-    hazard *= 1.5 - loans.trust_bkm[r]
+    hazard *= t.trust_base - loans.trust_bkm[r]
     hazard *= 1.0 + t.default_contagion * ties_late
     hazard *= 1.0 + t.run
     if loans.arrears[r] > 0:
-        hazard *= ARREARS_PERSISTENCE  # once behind, catching up is hard
+        hazard *= t.arrears_persistence  # once behind, catching up is hard
     if t.joint_liability:
         hazard *= (1.0 - t.jl_pressure) * (1.0 + t.jl_freeride * mates)
     return hazard
@@ -243,7 +276,7 @@ def _collect(
         shortfall = max(0.0, 1.0 - (loans.welfare[r] - cost / line))
         hazard = _hazard(t, loans, r, shortfall, ties_late[i], mates_late[i])
         due += scheduled
-        if u[i] < min(hazard, 0.95):
+        if u[i] < min(hazard, t.max_miss):
             loans.arrears[r] = owed + scheduled
             loans.clean_cycle[r] = False
             loans.transfer[r] += np.float32(profit / line)

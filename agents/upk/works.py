@@ -14,6 +14,7 @@ the work out and take its roles (a hand-over, as the readiness rule allows).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +26,25 @@ if TYPE_CHECKING:
     from berdaya.agents.upk.accounts import UPK
     from berdaya.model.site import Site
 
-SERVED_WEIGHT = 0.3  # a unit that already has a work weighs this much less (assumption)
+
+@dataclass(frozen=True)
+class WorksRules:
+    """Constants of the works (not scenario parameters; ODD section 8).
+
+    Attributes:
+        need_floor: Added to a unit's listed-poor share when weighing where the next work
+            goes, so any unit can be chosen (assumption).
+        served_weight: A unit that already has a work weighs this share of its need
+            (assumption).
+        effort: Primary effort booked per work (assumption).
+    """
+
+    need_floor: float = 0.05
+    served_weight: float = 0.3
+    effort: float = 0.5
+
+
+WORKS = WorksRules()
 
 
 def build(site: Site, upk: UPK) -> int:
@@ -51,7 +70,7 @@ def build(site: Site, upk: UPK) -> int:
     h.works_benefit[members] += np.float32(per_household / p.poverty_line_rp)
     h.got_works[members] = True
     formation.work_group(site, members)
-    site.effort.add(primary=0.5)
+    site.effort.add(primary=WORKS.effort)
     return 1
 
 
@@ -65,8 +84,9 @@ def _catchment(site: Site) -> np.ndarray:
     need = np.bincount(unit, weights=marked, minlength=n_units)
     served = np.bincount(unit, weights=h.got_works, minlength=n_units) > 0
     some = count > 0
-    weight = np.divide(need, count, out=np.zeros(n_units), where=some) + 0.05
-    weight = np.where(served, SERVED_WEIGHT * weight, weight) * some
+    weight = np.divide(need, count, out=np.zeros(n_units), where=some)
+    weight += WORKS.need_floor
+    weight = np.where(served, WORKS.served_weight * weight, weight) * some
     # capture: each unit's weight tilted as its elite residents' would be, on average
     elite_tilt = np.bincount(
         unit,
