@@ -1255,7 +1255,7 @@ class Parameters(BaseModel):
         kind="uncertainty",
         group="economy",
         plausible=(0.4, 0.8),
-        source="fitted to Susenas panel churn (Dartanto & Nurkholis 2013; Fernandez & Hadiwidjaja 2018)",
+        source="target: Susenas panel churn (Dartanto & Nurkholis 2013; Fernandez & Hadiwidjaja 2018); chosen, not yet fitted",
         help="Share of the variance of log welfare that is permanent (the rest moves month to month).",
     )
     welfare_persistence: float = param(
@@ -1266,7 +1266,7 @@ class Parameters(BaseModel):
         kind="uncertainty",
         group="economy",
         plausible=(0.9, 0.98),
-        source="fitted to Susenas panel churn, with welfare_permanent_share",
+        source="target: Susenas panel churn, with welfare_permanent_share; chosen, not yet fitted",
         help="Month-to-month persistence of the transitory part of log welfare (AR(1)).",
     )
     ps2_revision_months: int = param(
