@@ -506,23 +506,27 @@ def _welfare(r: Rates, c: Columns, normal: np.ndarray, i: int) -> np.float32:
 
 
 @njit(cache=True)
-def _hears(  # noqa: PLR0917 - a numba kernel takes its arguments by position
-    r: Rates, c: Columns, d: Draws, i: int, n_part: np.float32, n_heard: np.float32
+def _told(
+    p_part: np.float32,
+    p_other: np.float32,
+    n_part: np.float32,
+    n_heard: np.float32,
+    u: np.float32,
 ) -> bool:
-    """Whether household ``i`` has heard of the programme by this month (information).
+    """Whether word of mouth tells a household that has not heard yet, this month.
 
-    Meetings and the faskel's dialogue inform whoever they reach. Each participating
-    tie tells the household with chance ``info_pass_participant`` a month, each informed
-    tie that does not take part with ``info_pass_nonparticipant`` (Banerjee et al. 2013).
-    The draw is the dropout draw: only participants use that, and they have all heard, so
-    it is free for those who have not (and the stream is the same whatever the rule).
+    Each participating tie tells it with chance ``p_part`` (``info_pass_participant``),
+    each informed tie that does not take part with ``p_other``
+    (``info_pass_nonparticipant``; Banerjee et al. 2013). ``u`` is the household's
+    dropout draw: only participants use that, and they have all heard, so it is free for
+    those who have not (and the stream is the same whatever the rule). Scalars in, not
+    the tables: called for every household, a function taking the ``Columns`` tuple is
+    copied whole when LLVM does not inline it (that cost 5x the household pass).
     """
-    if c.heard[i] or c.meetings[i] > 0 or c.dialogue[i] > 0:
-        return True
     one = np.float32(1.0)
-    missed = (one - r.info_pass_participant) ** n_part
-    missed *= (one - r.info_pass_nonparticipant) ** max(n_heard - n_part, 0)
-    return d.u_dropout[i] >= missed
+    missed = (one - p_part) ** n_part
+    missed *= (one - p_other) ** max(n_heard - n_part, 0)
+    return u >= missed
 
 
 @njit(cache=True)
@@ -610,8 +614,16 @@ def _household_month(
         aw = one - (one - c.awareness[i]) * keep
         aw -= r.awareness_forgetting * max(aw - c.awareness0[i], zero)
         c.awareness[i] = aw
-        # participation: information (heard), then endorsement (the decision to join)
-        c.heard[i] = _hears(r, c, d, i, n_part, n_heard)
+        # participation: information (heard), then endorsement (the decision to join);
+        # meetings and the faskel's dialogue inform whoever they reach, ties may tell
+        heard = c.heard[i] or c.meetings[i] > 0 or c.dialogue[i] > 0
+        c.heard[i] = heard or _told(
+            r.info_pass_participant,
+            r.info_pass_nonparticipant,
+            n_part,
+            n_heard,
+            d.u_dropout[i],
+        )
         now = _participation(r, c, d, i, n_part * nb.inv_degree[i], role)
         c.participating[i] = now
         c.heard[i] = c.heard[i] or now
