@@ -84,13 +84,17 @@ def lend(site: Site, upk: UPK) -> int:
     if not groups:
         return 0
     rng = site.rng
-    tilt = np.array(
-        [capture.steer(site, k.members, np.ones(k.members.size)).mean() for k in groups]
-    )
+    h = site.households
+    everyone = np.arange(h.n)
+    tilt_of = capture.steer(site, everyone, np.ones(h.n))
+    tilt = np.array([tilt_of[k.members].mean() for k in groups])
     priority = rng.gumbel(size=len(groups)) + np.log(tilt)
+    # who would ask, read once for the month (a household is in one group at most)
+    asks = (h.loan_balance == 0) & ~h.graduated & ~h.defaulted
+    asks &= wants_loan(site.p, h, everyone)
     made = 0
     for i in np.argsort(-priority).tolist():
-        made += _lend_to(site, upk, groups[i])
+        made += _lend_to(site, upk, groups[i], asks)
     return made
 
 
@@ -106,19 +110,16 @@ def frozen(site: Site, upk: UPK) -> bool:
     return judged and upk.par > site.p.par_freeze
 
 
-def _lend_to(site: Site, upk: UPK, ksm: KSM) -> int:
-    """Lend to the members of one group who ask; return the loans made."""
+def _lend_to(site: Site, upk: UPK, ksm: KSM, asks: np.ndarray) -> int:
+    """Lend to the members of one group who ask (``asks``); return the loans made."""
     p = site.p
     h = site.households
     mem = ksm.members
-    want = mem[
-        (h.loan_balance[mem] == 0)
-        & ~h.graduated[mem]
-        & ~h.defaulted[mem]
-        & (h.ksm[mem] == ksm.unique_id)
-    ]
+    want = mem[asks[mem] & (h.ksm[mem] == ksm.unique_id)]
+    if want.size == 0:
+        return 0
     waited = site.steps - ksm.formed_month - p.ksm_savings_months
-    want = want[readiness.ready(site, want, waited) & wants_loan(p, h, want)]
+    want = want[readiness.ready(site, want, waited)]
     if want.size == 0:
         return 0
     want = site.rng.permutation(want)
