@@ -506,26 +506,20 @@ def _welfare(r: Rates, c: Columns, normal: np.ndarray, i: int) -> np.float32:
 
 
 @njit(cache=True)
-def _told(
-    p_part: np.float32,
-    p_other: np.float32,
-    n_part: np.float32,
-    n_heard: np.float32,
-    u: np.float32,
-) -> bool:
+def _told(r: Rates, n_part: np.float32, n_heard: np.float32, u: np.float32) -> bool:
     """Whether word of mouth tells a household that has not heard yet, this month.
 
-    Each participating tie tells it with chance ``p_part`` (``info_pass_participant``),
-    each informed tie that does not take part with ``p_other``
-    (``info_pass_nonparticipant``; Banerjee et al. 2013). ``u`` is the household's
-    dropout draw: only participants use that, and they have all heard, so it is free for
-    those who have not (and the stream is the same whatever the rule). Scalars in, not
-    the tables: called for every household, a function taking the ``Columns`` tuple is
-    copied whole when LLVM does not inline it (that cost 5x the household pass).
+    Each participating tie tells it with chance ``info_pass_participant``, each informed
+    tie that does not take part with ``info_pass_nonparticipant`` (Banerjee et al. 2013).
+    ``u`` is the household's dropout draw: only participants use that, and they have all
+    heard, so it is free for those who have not (and the stream is the same whatever the
+    rule). Called only for households that have not heard, with scalars and the small
+    ``Rates``: a helper taking the ``Columns`` tuple is copied whole for every household
+    when LLVM does not inline it (that once cost 5x the household pass).
     """
     one = np.float32(1.0)
-    missed = (one - p_part) ** n_part
-    missed *= (one - p_other) ** max(n_heard - n_part, 0)
+    missed = (one - r.info_pass_participant) ** n_part
+    missed *= (one - r.info_pass_nonparticipant) ** max(n_heard - n_part, 0)
     return u >= missed
 
 
@@ -617,23 +611,15 @@ def _household_month(
         # participation: information (heard), then endorsement (the decision to join);
         # meetings and the faskel's dialogue inform whoever they reach, ties may tell
         heard = c.heard[i] or c.meetings[i] > 0 or c.dialogue[i] > 0
-        c.heard[i] = heard or _told(
-            r.info_pass_participant,
-            r.info_pass_nonparticipant,
-            n_part,
-            n_heard,
-            d.u_dropout[i],
-        )
+        c.heard[i] = heard or _told(r, n_part, n_heard, d.u_dropout[i])
         now = _participation(r, c, d, i, n_part * nb.inv_degree[i], role)
         c.participating[i] = now
         c.heard[i] = c.heard[i] or now
         c.months_participating[i] = c.months_participating[i] + 1 if now else 0
         # capacity: practice, roles and the board's accompaniment; decay when idle
-        gain = zero
-        if now:
-            gain += r.capacity_practice_gain
-        if role:
-            gain += r.role_capacity_gain
+        gain = (r.capacity_practice_gain if now else zero) + (
+            r.role_capacity_gain if role else zero
+        )
         if c.bkm_member[i]:
             gain += s.accompaniment[k]
         cap = c.capacity[i]

@@ -102,6 +102,28 @@ class P2KPModel(Model):
         self.neighbours = Neighbours(
             a.indptr, a.indices, self.inv_degree, flags, counts
         )
+        self._build_sites()
+        was_enabled = gc.isenabled()
+        gc.disable()  # creating many agents while a big graph is alive: pause the GC
+        try:
+            self.household_agents = Household.create_agents(
+                self, self.households.n, row=np.arange(self.households.n)
+            )
+        finally:
+            if was_enabled:
+                gc.enable()
+        self.record_households = record_households
+        self.snapshots: dict[str, list[np.ndarray]] = {c: [] for c in SNAPSHOT_COLUMNS}
+        self._site_records: list[np.ndarray] = []
+        self.stats = monthly_stats(self)
+        self.record_names = list(RECORD_NAMES)
+        self.datacollector = make_datacollector(self)
+        self.running = True
+        self._record()
+
+    def _build_sites(self) -> None:
+        """The kelurahan, each with its repayment culture, faskel team and institutions."""
+        p = self.p
         size = p.n_households
         self.sites = [
             Site(
@@ -124,23 +146,6 @@ class P2KPModel(Model):
             self.faskels.extend(members)
         for site in self.sites:
             site.build_institutions()
-        was_enabled = gc.isenabled()
-        gc.disable()  # creating many agents while a big graph is alive: pause the GC
-        try:
-            self.household_agents = Household.create_agents(
-                self, self.households.n, row=np.arange(self.households.n)
-            )
-        finally:
-            if was_enabled:
-                gc.enable()
-        self.record_households = record_households
-        self.snapshots: dict[str, list[np.ndarray]] = {c: [] for c in SNAPSHOT_COLUMNS}
-        self._site_records: list[np.ndarray] = []
-        self.stats = monthly_stats(self)
-        self.record_names = list(RECORD_NAMES)
-        self.datacollector = make_datacollector(self)
-        self.running = True
-        self._record()
 
     def _block(self, start: int, stop: int) -> sp.csr_array:
         """Ties among rows ``start:stop`` (the whole matrix when there is one kelurahan)."""

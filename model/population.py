@@ -77,6 +77,17 @@ def build_population(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
     h = HouseholdTable(n)
     h.rt[:] = np.arange(n) // p.rt_size
     h.rw[:] = h.rt // p.rts_per_rw
+    _welfare_and_elites(h, p, rng)
+    _latent_states(h, p, rng)
+    _business(h, p, rng)
+    return h
+
+
+def _welfare_and_elites(
+    h: HouseholdTable, p: Parameters, rng: np.random.Generator
+) -> None:
+    """Welfare (permanent + stationary transitory), the initially poor, elites, women."""
+    n = h.n
     # log welfare = permanent + transitory, the transitory part drawn from its stationary
     # distribution, so the poor share neither drifts nor needs a burn-in; total sd
     # welfare_inequality around a poverty line of 1, placed so that the expected poor
@@ -96,7 +107,11 @@ def build_population(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
     h.elite[picked[:n_formal]] = Elite.FORMAL
     h.elite[picked[n_formal:]] = Elite.INFORMAL
     h.woman[:] = rng.random(n) < p.women_rep_share
-    # latent states
+
+
+def _latent_states(h: HouseholdTable, p: Parameters, rng: np.random.Generator) -> None:
+    """Thresholds, starting awareness (below the threshold: all start powerless), capacity."""
+    n = h.n
     poor = h.poor
     h.threshold[:] = np.clip(
         rng.normal(p.participation_threshold_mean, p.participation_threshold_sd, n),
@@ -120,14 +135,19 @@ def build_population(p: Parameters, rng: np.random.Generator) -> HouseholdTable:
     h.agency[:] = c.agency_share * h.capacity0
     h.trust_bkm[:] = c.initial_trust
     h.trust_gov[:] = c.initial_trust
+
+
+def _business(h: HouseholdTable, p: Parameters, rng: np.random.Generator) -> None:
+    """Who runs a business, the return it knows it has, and its closeness to the board."""
+    n = h.n
+    c = POPULATION
     h.business_owner[:] = rng.random(n) < p.business_owner_share * np.where(
-        poor, c.poor_business_scale, 1.0
+        h.poor, c.poor_business_scale, 1.0
     )
     # the part of its business return a household knows before it borrows (mean 1)
     sd_known = p.business_return_sd * math.sqrt(p.business_return_known)
     h.business_skill[:] = np.exp(sd_known * rng.standard_normal(n) - 0.5 * sd_known**2)
     h.favour[:] = rng.random(n)  # closeness to the board (capture's order of favour)
-    return h
 
 
 def _stubs(

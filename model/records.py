@@ -32,6 +32,7 @@ from berdaya.model.site import Effort
 
 if TYPE_CHECKING:
     from berdaya.agents.household import HouseholdTable
+    from berdaya.agents.upk.accounts import UPK
     from berdaya.model.cycle import ProgrammeCycle
     from berdaya.model.model import P2KPModel
     from berdaya.model.site import Site
@@ -668,7 +669,6 @@ def institution_stats(site: Site) -> dict[str, float]:
     """
     bkm = site.bkm
     upk = bkm.upk
-    cycle = site.cycle
     out: dict[str, float] = {
         "bkm_formed": float(bkm.formed),
         "bkm_capacity": bkm.capacity,
@@ -682,13 +682,26 @@ def institution_stats(site: Site) -> dict[str, float]:
         "bkm_elite_share": bkm.elite_share,
         "gov_support": site.kelurahan.support,
     }
+    out |= _ksm_records(site)
+    out |= _money_records(upk)
+    out |= _cycle_records(site)
+    return out
+
+
+def _ksm_records(site: Site) -> dict[str, float]:
+    """KSMs by type and status, and those not dissolved."""
     counts = dict.fromkeys(KSM_COUNTS, 0.0)
     for k in site.ksms:
         counts[_KSM_KEY[k.kind, k.status]] += 1.0
-    out.update(counts)
-    out["ksm_active"] = float(sum(k.status != KSMStatus.DISSOLVED for k in site.ksms))
-    exit_month = cycle.exit_month
-    out |= {
+    counts["ksm_active"] = float(
+        sum(k.status != KSMStatus.DISSOLVED for k in site.ksms)
+    )
+    return counts
+
+
+def _money_records(upk: UPK) -> dict[str, float]:
+    """The UPK's books: grant, fund, loans, works, aid, leakage (rupiah or counts)."""
+    return {
         "loans_made": float(upk.loans_made),
         "lending_frozen": float(upk.frozen),
         "grant_received": float(upk.grant_received),
@@ -708,6 +721,14 @@ def institution_stats(site: Site) -> dict[str, float]:
         "lent_total": float(upk.disbursed),
         "principal_due": float(upk.principal_due),
         "ledger_gap": float(upk.ledger_gap),
+    }
+
+
+def _cycle_records(site: Site) -> dict[str, float]:
+    """Where the programme cycle is, how it ended, and its phases' gates."""
+    cycle = site.cycle
+    exit_month = cycle.exit_month
+    return {
         "phase": float(cycle.index),
         "programme_active": float(cycle.active),
         "months_since_exit": float(
@@ -720,7 +741,6 @@ def institution_stats(site: Site) -> dict[str, float]:
         "phases_met": float(sum(r.status == "met" for r in cycle.records)),
         "rkm_attendance": cycle.rkm_attendance,
     }
-    return out
 
 
 def _exit_month(cycle: ProgrammeCycle) -> int:

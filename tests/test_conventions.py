@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
 import warnings
+from pathlib import Path
 
 import mesa
 import numpy as np
@@ -125,3 +127,25 @@ def test_model_stops_running_after_its_months():
         assert steps <= 5, "the model kept running past its months"
     assert steps == 5
     assert len(model.records()) == 6
+
+
+MAX_FUNCTION_LINES = (
+    60  # issue 13: no function in model/ or agents/ over about 60 lines
+)
+
+
+def test_no_function_in_the_model_is_longer_than_60_lines():
+    """Functions in model/ and agents/ stay short enough to read (docstrings included).
+
+    ruff's complexity rules (C901, PLR0912, PLR0915) hold there too (pyproject.toml);
+    this adds the length limit they do not check.
+    """
+    long = []
+    for package in (berdaya.model, berdaya.agents):
+        for path in Path(package.__path__[0]).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    lines = node.end_lineno - node.lineno + 1
+                    if lines > MAX_FUNCTION_LINES:
+                        long.append(f"{path.name}:{node.name} ({lines} lines)")
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
