@@ -1,4 +1,10 @@
-"""The ``berdaya`` command line: thin shells over the library functions."""
+"""The ``berdaya`` command line: thin shells over the library functions.
+
+Each verb imports what it runs when it runs: ``berdaya --help`` and a mistyped option
+answer at once, without importing Mesa, numba, pandas, Dask, Matplotlib or Solara
+(tests/test_cli_start.py holds it). What the parser shows comes from light modules
+(:mod:`berdaya.experiments.defaults`).
+"""
 
 from __future__ import annotations
 
@@ -8,32 +14,18 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from berdaya import __version__
-from berdaya.agents.ksm import KSMStatus, KSMType
-from berdaya.agents.upk import grade_par, grade_repayment
-from berdaya.experiments.compare import NONE, compare, plot_envelopes, plot_formats
-from berdaya.experiments.files import check_out_path
-from berdaya.experiments.levers import (
+from berdaya.experiments.defaults import (
     DEFAULT_REPLICATIONS,
     DEFAULT_SCENARIO,
-    LEVER_OUTCOMES,
-    check_md_path,
-    lever_table,
+    DEFAULT_SPEC,
 )
-from berdaya.experiments.national import DEFAULT_SPEC, run_national
-from berdaya.experiments.reporting import report
-from berdaya.experiments.run import RunResult, run
-from berdaya.experiments.sweep import SweepProgress, SweepStoppedError, run_sweep
-from berdaya.experiments.validate import validate
-from berdaya.model.constants import constants_markdown
-from berdaya.model.cycle import PHASES
-from berdaya.model.records import GROUPS, RECORDS, STAGE_NAMES
-from berdaya.scenarios import ScenarioError, load_scenario, parse_set, schema, shipped
-from berdaya.scenarios.loader import shown
+
+if TYPE_CHECKING:
+    from berdaya.experiments.run import RunResult
+    from berdaya.experiments.sweep import SweepProgress
 
 INSTITUTIONAL = ("inisiasi", "partisipatoris", "emansipatoris")
 #: Bounds of the numeric options (docs/limits.md): a run's seed fits 64 bits (it is
@@ -45,6 +37,8 @@ MAX_TIMEOUT_S = 86_400.0
 
 
 def _fmt_shares(row, label: str) -> str:
+    from berdaya.model.records import STAGE_NAMES
+
     return "  ".join(f"{s} {row[f'{s}_{label}']:6.1%}" for s in STAGE_NAMES)
 
 
@@ -57,6 +51,8 @@ def summary(result: RunResult) -> str:
     Returns:
         Multi-line text.
     """
+    from berdaya.model.cycle import PHASES
+
     r = result.final
     city = result.kelurahan is not None
     size = f", {len(result.kelurahan.kelurahan.unique())} kelurahan" if city else ""
@@ -108,6 +104,8 @@ def summary(result: RunResult) -> str:
 
 def programme_line(result: RunResult) -> str:
     """When the programme ended and how long the run followed it (v2 stops after that)."""
+    import numpy as np
+
     rec = result.records
     r = result.final
     p = result.params
@@ -134,6 +132,8 @@ def programme_line(result: RunResult) -> str:
 
 def city_lines(result: RunResult) -> list[str]:
     """Lines on a city's kelurahan: how their cycles ended, their BKMs, their spread."""
+    from berdaya.model.cycle import PHASES
+
     k = result.kelurahan
     last = k[k.month == k.month.max()]
     n = len(last)
@@ -172,6 +172,10 @@ def _rp(x: float) -> str:
 
 def economy_summary(result: RunResult) -> list[str]:
     """Lines on KSMs, the grant, the revolving fund, targeting, capture and poverty."""
+    from berdaya.agents.ksm import KSMStatus, KSMType
+    from berdaya.agents.upk import grade_par, grade_repayment
+    from berdaya.model.records import GROUPS
+
     r = result.final
     first = result.records.iloc[0]
     ksm = []
@@ -238,12 +242,17 @@ def economy_summary(result: RunResult) -> list[str]:
 
 def _check_set(scenarios: Sequence[str], overrides: dict[str, Any]) -> None:
     """Load the scenarios with the ``--set`` values, so a bad one is named as such."""
+    from berdaya.scenarios import load_scenario
+
     for scenario in scenarios:
         load_scenario(scenario, overrides, overrides_source="--set")
 
 
 def _months(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
     """Check ``--months`` against the schema, and against ``--set months=``."""
+    from berdaya.scenarios import schema
+    from berdaya.scenarios.loader import shown
+
     _in_range("--months", args.months, 1, int(schema()["months"].le or 1))
     if args.months is not None and "months" in overrides:
         raise ValueError(
@@ -253,6 +262,10 @@ def _months(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from berdaya.experiments.files import check_out_path
+    from berdaya.experiments.run import run
+    from berdaya.scenarios import parse_set
+
     overrides = parse_set(args.set)
     _months(args, overrides)
     _in_range("--seed", args.seed, 0, MAX_SEED)
@@ -304,6 +317,10 @@ def _seconds(option: str, value: float) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from berdaya.experiments.compare import NONE, compare, plot_envelopes, plot_formats
+    from berdaya.experiments.files import check_out_path
+    from berdaya.scenarios import parse_set
+
     overrides = parse_set(args.set)
     _in_range("--replications", args.replications, 1, MAX_REPLICATIONS)
     workers = _workers(args.workers)
@@ -335,6 +352,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_levers(args: argparse.Namespace) -> int:
+    from berdaya.experiments.levers import LEVER_OUTCOMES, check_md_path, lever_table
+    from berdaya.scenarios import parse_set
+
     overrides = parse_set(args.set)
     _in_range("--replications", args.replications, 2, MAX_REPLICATIONS)
     workers = _workers(args.workers)
@@ -364,6 +384,8 @@ def _cmd_levers(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from berdaya.experiments.validate import validate
+
     _in_range("--replications", args.replications, 2, MAX_REPLICATIONS)
     workers = _workers(args.workers)
     _in_range("--entropy", args.entropy, 0)
@@ -387,6 +409,8 @@ def _resumable(
     Returns:
         (the job's result, None), or (None, the exit status) when it did not finish.
     """
+    from berdaya.experiments.sweep import SweepStoppedError
+
     try:
         return work(), None
     except SweepStoppedError as err:
@@ -410,6 +434,8 @@ def _local_workers(args: argparse.Namespace) -> int | None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from berdaya.experiments.sweep import SweepProgress, run_sweep
+
     if not args.out.strip():
         raise ValueError("--out is empty: give the folder the runs go to")
     _seconds("--cluster-timeout", args.cluster_timeout)
@@ -446,6 +472,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_national(args: argparse.Namespace) -> int:
+    from berdaya.experiments.national import run_national
+    from berdaya.experiments.sweep import SweepProgress
+
     if args.out is None or not args.out.strip():
         raise ValueError("--out DIR is required: the folder the kelurahan go to")
     _in_range("--kelurahan", args.kelurahan, 1, MAX_KELURAHAN)
@@ -479,6 +508,8 @@ def _cmd_national(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from berdaya.experiments.reporting import report
+
     if not (math.isfinite(args.level) and 0 < args.level < 1):
         raise ValueError(f"--level must be between 0 and 1 (got {args.level:g})")
     rep = report(
@@ -491,14 +522,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from berdaya.scenarios import load_scenario, shipped
+
     for name in shipped():
         print(f"{name:<20} {load_scenario(name).description}")
     return 0
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
+    from berdaya.scenarios import schema
+
     info = schema()
     if args.constants:
+        from berdaya.model.constants import constants_markdown
+
         print(constants_markdown())
         return 0
     if args.markdown:
@@ -539,6 +576,8 @@ def outcomes_text() -> str:
     Returns:
         A line per record: name, unit, how a city adds it up, meaning.
     """
+    from berdaya.model.records import RECORDS
+
     width = max(len(name) for name in RECORDS)
     unit = max(len(r.unit) for r in RECORDS.values())
     city = max(len(v) for v in CITY_RULE.values())
@@ -559,6 +598,8 @@ def outcomes_text() -> str:
 
 def outcomes_json() -> str:
     """Every record as a JSON list of ``{name, unit, aggregate, meaning}`` objects."""
+    from berdaya.model.records import RECORDS
+
     rows = [
         {"name": r.name, "unit": r.unit, "aggregate": r.aggregate, "meaning": r.meaning}
         for r in RECORDS.values()
@@ -568,6 +609,8 @@ def outcomes_json() -> str:
 
 def outcomes_markdown() -> str:
     """Every record as a Markdown table (for the docs)."""
+    from berdaya.model.records import RECORDS
+
     rows = ["| record | unit | city | meaning |", "|---|---|---|---|"]
     rows += [
         f"| `{r.name}` | {r.unit} | {CITY_RULE[r.aggregate]} | {r.meaning} |"
@@ -579,7 +622,7 @@ def outcomes_markdown() -> str:
 def _cmd_viz(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise ValueError(f"--port must be between 1 and 65535 (got {args.port})")
-    from berdaya.viz.serve import is_loopback, serve  # noqa: PLC0415 (Solara only here)
+    from berdaya.viz.serve import is_loopback, serve
 
     if not is_loopback(args.host):
         if not args.allow_remote:
@@ -597,6 +640,8 @@ def _cmd_viz(args: argparse.Namespace) -> int:
 
 def params_markdown() -> str:
     """The parameter table of ``docs/ODD.md``, generated from the schema."""
+    from berdaya.scenarios import schema
+
     rows = [
         "| parameter | kind | default | unit | allowed | meaning |",
         "|---|---|---|---|---|---|",
@@ -942,7 +987,7 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, ValueError) as err:
+    except ValueError as err:  # a ScenarioError among them
         print(f"berdaya: error: {err}", file=sys.stderr)
         return 2
 

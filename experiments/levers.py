@@ -41,15 +41,13 @@ from berdaya.experiments.compare import (
     replication_seeds,
     run_arms,
 )
+from berdaya.experiments.defaults import DEFAULT_REPLICATIONS, DEFAULT_SCENARIO
 from berdaya.experiments.files import atomic_write
 from berdaya.scenarios import load_scenario
 from berdaya.scenarios.loader import plain_values
 
 #: The label of the scenario as it is, and of the scenario without the programme.
 PROGRAMME, NO_PROGRAMME = "programme", "none"
-DEFAULT_SCENARIO = "kedungkandang-2008"
-#: Paired replications by default: the whole table in about a minute on 2 cores.
-DEFAULT_REPLICATIONS = 20
 #: Outcomes of the table by default, at follow-up.
 LEVER_OUTCOMES: tuple[str, ...] = (
     "poverty_gap_initially_poor",

@@ -43,6 +43,7 @@ import pandas as pd
 
 from berdaya.agents.bkm import InstitutionalStage
 from berdaya.agents.ksm import KSMStatus, KSMType
+from berdaya.experiments.defaults import DEFAULT_SPEC
 from berdaya.experiments.files import write_table
 from berdaya.experiments.spec import SweepError, SweepSpec, load_spec, parse_spec
 from berdaya.experiments.sweep import (
@@ -54,8 +55,6 @@ from berdaya.experiments.sweep import (
 )
 from berdaya.model.records import STAGE_NAMES
 
-#: The shipped national spec (``experiments/specs/national.toml``).
-DEFAULT_SPEC = "national"
 #: The per-month national table, in the results folder.
 TOTALS_FILES = ("national.csv", "national.parquet")
 

@@ -324,15 +324,24 @@ def test_numbers_out_of_range_are_refused(case, tmp_path, capsys, models_built):
     assert models_built == [] and not out.exists()
 
 
+#: Where each function a verb runs is defined: the verbs import it when they run, so a
+#: stand-in replaces it there.
+_DEFINED_IN = {
+    "compare": "berdaya.experiments.compare",
+    "validate": "berdaya.experiments.validate",
+    "run_sweep": "berdaya.experiments.sweep",
+}
+
+
 def _spy(monkeypatch, name: str, result=None):
-    """Replace ``cli.<name>`` by a stand-in that records its keyword arguments."""
+    """Replace the function ``name`` a verb runs by a stand-in recording its keywords."""
     calls: list[dict] = []
 
     def spy(*args, **kwargs):
         calls.append(kwargs)
         return result
 
-    monkeypatch.setattr(cli, name, spy)
+    monkeypatch.setattr(f"{_DEFINED_IN[name]}.{name}", spy)
     return calls
 
 
