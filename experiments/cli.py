@@ -385,16 +385,20 @@ def _cmd_levers(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from berdaya.experiments.validate import validate
+    from berdaya.scenarios import parse_set
 
     _in_range("--replications", args.replications, 2, MAX_REPLICATIONS)
     workers = _workers(args.workers)
     _in_range("--entropy", args.entropy, 0)
+    overrides = parse_set(args.set)
+    _check_set([args.observed, args.design], overrides)
     result = validate(
         args.observed,
         args.design,
         replications=args.replications,
         entropy=args.entropy,
         workers=workers,
+        overrides=overrides,
         progress=True,
     )
     print(result.table())
@@ -819,6 +823,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_val.add_argument(
         "--workers", type=int, default=1, help="local processes (default: %(default)s)"
+    )
+    p_val.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a parameter in both scenarios (repeatable): do the patterns "
+        "still hold there?",
     )
     p_val.set_defaults(func=_cmd_validate)
     p_sw = sub.add_parser(

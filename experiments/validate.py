@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -255,18 +255,32 @@ class Validation:
     design: str
     checks: list[Check]
     side_by_side: pd.DataFrame
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
         """Whether every pattern and contrast passed."""
         return all(c.passed for c in self.checks)
 
+    def _sets(self) -> str:
+        """The ``--set`` options that repeat this validation's overrides."""
+        return "".join(f" --set {k}={v}" for k, v in self.overrides.items())
+
     def table(self) -> str:
         """The printed report."""
         lines = [
             f"berdaya validate: {self.observed} against the thesis' patterns, "
             f"{self.replications} seeds from SeedSequence(entropy={self.entropy})",
-            f"(repeat with --entropy {self.entropy}); contrast: {self.design}, same seeds",
+            f"(repeat with --entropy {self.entropy}{self._sets()}); "
+            f"contrast: {self.design}, same seeds",
+            *(
+                [
+                    "overrides in both: "
+                    + ", ".join(f"{k}={v}" for k, v in self.overrides.items())
+                ]
+                if self.overrides
+                else []
+            ),
             "",
             f"{'':<4} {'statistic':<52} {'mean':>7} {'95% CI':>17}  {'criterion':<17} result",
         ]
@@ -333,4 +347,6 @@ def validate(
             comp.b: finals_b[list(OUTCOMES)].mean(),
         }
     )
-    return Validation(entropy, replications, comp.a, comp.b, checks, side)
+    return Validation(
+        entropy, replications, comp.a, comp.b, checks, side, dict(comp.overrides)
+    )

@@ -59,3 +59,22 @@ def test_same_entropy_gives_the_same_validation():
     assert [(c.key, c.mean, c.low, c.high) for c in a.checks] == [
         (c.key, c.mean, c.low, c.high) for c in b.checks
     ]
+
+
+def test_validate_command_applies_and_reports_set_values(capsys):
+    """--set reaches both scenarios: here kelurahan involvement breaks P3b, as it must."""
+    args = ["validate", "--replications", "4", "--entropy", "7"]
+    code = main([*args, "--set", "kelurahan_involvement=1.0"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "overrides in both: kelurahan_involvement=1.0" in out
+    assert "--entropy 7 --set kelurahan_involvement=1.0" in out
+    p3b = next(line for line in out.splitlines() if line.startswith("P3b"))
+    assert p3b.endswith("FAIL"), p3b
+
+
+def test_validate_command_names_a_bad_set_value(capsys):
+    code = main(["validate", "--replications", "4", "--set", "kelurahan_involvement=7"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "kelurahan_involvement" in err[0] and "[0, 1]" in err[0]
