@@ -83,7 +83,8 @@ def _join(site: Site) -> None:
     p = site.p
     h = site.households
     free = h.participating & (h.ksm < 0) & ~h.ksm_waiting & ~h.graduated & ~h.defaulted
-    rows = np.flatnonzero(free & capture.admitted(site))
+    rows = np.flatnonzero(free)
+    rows = rows[capture.admitted(site, rows)]
     rows = rows[lending.wants_loan(p, h, rows)]  # only those a loan would pay join
     if rows.size == 0:
         return
@@ -100,7 +101,7 @@ def _group(site: Site, needed: int) -> None:
     h = site.households
     waiting = np.flatnonzero(h.ksm_waiting)
     if p.targeting == "strict":  # a revision of the list may have dropped some
-        allowed = capture.admitted(site)[waiting]
+        allowed = capture.admitted(site, waiting)
         h.ksm_waiting[waiting[~allowed]] = False
         waiting = waiting[allowed]
     if waiting.size < p.ksm_size:

@@ -107,7 +107,7 @@ class KSM(Agent):
         self.status = KSMStatus.FORMING
         self.formed_month = site.steps
         self.first_loan_month: int | None = None
-        let_in = capture.admitted(site)[self.members]
+        let_in = capture.admitted(site, self.members)
         self.listed_at_formation = bool(let_in.all())
         site.households.ksm[self.members] = self.unique_id
         site.households.ksm_waiting[self.members] = False

@@ -91,8 +91,8 @@ def steer(site: Site, rows: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return weight * tilt
 
 
-def admitted(site: Site) -> np.ndarray:
-    """Households the rules let in as beneficiaries of the revolving fund, per row.
+def admitted(site: Site, rows: np.ndarray) -> np.ndarray:
+    """Whether the rules let each of ``rows`` in as a beneficiary of the revolving fund.
 
     Under strict targeting only PS-2-listed households may join an economic KSM. A
     captured board bends that rule for elites, at distribution (Alatas et al. 2019:
@@ -103,8 +103,9 @@ def admitted(site: Site) -> np.ndarray:
     """
     h = site.households
     if site.p.targeting == "open":
-        return np.ones(h.n, dtype=bool)
-    return h.on_ps2 | ((h.elite != Elite.ORDINARY) & (h.favour < strength(site)))
+        return np.ones(rows.size, dtype=bool)
+    elite = h.elite[rows] != Elite.ORDINARY
+    return h.on_ps2[rows] | (elite & (h.favour[rows] < strength(site)))
 
 
 def split_leak(site: Site, amount: int) -> tuple[int, int]:
