@@ -231,15 +231,25 @@ def test_dearer_loans_have_fewer_and_better_borrowers():
         assert quality[0] < quality[1] < quality[2], f"seed {seed}: return {quality}"
 
 
-def test_a_household_that_expects_no_gain_never_borrows():
-    """Nobody borrows whose known return falls short of the interest; others do."""
+def test_a_household_that_expects_no_gain_never_borrows(monkeypatch):
+    """Nobody borrows whose known return falls short of the interest; others do.
+
+    Read at the moment each loan is made (capacity, and so the chance the business
+    fails, changes over the run): every borrower then expects the loan to pay.
+    """
+    real = lending._disburse
+    asked: list[np.ndarray] = []
+
+    def disburse(site, upk, rows, amount):
+        asked.append(lending.wants_loan(site.p, site.households, rows))
+        real(site, upk, rows, amount)
+
+    monkeypatch.setattr(lending, "_disburse", disburse)
     model = _observed(1)
     h = model.households
-    rows = np.arange(h.n)
-    wants = lending.wants_loan(model.p, h, rows)
-    assert h.got_loan.any()
-    # capacity only rises, so a household that wanted a loan when it got one still does
-    assert wants[h.got_loan].all()
+    assert h.got_loan.any() and asked
+    assert np.concatenate(asked).all(), "a loan went to a household expecting a loss"
+    wants = lending.wants_loan(model.p, h, np.arange(h.n))
     assert 0.2 < wants.mean() < 0.6, f"{wants.mean():.2f} of households would borrow"
 
 
@@ -277,6 +287,20 @@ def test_the_relawan_of_an_rw_map_its_rts_as_a_team():
         coverage = poverty_list.mapped_rts(site).mean()
         gate = model.p.gate_pemetaan_coverage
         assert coverage >= gate > own_share, f"seed {seed}: {coverage}, {own_share}"
+
+
+def test_groups_sign_joint_liability_when_they_form_so_loans_need_no_faskel_session():
+    """Training neither required nor given: groups still borrow (4 seeds of the observed case).
+
+    Joint liability is signed when an economic group forms. Were it signed at a training
+    session (as until 2026-12-03), no group would ever be eligible here and no loan made.
+    """
+    no_training = {"ksm_training_sessions": 0, "ksm_training_share": 0.0}
+    for seed in range(4):
+        model = _observed(seed, **no_training)
+        economic = [k for k in model.ksms if k.kind == KSMType.ECONOMIC]
+        assert economic and all(k.sessions == 0 for k in economic), seed
+        assert model.stats["loans_made"] > 0, f"seed {seed}: no loan without training"
 
 
 # --- (4) works ------------------------------------------------------------------------------
