@@ -54,6 +54,7 @@ LEVER_OUTCOMES: tuple[str, ...] = (
     "welfare_initially_poor",
     "poverty_rate",
     "pendayaan_poor",
+    "forced_share_of_pendayaan",
     "participation_poor",
     "bkm_stage",
     "repayment_rate",

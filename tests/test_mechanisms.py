@@ -157,10 +157,12 @@ def test_rkm_raises_awareness_even_without_faskel_or_meetings():
 
     The RKM (phase 2) is one meeting held whatever meetings_per_month says; in its month
     the households whose awareness rises are exactly those who came (and so heard).
+    Word of mouth is off, so that hearing of the programme means having come.
     """
     gains = []
+    silent = {"info_pass_participant": 0.0, "info_pass_nonparticipant": 0.0}
     for seed in SEEDS:
-        model = build(seed, faskel_count=0, meetings_per_month=0)
+        model = build(seed, faskel_count=0, meetings_per_month=0, **silent)
         h = model.households
         model.step()  # sosialisasi: no meetings, no faskel
         np.testing.assert_allclose(h.awareness, h.awareness0, rtol=0, atol=F32_EPS)
