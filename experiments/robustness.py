@@ -7,7 +7,7 @@ two parameters participation is most sensitive to: the mean participation thresh
 over the ``plausible`` range the scenario schema declares for it. Every point of the grid
 runs the observed scenario with the same seeds (``replication_seeds(seed, n)``, as
 :func:`~berdaya.experiments.compare.compare` does), and each criterion of
-:data:`~berdaya.experiments.validate.PATTERNS` is judged exactly as ``berdaya validate``
+:data:`~berdaya.experiments.patterns.PATTERNS` is judged exactly as ``berdaya validate``
 judges it (its whole 95% interval on the criterion's side). The contrasts (C1, C2) are about
 the design scenario, not the observed case's parameters, so they are not repeated here.
 
@@ -40,8 +40,8 @@ from tqdm.auto import tqdm
 
 from berdaya.experiments.compare import replication_seeds, run_tasks
 from berdaya.experiments.files import atomic_write
+from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS, judge
 from berdaya.experiments.run import run
-from berdaya.experiments.validate import OBSERVED, OUTCOMES, PATTERNS, _judge
 from berdaya.scenarios import load_scenario, schema
 
 #: The two parameters of the grid, in table order (rows, columns).
@@ -179,7 +179,7 @@ def judge_grid(finals: pd.DataFrame) -> pd.DataFrame:
     """
     rows = []
     for (t, d), g in finals.groupby([THRESHOLD, DEGREE], sort=True):
-        failed = tuple(c.key for c in (_judge(c, g) for c in PATTERNS) if not c.passed)
+        failed = tuple(c.key for c in (judge(c, g) for c in PATTERNS) if not c.passed)
         pp = g["participation_poor"].to_numpy(dtype=float)
         rows.append(
             {

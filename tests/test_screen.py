@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
+from berdaya.experiments.patterns import PATTERNS
 from berdaya.experiments.screen import COLUMNS, Factor, factors, morris_screen
-from berdaya.experiments.validate import PATTERNS
 
 # tiny runs: a 200-household kelurahan for a year (the programme is still running)
 TINY = {"n_households": 200, "months": 12, "trajectories": 2, "replications": 2}

@@ -7,7 +7,8 @@ the failure message so a failure can be replayed with ``berdaya validate --entro
 import pytest
 
 from berdaya.experiments.cli import main
-from berdaya.experiments.validate import PATTERNS, validate
+from berdaya.experiments.patterns import PATTERNS
+from berdaya.experiments.validate import validate
 
 
 def _failed(v):
