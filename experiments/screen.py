@@ -69,7 +69,7 @@ DEFAULT_RANGES: dict[str, tuple[float, float]] = {
     "capacity_practice_gain": (0.01, 0.04),
     "ksm_training_gain": (0.10, 0.40),
     "ksm_join_rate": (0.05, 0.30),
-    "default_hazard": (0.01, 0.06),
+    "default_hazard": (0.003, 0.03),  # the schema's plausible range (v2: 0.01)
     "community_org_capacity": (0.05, 0.35),
     # levers: how the programme is run
     "kelurahan_involvement": (0.0, 1.0),
