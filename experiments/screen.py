@@ -88,7 +88,6 @@ OUTPUT_LABELS: dict[str, str] = {
     "P1b": "ksm_poor_joined",
     "P1c": "tendency_cumulative",
     "P2a": "1 - powerless_poor",
-    "P2b": "pendayaan_genuine_poor",
     "P2c": "phases_forced",
     "P3a": "bkm_stage == 2",
     "P3b": "gov_support",

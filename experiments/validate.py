@@ -19,6 +19,7 @@ import pandas as pd
 
 from berdaya.experiments.compare import compare
 from berdaya.experiments.patterns import (
+    ALTERNATIVES,
     DESIGN,
     OBSERVED,
     OUTCOMES,
@@ -66,14 +67,21 @@ class Validation:
                 else []
             ),
             "",
-            f"{'':<4} {'statistic':<52} {'mean':>7} {'95% CI':>17}  {'criterion':<17} result",
+            f"{'':<4} {'statistic':<52} {'mean':>7} {'95% CI':>17}  "
+            f"{'criterion':<17} {'seeds':>5}  {'fails under':<34} result",
         ]
         for c in self.checks:
             ci = f"[{c.low:6.3f}, {c.high:6.3f}]"
             lines.append(
                 f"{c.key:<4} {c.statistic[:52]:<52} {c.mean:7.3f} {ci:>17}  "
-                f"{c.criterion:<17} {'pass' if c.passed else 'FAIL'}"
+                f"{c.criterion:<17} {c.frequency:5.0%}  {c.alternative[:34]:<34} "
+                f"{'pass' if c.passed else 'FAIL'}"
             )
+        lines += [
+            "",
+            "seeds: share of seeds on the criterion's side; fails under: the named "
+            "alternative model under which the check fails (berdaya validate --set ...)",
+        ]
         lines += ["", "Side by side (means over the same seeds)", ""]
         lines.append(self.side_by_side.to_string(float_format=lambda x: f"{x:.3f}"))
         lines += [
@@ -125,6 +133,8 @@ def validate(
     finals_b = comp.finals[comp.finals["arm"] == "B"]
     checks = [judge(c, finals_a) for c in PATTERNS]
     checks += contrast_checks(comp)
+    order = list(ALTERNATIVES)
+    checks.sort(key=lambda c: order.index(c.key))
     side = pd.DataFrame(
         {
             comp.a: finals_a[list(OUTCOMES)].mean(),
