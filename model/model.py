@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from mesa import Model
+from mesa import DataCollector, Model
 
 from berdaya.agents import formation
 from berdaya.agents.bkm import BKM
@@ -30,10 +30,9 @@ from berdaya.model.population import (
     tie_graph,
 )
 from berdaya.model.records import (
-    MONTHLY_TABLE,
     RECORD_NAMES,
     SNAPSHOT_COLUMNS,
-    make_datacollector,
+    MonthlyTable,
     monthly_stats,
     phase_name,
     site_stats,
@@ -71,8 +70,8 @@ class P2KPModel(Model):
         sites: The kelurahan, each with its institutions (:class:`Site`).
         faskels: All facilitators; each works in the kelurahan of its team in turn.
         stats: This month's model-level records.
-        datacollector: Mesa ``DataCollector`` keeping the model-level monthly records
-            as its table :data:`~berdaya.model.records.MONTHLY_TABLE`.
+        table: The model-level monthly records, a row a month
+            (:class:`~berdaya.model.records.MonthlyTable`).
     """
 
     def __init__(
@@ -117,7 +116,7 @@ class P2KPModel(Model):
         self._site_records: list[np.ndarray] = []
         self.stats = monthly_stats(self)
         self.record_names = list(RECORD_NAMES)
-        self.datacollector = make_datacollector(self)
+        self.table = MonthlyTable(self.record_names, p.months)
         self.running = True
         self._record()
 
@@ -258,7 +257,7 @@ class P2KPModel(Model):
                 np.array([[r[k] for k in self.record_names] for r in per_site])
             )
             self.stats = monthly_stats(self)
-        self.datacollector.add_table_row(MONTHLY_TABLE, self.stats)
+        self.table.add(self.stats)
         if self.record_households:
             for col in SNAPSHOT_COLUMNS:
                 self.snapshots[col].append(getattr(self.households, col).copy())
@@ -269,10 +268,18 @@ class P2KPModel(Model):
 
         With several kelurahan these are the city's records (see :func:`monthly_stats`).
         """
-        df = self.datacollector.get_table_dataframe(MONTHLY_TABLE)
+        df = self.table.frame()
         df.insert(0, "month", np.arange(len(df)))
         df.insert(1, "phase_name", [phase_name(i) for i in df["phase"]])
         return df
+
+    @property
+    def datacollector(self) -> DataCollector:
+        """Mesa ``DataCollector`` with the monthly records as its table ``monthly``.
+
+        Built from :attr:`table` when asked for; the run itself keeps only the rows.
+        """
+        return self.table.datacollector()
 
     def kelurahan_records(self) -> pd.DataFrame:
         """Return a row per month and kelurahan, with a ``kelurahan`` column (0, 1, ...).

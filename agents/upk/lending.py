@@ -83,19 +83,47 @@ def lend(site: Site, upk: UPK) -> int:
     groups = [k for k in site.ksms if k.kind == KSMType.ECONOMIC and k.eligible]
     if not groups:
         return 0
-    rng = site.rng
-    h = site.households
-    everyone = np.arange(h.n)
-    tilt_of = capture.steer(site, everyone, np.ones(h.n))
-    tilt = np.array([tilt_of[k.members].mean() for k in groups])
-    priority = rng.gumbel(size=len(groups)) + np.log(tilt)
-    # who would ask, read once for the month (a household is in one group at most)
-    asks = (h.loan_balance == 0) & ~h.graduated & ~h.defaulted
-    asks &= wants_loan(site.p, h, everyone)
+    priority = site.rng.gumbel(size=len(groups))
+    # a group none of whose members asks gets nothing and draws nothing: only the
+    # order among the groups with someone asking matters
+    askers = _askers(site, groups)
+    serve = [i for i, want in enumerate(askers) if want.size]
+    if not serve:
+        return 0
+    priority[serve] += np.log(_tilts(site, [groups[i] for i in serve]))
+    served = set(serve)
     made = 0
     for i in np.argsort(-priority).tolist():
-        made += _lend_to(site, upk, groups[i], asks)
+        if i in served:
+            made += _lend_to(site, upk, groups[i], askers[i])
     return made
+
+
+def _askers(site: Site, groups: list[KSM]) -> list[np.ndarray]:
+    """The members of each group who would ask this month, in the group's order.
+
+    A member asks when it is still in the group, holds no loan, has neither graduated
+    nor defaulted, and expects a loan to pay (:func:`wants_loan`); read once for the
+    month, over the groups' members only.
+    """
+    h = site.households
+    members = np.concatenate([k.members for k in groups])
+    sizes = [k.members.size for k in groups]
+    owner = np.repeat([k.unique_id for k in groups], sizes)
+    asks = (h.ksm[members] == owner) & (h.loan_balance[members] == 0)
+    asks &= ~h.graduated[members] & ~h.defaulted[members]
+    asks &= wants_loan(site.p, h, members)
+    ends = np.cumsum(sizes).tolist()
+    return [members[a:b][asks[a:b]] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+def _tilts(site: Site, groups: list[KSM]) -> np.ndarray:
+    """Mean capture tilt of each group's members (all 1 when the board steers nothing)."""
+    if capture.strength(site) <= 0.0:
+        return np.ones(len(groups))
+    return np.array(
+        [capture.steer(site, k.members, np.ones(k.members.size)).mean() for k in groups]
+    )
 
 
 def frozen(site: Site, upk: UPK) -> bool:
@@ -110,14 +138,9 @@ def frozen(site: Site, upk: UPK) -> bool:
     return judged and upk.par > site.p.par_freeze
 
 
-def _lend_to(site: Site, upk: UPK, ksm: KSM, asks: np.ndarray) -> int:
-    """Lend to the members of one group who ask (``asks``); return the loans made."""
+def _lend_to(site: Site, upk: UPK, ksm: KSM, want: np.ndarray) -> int:
+    """Lend to the members of one group who ask (``want``); return the loans made."""
     p = site.p
-    h = site.households
-    mem = ksm.members
-    want = mem[asks[mem] & (h.ksm[mem] == ksm.unique_id)]
-    if want.size == 0:
-        return 0
     waited = site.steps - ksm.formed_month - p.ksm_savings_months
     want = want[readiness.ready(site, want, waited)]
     if want.size == 0:
