@@ -476,26 +476,21 @@ def _tally_cells(c: TallyColumns, out: np.ndarray) -> None:
         w0, w1 = w0 + (woman and st == 0), w1 + (woman and st == 1)
         w2, w3 = w2 + (woman and st == 2), w3 + (woman and st == 3)
     for i in range(n):
-        if c.got_loan[i] or c.got_works[i] or c.got_aid[i]:
-            _benefit_cells(c, i, out)
+        got = (c.got_loan[i], c.got_works[i], c.got_aid[i], True)
+        if not (got[0] or got[1] or got[2]):
+            continue
+        # written out here: a helper taking ``c`` counted references to its columns
+        for b in range(4):
+            if got[b]:
+                base = _STAGE_CELLS + 4 * b
+                out[base] += c.initially_poor[i]
+                out[base + 1] += not c.initially_poor[i]
+                out[base + 2] += c.elite[i] != 0
+                out[base + 3] += c.woman[i]
     cells[0] = (n - a1 - a2 - a3, a1, a2, a3)
     cells[1] = (p0, p1, p2, p3)
     cells[2] = (w0, w1, w2, w3)
     out[:_STAGE_CELLS] = cells.ravel()
-
-
-@njit(cache=True)
-def _benefit_cells(c: TallyColumns, i: int, out: np.ndarray) -> None:
-    """Household ``i``'s benefit cells (it got at least one benefit)."""
-    init = c.initially_poor[i]
-    got = (c.got_loan[i], c.got_works[i], c.got_aid[i], True)
-    for b in range(4):
-        if got[b]:
-            base = _STAGE_CELLS + 4 * b
-            out[base] += init
-            out[base + 1] += not init
-            out[base + 2] += c.elite[i] != 0
-            out[base + 3] += c.woman[i]
 
 
 @njit(cache=True)
