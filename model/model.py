@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from mesa import DataCollector, Model
+from mesa.agent import AgentSet
 
 from berdaya.agents import formation
 from berdaya.agents.bkm import BKM
@@ -102,15 +103,10 @@ class P2KPModel(Model):
             a.indptr, a.indices, self.inv_degree, flags, counts
         )
         self._build_sites()
-        was_enabled = gc.isenabled()
-        gc.disable()  # creating many agents while a big graph is alive: pause the GC
-        try:
-            self.household_agents = Household.create_agents(
-                self, self.households.n, row=np.arange(self.households.n)
-            )
-        finally:
-            if was_enabled:
-                gc.enable()
+        # the Household agents' ids, reserved now; the agents are made when first asked
+        self._household_ids = self.agent_id_counter
+        self.agent_id_counter += self.households.n
+        self._household_agents: AgentSet[Household] | None = None
         self.record_households = record_households
         self.snapshots: dict[str, list[np.ndarray]] = {c: [] for c in SNAPSHOT_COLUMNS}
         self._site_records: list[np.ndarray] = []
@@ -151,6 +147,47 @@ class P2KPModel(Model):
         if start == 0 and stop == self.households.n:
             return self.adjacency_norm
         return self.adjacency_norm[start:stop, start:stop]
+
+    # --- the households as Mesa agents -------------------------------------------------
+    @property
+    def household_agents(self) -> AgentSet[Household]:
+        """The households as Mesa agents, one per row (made when first asked for).
+
+        The rules run on the table, so a run needs no per-household Python object; the
+        agents are made the first time anyone asks for them (here, ``agents`` or
+        ``agents_by_type``), with the ids reserved for them when the model was built,
+        and stay the same objects from then on.
+        """
+        if self._household_agents is None:
+            self._household_agents = self._make_household_agents()
+        return self._household_agents
+
+    def _make_household_agents(self) -> AgentSet[Household]:
+        """Create the Household agents with their reserved ids (rows in order)."""
+        n = self.households.n
+        after = self.agent_id_counter
+        self.agent_id_counter = self._household_ids
+        was_enabled = gc.isenabled()
+        gc.disable()  # creating many agents while a big graph is alive: pause the GC
+        try:
+            agents = Household.create_agents(self, n, row=np.arange(n))
+        finally:
+            self.agent_id_counter = after
+            if was_enabled:
+                gc.enable()
+        return agents
+
+    @property
+    def agents(self) -> AgentSet:
+        """Every agent of the model, the households included (Mesa's ``agents``)."""
+        _ = self.household_agents
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type, AgentSet]:
+        """The model's agents by class, the households included (Mesa's)."""
+        _ = self.household_agents
+        return super().agents_by_type
 
     # --- one kelurahan, or many ----------------------------------------------------------
     def _only(self, what: str) -> Site:
@@ -214,7 +251,9 @@ class P2KPModel(Model):
     def step(self) -> None:
         """Advance one month: each mechanism once, in order."""
         self._in_each_site(Site.new_month)  # open the month's accounts
-        self.agents_by_type[Kelurahan].do("step")  # support follows involvement
+        self._in_each_site(
+            lambda site: site.kelurahan.step()
+        )  # support follows involvement
         for faskel in self.faskels:  # none when faskel_count = 0
             faskel.step()  # visits, KSM training, accompaniment
         self._in_each_site(lambda site: site.cycle.act())  # the phase's activity
