@@ -106,9 +106,10 @@ def _group(site: Site, needed: int) -> None:
         waiting = waiting[allowed]
     if waiting.size < p.ksm_size:
         return
-    for rw in np.unique(h.rw[waiting]).tolist():
-        pool = site.rng.permutation(waiting[h.rw[waiting] == rw])
-        quota = math.ceil(p.ksm_women_min * p.ksm_size - 1e-9)
+    rw_of = h.rw[waiting]
+    quota = math.ceil(p.ksm_women_min * p.ksm_size - 1e-9)
+    for rw in np.unique(rw_of).tolist():
+        pool = site.rng.permutation(waiting[rw_of == rw])
         while (
             needed > 0
             and pool.size >= p.ksm_size
@@ -126,9 +127,11 @@ def _take(site: Site, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     woman = site.households.woman[pool]
     quota = math.ceil(p.ksm_women_min * size - 1e-9)
     women = np.flatnonzero(woman)[:quota]
-    others = np.setdiff1d(np.arange(pool.size), women, assume_unique=True)
-    picked = np.concatenate((women, others[: size - women.size]))
-    return pool[picked], np.delete(pool, picked)
+    taken = np.zeros(pool.size, dtype=bool)
+    taken[women] = True
+    others = np.flatnonzero(~taken)[: size - women.size]
+    taken[others] = True
+    return pool[np.concatenate((women, others))], pool[~taken]
 
 
 def work_group(site: Site, residents: np.ndarray) -> KSM | None:

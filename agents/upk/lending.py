@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from berdaya.agents import readiness
 from berdaya.agents.ksm import KSMType
@@ -113,16 +114,25 @@ def _askers(site: Site, groups: list[KSM]) -> list[np.ndarray]:
     asks = (h.ksm[members] == owner) & (h.loan_balance[members] == 0)
     asks &= ~h.graduated[members] & ~h.defaulted[members]
     asks &= wants_loan(site.p, h, members)
-    ends = np.cumsum(sizes).tolist()
-    return [members[a:b][asks[a:b]] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    askers = np.add.reduceat(asks, starts).tolist()
+    empty = members[:0]
+    return [
+        members[a:b][asks[a:b]] if n else empty
+        for a, b, n in zip(starts.tolist(), ends.tolist(), askers, strict=True)
+    ]
 
 
 def _tilts(site: Site, groups: list[KSM]) -> np.ndarray:
     """Mean capture tilt of each group's members (all 1 when the board steers nothing)."""
     if capture.strength(site) <= 0.0:
         return np.ones(len(groups))
+    members = np.concatenate([k.members for k in groups])
+    tilt = capture.steer(site, members, np.ones(members.size))
+    ends = np.cumsum([k.members.size for k in groups]).tolist()
     return np.array(
-        [capture.steer(site, k.members, np.ones(k.members.size)).mean() for k in groups]
+        [tilt[a:b].mean() for a, b in zip([0, *ends[:-1]], ends, strict=True)]
     )
 
 
@@ -146,9 +156,8 @@ def _lend_to(site: Site, upk: UPK, ksm: KSM, want: np.ndarray) -> int:
     if want.size == 0:
         return 0
     want = site.rng.permutation(want)
-    amount = _amounts(site, want)
-    fits = np.cumsum(amount) <= upk.fund_cash
-    upk.refused += int(amount[~fits].sum())
+    amount, fits, refused = _amounts(site, want, upk.fund_cash)
+    upk.refused += refused
     want, amount = want[fits], amount[fits]
     if want.size == 0:
         return 0
@@ -161,19 +170,62 @@ def _lend_to(site: Site, upk: UPK, ksm: KSM, want: np.ndarray) -> int:
     return want.size
 
 
-def _amounts(site: Site, rows: np.ndarray) -> np.ndarray:
-    """The loan each of ``rows`` asks for, in rupiah."""
+def _amounts(
+    site: Site, rows: np.ndarray, cash: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The loans ``rows`` ask for, in rupiah.
+
+    Returns:
+        Each one's loan, whether it fits in ``cash`` in turn, and the rupiah of those
+        that do not.
+    """
     p = site.p
     h = site.households
     c = capture.strength(site)
     u = site.rng.random(rows.size)
     u = np.where(h.elite[rows] > 0, u ** (1.0 / (1.0 + LENDING.elite_lean * c)), u)
     grid = LENDING.loan_rounding
-    span = (p.loan_first_max - p.loan_floor) // grid
-    first = p.loan_floor + np.minimum(np.floor(u * (span + 1)), span) * grid
-    later = h.loan_size[rows] + np.where(h.clean_cycle[rows], LENDING.loan_step, 0)
-    amount = np.where(h.loan_cycles[rows] > 0, later, first).astype(np.int64)
-    return np.minimum(amount, p.loan_ceiling)
+    return _sizes(
+        u,
+        rows,
+        (h.loan_size, h.clean_cycle, h.loan_cycles),
+        (p.loan_floor, (p.loan_first_max - p.loan_floor) // grid, grid),
+        (LENDING.loan_step, p.loan_ceiling, cash),
+    )
+
+
+@njit(cache=True)
+def _sizes(
+    u: np.ndarray,
+    rows: np.ndarray,
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray],
+    first_grid: tuple[int, int, int],
+    limits: tuple[int, int, int],
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Loan sizes from the draws ``u``, and which fit in the cash in turn.
+
+    A first loan is ``floor + min(floor(u (span + 1)), span) x grid`` (in float64, then
+    truncated, as numpy would); a later one the last plus ``step`` after a clean cycle;
+    both capped at ``ceiling``. A loan fits while the running total stays within the
+    cash.
+    """
+    loan_size, clean_cycle, loan_cycles = columns
+    floor, span, grid = first_grid
+    step, ceiling, cash = limits
+    amount = np.empty(rows.size, np.int64)
+    fits = np.empty(rows.size, np.bool_)
+    total = refused = 0
+    for j in range(rows.size):
+        r = rows[j]
+        if loan_cycles[r] > 0:
+            a = loan_size[r] + (step if clean_cycle[r] else 0)
+        else:
+            a = np.int64(floor + min(np.floor(u[j] * (span + 1)), float(span)) * grid)
+        amount[j] = min(a, ceiling)
+        total += amount[j]
+        fits[j] = total <= cash
+        refused += 0 if fits[j] else amount[j]
+    return amount, fits, refused
 
 
 def _disburse(site: Site, upk: UPK, rows: np.ndarray, amount: np.ndarray) -> None:
