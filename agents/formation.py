@@ -59,10 +59,8 @@ def step(site: Site) -> None:
     if not (site.cycle.reached("ksm") and site.bkm.active):
         return
     wanted = economic_groups_wanted(site)
-    live = sum(
-        k.kind == KSMType.ECONOMIC and k.status != KSMStatus.DISSOLVED
-        for k in site.ksms
-    )
+    economic, dissolved = KSMType.ECONOMIC, KSMStatus.DISSOLVED
+    live = sum(1 for k in site.ksms if k.kind == economic and k.status != dissolved)
     if live >= wanted:
         return
     _join(site)
@@ -106,10 +104,14 @@ def _group(site: Site, needed: int) -> None:
         waiting = waiting[allowed]
     if waiting.size < p.ksm_size:
         return
+    # the waiting of each RW, in row order: one stable sort instead of a mask per RW
     rw_of = h.rw[waiting]
+    by_rw = waiting[np.argsort(rw_of, kind="stable")]
+    rws, counts = np.unique(rw_of, return_counts=True)
+    ends = np.cumsum(counts).tolist()
     quota = math.ceil(p.ksm_women_min * p.ksm_size - 1e-9)
-    for rw in np.unique(rw_of).tolist():
-        pool = site.rng.permutation(waiting[rw_of == rw])
+    for rw, a, b in zip(rws.tolist(), [0, *ends[:-1]], ends, strict=True):
+        pool = site.rng.permutation(by_rw[a:b])
         while (
             needed > 0
             and pool.size >= p.ksm_size

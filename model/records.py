@@ -99,6 +99,11 @@ _KSM_KEY = {
     (t, s): f"ksm_{t.name.lower()}_{s.name.lower()}" for t in KSMType for s in KSMStatus
 }
 KSM_COUNTS = tuple(_KSM_KEY.values())
+# the same keys by the enums' values (0, 1, ...; a gap fails here, at import)
+_KSM_KEY_BY_INDEX = [
+    [_KSM_KEY[KSMType(t), KSMStatus(s)] for s in range(len(KSMStatus))]
+    for t in range(len(KSMType))
+]
 
 RECORDS: dict[str, Record] = {
     r.name: r
@@ -744,11 +749,13 @@ def institution_stats(site: Site) -> dict[str, float]:
 def _ksm_records(site: Site) -> dict[str, float]:
     """KSMs by type and status, and those not dissolved."""
     counts = dict.fromkeys(KSM_COUNTS, 0.0)
+    key = _KSM_KEY_BY_INDEX  # indexed by the enums' values: no hashing of enums
+    dissolved = KSMStatus.DISSOLVED
+    active = 0.0
     for k in site.ksms:
-        counts[_KSM_KEY[k.kind, k.status]] += 1.0
-    counts["ksm_active"] = float(
-        sum(k.status != KSMStatus.DISSOLVED for k in site.ksms)
-    )
+        counts[key[k.kind][k.status]] += 1.0
+        active += k.status != dissolved
+    counts["ksm_active"] = active
     return counts
 
 

@@ -88,24 +88,26 @@ def lend(site: Site, upk: UPK) -> int:
     # a group none of whose members asks gets nothing and draws nothing: only the
     # order among the groups with someone asking matters
     askers = _askers(site, groups)
-    serve = [i for i, want in enumerate(askers) if want.size]
-    if not serve:
+    if not askers:
         return 0
+    serve = list(askers)
     priority[serve] += np.log(_tilts(site, [groups[i] for i in serve]))
-    served = set(serve)
     made = 0
     for i in np.argsort(-priority).tolist():
-        if i in served:
+        if i in askers:
             made += _lend_to(site, upk, groups[i], askers[i])
     return made
 
 
-def _askers(site: Site, groups: list[KSM]) -> list[np.ndarray]:
+def _askers(site: Site, groups: list[KSM]) -> dict[int, np.ndarray]:
     """The members of each group who would ask this month, in the group's order.
 
     A member asks when it is still in the group, holds no loan, has neither graduated
     nor defaulted, and expects a loan to pay (:func:`wants_loan`); read once for the
     month, over the groups' members only.
+
+    Returns:
+        For each group with someone asking (its position in ``groups``), the askers.
     """
     h = site.households
     members = np.concatenate([k.members for k in groups])
@@ -113,27 +115,29 @@ def _askers(site: Site, groups: list[KSM]) -> list[np.ndarray]:
     owner = np.repeat([k.unique_id for k in groups], sizes)
     asks = (h.ksm[members] == owner) & (h.loan_balance[members] == 0)
     asks &= ~h.graduated[members] & ~h.defaulted[members]
-    asks &= wants_loan(site.p, h, members)
-    ends = np.cumsum(sizes)
-    starts = ends - sizes
-    askers = np.add.reduceat(asks, starts).tolist()
-    empty = members[:0]
-    return [
-        members[a:b][asks[a:b]] if n else empty
-        for a, b, n in zip(starts.tolist(), ends.tolist(), askers, strict=True)
-    ]
+    at = np.flatnonzero(asks)
+    at = at[wants_loan(site.p, h, members[at])]  # one by one: the same for fewer rows
+    if at.size == 0:
+        return {}
+    group = np.repeat(np.arange(len(groups)), sizes)[at]  # ascending, as ``at`` is
+    serve, first = np.unique(group, return_index=True)
+    return dict(zip(serve.tolist(), np.split(members[at], first[1:]), strict=True))
 
 
 def _tilts(site: Site, groups: list[KSM]) -> np.ndarray:
-    """Mean capture tilt of each group's members (all 1 when the board steers nothing)."""
+    """Mean capture tilt of each group's members (all 1 when the board steers nothing).
+
+    The mean of a group without elite members is exactly 1 and is not computed; the
+    others are numpy's mean of the members' tilts, as before.
+    """
+    tilts = np.ones(len(groups))
     if capture.strength(site) <= 0.0:
-        return np.ones(len(groups))
-    members = np.concatenate([k.members for k in groups])
-    tilt = capture.steer(site, members, np.ones(members.size))
-    ends = np.cumsum([k.members.size for k in groups]).tolist()
-    return np.array(
-        [tilt[a:b].mean() for a, b in zip([0, *ends[:-1]], ends, strict=True)]
-    )
+        return tilts
+    elite = site.households.elite
+    for j, k in enumerate(groups):
+        if elite[k.members].any():
+            tilts[j] = capture.steer(site, k.members, np.ones(k.members.size)).mean()
+    return tilts
 
 
 def frozen(site: Site, upk: UPK) -> bool:
