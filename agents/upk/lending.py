@@ -127,17 +127,33 @@ def _askers(site: Site, groups: list[KSM]) -> dict[int, np.ndarray]:
 def _tilts(site: Site, groups: list[KSM]) -> np.ndarray:
     """Mean capture tilt of each group's members (all 1 when the board steers nothing).
 
-    The mean of a group without elite members is exactly 1 and is not computed; the
-    others are numpy's mean of the members' tilts, as before.
+    The same values as numpy's mean of :func:`~berdaya.agents.upk.capture.steer` over
+    the members: 1 exactly for a group without elite members, and for a group of fewer
+    than 8 the tilts added one by one (as numpy adds fewer than 8 values) over its size.
     """
-    tilts = np.ones(len(groups))
-    if capture.strength(site) <= 0.0:
-        return tilts
+    out = np.ones(len(groups))
+    c = capture.strength(site)
+    if c <= 0.0:
+        return out
+    informal, formal = capture.tilts(c)
+    tilt_of = (
+        1.0,
+        informal,
+        formal,
+    )  # by elite class (Elite: ordinary, informal, formal)
     elite = site.households.elite
     for j, k in enumerate(groups):
-        if elite[k.members].any():
-            tilts[j] = capture.steer(site, k.members, np.ones(k.members.size)).mean()
-    return tilts
+        kinds = elite[k.members]
+        if not kinds.any():
+            continue
+        if kinds.size >= 8:  # numpy's pairwise sum: ask numpy
+            out[j] = capture.steer(site, k.members, np.ones(kinds.size)).mean()
+            continue
+        total = 0.0
+        for e in kinds.tolist():
+            total += tilt_of[e]
+        out[j] = total / kinds.size
+    return out
 
 
 def frozen(site: Site, upk: UPK) -> bool:
