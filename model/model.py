@@ -110,7 +110,7 @@ class P2KPModel(Model):
         self.record_households = record_households
         self.snapshots: dict[str, list[np.ndarray]] = {c: [] for c in SNAPSHOT_COLUMNS}
         self._site_records: list[np.ndarray] = []
-        self.stats = monthly_stats(self)
+        self.stats: dict[str, float] = {}  # month 0's, from _record below
         self.record_names = list(RECORD_NAMES)
         self.table = MonthlyTable(self.record_names, p.months)
         self.running = True
