@@ -1,8 +1,8 @@
 """Households: real Mesa agents whose state lives in the model's columnar table.
 
 Every household is a :class:`Household` agent (selectable in ``model.agents``, drawable by the
-app), but its state is one row of :class:`Households`, a struct of numpy arrays owned by the
-model. The agent's attributes are properties over its row, so ``household.stage`` reads and
+app; the model makes the agents the first time they are asked for), but its state is one row
+of :class:`Households`, a struct of numpy arrays owned by the model. The agent's attributes are properties over its row, so ``household.stage`` reads and
 writes the table. The households' monthly rules are the table's own :meth:`Households.step`,
 one pass compiled with numba (:func:`_household_month`): each household's rules run back to
 back on its row, with no Python per household and no temporary arrays; neighbour effects read

@@ -2,9 +2,11 @@
 
 Each record is defined once in :data:`RECORDS` (:class:`Record`: name, unit, meaning, and how
 it aggregates across kelurahan). The model, the city aggregation, ``berdaya outcomes``, the
-docs' record table and the app read this registry. Household records come from one compiled
-pass over the table (:func:`_tally`); the Mesa ``DataCollector`` keeps a month's records as
-one row of its table, so recording costs one pass however many records there are.
+docs' record table and the app read this registry. Household records come from compiled
+passes over the table (:func:`_tally`); a month's records are kept as one row of a
+preallocated array (:class:`MonthlyTable`), turned into a DataFrame (or a Mesa
+``DataCollector``) only when asked for, so recording costs one pass however many records
+there are.
 Household-level snapshots are opt-in (``record_households``) and kept as compact arrays.
 
 Aggregation across kelurahan (a city): ``households`` records are computed over all
