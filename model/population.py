@@ -257,7 +257,10 @@ def build_ties(
         parts.append(city[h.site[city[:, 0]] != h.site[city[:, 1]]])
     edges = np.concatenate(parts)
     edges = np.sort(edges[edges[:, 0] != edges[:, 1]], axis=1)
-    key = np.unique(edges[:, 0] * np.int64(n) + edges[:, 1])
+    # each tie once: numpy's unique hashes first (a millisecond here); a sort and a
+    # comparison of neighbours give the same sorted keys
+    key = np.sort(edges[:, 0] * np.int64(n) + edges[:, 1])
+    key = key[np.concatenate(([True], key[1:] != key[:-1]))[: key.size]]
     return np.column_stack((key // n, key % n)).astype(np.int32)
 
 

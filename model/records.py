@@ -2,9 +2,11 @@
 
 Each record is defined once in :data:`RECORDS` (:class:`Record`: name, unit, meaning, and how
 it aggregates across kelurahan). The model, the city aggregation, ``berdaya outcomes``, the
-docs' record table and the app read this registry. Household records come from one compiled
-pass over the table (:func:`_tally`); the Mesa ``DataCollector`` keeps a month's records as
-one row of its table, so recording costs one pass however many records there are.
+docs' record table and the app read this registry. Household records come from compiled
+passes over the table (:func:`_tally`); a month's records are kept as one row of a
+preallocated array (:class:`MonthlyTable`), turned into a DataFrame (or a Mesa
+``DataCollector``) only when asked for, so recording costs one pass however many records
+there are.
 Household-level snapshots are opt-in (``record_households``) and kept as compact arrays.
 
 Aggregation across kelurahan (a city): ``households`` records are computed over all
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
+import pandas as pd
 from mesa import DataCollector
 from numba import njit
 
@@ -98,6 +101,11 @@ _KSM_KEY = {
     (t, s): f"ksm_{t.name.lower()}_{s.name.lower()}" for t in KSMType for s in KSMStatus
 }
 KSM_COUNTS = tuple(_KSM_KEY.values())
+# the same keys by the enums' values (0, 1, ...; a gap fails here, at import)
+_KSM_KEY_BY_INDEX = [
+    [_KSM_KEY[KSMType(t), KSMStatus(s)] for s in range(len(KSMStatus))]
+    for t in range(len(KSMType))
+]
 
 RECORDS: dict[str, Record] = {
     r.name: r
@@ -435,86 +443,137 @@ _TALLIES = (
     "welfare_init_poor",
     "poor_init_poor",
 )
+# the tallies that count households, and those that add up floats (positions in _TALLIES)
+_COUNTED = (*range(10), *range(18, 26), 29)
+_SUMMED = (*range(10, 18), 26, 27, 28)
 _STAGE_CELLS = 12  # the stages of all households, the poor, women
 _BENEFIT_CELLS = 16  # 4 benefits (loan, works, aid, any) x 4 groups (GROUPS)
 
 
 @njit(cache=True)
 def _tally(c: TallyColumns) -> np.ndarray:
-    """Counts and sums over households in one pass: stage cells, benefit cells, tallies."""
+    """Counts and sums over households: stage cells, benefit cells, tallies.
+
+    Three compiled passes, each keeping its running totals in local variables (a total
+    kept in the result array is stored and reloaded for every household): the cells,
+    the counts of the tallies, and their sums of floats, each in row order.
+    """
     out = np.zeros(_STAGE_CELLS + _BENEFIT_CELLS + 30)
-    for i in range(c.stage.size):
-        poor = c.welfare[i] < 1.0
-        _tally_cells(c, i, poor, out)
-        _tally_people(c, i, poor, out[_STAGE_CELLS + _BENEFIT_CELLS :])
+    _tally_cells(c, out)
+    t = out[_STAGE_CELLS + _BENEFIT_CELLS :]
+    _tally_counts(c, t)
+    _tally_sums(c, t)
     return out
 
 
 @njit(cache=True)
-def _tally_cells(c: TallyColumns, i: int, poor: bool, out: np.ndarray) -> None:
-    """Household ``i``'s stage cells and benefit cells."""
-    init = c.initially_poor[i]
-    elite = c.elite[i] != 0
-    st = c.stage[i]
-    out[st] += 1
-    out[4 + st] += poor
-    out[8 + st] += c.woman[i]
-    got = (c.got_loan[i], c.got_works[i], c.got_aid[i])
-    anything = got[0] or got[1] or got[2]
-    for b in range(4):
-        g = anything if b == 3 else got[b]
-        if g:
-            base = _STAGE_CELLS + 4 * b
-            out[base] += init
-            out[base + 1] += not init
-            out[base + 2] += elite
-            out[base + 3] += c.woman[i]
+def _tally_cells(c: TallyColumns, out: np.ndarray) -> None:
+    """Stage cells (all, poor, women) and benefit cells (loan, works, aid, any)."""
+    n = c.stage.size
+    # [all, poor, women] x stage; the count at stage 0 of all by difference
+    cells = np.zeros((3, 4), np.int64)
+    a1 = a2 = a3 = p0 = p1 = p2 = p3 = w0 = w1 = w2 = w3 = 0
+    for i in range(n):
+        st = c.stage[i]
+        poor = c.welfare[i] < 1.0
+        woman = c.woman[i]
+        a1, a2, a3 = a1 + (st == 1), a2 + (st == 2), a3 + (st == 3)
+        p0, p1 = p0 + (poor and st == 0), p1 + (poor and st == 1)
+        p2, p3 = p2 + (poor and st == 2), p3 + (poor and st == 3)
+        w0, w1 = w0 + (woman and st == 0), w1 + (woman and st == 1)
+        w2, w3 = w2 + (woman and st == 2), w3 + (woman and st == 3)
+    for i in range(n):
+        got = (c.got_loan[i], c.got_works[i], c.got_aid[i], True)
+        if not (got[0] or got[1] or got[2]):
+            continue
+        # written out here: a helper taking ``c`` counted references to its columns
+        for b in range(4):
+            if got[b]:
+                base = _STAGE_CELLS + 4 * b
+                out[base] += c.initially_poor[i]
+                out[base + 1] += not c.initially_poor[i]
+                out[base + 2] += c.elite[i] != 0
+                out[base + 3] += c.woman[i]
+    cells[0] = (n - a1 - a2 - a3, a1, a2, a3)
+    cells[1] = (p0, p1, p2, p3)
+    cells[2] = (w0, w1, w2, w3)
+    out[:_STAGE_CELLS] = cells.ravel()
 
 
 @njit(cache=True)
-def _tally_people(c: TallyColumns, i: int, poor: bool, t: np.ndarray) -> None:
-    """Household ``i``'s part of the tallies, in the order of ``_TALLIES``."""
-    w = c.welfare[i]
-    init = c.initially_poor[i]
-    st = c.stage[i]
-    t[0] += poor
-    t[1] += init
-    t[2] += c.elite[i] != 0
-    t[3] += c.woman[i]
-    if c.forced[i]:
-        t[4] += 1
-        t[5] += poor
-    elif st == 3:
-        t[7] += poor
-    t[6] += st == 3
-    if c.participating[i]:
-        t[8] += 1
-        t[9] += poor
-    t[10] += c.awareness[i]
-    t[12] += c.capacity[i]
-    if poor:
-        t[11] += c.awareness[i]
-        t[13] += c.capacity[i]
-    t[14] += c.agency[i]
-    t[15] += w
-    t[16] += c.trust_bkm[i]
-    t[17] += c.trust_gov[i]
-    t[18] += c.relawan[i]
-    if c.on_ps2[i]:
-        t[19] += 1
-        t[20] += poor
-    if c.ksm[i] >= 0:
-        t[21] += 1
-        t[22] += poor
-    t[23] += c.loan_balance[i] != 0
-    t[24] += c.defaulted[i]
-    t[25] += c.graduated[i]
-    gap = max(1.0 - w, 0.0)
-    t[26] += gap
-    if init:
-        t[27] += gap
-        t[28] += w
-        t[29] += poor
+def _tally_counts(c: TallyColumns, t: np.ndarray) -> None:
+    """The tallies that count households (see ``_TALLIES``); the sums are left."""
+    n0 = n1 = n2 = n3 = n4 = n5 = n6 = n7 = n8 = n9 = 0
+    n18 = n19 = n20 = n21 = n22 = n23 = n24 = n25 = n29 = 0
+    for i in range(c.stage.size):
+        poor = c.welfare[i] < 1.0
+        init = c.initially_poor[i]
+        n0 += poor
+        n1 += init
+        n2 += c.elite[i] != 0
+        n3 += c.woman[i]
+        if c.forced[i]:
+            n4 += 1
+            n5 += poor
+        elif c.stage[i] == 3:
+            n7 += poor
+        n6 += c.stage[i] == 3
+        if c.participating[i]:
+            n8 += 1
+            n9 += poor
+        n18 += c.relawan[i]
+        if c.on_ps2[i]:
+            n19 += 1
+            n20 += poor
+        if c.ksm[i] >= 0:
+            n21 += 1
+            n22 += poor
+        n23 += c.loan_balance[i] != 0
+        n24 += c.defaulted[i]
+        n25 += c.graduated[i]
+        n29 += init and poor
+    counts = (n0, n1, n2, n3, n4, n5, n6, n7, n8, n9, n18, n19, n20, n21, n22)
+    counts = (*counts, n23, n24, n25, n29)
+    for j in range(len(_COUNTED)):
+        t[_COUNTED[j]] = counts[j]
+
+
+@njit(cache=True)
+def _tally_sums(c: TallyColumns, t: np.ndarray) -> None:
+    """The tallies that add up floats, in row order and in float64."""
+    awareness = awareness_poor = capacity = capacity_poor = agency = 0.0
+    welfare = trust_bkm = trust_gov = gap_all = gap_init = welfare_init = 0.0
+    zero = np.float32(0.0)
+    for i in range(c.stage.size):
+        w = c.welfare[i]
+        poor, init = w < 1.0, c.initially_poor[i]
+        awareness += c.awareness[i]
+        capacity += c.capacity[i]
+        # adding 0.0 to a sum of non-negative terms leaves it as it is: no branches
+        awareness_poor += c.awareness[i] if poor else zero
+        capacity_poor += c.capacity[i] if poor else zero
+        agency += c.agency[i]
+        welfare += w
+        trust_bkm += c.trust_bkm[i]
+        trust_gov += c.trust_gov[i]
+        gap = max(1.0 - w, 0.0)
+        gap_all += gap
+        gap_init += gap if init else 0.0
+        welfare_init += w if init else zero
+    sums = (awareness, awareness_poor, capacity, capacity_poor, agency, welfare)
+    sums = (*sums, trust_bkm, trust_gov, gap_all, gap_init, welfare_init)
+    for j in range(len(_SUMMED)):
+        t[_SUMMED[j]] = sums[j]
+
+
+# record names of the stage shares (all, poor, women) and of the benefit rates by group
+_STAGE_KEYS = tuple(
+    tuple(f"{s}_{group}" for s in STAGE_NAMES) for group in ("all", "poor", "women")
+)
+_RATE_KEYS = tuple(
+    tuple(f"{name}_rate_{group}" for group in GROUPS)
+    for name in ("loan", "works", "aid", "benefit")
+)
 
 
 def _div(a: float, b: float) -> float:
@@ -536,10 +595,11 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
     benefit = raw[_STAGE_CELLS : _STAGE_CELLS + _BENEFIT_CELLS].tolist()
     t = dict(zip(_TALLIES, raw[_STAGE_CELLS + _BENEFIT_CELLS :].tolist(), strict=True))
     out: dict[str, float] = {}
-    for g, group in enumerate(("all", "poor", "women")):
+    for g, keys in enumerate(_STAGE_KEYS):
         c = cells[g * 4 : g * 4 + 4]
-        for s, k in zip(STAGE_NAMES, c, strict=True):
-            out[f"{s}_{group}"] = _div(k, sum(c))
+        total = sum(c)
+        for key, k in zip(keys, c, strict=True):
+            out[key] = _div(k, total)
     out |= _people_records(t, n)
     out |= _list_records(t)
     out["gini"] = gini(h.welfare)
@@ -605,9 +665,9 @@ def _benefit_records(
     n_init = t["n_init_poor"]
     sizes = (n_init, n - n_init, t["n_elite"], t["n_women"])
     out: dict[str, float] = {}
-    for b, name in enumerate(("loan", "works", "aid", "benefit")):
-        for g, group in enumerate(GROUPS):
-            out[f"{name}_rate_{group}"] = _div(benefit[4 * b + g], sizes[g])
+    for b, keys in enumerate(_RATE_KEYS):
+        for g, key in enumerate(keys):
+            out[key] = _div(benefit[4 * b + g], sizes[g])
     got = {
         name: benefit[4 * b : 4 * b + 4]
         for b, name in enumerate(("loan", "works", "aid", "any"))
@@ -691,11 +751,13 @@ def institution_stats(site: Site) -> dict[str, float]:
 def _ksm_records(site: Site) -> dict[str, float]:
     """KSMs by type and status, and those not dissolved."""
     counts = dict.fromkeys(KSM_COUNTS, 0.0)
+    key = _KSM_KEY_BY_INDEX  # indexed by the enums' values: no hashing of enums
+    dissolved = KSMStatus.DISSOLVED
+    active = 0.0
     for k in site.ksms:
-        counts[_KSM_KEY[k.kind, k.status]] += 1.0
-    counts["ksm_active"] = float(
-        sum(k.status != KSMStatus.DISSOLVED for k in site.ksms)
-    )
+        counts[key[k.kind][k.status]] += 1.0
+        active += k.status != dissolved
+    counts["ksm_active"] = active
     return counts
 
 
@@ -798,16 +860,47 @@ def _combine(aggregate: Aggregate, values: list[float]) -> float:
     return float(sum(values))
 
 
-def make_datacollector(model: P2KPModel) -> DataCollector:
-    """Build the Mesa ``DataCollector`` that keeps the records, a table row a month.
+class MonthlyTable:
+    """The model-level records, a row a month, in a preallocated float array.
 
-    Args:
-        model: The model (its ``record_names`` are the columns).
+    A month's records go in as one row (:meth:`add`); the table grows when a model is
+    stepped past its planned months. Tables are built from the array only when asked
+    for (:meth:`frame`, :meth:`datacollector`), so recording costs one row a month.
 
-    Returns:
-        A ``DataCollector`` with the one table.
+    Attributes:
+        names: Column names (the records, in order).
+        values: The rows kept so far, then unused rows.
+        rows: Rows kept so far.
     """
-    return DataCollector(tables={MONTHLY_TABLE: list(model.record_names)})
+
+    def __init__(self, names: list[str], months: int) -> None:
+        """Allocate rows for month 0 to ``months``.
+
+        Args:
+            names: Column names.
+            months: Months the model is planned to run.
+        """
+        self.names = names
+        self.values = np.empty((months + 1, len(names)))
+        self.rows = 0
+
+    def add(self, stats: dict[str, float]) -> None:
+        """Keep one month's records (every name must be in ``stats``)."""
+        if self.rows == self.values.shape[0]:
+            self.values = np.concatenate([self.values, np.empty_like(self.values)])
+        self.values[self.rows] = [stats[k] for k in self.names]
+        self.rows += 1
+
+    def frame(self) -> pd.DataFrame:
+        """Return the rows kept as a DataFrame, a float64 column per record."""
+        return pd.DataFrame(self.values[: self.rows].copy(), columns=self.names)
+
+    def datacollector(self) -> DataCollector:
+        """Return a Mesa ``DataCollector`` holding the rows as its table ``monthly``."""
+        dc = DataCollector(tables={MONTHLY_TABLE: list(self.names)})
+        for k, column in enumerate(self.values[: self.rows].T.tolist()):
+            dc.tables[MONTHLY_TABLE][self.names[k]].extend(column)
+        return dc
 
 
 def phase_name(index: float) -> str:

@@ -41,9 +41,20 @@ class P2KPScenario(Scenario):
         """
         rng = check_seed(rng, "rng", generators=True)
         params = validate(values, f"scenario '{name}'", strict=False)
+        self._set(rng, name, params)
+
+    def _set(self, rng: Any, name: str, params: Parameters) -> None:
+        """Fill in a scenario from a checked seed and validated parameters."""
         super().__init__(rng=rng, **params.model_dump())
         self.__dict__["name"] = name
         self.__dict__["params"] = params
+
+    @classmethod
+    def _validated(cls, params: Parameters, *, rng: Any, name: str) -> P2KPScenario:
+        """A scenario from parameters already validated (they are not checked again)."""
+        scenario = cls.__new__(cls)
+        scenario._set(check_seed(rng, "rng", generators=True), name, params)
+        return scenario
 
     @classmethod
     def load(
@@ -66,12 +77,12 @@ class P2KPScenario(Scenario):
         Raises:
             ScenarioError: The file, an override or the seed is not valid.
         """
-        loaded = load_scenario(name_or_path, overrides)
-        return cls(rng=rng, name=loaded.name, **loaded.params.model_dump())
+        loaded = load_scenario(name_or_path, overrides)  # validated here, once
+        return cls._validated(loaded.params, rng=rng, name=loaded.name)
 
     def with_seed(self, rng: Any) -> P2KPScenario:
         """Return the same scenario with another seed."""
-        return type(self)(rng=rng, name=self.name, **self.params.model_dump())
+        return type(self)._validated(self.params, rng=rng, name=self.name)
 
 
 # Mesa (and SolaraViz) read a scenario's defaults from this class attribute.

@@ -85,10 +85,14 @@ def steer(site: Site, rows: np.ndarray, weight: np.ndarray) -> np.ndarray:
     if c <= 0.0:
         return weight
     elite = site.households.elite[rows]
-    formal = 1.0 + CAPTURE.formal_tilt * c
-    informal = 1.0 + CAPTURE.informal_tilt * c
+    informal, formal = tilts(c)
     tilt = np.where(elite == Elite.FORMAL, formal, np.where(elite > 0, informal, 1.0))
     return weight * tilt
+
+
+def tilts(c: float) -> tuple[float, float]:
+    """The factors an informal and a formal elite household's weight is multiplied by."""
+    return 1.0 + CAPTURE.informal_tilt * c, 1.0 + CAPTURE.formal_tilt * c
 
 
 def admitted(site: Site, rows: np.ndarray) -> np.ndarray:

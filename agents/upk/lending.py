@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from berdaya.agents import readiness
 from berdaya.agents.ksm import KSMType
@@ -83,19 +84,76 @@ def lend(site: Site, upk: UPK) -> int:
     groups = [k for k in site.ksms if k.kind == KSMType.ECONOMIC and k.eligible]
     if not groups:
         return 0
-    rng = site.rng
-    h = site.households
-    everyone = np.arange(h.n)
-    tilt_of = capture.steer(site, everyone, np.ones(h.n))
-    tilt = np.array([tilt_of[k.members].mean() for k in groups])
-    priority = rng.gumbel(size=len(groups)) + np.log(tilt)
-    # who would ask, read once for the month (a household is in one group at most)
-    asks = (h.loan_balance == 0) & ~h.graduated & ~h.defaulted
-    asks &= wants_loan(site.p, h, everyone)
+    priority = site.rng.gumbel(size=len(groups))
+    # a group none of whose members asks gets nothing and draws nothing: only the
+    # order among the groups with someone asking matters
+    askers = _askers(site, groups)
+    if not askers:
+        return 0
+    serve = list(askers)
+    priority[serve] += np.log(_tilts(site, [groups[i] for i in serve]))
     made = 0
     for i in np.argsort(-priority).tolist():
-        made += _lend_to(site, upk, groups[i], asks)
+        if i in askers:
+            made += _lend_to(site, upk, groups[i], askers[i])
     return made
+
+
+def _askers(site: Site, groups: list[KSM]) -> dict[int, np.ndarray]:
+    """The members of each group who would ask this month, in the group's order.
+
+    A member asks when it is still in the group, holds no loan, has neither graduated
+    nor defaulted, and expects a loan to pay (:func:`wants_loan`); read once for the
+    month, over the groups' members only.
+
+    Returns:
+        For each group with someone asking (its position in ``groups``), the askers.
+    """
+    h = site.households
+    members = np.concatenate([k.members for k in groups])
+    sizes = [k.members.size for k in groups]
+    owner = np.repeat([k.unique_id for k in groups], sizes)
+    asks = (h.ksm[members] == owner) & (h.loan_balance[members] == 0)
+    asks &= ~h.graduated[members] & ~h.defaulted[members]
+    at = np.flatnonzero(asks)
+    at = at[wants_loan(site.p, h, members[at])]  # one by one: the same for fewer rows
+    if at.size == 0:
+        return {}
+    group = np.repeat(np.arange(len(groups)), sizes)[at]  # ascending, as ``at`` is
+    serve, first = np.unique(group, return_index=True)
+    return dict(zip(serve.tolist(), np.split(members[at], first[1:]), strict=True))
+
+
+def _tilts(site: Site, groups: list[KSM]) -> np.ndarray:
+    """Mean capture tilt of each group's members (all 1 when the board steers nothing).
+
+    The same values as numpy's mean of :func:`~berdaya.agents.upk.capture.steer` over
+    the members: 1 exactly for a group without elite members, and for a group of fewer
+    than 8 the tilts added one by one (as numpy adds fewer than 8 values) over its size.
+    """
+    out = np.ones(len(groups))
+    c = capture.strength(site)
+    if c <= 0.0:
+        return out
+    informal, formal = capture.tilts(c)
+    tilt_of = (
+        1.0,
+        informal,
+        formal,
+    )  # by elite class (Elite: ordinary, informal, formal)
+    elite = site.households.elite
+    for j, k in enumerate(groups):
+        kinds = elite[k.members]
+        if not kinds.any():
+            continue
+        if kinds.size >= 8:  # numpy's pairwise sum: ask numpy
+            out[j] = capture.steer(site, k.members, np.ones(kinds.size)).mean()
+            continue
+        total = 0.0
+        for e in kinds.tolist():
+            total += tilt_of[e]
+        out[j] = total / kinds.size
+    return out
 
 
 def frozen(site: Site, upk: UPK) -> bool:
@@ -110,22 +168,16 @@ def frozen(site: Site, upk: UPK) -> bool:
     return judged and upk.par > site.p.par_freeze
 
 
-def _lend_to(site: Site, upk: UPK, ksm: KSM, asks: np.ndarray) -> int:
-    """Lend to the members of one group who ask (``asks``); return the loans made."""
+def _lend_to(site: Site, upk: UPK, ksm: KSM, want: np.ndarray) -> int:
+    """Lend to the members of one group who ask (``want``); return the loans made."""
     p = site.p
-    h = site.households
-    mem = ksm.members
-    want = mem[asks[mem] & (h.ksm[mem] == ksm.unique_id)]
-    if want.size == 0:
-        return 0
     waited = site.steps - ksm.formed_month - p.ksm_savings_months
     want = want[readiness.ready(site, want, waited)]
     if want.size == 0:
         return 0
     want = site.rng.permutation(want)
-    amount = _amounts(site, want)
-    fits = np.cumsum(amount) <= upk.fund_cash
-    upk.refused += int(amount[~fits].sum())
+    amount, fits, refused = _amounts(site, want, upk.fund_cash)
+    upk.refused += refused
     want, amount = want[fits], amount[fits]
     if want.size == 0:
         return 0
@@ -138,19 +190,62 @@ def _lend_to(site: Site, upk: UPK, ksm: KSM, asks: np.ndarray) -> int:
     return want.size
 
 
-def _amounts(site: Site, rows: np.ndarray) -> np.ndarray:
-    """The loan each of ``rows`` asks for, in rupiah."""
+def _amounts(
+    site: Site, rows: np.ndarray, cash: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The loans ``rows`` ask for, in rupiah.
+
+    Returns:
+        Each one's loan, whether it fits in ``cash`` in turn, and the rupiah of those
+        that do not.
+    """
     p = site.p
     h = site.households
     c = capture.strength(site)
     u = site.rng.random(rows.size)
     u = np.where(h.elite[rows] > 0, u ** (1.0 / (1.0 + LENDING.elite_lean * c)), u)
     grid = LENDING.loan_rounding
-    span = (p.loan_first_max - p.loan_floor) // grid
-    first = p.loan_floor + np.minimum(np.floor(u * (span + 1)), span) * grid
-    later = h.loan_size[rows] + np.where(h.clean_cycle[rows], LENDING.loan_step, 0)
-    amount = np.where(h.loan_cycles[rows] > 0, later, first).astype(np.int64)
-    return np.minimum(amount, p.loan_ceiling)
+    return _sizes(
+        u,
+        rows,
+        (h.loan_size, h.clean_cycle, h.loan_cycles),
+        (p.loan_floor, (p.loan_first_max - p.loan_floor) // grid, grid),
+        (LENDING.loan_step, p.loan_ceiling, cash),
+    )
+
+
+@njit(cache=True)
+def _sizes(
+    u: np.ndarray,
+    rows: np.ndarray,
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray],
+    first_grid: tuple[int, int, int],
+    limits: tuple[int, int, int],
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Loan sizes from the draws ``u``, and which fit in the cash in turn.
+
+    A first loan is ``floor + min(floor(u (span + 1)), span) x grid`` (in float64, then
+    truncated, as numpy would); a later one the last plus ``step`` after a clean cycle;
+    both capped at ``ceiling``. A loan fits while the running total stays within the
+    cash.
+    """
+    loan_size, clean_cycle, loan_cycles = columns
+    floor, span, grid = first_grid
+    step, ceiling, cash = limits
+    amount = np.empty(rows.size, np.int64)
+    fits = np.empty(rows.size, np.bool_)
+    total = refused = 0
+    for j in range(rows.size):
+        r = rows[j]
+        if loan_cycles[r] > 0:
+            a = loan_size[r] + (step if clean_cycle[r] else 0)
+        else:
+            a = np.int64(floor + min(np.floor(u[j] * (span + 1)), float(span)) * grid)
+        amount[j] = min(a, ceiling)
+        total += amount[j]
+        fits[j] = total <= cash
+        refused += 0 if fits[j] else amount[j]
+    return amount, fits, refused
 
 
 def _disburse(site: Site, upk: UPK, rows: np.ndarray, amount: np.ndarray) -> None:

@@ -225,7 +225,7 @@ def _mates_late(rows: np.ndarray, loans: Loans) -> np.ndarray:
     return mates_late
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _hazard(  # noqa: PLR0917 - a numba kernel takes its arguments by position
     t: Terms, loans: Loans, r: int, shortfall: float, ties_late: float, mates: float
 ) -> float:
@@ -295,7 +295,7 @@ def _collect(
     return due, paid, principal_in, interest_in, lost
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _close_month(loans: Loans, r: int, t: Terms) -> None:
     """Age the loan; mark a write-off; close a repaid loan (a cycle, retained capital)."""
     loans.loan_months_left[r] = max(loans.loan_months_left[r] - 1, 0)
