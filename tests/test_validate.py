@@ -16,7 +16,15 @@ def _failed(v):
 
 
 def test_observed_case_shows_every_pattern_and_the_contrast_holds():
-    v = validate(replications=30, workers=2)
+    """Every check passes over 60 fresh seeds.
+
+    60, not the command's 30: P4's mean (about 0.335) sits close to its threshold (0.3;
+    the forced share varies by about 0.045 between seeds), so with 30 fresh seeds the
+    lower end of its interval falls under 0.3 in about one validation in fifty, as a
+    replay of one such entropy on the model before and after the engine's rewrite showed.
+    With 60 the interval is narrower by sqrt(2) and that chance is about one in 10,000.
+    """
+    v = validate(replications=60, workers=2)
     assert v.passed, f"failed {_failed(v)} with entropy {v.entropy}\n{v.table()}"
     assert [c.key for c in v.checks] == list(ALTERNATIVES)
     assert {c.key for c in PATTERNS} | {"P2b", "C1", "C2"} == set(ALTERNATIVES)
