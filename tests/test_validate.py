@@ -19,10 +19,10 @@ def test_observed_case_shows_every_pattern_and_the_contrast_holds():
     """Every check passes over 60 fresh seeds.
 
     60, not the command's 30: P4's mean (about 0.335) sits close to its threshold (0.3;
-    the forced share varies by about 0.045 between seeds), so with 30 fresh seeds the
-    lower end of its interval falls under 0.3 in about one validation in fifty, as a
-    replay of one such entropy on the model before and after the engine's rewrite showed.
-    With 60 the interval is narrower by sqrt(2) and that chance is about one in 10,000.
+    the forced share's sd between seeds is about 0.042), so with 30 fresh seeds the lower
+    end of its interval falls under 0.3 in about one validation in two hundred (one such
+    entropy was met, and fails alike before and after the engine's rewrite). With 60
+    the chance is a few in a million.
     """
     v = validate(replications=60, workers=2)
     assert v.passed, f"failed {_failed(v)} with entropy {v.entropy}\n{v.table()}"
