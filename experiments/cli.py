@@ -554,14 +554,17 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
-#: How a city's value of a record comes from its kelurahan's, in words.
-CITY_RULE = {
-    "households": "over all households",
-    "sum": "summed",
-    "mean": "mean of kelurahan",
-    "ratio": "ratio of sums",
-    "latest": "latest kelurahan",
-}
+def __getattr__(name: str) -> Any:
+    """``CITY_RULE``: the registry's words for how a record adds up (read when asked).
+
+    The registry imports the model's agents, so the command line reads it only when a
+    verb needs it, and starts at once.
+    """
+    if name == "CITY_RULE":
+        from berdaya.model.registry import AGGREGATES
+
+        return AGGREGATES
+    raise AttributeError(name)
 
 
 def _cmd_outcomes(args: argparse.Namespace) -> int:
@@ -580,15 +583,16 @@ def outcomes_text() -> str:
     Returns:
         A line per record: name, unit, how a city adds it up, meaning.
     """
-    from berdaya.model.records import RECORDS
+    from berdaya.model.registry import AGGREGATES as CITY_RULE
+    from berdaya.model.registry import RECORDS
 
     width = max(len(name) for name in RECORDS)
     unit = max(len(r.unit) for r in RECORDS.values())
     city = max(len(v) for v in CITY_RULE.values())
     lines = [
         f"{len(RECORDS)} records: a column each in a run's monthly table (berdaya run "
-        "--out), beside month and phase_name; city: how a city's value comes from its "
-        "kelurahan's",
+        "--out), beside month and phase_name; city: how a city's (and the national "
+        "totals') value comes from its kelurahan's",
         "",
         f"{'record':<{width}}  {'unit':<{unit}}  {'city':<{city}}  meaning",
     ]
@@ -601,19 +605,17 @@ def outcomes_text() -> str:
 
 
 def outcomes_json() -> str:
-    """Every record as a JSON list of ``{name, unit, aggregate, meaning}`` objects."""
-    from berdaya.model.records import RECORDS
+    """Every record as a JSON list of ``{name, unit, aggregate, meaning, weight}``."""
+    from berdaya.model.registry import records_table
 
-    rows = [
-        {"name": r.name, "unit": r.unit, "aggregate": r.aggregate, "meaning": r.meaning}
-        for r in RECORDS.values()
-    ]
+    rows = records_table(lambda r: {"weight": r.weight})
     return json.dumps(rows, indent=1, ensure_ascii=False)
 
 
 def outcomes_markdown() -> str:
     """Every record as a Markdown table (for the docs)."""
-    from berdaya.model.records import RECORDS
+    from berdaya.model.registry import AGGREGATES as CITY_RULE
+    from berdaya.model.registry import RECORDS
 
     rows = ["| record | unit | city | meaning |", "|---|---|---|---|"]
     rows += [
