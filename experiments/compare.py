@@ -36,19 +36,16 @@ from __future__ import annotations
 
 import html
 import math
-import multiprocessing
 import numbers
-import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
 from berdaya.experiments.files import atomic_write, write_table
 from berdaya.experiments.run import run
 from berdaya.scenarios import load_scenario
@@ -138,21 +135,6 @@ SUMMARY_COLUMNS = (
     "d",
     "n",
 )
-
-
-def replication_seeds(master_seed: int, replications: int) -> list[int]:
-    """Seeds of the replications, one per child of ``SeedSequence(master_seed)``.
-
-    Args:
-        master_seed: Non-negative master seed.
-        replications: Number of replications.
-
-    Returns:
-        ``replications`` integer seeds in ``[0, 2**32)``; the same arguments always give
-        the same list, and a list for ``n`` is the start of the list for ``n + 1``.
-    """
-    children = np.random.SeedSequence(master_seed).spawn(replications)
-    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
 
 
 def paired_ci(
@@ -627,33 +609,8 @@ def run_replication(task: Task) -> tuple[Task, dict[str, pd.DataFrame]]:
     return task, out
 
 
-def run_tasks[T, R](fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterator[R]:
-    """Run ``fn`` on every task, here or on local processes, yielding results as they come.
-
-    Args:
-        fn: A top-level (importable) function: workers start cold with *spawn*, whatever
-            the platform's default, so no forked copy of this process's state is used.
-        tasks: Its arguments, one per call.
-        workers: Local processes (1: in this process, in order).
-
-    Yields:
-        Results, in order with one worker, as they complete with more.
-    """
-    if workers == 1:
-        yield from map(fn, tasks)
-        return
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)),
-        mp_context=multiprocessing.get_context("spawn"),
-    )
-    try:
-        pending = {pool.submit(fn, t) for t in tasks}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for fut in done:
-                yield fut.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+#: The engine's in-memory runner, under the name scripts know.
+run_tasks = run_all
 
 
 def run_arms(
@@ -686,13 +643,7 @@ def run_arms(
         if arm.follows is None
     ]
     tasks = [Task(i, s, months, group) for i, s in enumerate(seeds) for group in groups]
-    bar = tqdm(
-        total=len(seeds) * len(arms),
-        desc=desc,
-        unit="run",
-        file=sys.stderr,
-        disable=None if progress else True,
-    )
+    bar = progress_bar(len(seeds) * len(arms), desc=desc, enabled=progress)
     frames = []
     try:
         for task, done in run_tasks(run_replication, tasks, workers):

@@ -36,7 +36,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from berdaya.experiments.spec import SweepError
+from berdaya.experiments.errors import SweepError
 
 #: The sub-packages of ``berdaya`` (pyproject's package-dir), shipped to Dask workers.
 SUBPACKAGES = ("model", "agents", "scenarios", "experiments", "viz")

@@ -15,7 +15,7 @@ It also reports the spread over seeds of the poor's participation at the scenari
 values (sd and the 5-95% range over many seeds): a cascade on a knife-edge shows up there as
 a spread of the order of the value itself.
 
-It reuses the comparison's runner (:func:`~berdaya.experiments.compare.run_tasks`), as the
+It runs on the engine's runner (:func:`~berdaya.experiments.engine.run_all`), as the
 Morris screen does, so runs are the same function of (scenario, seed) as everywhere else.
 Run ``python -m berdaya.experiments.robustness --out docs/validation.md`` to rewrite the
 robustness section of that document for the schema's participation rule, and
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,9 +35,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from berdaya.experiments.compare import replication_seeds, run_tasks
+from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
 from berdaya.experiments.files import atomic_write
 from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS, judge
 from berdaya.experiments.run import run
@@ -149,15 +147,10 @@ def run_grid(
         for d in degrees
         for i, s in enumerate(seeds)
     ]
-    bar = tqdm(
-        total=len(tasks),
-        unit="run",
-        file=sys.stderr,
-        disable=None if progress else True,
-    )
+    bar = progress_bar(len(tasks), desc="robustness", enabled=progress)
     rows = []
     try:
-        for row in run_tasks(run_one, tasks, workers):
+        for row in run_all(run_one, tasks, workers):
             rows.append(row)
             bar.update()
     finally:

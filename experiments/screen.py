@@ -30,7 +30,6 @@ import argparse
 import datetime as dt
 import math
 import shlex
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -42,10 +41,9 @@ import numpy as np
 import pandas as pd
 from SALib.analyze import morris as morris_analyze
 from SALib.sample import morris as morris_sample
-from tqdm.auto import tqdm
 
 from berdaya.experiments import robustness
-from berdaya.experiments.compare import replication_seeds, run_tasks
+from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
 from berdaya.experiments.files import atomic_write
 from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS
 from berdaya.experiments.run import run
@@ -248,11 +246,9 @@ def run_point(task: PointTask) -> tuple[int, pd.DataFrame]:
     return task.index, finals
 
 
-def _run_all(
-    tasks: list[PointTask], workers: int, bar: tqdm
-) -> dict[int, pd.DataFrame]:
+def _run_all(tasks: list[PointTask], workers: int, bar: Any) -> dict[int, pd.DataFrame]:
     out: dict[int, pd.DataFrame] = {}
-    for i, finals in run_tasks(run_point, tasks, workers):
+    for i, finals in run_all(run_point, tasks, workers):
         out[i] = finals
         bar.update(finals.shape[0])
     return out
@@ -337,12 +333,10 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
         tasks.append(PointTask(i, str(scenario), overrides, seeds, None))
     # the scenario's own values, with the same seeds: the reference of the report
     tasks.append(PointTask(BASELINE, str(scenario), dict(base), seeds, None))
-    bar = tqdm(
-        total=len(tasks) * replications,
+    bar = progress_bar(
+        len(tasks) * replications,
         desc=f"Morris screen of {scen_name}",
-        unit="run",
-        file=sys.stderr,
-        disable=None if progress else True,
+        enabled=progress,
     )
     try:
         finals = _run_all(tasks, workers, bar)

@@ -67,13 +67,9 @@ import numpy as np
 import pandas as pd
 
 from berdaya.experiments.compare import HEADLINE_OUTCOMES, replication_seeds
+from berdaya.experiments.errors import SweepError
 from berdaya.scenarios import ParamInfo, ScenarioError, load_scenario, schema
 from berdaya.scenarios.loader import read_toml, shown, validate
-
-
-class SweepError(ScenarioError):
-    """A sweep spec, results folder or cluster address is not usable; one line."""
-
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 TOP_KEYS = (
