@@ -22,7 +22,7 @@ from support import build, step
 
 from berdaya.agents.bkm import gini
 from berdaya.agents.household import Stage
-from berdaya.experiments.cli import main
+from berdaya.cli import main
 from berdaya.experiments.national import national_totals
 from berdaya.experiments.run import RunResult, kelurahan_path, run
 from berdaya.model.cycle import PHASES

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from berdaya.experiments.cli import main
+from berdaya.cli import main
 from berdaya.experiments.compare import (
     HEADLINE_OUTCOMES,
     compare,

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from berdaya.experiments.cli import main
+from berdaya.cli import main
 from berdaya.experiments.executors import InlineExecutor
 from berdaya.experiments.files import read_table
 from berdaya.experiments.national import (
