@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
-from berdaya.experiments.files import atomic_write, write_table
+from berdaya.experiments.files import write_table
 from berdaya.experiments.run import run
 from berdaya.scenarios import load_scenario
 from berdaya.scenarios.loader import plain_values
@@ -845,91 +845,4 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         missing=missing,
         moments=moments,
         cycle=cycle,
-    )
-
-
-def plot_formats() -> tuple[str, ...]:
-    """File endings :func:`plot_envelopes` can write (``.png``, ``.pdf``, ``.svg``...)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-
-    return tuple(f".{k}" for k in FigureCanvasAgg.get_supported_filetypes())
-
-
-def plot_envelopes(
-    comparison: Comparison,
-    path: str | Path,
-    outcomes: Sequence[str] | None = None,
-    *,
-    low: float = 0.1,
-    high: float = 0.9,
-    ncols: int = 4,
-) -> Path:
-    """Draw the monthly envelopes of both scenarios, a small panel per outcome.
-
-    Each panel shows, for A and B, the median across replications month by month and
-    the band between the ``low`` and ``high`` quantiles. Drawn with the Agg canvas
-    directly (no pyplot, whatever backend is set), written atomically.
-
-    Args:
-        comparison: A finished :class:`Comparison`.
-        path: Image file to write (``.png`` and the other formats Agg writes).
-        outcomes: Outcomes to draw (default: all compared outcomes).
-        low: Lower quantile of the band.
-        high: Upper quantile of the band.
-        ncols: Panels per row.
-
-    Returns:
-        The path written.
-    """
-    # matplotlib is imported here, not at the top: `berdaya run` need not pay for it.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
-    from matplotlib.lines import Line2D  # noqa: PLC0415
-    from matplotlib.patches import Patch  # noqa: PLC0415
-
-    path = Path(path)
-    suffix = _check_suffix(path, plot_formats(), "--plot")
-    names = list(outcomes or comparison.outcomes)
-    recs = comparison.records
-    ncols = max(1, min(ncols, len(names)))
-    nrows = math.ceil(len(names) / ncols)
-    fig = Figure(figsize=(3.2 * ncols, 2.4 * nrows + 0.6), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
-    colours = {"A": "tab:blue", "B": "tab:orange"}
-    for ax, name in zip(axes.flat, names, strict=False):
-        for arm in ARMS:
-            sel = recs.loc[recs["arm"] == arm].groupby("month")[name]
-            q = sel.quantile([low, 0.5, high]).unstack()
-            ax.fill_between(
-                q.index, q[low], q[high], color=colours[arm], alpha=0.25, lw=0
-            )
-            ax.plot(q.index, q[0.5], color=colours[arm], lw=1.5)
-        ax.set_title(name, fontsize=9)
-        ax.set_ylabel(OUTCOME_UNITS.get(name, name), fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3, lw=0.5)
-    for i, ax in enumerate(axes.flat):
-        if i >= len(names):
-            ax.set_visible(False)
-        elif i + ncols >= len(names):
-            # the lowest panel of its column carries the month axis
-            ax.set_xlabel("month", fontsize=8)
-            ax.xaxis.set_tick_params(labelbottom=True)
-    band = f"{low:.0%}-{high:.0%}"
-    handles, labels = [], []
-    for arm, scen in zip(ARMS, (comparison.a, comparison.b), strict=True):
-        handles += [
-            Line2D([], [], color=colours[arm], lw=1.5),
-            Patch(color=colours[arm], alpha=0.25),
-        ]
-        labels += [f"{arm}: {scen} (median)", f"{arm}: {scen} ({band} band)"]
-    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
-    fig.suptitle(
-        f"{comparison.replications} paired replications, master seed "
-        f"{comparison.master_seed}",
-        fontsize=10,
-    )
-    return atomic_write(
-        path, lambda tmp: fig.savefig(tmp, format=suffix.lstrip("."), dpi=110)
     )

@@ -181,17 +181,24 @@ def completed[T, R](
                 continue
             for fut in done:
                 task = pending.pop(fut)
-                err = fut.exception()
-                if err is not None:
-                    lost = on_lost(task, err)
-                    if lost is err:
-                        raise err
-                    raise lost from err
-                yield task, fut.result()
+                yield task, _result(fut, task, on_lost)
             fill()
     finally:
         for fut in pending:
             fut.cancel()
+
+
+def _result[T, R](
+    fut: Future, task: T, on_lost: Callable[[T, BaseException], BaseException]
+) -> R:
+    """A finished task's result, or what ``on_lost`` makes of its error, raised."""
+    err = fut.exception()
+    if err is None:
+        return fut.result()
+    lost = on_lost(task, err)
+    if lost is err:
+        raise err
+    raise lost from err
 
 
 def _check_stall(

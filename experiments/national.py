@@ -317,59 +317,12 @@ class NationalResult:
             head += f" ({int(first['poverty_rate_households']):,} poor at month "
             head += f"{int(first['month'])})"
         lines = [head, f"at month {int(last['month'])}:"]
-        for label, group in (("all households", "all"), ("the poor", "poor")):
-            cols = [f"{s}_{group}" for s in STAGE_NAMES]
-            if all(c in last for c in cols):
-                shares = "  ".join(
-                    f"{s} {last[c]:6.1%}"
-                    for s, c in zip(STAGE_NAMES, cols, strict=True)
-                )
-                lines.append(f"  {label:<15} {shares}")
-        if "forced_count" in last:
-            line = f"  forced pendayaan: {int(last['forced_count']):,} households"
-            if "forced_poor_count" in last:
-                line += f" ({int(last['forced_poor_count']):,} poor)"
-            if "forced_share_of_pendayaan" in last:
-                line += (
-                    f", {last['forced_share_of_pendayaan']:.0%} of those in pendayaan"
-                )
-            lines.append(line)
-        if "participation_poor" in last:
-            lines.append(
-                f"  participation of the poor: {last['participation_poor']:.1%} "
-                f"({int(last['participation_poor_households']):,} households)"
-            )
-        money = [
-            f"{_rupiah(last[c])} {what}"
-            for c, what in (
-                ("lent_total", "lent"),
-                ("spent_works", "on works"),
-                ("spent_social", "in social aid"),
-            )
-            if c in last
-        ]
-        if money:
-            line = "  money: " + ", ".join(money)
-            if "repayment_rate" in last:
-                line += f"; repayment {last['repayment_rate']:.0%}"
-            lines.append(line)
-        if "bkm_formed_kelurahan" in last:
-            line = f"  BKMs formed: {int(last['bkm_formed_kelurahan']):,}"
-            stages = [f"bkm_{s}" for s in BKM_STAGES]
-            if all(c in last for c in stages):
-                line += (
-                    " ("
-                    + ", ".join(
-                        f"{int(last[c]):,} {s}"
-                        for s, c in zip(BKM_STAGES, stages, strict=True)
-                    )
-                    + ")"
-                )
-            lines.append(line)
-        if "gov_support" in last:
-            lines.append(
-                f"  government support, mean over kelurahan: {last['gov_support']:.2f}"
-            )
+        lines += _people_lines(last) + _institution_lines(last) + self._notes()
+        return "\n".join(lines)
+
+    def _notes(self) -> list[str]:
+        """What is not in the totals, and where the files are."""
+        lines = []
         if self.errors:
             lines.append(
                 f"{self.errors:,} kelurahan raised (not added up): their seeds, "
@@ -385,7 +338,65 @@ class NationalResult:
                 f"national totals by month: {', '.join(str(p) for p in self.files)}; "
                 f"per kelurahan: {self.out / 'runs'}"
             )
-        return "\n".join(lines)
+        return lines
+
+
+def _people_lines(last: pd.Series) -> list[str]:
+    """Stages, forced pendayaan and participation in the totals' last month."""
+    lines = []
+    for label, group in (("all households", "all"), ("the poor", "poor")):
+        cols = [f"{s}_{group}" for s in STAGE_NAMES]
+        if all(c in last for c in cols):
+            shares = "  ".join(
+                f"{s} {last[c]:6.1%}" for s, c in zip(STAGE_NAMES, cols, strict=True)
+            )
+            lines.append(f"  {label:<15} {shares}")
+    if "forced_count" in last:
+        line = f"  forced pendayaan: {int(last['forced_count']):,} households"
+        if "forced_poor_count" in last:
+            line += f" ({int(last['forced_poor_count']):,} poor)"
+        if "forced_share_of_pendayaan" in last:
+            line += f", {last['forced_share_of_pendayaan']:.0%} of those in pendayaan"
+        lines.append(line)
+    if "participation_poor" in last:
+        lines.append(
+            f"  participation of the poor: {last['participation_poor']:.1%} "
+            f"({int(last['participation_poor_households']):,} households)"
+        )
+    return lines
+
+
+def _institution_lines(last: pd.Series) -> list[str]:
+    """Money, BKMs and government support in the totals' last month."""
+    lines = []
+    money = [
+        f"{_rupiah(last[c])} {what}"
+        for c, what in (
+            ("lent_total", "lent"),
+            ("spent_works", "on works"),
+            ("spent_social", "in social aid"),
+        )
+        if c in last
+    ]
+    if money:
+        line = "  money: " + ", ".join(money)
+        if "repayment_rate" in last:
+            line += f"; repayment {last['repayment_rate']:.0%}"
+        lines.append(line)
+    if "bkm_formed_kelurahan" in last:
+        line = f"  BKMs formed: {int(last['bkm_formed_kelurahan']):,}"
+        stages = [f"bkm_{s}" for s in BKM_STAGES]
+        if all(c in last for c in stages):
+            counts = ", ".join(
+                f"{int(last[c]):,} {s}" for s, c in zip(BKM_STAGES, stages, strict=True)
+            )
+            line += f" ({counts})"
+        lines.append(line)
+    if "gov_support" in last:
+        lines.append(
+            f"  government support, mean over kelurahan: {last['gov_support']:.2f}"
+        )
+    return lines
 
 
 def _rupiah(x: float) -> str:

@@ -305,15 +305,8 @@ def section_of(document: str, rule: str = "default") -> str:
     return body.strip("\n") + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the grid and the spread, and write the robustness section.
-
-    Args:
-        argv: Command-line arguments (default: ``sys.argv[1:]``).
-
-    Returns:
-        The exit code.
-    """
+def _parser() -> argparse.ArgumentParser:
+    """The options of ``python -m berdaya.experiments.robustness``."""
     parser = argparse.ArgumentParser(
         prog="python -m berdaya.experiments.robustness",
         description="Validation patterns over the plausible threshold and degree ranges.",
@@ -334,7 +327,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="default",
         help="participation rule: the schema's, or an alternative that fails (default)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line that makes the same section (written into it)."""
+    words = ["python", "-m", "berdaya.experiments.robustness", "--out", str(args.out)]
+    for name in ("scenario", "thresholds", "degrees", "replications"):
+        words += [f"--{name}", str(getattr(args, name))]
+    words += ["--spread-replications", str(args.spread_replications)]
+    words += ["--seed", str(args.seed), "--workers", str(args.workers)]
+    words += ["--rule", args.rule] if args.rule != "default" else []
+    return shlex.join(words)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the grid and the spread, and write the robustness section.
+
+    Args:
+        argv: Command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code.
+    """
+    args = _parser().parse_args(argv)
     base = dict(RULES[args.rule])
     started = time.monotonic()
     finals = run_grid(
@@ -358,14 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides={k: v for k, v in base.items() if k not in (THRESHOLD, DEGREE)},
         progress=True,
     )
-    words = ["python", "-m", "berdaya.experiments.robustness", "--out", str(args.out)]
-    for name in ("scenario", "thresholds", "degrees", "replications"):
-        words += [f"--{name}", str(getattr(args, name))]
-    words += ["--spread-replications", str(args.spread_replications)]
-    words += ["--seed", str(args.seed), "--workers", str(args.workers)]
-    words += ["--rule", args.rule] if args.rule != "default" else []
     meta = {
-        "command": shlex.join(words),
+        "command": _command(args),
         "runs": len(finals) + len(at_own),
         "minutes": (time.monotonic() - started) / 60,
         "workers": args.workers,

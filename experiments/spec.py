@@ -455,42 +455,58 @@ def _factor(
             raise SweepError(f"{where}: a value is listed twice ({list(value)})")
         return Factor(name, role, (name,), p.type, values=values)
     if isinstance(value, dict):
-        if p.type not in ("int", "float"):
-            raise SweepError(
-                f"{where}: a {p.type} parameter takes a list of values "
-                f"({p.allowed}), not a range"
-            )
-        bad = [k for k in value if k not in RANGE_KEYS]
-        if bad or "low" not in value or "high" not in value:
-            raise SweepError(
-                f"{where}: a range is {{ low = ..., high = ... }} with optional levels"
-                + (f" (unknown key '{bad[0]}')" if bad else "")
-            )
-        low, high = value["low"], value["high"]
-        for v in (low, high):
-            ok = _is_int(v) if p.type == "int" else _is_number(v) and math.isfinite(v)
-            if not ok:
-                raise SweepError(f"{where}: range ends must be {p.allowed} (got {v!r})")
-        if not low < high:
-            raise SweepError(
-                f"{where}: low must be below high (got [{low}, {high}]); "
-                "a single value belongs in [set]"
-            )
-        if (p.ge is not None and low < p.ge) or (p.le is not None and high > p.le):
-            raise SweepError(
-                f"{where}: range [{_num(low)}, {_num(high)}] is outside the schema's "
-                f"{p.allowed.removeprefix('a number in ').removeprefix('an integer in ')}"
-            )
-        levels = value.get("levels")
-        if levels is not None:
-            levels = _whole(levels, f"{table}.{name}.levels", src, 2)
-        conv = int if p.type == "int" else float
-        return Factor(
-            name, role, (name,), p.type, low=conv(low), high=conv(high), levels=levels
+        return _range_factor(
+            p, value, role=role, where=where, levels_at=f"{table}.{name}", src=src
         )
     raise SweepError(
         f"{where}: give a list of values or a range {{ low = ..., high = ... }} "
         f"(got {value!r})"
+    )
+
+
+def _range_factor(
+    p: ParamInfo,
+    value: dict[str, Any],
+    *,
+    role: str,
+    where: str,
+    levels_at: str,
+    src: str,
+) -> Factor:
+    """A range ``{ low, high, levels }`` of a number parameter, inside its bounds."""
+    name = p.name
+    if p.type not in ("int", "float"):
+        raise SweepError(
+            f"{where}: a {p.type} parameter takes a list of values "
+            f"({p.allowed}), not a range"
+        )
+    bad = [k for k in value if k not in RANGE_KEYS]
+    if bad or "low" not in value or "high" not in value:
+        raise SweepError(
+            f"{where}: a range is {{ low = ..., high = ... }} with optional levels"
+            + (f" (unknown key '{bad[0]}')" if bad else "")
+        )
+    low, high = value["low"], value["high"]
+    for v in (low, high):
+        ok = _is_int(v) if p.type == "int" else _is_number(v) and math.isfinite(v)
+        if not ok:
+            raise SweepError(f"{where}: range ends must be {p.allowed} (got {v!r})")
+    if not low < high:
+        raise SweepError(
+            f"{where}: low must be below high (got [{low}, {high}]); "
+            "a single value belongs in [set]"
+        )
+    if (p.ge is not None and low < p.ge) or (p.le is not None and high > p.le):
+        raise SweepError(
+            f"{where}: range [{_num(low)}, {_num(high)}] is outside the schema's "
+            f"{p.allowed.removeprefix('a number in ').removeprefix('an integer in ')}"
+        )
+    levels = value.get("levels")
+    if levels is not None:
+        levels = _whole(levels, f"{levels_at}.levels", src, 2)
+    conv = int if p.type == "int" else float
+    return Factor(
+        name, role, (name,), p.type, low=conv(low), high=conv(high), levels=levels
     )
 
 

@@ -39,13 +39,15 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from berdaya import __version__
-from berdaya.experiments.engine import StoppedError, completed, progress_bar
+from berdaya.experiments.engine import (
+    StoppedError,
+    completed,
+    local_executor,
+    progress_bar,
+)
 from berdaya.experiments.executors import (
-    InlineExecutor,
     check_cluster_address,
     dask_executor,
-    local_pool,
-    stop_pool,
     upload_code,
 )
 from berdaya.experiments.files import atomic_write, write_table
@@ -615,12 +617,7 @@ def run_sweep(
         SweepError: Bad spec, folder, address or argument (before any run).
         SweepStoppedError: The executor failed part-way (a resume finishes the sweep).
     """
-    if workers is not None and (not isinstance(workers, int) or workers < 1):
-        raise SweepError(f"--workers must be an integer >= 1 (got {workers!r})")
-    if in_flight is not None and (not isinstance(in_flight, int) or in_flight < 1):
-        raise SweepError(f"in_flight must be an integer >= 1 (got {in_flight!r})")
-    if sum(x is not None for x in (executor, cluster)) > 1:
-        raise SweepError("give an executor or a cluster, not both")
+    _check_where(workers, in_flight, executor, cluster)
     if cluster is not None:
         cluster = check_cluster_address(cluster)
     checked, design = prepare(spec)
@@ -642,31 +639,36 @@ def run_sweep(
         skip = folder.done() | (set() if retry_errors else folder.failed())
         todo = [t for t in tasks if t.run_id not in skip]
         counts.skipped = len(tasks) - len(todo)
-        owned = executor is None
-        if owned:
+        if executor is None:  # this process or local processes, stopped on an error
             n = workers or os.cpu_count() or 1
-            n = min(n, max(1, len(todo)))
-            executor = InlineExecutor() if n == 1 else local_pool(n)
-        assert executor is not None
-        try:
-            _drive(
-                executor,
-                todo,
-                folder,
-                counts,
-                progress=progress,
-                in_flight=in_flight,
-                name=checked.name,
-                stall_timeout=max(60.0, cluster_timeout),
-            )
-        except BaseException:
-            if owned:
-                stop_pool(executor)
-            raise
-        if owned:
-            executor.shutdown(wait=True)
+            executor = stack.enter_context(local_executor(n, len(todo)))
+        _drive(
+            executor,
+            todo,
+            folder,
+            counts,
+            progress=progress,
+            in_flight=in_flight,
+            name=checked.name,
+            stall_timeout=max(60.0, cluster_timeout),
+        )
     counts.errors = len(folder.failed())
     return read_results(out)
+
+
+def _check_where(
+    workers: int | None,
+    in_flight: int | None,
+    executor: Executor | None,
+    cluster: str | None,
+) -> None:
+    """Refuse bad numbers of workers or runs in flight, or two places to run."""
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise SweepError(f"--workers must be an integer >= 1 (got {workers!r})")
+    if in_flight is not None and (not isinstance(in_flight, int) or in_flight < 1):
+        raise SweepError(f"in_flight must be an integer >= 1 (got {in_flight!r})")
+    if executor is not None and cluster is not None:
+        raise SweepError("give an executor or a cluster, not both")
 
 
 def _drive(

@@ -80,3 +80,22 @@ def test_replication_seeds_are_children_of_one_seed_sequence():
     assert replication_seeds(7, 3) == replication_seeds(7, 5)[:3]
     assert len(set(replication_seeds(7, 50))) == 50
     assert replication_seeds(7, 3) != replication_seeds(8, 3)
+
+
+def test_the_worked_example_of_architecture_md_runs_as_written(tmp_path, monkeypatch):
+    """docs/ARCHITECTURE.md's new analysis: a spec and a function, on the engine."""
+    from berdaya import doc_path  # noqa: PLC0415
+
+    text = doc_path("ARCHITECTURE.md").read_text(encoding="utf-8")
+    (code,) = [
+        block.split("```", 1)[0]
+        for block in text.split("```python\n")[1:]
+        if "run_sweep(spec" in block
+    ]
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(code, "ARCHITECTURE.md", "exec"), scope)
+    effects = scope["lever_scan"](scope["results"], "gov_support")
+    assert list(effects.index) == [1, 2, 3]  # the three involvement levels
+    assert effects.iloc[-1] > effects.iloc[0]  # involvement raises government support
+    assert (tmp_path / "results" / "lever-scan" / "meta.json").is_file()

@@ -40,8 +40,9 @@ def add(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare, print the table, write the outcomes and the plot if asked."""
-    from berdaya.experiments.compare import NONE, compare, plot_envelopes, plot_formats
+    from berdaya.experiments.compare import NONE, compare
     from berdaya.experiments.files import check_out_path
+    from berdaya.experiments.plots import comparison_envelopes, plot_formats
     from berdaya.scenarios import parse_set
 
     overrides = parse_set(args.set)
@@ -70,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         print(f"per-replication outcomes written to {comparison.to_file(args.out)}")
     if args.plot is not None:
-        print(f"monthly envelopes drawn in {plot_envelopes(comparison, args.plot)}")
+        print(
+            f"monthly envelopes drawn in {comparison_envelopes(comparison, args.plot)}"
+        )
     return 0
 
 
