@@ -45,6 +45,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from berdaya.experiments.defaults import DEFAULT_PAIRED_REPLICATIONS, SMALL_EFFECT
 from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
 from berdaya.experiments.files import write_table
 from berdaya.experiments.run import run
@@ -116,8 +117,6 @@ MOMENT_TITLES = {
 }
 #: Outcomes of the cycle itself, one value per run (``cycle`` in the summary).
 CYCLE_OUTCOMES = ("exit_month", "cycle_completed", "cycle_withdrawn")
-#: ``|d|`` below this is an effect within the noise across seeds (Cohen's "small").
-SMALL_EFFECT = 0.2
 #: Relative size of floating-point rounding: a spread or difference this small next to
 #: the values is no effect (:func:`effect_size`).
 ROUNDING = 1e-9
@@ -771,7 +770,7 @@ def make_arm(
 def compare(  # noqa: PLR0917 (the positional signature scripts call)
     a: str | Path,
     b: str | Path,
-    replications: int = 30,
+    replications: int = DEFAULT_PAIRED_REPLICATIONS,
     seed: int = 0,
     months: int | None = None,
     overrides: dict[str, Any] | None = None,

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from berdaya.agents.bkm import InstitutionalStage
-from berdaya.experiments.defaults import DEFAULT_SPEC
+from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S, DEFAULT_SPEC
 from berdaya.experiments.files import write_table
 from berdaya.experiments.spec import SweepError, SweepSpec, load_spec, parse_spec
 from berdaya.experiments.sweep import (
@@ -473,7 +473,7 @@ def run_national(
     executor: Executor | None = None,
     workers: int | None = None,
     cluster: str | None = None,
-    cluster_timeout: float = 10.0,
+    cluster_timeout: float = DEFAULT_CLUSTER_TIMEOUT_S,
     retry_errors: bool = False,
     progress: bool = False,
     in_flight: int | None = None,

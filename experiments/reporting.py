@@ -35,11 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from berdaya.experiments import sensitivity
 from berdaya.experiments.compare import (
     OUTCOME_UNITS,
     _number_format,
     paired_ci,
 )
+from berdaya.experiments.defaults import DEFAULT_LEVEL
 from berdaya.experiments.files import atomic_write
 from berdaya.experiments.spec import SweepError
 from berdaya.experiments.sweep import (
@@ -441,11 +443,7 @@ def _sensitivity(
         return None
     names = [f["name"] for f in meta["factors"]]
     sampled = design[design["point"] != 0].sort_values("point")
-    problem = {
-        "num_vars": len(names),
-        "names": names,
-        "bounds": [[0.0, 1.0]] * len(names),
-    }
+    problem = sensitivity.problem(names)
     x = sampled[[f"unit:{n}" for n in names]].to_numpy(float)
     means = finals.groupby("point")[list(outcomes)].mean()
     rows = []
@@ -478,15 +476,13 @@ def _sobol_rows(
     outcome: str,
 ) -> list[dict[str, Any]]:
     """Sobol first-order and total indices of one outcome, with their intervals."""
-    from SALib.analyze import sobol  # noqa: PLC0415
-
-    si = sobol.analyze(
+    si = sensitivity.sobol_indices(
         problem,
         y,
-        calc_second_order=bool(meta.get("second_order")),
-        num_resamples=RESAMPLES,
-        conf_level=level,
+        second_order=bool(meta.get("second_order")),
         seed=int(meta["seed"]),
+        resamples=RESAMPLES,
+        level=level,
     )
     rows = []
     for i, n in enumerate(problem["names"]):
@@ -517,16 +513,14 @@ def _morris_rows(
     outcome: str,
 ) -> list[dict[str, Any]]:
     """Morris mu*, its interval, mu and sigma of one outcome."""
-    from SALib.analyze import morris  # noqa: PLC0415
-
-    si = morris.analyze(
+    si = sensitivity.morris_indices(
         problem,
         x,
         y,
-        num_resamples=RESAMPLES,
-        conf_level=level,
-        num_levels=int(meta.get("morris_levels", 4)),
+        levels=int(meta.get("morris_levels", 4)),
         seed=int(meta["seed"]),
+        resamples=RESAMPLES,
+        level=level,
     )
     rows = []
     for i, n in enumerate(problem["names"]):
@@ -641,7 +635,7 @@ def report(
     out: str | Path,
     *,
     outcomes: list[str] | tuple[str, ...] | None = None,
-    level: float = 0.95,
+    level: float = DEFAULT_LEVEL,
     plots: bool = True,
     write: bool = True,
 ) -> SweepReport:

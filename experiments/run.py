@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from berdaya.experiments.defaults import DEFAULT_RUN_SEED
 from berdaya.experiments.files import read_table, write_table
 from berdaya.model import P2KPModel
 from berdaya.model.registry import RECORDS
@@ -177,7 +178,7 @@ def kelurahan_path(path: str | Path) -> Path:
 
 def run(
     scenario: str | Path | P2KPScenario = "kedungkandang-2008",
-    seed: int = 1,
+    seed: int = DEFAULT_RUN_SEED,
     *,
     months: int | None = None,
     overrides: dict[str, Any] | None = None,

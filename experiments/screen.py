@@ -39,10 +39,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analyze
-from SALib.sample import morris as morris_sample
 
-from berdaya.experiments import robustness
+from berdaya.experiments import robustness, sensitivity
 from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
 from berdaya.experiments.files import atomic_write
 from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS
@@ -315,12 +313,10 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
         base["months"] = months
     facs = factors(scenario, parameters, base=base)
     scen = load_scenario(scenario, base)
-    problem = {
-        "num_vars": len(facs),
-        "names": [f.name for f in facs],
-        "bounds": [[f.low, f.high] for f in facs],
-    }
-    design = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
+    problem = sensitivity.problem(
+        [f.name for f in facs], [[f.low, f.high] for f in facs]
+    )
+    design = sensitivity.morris_design(problem, trajectories, levels=levels, seed=seed)
     seeds = tuple(replication_seeds(seed, replications))
     tasks = _point_tasks(scenario, facs, design, base, seeds)
     bar = progress_bar(
@@ -419,14 +415,8 @@ def _indices(
             "max": float(means.max()),
             "share_met": float(met.mean()),
         }
-        si = morris_analyze.analyze(
-            problem,
-            design,
-            means,
-            num_resamples=1000,
-            conf_level=0.95,
-            num_levels=levels,
-            seed=seed,
+        si = sensitivity.morris_indices(
+            problem, design, means, levels=levels, seed=seed, resamples=1000
         )
         rows += [
             {

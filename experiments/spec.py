@@ -83,6 +83,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from berdaya.experiments import sensitivity
 from berdaya.experiments.compare import HEADLINE_OUTCOMES, replication_seeds
 from berdaya.experiments.errors import SweepError
 from berdaya.scenarios import ParamInfo, ScenarioError, load_scenario, schema
@@ -957,21 +958,13 @@ def _unit_sample(spec: SweepSpec) -> np.ndarray:
         return qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(
             spec.samples
         )
-    problem = {
-        "num_vars": d,
-        "names": [f.name for f in spec.factors],
-        "bounds": [[0.0, 1.0]] * d,
-    }
+    unit = sensitivity.problem([f.name for f in spec.factors])
     if spec.design == "sobol":
-        from SALib.sample import sobol  # noqa: PLC0415
-
-        return sobol.sample(
-            problem, spec.samples, calc_second_order=spec.second_order, seed=seed
+        return sensitivity.sobol_design(
+            unit, spec.samples, second_order=spec.second_order, seed=seed
         )
-    from SALib.sample import morris  # noqa: PLC0415
-
-    return morris.sample(
-        problem, spec.samples, num_levels=spec.morris_levels, seed=seed
+    return sensitivity.morris_design(
+        unit, spec.samples, levels=spec.morris_levels, seed=seed
     )
 
 

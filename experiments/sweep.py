@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from berdaya import __version__
+from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S
 from berdaya.experiments.engine import (
     StoppedError,
     completed,
@@ -582,7 +583,7 @@ def run_sweep(
     executor: Executor | None = None,
     workers: int | None = None,
     cluster: str | None = None,
-    cluster_timeout: float = 10.0,
+    cluster_timeout: float = DEFAULT_CLUSTER_TIMEOUT_S,
     retry_errors: bool = False,
     progress: bool = False,
     in_flight: int | None = None,

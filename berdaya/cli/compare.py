@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from berdaya.cli import options as o
+from berdaya.experiments.defaults import DEFAULT_PAIRED_REPLICATIONS
 
 DESCRIPTION = (
     "Run scenarios A and B with the same paired seeds and print, for each headline "
@@ -21,7 +22,7 @@ def add(p: argparse.ArgumentParser) -> None:
         "a", help="scenario A, the reference (name, TOML path, or none: B without P2KP)"
     )
     p.add_argument("b", help="scenario B (name, TOML path, or none: A without P2KP)")
-    o.add_replications(p, default=30)
+    o.add_replications(p, default=DEFAULT_PAIRED_REPLICATIONS)
     o.add_seed(p)
     o.add_months(p)
     o.add_set(p, "override a parameter in both scenarios (repeatable)")

@@ -6,7 +6,11 @@ import argparse
 import math
 
 from berdaya.cli import options as o
-from berdaya.experiments.defaults import DEFAULT_REPLICATIONS, DEFAULT_SCENARIO
+from berdaya.experiments.defaults import (
+    DEFAULT_REPLICATIONS,
+    DEFAULT_SCENARIO,
+    SMALL_EFFECT,
+)
 
 DESCRIPTION = (
     "Run a scenario, the same without the programme, and each lever variant (BLM x2 "
@@ -38,7 +42,7 @@ def add(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--inert-below",
         type=float,
-        default=0.2,
+        default=SMALL_EFFECT,
         metavar="D",
         help="an effect with |d| below D (or not clear of 0) is inert (default: "
         "%(default)s)",

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S
+
 if TYPE_CHECKING:
     from berdaya.experiments.sweep import SweepProgress
 
@@ -115,7 +117,7 @@ def add_cluster(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument(
         "--cluster-timeout",
         type=float,
-        default=10.0,
+        default=DEFAULT_CLUSTER_TIMEOUT_S,
         metavar="SECONDS",
         help="wait this long for the scheduler and a worker (default: %(default)s)",
     )

@@ -6,6 +6,7 @@ import argparse
 import math
 
 from berdaya.cli import options as o
+from berdaya.experiments.defaults import DEFAULT_LEVEL
 
 
 def add(p: argparse.ArgumentParser) -> None:
@@ -18,7 +19,10 @@ def add(p: argparse.ArgumentParser) -> None:
         help="report only this outcome (repeatable)",
     )
     p.add_argument(
-        "--level", type=float, default=0.95, help="confidence level (default: 0.95)"
+        "--level",
+        type=float,
+        default=DEFAULT_LEVEL,
+        help=f"confidence level (default: {DEFAULT_LEVEL})",
     )
     p.add_argument("--no-plots", action="store_true", help="write no PNG plots")
 

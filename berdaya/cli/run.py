@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 
 from berdaya.cli import options as o
+from berdaya.experiments.defaults import DEFAULT_RUN_SEED, DEFAULT_SCENARIO
 
 
 def add(p: argparse.ArgumentParser) -> None:
     """The arguments of ``berdaya run``."""
     p.add_argument(
         "--scenario",
-        default="kedungkandang-2008",
+        default=DEFAULT_SCENARIO,
         help="shipped scenario name or path to a TOML file (default: %(default)s)",
     )
-    o.add_seed(p, default=1, master=False)
+    o.add_seed(p, default=DEFAULT_RUN_SEED, master=False)
     o.add_months(p)
     o.add_set(p, "override a parameter (repeatable); see `berdaya params`")
     p.add_argument("--out", help="write the monthly table to FILE.parquet or .csv")

@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 
 from berdaya.cli import options as o
+from berdaya.experiments.defaults import DEFAULT_PAIRED_REPLICATIONS, DEFAULT_SCENARIO
 
 
 def add(p: argparse.ArgumentParser) -> None:
     """The arguments of ``berdaya validate``."""
-    p.add_argument("--observed", default="kedungkandang-2008", help="%(default)s")
+    p.add_argument("--observed", default=DEFAULT_SCENARIO, help="%(default)s")
     p.add_argument("--design", default="p2kp-design", help="%(default)s")
     p.add_argument(
-        "--replications", type=int, default=30, help="seeds (default: %(default)s)"
+        "--replications",
+        type=int,
+        default=DEFAULT_PAIRED_REPLICATIONS,
+        help="seeds (default: %(default)s)",
     )
     p.add_argument(
         "--entropy", type=int, help="SeedSequence entropy to repeat a validation"
