@@ -1,6 +1,6 @@
 # berdaya: two commands do all the set-up on a fresh machine.
 #   make run    create .venv (finding a Python >= 3.12), install, run the observed scenario
-#   make test   the whole test suite (lint included); .ci/run calls exactly this
+#   make test   the whole test suite (lint and import layers included); .ci/run calls it
 #   make viz    serve the app on http://127.0.0.1:$(PORT) (berdaya viz)
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -25,6 +25,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	sh .ci/lint-imports $(PY)
 	$(PY) -m pytest
 
 viz: $(STAMP)

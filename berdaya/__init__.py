@@ -15,7 +15,7 @@ from pathlib import Path
 __all__ = ["DOCS", "__version__", "doc_path"]
 
 #: The documents shipped with berdaya (``docs/`` in the repository).
-DOCS = ("ODD.md", "validation.md", "scaling.md", "limits.md")
+DOCS = ("ODD.md", "validation.md", "scaling.md", "limits.md", "ARCHITECTURE.md")
 
 _HERE = Path(__file__).resolve().parent
 

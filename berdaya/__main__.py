@@ -2,7 +2,7 @@
 
 import sys
 
-from berdaya.experiments.cli import main
+from berdaya.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,7 +11,7 @@ Scripts call the same functions as the ``berdaya`` command::
     print(nation.text())  # nation.totals: the kelurahan added up, a row a month
 
 The names below are imported on first use (PEP 562), not with the package: the
-``berdaya`` command imports ``berdaya.experiments.cli``, and its ``--help`` should not
+``berdaya`` command (:mod:`berdaya.cli`) imports this package, and its ``--help`` should not
 wait for pandas, Mesa and numba that only the verbs which run something need.
 """
 

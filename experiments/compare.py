@@ -36,20 +36,18 @@ from __future__ import annotations
 
 import html
 import math
-import multiprocessing
 import numbers
-import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from berdaya.experiments.files import atomic_write, write_table
+from berdaya.experiments.defaults import DEFAULT_PAIRED_REPLICATIONS, SMALL_EFFECT
+from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
+from berdaya.experiments.files import write_table
 from berdaya.experiments.run import run
 from berdaya.scenarios import load_scenario
 from berdaya.scenarios.loader import plain_values
@@ -119,8 +117,6 @@ MOMENT_TITLES = {
 }
 #: Outcomes of the cycle itself, one value per run (``cycle`` in the summary).
 CYCLE_OUTCOMES = ("exit_month", "cycle_completed", "cycle_withdrawn")
-#: ``|d|`` below this is an effect within the noise across seeds (Cohen's "small").
-SMALL_EFFECT = 0.2
 #: Relative size of floating-point rounding: a spread or difference this small next to
 #: the values is no effect (:func:`effect_size`).
 ROUNDING = 1e-9
@@ -138,21 +134,6 @@ SUMMARY_COLUMNS = (
     "d",
     "n",
 )
-
-
-def replication_seeds(master_seed: int, replications: int) -> list[int]:
-    """Seeds of the replications, one per child of ``SeedSequence(master_seed)``.
-
-    Args:
-        master_seed: Non-negative master seed.
-        replications: Number of replications.
-
-    Returns:
-        ``replications`` integer seeds in ``[0, 2**32)``; the same arguments always give
-        the same list, and a list for ``n`` is the start of the list for ``n + 1``.
-    """
-    children = np.random.SeedSequence(master_seed).spawn(replications)
-    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
 
 
 def paired_ci(
@@ -627,33 +608,8 @@ def run_replication(task: Task) -> tuple[Task, dict[str, pd.DataFrame]]:
     return task, out
 
 
-def run_tasks[T, R](fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterator[R]:
-    """Run ``fn`` on every task, here or on local processes, yielding results as they come.
-
-    Args:
-        fn: A top-level (importable) function: workers start cold with *spawn*, whatever
-            the platform's default, so no forked copy of this process's state is used.
-        tasks: Its arguments, one per call.
-        workers: Local processes (1: in this process, in order).
-
-    Yields:
-        Results, in order with one worker, as they complete with more.
-    """
-    if workers == 1:
-        yield from map(fn, tasks)
-        return
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)),
-        mp_context=multiprocessing.get_context("spawn"),
-    )
-    try:
-        pending = {pool.submit(fn, t) for t in tasks}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for fut in done:
-                yield fut.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+#: The engine's in-memory runner, under the name scripts know.
+run_tasks = run_all
 
 
 def run_arms(
@@ -686,13 +642,7 @@ def run_arms(
         if arm.follows is None
     ]
     tasks = [Task(i, s, months, group) for i, s in enumerate(seeds) for group in groups]
-    bar = tqdm(
-        total=len(seeds) * len(arms),
-        desc=desc,
-        unit="run",
-        file=sys.stderr,
-        disable=None if progress else True,
-    )
+    bar = progress_bar(len(seeds) * len(arms), desc=desc, enabled=progress)
     frames = []
     try:
         for task, done in run_tasks(run_replication, tasks, workers):
@@ -820,7 +770,7 @@ def make_arm(
 def compare(  # noqa: PLR0917 (the positional signature scripts call)
     a: str | Path,
     b: str | Path,
-    replications: int = 30,
+    replications: int = DEFAULT_PAIRED_REPLICATIONS,
     seed: int = 0,
     months: int | None = None,
     overrides: dict[str, Any] | None = None,
@@ -894,91 +844,4 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         missing=missing,
         moments=moments,
         cycle=cycle,
-    )
-
-
-def plot_formats() -> tuple[str, ...]:
-    """File endings :func:`plot_envelopes` can write (``.png``, ``.pdf``, ``.svg``...)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-
-    return tuple(f".{k}" for k in FigureCanvasAgg.get_supported_filetypes())
-
-
-def plot_envelopes(
-    comparison: Comparison,
-    path: str | Path,
-    outcomes: Sequence[str] | None = None,
-    *,
-    low: float = 0.1,
-    high: float = 0.9,
-    ncols: int = 4,
-) -> Path:
-    """Draw the monthly envelopes of both scenarios, a small panel per outcome.
-
-    Each panel shows, for A and B, the median across replications month by month and
-    the band between the ``low`` and ``high`` quantiles. Drawn with the Agg canvas
-    directly (no pyplot, whatever backend is set), written atomically.
-
-    Args:
-        comparison: A finished :class:`Comparison`.
-        path: Image file to write (``.png`` and the other formats Agg writes).
-        outcomes: Outcomes to draw (default: all compared outcomes).
-        low: Lower quantile of the band.
-        high: Upper quantile of the band.
-        ncols: Panels per row.
-
-    Returns:
-        The path written.
-    """
-    # matplotlib is imported here, not at the top: `berdaya run` need not pay for it.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
-    from matplotlib.lines import Line2D  # noqa: PLC0415
-    from matplotlib.patches import Patch  # noqa: PLC0415
-
-    path = Path(path)
-    suffix = _check_suffix(path, plot_formats(), "--plot")
-    names = list(outcomes or comparison.outcomes)
-    recs = comparison.records
-    ncols = max(1, min(ncols, len(names)))
-    nrows = math.ceil(len(names) / ncols)
-    fig = Figure(figsize=(3.2 * ncols, 2.4 * nrows + 0.6), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
-    colours = {"A": "tab:blue", "B": "tab:orange"}
-    for ax, name in zip(axes.flat, names, strict=False):
-        for arm in ARMS:
-            sel = recs.loc[recs["arm"] == arm].groupby("month")[name]
-            q = sel.quantile([low, 0.5, high]).unstack()
-            ax.fill_between(
-                q.index, q[low], q[high], color=colours[arm], alpha=0.25, lw=0
-            )
-            ax.plot(q.index, q[0.5], color=colours[arm], lw=1.5)
-        ax.set_title(name, fontsize=9)
-        ax.set_ylabel(OUTCOME_UNITS.get(name, name), fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3, lw=0.5)
-    for i, ax in enumerate(axes.flat):
-        if i >= len(names):
-            ax.set_visible(False)
-        elif i + ncols >= len(names):
-            # the lowest panel of its column carries the month axis
-            ax.set_xlabel("month", fontsize=8)
-            ax.xaxis.set_tick_params(labelbottom=True)
-    band = f"{low:.0%}-{high:.0%}"
-    handles, labels = [], []
-    for arm, scen in zip(ARMS, (comparison.a, comparison.b), strict=True):
-        handles += [
-            Line2D([], [], color=colours[arm], lw=1.5),
-            Patch(color=colours[arm], alpha=0.25),
-        ]
-        labels += [f"{arm}: {scen} (median)", f"{arm}: {scen} ({band} band)"]
-    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
-    fig.suptitle(
-        f"{comparison.replications} paired replications, master seed "
-        f"{comparison.master_seed}",
-        fontsize=10,
-    )
-    return atomic_write(
-        path, lambda tmp: fig.savefig(tmp, format=suffix.lstrip("."), dpi=110)
     )

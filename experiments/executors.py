@@ -36,7 +36,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from berdaya.experiments.spec import SweepError
+from berdaya.experiments.errors import SweepError
 
 #: The sub-packages of ``berdaya`` (pyproject's package-dir), shipped to Dask workers.
 SUBPACKAGES = ("model", "agents", "scenarios", "experiments", "viz")
@@ -144,22 +144,29 @@ def _code_entries() -> list[tuple[str, bytes]]:
     if not entries:
         entries.append(("berdaya/__init__.py", ZIP_INIT))
     for sub in SUBPACKAGES:
-        try:
-            found = importlib.util.find_spec(f"berdaya.{sub}")
-        except ImportError:
-            found = None
-        if found is None or not found.submodule_search_locations:
-            continue
-        for root in found.submodule_search_locations:
-            for path in sorted(Path(root).rglob("*")):
-                if (
-                    path.is_file()
-                    and "__pycache__" not in path.parts
-                    and path.suffix not in (".pyc", ".pyo")
-                ):
-                    rel = path.relative_to(root).as_posix()
-                    entries.append((f"berdaya/{sub}/{rel}", path.read_bytes()))
+        entries += _files_of(sub)
     return entries
+
+
+def _files_of(sub: str) -> list[tuple[str, bytes]]:
+    """The files of ``berdaya.<sub>`` where this process imports it from (by value too)."""
+    try:
+        found = importlib.util.find_spec(f"berdaya.{sub}")
+    except ImportError:
+        found = None
+    if found is None or not found.submodule_search_locations:
+        return []
+    out = []
+    for root in found.submodule_search_locations:
+        for path in sorted(Path(root).rglob("*")):
+            if (
+                path.is_file()
+                and "__pycache__" not in path.parts
+                and path.suffix not in (".pyc", ".pyo")
+            ):
+                rel = path.relative_to(root).as_posix()
+                out.append((f"berdaya/{sub}/{rel}", path.read_bytes()))
+    return out
 
 
 def _code_digest(entries: list[tuple[str, bytes]]) -> str:
@@ -298,9 +305,19 @@ def _by_value(fn: Callable[..., Any]) -> Callable[..., Any]:
     """A copy of ``fn`` that cloudpickle sends by value, not as an import reference.
 
     Workers that cannot import berdaya yet can still run it; the globals it names
-    (modules, constants) travel with it.
+    (modules, constants, and functions of its own module, themselves by value) travel
+    with it.
     """
-    names = {n: fn.__globals__[n] for n in fn.__code__.co_names if n in fn.__globals__}
+    names = {}
+    for n in fn.__code__.co_names:
+        if n in fn.__globals__:
+            value = fn.__globals__[n]
+            if (
+                isinstance(value, types.FunctionType)
+                and value.__module__ == fn.__module__
+            ):
+                value = _by_value(value)  # a helper of the same module travels too
+            names[n] = value
     clone = types.FunctionType(
         fn.__code__, {**names, "__builtins__": builtins}, fn.__name__
     )

@@ -290,6 +290,46 @@ def lever_table(
         ScenarioError: Invalid scenario, override or lever value; before any run.
         ValueError: Invalid argument, or an outcome the model does not record.
     """
+    _check_lever_arguments(replications, workers, seed, inert_below, outcomes)
+    overrides = plain_values(overrides)
+    base = load_scenario(scenario, overrides)
+    values = base.params.model_dump()
+    arms = _arms(scenario, overrides, levers, values)
+    seeds = replication_seeds(int(seed), int(replications))
+    records = run_arms(
+        arms,
+        seeds,
+        None,
+        int(workers),
+        desc=f"levers of {base.name}",
+        progress=progress,
+    )
+    moments, _ = outcomes_at(records, arms, tuple(outcomes))
+    rows = _lever_rows(moments, levers, values, outcomes)
+    effects = pd.concat(rows, ignore_index=True)
+    effects["inert"] = [
+        is_inert(c, d, inert_below)
+        for c, d in zip(effects.pop("clear"), effects["d"], strict=True)
+    ]
+    return LeverTable(
+        scenario=base.name,
+        master_seed=int(seed),
+        seeds=seeds,
+        overrides=overrides,
+        inert_below=float(inert_below),
+        effects=effects[list(TABLE_COLUMNS)],
+        moments=moments,
+    )
+
+
+def _check_lever_arguments(
+    replications: int,
+    workers: int,
+    seed: int,
+    inert_below: float,
+    outcomes: Sequence[str],
+) -> None:
+    """Refuse bad sizes, seed, threshold, or an outcome the model does not record."""
     _check_arguments(replications, workers, seed, None)
     if replications < 2:
         raise ValueError(
@@ -297,16 +337,22 @@ def lever_table(
         )
     if not (math.isfinite(inert_below) and inert_below >= 0):
         raise ValueError(f"inert_below must be a number >= 0 (got {inert_below!r})")
-    overrides = plain_values(overrides)
-    base = load_scenario(scenario, overrides)
-    values = base.params.model_dump()
-    from berdaya.model.records import RECORDS  # noqa: PLC0415 (the model's registry)
+    from berdaya.model.registry import RECORDS  # noqa: PLC0415 (imports the agents)
 
     for name in outcomes:
         if name not in RECORDS:
             raise ValueError(
                 f"outcome {name!r} is not a record (see `berdaya outcomes`)"
             )
+
+
+def _arms(
+    scenario: str | Path,
+    overrides: dict[str, Any],
+    levers: Sequence[Lever],
+    values: dict[str, Any],
+) -> list[Arm]:
+    """The programme, no programme (following it), and a variant per lever."""
     labels = [PROGRAMME, NO_PROGRAMME, *(lever.label for lever in levers)]
     if len(set(labels)) != len(labels):
         raise ValueError(f"lever labels must differ from each other and {labels[:2]}")
@@ -324,16 +370,16 @@ def lever_table(
         make_arm(lever.label, scenario, {**overrides, **lever.overrides(values)}, None)
         for lever in levers
     ]
-    seeds = replication_seeds(int(seed), int(replications))
-    records = run_arms(
-        arms,
-        seeds,
-        None,
-        int(workers),
-        desc=f"levers of {base.name}",
-        progress=progress,
-    )
-    moments, _ = outcomes_at(records, arms, tuple(outcomes))
+    return arms
+
+
+def _lever_rows(
+    moments: pd.DataFrame,
+    levers: Sequence[Lever],
+    values: dict[str, Any],
+    outcomes: Sequence[str],
+) -> list[pd.DataFrame]:
+    """The programme's effect against none, then each lever's against the programme."""
     rows = [
         _rows(
             moments,
@@ -355,20 +401,7 @@ def lever_table(
         )
         for lever in levers
     ]
-    effects = pd.concat(rows, ignore_index=True)
-    effects["inert"] = [
-        is_inert(c, d, inert_below)
-        for c, d in zip(effects.pop("clear"), effects["d"], strict=True)
-    ]
-    return LeverTable(
-        scenario=base.name,
-        master_seed=int(seed),
-        seeds=seeds,
-        overrides=overrides,
-        inert_below=float(inert_below),
-        effects=effects[list(TABLE_COLUMNS)],
-        moments=moments,
-    )
+    return rows
 
 
 def _rows(

@@ -8,25 +8,28 @@ with ``design.seeds = "independent"`` (so no base point). It runs through
 ``LocalCluster`` or a Dask scheduler, one file per kelurahan in ``runs/`` as it finishes,
 resumed by running the same command again. Then the kelurahan on disk are added up, month
 by month (:func:`national_totals`), into ``national.csv`` and ``national.parquet`` in the
-same folder. How each outcome adds up (:data:`RULES`):
+same folder. Each outcome adds up as the record registry says
+(:mod:`berdaya.model.registry`), the same way a city's records come from its kelurahan's,
+so a national total and a city total of the same record agree:
 
-* ``sum``: counts and money (households forced, BKMs formed, rupiah lent...) are summed;
-* ``share``: a share of households is weighted by the households it is a share of (the
-  kelurahan's households for ``*_all``, its poor that month, ``poverty_rate`` x
-  households, for ``*_poor``...) and also given as a national count,
-  ``<outcome>_households``;
-* ``mean``: a mean over households (awareness, welfare, the poverty gap) or over a
-  count kept (loan takeup, over the households on the PS-2 list) is weighted the same
-  way; a ratio of money (portfolio at risk, repayment) by the money it is a ratio of;
-* ``kelurahan``: a quantity of the kelurahan itself (government support) is averaged over
-  kelurahan; ``bkm``: one of its BKM is averaged over the kelurahan whose BKM is formed;
-* ``stages``: ``bkm_stage`` becomes the number of formed BKMs at each institutional stage,
-  ``bkm_inisiasi``, ``bkm_partisipatoris`` and ``bkm_emansipatoris``.
+* ``sum``: counts and money (households forced, rupiah lent...) are summed;
+* ``mean``: a quantity of the kelurahan itself (its board, government support, its cycle)
+  is averaged over kelurahan; a yes/no (``bkm_formed``) is then the share of kelurahan,
+  and also given as a count, ``<outcome>_kelurahan``;
+* ``households`` and ``ratio``: a share or mean is weighted by what it is a share or mean
+  of (the kelurahan's households for ``*_all``, its poor that month, ``poverty_rate`` x
+  households, for ``*_poor``, the principal due for the repayment rate...); a share of
+  households is also given as a national count, ``<outcome>_households``;
+* ``latest``: ``exit_month`` is -1 while any kelurahan's programme runs, then the last.
 
-An outcome kept that has no national meaning from kelurahan records alone (the Gini of
-welfare, the elite capture index, the women's stage shares, the initially poor's welfare
-and shares of the beneficiaries of loans, works and aid, whose denominators are not
-recorded) stays in the per-kelurahan files and is listed as not aggregated.
+Besides, with ``bkm_formed`` kept, ``bkm_stage`` gives the number of formed BKMs at each
+institutional stage, ``bkm_inisiasi``, ``bkm_partisipatoris`` and ``bkm_emansipatoris``.
+
+An outcome kept whose denominator is not recorded (the Gini of welfare, the elite
+capture index, the women's stage shares, the initially poor's welfare, the shares of the
+beneficiaries of loans, works and aid, the tendency index of the effort) has no national
+value from kelurahan records alone: it stays in the per-kelurahan files and is listed as
+not aggregated.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +45,7 @@ import numpy as np
 import pandas as pd
 
 from berdaya.agents.bkm import InstitutionalStage
-from berdaya.agents.ksm import KSMStatus, KSMType
-from berdaya.experiments.defaults import DEFAULT_SPEC
+from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S, DEFAULT_SPEC
 from berdaya.experiments.files import write_table
 from berdaya.experiments.spec import SweepError, SweepSpec, load_spec, parse_spec
 from berdaya.experiments.sweep import (
@@ -53,164 +55,21 @@ from berdaya.experiments.sweep import (
     run_sweep,
     toml_of,
 )
-from berdaya.model.records import STAGE_NAMES
+from berdaya.model.registry import (
+    HOUSEHOLDS,
+    IN_PENDAYAAN,
+    NONPOOR,
+    PAID_OUT,
+    POOR,
+    RECORDS,
+    STAGE_NAMES,
+    Record,
+)
 
 #: The per-month national table, in the results folder.
 TOTALS_FILES = ("national.csv", "national.parquet")
 
-# What a share or mean is weighted by, besides an outcome kept (money, counts).
-HOUSEHOLDS = "households"
-POOR = "poor"
-NONPOOR = "nonpoor"
-IN_PENDAYAAN = "pendayaan"
-#: Outcomes each weight is computed from (besides ``n_households``), in words.
-WEIGHTS = {
-    HOUSEHOLDS: ((), "the households"),
-    POOR: (("poverty_rate",), "the poor households (poverty_rate x households)"),
-    NONPOOR: (("poverty_rate",), "the non-poor households (from poverty_rate)"),
-    IN_PENDAYAAN: (("pendayaan_all",), "the households in pendayaan (pendayaan_all)"),
-}
 BKM_STAGES = tuple(s.name.lower() for s in InstitutionalStage)
-
-
-@dataclass(frozen=True)
-class Rule:
-    """How one outcome adds up over kelurahan.
-
-    Attributes:
-        how: ``sum``, ``share``, ``mean``, ``kelurahan``, ``bkm`` or ``stages`` (see the
-            module's description).
-        weight: What a ``share`` or ``mean`` is weighted by: ``households``, ``poor``,
-            ``nonpoor``, ``pendayaan`` or the name of an outcome (money, a count).
-        empty: The national value when the weights add up to nothing (the model's own
-            convention for an empty denominator).
-    """
-
-    how: str
-    weight: str | None = None
-    empty: float = 0.0
-
-    @property
-    def needs(self) -> tuple[str, ...]:
-        """Outcomes that must be kept too for this one to add up."""
-        if self.how in ("bkm", "stages"):
-            return ("bkm_formed",)
-        if self.weight is None:
-            return ()
-        if self.weight in WEIGHTS:
-            return WEIGHTS[self.weight][0]
-        return (self.weight,)
-
-    @property
-    def weighted_by(self) -> str:
-        """The weight in words, for messages."""
-        if self.how in ("bkm", "stages"):
-            return "the kelurahan whose BKM is formed (bkm_formed)"
-        if self.weight in WEIGHTS:
-            return WEIGHTS[self.weight][1]
-        return str(self.weight)
-
-
-def _rules() -> dict[str, Rule]:
-    rules: dict[str, Rule] = {}
-    for stage in STAGE_NAMES:
-        rules[f"{stage}_all"] = Rule("share", HOUSEHOLDS)
-        rules[f"{stage}_poor"] = Rule("share", POOR)
-    for name in ("forced_share_all", "participation_all", "poverty_rate"):
-        rules[name] = Rule("share", HOUSEHOLDS)
-    for name in (
-        "pendayaan_genuine_poor",
-        "participation_poor",
-        "ps2_poor_covered",
-        "ksm_poor_joined",
-    ):
-        rules[name] = Rule("share", POOR)
-    rules["participation_nonpoor"] = Rule("share", NONPOOR)
-    rules["forced_share_of_pendayaan"] = Rule("share", IN_PENDAYAAN)
-    rules["ps2_poor_share"] = Rule("share", "ps2_listed")
-    rules["ksm_members_poor_share"] = Rule("share", "ksm_members")
-    for name in (
-        "awareness_mean",
-        "capacity_mean",
-        "agency_mean",
-        "mean_welfare",
-        "trust_bkm",
-        "trust_gov",
-    ):
-        rules[name] = Rule("mean", HOUSEHOLDS)
-    for name in ("awareness_poor", "capacity_poor"):
-        rules[name] = Rule("mean", POOR)
-    rules["poverty_gap"] = Rule("mean", HOUSEHOLDS)
-    rules["ps2_inclusion_error"] = Rule("share", "ps2_listed")
-    # households ever given a loan over those listed: weighted by the listed
-    rules["loan_takeup"] = Rule("mean", "ps2_listed")
-    rules["portfolio_at_risk"] = Rule("mean", "loans_outstanding")
-    # each kelurahan's rate weighs the principal that fell due there (so the national rate
-    # is principal paid over principal due); with nothing due anywhere the rate is 1, as
-    # the model records before anything falls due
-    rules["repayment_rate"] = Rule("mean", "principal_due", empty=1.0)
-    sums = [
-        f"ksm_{t.name.lower()}_{s.name.lower()}" for t in KSMType for s in KSMStatus
-    ]
-    sums += [
-        "forced_count",
-        "forced_poor_count",
-        "relawan",
-        "ps2_listed",
-        "ksm_members",
-        "borrowers",
-        "loans_made",
-        "grant_received",
-        "tranches_received",
-        "lpj_done",
-        "tranche_delay_months",
-        "fund_cash",
-        "loans_outstanding",
-        "interest_earned",
-        "written_off",
-        "unspent_grant",
-        "spent_works",
-        "spent_social",
-        "leaked",
-        "works_built",
-        "refused_demand",
-        "ksm_active",
-        "bkm_active",
-        "lent_total",
-        "principal_due",
-        "ledger_gap",
-        "defaulted",
-        "graduated",
-        "phases_forced",
-        "phases_met",
-        "faskel_replacements",
-        "programme_active",
-        "lending_frozen",
-        "bkm_formed",
-    ]
-    rules.update({name: Rule("sum") for name in sums})
-    for name in (
-        "gov_support",
-        "tendency_index",
-        "tendency_cumulative",
-        "rkm_attendance",
-    ):
-        rules[name] = Rule("kelurahan")
-    for name in (
-        "bkm_capacity",
-        "bkm_legitimacy",
-        "bkm_locus",
-        "bkm_women_share",
-        "bkm_elite_share",
-        "bkm_activity",
-    ):
-        rules[name] = Rule("bkm")
-    rules["bkm_stage"] = Rule("stages")
-    return rules
-
-
-#: How each outcome adds up; outcomes not here are not aggregated.
-RULES: dict[str, Rule] = _rules()
 
 
 def check_national(spec: SweepSpec) -> None:
@@ -246,12 +105,12 @@ def check_national(spec: SweepSpec) -> None:
         )
     keep = spec.outcomes.keep
     for name in keep:
-        rule = RULES.get(name)
-        for need in rule.needs if rule else ():
+        record = RECORDS.get(name)
+        for need in record.needs if record else ():
             if need not in keep:
                 raise SweepError(
                     f"{src}: outcomes.keep: the national {name} is weighted by "
-                    f"{rule.weighted_by}; keep {need} too"
+                    f"{record.weighted_by}; keep {need} too"
                 )
 
 
@@ -296,10 +155,100 @@ def national_spec(
     return parse_spec(data, source=checked.source, text=text, base_dir=base_dir)
 
 
+def _weight(results: pd.DataFrame, name: str) -> np.ndarray:
+    """What a share or mean of each kelurahan is weighted by (see the registry)."""
+    n = results["n_households"].to_numpy(dtype=float)
+
+    def col(c: str) -> np.ndarray:
+        return results[c].to_numpy(dtype=float)
+
+    if name == HOUSEHOLDS:
+        return n
+    if name in (POOR, NONPOOR):
+        poor = np.rint(col("poverty_rate") * n)
+        return poor if name == POOR else n - poor
+    if name == IN_PENDAYAAN:
+        return np.rint(col("pendayaan_all") * n)
+    if name == PAID_OUT:
+        return col("leaked") + col("spent_works") + col("spent_social")
+    return col(name)
+
+
+class _Totals:
+    """The columns of the national table, filled outcome by outcome, then by month."""
+
+    def __init__(self, results: pd.DataFrame) -> None:
+        self.results = results
+        self.month = results["month"].to_numpy()
+        n = results["n_households"].to_numpy(dtype=float)
+        self.sums: dict[str, np.ndarray] = {
+            "kelurahan": np.ones(len(n)),
+            "households": n,
+        }
+        self.means: dict[str, np.ndarray] = {}
+        self.latest: dict[str, np.ndarray] = {}
+        # (column, value when the weights add up to nothing)
+        self.ratios: list[tuple[str, float]] = []
+        self.order: list[str] = ["kelurahan", "households"]
+        self.counts: list[str] = ["kelurahan", "households"]
+
+    def add(self, record: Record) -> None:
+        name = record.name
+        x = self.results[name].to_numpy(dtype=float)
+        self.order.append(name)
+        if record.aggregate == "sum":
+            self.sums[name] = x
+        elif record.aggregate == "mean":
+            self.means[name] = x
+        elif record.aggregate == "latest":
+            self.latest[name] = x
+        else:
+            assert record.weight is not None
+            w = _weight(self.results, record.weight)
+            self.sums[f"{name}:num"] = x * w
+            self.sums[f"{name}:den"] = w
+            self.ratios.append((name, record.empty))
+            if record.count == HOUSEHOLDS:
+                self._count(f"{name}_households", np.rint(x * w))
+        if record.count == "kelurahan":
+            self._count(f"{name}_kelurahan", x)
+        if name == "bkm_stage" and "bkm_formed" in self.results:
+            formed = self.results["bkm_formed"].to_numpy(dtype=float) > 0
+            for k, stage in enumerate(BKM_STAGES):
+                self._count(f"bkm_{stage}", (formed & (x == k)).astype(float))
+
+    def _count(self, column: str, x: np.ndarray) -> None:
+        self.sums[column] = x
+        self.order.append(column)
+        self.counts.append(column)
+
+    def table(self) -> pd.DataFrame:
+        month = self.month
+        by_month = pd.DataFrame(self.sums).groupby(month, sort=True).sum()
+        columns: dict[str, Any] = {
+            str(c): v for c, v in by_month.items() if ":" not in str(c)
+        }
+        for col, empty in self.ratios:
+            d = by_month[f"{col}:den"].to_numpy()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                num = by_month[f"{col}:num"].to_numpy()
+                columns[col] = np.where(d > 0, num / d, empty)
+        if self.means:
+            columns |= dict(pd.DataFrame(self.means).groupby(month, sort=True).mean())
+        if self.latest:
+            grouped = pd.DataFrame(self.latest).groupby(month, sort=True)
+            columns |= dict(grouped.max().where(grouped.min() >= 0, -1.0))
+        for col in self.counts:
+            columns[col] = np.asarray(columns[col]).astype(np.int64)
+        table = pd.DataFrame({c: columns[c] for c in self.order}, index=by_month.index)
+        table.index.name = "month"
+        return table.reset_index()
+
+
 def national_totals(
     results: pd.DataFrame, outcomes: Sequence[str]
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Add kelurahan up, month by month.
+    """Add kelurahan up, month by month, as the record registry says.
 
     Args:
         results: Rows of the kelurahan runs (:func:`read_results`): ``month``,
@@ -311,88 +260,20 @@ def national_totals(
         ``households``, then each outcome's national columns) and the outcomes that
         were not aggregated (no rule, or what it is weighted by is missing).
     """
-    n = results["n_households"].to_numpy(dtype=float)
-    month = results["month"].to_numpy()
-    weights: dict[str, np.ndarray] = {HOUSEHOLDS: n}
-    if "poverty_rate" in results:
-        weights[POOR] = np.rint(results["poverty_rate"].to_numpy(dtype=float) * n)
-        weights[NONPOOR] = n - weights[POOR]
-    if "pendayaan_all" in results:
-        weights[IN_PENDAYAAN] = np.rint(
-            results["pendayaan_all"].to_numpy(dtype=float) * n
-        )
-    formed = (
-        results["bkm_formed"].to_numpy(dtype=float) > 0
-        if "bkm_formed" in results
-        else None
-    )
-    sums: dict[str, np.ndarray] = {"kelurahan": np.ones(len(n)), "households": n}
-    means: dict[str, np.ndarray] = {}
-    # (column, numerator, denominator, value when the denominator is 0)
-    ratios: list[tuple[str, str, str, float]] = []
-    order: list[str] = ["kelurahan", "households"]
+    totals = _Totals(results)
     skipped: list[str] = []
     for name in outcomes:
-        rule = RULES.get(name)
+        record = RECORDS.get(name)
         if (
-            rule is None
+            record is None
+            or not record.across_kelurahan
             or name not in results
-            or any(need not in results for need in rule.needs)
+            or any(need not in results for need in record.needs)
         ):
             skipped.append(name)
-            continue
-        x = results[name].to_numpy(dtype=float)
-        if rule.how == "sum":
-            sums[name] = x
-            order.append(name)
-        elif rule.how in ("share", "mean", "bkm"):
-            if rule.how == "bkm":
-                assert formed is not None
-                w = formed.astype(float)
-            else:
-                assert rule.weight is not None
-                w = (
-                    weights[rule.weight]
-                    if rule.weight in WEIGHTS
-                    else results[rule.weight].to_numpy(dtype=float)
-                )
-            sums[f"{name}:num"] = x * w
-            sums[f"{name}:den"] = w
-            ratios.append((name, f"{name}:num", f"{name}:den", rule.empty))
-            order.append(name)
-            if rule.how == "share":
-                sums[f"{name}_households"] = np.rint(x * w)
-                order.append(f"{name}_households")
-        elif rule.how == "kelurahan":
-            means[name] = x
-            order.append(name)
-        elif rule.how == "stages":
-            assert formed is not None
-            for k, stage in enumerate(BKM_STAGES):
-                sums[f"bkm_{stage}"] = (formed & (x == k)).astype(float)
-                order.append(f"bkm_{stage}")
-    by_month = pd.DataFrame(sums).groupby(month, sort=True).sum()
-    table = pd.DataFrame(index=by_month.index)
-    for col, values in by_month.items():
-        if ":" not in str(col):
-            table[col] = values
-    for col, num, den, empty in ratios:
-        d = by_month[den].to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            table[col] = np.where(d > 0, by_month[num].to_numpy() / d, empty)
-    if means:
-        table = table.join(pd.DataFrame(means).groupby(month, sort=True).mean())
-    counts = [
-        "kelurahan",
-        "households",
-        *(c for c in order if c.endswith("_households")),
-    ]
-    counts += [f"bkm_{s}" for s in BKM_STAGES if f"bkm_{s}" in table]
-    for col in counts:
-        table[col] = table[col].astype(np.int64)
-    table = table[order]
-    table.index.name = "month"
-    return table.reset_index(), skipped
+        else:
+            totals.add(record)
+    return totals.table(), skipped
 
 
 @dataclass
@@ -436,59 +317,12 @@ class NationalResult:
             head += f" ({int(first['poverty_rate_households']):,} poor at month "
             head += f"{int(first['month'])})"
         lines = [head, f"at month {int(last['month'])}:"]
-        for label, group in (("all households", "all"), ("the poor", "poor")):
-            cols = [f"{s}_{group}" for s in STAGE_NAMES]
-            if all(c in last for c in cols):
-                shares = "  ".join(
-                    f"{s} {last[c]:6.1%}"
-                    for s, c in zip(STAGE_NAMES, cols, strict=True)
-                )
-                lines.append(f"  {label:<15} {shares}")
-        if "forced_count" in last:
-            line = f"  forced pendayaan: {int(last['forced_count']):,} households"
-            if "forced_poor_count" in last:
-                line += f" ({int(last['forced_poor_count']):,} poor)"
-            if "forced_share_of_pendayaan" in last:
-                line += (
-                    f", {last['forced_share_of_pendayaan']:.0%} of those in pendayaan"
-                )
-            lines.append(line)
-        if "participation_poor" in last:
-            lines.append(
-                f"  participation of the poor: {last['participation_poor']:.1%} "
-                f"({int(last['participation_poor_households']):,} households)"
-            )
-        money = [
-            f"{_rupiah(last[c])} {what}"
-            for c, what in (
-                ("lent_total", "lent"),
-                ("spent_works", "on works"),
-                ("spent_social", "in social aid"),
-            )
-            if c in last
-        ]
-        if money:
-            line = "  money: " + ", ".join(money)
-            if "repayment_rate" in last:
-                line += f"; repayment {last['repayment_rate']:.0%}"
-            lines.append(line)
-        if "bkm_formed" in last:
-            line = f"  BKMs formed: {int(last['bkm_formed']):,}"
-            stages = [f"bkm_{s}" for s in BKM_STAGES]
-            if all(c in last for c in stages):
-                line += (
-                    " ("
-                    + ", ".join(
-                        f"{int(last[c]):,} {s}"
-                        for s, c in zip(BKM_STAGES, stages, strict=True)
-                    )
-                    + ")"
-                )
-            lines.append(line)
-        if "gov_support" in last:
-            lines.append(
-                f"  government support, mean over kelurahan: {last['gov_support']:.2f}"
-            )
+        lines += _people_lines(last) + _institution_lines(last) + self._notes()
+        return "\n".join(lines)
+
+    def _notes(self) -> list[str]:
+        """What is not in the totals, and where the files are."""
+        lines = []
         if self.errors:
             lines.append(
                 f"{self.errors:,} kelurahan raised (not added up): their seeds, "
@@ -504,7 +338,65 @@ class NationalResult:
                 f"national totals by month: {', '.join(str(p) for p in self.files)}; "
                 f"per kelurahan: {self.out / 'runs'}"
             )
-        return "\n".join(lines)
+        return lines
+
+
+def _people_lines(last: pd.Series) -> list[str]:
+    """Stages, forced pendayaan and participation in the totals' last month."""
+    lines = []
+    for label, group in (("all households", "all"), ("the poor", "poor")):
+        cols = [f"{s}_{group}" for s in STAGE_NAMES]
+        if all(c in last for c in cols):
+            shares = "  ".join(
+                f"{s} {last[c]:6.1%}" for s, c in zip(STAGE_NAMES, cols, strict=True)
+            )
+            lines.append(f"  {label:<15} {shares}")
+    if "forced_count" in last:
+        line = f"  forced pendayaan: {int(last['forced_count']):,} households"
+        if "forced_poor_count" in last:
+            line += f" ({int(last['forced_poor_count']):,} poor)"
+        if "forced_share_of_pendayaan" in last:
+            line += f", {last['forced_share_of_pendayaan']:.0%} of those in pendayaan"
+        lines.append(line)
+    if "participation_poor" in last:
+        lines.append(
+            f"  participation of the poor: {last['participation_poor']:.1%} "
+            f"({int(last['participation_poor_households']):,} households)"
+        )
+    return lines
+
+
+def _institution_lines(last: pd.Series) -> list[str]:
+    """Money, BKMs and government support in the totals' last month."""
+    lines = []
+    money = [
+        f"{_rupiah(last[c])} {what}"
+        for c, what in (
+            ("lent_total", "lent"),
+            ("spent_works", "on works"),
+            ("spent_social", "in social aid"),
+        )
+        if c in last
+    ]
+    if money:
+        line = "  money: " + ", ".join(money)
+        if "repayment_rate" in last:
+            line += f"; repayment {last['repayment_rate']:.0%}"
+        lines.append(line)
+    if "bkm_formed_kelurahan" in last:
+        line = f"  BKMs formed: {int(last['bkm_formed_kelurahan']):,}"
+        stages = [f"bkm_{s}" for s in BKM_STAGES]
+        if all(c in last for c in stages):
+            counts = ", ".join(
+                f"{int(last[c]):,} {s}" for s, c in zip(BKM_STAGES, stages, strict=True)
+            )
+            line += f" ({counts})"
+        lines.append(line)
+    if "gov_support" in last:
+        lines.append(
+            f"  government support, mean over kelurahan: {last['gov_support']:.2f}"
+        )
+    return lines
 
 
 def _rupiah(x: float) -> str:
@@ -554,7 +446,11 @@ def aggregate(
         "spec_sha256": meta.get("spec_sha256"),
         "kelurahan": meta.get("points"),
         "done": int(frame["run_id"].nunique()) if len(frame) else 0,
-        "rules": {o: asdict(RULES[o]) for o in outcomes if o in RULES},
+        "rules": {
+            o: {"aggregate": r.aggregate, "weight": r.weight, "empty": r.empty}
+            for o in outcomes
+            if (r := RECORDS.get(o)) is not None and r.across_kelurahan
+        },
     }
     files = [write_table(totals, folder.path / name, info) for name in TOTALS_FILES]
     return NationalResult(
@@ -577,7 +473,7 @@ def run_national(
     executor: Executor | None = None,
     workers: int | None = None,
     cluster: str | None = None,
-    cluster_timeout: float = 10.0,
+    cluster_timeout: float = DEFAULT_CLUSTER_TIMEOUT_S,
     retry_errors: bool = False,
     progress: bool = False,
     in_flight: int | None = None,

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,11 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from berdaya.experiments import sensitivity
 from berdaya.experiments.compare import (
     OUTCOME_UNITS,
     _number_format,
     paired_ci,
 )
+from berdaya.experiments.defaults import DEFAULT_LEVEL
 from berdaya.experiments.files import atomic_write
 from berdaya.experiments.spec import SweepError
 from berdaya.experiments.sweep import (
@@ -115,9 +118,22 @@ class SweepReport:
 
     def text(self) -> str:
         """The report as readable text (what ``berdaya report`` prints)."""
+        lines = self._head()
+        if not len(self.finals):
+            lines.append("no finished run to report on yet")
+            return "\n".join([*lines, *self.notes])
+        lines += self._body()
+        if len(self.errors):
+            lines += ["", f"runs that raised ({len(self.errors)}; see errors/):"]
+            for r in self.errors.head(10).itertuples(index=False):
+                lines.append(f"  {r.run_id} seed {r.seed}: {r.type}: {r.message}")
+        if self.notes:
+            lines += ["", *self.notes]
+        return "\n".join(lines)
+
+    def _head(self) -> list[str]:
+        """What the sweep is, what is on disk, and how to replay a run."""
         m = self.meta
-        pct = f"{self.level:.0%}"
-        done = len(self.finals)
         lines = [
             f"berdaya report: {self.folder} (sweep '{m['spec']}', {m['design']} design, "
             f"{m['points']} points x {m['replications']} replications, master seed "
@@ -126,10 +142,10 @@ class SweepReport:
         if m.get("description"):
             lines.append(m["description"])
         lines.append(
-            f"base scenario {m['scenario']}; {done} of {m['runs']} runs on disk, "
-            f"{len(self.errors)} raised, {self.missing} not run yet"
+            f"base scenario {m['scenario']}; {len(self.finals)} of {m['runs']} runs on "
+            f"disk, {len(self.errors)} raised, {self.missing} not run yet"
         )
-        if done:
+        if len(self.finals):
             others = self.finals[self.finals["point"] != 0]
             first = (others if len(others) else self.finals).iloc[0]
             overrides = json.loads(
@@ -142,15 +158,17 @@ class SweepReport:
                 f"replay any run alone from its row, e.g. {first['run_id']}: "
                 + replay_command(scenario, int(first["seed"]), overrides)
             )
-        if not done:
-            lines.append("no finished run to report on yet")
-            return "\n".join([*lines, *self.notes])
+        return lines
+
+    def _body(self) -> list[str]:
+        """The tables: per point (or where they are), main effects, sensitivity."""
+        pct = f"{self.level:.0%}"
         months = sorted(self.finals["month"].unique())
-        lines.append(
+        lines = [
             f"outcomes at follow-up, the final month ({', '.join(map(str, months))}); "
             f"{pct} CI over replications (Student t); effect = point - base over the "
             "same seeds"
-        )
+        ]
         points = self.design["point"].tolist()
         if len(points) <= MAX_LISTED:
             lines += self._point_tables(pct, self.summary, self.effects)
@@ -167,13 +185,7 @@ class SweepReport:
             lines += self._main_effect_tables(pct)
         if self.sensitivity is not None and len(self.sensitivity):
             lines += self._sensitivity_tables(pct)
-        if len(self.errors):
-            lines += ["", f"runs that raised ({len(self.errors)}; see errors/):"]
-            for r in self.errors.head(10).itertuples(index=False):
-                lines.append(f"  {r.run_id} seed {r.seed}: {r.type}: {r.message}")
-        if self.notes:
-            lines += ["", *self.notes]
-        return "\n".join(lines)
+        return lines
 
     def factor_cells(self, point: int) -> list[str]:
         """A point's factor values, one string each."""
@@ -431,11 +443,7 @@ def _sensitivity(
         return None
     names = [f["name"] for f in meta["factors"]]
     sampled = design[design["point"] != 0].sort_values("point")
-    problem = {
-        "num_vars": len(names),
-        "names": names,
-        "bounds": [[0.0, 1.0]] * len(names),
-    }
+    problem = sensitivity.problem(names)
     x = sampled[[f"unit:{n}" for n in names]].to_numpy(float)
     means = finals.groupby("point")[list(outcomes)].mean()
     rows = []
@@ -453,92 +461,88 @@ def _sensitivity(
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if kind == "sobol":
-                from SALib.analyze import sobol  # noqa: PLC0415
-
-                si = sobol.analyze(
-                    problem,
-                    y,
-                    calc_second_order=bool(meta.get("second_order")),
-                    num_resamples=RESAMPLES,
-                    conf_level=level,
-                    seed=int(meta["seed"]),
-                )
-                for i, n in enumerate(names):
-                    s1, c1 = float(si["S1"][i]), float(si["S1_conf"][i])
-                    st, ct = float(si["ST"][i]), float(si["ST_conf"][i])
-                    rows.append(
-                        {
-                            "outcome": o,
-                            "factor": n,
-                            "S1": s1,
-                            "S1_low": s1 - c1,
-                            "S1_high": s1 + c1,
-                            "ST": st,
-                            "ST_low": st - ct,
-                            "ST_high": st + ct,
-                        }
-                    )
-            else:
-                from SALib.analyze import morris  # noqa: PLC0415
-
-                si = morris.analyze(
-                    problem,
-                    x,
-                    y,
-                    num_resamples=RESAMPLES,
-                    conf_level=level,
-                    num_levels=int(meta.get("morris_levels", 4)),
-                    seed=int(meta["seed"]),
-                )
-                for i, n in enumerate(names):
-                    ms, mc = float(si["mu_star"][i]), float(si["mu_star_conf"][i])
-                    rows.append(
-                        {
-                            "outcome": o,
-                            "factor": n,
-                            "mu_star": ms,
-                            "mu_star_low": ms - mc,
-                            "mu_star_high": ms + mc,
-                            "mu": float(si["mu"][i]),
-                            "sigma": float(si["sigma"][i]),
-                        }
-                    )
+            analyse = _sobol_rows if kind == "sobol" else _morris_rows
+            rows += analyse(problem, x, y, meta, level=level, outcome=o)
     return pd.DataFrame(rows)
 
 
-def report(
-    out: str | Path,
+def _sobol_rows(
+    problem: dict[str, Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    meta: dict[str, Any],
     *,
-    outcomes: list[str] | tuple[str, ...] | None = None,
-    level: float = 0.95,
-    plots: bool = True,
-    write: bool = True,
-) -> SweepReport:
-    """Summarise a sweep's results folder (finished or not).
+    level: float,
+    outcome: str,
+) -> list[dict[str, Any]]:
+    """Sobol first-order and total indices of one outcome, with their intervals."""
+    si = sensitivity.sobol_indices(
+        problem,
+        y,
+        second_order=bool(meta.get("second_order")),
+        seed=int(meta["seed"]),
+        resamples=RESAMPLES,
+        level=level,
+    )
+    rows = []
+    for i, n in enumerate(problem["names"]):
+        s1, c1 = float(si["S1"][i]), float(si["S1_conf"][i])
+        st, ct = float(si["ST"][i]), float(si["ST_conf"][i])
+        rows.append(
+            {
+                "outcome": outcome,
+                "factor": n,
+                "S1": s1,
+                "S1_low": s1 - c1,
+                "S1_high": s1 + c1,
+                "ST": st,
+                "ST_low": st - ct,
+                "ST_high": st + ct,
+            }
+        )
+    return rows
 
-    Args:
-        out: The results folder of :func:`~berdaya.experiments.sweep.run_sweep`.
-        outcomes: Outcomes to report (default: every numeric outcome the sweep kept).
-        level: Confidence level of the intervals.
-        plots: Draw the PNG plots.
-        write: Write the tables (CSV), the plots and ``report.txt`` into the folder.
 
-    Returns:
-        The :class:`SweepReport`.
+def _morris_rows(
+    problem: dict[str, Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    meta: dict[str, Any],
+    *,
+    level: float,
+    outcome: str,
+) -> list[dict[str, Any]]:
+    """Morris mu*, its interval, mu and sigma of one outcome."""
+    si = sensitivity.morris_indices(
+        problem,
+        x,
+        y,
+        levels=int(meta.get("morris_levels", 4)),
+        seed=int(meta["seed"]),
+        resamples=RESAMPLES,
+        level=level,
+    )
+    rows = []
+    for i, n in enumerate(problem["names"]):
+        ms, mc = float(si["mu_star"][i]), float(si["mu_star_conf"][i])
+        rows.append(
+            {
+                "outcome": outcome,
+                "factor": n,
+                "mu_star": ms,
+                "mu_star_low": ms - mc,
+                "mu_star_high": ms + mc,
+                "mu": float(si["mu"][i]),
+                "sigma": float(si["sigma"][i]),
+            }
+        )
+    return rows
 
-    Raises:
-        SweepError: The folder holds no sweep, or an outcome was not kept.
-    """
-    folder = SweepFolder(out)
-    meta = folder.meta()
-    if meta is None:
-        raise SweepError(f"'{folder.path}' holds no sweep (no meta.json)")
-    if not 0 < level < 1:
-        raise SweepError(f"--level must be between 0 and 1 (got {level})")
-    design = pd.read_parquet(folder.path / "design.parquet")
-    results = read_results(folder.path)
-    errors = read_errors(folder.path)
+
+def _chosen(
+    meta: dict[str, Any], results: pd.DataFrame, outcomes: Sequence[str] | None
+) -> tuple[str, ...]:
+    """The numeric outcomes kept by the sweep, or those asked for (each one kept)."""
     if len(results):
         kept = [
             o
@@ -555,7 +559,13 @@ def report(
                     f"{', '.join(meta['outcomes'])})"
                 )
         kept = [o for o in outcomes if o in kept]
-    chosen = tuple(kept)
+    return tuple(kept)
+
+
+def _moments(
+    results: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The monthly rows, each run's final row, and each run's cycle-end row."""
     ends = results.iloc[:0]
     if "end_month" in results.columns:
         ends = results.loc[results["month"] == results["end_month"]]
@@ -567,7 +577,20 @@ def report(
         finals = results.loc[results["month"] == last].reset_index(drop=True)
     else:
         finals = results
-    notes: list[str] = []
+    return results, finals, ends
+
+
+def _tables(
+    finals: pd.DataFrame,
+    ends: pd.DataFrame,
+    design: pd.DataFrame,
+    meta: dict[str, Any],
+    *,
+    chosen: tuple[str, ...],
+    level: float,
+    notes: list[str],
+) -> dict[str, Any]:
+    """Summaries and effects at follow-up and cycle end, main effects, sensitivity."""
     summary = (
         _summaries(finals, chosen, level)
         if len(finals)
@@ -598,6 +621,54 @@ def report(
         end_effects = _effects(ends, chosen, level) if has_base else effects.iloc[:0]
     else:
         end_summary, end_effects = summary.iloc[:0], effects.iloc[:0]
+    return {
+        "summary": summary,
+        "effects": effects,
+        "main_effects": main,
+        "sensitivity": sens,
+        "end_summary": end_summary,
+        "end_effects": end_effects,
+    }
+
+
+def report(
+    out: str | Path,
+    *,
+    outcomes: list[str] | tuple[str, ...] | None = None,
+    level: float = DEFAULT_LEVEL,
+    plots: bool = True,
+    write: bool = True,
+) -> SweepReport:
+    """Summarise a sweep's results folder (finished or not).
+
+    Args:
+        out: The results folder of :func:`~berdaya.experiments.sweep.run_sweep`.
+        outcomes: Outcomes to report (default: every numeric outcome the sweep kept).
+        level: Confidence level of the intervals.
+        plots: Draw the PNG plots.
+        write: Write the tables (CSV), the plots and ``report.txt`` into the folder.
+
+    Returns:
+        The :class:`SweepReport`.
+
+    Raises:
+        SweepError: The folder holds no sweep, or an outcome was not kept.
+    """
+    folder = SweepFolder(out)
+    meta = folder.meta()
+    if meta is None:
+        raise SweepError(f"'{folder.path}' holds no sweep (no meta.json)")
+    if not 0 < level < 1:
+        raise SweepError(f"--level must be between 0 and 1 (got {level})")
+    design = pd.read_parquet(folder.path / "design.parquet")
+    results = read_results(folder.path)
+    errors = read_errors(folder.path)
+    chosen = _chosen(meta, results, outcomes)
+    results, finals, ends = _moments(results)
+    notes: list[str] = []
+    tables = _tables(
+        finals, ends, design, meta, chosen=chosen, level=level, notes=notes
+    )
     done = folder.done()
     failed = folder.failed() - done
     rep = SweepReport(
@@ -606,17 +677,12 @@ def report(
         design=design,
         outcomes=chosen,
         finals=finals,
-        summary=summary,
-        effects=effects,
-        main_effects=main,
-        sensitivity=sens,
         errors=errors,
         missing=int(meta["runs"]) - len(done) - len(failed),
         level=level,
         notes=notes,
         ends=ends,
-        end_summary=end_summary,
-        end_effects=end_effects,
+        **tables,
     )
     if write and len(finals):
         _write(rep, plots, results)
@@ -644,7 +710,13 @@ def _write(rep: SweepReport, plots: bool, results: pd.DataFrame) -> None:
     if rep.sensitivity is not None and len(rep.sensitivity):
         csv(rep.sensitivity, "sensitivity.csv")
     if plots:
-        for draw in (plot_envelopes, plot_effects, plot_sensitivity):
+        from berdaya.experiments import plots  # noqa: PLC0415 (matplotlib)
+
+        for draw in (
+            plots.sweep_envelopes,
+            plots.sweep_effects,
+            plots.sweep_sensitivity,
+        ):
             written = draw(rep, results)
             if written is not None:
                 rep.written.append(written)
@@ -654,193 +726,3 @@ def _write(rep: SweepReport, plots: bool, results: pd.DataFrame) -> None:
             path / "report.txt", lambda tmp: tmp.write_text(text, encoding="utf-8")
         )
     )
-
-
-def _figure(n: int, ncols: int = 4, height: float = 2.4) -> tuple[Any, Any]:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
-
-    ncols = max(1, min(ncols, n))
-    nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(3.4 * ncols, height * nrows + 0.8), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
-    return fig, axes
-
-
-def _save(fig: Any, path: Path) -> Path:
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-
-
-def _groups(rep: SweepReport) -> list[tuple[str, list[int]]]:
-    """Curves of the envelope plot: points, or levels of the first factor."""
-    points = rep.design["point"].tolist()
-    if len(points) <= 8:
-        return [(rep.label(p), [p]) for p in points]
-    groups = [("base", [0])] if 0 in points and rep.meta.get("base", True) else []
-    sampled = rep.design[rep.design["point"] != 0]
-    first = rep.factors[0]
-    values = sampled[first["name"]]
-    if values.nunique() <= 6:
-        for v in dict.fromkeys(values.tolist()):
-            groups.append(
-                (
-                    f"{first['name']}={_fmt(v)}",
-                    sampled.loc[values == v, "point"].tolist(),
-                )
-            )
-    else:
-        bins = pd.qcut(values.astype(float), 3, duplicates="drop")
-        for interval in bins.cat.categories:
-            pts = sampled.loc[bins == interval, "point"].tolist()
-            groups.append((f"{first['name']} in {interval}", pts))
-    return groups
-
-
-def plot_envelopes(rep: SweepReport, results: pd.DataFrame) -> Path | None:
-    """Draw ``envelopes.png``: per outcome, median and 10-90% band month by month.
-
-    Curves are the design points (up to 8), else the levels (or thirds) of the first
-    factor, pooled over the other factors. Needs more than one month kept per run.
-    """
-    if results["month"].nunique() < 2 or not rep.outcomes:
-        rep.notes.append(
-            "no envelope plot: the sweep kept only the final month (set outcomes.every)"
-        )
-        return None
-    names = list(rep.outcomes[:MAX_PANELS])
-    fig, axes = _figure(len(names))
-    groups = _groups(rep)
-    colours = [f"C{i % 10}" for i in range(len(groups))]
-    for ax, name in zip(axes.flat, names, strict=False):
-        for (label, pts), colour in zip(groups, colours, strict=True):
-            sel = results.loc[results["point"].isin(pts)].groupby("month")[name]
-            q = sel.quantile([0.1, 0.5, 0.9]).unstack()
-            ax.fill_between(q.index, q[0.1], q[0.9], color=colour, alpha=0.18, lw=0)
-            ax.plot(q.index, q[0.5], color=colour, lw=1.4, label=label)
-        ax.set_title(name, fontsize=9)
-        ax.set_ylabel(OUTCOME_UNITS.get(name, name), fontsize=8)
-        ax.set_xlabel("month", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3, lw=0.5)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        labels,
-        loc="outside lower center",
-        ncols=min(3, len(labels)),
-        fontsize=7,
-    )
-    fig.suptitle(
-        f"sweep {rep.meta['spec']}: median and 10-90% band over replications",
-        fontsize=10,
-    )
-    return _save(fig, rep.folder / "envelopes.png")
-
-
-def plot_effects(rep: SweepReport, results: pd.DataFrame) -> Path | None:
-    """Draw ``effects.png``: per outcome, each point's effect against the base and CI.
-
-    With more than 30 points, the main effects per factor level are drawn instead (grid
-    designs); sampled designs that large get no effect plot (see the sensitivity plot).
-    """
-    if len(rep.effects) and rep.effects["point"].nunique() <= 30:
-        table = rep.effects.copy()
-        table["name"] = [" / ".join(rep.factor_cells(int(p))) for p in table["point"]]
-        axis = " / ".join(f["name"] for f in rep.factors)
-        title = "effect against the base (paired seeds)"
-    elif len(rep.main_effects):
-        table = rep.main_effects.copy()
-        table["name"] = [
-            f"{f}={_fmt(v)}"
-            for f, v in zip(table["factor"], table["level"], strict=True)
-        ]
-        axis = "factor level"
-        title = "main effects against the base (paired seeds)"
-    else:
-        return None
-    names = [o for o in rep.outcomes[:MAX_PANELS] if o in set(table["outcome"])]
-    if not names:
-        return None
-    rows = table["name"].nunique()
-    fig, axes = _figure(len(names), ncols=3, height=max(2.4, 0.22 * rows + 1.0))
-    for ax, name in zip(axes.flat, names, strict=False):
-        t = table[table["outcome"] == name].reset_index(drop=True)
-        y = np.arange(len(t))[::-1]
-        low = (t["diff"] - t["ci_low"]).fillna(0).clip(lower=0)
-        high = (t["ci_high"] - t["diff"]).fillna(0).clip(lower=0)
-        colours = [
-            "tab:red" if c is True else "tab:gray" for c in t["clear"].astype(object)
-        ]
-        for yi, x, lo, hi, colour in zip(y, t["diff"], low, high, colours, strict=True):
-            ax.errorbar(
-                x,
-                yi,
-                xerr=[[lo], [hi]],
-                fmt="none",
-                ecolor=colour,
-                elinewidth=1.2,
-                capsize=2,
-            )
-        ax.scatter(t["diff"], y, c=colours, s=12, zorder=3)
-        ax.axvline(0, color="black", lw=0.8)
-        if ax.get_subplotspec().is_first_col():
-            ax.set_yticks(y, t["name"], fontsize=7)
-            ax.set_ylabel(axis, fontsize=8)
-        else:
-            ax.set_yticks(y, [""] * len(y))
-        ax.set_title(name, fontsize=9)
-        ax.tick_params(axis="x", labelsize=7)
-        ax.grid(alpha=0.3, lw=0.5, axis="x")
-    fig.suptitle(
-        f"sweep {rep.meta['spec']}: {title}, {rep.level:.0%} CI (red: clear of 0)",
-        fontsize=10,
-    )
-    return _save(fig, rep.folder / "effects.png")
-
-
-def plot_sensitivity(rep: SweepReport, results: pd.DataFrame) -> Path | None:
-    """Draw ``sensitivity.png``: Sobol S1/ST or Morris mu* per factor, with CIs."""
-    s = rep.sensitivity
-    if s is None or not len(s):
-        return None
-    names = [o for o in rep.outcomes[:MAX_PANELS] if o in set(s["outcome"])]
-    factors = list(dict.fromkeys(s["factor"]))
-    fig, axes = _figure(len(names), ncols=3, height=max(2.4, 0.3 * len(factors) + 1.0))
-    sobol = rep.meta["design"] == "sobol"
-    for ax, name in zip(axes.flat, names, strict=False):
-        t = s[s["outcome"] == name].set_index("factor").reindex(factors)
-        y = np.arange(len(factors))[::-1]
-        bars = (
-            [("S1", "tab:blue", -0.18), ("ST", "tab:orange", 0.18)]
-            if sobol
-            else [("mu_star", "tab:blue", 0.0)]
-        )
-        for col, colour, shift in bars:
-            err = [
-                (t[col] - t[f"{col}_low"]).clip(lower=0),
-                (t[f"{col}_high"] - t[col]).clip(lower=0),
-            ]
-            ax.barh(
-                y + shift,
-                t[col],
-                height=0.34 if sobol else 0.6,
-                color=colour,
-                xerr=err,
-                error_kw={"elinewidth": 0.8, "capsize": 2},
-                label=col.replace("_star", "*"),
-            )
-        ax.set_yticks(y, factors, fontsize=7)
-        ax.set_title(name, fontsize=9)
-        ax.tick_params(axis="x", labelsize=7)
-        ax.grid(alpha=0.3, lw=0.5, axis="x")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
-    kind = "Sobol indices" if sobol else "Morris mu*"
-    fig.suptitle(
-        f"sweep {rep.meta['spec']}: {kind} with {rep.level:.0%} bootstrap CI",
-        fontsize=10,
-    )
-    return _save(fig, rep.folder / "sensitivity.png")

@@ -15,7 +15,7 @@ It also reports the spread over seeds of the poor's participation at the scenari
 values (sd and the 5-95% range over many seeds): a cascade on a knife-edge shows up there as
 a spread of the order of the value itself.
 
-It reuses the comparison's runner (:func:`~berdaya.experiments.compare.run_tasks`), as the
+It runs on the engine's runner (:func:`~berdaya.experiments.engine.run_all`), as the
 Morris screen does, so runs are the same function of (scenario, seed) as everywhere else.
 Run ``python -m berdaya.experiments.robustness --out docs/validation.md`` to rewrite the
 robustness section of that document for the schema's participation rule, and
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,9 +35,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from berdaya.experiments.compare import replication_seeds, run_tasks
+from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
 from berdaya.experiments.files import atomic_write
 from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS, judge
 from berdaya.experiments.run import run
@@ -149,15 +147,10 @@ def run_grid(
         for d in degrees
         for i, s in enumerate(seeds)
     ]
-    bar = tqdm(
-        total=len(tasks),
-        unit="run",
-        file=sys.stderr,
-        disable=None if progress else True,
-    )
+    bar = progress_bar(len(tasks), desc="robustness", enabled=progress)
     rows = []
     try:
-        for row in run_tasks(run_one, tasks, workers):
+        for row in run_all(run_one, tasks, workers):
             rows.append(row)
             bar.update()
     finally:
@@ -312,15 +305,8 @@ def section_of(document: str, rule: str = "default") -> str:
     return body.strip("\n") + "\n"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the grid and the spread, and write the robustness section.
-
-    Args:
-        argv: Command-line arguments (default: ``sys.argv[1:]``).
-
-    Returns:
-        The exit code.
-    """
+def _parser() -> argparse.ArgumentParser:
+    """The options of ``python -m berdaya.experiments.robustness``."""
     parser = argparse.ArgumentParser(
         prog="python -m berdaya.experiments.robustness",
         description="Validation patterns over the plausible threshold and degree ranges.",
@@ -341,7 +327,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="default",
         help="participation rule: the schema's, or an alternative that fails (default)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line that makes the same section (written into it)."""
+    words = ["python", "-m", "berdaya.experiments.robustness", "--out", str(args.out)]
+    for name in ("scenario", "thresholds", "degrees", "replications"):
+        words += [f"--{name}", str(getattr(args, name))]
+    words += ["--spread-replications", str(args.spread_replications)]
+    words += ["--seed", str(args.seed), "--workers", str(args.workers)]
+    words += ["--rule", args.rule] if args.rule != "default" else []
+    return shlex.join(words)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the grid and the spread, and write the robustness section.
+
+    Args:
+        argv: Command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code.
+    """
+    args = _parser().parse_args(argv)
     base = dict(RULES[args.rule])
     started = time.monotonic()
     finals = run_grid(
@@ -365,14 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides={k: v for k, v in base.items() if k not in (THRESHOLD, DEGREE)},
         progress=True,
     )
-    words = ["python", "-m", "berdaya.experiments.robustness", "--out", str(args.out)]
-    for name in ("scenario", "thresholds", "degrees", "replications"):
-        words += [f"--{name}", str(getattr(args, name))]
-    words += ["--spread-replications", str(args.spread_replications)]
-    words += ["--seed", str(args.seed), "--workers", str(args.workers)]
-    words += ["--rule", args.rule] if args.rule != "default" else []
     meta = {
-        "command": shlex.join(words),
+        "command": _command(args),
         "runs": len(finals) + len(at_own),
         "minutes": (time.monotonic() - started) / 60,
         "workers": args.workers,

@@ -10,8 +10,10 @@ from typing import Any
 
 import pandas as pd
 
+from berdaya.experiments.defaults import DEFAULT_RUN_SEED
 from berdaya.experiments.files import read_table, write_table
 from berdaya.model import P2KPModel
+from berdaya.model.registry import RECORDS
 from berdaya.scenarios import P2KPScenario, load_scenario
 from berdaya.scenarios.loader import check_seed, plain_values
 
@@ -25,13 +27,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-#: Final-month records a run shows in a notebook (its repr and HTML table), with formats.
+#: Final-month records a run shows in a notebook (its repr and HTML table), with the
+#: formats of their units in the record registry.
 HEADLINE: dict[str, str] = {
-    "powerless_poor": ".1%",
-    "pendayaan_poor": ".1%",
-    "forced_count": ",.0f",
-    "poverty_rate": ".1%",
-    "gov_support": ".2f",
+    name: RECORDS[name].fmt
+    for name in (
+        "powerless_poor",
+        "pendayaan_poor",
+        "forced_count",
+        "poverty_rate",
+        "gov_support",
+    )
 }
 
 
@@ -172,7 +178,7 @@ def kelurahan_path(path: str | Path) -> Path:
 
 def run(
     scenario: str | Path | P2KPScenario = "kedungkandang-2008",
-    seed: int = 1,
+    seed: int = DEFAULT_RUN_SEED,
     *,
     months: int | None = None,
     overrides: dict[str, Any] | None = None,

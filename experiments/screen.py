@@ -30,7 +30,6 @@ import argparse
 import datetime as dt
 import math
 import shlex
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -40,16 +39,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analyze
-from SALib.sample import morris as morris_sample
-from tqdm.auto import tqdm
 
-from berdaya.experiments import robustness
-from berdaya.experiments.compare import replication_seeds, run_tasks
+from berdaya.experiments import robustness, sensitivity
+from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
 from berdaya.experiments.files import atomic_write
 from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS
 from berdaya.experiments.run import run
-from berdaya.scenarios import load_scenario, schema
+from berdaya.scenarios import ParamInfo, load_scenario, schema
 
 #: Default factors and their screening ranges: plausible ranges around the observed
 #: case's values, narrower than the schema's allowed ranges (which run to absurd values
@@ -189,20 +185,7 @@ def factors(
                 f"'{name}' is a {p.type} {p.kind} parameter; only numeric "
                 f"{' and '.join(CANDIDATE_KINDS)} parameters can be screened"
             )
-        if isinstance(parameters, Mapping):
-            low, high = parameters[name]
-        elif name in DEFAULT_RANGES:
-            low, high = DEFAULT_RANGES[name]
-        else:
-            low, high = p.ge, p.le
-        if low is None or high is None or not math.isfinite(low + high):
-            raise ValueError(f"'{name}' needs a finite range (got {low}, {high})")
-        if not low < high:
-            raise ValueError(f"'{name}': low must be below high (got {low}, {high})")
-        if (p.ge is not None and low < p.ge) or (p.le is not None and high > p.le):
-            raise ValueError(
-                f"'{name}': range [{low:g}, {high:g}] leaves the allowed {p.allowed}"
-            )
+        low, high = _range(p, parameters)
         out.append(
             Factor(
                 name=name,
@@ -217,6 +200,28 @@ def factors(
             )
         )
     return out
+
+
+def _range(
+    p: ParamInfo, parameters: Sequence[str] | Mapping[str, tuple[float, float]]
+) -> tuple[float, float]:
+    """A factor's range: given, else :data:`DEFAULT_RANGES`', else the schema's."""
+    name = p.name
+    if isinstance(parameters, Mapping):
+        low, high = parameters[name]
+    elif name in DEFAULT_RANGES:
+        low, high = DEFAULT_RANGES[name]
+    else:
+        low, high = p.ge, p.le
+    if low is None or high is None or not math.isfinite(low + high):
+        raise ValueError(f"'{name}' needs a finite range (got {low}, {high})")
+    if not low < high:
+        raise ValueError(f"'{name}': low must be below high (got {low}, {high})")
+    if (p.ge is not None and low < p.ge) or (p.le is not None and high > p.le):
+        raise ValueError(
+            f"'{name}': range [{low:g}, {high:g}] leaves the allowed {p.allowed}"
+        )
+    return low, high
 
 
 class PointTask(NamedTuple):
@@ -247,11 +252,9 @@ def run_point(task: PointTask) -> tuple[int, pd.DataFrame]:
     return task.index, finals
 
 
-def _run_all(
-    tasks: list[PointTask], workers: int, bar: tqdm
-) -> dict[int, pd.DataFrame]:
+def _run_all(tasks: list[PointTask], workers: int, bar: Any) -> dict[int, pd.DataFrame]:
     out: dict[int, pd.DataFrame] = {}
-    for i, finals in run_tasks(run_point, tasks, workers):
+    for i, finals in run_all(run_point, tasks, workers):
         out[i] = finals
         bar.update(finals.shape[0])
     return out
@@ -300,6 +303,57 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
         ValueError: Invalid sizes, seed, or parameters.
         ScenarioError: A design point the scenario schema rejects (before any run).
     """
+    _check_sizes(trajectories, levels, replications, workers, seed)
+    start = time.perf_counter()
+    base: dict[str, Any] = {}
+    if n_households is not None:
+        base["n_households"] = n_households
+    if months is not None:
+        base["months"] = months
+    facs = factors(scenario, parameters, base=base)
+    scen = load_scenario(scenario, base)
+    problem = sensitivity.problem(
+        [f.name for f in facs], [[f.low, f.high] for f in facs]
+    )
+    design = sensitivity.morris_design(problem, trajectories, levels=levels, seed=seed)
+    seeds = tuple(replication_seeds(seed, replications))
+    tasks = _point_tasks(scenario, facs, design, base, seeds)
+    bar = progress_bar(
+        len(tasks) * replications,
+        desc=f"Morris screen of {scen.name}",
+        enabled=progress,
+    )
+    try:
+        finals = _run_all(tasks, workers, bar)
+    finally:
+        bar.close()
+    rows, outputs = _indices(problem, design, finals, facs, levels=levels, seed=seed)
+    table = _ranked(rows)
+    table.attrs = {
+        "scenario": scen.name,
+        "seed": seed,
+        "replication_seeds": list(seeds),
+        "trajectories": trajectories,
+        "levels": levels,
+        "replications": replications,
+        "n_households": int(scen.params.n_households),
+        "months": int(scen.params.months),
+        "followup_months": int(scen.params.followup_months),
+        "points": len(design),
+        "runs": len(tasks) * replications,
+        "outputs": outputs,
+        "workers": workers,
+        "factors": [asdict(f) for f in facs],
+        "salib": version("SALib"),
+        "elapsed_s": time.perf_counter() - start,
+    }
+    return table
+
+
+def _check_sizes(
+    trajectories: int, levels: int, replications: int, workers: int, seed: int
+) -> None:
+    """Refuse sizes, workers or a seed that are not integers in range, or odd levels."""
     for name, value, low in (
         ("trajectories", trajectories, 2),
         ("levels", levels, 2),
@@ -311,21 +365,16 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
             raise ValueError(f"{name} must be an integer >= {low} (got {value!r})")
     if levels % 2:
         raise ValueError(f"levels must be even (got {levels})")
-    start = time.perf_counter()
-    base: dict[str, Any] = {}
-    if n_households is not None:
-        base["n_households"] = n_households
-    if months is not None:
-        base["months"] = months
-    facs = factors(scenario, parameters, base=base)
-    scen_name = load_scenario(scenario, base).name
-    problem = {
-        "num_vars": len(facs),
-        "names": [f.name for f in facs],
-        "bounds": [[f.low, f.high] for f in facs],
-    }
-    design = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
-    seeds = tuple(replication_seeds(seed, replications))
+
+
+def _point_tasks(
+    scenario: str | Path,
+    facs: list[Factor],
+    design: np.ndarray,
+    base: dict[str, Any],
+    seeds: tuple[int, ...],
+) -> list[PointTask]:
+    """A task per design point (each checked as a scenario first), then the baseline."""
     tasks = []
     for i, row in enumerate(design):
         overrides = {
@@ -336,17 +385,19 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
         tasks.append(PointTask(i, str(scenario), overrides, seeds, None))
     # the scenario's own values, with the same seeds: the reference of the report
     tasks.append(PointTask(BASELINE, str(scenario), dict(base), seeds, None))
-    bar = tqdm(
-        total=len(tasks) * replications,
-        desc=f"Morris screen of {scen_name}",
-        unit="run",
-        file=sys.stderr,
-        disable=None if progress else True,
-    )
-    try:
-        finals = _run_all(tasks, workers, bar)
-    finally:
-        bar.close()
+    return tasks
+
+
+def _indices(
+    problem: dict[str, Any],
+    design: np.ndarray,
+    finals: dict[int, pd.DataFrame],
+    facs: list[Factor],
+    *,
+    levels: int,
+    seed: int,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Morris indices of every criterion, and what each criterion's output did."""
     rows = []
     outputs = {}
     for c in PATTERNS:
@@ -363,31 +414,30 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
             "max": float(means.max()),
             "share_met": float(met.mean()),
         }
-        si = morris_analyze.analyze(
-            problem,
-            design,
-            means,
-            num_resamples=1000,
-            conf_level=0.95,
-            num_levels=levels,
-            seed=seed,
+        si = sensitivity.morris_indices(
+            problem, design, means, levels=levels, seed=seed, resamples=1000
         )
-        for j, f in enumerate(facs):
-            rows.append(
-                {
-                    "key": c.key,
-                    "pattern": c.pattern,
-                    "statistic": c.statistic,
-                    "output": OUTPUT_LABELS.get(c.key, c.key),
-                    "parameter": f.name,
-                    "kind": f.kind,
-                    "mu_star": float(si["mu_star"][j]),
-                    "mu_star_conf": float(si["mu_star_conf"][j]),
-                    "sigma": float(si["sigma"][j]),
-                    "mu": float(si["mu"][j]),
-                    "noise": noise,
-                }
-            )
+        rows += [
+            {
+                "key": c.key,
+                "pattern": c.pattern,
+                "statistic": c.statistic,
+                "output": OUTPUT_LABELS.get(c.key, c.key),
+                "parameter": f.name,
+                "kind": f.kind,
+                "mu_star": float(si["mu_star"][j]),
+                "mu_star_conf": float(si["mu_star_conf"][j]),
+                "sigma": float(si["sigma"][j]),
+                "mu": float(si["mu"][j]),
+                "noise": noise,
+            }
+            for j, f in enumerate(facs)
+        ]
+    return rows, outputs
+
+
+def _ranked(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The rows as a table, ranked by mu* within each criterion, in criterion order."""
     table = pd.DataFrame(rows)
     table["rank"] = (
         table.groupby("key", sort=False)["mu_star"]
@@ -395,29 +445,10 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
         .astype(int)
     )
     order = {c.key: i for i, c in enumerate(PATTERNS)}
-    table = table.sort_values(
+    return table.sort_values(
         ["key", "rank", "parameter"],
         key=lambda s: s.map(order) if s.name == "key" else s,
     ).reset_index(drop=True)[list(COLUMNS)]
-    table.attrs = {
-        "scenario": scen_name,
-        "seed": seed,
-        "replication_seeds": list(seeds),
-        "trajectories": trajectories,
-        "levels": levels,
-        "replications": replications,
-        "n_households": int(load_scenario(scenario, base).params.n_households),
-        "months": int(load_scenario(scenario, base).params.months),
-        "followup_months": int(load_scenario(scenario, base).params.followup_months),
-        "points": len(design),
-        "runs": len(tasks) * replications,
-        "outputs": outputs,
-        "workers": workers,
-        "factors": [asdict(f) for f in facs],
-        "salib": version("SALib"),
-        "elapsed_s": time.perf_counter() - start,
-    }
-    return table
 
 
 def _noise(per_run: np.ndarray, levels: int) -> float:
@@ -517,7 +548,15 @@ def report_markdown(table: pd.DataFrame, command: str) -> str:
         The document.
     """
     a = table.attrs
-    outputs = a["outputs"]
+    lines = _report_head(a, command)
+    lines += _ranges_section(a)
+    lines += _reading_section(table, a)
+    lines += _pattern_sections(table, a["outputs"])
+    return "\n".join(lines) + "\n"
+
+
+def _report_head(a: dict[str, Any], command: str) -> list[str]:
+    """Title, how it was made (command, date, scenario, design, seeds), how to read."""
     k = len(a["factors"])
     delta = a["levels"] / (2 * (a["levels"] - 1))
     seeds = ", ".join(str(s) for s in a["replication_seeds"])
@@ -562,6 +601,13 @@ def report_markdown(table: pd.DataFrame, command: str) -> str:
         "parameter pushes the statistic away from the side of the threshold the "
         "pattern needs.",
         "",
+    ]
+    return lines
+
+
+def _ranges_section(a: dict[str, Any]) -> list[str]:
+    """The table of the screened parameters' ranges."""
+    lines = [
         "## Parameter ranges",
         "",
         "| parameter | kind | unit | scenario value | low | high | schema allows |",
@@ -586,6 +632,13 @@ def report_markdown(table: pd.DataFrame, command: str) -> str:
         "## Reading",
         "",
     ]
+    return lines
+
+
+def _reading_section(table: pd.DataFrame, a: dict[str, Any]) -> list[str]:
+    """A line per pattern on what moves it, and the parameters clear for nothing."""
+    outputs = a["outputs"]
+    lines = []
     for pattern, psub in table.groupby("pattern", sort=False):
         lines.append(f"- **{pattern}**: {_pattern_summary(psub, outputs)}")
     never = [
@@ -602,6 +655,12 @@ def report_markdown(table: pd.DataFrame, command: str) -> str:
             + ", ".join(f"`{n}`" for n in never)
             + ".",
         ]
+    return lines
+
+
+def _pattern_sections(table: pd.DataFrame, outputs: dict[str, Any]) -> list[str]:
+    """A section per pattern, a ranked table per statistic with its reading."""
+    lines: list[str] = []
     for pattern, psub in table.groupby("pattern", sort=False):
         lines += ["", f"## {pattern}"]
         for key, sub in psub.groupby("key", sort=False):
@@ -628,18 +687,11 @@ def report_markdown(table: pd.DataFrame, command: str) -> str:
                     f"{'yes' if _clear(r) else ''} |"
                 )
             lines += ["", _reading_of(sub, o)]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the screen and write its Markdown report.
-
-    Args:
-        argv: Command-line arguments (default: ``sys.argv[1:]``).
-
-    Returns:
-        The exit code.
-    """
+def _parser() -> argparse.ArgumentParser:
+    """The options of ``python -m berdaya.experiments.screen``."""
     parser = argparse.ArgumentParser(
         prog="python -m berdaya.experiments.screen",
         description="Morris screen of the parameters the validation patterns depend on.",
@@ -678,18 +730,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--months", type=int, default=None, help="default: the scenario's"
     )
-    args = parser.parse_args(argv)
-    table = morris_screen(
-        args.scenario,
-        trajectories=args.trajectories,
-        levels=args.levels,
-        replications=args.replications,
-        seed=args.seed,
-        workers=args.workers,
-        n_households=args.n_households,
-        months=args.months,
-        progress=True,
-    )
+    return parser
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line that makes the same screen (written into the report)."""
     words = ["python", "-m", "berdaya.experiments.screen", "--out", str(args.out)]
     for name in (
         "scenario",
@@ -703,7 +748,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("n_households", "months"):
         if getattr(args, name) is not None:
             words += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
-    text = report_markdown(table, shlex.join(words))
+    return shlex.join(words)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the screen and write its Markdown report.
+
+    Args:
+        argv: Command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code.
+    """
+    args = _parser().parse_args(argv)
+    table = morris_screen(
+        args.scenario,
+        trajectories=args.trajectories,
+        levels=args.levels,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        n_households=args.n_households,
+        months=args.months,
+        progress=True,
+    )
+    text = report_markdown(table, _command(args))
     # keep the robustness section another command writes into the same document
     old = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
     for rule in robustness.RULES:

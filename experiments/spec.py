@@ -47,6 +47,13 @@ with ``[set]`` only, run with the same seeds so every point has a paired baselin
 instead of the replication seeds all points share: for points that are different places
 rather than different policies for one place, such as the kelurahan of a national
 programme (``berdaya national``), whose randomness must not be common to all of them.
+
+The spec's shape is a pydantic model (:class:`SpecFile`, with :class:`DesignTable`,
+:class:`OutcomesTable` and :class:`DeriveEntry`): known keys only, values of their stated
+types, no coercion. Whatever is wrong, :func:`spec_error` turns pydantic's report into
+one line naming the file, the field and what it takes. What depends on the scenario
+schema (the parameters and their ranges) and on the model (the outcomes) is checked
+next, with the same kind of line.
 """
 
 from __future__ import annotations
@@ -61,39 +68,29 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import numpy as np
 import pandas as pd
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
 
+from berdaya.experiments import sensitivity
 from berdaya.experiments.compare import HEADLINE_OUTCOMES, replication_seeds
+from berdaya.experiments.errors import SweepError
 from berdaya.scenarios import ParamInfo, ScenarioError, load_scenario, schema
 from berdaya.scenarios.loader import read_toml, shown, validate
 
-
-class SweepError(ScenarioError):
-    """A sweep spec, results folder or cluster address is not usable; one line."""
-
-
 DESIGNS = ("grid", "lhs", "sobol", "morris")
-TOP_KEYS = (
-    "description",
-    "scenario",
-    "replications",
-    "seed",
-    "design",
-    "set",
-    "levers",
-    "uncertainties",
-    "derive",
-    "outcomes",
-)
-DESIGN_KEYS = ("kind", "samples", "second_order", "levels", "base", "seeds")
-#: How design points get their seeds: ``paired`` (replication i of every point runs with
-#: seed i, the default) or ``independent`` (each point and replication its own seed).
-SEED_MODES = ("paired", "independent")
 RANGE_KEYS = ("low", "high", "levels")
-OUTCOME_KEYS = ("keep", "every", "final")
 #: Columns that identify a run in every results row, in this order.
 ID_COLUMNS = ("run_id", "point", "replication", "seed", "scenario")
 #: Spawn key of the sampler's seed: a child of the master SeedSequence that no
@@ -421,13 +418,6 @@ def load_spec(spec: str | Path) -> SweepSpec:
     return parse_spec(data, source=str(path), text=raw, base_dir=path.parent)
 
 
-def _table(data: dict[str, Any], key: str, src: str) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise SweepError(f"{src}: '{key}' must be a table ([{key}])")
-    return value
-
-
 def _whole(value: Any, name: str, src: str, low: int) -> int:
     if not _is_int(value) or value < low:
         raise SweepError(f"{src}: {name} must be an integer >= {low} (got {value!r})")
@@ -466,42 +456,58 @@ def _factor(
             raise SweepError(f"{where}: a value is listed twice ({list(value)})")
         return Factor(name, role, (name,), p.type, values=values)
     if isinstance(value, dict):
-        if p.type not in ("int", "float"):
-            raise SweepError(
-                f"{where}: a {p.type} parameter takes a list of values "
-                f"({p.allowed}), not a range"
-            )
-        bad = [k for k in value if k not in RANGE_KEYS]
-        if bad or "low" not in value or "high" not in value:
-            raise SweepError(
-                f"{where}: a range is {{ low = ..., high = ... }} with optional levels"
-                + (f" (unknown key '{bad[0]}')" if bad else "")
-            )
-        low, high = value["low"], value["high"]
-        for v in (low, high):
-            ok = _is_int(v) if p.type == "int" else _is_number(v) and math.isfinite(v)
-            if not ok:
-                raise SweepError(f"{where}: range ends must be {p.allowed} (got {v!r})")
-        if not low < high:
-            raise SweepError(
-                f"{where}: low must be below high (got [{low}, {high}]); "
-                "a single value belongs in [set]"
-            )
-        if (p.ge is not None and low < p.ge) or (p.le is not None and high > p.le):
-            raise SweepError(
-                f"{where}: range [{_num(low)}, {_num(high)}] is outside the schema's "
-                f"{p.allowed.removeprefix('a number in ').removeprefix('an integer in ')}"
-            )
-        levels = value.get("levels")
-        if levels is not None:
-            levels = _whole(levels, f"{table}.{name}.levels", src, 2)
-        conv = int if p.type == "int" else float
-        return Factor(
-            name, role, (name,), p.type, low=conv(low), high=conv(high), levels=levels
+        return _range_factor(
+            p, value, role=role, where=where, levels_at=f"{table}.{name}", src=src
         )
     raise SweepError(
         f"{where}: give a list of values or a range {{ low = ..., high = ... }} "
         f"(got {value!r})"
+    )
+
+
+def _range_factor(
+    p: ParamInfo,
+    value: dict[str, Any],
+    *,
+    role: str,
+    where: str,
+    levels_at: str,
+    src: str,
+) -> Factor:
+    """A range ``{ low, high, levels }`` of a number parameter, inside its bounds."""
+    name = p.name
+    if p.type not in ("int", "float"):
+        raise SweepError(
+            f"{where}: a {p.type} parameter takes a list of values "
+            f"({p.allowed}), not a range"
+        )
+    bad = [k for k in value if k not in RANGE_KEYS]
+    if bad or "low" not in value or "high" not in value:
+        raise SweepError(
+            f"{where}: a range is {{ low = ..., high = ... }} with optional levels"
+            + (f" (unknown key '{bad[0]}')" if bad else "")
+        )
+    low, high = value["low"], value["high"]
+    for v in (low, high):
+        ok = _is_int(v) if p.type == "int" else _is_number(v) and math.isfinite(v)
+        if not ok:
+            raise SweepError(f"{where}: range ends must be {p.allowed} (got {v!r})")
+    if not low < high:
+        raise SweepError(
+            f"{where}: low must be below high (got [{low}, {high}]); "
+            "a single value belongs in [set]"
+        )
+    if (p.ge is not None and low < p.ge) or (p.le is not None and high > p.le):
+        raise SweepError(
+            f"{where}: range [{_num(low)}, {_num(high)}] is outside the schema's "
+            f"{p.allowed.removeprefix('a number in ').removeprefix('an integer in ')}"
+        )
+    levels = value.get("levels")
+    if levels is not None:
+        levels = _whole(levels, f"{levels_at}.levels", src, 2)
+    conv = int if p.type == "int" else float
+    return Factor(
+        name, role, (name,), p.type, low=conv(low), high=conv(high), levels=levels
     )
 
 
@@ -562,92 +568,212 @@ def _bundle(
     )
 
 
-def _design(data: dict[str, Any], src: str) -> dict[str, Any]:
-    raw = data.get("design", "grid")
-    design = {"kind": raw} if isinstance(raw, str) else raw
-    if not isinstance(design, dict):
-        raise SweepError(f"{src}: design must be one of {', '.join(DESIGNS)}")
-    for key in design:
-        if key not in DESIGN_KEYS:
-            raise SweepError(
-                f"{src}: design: unknown key '{key}'{_suggest(key, list(DESIGN_KEYS))}"
+class _Table(BaseModel):
+    """A table of a spec: known keys only, values of the stated types (no coercion)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DesignTable(_Table):
+    """``design`` (a kind, or a ``[design]`` table): how the points are laid out."""
+
+    kind: Literal["grid", "lhs", "sobol", "morris"] = "grid"
+    samples: int | None = Field(None, ge=1)
+    second_order: bool = False
+    levels: int = Field(4, ge=2)
+    base: bool = True
+    seeds: Literal["paired", "independent"] = "paired"
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> DesignTable:
+        kind, samples = self.kind, self.samples
+        if kind == "grid" and samples is not None:
+            raise ValueError("a grid design takes no samples (the grid is all)")
+        if kind != "grid" and samples is None:
+            raise ValueError(f"a {kind} design needs design.samples")
+        if kind == "sobol" and samples is not None and samples < 2:
+            raise ValueError(f"design.samples must be an integer >= 2 (got {samples})")
+        if kind == "sobol" and samples is not None and samples & (samples - 1):
+            raise ValueError(
+                f"design.samples of a sobol design must be a power of 2 (got "
+                f"{samples}; Saltelli's scheme needs it for balance)"
             )
-    kind = design.get("kind", "grid")
-    if kind not in DESIGNS:
-        raise SweepError(
-            f"{src}: unknown design {kind!r}{_suggest(str(kind), list(DESIGNS))}; "
-            f"one of {', '.join(DESIGNS)}"
-        )
-    samples = design.get("samples")
-    if kind == "grid":
-        if samples is not None:
-            raise SweepError(f"{src}: a grid design takes no samples (the grid is all)")
-    elif samples is None:
-        raise SweepError(f"{src}: a {kind} design needs design.samples")
+        for key, kinds in (("second_order", ("sobol",)), ("levels", ("morris",))):
+            if key in self.model_fields_set and kind not in kinds:
+                raise ValueError(f"design.{key} is for {' or '.join(kinds)} designs")
+        if self.seeds == "independent" and self.base:
+            raise ValueError(
+                'design.seeds = "independent" leaves no paired baseline; set '
+                "design.base = false"
+            )
+        return self
+
+
+class DeriveEntry(_Table):
+    """``[derive]``: a parameter computed as the remainder of others."""
+
+    remainder_of: list[str] = Field(min_length=1)
+    total: float = 1.0
+
+
+class OutcomesTable(_Table):
+    """``[outcomes]``: which outcomes are kept, for which months."""
+
+    keep: Annotated[list[str], Field(min_length=1)] | Literal["all"] | None = None
+    every: int | None = Field(None, ge=1)
+    final: bool = True
+
+    @model_validator(mode="after")
+    def _keeps_a_month(self) -> OutcomesTable:
+        if self.every is None and not self.final:
+            raise ValueError("outcomes keep no month (set every, or final = true)")
+        return self
+
+
+class SpecFile(_Table):
+    """A sweep spec as written: its tables and values, checked for shape and type.
+
+    What depends on the scenario schema (the parameters of ``[set]``, ``[levers]``,
+    ``[uncertainties]`` and ``[derive]``) and on the model (the outcomes) is checked
+    by :func:`parse_spec` after this.
+    """
+
+    description: str = ""
+    scenario: str = "kedungkandang-2008"
+    replications: int = Field(1, ge=1)
+    seed: int = Field(0, ge=0)
+    design: DesignTable = DesignTable()
+    set: dict[str, Any] = {}
+    levers: dict[str, Any] = {}
+    uncertainties: dict[str, Any] = {}
+    derive: dict[str, DeriveEntry] = {}
+    outcomes: OutcomesTable = OutcomesTable()
+
+    @field_validator("design", mode="before")
+    @classmethod
+    def _kind_alone(cls, value: Any) -> Any:
+        return {"kind": value} if isinstance(value, str) else value
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars (what samplers give) as Python's, in nested tables and lists."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _allowed(annotation: Any, info: FieldInfo | None = None) -> str:
+    """What a field takes, in words, from its type and constraints."""
+    low = next(
+        (m.ge for m in (info.metadata if info else ()) if hasattr(m, "ge")), None
+    )
+    origin = get_origin(annotation)
+    words = {bool: "true or false", str: "a string", float: "a number"}
+    if origin is Annotated:
+        text = _allowed(get_args(annotation)[0])
+    elif origin in (UnionType, Union):
+        parts = [a for a in get_args(annotation) if a is not type(None)]
+        text = " or ".join(_allowed(a, info) for a in parts)
+    elif origin is Literal:
+        text = "one of " + ", ".join(str(a) for a in get_args(annotation))
+    elif origin is list:
+        text = "a non-empty list of strings"
+    elif origin is dict or (
+        isinstance(annotation, type) and issubclass(annotation, _Table)
+    ):
+        text = "a table"
+    elif annotation is int:
+        text = "an integer" + (f" >= {low}" if low is not None else "")
     else:
-        samples = _whole(samples, "design.samples", src, 2 if kind == "sobol" else 1)
-        if kind == "sobol" and samples & (samples - 1):
-            raise SweepError(
-                f"{src}: design.samples of a sobol design must be a power of 2 "
-                f"(got {samples}; Saltelli's scheme needs it for balance)"
-            )
-    for key, kinds in (("second_order", ("sobol",)), ("levels", ("morris",))):
-        if key in design and kind not in kinds:
-            raise SweepError(f"{src}: design.{key} is for {' or '.join(kinds)} designs")
-    second = design.get("second_order", False)
-    base = design.get("base", True)
-    for key, value in (("second_order", second), ("base", base)):
-        if not isinstance(value, bool):
-            raise SweepError(f"{src}: design.{key} must be true or false")
-    levels = _whole(design.get("levels", 4), "design.levels", src, 2)
-    seeds = design.get("seeds", "paired")
-    if seeds not in SEED_MODES:
-        raise SweepError(
-            f"{src}: design.seeds must be one of {', '.join(map(repr, SEED_MODES))} "
-            f"(got {seeds!r})"
-        )
-    if seeds == "independent" and base:
-        raise SweepError(
-            f'{src}: design.seeds = "independent" leaves no paired baseline; '
-            "set design.base = false"
-        )
-    return {
-        "kind": kind,
-        "samples": samples,
-        "second_order": second,
-        "levels": levels,
-        "base": base,
-        "paired": seeds == "paired",
-    }
+        text = words.get(annotation, str(annotation))
+    return text
 
 
-def _outcomes(data: dict[str, Any], src: str) -> OutcomeSpec:
-    table = _table(data, "outcomes", src)
-    for key in table:
-        if key not in OUTCOME_KEYS:
-            raise SweepError(
-                f"{src}: outcomes: unknown key '{key}'{_suggest(key, list(OUTCOME_KEYS))}"
-            )
+def _inner(annotation: Any) -> Any:
+    """The table type inside an optional or union annotation (else the annotation)."""
+    for a in (annotation, *get_args(annotation)):
+        if get_origin(a) is dict or (isinstance(a, type) and issubclass(a, BaseModel)):
+            return a
+    return annotation
+
+
+def _field_at(loc: tuple[Any, ...]) -> tuple[Any, FieldInfo | None]:
+    """The annotation and field at a location in :class:`SpecFile`."""
+    node: Any = SpecFile
+    annotation: Any = SpecFile
+    info = None
+    for part in loc:
+        if get_origin(node) is dict:  # a key of a table of entries ([derive])
+            node = annotation = get_args(node)[1]
+            info = None
+        elif isinstance(node, type) and issubclass(node, BaseModel):
+            if part not in node.model_fields:
+                break
+            info = node.model_fields[part]
+            annotation = info.annotation
+            node = _inner(annotation)
+        else:
+            break
+    return annotation, info
+
+
+def spec_error(err: ValidationError, src: str, data: dict[str, Any]) -> SweepError:
+    """The one line for a spec that does not fit :class:`SpecFile`: file, field, allowed.
+
+    Args:
+        err: Pydantic's errors (the first is reported).
+        src: The spec's file (or name).
+        data: The spec as read.
+
+    Returns:
+        The :class:`SweepError` to raise.
+    """
+    e = err.errors(include_url=False)[0]
+    # drop pydantic's union tags and list indexes: the field is what the user wrote
+    loc = tuple(p for p in e["loc"] if isinstance(p, str) and "[" not in p)
+    if e["type"] == "value_error":
+        return SweepError(f"{src}: {e['ctx']['error']}")
+    annotation, info = _field_at(loc)
+    if e["type"] == "extra_forbidden":
+        *parent, key = loc
+        table = _inner(_field_at(tuple(parent))[0]) if parent else SpecFile
+        fields = list(table.model_fields)
+        where = f"{'.'.join(parent)}: " if parent else ""
+        return SweepError(
+            f"{src}: {where}unknown key '{key}'{_suggest(key, fields)}; "
+            f"{'it' if parent else 'a spec'} has {', '.join(fields)}"
+        )
+    if loc == ("design", "kind") and isinstance(data.get("design"), str):
+        loc = ("design",)  # written as design = "..."
+    field, got = ".".join(loc), e["input"]
+    allowed = _allowed(annotation, info)
+    if e["type"] == "missing":
+        return SweepError(f"{src}: {field} is missing: give {allowed}")
+    if e["type"] == "literal_error":
+        choices = [str(a) for a in get_args(annotation)]
+        return SweepError(
+            f"{src}: unknown {field} {got!r}{_suggest(str(got), choices)}; "
+            f"{field} must be {allowed}"
+        )
+    return SweepError(f"{src}: {field} must be {allowed} (got {got!r})")
+
+
+def _check_outcomes(table: OutcomesTable, src: str) -> OutcomeSpec:
+    """The outcomes kept, each a record of the model."""
     names = list(outcome_names())
-    keep = table.get("keep", [o for o in HEADLINE_OUTCOMES if o in names])
-    if keep == "all":
+    keep = table.keep
+    if keep is None:
+        keep = [o for o in HEADLINE_OUTCOMES if o in names]
+    elif keep == "all":
         keep = names
-    if not isinstance(keep, list) or not keep:
-        raise SweepError(f'{src}: outcomes.keep must be a list of outcomes or "all"')
     for o in keep:
         if o not in names:
             raise SweepError(
                 f"{src}: outcomes.keep: unknown outcome {o!r}{_suggest(str(o), names)}"
             )
-    every = table.get("every")
-    if every is not None:
-        every = _whole(every, "outcomes.every", src, 1)
-    final = table.get("final", True)
-    if not isinstance(final, bool):
-        raise SweepError(f"{src}: outcomes.final must be true or false")
-    if every is None and not final:
-        raise SweepError(f"{src}: outcomes keep no month (set every, or final = true)")
-    return OutcomeSpec(tuple(dict.fromkeys(keep)), every, final)
+    return OutcomeSpec(tuple(dict.fromkeys(keep)), table.every, table.final)
 
 
 def parse_spec(
@@ -672,19 +798,12 @@ def parse_spec(
         SweepError: One line naming the entry and what is wrong.
     """
     src = source
-    for key in data:
-        if key not in TOP_KEYS:
-            raise SweepError(
-                f"{src}: unknown key '{key}'{_suggest(key, list(TOP_KEYS))}; "
-                f"a spec has {', '.join(TOP_KEYS)}"
-            )
+    try:
+        table = SpecFile.model_validate(_plain(data))
+    except ValidationError as err:
+        raise spec_error(err, src, data) from None
     info = schema()
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise SweepError(f"{src}: description must be a string")
-    scenario = data.get("scenario", "kedungkandang-2008")
-    if not isinstance(scenario, str):
-        raise SweepError(f"{src}: scenario must be a scenario name or a .toml path")
+    scenario = table.scenario
     ref = scenario
     if scenario.endswith(".toml") and not Path(scenario).is_absolute():
         ref = str(((base_dir or Path.cwd()) / scenario).resolve())
@@ -692,48 +811,77 @@ def parse_spec(
         load_scenario(ref)
     except ScenarioError as err:
         raise SweepError(f"{src}: scenario: {err}") from None
-    replications = _whole(data.get("replications", 1), "replications", src, 1)
-    seed = _whole(data.get("seed", 0), "seed", src, 0)
-    design = _design(data, src)
-
+    design = table.design
     fixed: dict[str, Any] = {}
-    for name, value in _table(data, "set", src).items():
+    for name, value in table.set.items():
         if name not in info:
             raise SweepError(
                 f"{src}: set: unknown parameter '{name}'{_suggest(name, list(info))}"
             )
         fixed[name] = check_value(info[name], value, f"{src}: set.{name}")
+    owner: dict[str, str] = dict.fromkeys(fixed, "set")
+    factors = _factors(table, owner, src, info)
+    derived = _derived(table, owner, src, info)
+    return SweepSpec(
+        name=Path(src).stem if src.endswith(".toml") else src,
+        source=src,
+        text=text if text is not None else "",
+        data=data,
+        description=table.description,
+        scenario=scenario,
+        scenario_ref=ref,
+        replications=table.replications,
+        seed=table.seed,
+        design=design.kind,
+        samples=design.samples,
+        second_order=design.second_order,
+        morris_levels=design.levels,
+        base=design.base,
+        fixed=fixed,
+        factors=factors,
+        derived=derived,
+        outcomes=_check_outcomes(table.outcomes, src),
+        paired=design.seeds == "paired",
+    )
 
+
+def _factors(
+    table: SpecFile, owner: dict[str, str], src: str, info: dict[str, ParamInfo]
+) -> tuple[Factor, ...]:
+    """The levers and uncertainties, each once, fitting the design's kind."""
     factors: list[Factor] = []
-    owner: dict[str, str] = {n: "set" for n in fixed}
-    for table in ROLES:
-        role = "lever" if table == "levers" else "uncertainty"
-        for name, value in _table(data, table, src).items():
-            f = _factor(name, value, role=role, table=table, src=src, info=info)
+    for name_of, role in (("levers", "lever"), ("uncertainties", "uncertainty")):
+        for name, value in getattr(table, name_of).items():
+            f = _factor(name, value, role=role, table=name_of, src=src, info=info)
             for p in f.params:
                 if p in owner:
                     raise SweepError(
-                        f"{src}: {table}.{name}: '{p}' is already set in [{owner[p]}]"
+                        f"{src}: {name_of}.{name}: '{p}' is already set in [{owner[p]}]"
                     )
-                owner[p] = table
+                owner[p] = name_of
             factors.append(f)
-    if design["kind"] != "grid" and not factors:
-        raise SweepError(
-            f"{src}: a {design['kind']} design needs levers or uncertainties"
-        )
-    if design["kind"] == "grid":
+    kind = table.design.kind
+    if kind != "grid" and not factors:
+        raise SweepError(f"{src}: a {kind} design needs levers or uncertainties")
+    if kind == "grid":
         for f in factors:
             if not f.discrete and f.levels is None:
-                table = "levers" if f.role == "lever" else "uncertainties"
+                where = "levers" if f.role == "lever" else "uncertainties"
                 raise SweepError(
-                    f"{src}: {table}.{f.name}: a grid needs a list of values or a range "
-                    "with levels = n"
+                    f"{src}: {where}.{f.name}: a grid needs a list of values or a "
+                    "range with levels = n"
                 )
     elif any(f.levels is not None for f in factors):
         raise SweepError(f"{src}: range levels are for grid designs only")
+    return tuple(factors)
 
+
+def _derived(
+    table: SpecFile, owner: dict[str, str], src: str, info: dict[str, ParamInfo]
+) -> tuple[Derived, ...]:
+    """The ``[derive]`` entries: number parameters, not set elsewhere."""
     derived = []
-    for name, value in _table(data, "derive", src).items():
+    for name, entry in table.derive.items():
         where = f"{src}: derive.{name}"
         if name not in info or info[name].type != "float":
             raise SweepError(
@@ -741,44 +889,12 @@ def parse_spec(
             )
         if name in owner:
             raise SweepError(f"{where}: is already set in [{owner[name]}]")
-        if not isinstance(value, dict) or set(value) - {"remainder_of", "total"}:
-            raise SweepError(
-                f'{where}: write {{ remainder_of = ["a", "b"], total = 1.0 }}'
-            )
-        parts = value.get("remainder_of")
-        if (
-            not isinstance(parts, list)
-            or not parts
-            or any(p not in info or info[p].type not in ("int", "float") for p in parts)
-        ):
+        parts = entry.remainder_of
+        if any(p not in info or info[p].type not in ("int", "float") for p in parts):
             raise SweepError(f"{where}: remainder_of must list number parameters")
-        total = value.get("total", 1.0)
-        if not _is_number(total):
-            raise SweepError(f"{where}: total must be a number")
         owner[name] = "derive"
-        derived.append(Derived(name, tuple(parts), float(total)))
-
-    return SweepSpec(
-        name=Path(src).stem if src.endswith(".toml") else src,
-        source=src,
-        text=text if text is not None else "",
-        data=data,
-        description=description,
-        scenario=scenario,
-        scenario_ref=ref,
-        replications=replications,
-        seed=seed,
-        design=design["kind"],
-        samples=design["samples"],
-        second_order=design["second_order"],
-        morris_levels=design["levels"],
-        base=design["base"],
-        fixed=fixed,
-        factors=tuple(factors),
-        derived=tuple(derived),
-        outcomes=_outcomes(data, src),
-        paired=design["paired"],
-    )
+        derived.append(Derived(name, tuple(parts), entry.total))
+    return tuple(derived)
 
 
 @dataclass
@@ -842,21 +958,13 @@ def _unit_sample(spec: SweepSpec) -> np.ndarray:
         return qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(
             spec.samples
         )
-    problem = {
-        "num_vars": d,
-        "names": [f.name for f in spec.factors],
-        "bounds": [[0.0, 1.0]] * d,
-    }
+    unit = sensitivity.problem([f.name for f in spec.factors])
     if spec.design == "sobol":
-        from SALib.sample import sobol  # noqa: PLC0415
-
-        return sobol.sample(
-            problem, spec.samples, calc_second_order=spec.second_order, seed=seed
+        return sensitivity.sobol_design(
+            unit, spec.samples, second_order=spec.second_order, seed=seed
         )
-    from SALib.sample import morris  # noqa: PLC0415
-
-    return morris.sample(
-        problem, spec.samples, num_levels=spec.morris_levels, seed=seed
+    return sensitivity.morris_design(
+        unit, spec.samples, levels=spec.morris_levels, seed=seed
     )
 
 

@@ -23,11 +23,9 @@ import json
 import os
 import platform
 import shlex
-import sys
 import time
 import traceback
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import Executor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,18 +37,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
-from tqdm.auto import tqdm
 
 from berdaya import __version__
+from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S
+from berdaya.experiments.engine import (
+    StoppedError,
+    completed,
+    local_executor,
+    progress_bar,
+)
 from berdaya.experiments.executors import (
-    InlineExecutor,
     check_cluster_address,
     dask_executor,
-    local_pool,
-    parallelism,
-    stop_pool,
     upload_code,
-    workers_alive,
 )
 from berdaya.experiments.files import atomic_write, write_table
 from berdaya.experiments.run import run
@@ -74,7 +73,7 @@ NATIONAL_FILES = ("national.csv", "national.parquet")
 READ_BATCH = 500
 
 
-class SweepStoppedError(RuntimeError):
+class SweepStoppedError(StoppedError):
     """A sweep stopped before its end (a dead worker, a lost cluster); it can resume."""
 
 
@@ -584,7 +583,7 @@ def run_sweep(
     executor: Executor | None = None,
     workers: int | None = None,
     cluster: str | None = None,
-    cluster_timeout: float = 10.0,
+    cluster_timeout: float = DEFAULT_CLUSTER_TIMEOUT_S,
     retry_errors: bool = False,
     progress: bool = False,
     in_flight: int | None = None,
@@ -619,12 +618,7 @@ def run_sweep(
         SweepError: Bad spec, folder, address or argument (before any run).
         SweepStoppedError: The executor failed part-way (a resume finishes the sweep).
     """
-    if workers is not None and (not isinstance(workers, int) or workers < 1):
-        raise SweepError(f"--workers must be an integer >= 1 (got {workers!r})")
-    if in_flight is not None and (not isinstance(in_flight, int) or in_flight < 1):
-        raise SweepError(f"in_flight must be an integer >= 1 (got {in_flight!r})")
-    if sum(x is not None for x in (executor, cluster)) > 1:
-        raise SweepError("give an executor or a cluster, not both")
+    _check_where(workers, in_flight, executor, cluster)
     if cluster is not None:
         cluster = check_cluster_address(cluster)
     checked, design = prepare(spec)
@@ -646,31 +640,36 @@ def run_sweep(
         skip = folder.done() | (set() if retry_errors else folder.failed())
         todo = [t for t in tasks if t.run_id not in skip]
         counts.skipped = len(tasks) - len(todo)
-        owned = executor is None
-        if owned:
+        if executor is None:  # this process or local processes, stopped on an error
             n = workers or os.cpu_count() or 1
-            n = min(n, max(1, len(todo)))
-            executor = InlineExecutor() if n == 1 else local_pool(n)
-        assert executor is not None
-        try:
-            _drive(
-                executor,
-                todo,
-                folder,
-                counts,
-                progress=progress,
-                in_flight=in_flight,
-                name=checked.name,
-                stall_timeout=max(60.0, cluster_timeout),
-            )
-        except BaseException:
-            if owned:
-                stop_pool(executor)
-            raise
-        if owned:
-            executor.shutdown(wait=True)
+            executor = stack.enter_context(local_executor(n, len(todo)))
+        _drive(
+            executor,
+            todo,
+            folder,
+            counts,
+            progress=progress,
+            in_flight=in_flight,
+            name=checked.name,
+            stall_timeout=max(60.0, cluster_timeout),
+        )
     counts.errors = len(folder.failed())
     return read_results(out)
+
+
+def _check_where(
+    workers: int | None,
+    in_flight: int | None,
+    executor: Executor | None,
+    cluster: str | None,
+) -> None:
+    """Refuse bad numbers of workers or runs in flight, or two places to run."""
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise SweepError(f"--workers must be an integer >= 1 (got {workers!r})")
+    if in_flight is not None and (not isinstance(in_flight, int) or in_flight < 1):
+        raise SweepError(f"in_flight must be an integer >= 1 (got {in_flight!r})")
+    if executor is not None and cluster is not None:
+        raise SweepError("give an executor or a cluster, not both")
 
 
 def _drive(
@@ -684,73 +683,44 @@ def _drive(
     name: str,
     stall_timeout: float = 60.0,
 ) -> None:
-    """Submit the runs a window at a time and write each as it arrives."""
-    window = in_flight or max(2, 2 * parallelism(executor))
-    if isinstance(executor, InlineExecutor):
-        window = 1
-    bar = tqdm(
-        total=counts.total,
-        initial=counts.skipped,
-        desc=f"sweep {name}",
-        unit="run",
-        file=sys.stderr,
-        smoothing=0.05,
-        dynamic_ncols=True,
-        disable=None if progress else True,
+    """Run the tasks on the engine's driver and write each run as it arrives."""
+
+    def lost(task: RunTask, err: BaseException) -> SweepStoppedError:
+        first = str(err).splitlines()[0] if str(err) else ""
+        return SweepStoppedError(
+            f"sweep stopped: run {task.run_id} was lost ({type(err).__name__}: "
+            f"{first}); {len(folder.done())} of {counts.total} runs are on disk in "
+            f"{folder.path}; run the same command again to resume"
+        )
+
+    def stalled(timeout: float) -> SweepStoppedError:
+        return SweepStoppedError(
+            f"sweep stopped: the cluster has had no worker for {timeout:g} s; "
+            f"{len(folder.done())} of {counts.total} runs are on disk in "
+            f"{folder.path}; run the same command again to resume"
+        )
+
+    bar = progress_bar(
+        counts.total, initial=counts.skipped, desc=f"sweep {name}", enabled=progress
     )
     start = time.perf_counter()
-    pending: dict[Future, RunTask] = {}
-    queue: Iterator[RunTask] = iter(todo)
-
-    def fill() -> None:
-        while len(pending) < window:
-            task = next(queue, None)
-            if task is None:
-                return
-            # imported through its module so workers unpickle it by reference
-            pending[executor.submit(execute_run, task)] = task
-
     try:
-        fill()
-        idle_since = None
-        while pending:
-            done, _ = wait(list(pending), timeout=1.0, return_when=FIRST_COMPLETED)
-            if not done:
-                # a cluster that lost every worker would wait forever: give up after a
-                # while, so that the sweep can be resumed elsewhere
-                if workers_alive(executor) == 0:
-                    idle_since = idle_since or time.monotonic()
-                    if time.monotonic() - idle_since > stall_timeout:
-                        raise SweepStoppedError(
-                            f"sweep stopped: the cluster has had no worker for "
-                            f"{stall_timeout:g} s; {len(folder.done())} of "
-                            f"{counts.total} runs are on disk in {folder.path}; run the "
-                            "same command again to resume"
-                        )
-                else:
-                    idle_since = None
-                continue
-            for fut in done:
-                task = pending.pop(fut)
-                try:
-                    outcome = fut.result()
-                except Exception as err:
-                    on_disk = len(folder.done())
-                    raise SweepStoppedError(
-                        f"sweep stopped: run {task.run_id} was lost "
-                        f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
-                        f"{on_disk} of {counts.total} runs are on disk in {folder.path}; "
-                        "run the same command again to resume"
-                    ) from err
-                folder.write(task, outcome)
-                counts.ran += 1
-                if outcome.error is not None:
-                    counts.failed += 1
-                    bar.set_postfix(errors=counts.failed, refresh=False)
-                bar.update()
-            fill()
+        # execute_run is imported through its module so workers unpickle it by name
+        for task, outcome in completed(
+            execute_run,
+            todo,
+            executor,
+            window=in_flight,
+            on_lost=lost,
+            stall_timeout=stall_timeout,
+            on_stall=stalled,
+        ):
+            folder.write(task, outcome)
+            counts.ran += 1
+            if outcome.error is not None:
+                counts.failed += 1
+                bar.set_postfix(errors=counts.failed, refresh=False)
+            bar.update()
     finally:
-        for fut in pending:
-            fut.cancel()
         counts.seconds = time.perf_counter() - start
         bar.close()

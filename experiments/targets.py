@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from berdaya.experiments.compare import replication_seeds, run_tasks
+from berdaya.experiments.engine import replication_seeds, run_all
 from berdaya.experiments.files import atomic_write
 from berdaya.model import P2KPModel
 from berdaya.scenarios import P2KPScenario
@@ -323,7 +323,7 @@ def evaluate(
             MeasureTask(scenario, s, tuple(names), dict(overrides or {}))
             for s in replication_seeds(seed, n)
         ]
-    return pd.DataFrame(list(run_tasks(measure, tasks, workers)))
+    return pd.DataFrame(list(run_all(measure, tasks, workers)))
 
 
 def summarise(targets: Sequence[Target], values: pd.DataFrame) -> pd.DataFrame:

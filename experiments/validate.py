@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from berdaya.experiments.compare import compare
+from berdaya.experiments.defaults import DEFAULT_PAIRED_REPLICATIONS
 from berdaya.experiments.patterns import (
     ALTERNATIVES,
     DESIGN,
@@ -94,7 +95,7 @@ class Validation:
 def validate(
     observed: str | Path = OBSERVED,
     design: str | Path = DESIGN,
-    replications: int = 30,
+    replications: int = DEFAULT_PAIRED_REPLICATIONS,
     entropy: int | None = None,
     workers: int = 1,
     *,

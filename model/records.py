@@ -1,12 +1,12 @@
-"""What the model records each month: a registry of records, and one pass to fill them.
+"""What the model records each month: one pass to fill the records of the registry.
 
-Each record is defined once in :data:`RECORDS` (:class:`Record`: name, unit, meaning, and how
-it aggregates across kelurahan). The model, the city aggregation, ``berdaya outcomes``, the
-docs' record table and the app read this registry. Household records come from compiled
-passes over the table (:func:`_tally`); a month's records are kept as one row of a
-preallocated array (:class:`MonthlyTable`), turned into a DataFrame (or a Mesa
-``DataCollector``) only when asked for, so recording costs one pass however many records
-there are.
+Each record is defined once in :mod:`berdaya.model.registry` (:class:`Record`: name, unit,
+meaning, and how it aggregates across kelurahan). The model, the city aggregation, the
+national totals, ``berdaya outcomes``, the docs' record table and the app read it. Household
+records come from compiled passes over the table (:func:`_tally`); a month's records are
+kept as one row of a preallocated array (:class:`MonthlyTable`), turned into a DataFrame (or
+a Mesa ``DataCollector``) only when asked for, so recording costs one pass however many
+records there are.
 Household-level snapshots are opt-in (``record_households``) and kept as compact arrays.
 
 Aggregation across kelurahan (a city): ``households`` records are computed over all
@@ -19,8 +19,7 @@ month the last one ended (what the run's follow-up counts from).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -28,9 +27,19 @@ from mesa import DataCollector
 from numba import njit
 
 from berdaya.agents.bkm import gini
-from berdaya.agents.household import Stage
 from berdaya.agents.ksm import KSMStatus, KSMType
 from berdaya.model.cycle import PHASES
+from berdaya.model.registry import (
+    GROUPS,
+    KSM_COUNTS,
+    KSM_KEY,
+    MEAN_OVER_KELURAHAN,
+    RECORD_NAMES,
+    RECORDS,
+    STAGE_NAMES,
+    Aggregate,
+    Record,
+)
 from berdaya.model.site import Effort
 
 if TYPE_CHECKING:
@@ -40,347 +49,13 @@ if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
     from berdaya.model.site import Site
 
-Aggregate = Literal["households", "sum", "mean", "ratio", "latest"]
-STAGE_NAMES = [s.name.lower() for s in Stage]
 SNAPSHOT_COLUMNS = ("stage", "forced", "awareness", "capacity", "participating")
-GROUPS = ("poor", "nonpoor", "elite", "women")  # beneficiary groups (poor: initially)
 MONTHLY_TABLE = "monthly"
-
-
-@dataclass(frozen=True)
-class Record:
-    """One monthly record.
-
-    Attributes:
-        name: Column name in the monthly table.
-        unit: Unit ("share", "households", "Rp", "poverty lines", "index", ...).
-        meaning: One line on what it measures.
-        aggregate: How a city's value comes from its kelurahan (see the module doc).
-    """
-
-    name: str
-    unit: str
-    meaning: str
-    aggregate: Aggregate
-
-
-def _r(name: str, unit: str, aggregate: Aggregate, meaning: str) -> Record:
-    return Record(name, unit, meaning, aggregate)
-
-
-_STAGES = tuple(
-    _r(f"{s}_{g}", "share", "households", f"Share of {who} at stage {s}.")
-    for g, who in (
-        ("all", "households"),
-        ("poor", "poor households"),
-        ("women", "women"),
-    )
-    for s in STAGE_NAMES
-)
-_BENEFITS = tuple(
-    _r(
-        f"{b}_rate_{g}",
-        "share",
-        "households",
-        f"Share of {who} households ever given {what}.",
-    )
-    for b, what in (
-        ("loan", "a loan"),
-        ("works", "a work in their catchment"),
-        ("aid", "social aid"),
-        ("benefit", "any of loan, works or aid"),
-    )
-    for g, who in (
-        ("poor", "initially poor"),
-        ("nonpoor", "initially non-poor"),
-        ("elite", "elite"),
-        ("women", "women-represented"),
-    )
-)
-_KSM_KEY = {
-    (t, s): f"ksm_{t.name.lower()}_{s.name.lower()}" for t in KSMType for s in KSMStatus
-}
-KSM_COUNTS = tuple(_KSM_KEY.values())
-# the same keys by the enums' values (0, 1, ...; a gap fails here, at import)
+# the KSM count keys by the enums' values (0, 1, ...; a gap fails here, at import)
 _KSM_KEY_BY_INDEX = [
-    [_KSM_KEY[KSMType(t), KSMStatus(s)] for s in range(len(KSMStatus))]
+    [KSM_KEY[KSMType(t), KSMStatus(s)] for s in range(len(KSMStatus))]
     for t in range(len(KSMType))
 ]
-
-RECORDS: dict[str, Record] = {
-    r.name: r
-    for r in (
-        *_STAGES,
-        _r(
-            "forced_count",
-            "households",
-            "households",
-            "Households in pendayaan forced.",
-        ),
-        _r("forced_poor_count", "households", "households", "Poor ones of them."),
-        _r("forced_share_all", "share", "households", "Share of households forced."),
-        _r(
-            "pendayaan_genuine_poor",
-            "share",
-            "households",
-            "Share of the poor in pendayaan not forced.",
-        ),
-        _r(
-            "forced_share_of_pendayaan",
-            "share",
-            "households",
-            "Share of pendayaan reached forced.",
-        ),
-        _r("participation_all", "share", "households", "Share taking part."),
-        _r(
-            "participation_poor",
-            "share",
-            "households",
-            "Share of the poor taking part.",
-        ),
-        _r(
-            "participation_nonpoor",
-            "share",
-            "households",
-            "Share of the non-poor taking part.",
-        ),
-        _r("awareness_mean", "index", "households", "Mean awareness."),
-        _r("awareness_poor", "index", "households", "Mean awareness of the poor."),
-        _r("capacity_mean", "index", "households", "Mean capacity."),
-        _r("capacity_poor", "index", "households", "Mean capacity of the poor."),
-        _r("agency_mean", "index", "households", "Mean agency."),
-        _r("poverty_rate", "share", "households", "Poverty headcount (welfare < 1)."),
-        _r(
-            "poverty_gap",
-            "poverty lines",
-            "households",
-            "Poverty gap FGT1: mean shortfall below the line over all households.",
-        ),
-        _r(
-            "poverty_gap_initially_poor",
-            "poverty lines",
-            "households",
-            "Mean shortfall below the line of the households poor in month 0.",
-        ),
-        _r(
-            "welfare_initially_poor",
-            "poverty lines",
-            "households",
-            "Mean welfare of the households poor in month 0.",
-        ),
-        _r(
-            "poverty_rate_initially_poor",
-            "share",
-            "households",
-            "Share of the households poor in month 0 who are poor now (chronic).",
-        ),
-        _r("mean_welfare", "poverty lines", "households", "Mean welfare."),
-        _r("gini", "Gini", "households", "Gini coefficient of welfare."),
-        _r("trust_bkm", "index", "households", "Mean trust in the BKM."),
-        _r("trust_gov", "index", "households", "Mean trust in the government."),
-        _r("relawan", "households", "households", "Volunteers (relawan)."),
-        _r("ps2_listed", "households", "households", "Households on the PS-2 list."),
-        _r(
-            "ps2_poor_covered",
-            "share",
-            "households",
-            "Share of the poor on the PS-2 list.",
-        ),
-        _r(
-            "ps2_poor_share",
-            "share",
-            "households",
-            "Share of the listed who are poor now.",
-        ),
-        _r(
-            "ps2_inclusion_error",
-            "share",
-            "households",
-            "Share of the listed who are not poor now.",
-        ),
-        _r(
-            "ps2_exclusion_error",
-            "share",
-            "households",
-            "Share of the poor now who are not listed.",
-        ),
-        _r("bkm_formed", "share", "mean", "Whether the BKM exists (share of BKMs)."),
-        _r("bkm_capacity", "index", "mean", "BKM capacity."),
-        _r("bkm_legitimacy", "index", "mean", "BKM legitimacy."),
-        _r(
-            "bkm_stage",
-            "stage",
-            "mean",
-            "Institutional stage: 0 inisiasi, 1 partisipatoris, 2 emansipatoris.",
-        ),
-        _r(
-            "bkm_stage_reason",
-            "code",
-            "mean",
-            "Why: 0 not formed, 1 stopped, 2 others lead, 3 shared, 4 community leads.",
-        ),
-        _r(
-            "bkm_active", "share", "mean", "Whether the BKM is working (share of BKMs)."
-        ),
-        _r(
-            "bkm_activity",
-            "index",
-            "mean",
-            "Smoothed share of signs of life: met, started, a fund at work.",
-        ),
-        _r("bkm_locus", "index", "mean", "Locus of initiative: community's share."),
-        _r("bkm_women_share", "share", "mean", "Women among BKM members."),
-        _r("bkm_elite_share", "share", "mean", "Elites among BKM members."),
-        _r("gov_support", "index", "mean", "Government support given."),
-        _r(
-            "tendency_index",
-            "share",
-            "ratio",
-            "Primary share of this month's programme effort.",
-        ),
-        _r(
-            "tendency_cumulative",
-            "share",
-            "ratio",
-            "Primary share of all programme effort so far.",
-        ),
-        *(_r(k, "KSMs", "sum", f"KSMs {k[4:].replace('_', ' ')}.") for k in KSM_COUNTS),
-        _r("ksm_active", "KSMs", "sum", "KSMs not dissolved."),
-        _r("ksm_members", "households", "households", "Households in a KSM."),
-        _r(
-            "ksm_members_poor_share",
-            "share",
-            "households",
-            "Share of KSM members who are poor.",
-        ),
-        _r(
-            "ksm_poor_joined",
-            "share",
-            "households",
-            "Share of the poor in a KSM.",
-        ),
-        _r("borrowers", "households", "households", "Households with a loan out."),
-        _r("loans_made", "loans", "sum", "Loans made so far."),
-        *_BENEFITS,
-        _r(
-            "loan_poor_share",
-            "share",
-            "households",
-            "Share of households ever given a loan who were initially poor.",
-        ),
-        _r(
-            "works_poor_share",
-            "share",
-            "households",
-            "Share of works beneficiaries who were initially poor.",
-        ),
-        _r(
-            "aid_poor_share",
-            "share",
-            "households",
-            "Share of aid recipients who were initially poor.",
-        ),
-        _r(
-            "elite_benefit_gap",
-            "share",
-            "households",
-            "Elites' benefit rate minus the initially poor's (Alatas et al.: ~8 points).",
-        ),
-        _r(
-            "elite_capture_index",
-            "x",
-            "households",
-            "Elites' share of beneficiaries over their population share (1 = fair).",
-        ),
-        _r(
-            "loan_takeup",
-            "share",
-            "households",
-            "Households ever given a loan over households on the PS-2 list.",
-        ),
-        _r("repayment_rate", "share", "ratio", "Principal paid over principal due."),
-        _r(
-            "portfolio_at_risk",
-            "share",
-            "ratio",
-            "Outstanding of loans in arrears over all outstanding.",
-        ),
-        _r(
-            "leakage_share",
-            "share",
-            "ratio",
-            "Share of works and aid money that went missing.",
-        ),
-        _r("lending_frozen", "share", "mean", "Whether new lending is stopped."),
-        _r("grant_received", "Rp", "sum", "BLM received."),
-        _r("tranches_received", "tranches", "mean", "Tranches received."),
-        _r("lpj_done", "reports", "mean", "Accountability reports done."),
-        _r(
-            "tranche_delay_months",
-            "months",
-            "mean",
-            "Months tranches were late, summed.",
-        ),
-        _r("fund_cash", "Rp", "sum", "Revolving fund cash: capital idle this month."),
-        _r("loans_outstanding", "Rp", "sum", "Loan principal outstanding."),
-        _r("interest_earned", "Rp", "sum", "Interest collected."),
-        _r("written_off", "Rp", "sum", "Principal written off."),
-        _r(
-            "refused_demand",
-            "Rp",
-            "sum",
-            "Loans asked for and refused for want of cash.",
-        ),
-        _r("unspent_grant", "Rp", "sum", "Works and social budgets not yet spent."),
-        _r("spent_works", "Rp", "sum", "Money that reached works."),
-        _r("spent_social", "Rp", "sum", "Money that reached aid recipients."),
-        _r("leaked", "Rp", "sum", "Works and aid money gone missing."),
-        _r("works_built", "works", "sum", "Works built."),
-        _r("lent_total", "Rp", "sum", "Rupiah lent so far."),
-        _r("principal_due", "Rp", "sum", "Scheduled principal fallen due so far."),
-        _r("ledger_gap", "Rp", "sum", "Sources minus uses of money (0 = balanced)."),
-        _r(
-            "defaulted",
-            "households",
-            "households",
-            "Households with a loan written off.",
-        ),
-        _r("graduated", "households", "households", "Households graduated to banks."),
-        _r("phase", "phase", "mean", "Index of the current phase (11 = exit)."),
-        _r("programme_active", "share", "mean", "Whether the programme is running."),
-        _r(
-            "months_since_exit",
-            "months",
-            "mean",
-            "Months since the programme ended (-1 while it runs).",
-        ),
-        _r(
-            "exit_month",
-            "month",
-            "latest",
-            "Month the programme cycle completed or withdrew (-1 while it runs; "
-            "without the programme, its planned end).",
-        ),
-        _r(
-            "cycle_completed",
-            "share",
-            "mean",
-            "Whether the cycle closed every phase (share of kelurahan).",
-        ),
-        _r(
-            "cycle_withdrawn",
-            "share",
-            "mean",
-            "Whether the programme withdrew, a gate unmet in time (share of kelurahan).",
-        ),
-        _r("phases_forced", "phases", "mean", "Phases closed forced so far."),
-        _r("phases_met", "phases", "mean", "Phases closed met so far."),
-        _r("rkm_attendance", "share", "mean", "Share of households at the RKM."),
-        _r("faskel_replacements", "faskel", "sum", "Faskel posts that changed hands."),
-    )
-}
-RECORD_NAMES = tuple(RECORDS)
-MEAN_OVER_KELURAHAN = tuple(n for n, r in RECORDS.items() if r.aggregate == "mean")
 
 
 class TallyColumns(NamedTuple):
@@ -909,4 +584,12 @@ def phase_name(index: float) -> str:
     return PHASES[i].key if i < len(PHASES) else "exit"
 
 
-__all__ = ["RECORDS", "RECORD_NAMES", "Record"]
+__all__ = [
+    "GROUPS",
+    "KSM_COUNTS",
+    "MEAN_OVER_KELURAHAN",
+    "RECORDS",
+    "RECORD_NAMES",
+    "STAGE_NAMES",
+    "Record",
+]

@@ -181,6 +181,35 @@ def validate(values: dict[str, Any], source: str, *, strict: bool = True) -> Par
         raise ScenarioError(format_validation_error(err, source)) from None
 
 
+def _read_bytes(path: Path, what: str, too_big: str) -> bytes:
+    """The bytes of a regular file of at most MAX_SCENARIO_BYTES (+1 to see growth)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot be read ({err.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(f"{path}: is a folder, not a {what}")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(
+                f"{path}: is not a regular file (a device, pipe or socket); a {what} "
+                "is a TOML file"
+            )
+        if info.st_size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(too_big)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1  # the file object closes it now
+            return fh.read(MAX_SCENARIO_BYTES + 1)
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot be read ({err.strerror})") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def read_toml(path: Path, what: str = "scenario file") -> tuple[dict[str, Any], str]:
     """Read a small TOML file safely: a scenario file, or a sweep or national spec.
 
@@ -202,31 +231,7 @@ def read_toml(path: Path, what: str = "scenario file") -> tuple[dict[str, Any], 
         ScenarioError: One line naming the file and what is wrong with it.
     """
     too_big = f"{path}: is larger than a {what} may be ({MAX_SCENARIO_BYTES:,} bytes)"
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot be read ({err.strerror})") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise ScenarioError(f"{path}: is a folder, not a {what}")
-        if not stat.S_ISREG(info.st_mode):
-            raise ScenarioError(
-                f"{path}: is not a regular file (a device, pipe or socket); a {what} "
-                "is a TOML file"
-            )
-        if info.st_size > MAX_SCENARIO_BYTES:
-            raise ScenarioError(too_big)
-        with os.fdopen(fd, "rb") as fh:
-            fd = -1  # the file object closes it now
-            data = fh.read(MAX_SCENARIO_BYTES + 1)
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot be read ({err.strerror})") from None
-    finally:
-        if fd >= 0:
-            os.close(fd)
+    data = _read_bytes(path, what, too_big)
     if len(data) > MAX_SCENARIO_BYTES:  # it grew since it was measured
         raise ScenarioError(too_big)
     try:

@@ -22,7 +22,8 @@ from support import build, step
 
 from berdaya.agents.bkm import gini
 from berdaya.agents.household import Stage
-from berdaya.experiments.cli import main
+from berdaya.cli import main
+from berdaya.experiments.national import national_totals
 from berdaya.experiments.run import RunResult, kelurahan_path, run
 from berdaya.model.cycle import PHASES
 from berdaya.model.model import faskel_teams
@@ -31,6 +32,7 @@ from berdaya.model.records import (
     MEAN_OVER_KELURAHAN,
     STAGE_NAMES,
 )
+from berdaya.model.registry import RECORDS
 from berdaya.scenarios import ScenarioError, load_scenario
 
 # float32 household columns averaged in two orders differ in the last bits
@@ -229,6 +231,34 @@ def test_every_city_record_has_an_aggregation_rule():
     named = [*MEANS, *SUMS, *WEIGHTS, *RATIOS, *OTHER]
     assert len(named) == len(set(named)), "a record has two rules"
     assert set(records.columns) - {"month", "phase_name"} == set(named)
+
+
+def test_city_and_national_totals_of_a_record_agree(city):
+    """The national totals of the city's kelurahan records are the city's own records.
+
+    Both read the registry's rule for each record; every record the kelurahan records
+    add up to must agree with the city's value (only ``faskel_replacements`` differs by
+    design: a kelurahan counts its team's replacements, a city each faskel once).
+    """
+    model, _ = city
+    kel = model.kelurahan_records()
+    kel.insert(0, "n_households", CITY["n_households"])
+    totals, skipped = national_totals(kel, list(RECORDS))
+    totals = totals.set_index("month")
+    rec = model.records().set_index("month")
+    assert set(skipped) == {n for n, r in RECORDS.items() if not r.across_kelurahan}
+    assert "tendency_index" in skipped and "gini" in skipped
+    compared = [n for n in RECORDS if n not in skipped and n != "faskel_replacements"]
+    assert len(compared) > 80
+    for name in compared:
+        np.testing.assert_allclose(
+            totals[name].to_numpy(),
+            rec[name].to_numpy(),
+            rtol=HH_RTOL,
+            atol=1e-9,
+            err_msg=f"{name}: national total is not the city's value",
+        )
+    assert (totals["bkm_formed_kelurahan"] == rec["bkm_formed"] * 4).all()
 
 
 def _weights(kel: pd.DataFrame, counts: pd.DataFrame, n: int) -> dict[str, np.ndarray]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from berdaya.experiments.cli import main
+from berdaya.cli import main
 from berdaya.experiments.run import RunResult, run
 from berdaya.experiments.sweep import SweepStoppedError
 from berdaya.scenarios import schema, shipped

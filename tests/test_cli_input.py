@@ -11,9 +11,8 @@ import subprocess
 import pytest
 from support import within
 
-from berdaya import doc_path
-from berdaya.experiments import cli
-from berdaya.experiments.cli import BROKEN_PIPE, build_parser, main
+from berdaya import cli, doc_path
+from berdaya.cli import BROKEN_PIPE, build_parser, main
 from berdaya.scenarios import load_scenario, schema
 from berdaya.scenarios.loader import MAX_SCENARIO_BYTES, MAX_SHOWN
 

@@ -31,7 +31,7 @@ def _imported_after(code: str) -> list[str]:
 
 
 def test_building_the_parser_imports_no_heavy_library():
-    code = "import berdaya.experiments.cli as cli\ncli.build_parser()"
+    code = "import berdaya.cli as cli\ncli.build_parser()"
     assert _imported_after(code) == []
 
 
@@ -40,7 +40,7 @@ def test_building_the_parser_imports_no_heavy_library():
 )
 def test_help_and_argument_errors_import_no_heavy_library(argv):
     code = (
-        "import berdaya.experiments.cli as cli\n"
+        "import berdaya.cli as cli\n"
         "try:\n"
         f"    cli.main({argv!r})\n"
         "except SystemExit:\n"

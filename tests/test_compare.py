@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from berdaya.experiments.cli import main
+from berdaya.cli import main
 from berdaya.experiments.compare import (
     HEADLINE_OUTCOMES,
     compare,
     paired_ci,
-    plot_envelopes,
     replication_seeds,
 )
+from berdaya.experiments.plots import comparison_envelopes
 from berdaya.experiments.run import run
 
 A, B = "kedungkandang-2008", "kelurahan-partner"
@@ -199,7 +199,7 @@ def _assert_png(path):
 
 
 def test_plot_is_a_png_with_content(comparison, tmp_path):
-    path = plot_envelopes(comparison, tmp_path / "sub" / "env.png")
+    path = comparison_envelopes(comparison, tmp_path / "sub" / "env.png")
     _assert_png(path)
     assert [p.name for p in path.parent.iterdir()] == ["env.png"]
 

@@ -22,8 +22,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from berdaya.cli import main
 from berdaya.experiments import read_results, run_sweep
-from berdaya.experiments.cli import main
 
 distributed = pytest.importorskip("distributed")
 cloudpickle = pytest.importorskip("cloudpickle")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from berdaya.experiments.cli import params_markdown
+from berdaya.cli import params_markdown
 from berdaya.model.constants import CONSTANTS, constants_markdown
 from berdaya.model.cycle import PHASES
 from berdaya.scenarios import schema

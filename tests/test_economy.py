@@ -33,7 +33,7 @@ from support import build, check_economy, step
 from berdaya.agents.household import Stage
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType
 from berdaya.agents.upk import UPK, capture, grade_par, grade_repayment, lending
-from berdaya.experiments.cli import main, summary
+from berdaya.cli import main, summary
 from berdaya.experiments.run import run
 from berdaya.model import P2KPModel
 from berdaya.model.site import Site

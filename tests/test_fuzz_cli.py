@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from support import within
 
-from berdaya.experiments.cli import main
+from berdaya.cli import main
 from berdaya.scenarios import schema, shipped
 
 NAMES = sorted(schema())

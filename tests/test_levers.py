@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from berdaya.experiments.cli import main
+from berdaya.cli import main
 from berdaya.experiments.compare import compare
 from berdaya.experiments.levers import (
     LEVER_OUTCOMES,

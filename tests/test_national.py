@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from berdaya.experiments.cli import main
+from berdaya.cli import main
 from berdaya.experiments.executors import InlineExecutor
 from berdaya.experiments.files import read_table
 from berdaya.experiments.national import (
@@ -138,7 +138,10 @@ def test_totals_by_hand():
     assert last["repayment_rate"] == pytest.approx((0.9e6 + 0.5 * 2e6) / 3e6)
     assert first["repayment_rate"] == 1.0  # nothing due anywhere yet
     assert first["forced_share_of_pendayaan"] == 0.0  # nobody in pendayaan yet
-    assert last["bkm_formed"] == 1
+    # a quantity of the kelurahan is its mean over kelurahan, as in a city (the
+    # registry's rule), with a yes/no also given as a count of kelurahan
+    assert last["bkm_formed"] == pytest.approx(0.5)
+    assert last["bkm_formed_kelurahan"] == 1
     assert [
         last[f"bkm_{s}"] for s in ("inisiasi", "partisipatoris", "emansipatoris")
     ] == [
@@ -146,8 +149,9 @@ def test_totals_by_hand():
         0,
         1,
     ]
-    assert last["bkm_capacity"] == pytest.approx(0.6)  # formed boards only
+    assert last["bkm_capacity"] == pytest.approx(0.35)  # over kelurahan, as a city
     assert first["bkm_capacity"] == 0.0
+    assert last["bkm_stage"] == pytest.approx(1.0)
     assert last["gov_support"] == pytest.approx(0.3)  # a mean over kelurahan
     assert totals["pendayaan_poor_households"].dtype == np.int64
 
@@ -190,7 +194,8 @@ def test_totals_equal_the_per_kelurahan_files_added_by_hand(nation):
         if pendayaan:
             assert got["forced_share_of_pendayaan"] == pytest.approx(forced / pendayaan)
         assert got["lent_total"] == lent
-        assert got["bkm_formed"] == formed
+        assert got["bkm_formed_kelurahan"] == formed
+        assert got["bkm_formed"] == pytest.approx(formed / KELURAHAN)
         assert got["bkm_emansipatoris"] == emansipatoris
         assert got["gov_support"] == pytest.approx(support)
     # the model ran long enough for the totals to mean something

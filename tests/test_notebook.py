@@ -8,6 +8,7 @@ import pytest
 from tqdm.auto import tqdm as auto_tqdm
 
 import berdaya.experiments.compare as compare_module
+import berdaya.experiments.engine as engine_module
 import berdaya.experiments.screen as screen_module
 import berdaya.experiments.sweep as sweep_module
 from berdaya.experiments.compare import REPR_OUTCOMES, compare
@@ -103,5 +104,6 @@ def test_a_comparisons_html_has_every_outcome_and_its_numbers(comparison):
 
 def test_progress_bars_are_tqdm_auto():
     """A notebook gets tqdm's widget bars; a terminal its text bars."""
+    assert engine_module.tqdm is auto_tqdm  # the engine's one progress bar
     for module in (compare_module, sweep_module, screen_module):
-        assert module.tqdm is auto_tqdm, module.__name__
+        assert module.progress_bar is engine_module.progress_bar, module.__name__

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from berdaya.experiments.cli import CITY_RULE, build_parser, main
+from berdaya.cli import CITY_RULE, build_parser, main
 from berdaya.experiments.compare import (
     CYCLE_OUTCOMES,
     HEADLINE_OUTCOMES,

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import berdaya
-from berdaya.experiments.cli import main
+from berdaya.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

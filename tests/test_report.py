@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
+from berdaya.cli import main
 from berdaya.experiments import read_results, report, run_sweep
-from berdaya.experiments.cli import main
 from berdaya.experiments.compare import paired_ci
 
 GRID = """

@@ -20,8 +20,8 @@ import pytest
 
 import berdaya
 import berdaya.experiments.sweep as sweep_module
+from berdaya.cli import main
 from berdaya.experiments import read_errors, read_results, run_sweep
-from berdaya.experiments.cli import main
 from berdaya.experiments.compare import replication_seeds
 from berdaya.experiments.executors import code_zip
 from berdaya.experiments.run import run

@@ -6,7 +6,7 @@ the failure message so a failure can be replayed with ``berdaya validate --entro
 
 import pytest
 
-from berdaya.experiments.cli import main
+from berdaya.cli import main
 from berdaya.experiments.patterns import ALTERNATIVES, PATTERNS
 from berdaya.experiments.validate import validate
 

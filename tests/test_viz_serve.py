@@ -18,7 +18,7 @@ import pytest
 from solara.server import cdn_helper
 
 import berdaya.viz.serve as serve_module
-from berdaya.experiments.cli import main
+from berdaya.cli import main
 from berdaya.viz import assets
 from berdaya.viz.serve import APP, QUIET_ENV, is_loopback, viz_command
 

@@ -264,6 +264,64 @@ def Display(runs: list[Run], version: solara.Reactive[int], views: dict):  # noq
         Charts(runs, step, views)
 
 
+@dataclass
+class RunState:
+    """The runs shown and their life: reset to new settings, advance, what went wrong.
+
+    Attributes:
+        runs: The runs (one, or two side by side).
+        applied: The settings the runs were started with.
+        version: Bumped whenever the runs change or advance (re-renders the views).
+        playing: Whether the transport is playing.
+        message: What went wrong last, if anything.
+        lock: Held while the runs are replaced or stepped.
+    """
+
+    runs: solara.Reactive[list[Run]]
+    applied: solara.Reactive[Settings]
+    version: solara.Reactive[int]
+    playing: solara.Reactive[bool]
+    message: solara.Reactive[str | None]
+    lock: threading.Lock
+
+    def reset(self, wanted: Settings) -> None:
+        """Start new runs from ``wanted`` (keeping the old ones if it is refused)."""
+        self.playing.set(False)
+        try:
+            with self.lock:
+                new = start_runs(wanted)
+        except (ScenarioError, ValueError) as err:
+            self.message.set(f"Not reset: {err}")
+            return
+        self.message.set(None)
+        self.runs.set(new)
+        self.applied.set(wanted)
+        self.version.set(self.version.value + 1)
+
+    def advance(self, months: int) -> None:
+        """Step every run ``months`` months (stopping the play on an error)."""
+        try:
+            with self.lock:
+                for _ in range(months):
+                    for run in self.runs.value:
+                        run.step()
+        except Exception as err:  # keep the app alive; say what went wrong
+            self.message.set(f"Step failed: {type(err).__name__}: {err}")
+            self.playing.set(False)
+        self.version.set(self.version.value + 1)
+
+
+def use_runs(first: Settings) -> RunState:
+    """The runs' state for a page (a hook: call it once, at the top of a component)."""
+    message = solara.use_reactive(None)
+    runs = solara.use_reactive(solara.use_memo(lambda: start_runs(first), []))
+    applied = solara.use_reactive(first)
+    version = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    lock = solara.use_memo(threading.Lock, [])
+    return RunState(runs, applied, version, playing, message, lock)
+
+
 @solara.component
 def Home():  # noqa: N802 (a component)
     """The app's page: controls, network(s), explain panel(s) and charts."""
@@ -273,13 +331,8 @@ def Home():  # noqa: N802 (a component)
     seed = solara.use_reactive(first.seed)
     compare = solara.use_reactive(first.compare)
     other = solara.use_reactive(first.other)
-    message = solara.use_reactive(None)
-    runs = solara.use_reactive(solara.use_memo(lambda: start_runs(first), []))
-    applied = solara.use_reactive(first)
-    version = solara.use_reactive(0)
-    playing = solara.use_reactive(False)
+    state = use_runs(first)
     views = solara.use_memo(dict, [])
-    lock = solara.use_memo(threading.Lock, [])
 
     def settings() -> Settings:
         return Settings(
@@ -297,80 +350,82 @@ def Home():  # noqa: N802 (a component)
     def set_lever(name: str, value: Any) -> None:
         levers.set({**levers.value, name: value})
 
-    def reset() -> None:
-        playing.set(False)
-        wanted = settings()
-        try:
-            with lock:
-                new = start_runs(wanted)
-        except (ScenarioError, ValueError) as err:
-            message.set(f"Not reset: {err}")
-            return
-        message.set(None)
-        runs.set(new)
-        applied.set(wanted)
-        version.set(version.value + 1)
-
-    def advance(months: int) -> None:
-        try:
-            with lock:
-                for _ in range(months):
-                    for run in runs.value:
-                        run.step()
-        except Exception as err:  # keep the app alive; say what went wrong
-            message.set(f"Step failed: {type(err).__name__}: {err}")
-            playing.set(False)
-        version.set(version.value + 1)
-
-    current = runs.value
-    pending = settings() != applied.value
-    seed_error = seed_problem(seed.value)
-
+    current = state.runs.value
     with solara.AppBar():
         solara.AppBarTitle("berdaya: community empowerment in P2KP")
     with solara.Sidebar():
-        with solara.Card("Run", classes=["berdaya-run-controls"]):
-            solara.Select(
-                label="scenario",
-                values=list(app_scenarios()),
-                value=scenario.value,
-                on_value=pick_scenario,
-            )
-            solara.InputText(
-                label="seed",
-                value=seed.value,
-                on_value=seed.set,
-                error=seed_error or False,
-                continuous_update=True,
-                classes=["berdaya-seed"],
-            )
-            solara.Switch(
-                label="compare with another scenario",
-                value=compare.value,
-                on_value=compare.set,
-            )
-            if compare.value:
-                solara.Select(
-                    label="scenario B (as shipped, same seed)",
-                    values=list(app_scenarios()),
-                    value=other.value,
-                    on_value=other.set,
-                )
-            solara.Button(
-                "Reset", color="primary", on_click=reset, style={"margin-bottom": "6px"}
-            )
-            Transport(current, version, playing, advance)
-            if pending:
-                solara.Info(
-                    "The controls differ from the run shown: Reset applies them.",
-                    dense=True,
-                    classes=["berdaya-pending"],
-                )
-            if message.value:
-                solara.Error(message.value, dense=True, classes=["berdaya-error"])
+        RunControls(
+            scenario=scenario,
+            seed=seed,
+            compare=compare,
+            other=other,
+            pick_scenario=pick_scenario,
+            reset=lambda: state.reset(settings()),
+            transport=lambda: Transport(
+                current, state.version, state.playing, state.advance
+            ),
+            pending=settings() != state.applied.value,
+            message=state.message.value,
+        )
         with solara.Card("Policy levers"):
             LeverControls(levers.value, set_lever)
-    Display(current, version, views)
+    Display(current, state.version, views)
+
+
+@solara.component
+def RunControls(  # noqa: N802 (a component)
+    *,
+    scenario: solara.Reactive[str],
+    seed: solara.Reactive[str],
+    compare: solara.Reactive[bool],
+    other: solara.Reactive[str],
+    pick_scenario: Callable[[str], None],
+    reset: Callable[[], None],
+    transport: Callable[[], Any],
+    pending: bool,
+    message: str | None,
+):
+    """The run card: scenario, seed, comparison, Reset, the transport, what is wrong."""
+    seed_error = seed_problem(seed.value)
+    with solara.Card("Run", classes=["berdaya-run-controls"]):
+        solara.Select(
+            label="scenario",
+            values=list(app_scenarios()),
+            value=scenario.value,
+            on_value=pick_scenario,
+        )
+        solara.InputText(
+            label="seed",
+            value=seed.value,
+            on_value=seed.set,
+            error=seed_error or False,
+            continuous_update=True,
+            classes=["berdaya-seed"],
+        )
+        solara.Switch(
+            label="compare with another scenario",
+            value=compare.value,
+            on_value=compare.set,
+        )
+        if compare.value:
+            solara.Select(
+                label="scenario B (as shipped, same seed)",
+                values=list(app_scenarios()),
+                value=other.value,
+                on_value=other.set,
+            )
+        solara.Button(
+            "Reset", color="primary", on_click=reset, style={"margin-bottom": "6px"}
+        )
+        transport()
+        if pending:
+            solara.Info(
+                "The controls differ from the run shown: Reset applies them.",
+                dense=True,
+                classes=["berdaya-pending"],
+            )
+        if message:
+            solara.Error(message, dense=True, classes=["berdaya-error"])
 
 
 routes = [

@@ -26,7 +26,7 @@ from PIL import Image
 
 from berdaya.model.cycle import PHASES
 from berdaya.model.model import P2KPModel
-from berdaya.model.records import STAGE_NAMES
+from berdaya.model.registry import RECORDS, STAGE_NAMES
 from berdaya.viz.network import STAGE_COLOURS
 from berdaya.viz.runs import last_month
 
@@ -87,7 +87,13 @@ class Series:
 
 
 def col(name: str) -> Callable[[Series], np.ndarray]:
-    """Read a record column."""
+    """Read a record column; the name is checked against the record registry.
+
+    Raises:
+        KeyError: ``name`` is not a record (a chart names what the model records).
+    """
+    if name not in RECORDS:
+        raise KeyError(f"chart line {name!r} is not a record of the registry")
     return lambda s: s.column(name)
 
 

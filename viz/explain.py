@@ -8,6 +8,7 @@ import solara
 
 from berdaya import doc_path
 from berdaya.agents.upk import grade_par, grade_repayment
+from berdaya.model.cycle import ProgrammeCycle
 from berdaya.model.records import STAGE_NAMES
 from berdaya.viz.runs import Run
 
@@ -46,26 +47,7 @@ def explain(run: Run) -> list[str]:
     """
     model = run.model
     s = model.stats
-    cycle = model.cycle
-    out = []
-    after = (
-        f", {run.month - cycle.exit_month} of {model.p.followup_months} months of "
-        "follow-up"
-        if cycle.exit_month is not None
-        else ""
-    )
-    if cycle.off:
-        where = "no programme runs here: the same kelurahan and shocks without P2KP"
-    elif cycle.halted:
-        where = (
-            "the programme has withdrawn: a gate was never met within the wait allowed"
-            + after
-        )
-    elif cycle.phase is None:
-        where = "the programme cycle has finished" + after
-    else:
-        where = f"the programme is in phase {cycle.phase.key} ({cycle.phase.title})"
-    out.append(f"Month {run.month} of {run.months}: {where}.")
+    out = [f"Month {run.month} of {run.months}: {_where(run)}."]
     first = model.records().iloc[0]
     out.append(
         f"Poverty: {s['poverty_rate']:.0%} of households are poor "
@@ -88,6 +70,34 @@ def explain(run: Run) -> list[str]:
         )
     else:
         out.append("No household has been handed power before its capacity was there.")
+    out.append(_gates(model.cycle))
+    return out + _institutions(s)
+
+
+def _where(run: Run) -> str:
+    """Where the programme is: not run, withdrawn, finished, or in which phase."""
+    model = run.model
+    cycle = model.cycle
+    after = (
+        f", {run.month - cycle.exit_month} of {model.p.followup_months} months of "
+        "follow-up"
+        if cycle.exit_month is not None
+        else ""
+    )
+    if cycle.off:
+        return "no programme runs here: the same kelurahan and shocks without P2KP"
+    if cycle.halted:
+        return (
+            "the programme has withdrawn: a gate was never met within the wait allowed"
+            + after
+        )
+    if cycle.phase is None:
+        return "the programme cycle has finished" + after
+    return f"the programme is in phase {cycle.phase.key} ({cycle.phase.title})"
+
+
+def _gates(cycle: ProgrammeCycle) -> str:
+    """The phases' gates: met, forced on, still waiting."""
     status: dict[str, list[str]] = {"met": [], "forced": [], "waiting": []}
     for rec in cycle.records:
         status.setdefault(rec.status, []).append(rec.phase)
@@ -100,7 +110,12 @@ def explain(run: Run) -> list[str]:
         gates.append("no phase was forced on")
     if status["waiting"]:
         gates.append(f"still waiting: {', '.join(status['waiting'])}")
-    out.append("Programme gates: " + "; ".join(gates) + ".")
+    return "Programme gates: " + "; ".join(gates) + "."
+
+
+def _institutions(s: dict[str, float]) -> list[str]:
+    """The BKM, government support and the revolving fund, in words."""
+    out = []
     support = s["gov_support"]
     support_text = (
         f"government support is {support:.2f} ({_support_words(support)})"

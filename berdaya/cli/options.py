@@ -1,0 +1,218 @@
+"""What the verbs share: a verb's definition, the common options, and their checks.
+
+Each option is defined once here (flag, type, default, help) and each verb's module adds
+the ones it takes; the defaults shown by ``--help`` are those of the library functions
+(:mod:`berdaya.experiments.defaults`, read without importing pandas or Mesa). The checks
+refuse a bad value in one line (a ``ValueError``, which :func:`berdaya.cli.main` prints)
+before anything runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S
+
+if TYPE_CHECKING:
+    from berdaya.experiments.sweep import SweepProgress
+
+#: Bounds of the numeric options (docs/limits.md): a run's seed fits 64 bits (it is
+#: written to Parquet), replications and kelurahan stay within what memory can plan.
+MAX_SEED = 2**64 - 1
+MAX_REPLICATIONS = 100_000
+MAX_KELURAHAN = 100_000
+MAX_TIMEOUT_S = 86_400.0
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One verb of the ``berdaya`` command.
+
+    Attributes:
+        name: The verb.
+        help: One line for ``berdaya --help``.
+        add: Adds the verb's arguments to its parser.
+        run: Runs the verb with the parsed arguments; returns the exit status.
+        description: The verb's own ``--help`` text (default: ``help``).
+    """
+
+    name: str
+    help: str
+    add: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+    description: str | None = None
+
+
+# --- options -------------------------------------------------------------------------
+
+
+def add_seed(p: argparse.ArgumentParser, default: int = 0, master: bool = True) -> None:
+    """``--seed``: a run's seed, or the master seed replications are spawned from."""
+    if master:
+        p.add_argument(
+            "--seed",
+            type=int,
+            default=default,
+            metavar="S",
+            help="master seed the replication seeds are spawned from (default: "
+            "%(default)s)",
+        )
+    else:
+        p.add_argument(
+            "--seed", type=int, default=default, help="seed (default: %(default)s)"
+        )
+
+
+def add_set(p: argparse.ArgumentParser, where: str) -> None:
+    """``--set NAME=VALUE``, repeatable; ``where`` says which runs it changes."""
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help=where)
+
+
+def add_replications(p: argparse.ArgumentParser, default: int) -> None:
+    """``--replications N``: paired replications."""
+    p.add_argument(
+        "--replications",
+        type=int,
+        default=default,
+        metavar="N",
+        help="paired replications (default: %(default)s)",
+    )
+
+
+def add_workers(p: argparse.ArgumentParser, default: int | None = 1) -> None:
+    """``--workers N``: local processes."""
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=default,
+        metavar="N",
+        help="processes to run in (default: %(default)s)",
+    )
+
+
+def add_months(p: argparse.ArgumentParser) -> None:
+    """``--months``: months to simulate (default: the scenario's)."""
+    p.add_argument("--months", type=int, help="months to simulate")
+
+
+def add_cluster(p: argparse.ArgumentParser, what: str) -> None:
+    """Where a resumable job runs: workers, a Dask cluster, its timeout, retries."""
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local processes, or LocalCluster workers (default: all cores)",
+    )
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: tcp://HOST:8786, or 'local' for a LocalCluster",
+    )
+    p.add_argument(
+        "--cluster-timeout",
+        type=float,
+        default=DEFAULT_CLUSTER_TIMEOUT_S,
+        metavar="SECONDS",
+        help="wait this long for the scheduler and a worker (default: %(default)s)",
+    )
+    p.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help=f"run again the {what} recorded as having raised",
+    )
+
+
+# --- checks --------------------------------------------------------------------------
+
+
+def in_range(option: str, value: int | None, low: int, high: int | None = None) -> None:
+    """Refuse an integer option out of ``[low, high]`` in one line (None: not given)."""
+    if value is None:
+        return
+    if value < low:
+        what = "a non-negative integer" if low == 0 else f"at least {low:,}"
+        raise ValueError(f"{option} must be {what} (got {value})")
+    if high is not None and value > high:
+        raise ValueError(f"{option} must be at most {high:,} (got {value})")
+
+
+def workers(value: int | None) -> int | None:
+    """``--workers``, at least 1 and at most this machine's cores (said on stderr)."""
+    in_range("--workers", value, 1)
+    cores = os.cpu_count() or 1
+    if value is not None and value > cores:
+        print(
+            f"berdaya: warning: --workers {value} is more than the {cores} cores of "
+            f"this machine; using {cores}",
+            file=sys.stderr,
+        )
+        return cores
+    return value
+
+
+def local_workers(args: argparse.Namespace) -> int | None:
+    """``--workers`` of a sweep or national run: capped unless on a remote cluster."""
+    if args.cluster is None or args.cluster == "local":
+        return workers(args.workers)
+    in_range("--workers", args.workers, 1)
+    return args.workers
+
+
+def seconds(option: str, value: float) -> None:
+    """Refuse a duration that is not a finite number of seconds in (0, a day]."""
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT_S):
+        raise ValueError(
+            f"{option} must be a number of seconds above 0 and at most "
+            f"{MAX_TIMEOUT_S:,.0f} (got {value:g})"
+        )
+
+
+def check_set(scenarios: Sequence[str], overrides: dict[str, Any]) -> None:
+    """Load the scenarios with the ``--set`` values, so a bad one is named as such."""
+    from berdaya.scenarios import load_scenario
+
+    for scenario in scenarios:
+        load_scenario(scenario, overrides, overrides_source="--set")
+
+
+def months(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
+    """Check ``--months`` against the schema, and against ``--set months=``."""
+    from berdaya.scenarios import schema
+    from berdaya.scenarios.loader import shown
+
+    in_range("--months", args.months, 1, int(schema()["months"].le or 1))
+    if args.months is not None and "months" in overrides:
+        raise ValueError(
+            f"--set months={shown(overrides['months'])} and --months {args.months} both "
+            "give the months to simulate; give one of them"
+        )
+
+
+def resumable(
+    work: Callable[[], Any], counts: SweepProgress, out: str, noun: str
+) -> tuple[Any, int | None]:
+    """Run a resumable job; on a stop or Ctrl-C, say what is on disk and how to go on.
+
+    Returns:
+        (the job's result, None), or (None, the exit status) when it did not finish.
+    """
+    from berdaya.experiments.sweep import SweepStoppedError
+
+    try:
+        return work(), None
+    except SweepStoppedError as err:
+        print(f"berdaya: {err}", file=sys.stderr)
+        return None, 1
+    except KeyboardInterrupt:
+        print(
+            f"berdaya: interrupted; {counts.skipped + counts.ran} of {counts.total} "
+            f"{noun} are on disk in {out}; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return None, 130
