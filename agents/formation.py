@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from berdaya.agents import readiness
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType
@@ -80,10 +81,13 @@ def economic_groups_wanted(site: Site) -> int:
 def _join(site: Site) -> None:
     p = site.p
     h = site.households
-    free = h.participating & (h.ksm < 0) & ~h.ksm_waiting & ~h.graduated & ~h.defaulted
-    rows = np.flatnonzero(free)
-    rows = rows[capture.admitted(site, rows)]
-    rows = rows[lending.wants_loan(p, h, rows)]  # only those a loan would pay join
+    rows = _free_to_join(
+        (h.participating, h.ksm_waiting, h.graduated, h.defaulted, h.business_owner),
+        (h.ksm, h.elite, h.on_ps2, h.favour),
+        (h.capacity, h.business_skill),
+        (p.targeting == "open", _strength32(site)),
+        lending._loan_pays(p),
+    )
     if rows.size == 0:
         return
     rate = p.ksm_join_rate * (1.0 + min(1.0, site.presence))
@@ -92,6 +96,47 @@ def _join(site: Site) -> None:
     base = FORMATION.join_without_trust
     prob = rate * (base + (1.0 - base) * h.trust_bkm[rows])
     h.ksm_waiting[rows[site.rng.random(rows.size) < prob]] = True
+
+
+def _strength32(site: Site) -> np.float32:
+    """Capture strength as numpy compares it with the float32 ``favour`` (0 if open)."""
+    return np.float32(0.0 if site.p.targeting == "open" else capture.strength(site))
+
+
+@njit(cache=True)
+def _free_to_join(
+    flags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    rule: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    floats: tuple[np.ndarray, np.ndarray],
+    targeting: tuple[bool, np.float32],
+    pays: tuple[np.float32, np.float32, np.float32, float, float],
+) -> np.ndarray:
+    """Rows that may ask to join an economic KSM, in row order, in one pass.
+
+    Those taking part, in no group and not waiting for one, neither graduated nor
+    defaulted, whom the rules admit (:func:`~berdaya.agents.upk.capture.admitted`: all
+    under open targeting, else the listed and the elites closer to the board than the
+    capture strength) and to whom a loan would pay
+    (:func:`~berdaya.agents.upk.lending.wants_loan`): numpy's masks over the table,
+    without building them.
+    """
+    participating, waiting, graduated, defaulted, owner = flags
+    ksm, elite, on_ps2, favour = rule
+    capacity, skill = floats
+    open_, strength = targeting
+    out = np.empty(ksm.size, np.int64)
+    m = 0
+    for r in range(ksm.size):
+        if not participating[r] or ksm[r] >= 0 or waiting[r]:
+            continue
+        if graduated[r] or defaulted[r]:
+            continue
+        if not (open_ or on_ps2[r] or (elite[r] != 0 and favour[r] < strength)):
+            continue
+        if lending._pays(capacity[r], skill[r], owner[r], pays):
+            out[m] = r
+            m += 1
+    return out[:m]
 
 
 def _group(site: Site, needed: int) -> None:

@@ -272,3 +272,49 @@ def test_eligibility_inline_is_the_rules_table(overrides):
         k.listed_at_formation = bool(rng.random() < 0.7)
         k.joint_liability = bool(rng.random() < 0.7)
         assert k.eligible == all(check(k) for check in KSM._rules.values())
+
+
+def _numpy_free_to_join(site):
+    """Who formation let ask to join, before the compiled pass."""
+    h = site.households
+    free = h.participating & (h.ksm < 0) & ~h.ksm_waiting & ~h.graduated & ~h.defaulted
+    rows = np.flatnonzero(free)
+    rows = rows[capture.admitted(site, rows)]
+    return rows[lending.wants_loan(site.p, h, rows)]
+
+
+@pytest.mark.parametrize(
+    ("targeting", "elite_capture"), [("strict", 0.3), ("strict", 2.0), ("open", 2.0)]
+)
+def test_free_to_join_is_numpys(targeting, elite_capture):
+    model = step(
+        build(8, n_households=600, targeting=targeting, elite_capture=elite_capture), 30
+    )
+    site = model.sites[0]
+    h, p = site.households, site.p
+    rng = np.random.default_rng(4)
+    for _ in range(100):
+        _scramble(h, rng)
+        h.participating[:] = rng.random(h.n) < 0.7
+        h.ksm[:] = np.where(rng.random(h.n) < 0.3, 7, -1)
+        h.ksm_waiting[:] = rng.random(h.n) < 0.2
+        h.on_ps2[:] = rng.random(h.n) < 0.4
+        h.elite[:] = rng.integers(0, 3, h.n)
+        h.favour[:] = rng.random(h.n, dtype=np.float32)
+        # some exactly at the capture strength, as float32 compares it
+        at = rng.random(h.n) < 0.05
+        h.favour[at] = formation._strength32(site)
+        got = formation._free_to_join(
+            (
+                h.participating,
+                h.ksm_waiting,
+                h.graduated,
+                h.defaulted,
+                h.business_owner,
+            ),
+            (h.ksm, h.elite, h.on_ps2, h.favour),
+            (h.capacity, h.business_skill),
+            (p.targeting == "open", formation._strength32(site)),
+            lending._loan_pays(p),
+        )
+        assert np.array_equal(got, _numpy_free_to_join(site))
