@@ -15,7 +15,7 @@ from support import build, step
 
 from berdaya.agents import formation
 from berdaya.agents.ksm import KSM, KSMStatus
-from berdaya.agents.upk import capture, lending
+from berdaya.agents.upk import accounts, capture, lending
 from berdaya.agents.upk.lending import LENDING
 from berdaya.model import records
 
@@ -318,3 +318,13 @@ def test_free_to_join_is_numpys(targeting, elite_capture):
             lending._loan_pays(p),
         )
         assert np.array_equal(got, _numpy_free_to_join(site))
+
+
+def test_at_risk_is_numpys_sum_where():
+    rng = np.random.default_rng(12)
+    for n in (0, 1, 7, 600, 4000):
+        for _ in range(50):
+            balance = rng.integers(0, 5, n) * rng.integers(0, 10**9, n)
+            arrears = np.where(rng.random(n) < 0.2, rng.integers(1, 10**6, n), 0)
+            want = np.sum(balance, where=arrears > 0)
+            assert accounts.at_risk(balance, arrears) == want
