@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from berdaya.agents import readiness
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType
@@ -80,10 +81,13 @@ def economic_groups_wanted(site: Site) -> int:
 def _join(site: Site) -> None:
     p = site.p
     h = site.households
-    free = h.participating & (h.ksm < 0) & ~h.ksm_waiting & ~h.graduated & ~h.defaulted
-    rows = np.flatnonzero(free)
-    rows = rows[capture.admitted(site, rows)]
-    rows = rows[lending.wants_loan(p, h, rows)]  # only those a loan would pay join
+    rows = _free_to_join(
+        (h.participating, h.ksm_waiting, h.graduated, h.defaulted, h.business_owner),
+        (h.ksm, h.elite, h.on_ps2, h.favour),
+        (h.capacity, h.business_skill),
+        (p.targeting == "open", _strength32(site)),
+        lending._loan_pays(p),
+    )
     if rows.size == 0:
         return
     rate = p.ksm_join_rate * (1.0 + min(1.0, site.presence))
@@ -92,6 +96,47 @@ def _join(site: Site) -> None:
     base = FORMATION.join_without_trust
     prob = rate * (base + (1.0 - base) * h.trust_bkm[rows])
     h.ksm_waiting[rows[site.rng.random(rows.size) < prob]] = True
+
+
+def _strength32(site: Site) -> np.float32:
+    """Capture strength as numpy compares it with the float32 ``favour`` (0 if open)."""
+    return np.float32(0.0 if site.p.targeting == "open" else capture.strength(site))
+
+
+@njit(cache=True)
+def _free_to_join(
+    flags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    rule: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    floats: tuple[np.ndarray, np.ndarray],
+    targeting: tuple[bool, np.float32],
+    pays: tuple[np.float32, np.float32, np.float32, float, float],
+) -> np.ndarray:
+    """Rows that may ask to join an economic KSM, in row order, in one pass.
+
+    Those taking part, in no group and not waiting for one, neither graduated nor
+    defaulted, whom the rules admit (:func:`~berdaya.agents.upk.capture.admitted`: all
+    under open targeting, else the listed and the elites closer to the board than the
+    capture strength) and to whom a loan would pay
+    (:func:`~berdaya.agents.upk.lending.wants_loan`): numpy's masks over the table,
+    without building them.
+    """
+    participating, waiting, graduated, defaulted, owner = flags
+    ksm, elite, on_ps2, favour = rule
+    capacity, skill = floats
+    open_, strength = targeting
+    out = np.empty(ksm.size, np.int64)
+    m = 0
+    for r in range(ksm.size):
+        if not participating[r] or ksm[r] >= 0 or waiting[r]:
+            continue
+        if graduated[r] or defaulted[r]:
+            continue
+        if not (open_ or on_ps2[r] or (elite[r] != 0 and favour[r] < strength)):
+            continue
+        if lending._pays(capacity[r], skill[r], owner[r], pays):
+            out[m] = r
+            m += 1
+    return out[:m]
 
 
 def _group(site: Site, needed: int) -> None:
@@ -105,12 +150,9 @@ def _group(site: Site, needed: int) -> None:
     if waiting.size < p.ksm_size:
         return
     # the waiting of each RW, in row order: one stable sort instead of a mask per RW
-    rw_of = h.rw[waiting]
-    by_rw = waiting[np.argsort(rw_of, kind="stable")]
-    rws, counts = np.unique(rw_of, return_counts=True)
-    ends = np.cumsum(counts).tolist()
+    by_rw, rws, starts, ends = _by_rw(waiting, h.rw[waiting])
     quota = math.ceil(p.ksm_women_min * p.ksm_size - 1e-9)
-    for rw, a, b in zip(rws.tolist(), [0, *ends[:-1]], ends, strict=True):
+    for rw, a, b in zip(rws, starts, ends, strict=True):
         pool = site.rng.permutation(by_rw[a:b])
         while (
             needed > 0
@@ -120,6 +162,23 @@ def _group(site: Site, needed: int) -> None:
             members, pool = _take(site, pool)
             site.ksms.append(KSM(site, KSMType.ECONOMIC, members, rw))
             needed -= 1
+
+
+def _by_rw(
+    rows: np.ndarray, rw: np.ndarray
+) -> tuple[np.ndarray, list[int], list[int], list[int]]:
+    """``rows`` grouped by their RW ``rw`` (one stable sort, row order kept within RWs).
+
+    Returns:
+        The rows in that order, the RWs in ascending order (``np.unique``'s), and where
+        each RW's run starts and ends. The runs are read off the sorted RWs: numpy's
+        ``unique`` would hash them first (17 against 6 us here).
+    """
+    order = np.argsort(rw, kind="stable")
+    rw_sorted = rw[order]
+    cuts = (np.flatnonzero(rw_sorted[1:] != rw_sorted[:-1]) + 1).tolist()
+    starts, ends = [0, *cuts], [*cuts, rows.size]
+    return rows[order], rw_sorted[starts].tolist(), starts, ends
 
 
 def _take(site: Site, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -159,7 +218,7 @@ def aid_group(site: Site, recipients: np.ndarray) -> None:
         for k in site.ksms
         if k.kind == KSMType.SOCIAL and k.status != KSMStatus.DISSOLVED
     }
-    for rw in np.unique(h.rw[recipients]).tolist():
+    for rw in sorted(set(h.rw[recipients].tolist())):  # np.unique's order, unhashed
         ksm = have.get(rw)
         if ksm is None:
             members = _volunteers(site, np.flatnonzero(h.rw == rw))

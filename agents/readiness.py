@@ -38,13 +38,22 @@ def ready(site: Site, rows: np.ndarray, waited: int = 0) -> np.ndarray:
         A boolean mask over ``rows``.
     """
     p = site.p
-    if p.progression == "schedule" or (
-        p.progression == "hybrid" and waited >= p.hybrid_max_wait
-    ):
+    if everyone(site, waited):
         return np.ones(rows.size, dtype=bool)
     h = site.households
     return (h.capacity[rows] >= p.capacity_threshold) & (
         h.stage[rows] >= Stage.PENGKAPASITASAN
+    )
+
+
+def everyone(site: Site, waited: int = 0) -> bool:
+    """Whether the progression policy lets everyone offered take it, ready or not.
+
+    ``schedule`` always; ``hybrid`` once the offer has waited ``hybrid_max_wait`` months.
+    """
+    p = site.p
+    return p.progression == "schedule" or (
+        p.progression == "hybrid" and waited >= p.hybrid_max_wait
     )
 
 

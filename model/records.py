@@ -28,6 +28,7 @@ from numba import njit
 
 from berdaya.agents.bkm import gini
 from berdaya.agents.ksm import KSMStatus, KSMType
+from berdaya.agents.upk import accounts
 from berdaya.model.cycle import PHASES
 from berdaya.model.registry import (
     GROUPS,
@@ -372,7 +373,7 @@ def _money(site: Site) -> dict[str, float]:
     upk = site.bkm.upk
     h = site.households
     at_risk = (
-        float(np.sum(h.loan_balance, where=h.arrears > 0)) if upk.outstanding else 0
+        float(accounts.at_risk(h.loan_balance, h.arrears)) if upk.outstanding else 0
     )
     return {
         "principal_paid": upk.principal_paid,

@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from support import build, step
 
-from berdaya.agents.upk import capture, lending
+from berdaya.agents import formation
+from berdaya.agents.ksm import KSM, KSMStatus
+from berdaya.agents.upk import accounts, capture, lending
 from berdaya.agents.upk.lending import LENDING
 from berdaya.model import records
 
@@ -128,3 +130,201 @@ def test_tally_sums_in_row_order(model):
     assert cells[0].tolist() == np.bincount(h.stage, minlength=4).tolist()
     assert cells[1].tolist() == np.bincount(h.stage[poor], minlength=4).tolist()
     assert cells[2].tolist() == np.bincount(h.stage[h.woman], minlength=4).tolist()
+
+
+# --- round 2 (branch perf2): lending's compiled passes, formation's runs, eligibility ----
+def _scramble(h, rng):
+    """Random borrowing state, to reach every branch of the lending passes."""
+    h.capacity[:] = rng.random(h.n, dtype=np.float32)
+    h.business_skill[:] = rng.lognormal(0.0, 0.8, h.n).astype(np.float32)
+    h.business_owner[:] = rng.random(h.n) < 0.4
+    h.loan_balance[:] = np.where(rng.random(h.n) < 0.3, 1_000_000, 0)
+    h.graduated[:] = rng.random(h.n) < 0.1
+    h.defaulted[:] = rng.random(h.n) < 0.1
+
+
+def _numpy_disburse(site, rng, rows, amount):
+    """What lending wrote when it opened loans, before the compiled pass."""
+    p, h = site.p, site.households
+    h.loan_size[rows] = amount
+    h.loan_balance[rows] = amount
+    h.loan_months_left[rows] = p.loan_term
+    h.months_overdue[rows] = 0
+    h.clean_cycle[rows] = True
+    h.got_loan[rows] = True
+    h.handover[rows] = True
+    failed = rng.random(rows.size) < lending.failure_chance(p, h.capacity[rows])
+    sd = p.business_return_sd * np.sqrt(1.0 - p.business_return_known)
+    luck = np.exp(sd * rng.standard_normal(rows.size) - 0.5 * sd * sd)
+    h.business_failed[rows] = failed
+    h.business_return[rows] = np.where(
+        failed, 0.0, lending._known_return(p, h, rows) * luck
+    )
+
+
+_OPENED = (
+    "loan_size",
+    "loan_balance",
+    "loan_months_left",
+    "months_overdue",
+    "clean_cycle",
+    "got_loan",
+    "handover",
+    "business_failed",
+    "business_return",
+)
+
+
+@pytest.mark.parametrize("success", [0.3, 0.8, 1.0])
+def test_opening_loans_writes_what_numpy_wrote(success):
+    model = build(5, n_households=600, business_success=success)
+    site = model.sites[0]
+    h = site.households
+    rng = np.random.default_rng(int(success * 10))
+    _scramble(h, rng)
+    upk = site.bkm.upk
+    for _ in range(200):
+        rows = rng.choice(h.n, rng.integers(1, 20), replace=False)
+        amount = rng.integers(1, 40, rows.size) * 50_000
+        start = model.rng.bit_generator.state
+        before = {c: getattr(h, c).copy() for c in _OPENED}
+        _numpy_disburse(site, model.rng, rows, amount)
+        want = {c: getattr(h, c).copy() for c in _OPENED}
+        state = model.rng.bit_generator.state
+        for c in _OPENED:
+            getattr(h, c)[:] = before[c]
+        model.rng.bit_generator.state = start
+        lending._disburse(site, upk, rows, amount)
+        assert model.rng.bit_generator.state == state
+        for c in _OPENED:
+            got = getattr(h, c)
+            assert got.tobytes() == want[c].tobytes(), c
+
+
+def _numpy_askers(site, groups):
+    """What lending read as each group's askers, before the compiled pass."""
+    h = site.households
+    members = np.concatenate([k.members for k in groups])
+    sizes = [k.members.size for k in groups]
+    owner = np.repeat([k.unique_id for k in groups], sizes)
+    asks = (h.ksm[members] == owner) & (h.loan_balance[members] == 0)
+    asks &= ~h.graduated[members] & ~h.defaulted[members]
+    at = np.flatnonzero(asks)
+    at = at[lending.wants_loan(site.p, h, members[at])]
+    if at.size == 0:
+        return {}
+    group = np.repeat(np.arange(len(groups)), sizes)[at]
+    serve, first = np.unique(group, return_index=True)
+    return dict(zip(serve.tolist(), np.split(members[at], first[1:]), strict=True))
+
+
+@pytest.mark.parametrize("interest", [0.0, 0.02, 0.05])
+def test_askers_are_numpys(interest):
+    model = build(6, n_households=600, loan_interest=interest)
+    site = model.sites[0]
+    h = site.households
+    rng = np.random.default_rng(int(interest * 100) + 1)
+    for _ in range(100):
+        _scramble(h, rng)
+        groups = []
+        for j in range(rng.integers(1, 12)):
+            members = rng.choice(h.n, rng.integers(1, 15), replace=False)
+            groups.append(type("G", (), {"members": members, "unique_id": 100 + j})())
+            h.ksm[members] = np.where(rng.random(members.size) < 0.8, 100 + j, -1)
+        got = lending._askers(site, groups)
+        want = _numpy_askers(site, groups)
+        assert list(got) == list(want)
+        for g in want:
+            assert np.array_equal(got[g], want[g])
+        rows = np.arange(h.n)
+        pays = lending._loan_pays(site.p)
+        one_by_one = [
+            lending._pays(h.capacity[r], h.business_skill[r], h.business_owner[r], pays)
+            for r in rows[:200]
+        ]
+        assert one_by_one == lending.wants_loan(site.p, h, rows[:200]).tolist()
+
+
+def test_rw_runs_are_numpys_unique():
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        rows = np.sort(rng.choice(4000, rng.integers(1, 200), replace=False))
+        rw = rng.integers(0, rng.integers(1, 20), rows.size).astype(np.int32)
+        by_rw, rws, starts, ends = formation._by_rw(rows, rw)
+        assert np.array_equal(by_rw, rows[np.argsort(rw, kind="stable")])
+        values, counts = np.unique(rw, return_counts=True)
+        assert rws == values.tolist()
+        assert [b - a for a, b in zip(starts, ends, strict=True)] == counts.tolist()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"targeting": "open"}, {"joint_liability": False}, {"ksm_women_min": 0.8}],
+)
+def test_eligibility_inline_is_the_rules_table(overrides):
+    model = step(build(2, n_households=600, **overrides), 40)
+    rng = np.random.default_rng(9)
+    assert model.ksms
+    for k in model.ksms * 20:
+        k.sessions = int(rng.integers(0, 6))
+        k.months_saving = int(rng.integers(0, 6))
+        k.status = KSMStatus(int(rng.integers(0, 4)))
+        k.listed_at_formation = bool(rng.random() < 0.7)
+        k.joint_liability = bool(rng.random() < 0.7)
+        assert k.eligible == all(check(k) for check in KSM._rules.values())
+
+
+def _numpy_free_to_join(site):
+    """Who formation let ask to join, before the compiled pass."""
+    h = site.households
+    free = h.participating & (h.ksm < 0) & ~h.ksm_waiting & ~h.graduated & ~h.defaulted
+    rows = np.flatnonzero(free)
+    rows = rows[capture.admitted(site, rows)]
+    return rows[lending.wants_loan(site.p, h, rows)]
+
+
+@pytest.mark.parametrize(
+    ("targeting", "elite_capture"), [("strict", 0.3), ("strict", 2.0), ("open", 2.0)]
+)
+def test_free_to_join_is_numpys(targeting, elite_capture):
+    model = step(
+        build(8, n_households=600, targeting=targeting, elite_capture=elite_capture), 30
+    )
+    site = model.sites[0]
+    h, p = site.households, site.p
+    rng = np.random.default_rng(4)
+    for _ in range(100):
+        _scramble(h, rng)
+        h.participating[:] = rng.random(h.n) < 0.7
+        h.ksm[:] = np.where(rng.random(h.n) < 0.3, 7, -1)
+        h.ksm_waiting[:] = rng.random(h.n) < 0.2
+        h.on_ps2[:] = rng.random(h.n) < 0.4
+        h.elite[:] = rng.integers(0, 3, h.n)
+        h.favour[:] = rng.random(h.n, dtype=np.float32)
+        # some exactly at the capture strength, as float32 compares it
+        at = rng.random(h.n) < 0.05
+        h.favour[at] = formation._strength32(site)
+        got = formation._free_to_join(
+            (
+                h.participating,
+                h.ksm_waiting,
+                h.graduated,
+                h.defaulted,
+                h.business_owner,
+            ),
+            (h.ksm, h.elite, h.on_ps2, h.favour),
+            (h.capacity, h.business_skill),
+            (p.targeting == "open", formation._strength32(site)),
+            lending._loan_pays(p),
+        )
+        assert np.array_equal(got, _numpy_free_to_join(site))
+
+
+def test_at_risk_is_numpys_sum_where():
+    rng = np.random.default_rng(12)
+    for n in (0, 1, 7, 600, 4000):
+        for _ in range(50):
+            balance = rng.integers(0, 5, n) * rng.integers(0, 10**9, n)
+            arrears = np.where(rng.random(n) < 0.2, rng.integers(1, 10**6, n), 0)
+            want = np.sum(balance, where=arrears > 0)
+            assert accounts.at_risk(balance, arrears) == want

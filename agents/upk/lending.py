@@ -104,24 +104,99 @@ def _askers(site: Site, groups: list[KSM]) -> dict[int, np.ndarray]:
 
     A member asks when it is still in the group, holds no loan, has neither graduated
     nor defaulted, and expects a loan to pay (:func:`wants_loan`); read once for the
-    month, over the groups' members only.
+    month, over the groups' members only, in one compiled pass (:func:`_asking`).
 
     Returns:
         For each group with someone asking (its position in ``groups``), the askers.
     """
+    p = site.p
     h = site.households
     members = np.concatenate([k.members for k in groups])
-    sizes = [k.members.size for k in groups]
-    owner = np.repeat([k.unique_id for k in groups], sizes)
-    asks = (h.ksm[members] == owner) & (h.loan_balance[members] == 0)
-    asks &= ~h.graduated[members] & ~h.defaulted[members]
-    at = np.flatnonzero(asks)
-    at = at[wants_loan(site.p, h, members[at])]  # one by one: the same for fewer rows
-    if at.size == 0:
-        return {}
-    group = np.repeat(np.arange(len(groups)), sizes)[at]  # ascending, as ``at`` is
-    serve, first = np.unique(group, return_index=True)
-    return dict(zip(serve.tolist(), np.split(members[at], first[1:]), strict=True))
+    ends = np.cumsum([k.members.size for k in groups])
+    owner = np.fromiter([k.unique_id for k in groups], np.int64, len(groups))
+    asking, count = _asking(
+        members,
+        ends,
+        owner,
+        (h.ksm, h.loan_balance),
+        (h.graduated, h.defaulted, h.business_owner),
+        (h.capacity, h.business_skill),
+        _loan_pays(p),
+    )
+    out = {}
+    a = 0
+    for g in np.flatnonzero(count).tolist():
+        b = a + int(count[g])
+        out[g] = asking[a:b]
+        a = b
+    return out
+
+
+def _loan_pays(
+    p: Parameters,
+) -> tuple[np.float32, np.float32, np.float32, float, float]:
+    """The scalars of :func:`wants_loan` as the compiled :func:`_pays` takes them.
+
+    Numpy's: float32 where a Python float meets a float32 column.
+    """
+    return (
+        np.float32(1.0 - p.business_success),
+        np.float32(LENDING.failure_base),
+        np.float32(p.business_return),
+        float(p.new_business_factor),
+        float(p.loan_interest),
+    )
+
+
+@njit(cache=True, inline="always")
+def _pays(
+    capacity: np.float32,
+    skill: np.float32,
+    owner: bool,
+    pays: tuple[np.float32, np.float32, np.float32, float, float],
+) -> bool:
+    """:func:`wants_loan` for one household, with numpy's types at every step."""
+    keep_fail, failure_base, mean_return, new_factor, interest = pays
+    survive = np.float32(1.0) - keep_fail * (failure_base - capacity)  # float32
+    known = np.float64(mean_return * skill) * (1.0 if owner else new_factor)
+    return np.float64(survive) * known > interest
+
+
+@njit(cache=True)
+def _asking(  # noqa: PLR0917 - a numba kernel takes its arguments by position
+    members: np.ndarray,
+    ends: np.ndarray,
+    owner: np.ndarray,
+    loans: tuple[np.ndarray, np.ndarray],
+    flags: tuple[np.ndarray, np.ndarray, np.ndarray],
+    floats: tuple[np.ndarray, np.ndarray],
+    pays: tuple[np.float32, np.float32, np.float32, float, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The askers of each group, in order, and how many each group has.
+
+    Group ``j`` is the members ``members[ends[j - 1]:ends[j]]``, owned by ``owner[j]``.
+    """
+    ksm, loan_balance = loans
+    graduated, defaulted, business_owner = flags
+    capacity, skill = floats
+    asking = np.empty(members.size, np.int64)
+    count = np.zeros(ends.size, np.int64)
+    n = a = 0
+    for j in range(ends.size):
+        for i in range(a, ends[j]):
+            r = members[i]
+            if (
+                ksm[r] == owner[j]
+                and loan_balance[r] == 0
+                and not graduated[r]
+                and not defaulted[r]
+                and _pays(capacity[r], skill[r], business_owner[r], pays)
+            ):
+                asking[n] = r
+                n += 1
+                count[j] += 1
+        a = ends[j]
+    return asking[:n], count
 
 
 def _tilts(site: Site, groups: list[KSM]) -> np.ndarray:
@@ -172,7 +247,8 @@ def _lend_to(site: Site, upk: UPK, ksm: KSM, want: np.ndarray) -> int:
     """Lend to the members of one group who ask (``want``); return the loans made."""
     p = site.p
     waited = site.steps - ksm.formed_month - p.ksm_savings_months
-    want = want[readiness.ready(site, want, waited)]
+    if not readiness.everyone(site, waited):  # (else ``ready`` is all True)
+        want = want[readiness.ready(site, want, waited)]
     if want.size == 0:
         return 0
     want = site.rng.permutation(want)
@@ -201,9 +277,11 @@ def _amounts(
     """
     p = site.p
     h = site.households
-    c = capture.strength(site)
     u = site.rng.random(rows.size)
-    u = np.where(h.elite[rows] > 0, u ** (1.0 / (1.0 + LENDING.elite_lean * c)), u)
+    elite = h.elite[rows] > 0
+    if elite.any():  # (without elites numpy's where returns u itself: skip the power)
+        c = capture.strength(site)
+        u = np.where(elite, u ** (1.0 / (1.0 + LENDING.elite_lean * c)), u)
     grid = LENDING.loan_rounding
     return _sizes(
         u,
@@ -249,7 +327,13 @@ def _sizes(
 
 
 def _disburse(site: Site, upk: UPK, rows: np.ndarray, amount: np.ndarray) -> None:
-    """Open the loans and start the businesses they finance."""
+    """Open the loans and start the businesses they finance.
+
+    The business fails (capital lost) or earns its known return times this loan's luck.
+    The draws and the luck's ``exp`` stay in numpy (its vectorised ``exp`` need not round
+    as the C library's does); the columns are written in one compiled pass
+    (:func:`_open_loans`), with numpy's arithmetic (float32 where numpy's is).
+    """
     p = site.p
     h = site.households
     rng = site.rng
@@ -258,20 +342,73 @@ def _disburse(site: Site, upk: UPK, rows: np.ndarray, amount: np.ndarray) -> Non
     upk.outstanding += total
     upk.disbursed += total
     upk.loans_made += rows.size
-    h.loan_size[rows] = amount
-    h.loan_balance[rows] = amount
-    h.loan_months_left[rows] = p.loan_term
-    h.months_overdue[rows] = 0
-    h.clean_cycle[rows] = True
-    h.got_loan[rows] = True
-    h.handover[rows] = True  # resources handed over (the rule was asked in _lend_to)
-    # the business: fails (capital lost) or earns its known return times this loan's luck
-    failed = rng.random(rows.size) < failure_chance(p, h.capacity[rows])
+    u = rng.random(rows.size)
     sd = p.business_return_sd * np.sqrt(1.0 - p.business_return_known)
     luck = np.exp(sd * rng.standard_normal(rows.size) - 0.5 * sd * sd)
-    h.business_failed[rows] = failed
-    h.business_return[rows] = np.where(failed, 0.0, _known_return(p, h, rows) * luck)
+    _open_loans(
+        rows,
+        amount,
+        u,
+        luck,
+        (h.loan_size, h.loan_balance),
+        (h.loan_months_left, h.months_overdue),
+        (h.clean_cycle, h.got_loan, h.handover, h.business_failed, h.business_owner),
+        (h.capacity, h.business_skill, h.business_return),
+        (
+            np.float32(1.0 - p.business_success),
+            np.float32(LENDING.failure_base),
+            np.float32(p.business_return),
+        ),
+        (int(p.loan_term), float(p.new_business_factor)),
+    )
     site.effort.add(primary=LENDING.loan_effort * rows.size)
+
+
+@njit(cache=True)
+def _open_loans(  # noqa: PLR0917 - a numba kernel takes its arguments by position
+    rows: np.ndarray,
+    amount: np.ndarray,
+    u: np.ndarray,
+    luck: np.ndarray,
+    money: tuple[np.ndarray, np.ndarray],
+    months: tuple[np.ndarray, np.ndarray],
+    flags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    business: tuple[np.ndarray, np.ndarray, np.ndarray],
+    f32: tuple[np.float32, np.float32, np.float32],
+    terms: tuple[int, float],
+) -> None:
+    """Write the new loans of ``rows`` and their businesses into the columns.
+
+    As numpy computed them: the failure chance ``(1 - business_success) (1.5 -
+    capacity)`` in float32, compared in float64 with the draw ``u``; a surviving
+    business's return ``business_return x skill`` in float32, then times its scale
+    (1, or ``new_business_factor`` for a new business) and its luck in float64, stored
+    as float32 (see :func:`failure_chance`, :func:`_known_return`).
+    """
+    loan_size, loan_balance = money
+    loan_months_left, months_overdue = months
+    clean_cycle, got_loan, handover, business_failed, business_owner = flags
+    capacity, business_skill, business_return = business
+    keep_fail, failure_base, mean_return = f32
+    term, new_factor = terms
+    for j in range(rows.size):
+        r = rows[j]
+        loan_size[r] = amount[j]
+        loan_balance[r] = amount[j]
+        loan_months_left[r] = term
+        months_overdue[r] = 0
+        clean_cycle[r] = True
+        got_loan[r] = True
+        handover[r] = True  # resources handed over (the rule was asked in _lend_to)
+        chance = keep_fail * (failure_base - capacity[r])  # float32, as numpy's
+        failed = u[j] < np.float64(chance)
+        business_failed[r] = failed
+        if failed:
+            business_return[r] = 0.0
+        else:
+            scale = 1.0 if business_owner[r] else new_factor
+            known = np.float64(mean_return * business_skill[r]) * scale
+            business_return[r] = known * luck[j]
 
 
 def failure_chance(p: Parameters, capacity: np.ndarray) -> np.ndarray:
