@@ -967,6 +967,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow a --host other than localhost (the app has no login)",
     )
     p_viz.set_defaults(func=_cmd_viz)
+    # its options are parsed by berdaya.experiments.calibrate (_dispatch hands it over)
+    sub.add_parser(
+        "calibrate",
+        add_help=False,
+        help="fit the unsourced parameters to the targets (ABC-SMC) and write the "
+        "posterior ensemble; berdaya calibrate --help for its options",
+    )
     return parser
 
 
@@ -995,6 +1002,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["calibrate"]:
+        from berdaya.experiments.calibrate import main as calibrate
+
+        return calibrate(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -29,6 +29,7 @@ VERBS = (
     "params",
     "outcomes",
     "viz",
+    "calibrate",
 )
 
 
