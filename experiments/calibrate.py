@@ -111,6 +111,8 @@ MAX_SEED = 2**63 - 1
 #: Evaluations a worker is given at a time, and how many such batches wait per worker.
 CHUNK = 2
 WINDOW_PER_WORKER = 2
+#: Seconds between progress lines in the log.
+PROGRESS_SECONDS = 30.0
 
 log = logging.getLogger("berdaya.calibrate")
 
@@ -305,6 +307,7 @@ class SeededSampler(Sampler):
         self.progress = progress
         self.evaluations_run = 0
         self._pool: ProcessPoolExecutor | None = None
+        self._said = 0.0
 
     def _pool_of(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -352,6 +355,14 @@ class SeededSampler(Sampler):
             sample.ok = False
         return sample
 
+    def _tell(self, t: int, accepted: int, n: int, evaluated: int) -> None:
+        """A progress line every :data:`PROGRESS_SECONDS` (for logs, not terminals)."""
+        now = time.monotonic()
+        if now - self._said >= PROGRESS_SECONDS or accepted == n:
+            self._said = now
+            what = "prior sample" if t < 0 else f"generation {t}"
+            log.info("%s: %d of %d accepted, %d runs", what, accepted, n, evaluated)
+
     def _serial(
         self, n: int, simulate_one: Callable, t: int, max_eval: float, bar: tqdm
     ) -> dict[int, Particle]:
@@ -364,6 +375,7 @@ class SeededSampler(Sampler):
             if particle.accepted:
                 accepted += 1
                 bar.update()
+            self._tell(t, accepted, n, len(done))
         return done
 
     def _parallel(
@@ -397,6 +409,7 @@ class SeededSampler(Sampler):
                         accepted += 1
                         bar.update()
                     kept += 1
+                self._tell(t, accepted, n, kept)
         finally:
             for fut in pending:
                 fut.cancel()
@@ -629,6 +642,7 @@ def calibrate(
         CalibrationError: A bad option or a database holding another calibration.
     """
     config.check()
+    commit = _git_commit()  # before the runs: the code that runs them
     try:
         targets = fit_targets(load_targets(config.targets), config.scenario)
     except TargetsError as err:
@@ -672,7 +686,7 @@ def calibrate(
         "the first propose by multivariate normal perturbation of the last population",
         "pyabc": pyabc.__version__,
         "berdaya": _version(),
-        "berdaya_commit": _git_commit(),
+        "berdaya_commit": commit,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": command,
         "fit_targets": [
