@@ -18,8 +18,8 @@ at the default ``--min-epsilon`` 0 only runs with every fitting target in range 
 pyabc's ABC-SMC (Toni et al. 2009; Klinger, Rickert & Hasenauer 2018) runs the
 generations. By default the first generation is already at ``--min-epsilon``: particles
 are drawn from the prior and kept when they fit, which is rejection ABC, and the run ends
-there with equal weights. About one prior draw in eight lands every fitting target in
-range, so this costs about eight runs a member; ``--adaptive`` instead starts at the median
+there with equal weights. About one prior draw in ten lands every fitting target in
+range, so this costs about ten runs a member; ``--adaptive`` instead starts at the median
 distance of a prior sample and lowers the threshold generation by generation, as ABC-SMC
 does when the posterior is narrow, but here its Gaussian proposals over a posterior that
 fills most of a ten-dimensional box leave importance weights so uneven that the
@@ -540,7 +540,8 @@ def _open_or_new(
         return abc.load(url, history.id)
     db.parent.mkdir(parents=True, exist_ok=True)
     log.info("starting a calibration in %s", db)
-    return abc.new(url, {}, meta_info={"berdaya": json.dumps(identity)})
+    meta = {"berdaya": json.dumps(identity), "commit": _git_commit()}
+    return abc.new(url, {}, meta_info=meta)
 
 
 def _first_difference(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
@@ -642,7 +643,6 @@ def calibrate(
         CalibrationError: A bad option or a database holding another calibration.
     """
     config.check()
-    commit = _git_commit()  # before the runs: the code that runs them
     try:
         targets = fit_targets(load_targets(config.targets), config.scenario)
     except TargetsError as err:
@@ -666,7 +666,6 @@ def calibrate(
     )
     identity = _identity(config, targets, ranges)
     history = _open_or_new(abc, db, identity, fresh)
-    started = time.monotonic()
     remaining = config.generations - _done(history)
     last_eps = _last_epsilon(history)
     if remaining > 0 and not last_eps <= config.min_epsilon:
@@ -686,8 +685,8 @@ def calibrate(
         "the first propose by multivariate normal perturbation of the last population",
         "pyabc": pyabc.__version__,
         "berdaya": _version(),
-        "berdaya_commit": commit,
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "berdaya_commit": _started_commit(history),
+        "date": _finished(history),
         "command": command,
         "fit_targets": [
             {"name": t.name, "statistic": t.statistic, "low": t.low, "high": t.high}
@@ -707,8 +706,6 @@ def calibrate(
         if config.adaptive
         else "the first generation at min_epsilon: rejection ABC from the prior",
         "calibration_sample": config.population if config.adaptive else 0,
-        "evaluations_run_this_invocation": sampler.evaluations_run,
-        "wall_seconds_this_invocation": round(time.monotonic() - started, 1),
         "wall_seconds_generations": round(float(table["wall_seconds"].sum()), 1),
         "seed": config.seed,
         "seeds": "evaluation i of generation t (t = -1: the prior sample that sets the "
@@ -720,6 +717,28 @@ def calibrate(
         "database": db.name,
     }
     return Calibration(ensemble, provenance, table)
+
+
+def _started_commit(history: pyabc.History) -> str:
+    """The commit the calibration started on, as recorded in its database."""
+    try:
+        return str(ast.literal_eval(history.get_abc().json_parameters)["commit"])
+    except (ValueError, SyntaxError, KeyError, TypeError):
+        pass
+    recorded = str(history.get_abc().git_hash or "")  # pyabc's: the working folder's
+    if len(recorded) == 40 and all(c in "0123456789abcdef" for c in recorded):
+        return recorded
+    return _git_commit()
+
+
+def _finished(history: pyabc.History) -> str:
+    """When the last generation was written (UTC), from the database."""
+    pops = history.get_all_populations()
+    end = pd.Timestamp(pops["population_end_time"].max())
+    local = (
+        end.tz_localize(datetime.now().astimezone().tzinfo) if end.tz is None else end
+    )
+    return local.tz_convert(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _last_epsilon(history: pyabc.History) -> float:
