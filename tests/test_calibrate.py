@@ -31,6 +31,10 @@ from berdaya.experiments.calibrate import (
     target_excess,
 )
 from berdaya.experiments.ensemble import (
+    BOOKKEEPING,
+    EnsembleError,
+    draw_members,
+    ensemble_path,
     load_ensemble,
     load_provenance,
     parameter_names,
@@ -250,3 +254,57 @@ def test_the_same_seed_gives_the_same_ensemble_on_any_workers_and_when_continued
     )
     continued = calibrate(on_two, tmp_path / "b.db").ensemble
     pd.testing.assert_frame_equal(straight, continued)
+
+
+# --- the shipped ensemble -----------------------------------------------------------------------
+def test_the_shipped_ensemble_loads_with_200_members_inside_the_priors():
+    frame = load_ensemble(SHIPPED)
+    assert len(frame) >= 200
+    names = parameter_names(frame)
+    assert set(CALIBRATED) <= set(names)
+    info = schema()
+    for name in names:
+        low, high = info[name].plausible
+        assert frame[name].between(low, high).all(), name
+    assert frame["weight"].sum() == pytest.approx(1.0)
+    assert frame[list(BOOKKEEPING)].notna().all().all()
+
+
+def test_the_shipped_provenance_names_the_fit_targets_and_no_holdout():
+    meta = load_provenance(SHIPPED)
+    named = [t["name"] for t in meta["fit_targets"]]
+    targets = load_targets()
+    assert named == [t.name for t in targets if t.use == "fit"]
+    assert not set(named) & {t.name for t in targets if t.use != "fit"}
+    for key in (
+        "pyabc",
+        "berdaya_commit",
+        "priors",
+        "epsilons",
+        "acceptance_rates",
+        "seed",
+    ):
+        assert meta[key] not in (None, "", [], {}), key
+    assert meta["population"] >= 200
+    assert ensemble_path(SHIPPED).with_suffix(".json").is_file()
+
+
+def test_members_are_drawn_by_weight_reproducibly():
+    frame = load_ensemble(SHIPPED)
+    a = draw_members(frame, 5, np.random.default_rng(1))
+    b = draw_members(frame, 5, np.random.default_rng(1))
+    assert a == b and len(a) == 5
+    assert set(a[0]) == set(parameter_names(frame))
+
+
+def test_an_unknown_ensemble_is_one_clear_error(tmp_path):
+    with pytest.raises(
+        EnsembleError, match=f"no shipped ensemble named 'nowhere'.*{SHIPPED}"
+    ):
+        load_ensemble("nowhere")
+    with pytest.raises(EnsembleError, match="does not exist"):
+        load_ensemble(tmp_path / "missing.parquet")
+    table = tmp_path / "table.parquet"
+    pd.DataFrame({"x": [1.0]}).to_parquet(table)
+    with pytest.raises(EnsembleError, match="not an ensemble"):
+        load_ensemble(table)
