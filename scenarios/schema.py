@@ -256,6 +256,8 @@ class Parameters(BaseModel):
         unit="index",
         kind="uncertainty",
         group="households",
+        plausible=(0.35, 0.65),
+        source="assumption: the middle of the 0-1 index; plausible +-0.15 around it, the Morris screen's range (docs/validation.md); fitted in docs/calibration.md",
         help="Capacity below which pendayaan is forced (power handed over before capacity).",
     )
     participation_threshold_mean: float = param(
@@ -385,6 +387,8 @@ class Parameters(BaseModel):
         unit="per month",
         kind="uncertainty",
         group="households",
+        plausible=(0.01, 0.04),
+        source="assumption: about 29 months of taking part from 0.1 to 0.5 (ODD 7.12); plausible half to twice the value, the Morris screen's range; fitted in docs/calibration.md",
         help="Capacity gained per month of taking part in programme activities.",
     )
     role_capacity_gain: float = param(
@@ -523,6 +527,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="cycle",
+        plausible=(0.1, 0.4),
+        source="assumption; plausible about half to twice the value, the Morris screen's range (below 0.1 the socialisation gates are missed in most runs); fitted in docs/calibration.md",
         help="Share of households one meeting convened by the faskel reaches.",
     )
     relawan_per_rt: float = param(
@@ -771,6 +777,8 @@ class Parameters(BaseModel):
         unit="per month",
         kind="uncertainty",
         group="economy",
+        plausible=(0.05, 0.3),
+        source="assumption: KSMs form within months of the KSM phase; plausible half to twice the value, the Morris screen's range; fitted in docs/calibration.md",
         help="Monthly chance a participating household joins a forming KSM, at full trust.",
     )
     ksm_women_min: float = param(
@@ -816,6 +824,8 @@ class Parameters(BaseModel):
         unit="per session",
         kind="uncertainty",
         group="economy",
+        plausible=(0.1, 0.4),
+        source="assumption; plausible about half to twice the value, the Morris screen's range; fitted in docs/calibration.md",
         help="Share of a member's capacity gap one training session by a full-skill faskel closes.",
     )
     joint_liability: bool = param(

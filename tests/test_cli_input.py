@@ -28,6 +28,7 @@ VERBS = (
     "params",
     "outcomes",
     "viz",
+    "calibrate",
 )
 
 

@@ -165,6 +165,9 @@ odd = doc_path("ODD.md")
 assert odd.resolve().is_relative_to(venv), odd
 assert "# berdaya: model description (ODD)" in odd.read_text(encoding="utf-8")
 assert (pathlib.Path(berdaya.__file__).parent / "py.typed").is_file()
+from berdaya.experiments.ensemble import ensemble_path, load_ensemble
+assert ensemble_path("kedungkandang-2008").resolve().is_relative_to(venv)
+assert len(load_ensemble("kedungkandang-2008")) >= 200
 print(odd)
 """
 

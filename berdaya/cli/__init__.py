@@ -17,7 +17,17 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from berdaya import __version__
-from berdaya.cli import compare, info, levers, report, run, sweep, validate, viz
+from berdaya.cli import (
+    calibrate,
+    compare,
+    info,
+    levers,
+    report,
+    run,
+    sweep,
+    validate,
+    viz,
+)
 from berdaya.cli.options import (
     MAX_KELURAHAN,
     MAX_REPLICATIONS,
@@ -39,6 +49,7 @@ VERBS: tuple[Verb, ...] = (
     info.PARAMS,
     info.OUTCOMES,
     viz.VERB,
+    calibrate.VERB,
 )
 #: Exit status when the reader of the output went away: 128 + SIGPIPE, as Unix tools.
 BROKEN_PIPE = 141
@@ -121,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == [calibrate.VERB.name]:  # its own parser, --help included
+        return calibrate.run(argparse.Namespace(args=argv[1:]))
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

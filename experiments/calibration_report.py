@@ -1,0 +1,558 @@
+"""``docs/calibration.md``: the posterior ensemble against the targets, with figures.
+
+For every target (fitting and held out) the report sets the observed range beside two
+predictive distributions, each over fresh seeds: the model with the scenario's own values
+(as ``docs/targets.md``) and the posterior predictive (ensemble members drawn by weight,
+each on a seed of its own). For every calibrated parameter it sets the posterior beside
+the prior and says whether the targets identify it. Written by ``berdaya calibrate
+--report``; the command it was written by is at its top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from berdaya.experiments.compare import run_tasks
+from berdaya.experiments.ensemble import (
+    draw_members,
+    load_ensemble,
+    load_provenance,
+    parameter_names,
+)
+from berdaya.experiments.files import atomic_write
+from berdaya.experiments.targets import (
+    STATISTICS,
+    MeasureTask,
+    Target,
+    load_targets,
+    measure,
+)
+from berdaya.scenarios import load_scenario, schema
+
+#: A posterior standard deviation below this share of the prior's is *identified*; up
+#: to :data:`NARROWED` it is *narrowed*; above, it *stays wide*.
+IDENTIFIED = 0.5
+NARROWED = 0.8
+ARMS = ("scenario values", "posterior")
+
+
+def weighted_quantiles(
+    values: np.ndarray, weights: np.ndarray, qs: Sequence[float]
+) -> np.ndarray:
+    """Quantiles of a weighted sample (the inverse of its weighted CDF, interpolated)."""
+    order = np.argsort(values)
+    v, w = values[order], weights[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(qs, cdf, v)
+
+
+def _measure_tagged(
+    job: tuple[str, int, MeasureTask],
+) -> tuple[str, int, dict[str, Any]]:
+    arm, k, task = job
+    return arm, k, measure(task)
+
+
+def predictive(
+    ensemble: pd.DataFrame,
+    targets: Sequence[Target],
+    *,
+    members: int,
+    city_members: int,
+    seed: int,
+    workers: int,
+) -> pd.DataFrame:
+    """Every target's statistic under the scenario's values and the posterior.
+
+    Args:
+        ensemble: From :func:`berdaya.experiments.ensemble.load_ensemble`.
+        targets: The targets measured.
+        members: Runs of each arm on each non-city scenario.
+        city_members: Runs of each arm on each city scenario.
+        seed: Seeds the draws of members and of the runs' seeds.
+        workers: Local processes.
+
+    Returns:
+        One row per run: ``arm``, ``k`` (the draw), ``scenario``, ``seed`` and the
+        statistics measured on it.
+    """
+    rng = np.random.default_rng([seed, 2])
+    wanted: dict[str, list[str]] = {}
+    for t in targets:
+        names = wanted.setdefault(t.scenario, [])
+        if t.statistic not in names:
+            names.append(t.statistic)
+    jobs = []
+    for scenario, names in wanted.items():
+        city = all(STATISTICS[n].kind == "city" for n in names)
+        n = city_members if city else members
+        draws = draw_members(ensemble, n, rng)
+        seeds = rng.integers(0, 2**32, size=(2, n))
+        for k in range(n):
+            jobs.append(
+                (
+                    "scenario values",
+                    k,
+                    MeasureTask(scenario, int(seeds[0, k]), tuple(names), {}),
+                )
+            )
+            jobs.append(
+                (
+                    "posterior",
+                    k,
+                    MeasureTask(scenario, int(seeds[1, k]), tuple(names), draws[k]),
+                )
+            )
+    rows = []
+    for arm, k, row in run_tasks(_measure_tagged, jobs, workers):
+        rows.append({"arm": arm, "k": k, **row})
+    frame = pd.DataFrame(rows)
+    return frame.sort_values(["scenario", "arm", "k"]).reset_index(drop=True)
+
+
+def _summary(values: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
+    rows = []
+    for t in targets:
+        for arm in ARMS:
+            sel = (values["scenario"] == t.scenario) & (values["arm"] == arm)
+            v = values.loc[sel, t.statistic].dropna().to_numpy(dtype=float)
+            mean = float(v.mean()) if v.size else float("nan")
+            rows.append(
+                {
+                    "name": t.name,
+                    "arm": arm,
+                    "mean": mean,
+                    "p5": float(np.quantile(v, 0.05)) if v.size else float("nan"),
+                    "p95": float(np.quantile(v, 0.95)) if v.size else float("nan"),
+                    "inside": float(((v >= t.low) & (v <= t.high)).mean())
+                    if v.size
+                    else float("nan"),
+                    "n": int(v.size),
+                    "holds": t.holds(mean) if v.size else False,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _joint_inside(values: pd.DataFrame, targets: Sequence[Target], arm: str) -> float:
+    fit = [t for t in targets if t.use == "fit"]
+    sel = values[(values["arm"] == arm) & (values["scenario"] == fit[0].scenario)]
+    ok = np.ones(len(sel), dtype=bool)
+    for t in fit:
+        v = sel[t.statistic].to_numpy(dtype=float)
+        ok &= (v >= t.low) & (v <= t.high)
+    return float(ok.mean()) if len(sel) else float("nan")
+
+
+def parameter_table(ensemble: pd.DataFrame, provenance: dict[str, Any]) -> pd.DataFrame:
+    """Each calibrated parameter: prior, scenario value, posterior, identification."""
+    w = ensemble["weight"].to_numpy(dtype=float)
+    scenario = load_scenario(provenance["scenario"]).params
+    rows = []
+    for name in parameter_names(ensemble):
+        low, high = provenance["priors"][name]["uniform"]
+        v = ensemble[name].to_numpy(dtype=float)
+        q5, q50, q95 = weighted_quantiles(v, w, [0.05, 0.5, 0.95])
+        mean = float(np.sum(w * v) / w.sum())
+        sd = float(np.sqrt(np.sum(w * (v - mean) ** 2) / w.sum()))
+        ratio = sd / ((high - low) / np.sqrt(12.0))
+        verdict = (
+            "identified"
+            if ratio < IDENTIFIED
+            else "narrowed"
+            if ratio < NARROWED
+            else "stays wide"
+        )
+        rows.append(
+            {
+                "parameter": name,
+                "low": low,
+                "high": high,
+                "scenario": float(getattr(scenario, name)),
+                "mean": mean,
+                "p5": q5,
+                "p50": q50,
+                "p95": q95,
+                "width_ratio": (q95 - q5) / (0.9 * (high - low)),
+                "sd_ratio": ratio,
+                "verdict": verdict,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _correlations(ensemble: pd.DataFrame, top: int = 4) -> list[tuple[str, str, float]]:
+    names = parameter_names(ensemble)
+    w = ensemble["weight"].to_numpy(dtype=float)
+    x = ensemble[names].to_numpy(dtype=float)
+    mean = (w[:, None] * x).sum(0) / w.sum()
+    cov = ((x - mean) * w[:, None]).T @ (x - mean) / w.sum()
+    sd = np.sqrt(np.diag(cov))
+    corr = cov / np.outer(sd, sd)
+    pairs = [
+        (names[i], names[j], float(corr[i, j]))
+        for i in range(len(names))
+        for j in range(i + 1, len(names))
+    ]
+    return sorted(pairs, key=lambda p: -abs(p[2]))[:top]
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def _grid(n: int, cols: int = 4) -> tuple[Any, np.ndarray]:
+    rows = (n + cols - 1) // cols
+    fig = Figure(figsize=(3.2 * cols, 2.5 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes.flat
+
+
+def plot_marginals(ensemble: pd.DataFrame, table: pd.DataFrame, path: Path) -> Path:
+    """One panel a parameter: the uniform prior, the weighted posterior, the scenario value."""
+    w = ensemble["weight"].to_numpy(dtype=float)
+    fig, axes = _grid(len(table))
+    for ax, row in zip(axes, table.itertuples(), strict=False):
+        v = ensemble[row.parameter].to_numpy(dtype=float)
+        bins = np.linspace(row.low, row.high, 21)
+        ax.hist(
+            v,
+            bins=bins,
+            weights=w,
+            density=True,
+            color="tab:blue",
+            alpha=0.6,
+            label="posterior",
+        )
+        ax.hlines(
+            1.0 / (row.high - row.low),
+            row.low,
+            row.high,
+            color="black",
+            linestyle="--",
+            label="prior",
+        )
+        ax.axvline(row.scenario, color="tab:red", linewidth=1, label="scenario value")
+        ax.set_title(f"{row.parameter}\n({row.verdict})", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.set_yticks([])
+    axes[0].legend(fontsize=6, loc="upper right")
+    fig.suptitle("Calibrated parameters: prior (uniform) and posterior", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_targets(values: pd.DataFrame, targets: Sequence[Target], path: Path) -> Path:
+    """One panel a target: its range, and the two predictive distributions as boxes."""
+    fig, axes = _grid(len(targets))
+    for ax, t in zip(axes, targets, strict=False):
+        data = []
+        for arm in ARMS:
+            sel = (values["scenario"] == t.scenario) & (values["arm"] == arm)
+            data.append(values.loc[sel, t.statistic].dropna().to_numpy(dtype=float))
+        ax.axvspan(t.low, t.high, color="tab:green", alpha=0.2, label="target range")
+        ax.boxplot(data, vert=False, whis=(5, 95), widths=0.5, showfliers=False)
+        ax.set_yticks([1, 2], ["scenario\nvalues", "posterior"], fontsize=7)
+        ax.set_title(f"{t.name} ({t.use})", fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+    fig.suptitle(
+        "Targets: range (green) and predictive 5-95% (whiskers), quartiles (box)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _save(fig: Any, path: Path) -> Path:
+    def write(tmp: Path) -> None:
+        fig.savefig(tmp, dpi=110, format="png")
+
+    return atomic_write(path, write)
+
+
+# --- the markdown --------------------------------------------------------------------------
+
+
+def _f(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"{x:.3g}"
+
+
+def _target_rows(targets: Sequence[Target], summary: pd.DataFrame) -> list[str]:
+    s = summary.set_index(["name", "arm"])
+    lines = [
+        "| target | use | range | scenario values: mean [5-95%] | in range | "
+        "posterior predictive: mean [5-95%] | in range | holds |",
+        "|---|---|---|---|---:|---|---:|---|",
+    ]
+    for t in targets:
+        a, b = s.loc[(t.name, ARMS[0])], s.loc[(t.name, ARMS[1])]
+        lines.append(
+            f"| {t.label} (`{t.name}`) | {t.use} | [{t.low:g}, {t.high:g}] {t.unit} | "
+            f"{_f(a['mean'])} [{_f(a['p5'])}, {_f(a['p95'])}] | {a['inside']:.0%} | "
+            f"{_f(b['mean'])} [{_f(b['p5'])}, {_f(b['p95'])}] | {b['inside']:.0%} "
+            f"of {int(b['n'])} | {'yes' if b['holds'] else '**no**'} |"
+        )
+    return lines
+
+
+#: What moves each held-out statistic, and so whether calibration could move it.
+HOLDOUT_NOTES = {
+    "women_beneficiary_share": "It rests on `women_rep_share` (households represented "
+    "by a woman, 0.35) and the women's quotas, none of them calibrated, and on who "
+    "borrows and who gets works and aid, which the fitted parameters move only a "
+    "little; the model counts households represented by a woman where PNPM-Urban "
+    "counts people, so part of the gap is the unit.",
+    "loan_income_effect": "The business parameters behind it are sourced and not "
+    "calibrated; the fitted ones move it through who borrows and for how long.",
+    "repayment_above_90": "Measured on `kota-malang`, whose kelurahan draw their default "
+    "hazard around `default_hazard` (calibrated) with `default_hazard_spread` 0.6 (not "
+    "calibrated).",
+    "repayment_tail": "Measured on `kota-malang`: the worst of 57 funds, from few city "
+    "runs, so the share in range is rough. It depends on `default_hazard` (calibrated, "
+    "but the fitting targets constrain it only loosely, through the KSM count, take-up, "
+    "P1b, P2c and P3a, so the posterior keeps hazards up to about 0.03 a month that "
+    "make the worst fund fail deeply) and on `default_hazard_spread`, "
+    "`default_contagion` and `run_sensitivity` (not calibrated); no fitting target is "
+    "on repayment.",
+}
+
+
+def _holdout_reading(targets: Sequence[Target], summary: pd.DataFrame) -> list[str]:
+    s = summary.set_index(["name", "arm"])
+    out = []
+    for t in targets:
+        if t.use != "holdout":
+            continue
+        a, b = s.loc[(t.name, ARMS[0])], s.loc[(t.name, ARMS[1])]
+        before = "held" if a["holds"] else "was missed"
+        after = "holds" if b["holds"] else "is missed"
+        moved = b["mean"] - a["mean"]
+        out.append(
+            f"- `{t.name}` ({t.label}; range [{t.low:g}, {t.high:g}]): with the "
+            f"scenario's values it {before} (mean {_f(a['mean'])}, {a['inside']:.0%} of "
+            f"runs in range); under the posterior it {after} (mean {_f(b['mean'])}, "
+            f"{b['inside']:.0%} in range; the mean moved by {moved:+.3g}). "
+            + HOLDOUT_NOTES.get(t.name, "")
+        )
+    return out
+
+
+def report_markdown(
+    ensemble: pd.DataFrame,
+    provenance: dict[str, Any],
+    targets: Sequence[Target],
+    values: pd.DataFrame,
+    *,
+    generations: pd.DataFrame,
+    meta: dict[str, Any],
+) -> str:
+    """The text of ``docs/calibration.md``."""
+    summary = _summary(values, targets)
+    table = parameter_table(ensemble, provenance)
+    w = ensemble["weight"].to_numpy(dtype=float)
+    ess = 1.0 / float(np.sum(np.square(w / w.sum())))
+    fit = [t for t in targets if t.use == "fit"]
+    joint = {arm: _joint_inside(values, targets, arm) for arm in ARMS}
+    info = schema()
+    lines = [
+        "# Calibration: the unsourced parameters fitted to the targets",
+        "",
+        "Generated by `experiments/calibration_report.py` from the ensemble "
+        "`berdaya calibrate` writes; do not edit by hand, rerun the command (it continues "
+        "the calibration's database, so with the database at hand only the predictive "
+        "runs are repeated).",
+        "",
+        f"- Command: `{meta['command']}`",
+        f"- Ensemble: `{meta['ensemble']}`, {len(ensemble)} members (effective sample "
+        f"size {ess:.0f}), fitted by pyabc {provenance['pyabc']} on berdaya "
+        f"{provenance['berdaya']} (commit {provenance['berdaya_commit']}), "
+        f"{provenance['date']}, master seed {provenance['seed']}",
+        f"- Predictive runs: {meta['runs']:,} in {meta['minutes']:.1f} minutes on "
+        f"{meta['workers']} worker(s); {meta['members']} draws of each arm on "
+        f"`{provenance['scenario']}`, {meta['city_members']} on each city scenario, every "
+        "run on a fresh seed (not the seeds the ensemble was accepted on)",
+        "",
+        "## Method",
+        "",
+        "ABC (approximate Bayesian computation) with pyabc's ABC-SMC (Toni et al. 2009; "
+        "Klinger, Rickert & Hasenauer 2018). pyabc is maintained, installs with our "
+        "pinned libraries and keeps every generation in a database from which a stopped "
+        "calibration continues; ABC needs nothing but runs of the model, and its "
+        "acceptance rule can be the targets' own ranges. History matching with an "
+        "emulator would need fewer runs, but the model runs in a fraction of a second, "
+        "and an emulator of ten statistics, some of them counts and one a 0/1, would be "
+        "a second model to validate.",
+        "",
+        f"- Data: the {len(fit)} `fit` targets of `scenarios/targets.toml`, all on "
+        f"`{provenance['scenario']}` (4,000 households); held-out and input targets are "
+        "never used in the fit.",
+        "- A particle (a parameter set) is run once, on a seed drawn from the "
+        "calibration's seeded generator; its distance is the sum over the fitting targets "
+        "of how far the statistic lies outside the target's range, in range widths (0 "
+        "inside), and it is accepted when the distance is at most the generation's "
+        f"threshold. The last threshold is {provenance['epsilons'][-1]:g}"
+        + (
+            ": a particle is accepted only when its run lands every fitting target in "
+            "range, so the ensemble approximates the prior weighted by the probability "
+            "that a run of those values lands all of them in range."
+            if provenance["epsilons"][-1] == 0
+            else "."
+        ),
+        f"- Schedule: {provenance.get('schedule', 'adaptive')}. "
+        + (
+            f"{provenance['acceptance_rates'][0]:.1%} of the prior draws landed every "
+            "fitting target in range, so rejection from the prior cost about "
+            f"{1 / provenance['acceptance_rates'][0]:.0f} runs a member and gives equal "
+            "weights. The adaptive ABC-SMC schedule (`--adaptive`) was tried with 200 "
+            "particles: it reached threshold 0 in four generations and 2,373 runs, but "
+            "its Gaussian proposals over a posterior that fills most of the "
+            "ten-dimensional prior box left importance weights so uneven that the "
+            "effective sample was 17 of 200 (a trial with master seed 2008, `--adaptive "
+            "--population 200`)."
+            if provenance.get("calibration_sample", 1) == 0
+            else ""
+        ),
+        "- Priors: uniform over each parameter's `plausible` range in the scenario schema.",
+        "- " + provenance["seeds"] + ".",
+        "",
+        "| generation | epsilon | evaluations | accepted | acceptance | ESS | seconds |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for g in generations.itertuples():
+        lines.append(
+            f"| {g.generation} | {g.epsilon:.3g} | {g.evaluations:,} | {g.accepted:,} | "
+            f"{g.acceptance:.0%} | {g.ess:.0f} | {g.wall_seconds:.0f} |"
+        )
+    if provenance.get("calibration_sample", 0):
+        lines += [
+            "",
+            f"Besides these, {provenance['calibration_sample']:,} runs from the prior "
+            "set the first threshold.",
+        ]
+    lines += [
+        "",
+        "## Fit per target",
+        "",
+        "Each target's range against the model's predictive distribution, with the "
+        "scenario's own values (the uncalibrated model, as in `docs/targets.md`) and under "
+        "the posterior (members drawn by weight). *In range* is the share of runs whose "
+        "statistic lies in the target's range; *holds* says whether the posterior "
+        "predictive mean does.",
+        "",
+        *_target_rows(targets, summary),
+        "",
+        f"All {len(fit)} fitting targets in range in the same run: "
+        f"{joint[ARMS[0]]:.0%} of runs with the scenario's values, {joint[ARMS[1]]:.0%} "
+        "under the posterior. A member was accepted because one run of it landed every "
+        "fitting target in range; a fresh run of it does so only with the probability "
+        "that made it likely to be accepted, so the joint share under the posterior is "
+        "well below 100%, and below the scenario values' where those sit in a better "
+        "than typical part of the accepted region.",
+        "",
+        "![targets](figures/calibration-targets.png)",
+        "",
+        "## Held-out targets",
+        "",
+        *_holdout_reading(targets, summary),
+        "",
+        "## Parameters: prior and posterior",
+        "",
+        f"A parameter is *identified* when its posterior standard deviation is below "
+        f"{IDENTIFIED:.0%} of its prior's, *narrowed* below {NARROWED:.0%}, and otherwise "
+        "*stays wide*: the targets say little about it, and an answer that depends on it "
+        "carries that uncertainty. The 90% interval's width against the prior's is shown "
+        "too; a parameter whose density leans to one side (the figure) can keep a wide "
+        "interval.",
+        "",
+        "| parameter | prior (uniform) | scenario value | posterior mean | median [5-95%] | "
+        "90% width / prior's | sd / prior's | verdict |",
+        "|---|---|---:|---:|---|---:|---:|---|",
+    ]
+    for r in table.itertuples():
+        lines.append(
+            f"| `{r.parameter}` | [{r.low:g}, {r.high:g}] {info[r.parameter].unit} | "
+            f"{r.scenario:g} | {r.mean:.3g} | {r.p50:.3g} [{r.p5:.3g}, {r.p95:.3g}] | "
+            f"{r.width_ratio:.2f} | {r.sd_ratio:.2f} | {r.verdict} |"
+        )
+    pairs = _correlations(ensemble)
+    lines += [
+        "",
+        "Strongest posterior correlations (weighted): "
+        + "; ".join(f"`{a}` and `{b}` {c:+.2f}" for a, b, c in pairs)
+        + ".",
+        "",
+        "![marginals](figures/calibration-marginals.png)",
+        "",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(
+    ensemble_path: Path,
+    out: Path,
+    *,
+    members: int,
+    city_members: int,
+    seed: int,
+    workers: int,
+    command: str,
+    generations: pd.DataFrame,
+) -> Path:
+    """Run the predictive checks and write the report and its two figures.
+
+    Args:
+        ensemble_path: The ensemble's ``.parquet``.
+        out: The report (``.md``); figures go to ``figures/`` beside it.
+        members: Draws of each arm on the observed scenario.
+        city_members: Draws of each arm on a city scenario.
+        seed: Seeds the draws.
+        workers: Local processes.
+        command: The command line written at the report's top.
+        generations: The calibration's generations (epsilon, acceptance...).
+
+    Returns:
+        The report's path.
+    """
+    import time  # noqa: PLC0415 - only for the report's timing line
+
+    ensemble = load_ensemble(ensemble_path)
+    provenance = load_provenance(ensemble_path)
+    fit_names = {t["name"] for t in provenance["fit_targets"]}
+    targets = [t for t in load_targets() if t.name in fit_names or t.use == "holdout"]
+    started = time.monotonic()
+    values = predictive(
+        ensemble,
+        targets,
+        members=members,
+        city_members=city_members,
+        seed=seed,
+        workers=workers,
+    )
+    meta = {
+        "command": command,
+        "ensemble": str(ensemble_path),
+        "runs": len(values),
+        "minutes": (time.monotonic() - started) / 60,
+        "workers": workers,
+        "members": members,
+        "city_members": city_members,
+    }
+    figures = out.parent / "figures"
+    plot_targets(values, targets, figures / "calibration-targets.png")
+    plot_marginals(
+        ensemble,
+        parameter_table(ensemble, provenance),
+        figures / "calibration-marginals.png",
+    )
+    text = report_markdown(
+        ensemble, provenance, targets, values, generations=generations, meta=meta
+    )
+    atomic_write(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return out
