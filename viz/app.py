@@ -17,13 +17,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import solara
 
 from berdaya.scenarios import P2KPScenario, ScenarioError
 from berdaya.viz.assets import serve_cache_only
-from berdaya.viz.charts import CHARTS, Series, chart_png
+from berdaya.viz.charts import CHARTS, Series, bands_of, chart_png
 from berdaya.viz.controls import (
     LeverControls,
     app_scenarios,
@@ -32,10 +32,13 @@ from berdaya.viz.controls import (
     parse_seed,
     scenario_levers,
 )
+from berdaya.viz.ensemble import RUN_COUNTS, Ensemble, Job
 from berdaya.viz.explain import ODD_ROUTE, ExplainPanel, OddPage
+from berdaya.viz.i18n import DEFAULT_LANGUAGE, tr
 from berdaya.viz.layout import layout_for
 from berdaya.viz.network import Marks, NetworkView
 from berdaya.viz.runs import Run
+from berdaya.viz.verdicts import VerdictPanel
 
 # Solara imports this file as its server starts, before a request is answered: from
 # then on a front-end file missing from the cache is a 404, never a CDN download.
@@ -45,6 +48,7 @@ DEFAULT_SCENARIO = "kedungkandang-2008"
 DEFAULT_OTHER = "kelurahan-partner"
 DEFAULT_SEED = "1"
 PLAY_INTERVAL_S = 0.2
+POLL_S = 0.25  # how often the progress bar follows the replications
 MAX_CACHED_VIEWS = 40
 
 
@@ -58,6 +62,7 @@ class Settings:
         seed: The seed field's text.
         compare: Whether to run B beside A.
         other: Shipped scenario of run B.
+        runs: Paired replications behind the bands and verdicts (1: none).
     """
 
     scenario: str
@@ -65,6 +70,7 @@ class Settings:
     seed: str
     compare: bool
     other: str
+    runs: int = 1
 
 
 def start_runs(settings: Settings) -> list[Run]:
@@ -99,6 +105,27 @@ def start_runs(settings: Settings) -> list[Run]:
         other = P2KPScenario.load(settings.other, rng=scenario.rng)
         runs.append(Run.start(other, f"B: {settings.other}"))
     return runs
+
+
+def plan_job(runs: list[Run], settings: Settings) -> Job | None:
+    """The replications the settings ask for, planned (None for one run).
+
+    The seeds are those of ``berdaya compare --seed SEED --replications RUNS``; each arm
+    is also run without the programme, followed as long as its paired run.
+
+    Args:
+        runs: The runs just built (their scenarios are the arms).
+        settings: The controls' values (already validated by :func:`start_runs`).
+
+    Returns:
+        The job, not started.
+    """
+    if settings.runs <= 1:
+        return None
+    ensemble = Ensemble.plan(
+        [r.scenario for r in runs], settings.runs, parse_seed(settings.seed)
+    )
+    return Job(ensemble)
 
 
 def default_settings() -> Settings:
@@ -161,21 +188,51 @@ def NetworkPanel(run: Run, version: int, views: dict):  # noqa: N802 (a componen
 
 
 @solara.component
-def Charts(runs: list[Run], version: int, views: dict):  # noqa: N802 (a component)
-    """The charts, the runs overlaid.
+def Charts(  # noqa: N802 (a component)
+    runs: list[Run],
+    version: int,
+    views: dict,
+    job: Job | None = None,
+    job_version: int = 0,
+):
+    """The charts, the runs overlaid, over the replications' bands when there are some.
 
     Args:
         runs: One run, or two.
         version: Changes whenever the runs advance.
         views: The session's cache of drawn figures.
+        job: The replications (bands once finished or stopped with two or more).
+        job_version: Changes when the job does.
     """
+    usable = job is not None and job.usable
+
+    def make_bands() -> dict[str, Any]:
+        if not usable:
+            return {}
+        labels = tuple("AB"[: len(runs)])
+        n = int(runs[0].model.p.n_households)
+        return {name: bands_of(name, job.ensemble, labels, n) for name in CHARTS}
+
+    bands = solara.use_memo(make_bands, [id(job), job_version, usable])
+    key = (id(job), job.ensemble.done) if usable else None
+    done = job.ensemble.done if usable else 0
 
     def draw() -> dict[str, bytes]:
         series = [Series.of(r.model, r.label) for r in runs]
         _trim(views)
-        return {name: chart_png(name, series, views) for name in CHARTS}
+        return {
+            name: chart_png(
+                name,
+                series,
+                views,
+                bands=bands.get(name, ()),
+                band_key=key,
+                runs_in_band=done,
+            )
+            for name in CHARTS
+        }
 
-    pngs = solara.use_memo(draw, [tuple(id(r) for r in runs), version])
+    pngs = solara.use_memo(draw, [tuple(id(r) for r in runs), version, key])
     with solara.ColumnsResponsive(12, large=6, xlarge=6, classes=["berdaya-charts"]):
         for name, png in pngs.items():
             solara.Image(
@@ -241,13 +298,86 @@ def Transport(  # noqa: N802 (a component)
 
 
 @solara.component
-def Display(runs: list[Run], version: solara.Reactive[int], views: dict):  # noqa: N802 (a component)
-    """Network(s) with their explain panels, side by side, and the charts under them.
+def Progress(done: solara.Reactive[int], total: int, lang: str):  # noqa: N802 (a component)
+    """How many of the replications are done, in words and as a bar."""
+    with solara.Column(gap="2px"):
+        solara.Text(
+            tr("computing", lang, done=done.value, total=total),
+            classes=["berdaya-progress-text"],
+        )
+        solara.ProgressLinear(value=100 * done.value / total, color="primary")
+
+
+@solara.component
+def JobRunner(  # noqa: N802 (a component)
+    job: Job,
+    job_version: solara.Reactive[int],
+    lang: str,
+):
+    """Follows the replications running in the background: a progress bar and Cancel.
+
+    Args:
+        job: The replications (started).
+        job_version: Bumped when they finish (re-renders what shows them).
+        lang: Language code.
+    """
+    progress = solara.use_reactive(0)
+
+    def watch(cancel: threading.Event) -> None:
+        # The job runs in its own thread (started by Reset); this only follows it, so
+        # re-rendering the sidebar (which may restart this watcher) never stops the job.
+        while not job.finished and not cancel.is_set():
+            if job.ensemble.done != progress.value:
+                progress.set(job.ensemble.done)
+            cancel.wait(POLL_S)
+        if job.finished:
+            job_version.set(job_version.value + 1)
+
+    solara.use_thread(watch, dependencies=[id(job)], intrusive_cancel=False)
+    _ = job_version.value
+    ens = job.ensemble
+    total = len(ens.seeds)
+    done = ens.done
+    with solara.Column(classes=["berdaya-job"], gap="4px"):
+        if job.error:
+            solara.Error(tr("ensemble_failed", lang, error=job.error), dense=True)
+        elif not job.finished:
+            # Only the progress re-renders as runs finish: a button re-rendered several
+            # times a second can lose a click (its event handler is re-attached).
+            Progress(progress, total, lang)
+            solara.Button(
+                tr("cancel", lang),
+                outlined=True,
+                on_click=job.cancel,
+                classes=["berdaya-cancel"],
+            )
+        elif job.cancelled and done < total:
+            solara.Info(
+                tr("cancelled", lang, done=done, total=total),
+                dense=True,
+                classes=["berdaya-cancelled"],
+            )
+
+
+@solara.component
+def Display(  # noqa: N802 (a component)
+    runs: list[Run],
+    version: solara.Reactive[int],
+    views: dict,
+    job: Job | None = None,
+    job_version: int = 0,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
+):
+    """Network(s) with their explain panels, side by side, the charts and the verdicts.
 
     Args:
         runs: The runs shown.
         version: The step counter.
         views: The session's cache of drawn figures.
+        job: The replications, if any.
+        job_version: Changes when the job does.
+        lang: Language code.
     """
     step = version.value
     with solara.Column(classes=["berdaya-main"]):
@@ -261,7 +391,9 @@ def Display(runs: list[Run], version: solara.Reactive[int], views: dict):  # noq
                     with solara.Column():
                         NetworkPanel(run, step, views)
                         ExplainPanel(run, step)
-        Charts(runs, step, views)
+        if job is not None and job.usable:
+            VerdictPanel(job.ensemble, lang, job_version)
+        Charts(runs, step, views, job, job_version)
 
 
 @solara.component
@@ -273,6 +405,10 @@ def Home():  # noqa: N802 (a component)
     seed = solara.use_reactive(first.seed)
     compare = solara.use_reactive(first.compare)
     other = solara.use_reactive(first.other)
+    n_runs = solara.use_reactive(first.runs)
+    lang = DEFAULT_LANGUAGE
+    job = solara.use_reactive(cast(Job | None, None))
+    job_version = solara.use_reactive(0)
     message = solara.use_reactive(None)
     runs = solara.use_reactive(solara.use_memo(lambda: start_runs(first), []))
     applied = solara.use_reactive(first)
@@ -288,6 +424,7 @@ def Home():  # noqa: N802 (a component)
             seed.value,
             compare.value,
             other.value,
+            n_runs.value,
         )
 
     def pick_scenario(name: str) -> None:
@@ -303,10 +440,15 @@ def Home():  # noqa: N802 (a component)
         try:
             with lock:
                 new = start_runs(wanted)
+                planned = plan_job(new, wanted)
         except (ScenarioError, ValueError) as err:
             message.set(f"Not reset: {err}")
             return
         message.set(None)
+        if job.value is not None:
+            job.value.cancel()
+        job.set(planned.start() if planned is not None else None)
+        job_version.set(job_version.value + 1)
         runs.set(new)
         applied.set(wanted)
         version.set(version.value + 1)
@@ -344,6 +486,20 @@ def Home():  # noqa: N802 (a component)
                 continuous_update=True,
                 classes=["berdaya-seed"],
             )
+            solara.ToggleButtonsSingle(
+                value=n_runs.value,
+                values=list(RUN_COUNTS),
+                on_value=n_runs.set,
+                classes=["berdaya-runs"],
+            )
+            solara.Text(
+                tr("runs", lang) + ": " + tr("runs_help", lang),
+                style={
+                    "display": "block",
+                    "font-size": "0.85em",
+                    "margin": "2px 0 8px",
+                },
+            )
             solara.Switch(
                 label="compare with another scenario",
                 value=compare.value,
@@ -368,9 +524,11 @@ def Home():  # noqa: N802 (a component)
                 )
             if message.value:
                 solara.Error(message.value, dense=True, classes=["berdaya-error"])
+            if job.value is not None:
+                JobRunner(job.value, job_version, lang)
         with solara.Card("Policy levers"):
             LeverControls(levers.value, set_lever)
-    Display(current, version, views)
+    Display(current, version, views, job.value, job_version.value, lang=lang)
 
 
 routes = [

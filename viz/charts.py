@@ -39,6 +39,11 @@ STATUS_WORDS = {
 }
 LINESTYLES = ("-", "--")
 WIDTH_IN, HEIGHT_IN, DPI = 4.6, 3.0, 90
+BAND_ALPHA = 0.18
+
+#: Per run (A, B), per line of a chart: the median and 10-90% band of its replications
+#: (:meth:`berdaya.viz.ensemble.Ensemble.band`), or None for a line without one.
+Bands = tuple[tuple[pd.DataFrame | None, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,20 @@ class Series:
             month=int(model.steps),
             n_households=int(model.p.n_households),
         )
+
+    @classmethod
+    def of_records(cls, records: pd.DataFrame, n_households: int) -> Series:
+        """A finished replication's records, for reading chart lines off them.
+
+        Args:
+            records: Its monthly records.
+            n_households: Households in its kelurahan.
+
+        Returns:
+            The series (no phase table).
+        """
+        month = int(records["month"].iloc[-1]) if len(records) else 0
+        return cls("", records, pd.DataFrame(), month, month, n_households)
 
     def column(self, name: str) -> np.ndarray:
         """One record as floats, a value per month."""
@@ -223,9 +242,45 @@ def _nice_top(value: float) -> float:
     return min(max(top, 0.1), 1.02)
 
 
-def _data_top(chart: Chart, runs: list[Series]) -> float:
+def _data_top(chart: Chart, runs: list[Series], bands: Bands | None = None) -> float:
     values = [np.nanmax(ln.y(r), initial=0.0) for r in runs for ln in chart.lines]
+    for per_run in bands or ():
+        for band in per_run:
+            if band is not None and len(band):
+                values.append(float(np.nanmax(band["high"].to_numpy(float))))
     return float(max(values, default=0.0))
+
+
+def bands_of(
+    name: str,
+    ensemble: Any,
+    labels: tuple[str, ...],
+    n_households: int,
+) -> Bands:
+    """The bands of one chart for the arms shown, read off a finished ensemble.
+
+    Args:
+        name: Key of the chart.
+        ensemble: A :class:`~berdaya.viz.ensemble.Ensemble`.
+        labels: The arms drawn (``("A",)`` or ``("A", "B")``).
+        n_households: Households in the kelurahan.
+
+    Returns:
+        Per arm, per line of the chart, its band (nothing for the phase timeline).
+    """
+    chart = CHARTS[name]
+    if chart.timeline:
+        return ()
+    return tuple(
+        tuple(
+            ensemble.band(
+                label,
+                lambda rec, line=line: line.y(Series.of_records(rec, n_households)),
+            )
+            for line in chart.lines
+        )
+        for label in labels
+    )
 
 
 @dataclass
@@ -237,12 +292,16 @@ class ChartView:
         labels: Legend labels of the runs (one or two).
         months: Length of the x axis.
         top: Upper limit of a "fit the data" y axis (None otherwise).
+        bands: Median and 10-90% band of each run's lines (drawn with the still parts).
+        runs_in_band: Replications behind the bands (for the legend).
     """
 
     name: str
     labels: tuple[str, ...]
     months: int
     top: float | None = None
+    bands: Bands = ()
+    runs_in_band: int = 0
     lock: Lock = field(default_factory=Lock)
 
     def __post_init__(self) -> None:
@@ -278,8 +337,10 @@ class ChartView:
             ax.set_yticks(range(len(chart.yticks)), chart.yticks, fontsize=6)
         for value, colour, style in chart.guides:
             ax.axhline(value, color=colour, linewidth=0.7, linestyle=style)
+        self._draw_bands()
         self.artists: list[Any] = []
         self.lines: list[tuple[Line2D, Line, int]] = []
+        width = 1.0 if self.bands else 1.5
         for i, _label in enumerate(self.labels):
             for line in chart.lines:
                 target = self.right_ax if line.right else ax
@@ -288,7 +349,7 @@ class ChartView:
                     [],
                     color=line.colour,
                     linestyle=LINESTYLES[i % 2],
-                    linewidth=1.5,
+                    linewidth=width,
                     drawstyle="steps-post" if line.step else "default",
                     animated=True,
                 )
@@ -296,6 +357,44 @@ class ChartView:
         self._legend()
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(fig.bbox)
+
+    def _draw_bands(self) -> None:
+        """The replications' bands and medians: still, so drawn once with the axes."""
+        if self.bands:
+            self.figure.text(
+                0.01,
+                0.995,
+                f"thick: median of {self.runs_in_band} runs; shaded: 10-90% of runs; "
+                "thin: the run shown",
+                ha="left",
+                va="top",
+                fontsize=6,
+                color="#333333",
+                gid="band-note",
+            )
+        for i, per_run in enumerate(self.bands):
+            for line, band in zip(self.chart.lines, per_run, strict=False):
+                if band is None or not len(band):
+                    continue
+                target = self.right_ax if line.right else self.ax
+                x = band["month"].to_numpy(float)
+                target.fill_between(
+                    x,
+                    band["low"].to_numpy(float),
+                    band["high"].to_numpy(float),
+                    color=line.colour,
+                    alpha=BAND_ALPHA,
+                    linewidth=0,
+                    step="post" if line.step else None,
+                )
+                target.plot(
+                    x,
+                    band["median"].to_numpy(float),
+                    color=line.colour,
+                    linestyle=LINESTYLES[i % 2],
+                    linewidth=2.4,
+                    drawstyle="steps-post" if line.step else "default",
+                )
 
     def _timeline_frame(self) -> None:
         ax = self.ax
@@ -347,7 +446,7 @@ class ChartView:
         """Whether the runs' values stay under this view's fitted y axis."""
         if self.top is None:
             return True
-        return _data_top(self.chart, runs) <= self.top
+        return _data_top(self.chart, runs, self.bands) <= self.top
 
     def _timeline_bars(self, runs: list[Series]) -> list[Rectangle]:
         height = 0.8 / len(runs)
@@ -400,7 +499,13 @@ class ChartView:
 
 
 def view_for(
-    name: str, runs: list[Series], views: dict[tuple[Any, ...], ChartView] | None = None
+    name: str,
+    runs: list[Series],
+    views: dict[tuple[Any, ...], ChartView] | None = None,
+    *,
+    bands: Bands = (),
+    band_key: Any = None,
+    runs_in_band: int = 0,
 ) -> ChartView:
     """Find (or make) the view of a chart for these runs.
 
@@ -408,6 +513,9 @@ def view_for(
         name: Key of the chart.
         runs: The runs to draw.
         views: A cache of views to reuse (a session's own).
+        bands: The replications' bands (:func:`bands_of`), drawn under the runs.
+        band_key: Identifies the bands in the cache (the same key, the same bands).
+        runs_in_band: Replications behind the bands.
 
     Returns:
         A view whose axes fit the runs.
@@ -415,14 +523,18 @@ def view_for(
     chart = CHARTS[name]
     labels = tuple(r.label for r in runs)
     months = max(r.months for r in runs)
+    for per_run in bands:
+        for band in per_run:
+            if band is not None and len(band):
+                months = max(months, int(band["month"].max()))
     views = {} if views is None else views
-    key = (name, labels, months)
+    key = (name, labels, months, band_key)
     view = views.get(key)
     if view is None or not view.fits(runs):
         top = None
         if not chart.timeline and chart.ylim[1] is None:
-            top = _nice_top(_data_top(chart, runs))
-        view = ChartView(name, labels, months, top)
+            top = _nice_top(_data_top(chart, runs, bands))
+        view = ChartView(name, labels, months, top, bands, runs_in_band)
         views[key] = view
     return view
 
@@ -431,6 +543,10 @@ def chart_png(
     name: str,
     runs: list[Series],
     views: dict[tuple[Any, ...], ChartView] | None = None,
+    *,
+    bands: Bands = (),
+    band_key: Any = None,
+    runs_in_band: int = 0,
 ) -> bytes:
     """Draw one chart of :data:`CHARTS` as PNG bytes.
 
@@ -438,8 +554,14 @@ def chart_png(
         name: Key of the chart.
         runs: One run, or two to overlay.
         views: A cache of views to reuse between calls (each call builds one if omitted).
+        bands: The replications' bands (:func:`bands_of`), drawn under the runs.
+        band_key: Identifies the bands in the cache.
+        runs_in_band: Replications behind the bands.
 
     Returns:
         The PNG-encoded picture.
     """
-    return view_for(name, runs, views).render(runs)
+    view = view_for(
+        name, runs, views, bands=bands, band_key=band_key, runs_in_band=runs_in_band
+    )
+    return view.render(runs)

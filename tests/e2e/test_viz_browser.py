@@ -87,12 +87,12 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture
-def app_url(berdaya_exe, tmp_path):
+@pytest.fixture(scope="module")
+def app_url(berdaya_exe, tmp_path_factory):
     """Serve the app with ``berdaya viz --port <free port>``; stop it afterwards."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
-    log = tmp_path / "server.log"
+    log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [berdaya_exe, "viz", "--port", str(port)],
@@ -144,81 +144,145 @@ def _changed(page, selector: str, before: bytes) -> bytes:
     return now
 
 
-def test_app_in_a_browser(app_url, tmp_path):
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, driven by Playwright."""
     if not CHROMIUM.exists():
         pytest.fail("CI must have /usr/bin/chromium: .ci/run installs it as root")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
+        chromium = pw.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            page.goto(app_url)
-            page.wait_for_selector("img.berdaya-network")
-            _month_is(page, 0)
-            net0 = _shot(page, "img.berdaya-network")
-            chart0 = _shot(page, "img.berdaya-chart-stages_poor")
-            assert _varied(net0) and _varied(chart0)
-
-            # a lever: kelurahan_involvement to its maximum, then Reset applies it
-            thumb = page.locator(
-                ".v-slider:has(label:text-is('kelurahan_involvement')) [role=slider]"
-            )
-            thumb.focus()
-            thumb.press("End")
-            page.wait_for_selector(".berdaya-pending")
-            assert thumb.get_attribute("aria-valuenow") == "1"
-            page.get_by_role("button", name="Reset").click()
-            page.wait_for_selector(".berdaya-pending", state="detached")
-            page.get_by_text("A: kedungkandang-2008 (1 lever changed)").first.wait_for()
-
-            # steps: the counter, the network and the charts move
-            _step(page, 4, start=0)
-            net4 = _changed(page, "img.berdaya-network", net0)
-            chart4 = _changed(page, "img.berdaya-chart-stages_poor", chart0)
-            assert net4 != net0, "the network picture did not change over 4 steps"
-            assert chart4 != chart0, "the stage chart did not change over 4 steps"
-            explain = page.locator(".berdaya-explain").first.inner_text()
-            # the timetable's months and the follow-up (v2 stops after both)
-            assert f"Month 4 of {END}" in explain
-
-            # a bad seed: a message, no reset, and the app still steps
-            seed = page.locator(".berdaya-seed input")
-            seed.fill("abc")
-            page.get_by_role("button", name="Reset").click()
-            error = page.locator(".berdaya-error")
-            error.wait_for()
-            assert "not a whole number" in error.inner_text()
-            _step(page, 1, start=4)
-            seed.fill("2")
-            page.wait_for_function(
-                "() => !document.querySelector('.berdaya-seed')"
-                ".innerText.includes('not a whole number')"
-            )
-
-            # compare mode: the same seed, two networks, the charts overlaid
-            page.get_by_label("compare with another scenario").check()
-            page.get_by_text("scenario B (as shipped, same seed)").first.wait_for()
-            page.get_by_role("button", name="Reset").click()
-            page.wait_for_function(
-                "() => document.querySelectorAll('img.berdaya-network').length === 2"
-            )
-            _month_is(page, 0)
-            _step(page, 3, start=0)
-            titles = page.locator(".berdaya-network-card").all_inner_texts()
-            assert any("B: kelurahan-partner" in t for t in titles), titles
-            assert page.locator(".berdaya-explain").count() == 2
-            overlaid = _shot(page, "img.berdaya-chart-stages_all")
-            assert _varied(overlaid)
-
-            shot = tmp_path / "app.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert _varied(shot.read_bytes()), "the screenshot is blank"
-        except Exception:
-            with contextlib.suppress(Exception):
-                page.screenshot(path=str(tmp_path / "failed.png"), full_page=True)
-                print(f"screenshot of the failure: {tmp_path / 'failed.png'}")
-            raise
+            yield chromium
         finally:
-            browser.close()
+            chromium.close()
+
+
+@contextlib.contextmanager
+def _page(browser, tmp_path, **kwargs):
+    """A fresh page (its own context); a screenshot is kept if the test fails."""
+    context = browser.new_context(**kwargs)
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        yield page
+    except Exception:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(tmp_path / "failed.png"), full_page=True)
+            print(f"screenshot of the failure: {tmp_path / 'failed.png'}")
+        raise
+    finally:
+        context.close()
+
+
+def test_app_in_a_browser(app_url, browser, tmp_path):
+    with _page(browser, tmp_path, viewport={"width": 1400, "height": 1000}) as page:
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        page.goto(app_url)
+        page.wait_for_selector("img.berdaya-network")
+        _month_is(page, 0)
+        net0 = _shot(page, "img.berdaya-network")
+        chart0 = _shot(page, "img.berdaya-chart-stages_poor")
+        assert _varied(net0) and _varied(chart0)
+
+        # a lever: kelurahan_involvement to its maximum, then Reset applies it
+        thumb = page.locator(
+            ".v-slider:has(label:text-is('kelurahan_involvement')) [role=slider]"
+        )
+        thumb.focus()
+        thumb.press("End")
+        page.wait_for_selector(".berdaya-pending")
+        assert thumb.get_attribute("aria-valuenow") == "1"
+        page.get_by_role("button", name="Reset").click()
+        page.wait_for_selector(".berdaya-pending", state="detached")
+        page.get_by_text("A: kedungkandang-2008 (1 lever changed)").first.wait_for()
+
+        # steps: the counter, the network and the charts move
+        _step(page, 4, start=0)
+        net4 = _changed(page, "img.berdaya-network", net0)
+        chart4 = _changed(page, "img.berdaya-chart-stages_poor", chart0)
+        assert net4 != net0, "the network picture did not change over 4 steps"
+        assert chart4 != chart0, "the stage chart did not change over 4 steps"
+        explain = page.locator(".berdaya-explain").first.inner_text()
+        # the timetable's months and the follow-up (v2 stops after both)
+        assert f"Month 4 of {END}" in explain
+
+        # a bad seed: a message, no reset, and the app still steps
+        seed = page.locator(".berdaya-seed input")
+        seed.fill("abc")
+        page.get_by_role("button", name="Reset").click()
+        error = page.locator(".berdaya-error")
+        error.wait_for()
+        assert "not a whole number" in error.inner_text()
+        _step(page, 1, start=4)
+        seed.fill("2")
+        page.wait_for_function(
+            "() => !document.querySelector('.berdaya-seed')"
+            ".innerText.includes('not a whole number')"
+        )
+
+        # compare mode: the same seed, two networks, the charts overlaid
+        page.get_by_label("compare with another scenario").check()
+        page.get_by_text("scenario B (as shipped, same seed)").first.wait_for()
+        page.get_by_role("button", name="Reset").click()
+        page.wait_for_function(
+            "() => document.querySelectorAll('img.berdaya-network').length === 2"
+        )
+        _month_is(page, 0)
+        _step(page, 3, start=0)
+        titles = page.locator(".berdaya-network-card").all_inner_texts()
+        assert any("B: kelurahan-partner" in t for t in titles), titles
+        assert page.locator(".berdaya-explain").count() == 2
+        overlaid = _shot(page, "img.berdaya-chart-stages_all")
+        assert _varied(overlaid)
+
+        shot = tmp_path / "app.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert _varied(shot.read_bytes()), "the screenshot is blank"
+
+
+ENSEMBLE_TIMEOUT_MS = 300_000
+HEADLINE_CARDS = 9  # berdaya.viz.ensemble.VERDICT_OUTCOMES
+
+
+def test_thirty_paired_runs_show_bands_and_verdict_cards(app_url, browser, tmp_path):
+    with _page(browser, tmp_path, viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(app_url)
+        page.wait_for_selector("img.berdaya-chart-poverty")
+        page.get_by_label("compare with another scenario").check()
+        page.locator(".berdaya-runs button", has_text="30").click()
+        # the page has re-rendered the controls (a button re-rendered while it is
+        # clicked can miss the click)
+        page.wait_for_selector(".berdaya-pending")
+        page.get_by_role("button", name="Reset").click()
+        page.locator(".berdaya-progress-text").wait_for()
+        before = _shot(page, "img.berdaya-chart-stages_poor")
+        page.locator(".berdaya-verdict").first.wait_for(timeout=ENSEMBLE_TIMEOUT_MS)
+        page.locator(".berdaya-progress-text").wait_for(state="detached")
+        # B against A, then A and B each against no programme
+        assert page.locator(".berdaya-verdict").count() == 3 * HEADLINE_CARDS
+        first = page.locator(".berdaya-verdict").first.inner_text()
+        assert "B - A:" in first and "95% interval" in first
+        assert "clear of zero" in first.lower()
+        banded = _changed(page, "img.berdaya-chart-stages_poor", before)
+        assert banded != before, "the chart shows no band"
+
+
+def test_replications_can_be_cancelled(app_url, browser, tmp_path):
+    with _page(browser, tmp_path, viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(app_url)
+        page.wait_for_selector("img.berdaya-chart-poverty")
+        page.locator(".berdaya-runs button", has_text="100").click()
+        page.wait_for_selector(".berdaya-pending")
+        page.get_by_role("button", name="Reset").click()
+        # once a run is done the page has settled after Reset (a button re-rendered
+        # while it is clicked can miss the click)
+        page.wait_for_function(
+            "() => /Computing [1-9]/.test("
+            "document.querySelector('.berdaya-progress-text')?.innerText ?? '')"
+        )
+        page.locator(".berdaya-cancel").click()
+        stopped = page.locator(".berdaya-cancelled")
+        stopped.wait_for()
+        assert "of 100 runs" in stopped.inner_text()
