@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+import ipywidgets
 import solara
 
 from berdaya.scenarios import P2KPScenario, ScenarioError
@@ -34,6 +35,13 @@ from berdaya.viz.controls import (
 )
 from berdaya.viz.ensemble import RUN_COUNTS, Ensemble, Job
 from berdaya.viz.explain import ODD_ROUTE, ExplainPanel, OddPage
+from berdaya.viz.exports import (
+    comparison_csv,
+    monthly_csv,
+    png_name,
+    read_upload,
+    scenario_toml,
+)
 from berdaya.viz.i18n import DEFAULT_LANGUAGE, tr
 from berdaya.viz.layout import layout_for
 from berdaya.viz.network import Marks, NetworkView
@@ -235,9 +243,26 @@ def Charts(  # noqa: N802 (a component)
     pngs = solara.use_memo(draw, [tuple(id(r) for r in runs), version, key])
     with solara.ColumnsResponsive(12, large=6, xlarge=6, classes=["berdaya-charts"]):
         for name, png in pngs.items():
-            solara.Image(
-                png, width="100%", classes=["berdaya-chart", f"berdaya-chart-{name}"]
-            )
+            with solara.Column(gap="0px"):
+                solara.Image(
+                    png,
+                    width="100%",
+                    classes=["berdaya-chart", f"berdaya-chart-{name}"],
+                )
+                solara.FileDownload(
+                    png,
+                    filename=png_name(name),
+                    label="PNG",
+                    mime_type="image/png",
+                    children=[
+                        solara.Button(
+                            "PNG",
+                            icon_name="mdi-download",
+                            text=True,
+                            classes=["berdaya-png", f"berdaya-png-{name}"],
+                        )
+                    ],
+                )
 
 
 @solara.component
@@ -360,6 +385,103 @@ def JobRunner(  # noqa: N802 (a component)
 
 
 @solara.component
+def Exports(  # noqa: N802 (a component)
+    runs: list[Run],
+    version: int,
+    job: Job | None,
+    job_version: int,
+    scenario_text: Callable[[], str],
+):
+    """Downloads: the monthly table, the comparison table, the scenario as TOML.
+
+    Args:
+        runs: The runs shown.
+        version: The step counter.
+        job: The replications, if any.
+        job_version: Changes when the job does.
+        scenario_text: Makes the scenario file of the controls (may raise ScenarioError).
+    """
+    _ = version, job_version
+
+    def monthly() -> bytes:
+        return monthly_csv({r.label: r.model.records() for r in runs})
+
+    def comparison() -> bytes:
+        assert job is not None
+        return comparison_csv(job.ensemble.table())
+
+    def scenario() -> bytes:
+        try:
+            return scenario_text().encode("utf-8")
+        except ScenarioError as err:
+            return f"# not written: {err}\n".encode()
+
+    with solara.Row(
+        gap="8px", style={"flex-wrap": "wrap"}, classes=["berdaya-exports"]
+    ):
+        solara.FileDownload(
+            monthly,
+            filename="berdaya-monthly.csv",
+            mime_type="text/csv",
+            children=[
+                solara.Button(
+                    "Monthly table (CSV)",
+                    icon_name="mdi-download",
+                    outlined=True,
+                    classes=["berdaya-csv-monthly"],
+                )
+            ],
+        )
+        if job is not None and job.usable:
+            solara.FileDownload(
+                comparison,
+                filename="berdaya-comparison.csv",
+                mime_type="text/csv",
+                children=[
+                    solara.Button(
+                        "Comparison table (CSV)",
+                        icon_name="mdi-download",
+                        outlined=True,
+                        classes=["berdaya-csv-comparison"],
+                    )
+                ],
+            )
+        solara.FileDownload(
+            scenario,
+            filename="berdaya-scenario.toml",
+            mime_type="application/toml",
+            children=[
+                solara.Button(
+                    "Scenario (TOML)",
+                    icon_name="mdi-download",
+                    outlined=True,
+                    classes=["berdaya-toml"],
+                )
+            ],
+        )
+
+
+@solara.component
+def Upload(on_upload: Callable[[str, bytes], None]):  # noqa: N802 (a component)
+    """A button to load a scenario file (TOML) into the controls.
+
+    Args:
+        on_upload: Called with the file's name and bytes.
+    """
+
+    def received(value: Any) -> None:
+        for item in value or ():
+            on_upload(str(item["name"]), bytes(item["content"]))
+
+    ipywidgets.FileUpload.element(
+        accept=".toml",
+        multiple=False,
+        description="Load scenario (TOML)",
+        on_value=received,
+    )
+
+
+@solara.component
 def Display(  # noqa: N802 (a component)
     runs: list[Run],
     version: solara.Reactive[int],
@@ -410,6 +532,7 @@ def Home():  # noqa: N802 (a component)
     job = solara.use_reactive(cast(Job | None, None))
     job_version = solara.use_reactive(0)
     message = solara.use_reactive(None)
+    notice = solara.use_reactive(cast(str | None, None))
     runs = solara.use_reactive(solara.use_memo(lambda: start_runs(first), []))
     applied = solara.use_reactive(first)
     version = solara.use_reactive(0)
@@ -452,6 +575,20 @@ def Home():  # noqa: N802 (a component)
         runs.set(new)
         applied.set(wanted)
         version.set(version.value + 1)
+
+    def upload(filename: str, data: bytes) -> None:
+        try:
+            name, values = read_upload(filename, data)
+        except ScenarioError as err:
+            message.set(f"Not loaded: {err}")
+            return
+        scenario.set(name)
+        levers.set(values)
+        message.set(None)
+        notice.set(f"Loaded {filename}: Reset runs it.")
+
+    def scenario_text() -> str:
+        return scenario_toml(scenario.value, levers.value)
 
     def advance(months: int) -> None:
         try:
@@ -524,8 +661,13 @@ def Home():  # noqa: N802 (a component)
                 )
             if message.value:
                 solara.Error(message.value, dense=True, classes=["berdaya-error"])
+            elif notice.value and pending:
+                solara.Success(notice.value, dense=True, classes=["berdaya-loaded"])
             if job.value is not None:
                 JobRunner(job.value, job_version, lang)
+        with solara.Card("Files", classes=["berdaya-files"]):
+            Exports(current, version.value, job.value, job_version.value, scenario_text)
+            Upload(upload)
         with solara.Card("Policy levers"):
             LeverControls(levers.value, set_lever)
     Display(current, version, views, job.value, job_version.value, lang=lang)

@@ -247,7 +247,12 @@ HEADLINE_CARDS = 9  # berdaya.viz.ensemble.VERDICT_OUTCOMES
 
 
 def test_thirty_paired_runs_show_bands_and_verdict_cards(app_url, browser, tmp_path):
-    with _page(browser, tmp_path, viewport={"width": 1400, "height": 1000}) as page:
+    with _page(
+        browser,
+        tmp_path,
+        viewport={"width": 1400, "height": 1000},
+        accept_downloads=True,
+    ) as page:
         page.goto(app_url)
         page.wait_for_selector("img.berdaya-chart-poverty")
         page.get_by_label("compare with another scenario").check()
@@ -268,6 +273,12 @@ def test_thirty_paired_runs_show_bands_and_verdict_cards(app_url, browser, tmp_p
         banded = _changed(page, "img.berdaya-chart-stages_poor", before)
         assert banded != before, "the chart shows no band"
 
+        table = _download(page, ".berdaya-csv-comparison", tmp_path / "comparison.csv")
+        rows = table.read_text(encoding="utf-8").splitlines()
+        assert rows[0].startswith("outcome,moment,ref,alt,")
+        # (B against A, A and B against no programme) x outcomes x (end, follow-up)
+        assert len(rows) == 1 + 3 * HEADLINE_CARDS * 2
+
 
 def test_replications_can_be_cancelled(app_url, browser, tmp_path):
     with _page(browser, tmp_path, viewport={"width": 1400, "height": 1000}) as page:
@@ -286,3 +297,69 @@ def test_replications_can_be_cancelled(app_url, browser, tmp_path):
         stopped = page.locator(".berdaya-cancelled")
         stopped.wait_for()
         assert "of 100 runs" in stopped.inner_text()
+
+
+def _download(page, selector: str, target: Path) -> Path:
+    """Click a download button; the file the browser receives, saved at ``target``."""
+    with page.expect_download() as info:
+        page.locator(selector).first.click()
+    info.value.save_as(target)
+    return target
+
+
+def test_downloads_arrive_and_the_scenario_loads_back(app_url, browser, tmp_path):
+    with _page(
+        browser,
+        tmp_path,
+        viewport={"width": 1400, "height": 1000},
+        accept_downloads=True,
+    ) as page:
+        page.goto(app_url)
+        page.wait_for_selector("img.berdaya-chart-poverty")
+        _step(page, 2, start=0)
+
+        monthly = _download(page, ".berdaya-csv-monthly", tmp_path / "monthly.csv")
+        table = monthly.read_text(encoding="utf-8").splitlines()
+        assert table[0].startswith("run,month,")
+        assert len(table) == 1 + 3  # months 0, 1, 2 of run A
+
+        png = _download(page, ".berdaya-png-poverty", tmp_path / "poverty.png")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert _varied(png.read_bytes())
+
+        # a lever set away from the scenario, saved as TOML...
+        thumb = page.locator(
+            ".v-slider:has(label:text-is('kelurahan_involvement')) [role=slider]"
+        )
+        thumb.focus()
+        thumb.press("End")
+        page.wait_for_selector(".berdaya-pending")
+        saved = _download(page, ".berdaya-toml", tmp_path / "scenario.toml")
+        text = saved.read_text(encoding="utf-8")
+        assert 'base = "kedungkandang-2008"' in text
+        assert "kelurahan_involvement = 1.0" in text
+
+        # ...loads back into a fresh page, and a bad file changes nothing
+        fresh = page.context.new_page()
+        fresh.goto(app_url)
+        fresh.wait_for_selector("img.berdaya-chart-poverty")
+        upload = fresh.locator(".widget-upload")
+
+        def choose(path: Path) -> None:
+            with fresh.expect_file_chooser() as chooser:
+                upload.click()
+            chooser.value.set_files(str(path))
+
+        choose(saved)
+        fresh.locator(".berdaya-loaded").wait_for()
+        thumb = fresh.locator(
+            ".v-slider:has(label:text-is('kelurahan_involvement')) [role=slider]"
+        )
+        assert thumb.get_attribute("aria-valuenow") == "1"
+        bad = tmp_path / "bad.toml"
+        bad.write_text("kelurahan_involvement = 7\n", encoding="utf-8")
+        choose(bad)
+        error = fresh.locator(".berdaya-error")
+        error.wait_for()
+        assert "bad.toml: field 'kelurahan_involvement'" in error.inner_text()
+        assert thumb.get_attribute("aria-valuenow") == "1"
