@@ -42,7 +42,8 @@ from berdaya.viz.exports import (
     read_upload,
     scenario_toml,
 )
-from berdaya.viz.i18n import DEFAULT_LANGUAGE, tr
+from berdaya.viz.glossary import GLOSSARY_ROUTE, GlossaryPage
+from berdaya.viz.i18n import DEFAULT_LANGUAGE, LANG, LANGUAGES, tr
 from berdaya.viz.layout import layout_for
 from berdaya.viz.network import Marks, NetworkView
 from berdaya.viz.runs import Run
@@ -58,6 +59,26 @@ DEFAULT_SEED = "1"
 PLAY_INTERVAL_S = 0.2
 POLL_S = 0.25  # how often the progress bar follows the replications
 MAX_CACHED_VIEWS = 40
+
+# Readable on any screen: body text at 14 px at least, a visible keyboard focus, and on a
+# phone a drawer narrower than the screen (Solara's is 400 px at least, so on a 390 px
+# phone it covered everything, the button that closes it included); tapping beside it or
+# the app bar's menu button closes it. Solara's badge sits where it covers no legend.
+CSS = """
+.berdaya-app, .berdaya-app .v-card-text, .solara-content-main { font-size: 15px; }
+.berdaya-verdict .v-card-title { white-space: normal; line-height: 1.3; }
+.berdaya-caption { font-size: 14px !important; color: #444 !important; }
+:focus-visible { outline: 3px solid #0072B2 !important; outline-offset: 2px; }
+.v-app-bar-nav-icon .v-btn__content:empty::before { content: "\\2630"; font-size: 24px; }
+@media (max-width: 700px) {
+  .v-navigation-drawer {
+    min-width: 0 !important; width: 86vw !important; max-width: 86vw !important;
+  }
+}
+div:has(> b > a[href="https://solara.dev"]) {
+  position: static !important; text-align: right;
+}
+"""
 
 
 @dataclass(frozen=True)
@@ -202,6 +223,8 @@ def Charts(  # noqa: N802 (a component)
     views: dict,
     job: Job | None = None,
     job_version: int = 0,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
 ):
     """The charts, the runs overlaid, over the replications' bands when there are some.
 
@@ -211,6 +234,7 @@ def Charts(  # noqa: N802 (a component)
         views: The session's cache of drawn figures.
         job: The replications (bands once finished or stopped with two or more).
         job_version: Changes when the job does.
+        lang: Language of the texts.
     """
     usable = job is not None and job.usable
 
@@ -236,11 +260,12 @@ def Charts(  # noqa: N802 (a component)
                 bands=bands.get(name, ()),
                 band_key=key,
                 runs_in_band=done,
+                lang=lang,
             )
             for name in CHARTS
         }
 
-    pngs = solara.use_memo(draw, [tuple(id(r) for r in runs), version, key])
+    pngs = solara.use_memo(draw, [tuple(id(r) for r in runs), version, key, lang])
     with solara.ColumnsResponsive(12, large=6, xlarge=6, classes=["berdaya-charts"]):
         for name, png in pngs.items():
             with solara.Column(gap="0px"):
@@ -271,6 +296,7 @@ def Transport(  # noqa: N802 (a component)
     version: solara.Reactive[int],
     playing: solara.Reactive[bool],
     advance: Callable[[int], None],
+    lang: str = DEFAULT_LANGUAGE,
 ):
     """Step, Play/Pause and To-end buttons with the month counter.
 
@@ -282,6 +308,7 @@ def Transport(  # noqa: N802 (a component)
         version: The step counter (bumped by every step and reset).
         playing: Whether Play is on.
         advance: Advances the runs by a number of months.
+        lang: Language code.
     """
     _ = version.value  # re-render on every step
     done = all(r.done for r in runs)
@@ -297,26 +324,32 @@ def Transport(  # noqa: N802 (a component)
     solara.use_thread(play_loop, dependencies=[playing.value], intrusive_cancel=False)
     with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
         solara.Button(
-            "Step",
+            tr("step", lang),
             color="primary",
+            classes=["berdaya-step"],
             on_click=lambda: advance(1),
             disabled=playing.value or done,
         )
         solara.Button(
-            "Pause" if playing.value else "Play",
+            tr("pause", lang) if playing.value else tr("play", lang),
             color="primary",
             outlined=True,
             on_click=lambda: playing.set(not playing.value),
             disabled=done and not playing.value,
         )
         solara.Button(
-            "To end",
+            tr("to_end", lang),
             outlined=True,
             on_click=lambda: advance(max(r.cap - r.month for r in runs)),
             disabled=playing.value or done,
         )
     solara.Text(
-        f"Month {min(r.month for r in runs)} of {max(r.months for r in runs)}",
+        tr(
+            "month_of",
+            lang,
+            month=min(r.month for r in runs),
+            months=max(r.months for r in runs),
+        ),
         classes=["berdaya-month"],
         style={"display": "block", "margin-top": "8px", "font-weight": "bold"},
     )
@@ -391,6 +424,8 @@ def Exports(  # noqa: N802 (a component)
     job: Job | None,
     job_version: int,
     scenario_text: Callable[[], str],
+    *,
+    lang: str = DEFAULT_LANGUAGE,
 ):
     """Downloads: the monthly table, the comparison table, the scenario as TOML.
 
@@ -400,6 +435,7 @@ def Exports(  # noqa: N802 (a component)
         job: The replications, if any.
         job_version: Changes when the job does.
         scenario_text: Makes the scenario file of the controls (may raise ScenarioError).
+        lang: Language code.
     """
     _ = version, job_version
 
@@ -425,7 +461,7 @@ def Exports(  # noqa: N802 (a component)
             mime_type="text/csv",
             children=[
                 solara.Button(
-                    "Monthly table (CSV)",
+                    tr("csv_monthly", lang),
                     icon_name="mdi-download",
                     outlined=True,
                     classes=["berdaya-csv-monthly"],
@@ -439,7 +475,7 @@ def Exports(  # noqa: N802 (a component)
                 mime_type="text/csv",
                 children=[
                     solara.Button(
-                        "Comparison table (CSV)",
+                        tr("csv_comparison", lang),
                         icon_name="mdi-download",
                         outlined=True,
                         classes=["berdaya-csv-comparison"],
@@ -452,7 +488,7 @@ def Exports(  # noqa: N802 (a component)
             mime_type="application/toml",
             children=[
                 solara.Button(
-                    "Scenario (TOML)",
+                    tr("toml_scenario", lang),
                     icon_name="mdi-download",
                     outlined=True,
                     classes=["berdaya-toml"],
@@ -462,11 +498,12 @@ def Exports(  # noqa: N802 (a component)
 
 
 @solara.component
-def Upload(on_upload: Callable[[str, bytes], None]):  # noqa: N802 (a component)
+def Upload(on_upload: Callable[[str, bytes], None], lang: str = DEFAULT_LANGUAGE):  # noqa: N802 (a component)
     """A button to load a scenario file (TOML) into the controls.
 
     Args:
         on_upload: Called with the file's name and bytes.
+        lang: Language code.
     """
 
     def received(value: Any) -> None:
@@ -476,7 +513,7 @@ def Upload(on_upload: Callable[[str, bytes], None]):  # noqa: N802 (a component)
     ipywidgets.FileUpload.element(
         accept=".toml",
         multiple=False,
-        description="Load scenario (TOML)",
+        description=tr("load_scenario", lang),
         on_value=received,
     )
 
@@ -504,18 +541,18 @@ def Display(  # noqa: N802 (a component)
     step = version.value
     with solara.Column(classes=["berdaya-main"]):
         if len(runs) == 1:
-            with solara.Columns([3, 2]):
+            with solara.ColumnsResponsive(12, large=[7, 5]):
                 NetworkPanel(runs[0], step, views)
-                ExplainPanel(runs[0], step)
+                ExplainPanel(runs[0], step, lang)
         else:
-            with solara.Columns([1] * len(runs)):
+            with solara.ColumnsResponsive(12, large=6):
                 for run in runs:
                     with solara.Column():
                         NetworkPanel(run, step, views)
-                        ExplainPanel(run, step)
+                        ExplainPanel(run, step, lang)
         if job is not None and job.usable:
             VerdictPanel(job.ensemble, lang, job_version)
-        Charts(runs, step, views, job, job_version)
+        Charts(runs, step, views, job, job_version, lang=lang)
 
 
 @solara.component
@@ -528,7 +565,7 @@ def Home():  # noqa: N802 (a component)
     compare = solara.use_reactive(first.compare)
     other = solara.use_reactive(first.other)
     n_runs = solara.use_reactive(first.runs)
-    lang = DEFAULT_LANGUAGE
+    lang = LANG.value
     job = solara.use_reactive(cast(Job | None, None))
     job_version = solara.use_reactive(0)
     message = solara.use_reactive(None)
@@ -565,7 +602,7 @@ def Home():  # noqa: N802 (a component)
                 new = start_runs(wanted)
                 planned = plan_job(new, wanted)
         except (ScenarioError, ValueError) as err:
-            message.set(f"Not reset: {err}")
+            message.set(tr("not_reset", lang, error=err))
             return
         message.set(None)
         if job.value is not None:
@@ -580,12 +617,12 @@ def Home():  # noqa: N802 (a component)
         try:
             name, values = read_upload(filename, data)
         except ScenarioError as err:
-            message.set(f"Not loaded: {err}")
+            message.set(tr("not_loaded", lang, error=err))
             return
         scenario.set(name)
         levers.set(values)
         message.set(None)
-        notice.set(f"Loaded {filename}: Reset runs it.")
+        notice.set(tr("loaded", lang, name=filename))
 
     def scenario_text() -> str:
         return scenario_toml(scenario.value, levers.value)
@@ -597,7 +634,7 @@ def Home():  # noqa: N802 (a component)
                     for run in runs.value:
                         run.step()
         except Exception as err:  # keep the app alive; say what went wrong
-            message.set(f"Step failed: {type(err).__name__}: {err}")
+            message.set(tr("step_failed", lang, error=f"{type(err).__name__}: {err}"))
             playing.set(False)
         version.set(version.value + 1)
 
@@ -605,18 +642,20 @@ def Home():  # noqa: N802 (a component)
     pending = settings() != applied.value
     seed_error = seed_problem(seed.value)
 
+    solara.Style(CSS)
     with solara.AppBar():
-        solara.AppBarTitle("berdaya: community empowerment in P2KP")
+        solara.AppBarTitle(tr("app_title", lang))
+        LanguageSwitch()
     with solara.Sidebar():
-        with solara.Card("Run", classes=["berdaya-run-controls"]):
+        with solara.Card(tr("card_run", lang), classes=["berdaya-run-controls"]):
             solara.Select(
-                label="scenario",
+                label=tr("scenario", lang),
                 values=list(app_scenarios()),
                 value=scenario.value,
                 on_value=pick_scenario,
             )
             solara.InputText(
-                label="seed",
+                label=tr("seed", lang),
                 value=seed.value,
                 on_value=seed.set,
                 error=seed_error or False,
@@ -638,24 +677,28 @@ def Home():  # noqa: N802 (a component)
                 },
             )
             solara.Switch(
-                label="compare with another scenario",
+                label=tr("compare", lang),
                 value=compare.value,
                 on_value=compare.set,
             )
             if compare.value:
                 solara.Select(
-                    label="scenario B (as shipped, same seed)",
+                    label=tr("scenario_b", lang),
                     values=list(app_scenarios()),
                     value=other.value,
                     on_value=other.set,
                 )
             solara.Button(
-                "Reset", color="primary", on_click=reset, style={"margin-bottom": "6px"}
+                tr("reset", lang),
+                color="primary",
+                on_click=reset,
+                style={"margin-bottom": "6px"},
+                classes=["berdaya-reset"],
             )
-            Transport(current, version, playing, advance)
+            Transport(current, version, playing, advance, lang)
             if pending:
                 solara.Info(
-                    "The controls differ from the run shown: Reset applies them.",
+                    tr("pending", lang),
                     dense=True,
                     classes=["berdaya-pending"],
                 )
@@ -665,15 +708,45 @@ def Home():  # noqa: N802 (a component)
                 solara.Success(notice.value, dense=True, classes=["berdaya-loaded"])
             if job.value is not None:
                 JobRunner(job.value, job_version, lang)
-        with solara.Card("Files", classes=["berdaya-files"]):
-            Exports(current, version.value, job.value, job_version.value, scenario_text)
-            Upload(upload)
-        with solara.Card("Policy levers"):
-            LeverControls(levers.value, set_lever)
+        with solara.Card(tr("card_files", lang), classes=["berdaya-files"]):
+            Exports(
+                current,
+                version.value,
+                job.value,
+                job_version.value,
+                scenario_text,
+                lang=lang,
+            )
+            Upload(upload, lang)
+        with solara.Card(tr("card_levers", lang)):
+            LeverControls(levers.value, set_lever, lang)
     Display(current, version, views, job.value, job_version.value, lang=lang)
+
+
+@solara.component
+def LanguageSwitch():  # noqa: N802 (a component)
+    """Bahasa Indonesia / English, for every label and sentence of the session."""
+    solara.ToggleButtonsSingle(
+        value=LANG.value,
+        on_value=LANG.set,
+        classes=["berdaya-language"],
+        children=[
+            solara.Button(name, value=code, classes=[f"berdaya-lang-{code}"])
+            for code, name in LANGUAGES.items()
+        ],
+    )
+
+
+@solara.component
+def Glossary():  # noqa: N802 (a component)
+    """The glossary page, in the session's language."""
+    with solara.AppBar():
+        LanguageSwitch()
+    GlossaryPage(LANG.value)
 
 
 routes = [
     solara.Route(path="/", component=Home, label="Model"),
     solara.Route(path=ODD_ROUTE, component=OddPage, label="Model description (ODD)"),
+    solara.Route(path=GLOSSARY_ROUTE, component=Glossary, label="Glossary"),
 ]

@@ -22,16 +22,19 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import PercentFormatter
 from PIL import Image
 
 from berdaya.model.cycle import PHASES
 from berdaya.model.model import P2KPModel
 from berdaya.model.records import STAGE_NAMES
+from berdaya.viz.i18n import DEFAULT_LANGUAGE, MESSAGES, tr
 from berdaya.viz.network import STAGE_COLOURS
 from berdaya.viz.runs import last_month
 
 INSTITUTIONAL = ("inisiasi", "partisipatoris", "emansipatoris")
-STATUS_COLOURS = {"met": "#4c9a5b", "forced": "#d62728", "waiting": "#f0a830"}
+# Okabe-Ito (colour-blind safe): bluish green, vermillion, orange
+STATUS_COLOURS = {"met": "#009E73", "forced": "#D55E00", "waiting": "#E69F00"}
 STATUS_WORDS = {
     "met": "gate met",
     "forced": "forced on",
@@ -40,6 +43,7 @@ STATUS_WORDS = {
 LINESTYLES = ("-", "--")
 WIDTH_IN, HEIGHT_IN, DPI = 4.6, 3.0, 90
 BAND_ALPHA = 0.18
+LONG_LABEL = 34  # legend labels longer than this go one per row
 
 #: Per run (A, B), per line of a chart: the median and 10-90% band of its replications
 #: (:meth:`berdaya.viz.ensemble.Ensemble.band`), or None for a line without one.
@@ -184,10 +188,10 @@ CHARTS: dict[str, Chart] = {
     "forced": Chart(
         "Forced pendayaan (power before capacity)",
         lines=(
-            Line("forced, share of households", "#d62728", _forced_per_household),
+            Line("forced, share of households", "#D55E00", _forced_per_household),
             Line(
                 "forced, share of pendayaan",
-                "#8c564b",
+                "#CC79A7",
                 col("forced_share_of_pendayaan"),
             ),
         ),
@@ -195,22 +199,22 @@ CHARTS: dict[str, Chart] = {
     "participation": Chart(
         "Participation",
         lines=(
-            Line("all", "#444444", col("participation_all")),
-            Line("poor", "#d98c1f", col("participation_poor")),
-            Line("non-poor", "#4a7fb5", col("participation_nonpoor")),
+            Line("all", "#000000", col("participation_all")),
+            Line("poor", "#E69F00", col("participation_poor")),
+            Line("non-poor", "#0072B2", col("participation_nonpoor")),
         ),
     ),
     "poverty": Chart(
         "Poverty rate",
-        lines=(Line("households below the line", "#7b3294", col("poverty_rate")),),
+        lines=(Line("households below the line", "#CC79A7", col("poverty_rate")),),
         ylim=(0.0, None),
     ),
     "institution": Chart(
         "BKM stage and government support",
         ylabel="BKM stage",
         lines=(
-            Line("BKM stage (once formed)", "#2c7fb8", _bkm_stage, step=True),
-            Line("government support", "#e6550d", col("gov_support"), right=True),
+            Line("BKM stage (once formed)", "#0072B2", _bkm_stage, step=True),
+            Line("government support", "#D55E00", col("gov_support"), right=True),
         ),
         ylim=(-0.2, 2.4),
         yticks=INSTITUTIONAL,
@@ -222,14 +226,14 @@ CHARTS: dict[str, Chart] = {
     "repayment": Chart(
         "Revolving fund: repayment and portfolio at risk",
         lines=(
-            Line("repayment (good >= 90%)", "#2ca02c", _once_lending("repayment_rate")),
+            Line("repayment (good >= 90%)", "#009E73", _once_lending("repayment_rate")),
             Line(
                 "at risk (good <= 10%, frozen > 20%)",
-                "#d62728",
+                "#D55E00",
                 _once_lending("portfolio_at_risk"),
             ),
         ),
-        guides=((0.9, "#2ca02c", ":"), (0.1, "#d62728", ":"), (0.2, "#d62728", "-.")),
+        guides=((0.9, "#009E73", ":"), (0.1, "#D55E00", ":"), (0.2, "#D55E00", "-.")),
     ),
 }
 
@@ -294,6 +298,7 @@ class ChartView:
         top: Upper limit of a "fit the data" y axis (None otherwise).
         bands: Median and 10-90% band of each run's lines (drawn with the still parts).
         runs_in_band: Replications behind the bands (for the legend).
+        lang: Language of the texts.
     """
 
     name: str
@@ -302,6 +307,7 @@ class ChartView:
     top: float | None = None
     bands: Bands = ()
     runs_in_band: int = 0
+    lang: str = DEFAULT_LANGUAGE
     lock: Lock = field(default_factory=Lock)
 
     def __post_init__(self) -> None:
@@ -315,16 +321,18 @@ class ChartView:
         width = (0.86 if chart.right else 0.96) - left
         ax = fig.add_axes((left, 0.34, width, 0.56))
         ax.set_xlim(0, self.months)
-        ax.set_title(chart.title, fontsize=9, loc="left")
-        ax.set_xlabel("month", fontsize=7)
-        ax.set_ylabel(chart.ylabel, fontsize=7)
+        ax.set_title(self.text(chart.title), fontsize=9, loc="left")
+        ax.set_xlabel(self.text("month"), fontsize=7)
+        ax.set_ylabel(self.text(chart.ylabel) if chart.ylabel else "", fontsize=7)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.25, linewidth=0.5)
+        if chart.ylabel == "share":  # shares read as percentages
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         self.ax = ax
         self.right_ax = None
         if chart.right:
             right = ax.twinx()
-            right.set_ylabel(chart.right[0], fontsize=7)
+            right.set_ylabel(self.text(chart.right[0]), fontsize=7)
             right.set_ylim(*chart.right[1])
             right.tick_params(labelsize=7)
             self.right_ax = right
@@ -364,8 +372,7 @@ class ChartView:
             self.figure.text(
                 0.01,
                 0.995,
-                f"thick: median of {self.runs_in_band} runs; shaded: 10-90% of runs; "
-                "thin: the run shown",
+                tr("band_note", self.lang, n=self.runs_in_band),
                 ha="left",
                 va="top",
                 fontsize=6,
@@ -396,6 +403,10 @@ class ChartView:
                     drawstyle="steps-post" if line.step else "default",
                 )
 
+    def text(self, english: str) -> str:
+        """A chart text in the view's language (stage and phase names stay as they are)."""
+        return tr(english, self.lang) if english in MESSAGES else english
+
     def _timeline_frame(self) -> None:
         ax = self.ax
         ax.grid(False)
@@ -410,18 +421,28 @@ class ChartView:
                     facecolor=STATUS_COLOURS[s],
                     hatch="////" if s == "waiting" else None,
                     edgecolor="#7a5a10" if s == "waiting" else "white",
-                    label=STATUS_WORDS[s],
+                    label=self.text(STATUS_WORDS[s]),
                 )
                 for s in ("met", "forced", "waiting")
             ]
         else:
             handles = [
-                Line2D([], [], color=line.colour, linewidth=1.5, label=line.label)
+                Line2D(
+                    [],
+                    [],
+                    color=line.colour,
+                    linewidth=1.5,
+                    label=self.text(line.label),
+                )
                 for line in chart.lines
             ]
         if len(self.labels) > 1 and chart.timeline:
             handles += [
-                Patch(facecolor="white", edgecolor="#444444", label=f"{where}: {label}")
+                Patch(
+                    facecolor="white",
+                    edgecolor="#444444",
+                    label=f"{self.text(where)}: {label}",
+                )
                 for where, label in zip(
                     ("upper bar", "lower bar"), self.labels, strict=False
                 )
@@ -431,12 +452,13 @@ class ChartView:
                 Line2D([], [], color="#444444", linestyle=style, label=label)
                 for label, style in zip(self.labels, LINESTYLES, strict=False)
             ]
+        longest = max((len(h.get_label()) for h in handles), default=0)
         self.figure.legend(
             handles=handles,
             fontsize=6,
             loc="lower center",
             frameon=False,
-            ncol=2,
+            ncol=1 if longest > LONG_LABEL else 2,
             borderaxespad=0.2,
             columnspacing=1.0,
             handlelength=2.2,
@@ -506,6 +528,7 @@ def view_for(
     bands: Bands = (),
     band_key: Any = None,
     runs_in_band: int = 0,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> ChartView:
     """Find (or make) the view of a chart for these runs.
 
@@ -516,6 +539,7 @@ def view_for(
         bands: The replications' bands (:func:`bands_of`), drawn under the runs.
         band_key: Identifies the bands in the cache (the same key, the same bands).
         runs_in_band: Replications behind the bands.
+        lang: Language of the texts.
 
     Returns:
         A view whose axes fit the runs.
@@ -528,13 +552,13 @@ def view_for(
             if band is not None and len(band):
                 months = max(months, int(band["month"].max()))
     views = {} if views is None else views
-    key = (name, labels, months, band_key)
+    key = (name, labels, months, band_key, lang)
     view = views.get(key)
     if view is None or not view.fits(runs):
         top = None
         if not chart.timeline and chart.ylim[1] is None:
             top = _nice_top(_data_top(chart, runs, bands))
-        view = ChartView(name, labels, months, top, bands, runs_in_band)
+        view = ChartView(name, labels, months, top, bands, runs_in_band, lang)
         views[key] = view
     return view
 
@@ -547,6 +571,7 @@ def chart_png(
     bands: Bands = (),
     band_key: Any = None,
     runs_in_band: int = 0,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> bytes:
     """Draw one chart of :data:`CHARTS` as PNG bytes.
 
@@ -557,11 +582,18 @@ def chart_png(
         bands: The replications' bands (:func:`bands_of`), drawn under the runs.
         band_key: Identifies the bands in the cache.
         runs_in_band: Replications behind the bands.
+        lang: Language of the texts.
 
     Returns:
         The PNG-encoded picture.
     """
     view = view_for(
-        name, runs, views, bands=bands, band_key=band_key, runs_in_band=runs_in_band
+        name,
+        runs,
+        views,
+        bands=bands,
+        band_key=band_key,
+        runs_in_band=runs_in_band,
+        lang=lang,
     )
     return view.render(runs)

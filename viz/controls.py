@@ -32,16 +32,10 @@ from berdaya.scenarios import (
     shipped,
 )
 from berdaya.scenarios.schema import CITY_ONLY
+from berdaya.viz.i18n import DEFAULT_LANGUAGE, MESSAGES, tr
 
 Widget = Literal["switch", "select", "slider_int", "slider_float", "number"]
 SLIDER_INT_MAX_SPAN = 1000  # wider integer ranges get a number field
-GROUP_TITLES = {
-    "kelurahan": "Kelurahan government",
-    "cycle": "Programme cycle",
-    "gates": "Phase gates",
-    "faskel": "Facilitation (faskel)",
-    "economy": "KSMs, grant and loans",
-}
 
 
 @dataclass(frozen=True)
@@ -313,9 +307,10 @@ def LeverControl(control: Control, value: Any, on_value: Callable[[Any], None]):
         )
     solara.Text(
         control.caption,
+        classes=["berdaya-caption"],
         style={
-            "font-size": "0.72em",
-            "color": "#666",
+            "font-size": "14px",
+            "color": "#444",
             "display": "block",
             "margin": "-6px 0 8px 0",
             "line-height": "1.2",
@@ -324,12 +319,17 @@ def LeverControl(control: Control, value: Any, on_value: Callable[[Any], None]):
 
 
 @solara.component
-def LeverControls(levers: dict[str, Any], on_lever: Callable[[str, Any], None]):  # noqa: N802 (a component)
+def LeverControls(  # noqa: N802 (a component)
+    levers: dict[str, Any],
+    on_lever: Callable[[str, Any], None],
+    lang: str = DEFAULT_LANGUAGE,
+):
     """All lever controls, one expandable panel per schema group.
 
     Args:
         levers: What each control holds, by lever name.
         on_lever: Called with (name, value) when a control changes.
+        lang: Language code (the group titles).
     """
     for i, (group, controls) in enumerate(groups().items()):
         children = []
@@ -341,8 +341,9 @@ def LeverControls(levers: dict[str, Any], on_lever: Callable[[str, Any], None]):
                     lambda v, name=c.name: on_lever(name, v),
                 )
             )
+        key = f"group_{group}"
         solara.Details(
-            summary=GROUP_TITLES.get(group, group),
+            summary=tr(key, lang) if key in MESSAGES else group,
             children=children,
             expand=i == 0,
         )

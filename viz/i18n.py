@@ -19,12 +19,285 @@ import math
 import string
 from typing import Any
 
+import solara
+
 #: Languages: code -> name shown on the switch.
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 DEFAULT_LANGUAGE = "en"
 
+#: The language of the session (a Solara reactive is one value per browser session).
+LANG = solara.reactive(DEFAULT_LANGUAGE)
+
 #: key -> {language: text}. Placeholders in braces, the same in both languages.
 MESSAGES: dict[str, dict[str, str]] = {
+    # --- the page -----------------------------------------------------------------------
+    "app_title": {
+        "en": "berdaya: community empowerment in P2KP",
+        "id": "berdaya: pemberdayaan masyarakat dalam P2KP",
+    },
+    "route_model": {"en": "Model", "id": "Model"},
+    "route_odd": {
+        "en": "Model description (ODD)",
+        "id": "Deskripsi model (ODD, bahasa Inggris)",
+    },
+    "glossary": {"en": "Glossary", "id": "Glosarium"},
+    "language": {"en": "Language", "id": "Bahasa"},
+    "card_run": {"en": "Run", "id": "Simulasi"},
+    "scenario": {"en": "scenario", "id": "skenario"},
+    "seed": {"en": "seed", "id": "seed (bilangan acak)"},
+    "compare": {
+        "en": "compare with another scenario",
+        "id": "bandingkan dengan skenario lain",
+    },
+    "scenario_b": {
+        "en": "scenario B (as shipped, same seed)",
+        "id": "skenario B (bawaan, seed yang sama)",
+    },
+    "reset": {"en": "Reset", "id": "Mulai ulang"},
+    "step": {"en": "Step", "id": "Maju sebulan"},
+    "play": {"en": "Play", "id": "Jalankan"},
+    "pause": {"en": "Pause", "id": "Jeda"},
+    "to_end": {"en": "To end", "id": "Sampai akhir"},
+    "month_of": {
+        "en": "Month {month} of {months}",
+        "id": "Bulan {month} dari {months}",
+    },
+    "pending": {
+        "en": "The controls differ from the run shown: Reset applies them.",
+        "id": "Pengaturan berbeda dari simulasi yang ditampilkan: Mulai ulang "
+        "menerapkannya.",
+    },
+    "not_reset": {"en": "Not reset: {error}", "id": "Tidak dimulai ulang: {error}"},
+    "step_failed": {
+        "en": "Step failed: {error}",
+        "id": "Langkah gagal: {error}",
+    },
+    "card_levers": {"en": "Policy levers", "id": "Kebijakan program"},
+    "card_files": {"en": "Files", "id": "Berkas"},
+    "csv_monthly": {"en": "Monthly table (CSV)", "id": "Tabel bulanan (CSV)"},
+    "csv_comparison": {
+        "en": "Comparison table (CSV)",
+        "id": "Tabel perbandingan (CSV)",
+    },
+    "toml_scenario": {"en": "Scenario (TOML)", "id": "Skenario (TOML)"},
+    "load_scenario": {"en": "Load scenario (TOML)", "id": "Muat skenario (TOML)"},
+    "loaded": {
+        "en": "Loaded {name}: Reset runs it.",
+        "id": "{name} dimuat: Mulai ulang menjalankannya.",
+    },
+    "not_loaded": {"en": "Not loaded: {error}", "id": "Tidak dimuat: {error}"},
+    "what_run_shows": {
+        "en": "What this run shows",
+        "id": "Yang ditunjukkan simulasi ini",
+    },
+    "group_kelurahan": {"en": "Kelurahan government", "id": "Pemerintah kelurahan"},
+    "group_cycle": {"en": "Programme cycle", "id": "Siklus program"},
+    "group_gates": {"en": "Phase gates", "id": "Syarat tiap tahap"},
+    "group_faskel": {
+        "en": "Facilitation (faskel)",
+        "id": "Pendampingan (fasilitator kelurahan)",
+    },
+    "group_economy": {
+        "en": "KSMs, grant and loans",
+        "id": "KSM, dana hibah (BLM) dan pinjaman",
+    },
+    # --- the explain panel --------------------------------------------------------------
+    "stage_powerless": {
+        "en": "not yet aware of the programme",
+        "id": "belum mengetahui program",
+    },
+    "stage_penyadaran": {
+        "en": "aware, but not yet building capacity",
+        "id": "sudah sadar, tetapi belum membangun kemampuan",
+    },
+    "stage_pengkapasitasan": {
+        "en": "building capacity by taking part",
+        "id": "membangun kemampuan dengan ikut serta",
+    },
+    "stage_pendayaan": {
+        "en": "holding power: roles, groups or loans",
+        "id": "memegang kuasa: peran, kelompok atau pinjaman",
+    },
+    "inst_inisiasi": {
+        "en": "the initiative still comes from the government and the programme",
+        "id": "prakarsa masih datang dari pemerintah dan program",
+    },
+    "inst_partisipatoris": {
+        "en": "initiative shared between the community and the government",
+        "id": "prakarsa dibagi antara masyarakat dan pemerintah",
+    },
+    "inst_emansipatoris": {
+        "en": "the community takes the initiative itself",
+        "id": "masyarakat mengambil prakarsa sendiri",
+    },
+    "support_none": {"en": "next to none", "id": "hampir tidak ada"},
+    "support_some": {"en": "some", "id": "ada sebagian"},
+    "support_strong": {"en": "strong", "id": "kuat"},
+    "followup_after": {
+        "en": ", {done} of {total} months of follow-up",
+        "id": ", {done} dari {total} bulan masa pengamatan lanjutan",
+    },
+    "where_off": {
+        "en": "no programme runs here: the same kelurahan and shocks without P2KP",
+        "id": "tidak ada program di sini: kelurahan dan guncangan yang sama tanpa P2KP",
+    },
+    "where_halted": {
+        "en": "the programme has withdrawn: a gate was never met within the wait "
+        "allowed{after}",
+        "id": "program telah ditarik: syarat suatu tahap tidak terpenuhi dalam waktu "
+        "tunggu yang diizinkan{after}",
+    },
+    "where_finished": {
+        "en": "the programme cycle has finished{after}",
+        "id": "siklus program telah selesai{after}",
+    },
+    "where_phase": {
+        "en": "the programme is in phase {phase} ({title})",
+        "id": "program berada pada tahap {phase} ({title})",
+    },
+    "ex_month": {
+        "en": "Month {month} of {months}: {where}.",
+        "id": "Bulan {month} dari {months}: {where}.",
+    },
+    "ex_poverty": {
+        "en": "Poverty: {now} of households are poor ({start} at the start); the "
+        "households poor at the start are on average {gap} poverty lines below the "
+        "line.",
+        "id": "Kemiskinan: {now} rumah tangga miskin ({start} pada awal); rumah tangga "
+        "yang miskin sejak awal rata-rata {gap} garis kemiskinan di bawah garis.",
+    },
+    "ex_stages": {
+        "en": "Most poor households ({share}) are in {stage}: {meaning}. {genuine} of "
+        "the poor reached pendayaan with the capacity for it.",
+        "id": "Sebagian besar rumah tangga miskin ({share}) berada pada tahap {stage}: "
+        "{meaning}. {genuine} rumah tangga miskin mencapai pendayaan dengan kemampuan "
+        "yang memadai.",
+    },
+    "ex_forced": {
+        "en": "{n} households ({poor} of them poor) were handed power before their "
+        "capacity was there (forced pendayaan).",
+        "id": "{n} rumah tangga ({poor} di antaranya miskin) diberi kuasa sebelum "
+        "kemampuannya ada (pendayaan yang dipaksakan).",
+    },
+    "ex_no_forced": {
+        "en": "No household has been handed power before its capacity was there.",
+        "id": "Belum ada rumah tangga yang diberi kuasa sebelum kemampuannya ada.",
+    },
+    "gates_met": {"en": "gates met: {phases}", "id": "syarat terpenuhi: {phases}"},
+    "gates_forced": {
+        "en": "forced on without their gate: {phases}",
+        "id": "dipaksakan tanpa memenuhi syarat: {phases}",
+    },
+    "gates_none_forced": {
+        "en": "no phase was forced on",
+        "id": "tidak ada tahap yang dipaksakan",
+    },
+    "gates_waiting": {
+        "en": "still waiting: {phases}",
+        "id": "masih menunggu: {phases}",
+    },
+    "ex_gates": {
+        "en": "Programme gates: {gates}.",
+        "id": "Syarat tahap program: {gates}.",
+    },
+    "ex_support": {
+        "en": "government support is {value} ({words})",
+        "id": "dukungan pemerintah {value} ({words})",
+    },
+    "ex_support_unknown": {
+        "en": "government support is unknown",
+        "id": "dukungan pemerintah tidak diketahui",
+    },
+    "ex_bkm": {
+        "en": "The BKM is at the {stage} stage ({meaning}); {support}.",
+        "id": "BKM berada pada tahap {stage} ({meaning}); {support}.",
+    },
+    "ex_no_bkm": {
+        "en": "The BKM is not formed yet; {support}.",
+        "id": "BKM belum terbentuk; {support}.",
+    },
+    "ex_fund": {
+        "en": "Revolving fund: {loans} loans, repayment {rate} (grade {rgrade}), "
+        "portfolio at risk {par} (grade {pgrade}){frozen}.",
+        "id": "Dana bergulir: {loans} pinjaman, pengembalian {rate} (nilai {rgrade}), "
+        "pinjaman berisiko {par} (nilai {pgrade}){frozen}.",
+    },
+    "ex_frozen": {"en": "; lending is frozen", "id": "; penyaluran pinjaman dibekukan"},
+    "ex_no_loans": {
+        "en": "The revolving fund has made no loans yet.",
+        "id": "Dana bergulir belum menyalurkan pinjaman.",
+    },
+    "ex_how": {
+        "en": "How the model works: {link} (the ODD description, in English).",
+        "id": "Cara kerja model: {link} (deskripsi ODD, dalam bahasa Inggris).",
+    },
+    # --- the charts (keyed by their English text, as gettext keys by msgid) -------------
+    "Empowerment stage: all households": {
+        "en": "Empowerment stage: all households",
+        "id": "Tahap pemberdayaan: semua rumah tangga",
+    },
+    "Empowerment stage: poor households": {
+        "en": "Empowerment stage: poor households",
+        "id": "Tahap pemberdayaan: rumah tangga miskin",
+    },
+    "Forced pendayaan (power before capacity)": {
+        "en": "Forced pendayaan (power before capacity)",
+        "id": "Pendayaan yang dipaksakan (kuasa sebelum kemampuan)",
+    },
+    "forced, share of households": {
+        "en": "forced, % of households",
+        "id": "dipaksakan, % rumah tangga",
+    },
+    "forced, share of pendayaan": {
+        "en": "forced, % of pendayaan",
+        "id": "dipaksakan, % pendayaan",
+    },
+    "Participation": {"en": "Participation", "id": "Partisipasi"},
+    "all": {"en": "all", "id": "semua"},
+    "poor": {"en": "poor", "id": "miskin"},
+    "non-poor": {"en": "non-poor", "id": "tidak miskin"},
+    "Poverty rate": {"en": "Poverty rate", "id": "Angka kemiskinan"},
+    "households below the line": {
+        "en": "households below the poverty line",
+        "id": "rumah tangga di bawah garis kemiskinan",
+    },
+    "BKM stage and government support": {
+        "en": "BKM stage and government support",
+        "id": "Tahap BKM dan dukungan pemerintah",
+    },
+    "BKM stage": {"en": "BKM stage", "id": "tahap BKM"},
+    "BKM stage (once formed)": {
+        "en": "BKM stage (once formed)",
+        "id": "tahap BKM (setelah terbentuk)",
+    },
+    "government support": {"en": "government support", "id": "dukungan pemerintah"},
+    "Programme phases and gate outcomes": {
+        "en": "Programme phases and gate outcomes",
+        "id": "Tahap program dan hasil syaratnya",
+    },
+    "Revolving fund: repayment and portfolio at risk": {
+        "en": "Revolving fund: repayment and portfolio at risk",
+        "id": "Dana bergulir: pengembalian dan pinjaman berisiko",
+    },
+    "repayment (good >= 90%)": {
+        "en": "repayment (good: 90% or more)",
+        "id": "pengembalian (baik: 90% atau lebih)",
+    },
+    "at risk (good <= 10%, frozen > 20%)": {
+        "en": "at risk (good: 10% or less; frozen above 20%)",
+        "id": "berisiko (baik: 10% atau kurang; dibekukan di atas 20%)",
+    },
+    "share": {"en": "%", "id": "%"},
+    "month": {"en": "month", "id": "bulan"},
+    "gate met": {"en": "gate met", "id": "syarat terpenuhi"},
+    "forced on": {"en": "forced on", "id": "dipaksakan"},
+    "running / waiting": {"en": "running / waiting", "id": "berjalan / menunggu"},
+    "upper bar": {"en": "upper bar", "id": "batang atas"},
+    "lower bar": {"en": "lower bar", "id": "batang bawah"},
+    "band_note": {
+        "en": "thick: median of {n} runs; shaded: 10-90% of runs; thin: the run shown",
+        "id": "tebal: median {n} run; arsiran: 10-90% run; tipis: run yang ditampilkan",
+    },
     # --- replications -------------------------------------------------------------------
     "runs": {"en": "runs (paired seeds)", "id": "jumlah run (seed berpasangan)"},
     "runs_help": {
