@@ -235,7 +235,7 @@ def test_ten_runs_in_compare_mode_show_bands_and_verdict_cards():
     _box, rc = solara.render(AppPage(), handle_error=False)
     try:
         rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
-        rc.find(v.BtnToggle).widget.v_model = 10
+        rc.find(v.BtnToggle, class_="berdaya-runs").widget.v_model = 10
         rc.find(v.Btn, children=["Reset"]).widget.click()
         chart = next(
             w

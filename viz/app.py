@@ -57,6 +57,8 @@ DEFAULT_SCENARIO = "kedungkandang-2008"
 DEFAULT_OTHER = "kelurahan-partner"
 DEFAULT_SEED = "1"
 PLAY_INTERVAL_S = 0.2
+#: Play speeds: name -> pause between months, seconds (0: as fast as the steps go).
+PLAY_SPEEDS = {"0.5x": 0.8, "1x": PLAY_INTERVAL_S, "4x": 0.05, "max": 0.0}
 POLL_S = 0.25  # how often the progress bar follows the replications
 MAX_CACHED_VIEWS = 40
 
@@ -311,6 +313,7 @@ def Transport(  # noqa: N802 (a component)
         lang: Language code.
     """
     _ = version.value  # re-render on every step
+    speed = solara.use_reactive("1x")
     done = all(r.done for r in runs)
 
     def play_loop(cancel: threading.Event) -> None:
@@ -319,7 +322,7 @@ def Transport(  # noqa: N802 (a component)
                 playing.set(False)
                 return
             advance(1)
-            cancel.wait(PLAY_INTERVAL_S)
+            cancel.wait(PLAY_SPEEDS.get(speed.value, PLAY_INTERVAL_S))
 
     solara.use_thread(play_loop, dependencies=[playing.value], intrusive_cancel=False)
     with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
@@ -343,6 +346,15 @@ def Transport(  # noqa: N802 (a component)
             on_click=lambda: advance(max(r.cap - r.month for r in runs)),
             disabled=playing.value or done,
         )
+    solara.ToggleButtonsSingle(
+        value=speed.value,
+        on_value=speed.set,
+        classes=["berdaya-speed"],
+        children=[
+            solara.Button(name, value=name, classes=[f"berdaya-speed-{i}"])
+            for i, name in enumerate(PLAY_SPEEDS)
+        ],
+    )
     solara.Text(
         tr(
             "month_of",
@@ -591,6 +603,9 @@ def Home():  # noqa: N802 (a component)
         scenario.set(name)
         levers.set(scenario_levers(name))
 
+    def own_values() -> None:
+        levers.set(scenario_levers(scenario.value))
+
     def set_lever(name: str, value: Any) -> None:
         levers.set({**levers.value, name: value})
 
@@ -719,6 +734,13 @@ def Home():  # noqa: N802 (a component)
             )
             Upload(upload, lang)
         with solara.Card(tr("card_levers", lang)):
+            solara.Button(
+                tr("own_values", lang),
+                outlined=True,
+                on_click=own_values,
+                classes=["berdaya-own-values"],
+                style={"margin-bottom": "8px"},
+            )
             LeverControls(levers.value, set_lever, lang)
     Display(current, version, views, job.value, job_version.value, lang=lang)
 

@@ -73,6 +73,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Langkah gagal: {error}",
     },
     "card_levers": {"en": "Policy levers", "id": "Kebijakan program"},
+    "own_values": {
+        "en": "Scenario's own values",
+        "id": "Nilai bawaan skenario",
+    },
     "card_files": {"en": "Files", "id": "Berkas"},
     "csv_monthly": {"en": "Monthly table (CSV)", "id": "Tabel bulanan (CSV)"},
     "csv_comparison": {

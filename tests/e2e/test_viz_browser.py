@@ -495,3 +495,30 @@ def test_a_phone_can_close_and_open_the_drawer_and_the_panels_stack(
         )
         page.get_by_role("button", name="Step").click()
         _month_is(page, 1)
+
+
+def test_a_typed_lever_value_and_a_faster_play(app_url, browser, tmp_path):
+    with _page(browser, tmp_path, viewport={"width": 1366, "height": 768}) as page:
+        page.goto(app_url)
+        page.wait_for_selector("img.berdaya-chart-poverty")
+        field = page.locator(".berdaya-number-kelurahan_involvement input")
+        field.fill("0.5")
+        field.press("Enter")
+        page.wait_for_selector(".berdaya-pending")
+        thumb = page.locator(
+            ".v-slider:has(label:text-is('kelurahan_involvement')) [role=slider]"
+        )
+        assert thumb.get_attribute("aria-valuenow") == "0.5"
+        page.locator(".berdaya-own-values").click()
+        page.wait_for_selector(".berdaya-pending", state="detached")
+        assert thumb.get_attribute("aria-valuenow") == "0"
+
+        page.locator(".berdaya-speed button", has_text="max").click()
+        start = time.monotonic()
+        page.get_by_role("button", name="Play").click()
+        page.wait_for_function(
+            "() => parseInt(document.querySelector('.berdaya-month')"
+            ".innerText.replace('Month ', '')) >= 10",
+            timeout=UI_TIMEOUT_MS,
+        )
+        print(f"play at max: 10 months in {time.monotonic() - start:.1f} s")
