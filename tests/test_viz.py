@@ -103,11 +103,17 @@ def test_one_control_per_lever_with_the_schema_range_and_help():
     )
     try:
         found = {}
+        numbers = []
         for cls in (v.Slider, v.Select, v.Switch, v.TextField):
             for w in rc.find(cls).widgets:
+                if "berdaya-number" in (w.class_ or "").split():
+                    numbers.append(w)  # the number field beside a slider
+                    continue
                 assert w.label not in found, f"two controls for {w.label}"
                 found[w.label] = w
         assert sorted(found) == sorted(LEVERS)
+        sliders = [n for n, w in found.items() if isinstance(w, v.Slider)]
+        assert len(numbers) == len(sliders), "a slider without its number field"
         info = schema()
         for name, w in found.items():
             if isinstance(w, v.Slider):
@@ -298,3 +304,50 @@ def test_every_shipped_scenario_has_lever_values_for_the_controls():
     for name in app_scenarios():
         levers = scenario_levers(name)
         assert sorted(levers) == sorted(LEVERS)
+
+
+def _number_field(rc, name: str):
+    return next(
+        w
+        for w in rc.find(v.TextField).widgets
+        if f"berdaya-number-{name}" in (w.class_ or "").split()
+    )
+
+
+def type_into(rc, name: str, text: str) -> None:
+    """Type into a slider's number field and press Enter."""
+    field = _number_field(rc, name)
+    field.v_model = text
+    field.fire_event("keyup.enter", None)
+
+
+def test_a_typed_value_sets_its_slider_and_a_bad_one_changes_nothing(app):
+    rc, _ = app
+    type_into(rc, "kelurahan_involvement", "0.37")
+    slider = rc.find(v.Slider, label="kelurahan_involvement").widget
+    assert slider.v_model == 0.37
+    assert any("Reset applies them" in a for a in alerts(rc))
+    type_into(rc, "kelurahan_involvement", "7")
+    assert rc.find(v.Slider, label="kelurahan_involvement").widget.v_model == 0.37
+    field = _number_field(rc, "kelurahan_involvement")
+    assert "kelurahan_involvement must be a number in [0, 1] (got 7.0)" in str(
+        field.error_messages or field.messages
+    )
+
+
+def test_the_scenarios_own_values_come_back_with_one_button(app):
+    rc, _ = app
+    rc.find(v.Slider, label="kelurahan_involvement").widget.v_model = 0.8
+    assert any("Reset applies them" in a for a in alerts(rc))
+    click(rc, "Scenario's own values")
+    own = scenario_levers("kedungkandang-2008")["kelurahan_involvement"]
+    assert rc.find(v.Slider, label="kelurahan_involvement").widget.v_model == own
+    assert not any("Reset applies them" in a for a in alerts(rc))
+
+
+def test_play_has_speeds():
+    from berdaya.viz.app import PLAY_SPEEDS  # noqa: PLC0415
+
+    assert list(PLAY_SPEEDS) == ["0.5x", "1x", "4x", "max"]
+    pauses = list(PLAY_SPEEDS.values())
+    assert pauses == sorted(pauses, reverse=True), "faster speeds pause less"

@@ -17,13 +17,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import ipywidgets
 import solara
 
 from berdaya.scenarios import P2KPScenario, ScenarioError
 from berdaya.viz.assets import serve_cache_only
-from berdaya.viz.charts import CHARTS, Series, chart_png
+from berdaya.viz.charts import CHARTS, Series, bands_of, chart_png
 from berdaya.viz.controls import (
     LeverControls,
     app_scenarios,
@@ -32,10 +33,21 @@ from berdaya.viz.controls import (
     parse_seed,
     scenario_levers,
 )
+from berdaya.viz.ensemble import RUN_COUNTS, Ensemble, Job
 from berdaya.viz.explain import ODD_ROUTE, ExplainPanel, OddPage
+from berdaya.viz.exports import (
+    comparison_csv,
+    monthly_csv,
+    png_name,
+    read_upload,
+    scenario_toml,
+)
+from berdaya.viz.glossary import GLOSSARY_ROUTE, GlossaryPage
+from berdaya.viz.i18n import DEFAULT_LANGUAGE, LANG, LANGUAGES, tr
 from berdaya.viz.layout import layout_for
 from berdaya.viz.network import Marks, NetworkView
 from berdaya.viz.runs import Run
+from berdaya.viz.verdicts import VerdictPanel
 
 # Solara imports this file as its server starts, before a request is answered: from
 # then on a front-end file missing from the cache is a 404, never a CDN download.
@@ -45,7 +57,30 @@ DEFAULT_SCENARIO = "kedungkandang-2008"
 DEFAULT_OTHER = "kelurahan-partner"
 DEFAULT_SEED = "1"
 PLAY_INTERVAL_S = 0.2
+#: Play speeds: name -> pause between months, seconds (0: as fast as the steps go).
+PLAY_SPEEDS = {"0.5x": 0.8, "1x": PLAY_INTERVAL_S, "4x": 0.05, "max": 0.0}
+POLL_S = 0.25  # how often the progress bar follows the replications
 MAX_CACHED_VIEWS = 40
+
+# Readable on any screen: body text at 14 px at least, a visible keyboard focus, and on a
+# phone a drawer narrower than the screen (Solara's is 400 px at least, so on a 390 px
+# phone it covered everything, the button that closes it included); tapping beside it or
+# the app bar's menu button closes it. Solara's badge sits where it covers no legend.
+CSS = """
+.berdaya-app, .berdaya-app .v-card-text, .solara-content-main { font-size: 15px; }
+.berdaya-verdict .v-card-title { white-space: normal; line-height: 1.3; }
+.berdaya-caption { font-size: 14px !important; color: #444 !important; }
+:focus-visible { outline: 3px solid #0072B2 !important; outline-offset: 2px; }
+.v-app-bar-nav-icon .v-btn__content:empty::before { content: "\\2630"; font-size: 24px; }
+@media (max-width: 700px) {
+  .v-navigation-drawer {
+    min-width: 0 !important; width: 86vw !important; max-width: 86vw !important;
+  }
+}
+div:has(> b > a[href="https://solara.dev"]) {
+  position: static !important; text-align: right;
+}
+"""
 
 
 @dataclass(frozen=True)
@@ -58,6 +93,7 @@ class Settings:
         seed: The seed field's text.
         compare: Whether to run B beside A.
         other: Shipped scenario of run B.
+        runs: Paired replications behind the bands and verdicts (1: none).
     """
 
     scenario: str
@@ -65,6 +101,7 @@ class Settings:
     seed: str
     compare: bool
     other: str
+    runs: int = 1
 
 
 def start_runs(settings: Settings) -> list[Run]:
@@ -99,6 +136,27 @@ def start_runs(settings: Settings) -> list[Run]:
         other = P2KPScenario.load(settings.other, rng=scenario.rng)
         runs.append(Run.start(other, f"B: {settings.other}"))
     return runs
+
+
+def plan_job(runs: list[Run], settings: Settings) -> Job | None:
+    """The replications the settings ask for, planned (None for one run).
+
+    The seeds are those of ``berdaya compare --seed SEED --replications RUNS``; each arm
+    is also run without the programme, followed as long as its paired run.
+
+    Args:
+        runs: The runs just built (their scenarios are the arms).
+        settings: The controls' values (already validated by :func:`start_runs`).
+
+    Returns:
+        The job, not started.
+    """
+    if settings.runs <= 1:
+        return None
+    ensemble = Ensemble.plan(
+        [r.scenario for r in runs], settings.runs, parse_seed(settings.seed)
+    )
+    return Job(ensemble)
 
 
 def default_settings() -> Settings:
@@ -161,26 +219,77 @@ def NetworkPanel(run: Run, version: int, views: dict):  # noqa: N802 (a componen
 
 
 @solara.component
-def Charts(runs: list[Run], version: int, views: dict):  # noqa: N802 (a component)
-    """The charts, the runs overlaid.
+def Charts(  # noqa: N802 (a component)
+    runs: list[Run],
+    version: int,
+    views: dict,
+    job: Job | None = None,
+    job_version: int = 0,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
+):
+    """The charts, the runs overlaid, over the replications' bands when there are some.
 
     Args:
         runs: One run, or two.
         version: Changes whenever the runs advance.
         views: The session's cache of drawn figures.
+        job: The replications (bands once finished or stopped with two or more).
+        job_version: Changes when the job does.
+        lang: Language of the texts.
     """
+    usable = job is not None and job.usable
+
+    def make_bands() -> dict[str, Any]:
+        if not usable:
+            return {}
+        labels = tuple("AB"[: len(runs)])
+        n = int(runs[0].model.p.n_households)
+        return {name: bands_of(name, job.ensemble, labels, n) for name in CHARTS}
+
+    bands = solara.use_memo(make_bands, [id(job), job_version, usable])
+    key = (id(job), job.ensemble.done) if usable else None
+    done = job.ensemble.done if usable else 0
 
     def draw() -> dict[str, bytes]:
         series = [Series.of(r.model, r.label) for r in runs]
         _trim(views)
-        return {name: chart_png(name, series, views) for name in CHARTS}
+        return {
+            name: chart_png(
+                name,
+                series,
+                views,
+                bands=bands.get(name, ()),
+                band_key=key,
+                runs_in_band=done,
+                lang=lang,
+            )
+            for name in CHARTS
+        }
 
-    pngs = solara.use_memo(draw, [tuple(id(r) for r in runs), version])
+    pngs = solara.use_memo(draw, [tuple(id(r) for r in runs), version, key, lang])
     with solara.ColumnsResponsive(12, large=6, xlarge=6, classes=["berdaya-charts"]):
         for name, png in pngs.items():
-            solara.Image(
-                png, width="100%", classes=["berdaya-chart", f"berdaya-chart-{name}"]
-            )
+            with solara.Column(gap="0px"):
+                solara.Image(
+                    png,
+                    width="100%",
+                    classes=["berdaya-chart", f"berdaya-chart-{name}"],
+                )
+                solara.FileDownload(
+                    png,
+                    filename=png_name(name),
+                    label="PNG",
+                    mime_type="image/png",
+                    children=[
+                        solara.Button(
+                            "PNG",
+                            icon_name="mdi-download",
+                            text=True,
+                            classes=["berdaya-png", f"berdaya-png-{name}"],
+                        )
+                    ],
+                )
 
 
 @solara.component
@@ -189,6 +298,7 @@ def Transport(  # noqa: N802 (a component)
     version: solara.Reactive[int],
     playing: solara.Reactive[bool],
     advance: Callable[[int], None],
+    lang: str = DEFAULT_LANGUAGE,
 ):
     """Step, Play/Pause and To-end buttons with the month counter.
 
@@ -200,8 +310,10 @@ def Transport(  # noqa: N802 (a component)
         version: The step counter (bumped by every step and reset).
         playing: Whether Play is on.
         advance: Advances the runs by a number of months.
+        lang: Language code.
     """
     _ = version.value  # re-render on every step
+    speed = solara.use_reactive("1x")
     done = all(r.done for r in runs)
 
     def play_loop(cancel: threading.Event) -> None:
@@ -210,120 +322,253 @@ def Transport(  # noqa: N802 (a component)
                 playing.set(False)
                 return
             advance(1)
-            cancel.wait(PLAY_INTERVAL_S)
+            cancel.wait(PLAY_SPEEDS.get(speed.value, PLAY_INTERVAL_S))
 
     solara.use_thread(play_loop, dependencies=[playing.value], intrusive_cancel=False)
     with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
         solara.Button(
-            "Step",
+            tr("step", lang),
             color="primary",
+            classes=["berdaya-step"],
             on_click=lambda: advance(1),
             disabled=playing.value or done,
         )
         solara.Button(
-            "Pause" if playing.value else "Play",
+            tr("pause", lang) if playing.value else tr("play", lang),
             color="primary",
             outlined=True,
             on_click=lambda: playing.set(not playing.value),
             disabled=done and not playing.value,
         )
         solara.Button(
-            "To end",
+            tr("to_end", lang),
             outlined=True,
             on_click=lambda: advance(max(r.cap - r.month for r in runs)),
             disabled=playing.value or done,
         )
+    solara.ToggleButtonsSingle(
+        value=speed.value,
+        on_value=speed.set,
+        classes=["berdaya-speed"],
+        children=[
+            solara.Button(name, value=name, classes=[f"berdaya-speed-{i}"])
+            for i, name in enumerate(PLAY_SPEEDS)
+        ],
+    )
     solara.Text(
-        f"Month {min(r.month for r in runs)} of {max(r.months for r in runs)}",
+        tr(
+            "month_of",
+            lang,
+            month=min(r.month for r in runs),
+            months=max(r.months for r in runs),
+        ),
         classes=["berdaya-month"],
         style={"display": "block", "margin-top": "8px", "font-weight": "bold"},
     )
 
 
 @solara.component
-def Display(runs: list[Run], version: solara.Reactive[int], views: dict):  # noqa: N802 (a component)
-    """Network(s) with their explain panels, side by side, and the charts under them.
+def Progress(done: solara.Reactive[int], total: int, lang: str):  # noqa: N802 (a component)
+    """How many of the replications are done, in words and as a bar."""
+    with solara.Column(gap="2px"):
+        solara.Text(
+            tr("computing", lang, done=done.value, total=total),
+            classes=["berdaya-progress-text"],
+        )
+        solara.ProgressLinear(value=100 * done.value / total, color="primary")
+
+
+@solara.component
+def JobRunner(  # noqa: N802 (a component)
+    job: Job,
+    job_version: solara.Reactive[int],
+    lang: str,
+):
+    """Follows the replications running in the background: a progress bar and Cancel.
+
+    Args:
+        job: The replications (started).
+        job_version: Bumped when they finish (re-renders what shows them).
+        lang: Language code.
+    """
+    progress = solara.use_reactive(0)
+
+    def watch(cancel: threading.Event) -> None:
+        # The job runs in its own thread (started by Reset); this only follows it, so
+        # re-rendering the sidebar (which may restart this watcher) never stops the job.
+        while not job.finished and not cancel.is_set():
+            if job.ensemble.done != progress.value:
+                progress.set(job.ensemble.done)
+            cancel.wait(POLL_S)
+        if job.finished:
+            job_version.set(job_version.value + 1)
+
+    solara.use_thread(watch, dependencies=[id(job)], intrusive_cancel=False)
+    _ = job_version.value
+    ens = job.ensemble
+    total = len(ens.seeds)
+    done = ens.done
+    with solara.Column(classes=["berdaya-job"], gap="4px"):
+        if job.error:
+            solara.Error(tr("ensemble_failed", lang, error=job.error), dense=True)
+        elif not job.finished:
+            # Only the progress re-renders as runs finish: a button re-rendered several
+            # times a second can lose a click (its event handler is re-attached).
+            Progress(progress, total, lang)
+            solara.Button(
+                tr("cancel", lang),
+                outlined=True,
+                on_click=job.cancel,
+                classes=["berdaya-cancel"],
+            )
+        elif job.cancelled and done < total:
+            solara.Info(
+                tr("cancelled", lang, done=done, total=total),
+                dense=True,
+                classes=["berdaya-cancelled"],
+            )
+
+
+@solara.component
+def Exports(  # noqa: N802 (a component)
+    runs: list[Run],
+    version: int,
+    job: Job | None,
+    job_version: int,
+    scenario_text: Callable[[], str],
+    *,
+    lang: str = DEFAULT_LANGUAGE,
+):
+    """Downloads: the monthly table, the comparison table, the scenario as TOML.
+
+    Args:
+        runs: The runs shown.
+        version: The step counter.
+        job: The replications, if any.
+        job_version: Changes when the job does.
+        scenario_text: Makes the scenario file of the controls (may raise ScenarioError).
+        lang: Language code.
+    """
+    _ = version, job_version
+
+    def monthly() -> bytes:
+        return monthly_csv({r.label: r.model.records() for r in runs})
+
+    def comparison() -> bytes:
+        assert job is not None
+        return comparison_csv(job.ensemble.table())
+
+    def scenario() -> bytes:
+        try:
+            return scenario_text().encode("utf-8")
+        except ScenarioError as err:
+            return f"# not written: {err}\n".encode()
+
+    with solara.Row(
+        gap="8px", style={"flex-wrap": "wrap"}, classes=["berdaya-exports"]
+    ):
+        solara.FileDownload(
+            monthly,
+            filename="berdaya-monthly.csv",
+            mime_type="text/csv",
+            children=[
+                solara.Button(
+                    tr("csv_monthly", lang),
+                    icon_name="mdi-download",
+                    outlined=True,
+                    classes=["berdaya-csv-monthly"],
+                )
+            ],
+        )
+        if job is not None and job.usable:
+            solara.FileDownload(
+                comparison,
+                filename="berdaya-comparison.csv",
+                mime_type="text/csv",
+                children=[
+                    solara.Button(
+                        tr("csv_comparison", lang),
+                        icon_name="mdi-download",
+                        outlined=True,
+                        classes=["berdaya-csv-comparison"],
+                    )
+                ],
+            )
+        solara.FileDownload(
+            scenario,
+            filename="berdaya-scenario.toml",
+            mime_type="application/toml",
+            children=[
+                solara.Button(
+                    tr("toml_scenario", lang),
+                    icon_name="mdi-download",
+                    outlined=True,
+                    classes=["berdaya-toml"],
+                )
+            ],
+        )
+
+
+@solara.component
+def Upload(on_upload: Callable[[str, bytes], None], lang: str = DEFAULT_LANGUAGE):  # noqa: N802 (a component)
+    """A button to load a scenario file (TOML) into the controls.
+
+    Args:
+        on_upload: Called with the file's name and bytes.
+        lang: Language code.
+    """
+
+    def received(value: Any) -> None:
+        for item in value or ():
+            on_upload(str(item["name"]), bytes(item["content"]))
+
+    ipywidgets.FileUpload.element(
+        accept=".toml",
+        multiple=False,
+        description=tr("load_scenario", lang),
+        on_value=received,
+    )
+
+
+@solara.component
+def Display(  # noqa: N802 (a component)
+    runs: list[Run],
+    version: solara.Reactive[int],
+    views: dict,
+    job: Job | None = None,
+    job_version: int = 0,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
+):
+    """Network(s) with their explain panels, side by side, the charts and the verdicts.
 
     Args:
         runs: The runs shown.
         version: The step counter.
         views: The session's cache of drawn figures.
+        job: The replications, if any.
+        job_version: Changes when the job does.
+        lang: Language code.
     """
     step = version.value
     with solara.Column(classes=["berdaya-main"]):
         if len(runs) == 1:
-            with solara.Columns([3, 2]):
+            with solara.ColumnsResponsive(12, large=[7, 5]):
                 NetworkPanel(runs[0], step, views)
-                ExplainPanel(runs[0], step)
+                ExplainPanel(runs[0], step, lang)
         else:
-            with solara.Columns([1] * len(runs)):
+            with solara.ColumnsResponsive(12, large=6):
                 for run in runs:
                     with solara.Column():
                         NetworkPanel(run, step, views)
-                        ExplainPanel(run, step)
-        Charts(runs, step, views)
-
-
-@dataclass
-class RunState:
-    """The runs shown and their life: reset to new settings, advance, what went wrong.
-
-    Attributes:
-        runs: The runs (one, or two side by side).
-        applied: The settings the runs were started with.
-        version: Bumped whenever the runs change or advance (re-renders the views).
-        playing: Whether the transport is playing.
-        message: What went wrong last, if anything.
-        lock: Held while the runs are replaced or stepped.
-    """
-
-    runs: solara.Reactive[list[Run]]
-    applied: solara.Reactive[Settings]
-    version: solara.Reactive[int]
-    playing: solara.Reactive[bool]
-    message: solara.Reactive[str | None]
-    lock: threading.Lock
-
-    def reset(self, wanted: Settings) -> None:
-        """Start new runs from ``wanted`` (keeping the old ones if it is refused)."""
-        self.playing.set(False)
-        try:
-            with self.lock:
-                new = start_runs(wanted)
-        except (ScenarioError, ValueError) as err:
-            self.message.set(f"Not reset: {err}")
-            return
-        self.message.set(None)
-        self.runs.set(new)
-        self.applied.set(wanted)
-        self.version.set(self.version.value + 1)
-
-    def advance(self, months: int) -> None:
-        """Step every run ``months`` months (stopping the play on an error)."""
-        try:
-            with self.lock:
-                for _ in range(months):
-                    for run in self.runs.value:
-                        run.step()
-        except Exception as err:  # keep the app alive; say what went wrong
-            self.message.set(f"Step failed: {type(err).__name__}: {err}")
-            self.playing.set(False)
-        self.version.set(self.version.value + 1)
-
-
-def use_runs(first: Settings) -> RunState:
-    """The runs' state for a page (a hook: call it once, at the top of a component)."""
-    message = solara.use_reactive(None)
-    runs = solara.use_reactive(solara.use_memo(lambda: start_runs(first), []))
-    applied = solara.use_reactive(first)
-    version = solara.use_reactive(0)
-    playing = solara.use_reactive(False)
-    lock = solara.use_memo(threading.Lock, [])
-    return RunState(runs, applied, version, playing, message, lock)
+                        ExplainPanel(run, step, lang)
+        if job is not None and job.usable:
+            VerdictPanel(job.ensemble, lang, job_version)
+        Charts(runs, step, views, job, job_version, lang=lang)
 
 
 @solara.component
-def Home():  # noqa: N802 (a component)
+def Home():  # noqa: N802, C901, PLR0915 - a component; its hooks to split out (issue 17)
     """The app's page: controls, network(s), explain panel(s) and charts."""
     first = solara.use_memo(default_settings, [])
     scenario = solara.use_reactive(first.scenario)
@@ -331,8 +576,18 @@ def Home():  # noqa: N802 (a component)
     seed = solara.use_reactive(first.seed)
     compare = solara.use_reactive(first.compare)
     other = solara.use_reactive(first.other)
-    state = use_runs(first)
+    n_runs = solara.use_reactive(first.runs)
+    lang = LANG.value
+    job = solara.use_reactive(cast(Job | None, None))
+    job_version = solara.use_reactive(0)
+    message = solara.use_reactive(None)
+    notice = solara.use_reactive(cast(str | None, None))
+    runs = solara.use_reactive(solara.use_memo(lambda: start_runs(first), []))
+    applied = solara.use_reactive(first)
+    version = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
     views = solara.use_memo(dict, [])
+    lock = solara.use_memo(threading.Lock, [])
 
     def settings() -> Settings:
         return Settings(
@@ -341,94 +596,179 @@ def Home():  # noqa: N802 (a component)
             seed.value,
             compare.value,
             other.value,
+            n_runs.value,
         )
 
     def pick_scenario(name: str) -> None:
         scenario.set(name)
         levers.set(scenario_levers(name))
 
+    def own_values() -> None:
+        levers.set(scenario_levers(scenario.value))
+
     def set_lever(name: str, value: Any) -> None:
         levers.set({**levers.value, name: value})
 
-    current = state.runs.value
+    def reset() -> None:
+        playing.set(False)
+        wanted = settings()
+        try:
+            with lock:
+                new = start_runs(wanted)
+                planned = plan_job(new, wanted)
+        except (ScenarioError, ValueError) as err:
+            message.set(tr("not_reset", lang, error=err))
+            return
+        message.set(None)
+        if job.value is not None:
+            job.value.cancel()
+        job.set(planned.start() if planned is not None else None)
+        job_version.set(job_version.value + 1)
+        runs.set(new)
+        applied.set(wanted)
+        version.set(version.value + 1)
+
+    def upload(filename: str, data: bytes) -> None:
+        try:
+            name, values = read_upload(filename, data)
+        except ScenarioError as err:
+            message.set(tr("not_loaded", lang, error=err))
+            return
+        scenario.set(name)
+        levers.set(values)
+        message.set(None)
+        notice.set(tr("loaded", lang, name=filename))
+
+    def scenario_text() -> str:
+        return scenario_toml(scenario.value, levers.value)
+
+    def advance(months: int) -> None:
+        try:
+            with lock:
+                for _ in range(months):
+                    for run in runs.value:
+                        run.step()
+        except Exception as err:  # keep the app alive; say what went wrong
+            message.set(tr("step_failed", lang, error=f"{type(err).__name__}: {err}"))
+            playing.set(False)
+        version.set(version.value + 1)
+
+    current = runs.value
+    pending = settings() != applied.value
+    seed_error = seed_problem(seed.value)
+
+    solara.Style(CSS)
     with solara.AppBar():
-        solara.AppBarTitle("berdaya: community empowerment in P2KP")
+        solara.AppBarTitle(tr("app_title", lang))
+        LanguageSwitch()
     with solara.Sidebar():
-        RunControls(
-            scenario=scenario,
-            seed=seed,
-            compare=compare,
-            other=other,
-            pick_scenario=pick_scenario,
-            reset=lambda: state.reset(settings()),
-            transport=lambda: Transport(
-                current, state.version, state.playing, state.advance
-            ),
-            pending=settings() != state.applied.value,
-            message=state.message.value,
-        )
-        with solara.Card("Policy levers"):
-            LeverControls(levers.value, set_lever)
-    Display(current, state.version, views)
+        with solara.Card(tr("card_run", lang), classes=["berdaya-run-controls"]):
+            solara.Select(
+                label=tr("scenario", lang),
+                values=list(app_scenarios()),
+                value=scenario.value,
+                on_value=pick_scenario,
+            )
+            solara.InputText(
+                label=tr("seed", lang),
+                value=seed.value,
+                on_value=seed.set,
+                error=seed_error or False,
+                continuous_update=True,
+                classes=["berdaya-seed"],
+            )
+            solara.ToggleButtonsSingle(
+                value=n_runs.value,
+                values=list(RUN_COUNTS),
+                on_value=n_runs.set,
+                classes=["berdaya-runs"],
+            )
+            solara.Text(
+                tr("runs", lang) + ": " + tr("runs_help", lang),
+                style={
+                    "display": "block",
+                    "font-size": "0.85em",
+                    "margin": "2px 0 8px",
+                },
+            )
+            solara.Switch(
+                label=tr("compare", lang),
+                value=compare.value,
+                on_value=compare.set,
+            )
+            if compare.value:
+                solara.Select(
+                    label=tr("scenario_b", lang),
+                    values=list(app_scenarios()),
+                    value=other.value,
+                    on_value=other.set,
+                )
+            solara.Button(
+                tr("reset", lang),
+                color="primary",
+                on_click=reset,
+                style={"margin-bottom": "6px"},
+                classes=["berdaya-reset"],
+            )
+            Transport(current, version, playing, advance, lang)
+            if pending:
+                solara.Info(
+                    tr("pending", lang),
+                    dense=True,
+                    classes=["berdaya-pending"],
+                )
+            if message.value:
+                solara.Error(message.value, dense=True, classes=["berdaya-error"])
+            elif notice.value and pending:
+                solara.Success(notice.value, dense=True, classes=["berdaya-loaded"])
+            if job.value is not None:
+                JobRunner(job.value, job_version, lang)
+        with solara.Card(tr("card_files", lang), classes=["berdaya-files"]):
+            Exports(
+                current,
+                version.value,
+                job.value,
+                job_version.value,
+                scenario_text,
+                lang=lang,
+            )
+            Upload(upload, lang)
+        with solara.Card(tr("card_levers", lang)):
+            solara.Button(
+                tr("own_values", lang),
+                outlined=True,
+                on_click=own_values,
+                classes=["berdaya-own-values"],
+                style={"margin-bottom": "8px"},
+            )
+            LeverControls(levers.value, set_lever, lang)
+    Display(current, version, views, job.value, job_version.value, lang=lang)
 
 
 @solara.component
-def RunControls(  # noqa: N802 (a component)
-    *,
-    scenario: solara.Reactive[str],
-    seed: solara.Reactive[str],
-    compare: solara.Reactive[bool],
-    other: solara.Reactive[str],
-    pick_scenario: Callable[[str], None],
-    reset: Callable[[], None],
-    transport: Callable[[], Any],
-    pending: bool,
-    message: str | None,
-):
-    """The run card: scenario, seed, comparison, Reset, the transport, what is wrong."""
-    seed_error = seed_problem(seed.value)
-    with solara.Card("Run", classes=["berdaya-run-controls"]):
-        solara.Select(
-            label="scenario",
-            values=list(app_scenarios()),
-            value=scenario.value,
-            on_value=pick_scenario,
-        )
-        solara.InputText(
-            label="seed",
-            value=seed.value,
-            on_value=seed.set,
-            error=seed_error or False,
-            continuous_update=True,
-            classes=["berdaya-seed"],
-        )
-        solara.Switch(
-            label="compare with another scenario",
-            value=compare.value,
-            on_value=compare.set,
-        )
-        if compare.value:
-            solara.Select(
-                label="scenario B (as shipped, same seed)",
-                values=list(app_scenarios()),
-                value=other.value,
-                on_value=other.set,
-            )
-        solara.Button(
-            "Reset", color="primary", on_click=reset, style={"margin-bottom": "6px"}
-        )
-        transport()
-        if pending:
-            solara.Info(
-                "The controls differ from the run shown: Reset applies them.",
-                dense=True,
-                classes=["berdaya-pending"],
-            )
-        if message:
-            solara.Error(message, dense=True, classes=["berdaya-error"])
+def LanguageSwitch():  # noqa: N802 (a component)
+    """Bahasa Indonesia / English, for every label and sentence of the session."""
+    solara.ToggleButtonsSingle(
+        value=LANG.value,
+        on_value=LANG.set,
+        classes=["berdaya-language"],
+        children=[
+            solara.Button(name, value=code, classes=[f"berdaya-lang-{code}"])
+            for code, name in LANGUAGES.items()
+        ],
+    )
+
+
+@solara.component
+def Glossary():  # noqa: N802 (a component)
+    """The glossary page, in the session's language."""
+    with solara.AppBar():
+        LanguageSwitch()
+    GlossaryPage(LANG.value)
 
 
 routes = [
     solara.Route(path="/", component=Home, label="Model"),
     solara.Route(path=ODD_ROUTE, component=OddPage, label="Model description (ODD)"),
+    solara.Route(path=GLOSSARY_ROUTE, component=Glossary, label="Glossary"),
 ]

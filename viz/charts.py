@@ -22,16 +22,19 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import PercentFormatter
 from PIL import Image
 
 from berdaya.model.cycle import PHASES
 from berdaya.model.model import P2KPModel
 from berdaya.model.registry import RECORDS, STAGE_NAMES
+from berdaya.viz.i18n import DEFAULT_LANGUAGE, MESSAGES, tr
 from berdaya.viz.network import STAGE_COLOURS
 from berdaya.viz.runs import last_month
 
 INSTITUTIONAL = ("inisiasi", "partisipatoris", "emansipatoris")
-STATUS_COLOURS = {"met": "#4c9a5b", "forced": "#d62728", "waiting": "#f0a830"}
+# Okabe-Ito (colour-blind safe): bluish green, vermillion, orange
+STATUS_COLOURS = {"met": "#009E73", "forced": "#D55E00", "waiting": "#E69F00"}
 STATUS_WORDS = {
     "met": "gate met",
     "forced": "forced on",
@@ -39,6 +42,12 @@ STATUS_WORDS = {
 }
 LINESTYLES = ("-", "--")
 WIDTH_IN, HEIGHT_IN, DPI = 4.6, 3.0, 90
+BAND_ALPHA = 0.18
+LONG_LABEL = 34  # legend labels longer than this go one per row
+
+#: Per run (A, B), per line of a chart: the median and 10-90% band of its replications
+#: (:meth:`berdaya.viz.ensemble.Ensemble.band`), or None for a line without one.
+Bands = tuple[tuple[pd.DataFrame | None, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,20 @@ class Series:
             month=int(model.steps),
             n_households=int(model.p.n_households),
         )
+
+    @classmethod
+    def of_records(cls, records: pd.DataFrame, n_households: int) -> Series:
+        """A finished replication's records, for reading chart lines off them.
+
+        Args:
+            records: Its monthly records.
+            n_households: Households in its kelurahan.
+
+        Returns:
+            The series (no phase table).
+        """
+        month = int(records["month"].iloc[-1]) if len(records) else 0
+        return cls("", records, pd.DataFrame(), month, month, n_households)
 
     def column(self, name: str) -> np.ndarray:
         """One record as floats, a value per month."""
@@ -171,10 +194,10 @@ CHARTS: dict[str, Chart] = {
     "forced": Chart(
         "Forced pendayaan (power before capacity)",
         lines=(
-            Line("forced, share of households", "#d62728", _forced_per_household),
+            Line("forced, share of households", "#D55E00", _forced_per_household),
             Line(
                 "forced, share of pendayaan",
-                "#8c564b",
+                "#CC79A7",
                 col("forced_share_of_pendayaan"),
             ),
         ),
@@ -182,22 +205,22 @@ CHARTS: dict[str, Chart] = {
     "participation": Chart(
         "Participation",
         lines=(
-            Line("all", "#444444", col("participation_all")),
-            Line("poor", "#d98c1f", col("participation_poor")),
-            Line("non-poor", "#4a7fb5", col("participation_nonpoor")),
+            Line("all", "#000000", col("participation_all")),
+            Line("poor", "#E69F00", col("participation_poor")),
+            Line("non-poor", "#0072B2", col("participation_nonpoor")),
         ),
     ),
     "poverty": Chart(
         "Poverty rate",
-        lines=(Line("households below the line", "#7b3294", col("poverty_rate")),),
+        lines=(Line("households below the line", "#CC79A7", col("poverty_rate")),),
         ylim=(0.0, None),
     ),
     "institution": Chart(
         "BKM stage and government support",
         ylabel="BKM stage",
         lines=(
-            Line("BKM stage (once formed)", "#2c7fb8", _bkm_stage, step=True),
-            Line("government support", "#e6550d", col("gov_support"), right=True),
+            Line("BKM stage (once formed)", "#0072B2", _bkm_stage, step=True),
+            Line("government support", "#D55E00", col("gov_support"), right=True),
         ),
         ylim=(-0.2, 2.4),
         yticks=INSTITUTIONAL,
@@ -209,14 +232,14 @@ CHARTS: dict[str, Chart] = {
     "repayment": Chart(
         "Revolving fund: repayment and portfolio at risk",
         lines=(
-            Line("repayment (good >= 90%)", "#2ca02c", _once_lending("repayment_rate")),
+            Line("repayment (good >= 90%)", "#009E73", _once_lending("repayment_rate")),
             Line(
                 "at risk (good <= 10%, frozen > 20%)",
-                "#d62728",
+                "#D55E00",
                 _once_lending("portfolio_at_risk"),
             ),
         ),
-        guides=((0.9, "#2ca02c", ":"), (0.1, "#d62728", ":"), (0.2, "#d62728", "-.")),
+        guides=((0.9, "#009E73", ":"), (0.1, "#D55E00", ":"), (0.2, "#D55E00", "-.")),
     ),
 }
 
@@ -229,9 +252,45 @@ def _nice_top(value: float) -> float:
     return min(max(top, 0.1), 1.02)
 
 
-def _data_top(chart: Chart, runs: list[Series]) -> float:
+def _data_top(chart: Chart, runs: list[Series], bands: Bands | None = None) -> float:
     values = [np.nanmax(ln.y(r), initial=0.0) for r in runs for ln in chart.lines]
+    for per_run in bands or ():
+        for band in per_run:
+            if band is not None and len(band):
+                values.append(float(np.nanmax(band["high"].to_numpy(float))))
     return float(max(values, default=0.0))
+
+
+def bands_of(
+    name: str,
+    ensemble: Any,
+    labels: tuple[str, ...],
+    n_households: int,
+) -> Bands:
+    """The bands of one chart for the arms shown, read off a finished ensemble.
+
+    Args:
+        name: Key of the chart.
+        ensemble: A :class:`~berdaya.viz.ensemble.Ensemble`.
+        labels: The arms drawn (``("A",)`` or ``("A", "B")``).
+        n_households: Households in the kelurahan.
+
+    Returns:
+        Per arm, per line of the chart, its band (nothing for the phase timeline).
+    """
+    chart = CHARTS[name]
+    if chart.timeline:
+        return ()
+    return tuple(
+        tuple(
+            ensemble.band(
+                label,
+                lambda rec, line=line: line.y(Series.of_records(rec, n_households)),
+            )
+            for line in chart.lines
+        )
+        for label in labels
+    )
 
 
 @dataclass
@@ -243,12 +302,18 @@ class ChartView:
         labels: Legend labels of the runs (one or two).
         months: Length of the x axis.
         top: Upper limit of a "fit the data" y axis (None otherwise).
+        bands: Median and 10-90% band of each run's lines (drawn with the still parts).
+        runs_in_band: Replications behind the bands (for the legend).
+        lang: Language of the texts.
     """
 
     name: str
     labels: tuple[str, ...]
     months: int
     top: float | None = None
+    bands: Bands = ()
+    runs_in_band: int = 0
+    lang: str = DEFAULT_LANGUAGE
     lock: Lock = field(default_factory=Lock)
 
     def __post_init__(self) -> None:
@@ -262,16 +327,18 @@ class ChartView:
         width = (0.86 if chart.right else 0.96) - left
         ax = fig.add_axes((left, 0.34, width, 0.56))
         ax.set_xlim(0, self.months)
-        ax.set_title(chart.title, fontsize=9, loc="left")
-        ax.set_xlabel("month", fontsize=7)
-        ax.set_ylabel(chart.ylabel, fontsize=7)
+        ax.set_title(self.text(chart.title), fontsize=9, loc="left")
+        ax.set_xlabel(self.text("month"), fontsize=7)
+        ax.set_ylabel(self.text(chart.ylabel) if chart.ylabel else "", fontsize=7)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.25, linewidth=0.5)
+        if chart.ylabel == "share":  # shares read as percentages
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         self.ax = ax
         self.right_ax = None
         if chart.right:
             right = ax.twinx()
-            right.set_ylabel(chart.right[0], fontsize=7)
+            right.set_ylabel(self.text(chart.right[0]), fontsize=7)
             right.set_ylim(*chart.right[1])
             right.tick_params(labelsize=7)
             self.right_ax = right
@@ -284,8 +351,10 @@ class ChartView:
             ax.set_yticks(range(len(chart.yticks)), chart.yticks, fontsize=6)
         for value, colour, style in chart.guides:
             ax.axhline(value, color=colour, linewidth=0.7, linestyle=style)
+        self._draw_bands()
         self.artists: list[Any] = []
         self.lines: list[tuple[Line2D, Line, int]] = []
+        width = 1.0 if self.bands else 1.5
         for i, _label in enumerate(self.labels):
             for line in chart.lines:
                 target = self.right_ax if line.right else ax
@@ -294,7 +363,7 @@ class ChartView:
                     [],
                     color=line.colour,
                     linestyle=LINESTYLES[i % 2],
-                    linewidth=1.5,
+                    linewidth=width,
                     drawstyle="steps-post" if line.step else "default",
                     animated=True,
                 )
@@ -302,6 +371,47 @@ class ChartView:
         self._legend()
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(fig.bbox)
+
+    def _draw_bands(self) -> None:
+        """The replications' bands and medians: still, so drawn once with the axes."""
+        if self.bands:
+            self.figure.text(
+                0.01,
+                0.995,
+                tr("band_note", self.lang, n=self.runs_in_band),
+                ha="left",
+                va="top",
+                fontsize=6,
+                color="#333333",
+                gid="band-note",
+            )
+        for i, per_run in enumerate(self.bands):
+            for line, band in zip(self.chart.lines, per_run, strict=False):
+                if band is None or not len(band):
+                    continue
+                target = self.right_ax if line.right else self.ax
+                x = band["month"].to_numpy(float)
+                target.fill_between(
+                    x,
+                    band["low"].to_numpy(float),
+                    band["high"].to_numpy(float),
+                    color=line.colour,
+                    alpha=BAND_ALPHA,
+                    linewidth=0,
+                    step="post" if line.step else None,
+                )
+                target.plot(
+                    x,
+                    band["median"].to_numpy(float),
+                    color=line.colour,
+                    linestyle=LINESTYLES[i % 2],
+                    linewidth=2.4,
+                    drawstyle="steps-post" if line.step else "default",
+                )
+
+    def text(self, english: str) -> str:
+        """A chart text in the view's language (stage and phase names stay as they are)."""
+        return tr(english, self.lang) if english in MESSAGES else english
 
     def _timeline_frame(self) -> None:
         ax = self.ax
@@ -317,18 +427,28 @@ class ChartView:
                     facecolor=STATUS_COLOURS[s],
                     hatch="////" if s == "waiting" else None,
                     edgecolor="#7a5a10" if s == "waiting" else "white",
-                    label=STATUS_WORDS[s],
+                    label=self.text(STATUS_WORDS[s]),
                 )
                 for s in ("met", "forced", "waiting")
             ]
         else:
             handles = [
-                Line2D([], [], color=line.colour, linewidth=1.5, label=line.label)
+                Line2D(
+                    [],
+                    [],
+                    color=line.colour,
+                    linewidth=1.5,
+                    label=self.text(line.label),
+                )
                 for line in chart.lines
             ]
         if len(self.labels) > 1 and chart.timeline:
             handles += [
-                Patch(facecolor="white", edgecolor="#444444", label=f"{where}: {label}")
+                Patch(
+                    facecolor="white",
+                    edgecolor="#444444",
+                    label=f"{self.text(where)}: {label}",
+                )
                 for where, label in zip(
                     ("upper bar", "lower bar"), self.labels, strict=False
                 )
@@ -338,12 +458,13 @@ class ChartView:
                 Line2D([], [], color="#444444", linestyle=style, label=label)
                 for label, style in zip(self.labels, LINESTYLES, strict=False)
             ]
+        longest = max((len(h.get_label()) for h in handles), default=0)
         self.figure.legend(
             handles=handles,
             fontsize=6,
             loc="lower center",
             frameon=False,
-            ncol=2,
+            ncol=1 if longest > LONG_LABEL else 2,
             borderaxespad=0.2,
             columnspacing=1.0,
             handlelength=2.2,
@@ -353,7 +474,7 @@ class ChartView:
         """Whether the runs' values stay under this view's fitted y axis."""
         if self.top is None:
             return True
-        return _data_top(self.chart, runs) <= self.top
+        return _data_top(self.chart, runs, self.bands) <= self.top
 
     def _timeline_bars(self, runs: list[Series]) -> list[Rectangle]:
         height = 0.8 / len(runs)
@@ -406,7 +527,14 @@ class ChartView:
 
 
 def view_for(
-    name: str, runs: list[Series], views: dict[tuple[Any, ...], ChartView] | None = None
+    name: str,
+    runs: list[Series],
+    views: dict[tuple[Any, ...], ChartView] | None = None,
+    *,
+    bands: Bands = (),
+    band_key: Any = None,
+    runs_in_band: int = 0,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> ChartView:
     """Find (or make) the view of a chart for these runs.
 
@@ -414,6 +542,10 @@ def view_for(
         name: Key of the chart.
         runs: The runs to draw.
         views: A cache of views to reuse (a session's own).
+        bands: The replications' bands (:func:`bands_of`), drawn under the runs.
+        band_key: Identifies the bands in the cache (the same key, the same bands).
+        runs_in_band: Replications behind the bands.
+        lang: Language of the texts.
 
     Returns:
         A view whose axes fit the runs.
@@ -421,14 +553,18 @@ def view_for(
     chart = CHARTS[name]
     labels = tuple(r.label for r in runs)
     months = max(r.months for r in runs)
+    for per_run in bands:
+        for band in per_run:
+            if band is not None and len(band):
+                months = max(months, int(band["month"].max()))
     views = {} if views is None else views
-    key = (name, labels, months)
+    key = (name, labels, months, band_key, lang)
     view = views.get(key)
     if view is None or not view.fits(runs):
         top = None
         if not chart.timeline and chart.ylim[1] is None:
-            top = _nice_top(_data_top(chart, runs))
-        view = ChartView(name, labels, months, top)
+            top = _nice_top(_data_top(chart, runs, bands))
+        view = ChartView(name, labels, months, top, bands, runs_in_band, lang)
         views[key] = view
     return view
 
@@ -437,6 +573,11 @@ def chart_png(
     name: str,
     runs: list[Series],
     views: dict[tuple[Any, ...], ChartView] | None = None,
+    *,
+    bands: Bands = (),
+    band_key: Any = None,
+    runs_in_band: int = 0,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> bytes:
     """Draw one chart of :data:`CHARTS` as PNG bytes.
 
@@ -444,8 +585,21 @@ def chart_png(
         name: Key of the chart.
         runs: One run, or two to overlay.
         views: A cache of views to reuse between calls (each call builds one if omitted).
+        bands: The replications' bands (:func:`bands_of`), drawn under the runs.
+        band_key: Identifies the bands in the cache.
+        runs_in_band: Replications behind the bands.
+        lang: Language of the texts.
 
     Returns:
         The PNG-encoded picture.
     """
-    return view_for(name, runs, views).render(runs)
+    view = view_for(
+        name,
+        runs,
+        views,
+        bands=bands,
+        band_key=band_key,
+        runs_in_band=runs_in_band,
+        lang=lang,
+    )
+    return view.render(runs)

@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import solara
 
@@ -32,16 +32,11 @@ from berdaya.scenarios import (
     shipped,
 )
 from berdaya.scenarios.schema import CITY_ONLY
+from berdaya.viz.i18n import DEFAULT_LANGUAGE, MESSAGES, tr
 
 Widget = Literal["switch", "select", "slider_int", "slider_float", "number"]
 SLIDER_INT_MAX_SPAN = 1000  # wider integer ranges get a number field
-GROUP_TITLES = {
-    "kelurahan": "Kelurahan government",
-    "cycle": "Programme cycle",
-    "gates": "Phase gates",
-    "faskel": "Facilitation (faskel)",
-    "economy": "KSMs, grant and loans",
-}
+NUMBER_LABEL = "="  # the number field beside a slider (the slider carries the name)
 
 
 @dataclass(frozen=True)
@@ -258,6 +253,84 @@ def _round_to_step(value: float, step: float) -> float:
     return round(float(value), digits)
 
 
+def typed(control: Control, text: str) -> Any:
+    """A value typed in a slider's number field, rounded to the slider's step.
+
+    Args:
+        control: A slider control.
+        text: What was typed.
+
+    Returns:
+        The value, of the parameter's type and inside its range.
+
+    Raises:
+        ScenarioError: Not a number, or outside the range (the message says which).
+    """
+    value = control.parse(text)
+    if control.widget == "slider_float":
+        return _round_to_step(value, float(control.step or 0.01))
+    return value
+
+
+@solara.component
+def SliderWithNumber(control: Control, value: Any, on_value: Callable[[Any], None]):  # noqa: N802 (a component)
+    """A slider with a number field beside it: drag, or type an exact value.
+
+    A typed value outside the range or not a number is shown as an error under the field
+    and changes nothing.
+
+    Args:
+        control: A slider control.
+        value: What it holds now.
+        on_value: Called with the new value.
+    """
+    info = control.info
+    # what was typed and refused (shown with its error until a valid value comes)
+    bad, set_bad = solara.use_state(cast(tuple[str, str] | None, None))
+
+    def type_in(raw: str) -> None:
+        try:
+            new = typed(control, raw)
+        except ScenarioError as err:
+            set_bad((raw, str(err)))
+            return
+        set_bad(None)
+        on_value(new)
+
+    with solara.Row(gap="8px", style={"align-items": "center"}):
+        with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}):
+            if control.widget == "slider_int":
+                solara.SliderInt(
+                    label=info.name,
+                    value=int(value),
+                    min=int(info.ge),
+                    max=int(info.le),
+                    step=1,
+                    on_value=on_value,
+                    thumb_label="always",
+                )
+            else:
+                step = float(control.step or 0.01)
+                solara.SliderFloat(
+                    label=info.name,
+                    value=float(value),
+                    min=float(info.ge),
+                    max=float(info.le),
+                    step=step,
+                    on_value=lambda v: on_value(_round_to_step(v, step)),
+                    thumb_label="always",
+                )
+        solara.InputText(
+            label=NUMBER_LABEL,
+            value=bad[0] if bad else str(value),
+            on_value=type_in,
+            error=bad[1] if bad else False,
+            continuous_update=False,
+            classes=["berdaya-number", f"berdaya-number-{info.name}"],
+            style={"max-width": "7em"},
+        )
+
+
 @solara.component
 def LeverControl(control: Control, value: Any, on_value: Callable[[Any], None]):  # noqa: N802 (a component)
     """One lever's control with its one-line help underneath.
@@ -277,27 +350,8 @@ def LeverControl(control: Control, value: Any, on_value: Callable[[Any], None]):
             value=value,
             on_value=on_value,
         )
-    elif control.widget == "slider_int":
-        solara.SliderInt(
-            label=info.name,
-            value=int(value),
-            min=int(info.ge),
-            max=int(info.le),
-            step=1,
-            on_value=on_value,
-            thumb_label="always",
-        )
-    elif control.widget == "slider_float":
-        step = float(control.step or 0.01)
-        solara.SliderFloat(
-            label=info.name,
-            value=float(value),
-            min=float(info.ge),
-            max=float(info.le),
-            step=step,
-            on_value=lambda v: on_value(_round_to_step(v, step)),
-            thumb_label="always",
-        )
+    elif control.widget in ("slider_int", "slider_float"):
+        SliderWithNumber(control, value, on_value)
     else:
         try:
             control.parse(value)
@@ -313,9 +367,10 @@ def LeverControl(control: Control, value: Any, on_value: Callable[[Any], None]):
         )
     solara.Text(
         control.caption,
+        classes=["berdaya-caption"],
         style={
-            "font-size": "0.72em",
-            "color": "#666",
+            "font-size": "14px",
+            "color": "#444",
             "display": "block",
             "margin": "-6px 0 8px 0",
             "line-height": "1.2",
@@ -324,12 +379,17 @@ def LeverControl(control: Control, value: Any, on_value: Callable[[Any], None]):
 
 
 @solara.component
-def LeverControls(levers: dict[str, Any], on_lever: Callable[[str, Any], None]):  # noqa: N802 (a component)
+def LeverControls(  # noqa: N802 (a component)
+    levers: dict[str, Any],
+    on_lever: Callable[[str, Any], None],
+    lang: str = DEFAULT_LANGUAGE,
+):
     """All lever controls, one expandable panel per schema group.
 
     Args:
         levers: What each control holds, by lever name.
         on_lever: Called with (name, value) when a control changes.
+        lang: Language code (the group titles).
     """
     for i, (group, controls) in enumerate(groups().items()):
         children = []
@@ -341,8 +401,9 @@ def LeverControls(levers: dict[str, Any], on_lever: Callable[[str, Any], None]):
                     lambda v, name=c.name: on_lever(name, v),
                 )
             )
+        key = f"group_{group}"
         solara.Details(
-            summary=GROUP_TITLES.get(group, group),
+            summary=tr(key, lang) if key in MESSAGES else group,
             children=children,
             expand=i == 0,
         )

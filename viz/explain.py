@@ -8,38 +8,53 @@ import solara
 
 from berdaya import doc_path
 from berdaya.agents.upk import grade_par, grade_repayment
-from berdaya.model.cycle import ProgrammeCycle
 from berdaya.model.records import STAGE_NAMES
+from berdaya.viz.i18n import DEFAULT_LANGUAGE, num, pct, tr
 from berdaya.viz.runs import Run
 
 ODD_ROUTE = "odd"  # the app serves docs/ODD.md here
+GLOSSARY_ROUTE = "glossary"  # and the glossary here (berdaya.viz.glossary)
 
-STAGE_MEANING = {
-    "powerless": "not yet aware of the programme",
-    "penyadaran": "aware, but not yet building capacity",
-    "pengkapasitasan": "building capacity by taking part",
-    "pendayaan": "holding power: roles, groups or loans",
-}
-INSTITUTIONAL = (
-    ("inisiasi", "the initiative still comes from the government and the programme"),
-    ("partisipatoris", "initiative shared between the community and the government"),
-    ("emansipatoris", "the community takes the initiative itself"),
-)
+INSTITUTIONAL = ("inisiasi", "partisipatoris", "emansipatoris")
 
 
-def _support_words(value: float) -> str:
+def _support_words(value: float, lang: str) -> str:
     if value < 0.15:
-        return "next to none"
+        return tr("support_none", lang)
     if value < 0.5:
-        return "some"
-    return "strong"
+        return tr("support_some", lang)
+    return tr("support_strong", lang)
 
 
-def explain(run: Run) -> list[str]:
+def _where_words(run: Run, lang: str) -> str:
+    """Where the programme cycle stands, in words (with the follow-up after exit)."""
+    model = run.model
+    cycle = model.cycle
+    after = (
+        tr(
+            "followup_after",
+            lang,
+            done=run.month - cycle.exit_month,
+            total=model.p.followup_months,
+        )
+        if cycle.exit_month is not None
+        else ""
+    )
+    if cycle.off:
+        return tr("where_off", lang)
+    if cycle.halted:
+        return tr("where_halted", lang, after=after)
+    if cycle.phase is None:
+        return tr("where_finished", lang, after=after)
+    return tr("where_phase", lang, phase=cycle.phase.key, title=cycle.phase.title)
+
+
+def explain(run: Run, lang: str = DEFAULT_LANGUAGE) -> list[str]:
     """Sentences on what a run shows so far.
 
     Args:
         run: The run.
+        lang: Language code.
 
     Returns:
         Plain-words sentences: the month and phase, where most poor households are,
@@ -47,118 +62,118 @@ def explain(run: Run) -> list[str]:
     """
     model = run.model
     s = model.stats
-    out = [f"Month {run.month} of {run.months}: {_where(run)}."]
+    cycle = model.cycle
+    out = []
+    where = _where_words(run, lang)
+    out.append(tr("ex_month", lang, month=run.month, months=run.months, where=where))
     first = model.records().iloc[0]
     out.append(
-        f"Poverty: {s['poverty_rate']:.0%} of households are poor "
-        f"({first['poverty_rate']:.0%} at the start); the households poor at the "
-        f"start are on average {s['poverty_gap_initially_poor']:.2f} poverty lines "
-        "below the line."
+        tr(
+            "ex_poverty",
+            lang,
+            now=pct(s["poverty_rate"], 0, lang),
+            start=pct(first["poverty_rate"], 0, lang),
+            gap=num(s["poverty_gap_initially_poor"], 2, lang),
+        )
     )
     shares = {name: s[f"{name}_poor"] for name in STAGE_NAMES}
     top = max(shares, key=shares.__getitem__)
     out.append(
-        f"Most poor households ({shares[top]:.0%}) are in {top}: {STAGE_MEANING[top]}. "
-        f"{s['pendayaan_genuine_poor']:.0%} of the poor reached pendayaan with the "
-        "capacity for it."
+        tr(
+            "ex_stages",
+            lang,
+            share=pct(shares[top], 0, lang),
+            stage=top,
+            meaning=tr(f"stage_{top}", lang),
+            genuine=pct(s["pendayaan_genuine_poor"], 0, lang),
+        )
     )
     forced_n = int(s["forced_count"])
     if forced_n:
-        out.append(
-            f"{forced_n} households ({int(s['forced_poor_count'])} of them poor) were "
-            "handed power before their capacity was there (forced pendayaan)."
-        )
+        out.append(tr("ex_forced", lang, n=forced_n, poor=int(s["forced_poor_count"])))
     else:
-        out.append("No household has been handed power before its capacity was there.")
-    out.append(_gates(model.cycle))
-    return out + _institutions(s)
-
-
-def _where(run: Run) -> str:
-    """Where the programme is: not run, withdrawn, finished, or in which phase."""
-    model = run.model
-    cycle = model.cycle
-    after = (
-        f", {run.month - cycle.exit_month} of {model.p.followup_months} months of "
-        "follow-up"
-        if cycle.exit_month is not None
-        else ""
-    )
-    if cycle.off:
-        return "no programme runs here: the same kelurahan and shocks without P2KP"
-    if cycle.halted:
-        return (
-            "the programme has withdrawn: a gate was never met within the wait allowed"
-            + after
-        )
-    if cycle.phase is None:
-        return "the programme cycle has finished" + after
-    return f"the programme is in phase {cycle.phase.key} ({cycle.phase.title})"
-
-
-def _gates(cycle: ProgrammeCycle) -> str:
-    """The phases' gates: met, forced on, still waiting."""
+        out.append(tr("ex_no_forced", lang))
     status: dict[str, list[str]] = {"met": [], "forced": [], "waiting": []}
     for rec in cycle.records:
         status.setdefault(rec.status, []).append(rec.phase)
     gates = []
     if status["met"]:
-        gates.append(f"gates met: {', '.join(status['met'])}")
+        gates.append(tr("gates_met", lang, phases=", ".join(status["met"])))
     if status["forced"]:
-        gates.append(f"forced on without their gate: {', '.join(status['forced'])}")
+        gates.append(tr("gates_forced", lang, phases=", ".join(status["forced"])))
     else:
-        gates.append("no phase was forced on")
+        gates.append(tr("gates_none_forced", lang))
     if status["waiting"]:
-        gates.append(f"still waiting: {', '.join(status['waiting'])}")
-    return "Programme gates: " + "; ".join(gates) + "."
-
-
-def _institutions(s: dict[str, float]) -> list[str]:
-    """The BKM, government support and the revolving fund, in words."""
-    out = []
+        gates.append(tr("gates_waiting", lang, phases=", ".join(status["waiting"])))
+    out.append(tr("ex_gates", lang, gates="; ".join(gates)))
     support = s["gov_support"]
     support_text = (
-        f"government support is {support:.2f} ({_support_words(support)})"
+        tr(
+            "ex_support",
+            lang,
+            value=num(support, 2, lang),
+            words=_support_words(support, lang),
+        )
         if not math.isnan(support)
-        else "government support is unknown"
+        else tr("ex_support_unknown", lang)
     )
     if s["bkm_formed"]:
-        name, meaning = INSTITUTIONAL[int(s["bkm_stage"])]
-        out.append(f"The BKM is at the {name} stage ({meaning}); {support_text}.")
-    else:
-        out.append(f"The BKM is not formed yet; {support_text}.")
-    if s["loans_made"] > 0:
-        rate, par = s["repayment_rate"], s["portfolio_at_risk"]
-        frozen = "; lending is frozen" if s["lending_frozen"] else ""
+        name = INSTITUTIONAL[int(s["bkm_stage"])]
         out.append(
-            f"Revolving fund: {int(s['loans_made'])} loans, repayment {rate:.0%} "
-            f"(grade {grade_repayment(rate)}), portfolio at risk {par:.0%} "
-            f"(grade {grade_par(par)}){frozen}."
+            tr(
+                "ex_bkm",
+                lang,
+                stage=name,
+                meaning=tr(f"inst_{name}", lang),
+                support=support_text,
+            )
         )
     else:
-        out.append("The revolving fund has made no loans yet.")
+        out.append(tr("ex_no_bkm", lang, support=support_text))
+    if s["loans_made"] > 0:
+        rate, par = s["repayment_rate"], s["portfolio_at_risk"]
+        out.append(
+            tr(
+                "ex_fund",
+                lang,
+                loans=int(s["loans_made"]),
+                rate=pct(rate, 0, lang),
+                rgrade=grade_repayment(rate),
+                par=pct(par, 0, lang),
+                pgrade=grade_par(par),
+                frozen=tr("ex_frozen", lang) if s["lending_frozen"] else "",
+            )
+        )
+    else:
+        out.append(tr("ex_no_loans", lang))
     return out
 
 
 @solara.component
-def ExplainPanel(run: Run, version: int):  # noqa: N802 (a component)
-    """The plain-words panel of one run, with the link to the model description.
+def ExplainPanel(run: Run, version: int, lang: str = DEFAULT_LANGUAGE):  # noqa: N802 (a component)
+    """The plain-words panel of one run, with the links to the model description.
 
     Args:
         run: The run.
         version: Changes whenever the run advances (for re-rendering).
+        lang: Language code.
     """
-    lines = solara.use_memo(lambda: explain(run), [id(run), version])
+    lines = solara.use_memo(lambda: explain(run, lang), [id(run), version, lang])
     with solara.Card(
-        "What this run shows", subtitle=run.label, classes=["berdaya-explain"]
+        tr("what_run_shows", lang), subtitle=run.label, classes=["berdaya-explain"]
     ):
         for line in lines:
             solara.Text(line, style={"display": "block", "margin-bottom": "4px"})
         solara.HTML(
             tag="div",
             unsafe_innerHTML=(
-                f'How the model works: <a href="{ODD_ROUTE}" target="_blank">'
-                "docs/ODD.md</a> (the ODD description)."
+                tr(
+                    "ex_how",
+                    lang,
+                    link=f'<a href="{ODD_ROUTE}" target="_blank">docs/ODD.md</a>',
+                )
+                + f' <a href="{GLOSSARY_ROUTE}" target="_blank">'
+                f"{tr('glossary', lang)}</a>"
             ),
             style="margin-top: 6px; font-size: 0.9em",
         )

@@ -35,9 +35,10 @@ if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
 
 STAGE_LABELS = ("powerless", "penyadaran", "pengkapasitasan", "pendayaan")
-STAGE_COLOURS = ("#c9c9c9", "#f2b631", "#5aa469", "#1f4e3d")
+# Okabe-Ito (colour-blind safe), light to dark along the stages: grey, orange, sky blue, blue
+STAGE_COLOURS = ("#BBBBBB", "#E69F00", "#56B4E9", "#0072B2")
 EDGE_COLOURS = ("#7a7a7a", "#6b8fb5", "#b5716b")  # inside RT, across RTs, across RWs
-FORCED = "#d62728"
+FORCED = "#D55E00"  # Okabe-Ito vermillion
 KSM = "#1f5fbf"
 VISIT = "#c41dc4"
 BKM = "#ffd400"

@@ -1,0 +1,263 @@
+"""Replications in the app: the same verdicts as ``berdaya compare``, bands, cancel, words.
+
+The app's ensemble runs paired seeds through the public ``run``; its verdicts must be the
+command line's for the same master seed (B against A, and an arm against no programme).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import ipyvuetify as v
+import ipywidgets as widgets
+import numpy as np
+import pytest
+import solara
+
+import berdaya.viz.ensemble as ensemble_module
+from berdaya.experiments.compare import compare
+from berdaya.scenarios import P2KPScenario
+from berdaya.viz.app import Home
+from berdaya.viz.charts import CHARTS, Series, bands_of, chart_png
+from berdaya.viz.ensemble import VERDICT_OUTCOMES, Ensemble, Job, Verdict
+from berdaya.viz.runs import Run
+from berdaya.viz.verdicts import card, sentence
+
+A_NAME, B_NAME = "kedungkandang-2008", "kelurahan-partner"
+
+
+@pytest.fixture(scope="module")
+def finished() -> Ensemble:
+    """Ten paired replications of A and B (and each without the programme), seed 4."""
+    a, b = P2KPScenario.load(A_NAME), P2KPScenario.load(B_NAME)
+    ens = Ensemble.plan([a, b], 10, 4)
+    job = Job(ens).start()
+    assert job.wait(timeout=300)
+    assert job.error is None and ens.complete
+    return ens
+
+
+def _same(x: float, y: float) -> bool:
+    return (math.isnan(x) and math.isnan(y)) or math.isclose(x, y, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "ref", "alt"),
+    [(A_NAME, B_NAME, "A", "B"), ("none", A_NAME, "A0", "A")],
+)
+def test_the_verdicts_are_those_of_berdaya_compare(finished, a, b, ref, alt):
+    summary = compare(a, b, replications=10, seed=4).summary(
+        moments=["end", "followup"]
+    )
+    verdicts = finished.verdicts(ref, alt)
+    assert {v.outcome for v in verdicts} == set(VERDICT_OUTCOMES)
+    for verdict in verdicts:
+        row = summary[
+            (summary["outcome"] == verdict.outcome)
+            & (summary["moment"] == verdict.moment)
+        ].iloc[0]
+        for mine, theirs in (
+            (verdict.diff, row["diff"]),
+            (verdict.low, row["ci_low"]),
+            (verdict.high, row["ci_high"]),
+            (verdict.d, row["d"]),
+            (verdict.mean_ref, row["mean_a"]),
+            (verdict.mean_alt, row["mean_b"]),
+        ):
+            assert _same(mine, float(theirs)), (verdict, row.to_dict())
+        assert verdict.n == row["n"]
+        assert verdict.clear == (None if row["clear"] is None else bool(row["clear"]))
+
+
+def test_the_programme_lowers_poverty_clear_of_zero_over_ten_seeds(finished):
+    # what the model says of P2KP in the observed kelurahan (the none comparison)
+    v = finished.verdict("A0", "A", "poverty_rate", "followup")
+    assert v.diff < 0 and v.clear
+
+
+def test_a_band_holds_the_median_of_the_runs_that_reached_each_month(finished):
+    band = finished.band("A", lambda rec: rec["poverty_rate"].to_numpy())
+    runs = finished.records["A"]
+    month = int(band["month"].iloc[10])
+    values = [float(r.set_index("month").loc[month, "poverty_rate"]) for r in runs]
+    row = band.iloc[10]
+    assert row["n"] == len(runs)
+    assert row["median"] == pytest.approx(np.median(values))
+    assert row["low"] <= row["median"] <= row["high"]
+    assert row["low"] > min(values) or row["low"] == pytest.approx(
+        np.quantile(values, 0.1)
+    )
+    shortest = min(len(r) for r in runs)
+    assert band["month"].max() == max(int(r["month"].iloc[-1]) for r in runs)
+    assert (band["n"].iloc[shortest:] <= len(runs)).all()
+
+
+def test_a_no_programme_arm_runs_as_long_as_its_paired_programme_run(finished):
+    for lead, follower in zip(
+        finished.records["A"], finished.records["A0"], strict=True
+    ):
+        assert follower["month"].iloc[-1] == lead["month"].iloc[-1]
+        assert (follower["programme_active"] == 0).all()
+
+
+def test_the_bands_change_what_a_chart_shows(finished):
+    scen = P2KPScenario.load(A_NAME, rng=1)
+    run = Run.start(scen, "A")
+    for _ in range(5):
+        run.step()
+    series = [Series.of(run.model, "A")]
+    n = scen.params.n_households
+    for name in CHARTS:
+        bands = bands_of(name, finished, ("A",), n)
+        plain = chart_png(name, series)
+        banded = chart_png(name, series, bands=bands, band_key=1, runs_in_band=10)
+        if CHARTS[name].timeline:
+            assert bands == ()
+        else:
+            assert banded != plain, f"chart {name} shows no band"
+
+
+def test_cancel_stops_between_runs_and_keeps_what_is_done(monkeypatch):
+    started = threading.Event()
+    release = threading.Event()
+    real = ensemble_module.run_arms
+
+    def slow(arms, seed):
+        started.set()
+        release.wait(10)
+        return real(arms, seed)
+
+    monkeypatch.setattr(ensemble_module, "run_arms", slow)
+    ens = Ensemble.plan([P2KPScenario.load(A_NAME)], 10, 1)
+    job = Job(ens).start()
+    assert started.wait(10)
+    job.cancel()
+    release.set()
+    assert job.wait(timeout=60)
+    assert job.finished and job.cancelled
+    assert ens.done == 1 < len(ens.seeds)
+    assert not job.usable, "one run is no band"
+
+
+def test_a_failing_run_is_reported_not_raised(monkeypatch):
+    def boom(arms, seed):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(ensemble_module, "run_arms", boom)
+    job = Job(Ensemble.plan([P2KPScenario.load(A_NAME)], 10, 1)).start()
+    assert job.wait(timeout=30)
+    assert job.error == "RuntimeError: disk on fire"
+
+
+def test_runs_outside_the_offered_counts_are_refused():
+    with pytest.raises(ValueError, match="runs must be one of 1, 10, 30, 100"):
+        Ensemble.plan([P2KPScenario.load(A_NAME)], 7, 1)
+
+
+def _verdict(moment: str, diff: float, low: float, high: float, **kw) -> Verdict:
+    base = {
+        "outcome": "poverty_rate",
+        "moment": moment,
+        "ref": "A",
+        "alt": "B",
+        "mean_ref": 0.30,
+        "mean_alt": 0.30 + diff,
+        "diff": diff,
+        "low": low,
+        "high": high,
+        "clear": low > 0 or high < 0,
+        "d": -0.6,
+        "n": 30,
+        "month": 44.0 if moment == "end" else 68.0,
+    }
+    return Verdict(**{**base, **kw})
+
+
+def test_a_verdict_reads_as_a_plain_sentence_with_its_interval():
+    v = _verdict("followup", -0.031, -0.050, -0.012)
+    assert sentence(v, 44.0, "en") == (
+        "Under B, the share of households below the poverty line is 3.1 percentage "
+        "points lower 24 months after the programme ended (month 68) than under A; "
+        "95% interval 1.2 to 5.0 percentage points lower."
+    )
+    assert sentence(v, 44.0, "id") == (
+        "Dengan B, persentase rumah tangga di bawah garis kemiskinan 3,1 poin "
+        "persentase lebih rendah 24 bulan setelah program berakhir (bulan ke-68) "
+        "dibandingkan A; interval 95% 1,2 sampai 5,0 poin persentase lebih rendah."
+    )
+
+
+def test_an_interval_across_zero_says_it_could_be_chance():
+    end = _verdict("end", 0.004, -0.002, 0.010, d=0.05)
+    follow = _verdict("followup", 0.006, -0.003, 0.015, d=0.08)
+    c = card(end, follow, "en")
+    assert c.clear is False
+    assert c.headline == "B - A: +0.60 percentage points"
+    assert "from 0.30 lower to 1.50 percentage points higher" in c.lines[1]
+    assert "Not clear of zero: it could be chance." in c.lines
+    assert any("small, within the spread" in line for line in c.lines)
+
+
+def test_a_comparison_with_no_programme_is_worded_so():
+    v = _verdict("end", -0.02, -0.03, -0.01, ref="A0", alt="A")
+    text = sentence(v, 44.0, "en")
+    assert text.startswith("With the programme (A), ")
+    assert "than without it" in text
+    assert "at the end of the programme cycle (month 44)" in text
+
+
+# --- in the app -------------------------------------------------------------------------
+
+
+@solara.component
+def AppPage():  # noqa: N802 (a component)
+    """The page inside Solara's app layout."""
+    with solara.AppLayout():
+        Home()
+
+
+def with_class(rc, kind, css: str) -> list:
+    """Widgets of a kind whose class list holds ``css``."""
+    return [w for w in rc.find(kind).widgets if css in (w.class_ or "").split()]
+
+
+def _wait_for(predicate, timeout: float = 240.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail("timed out")
+        time.sleep(0.2)
+
+
+def test_ten_runs_in_compare_mode_show_bands_and_verdict_cards():
+    _box, rc = solara.render(AppPage(), handle_error=False)
+    try:
+        rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
+        rc.find(v.BtnToggle, class_="berdaya-runs").widget.v_model = 10
+        rc.find(v.Btn, children=["Reset"]).widget.click()
+        chart = next(
+            w
+            for w in rc.find(widgets.Image).widgets
+            if "berdaya-chart-stages_poor" in w._dom_classes
+        )
+        before = bytes(chart.value)
+        _wait_for(lambda: with_class(rc, v.Card, "berdaya-verdict"))
+        titles = [w.class_ for w in with_class(rc, v.Card, "berdaya-verdict")]
+        # B against A, then A and B each against no programme
+        assert len(titles) == 3 * len(VERDICT_OUTCOMES)
+        headlines = [
+            card.children[1].children[0].children[0]
+            for card in with_class(rc, v.Card, "berdaya-verdict")
+        ]
+        assert headlines[0].startswith("B - A: ")
+        assert headlines[len(VERDICT_OUTCOMES)].startswith("A - no programme: ")
+        chart = next(
+            w
+            for w in rc.find(widgets.Image).widgets
+            if "berdaya-chart-stages_poor" in w._dom_classes
+        )
+        assert bytes(chart.value) != before, "no band drawn"
+    finally:
+        rc.close()
