@@ -55,19 +55,12 @@ from berdaya.scenarios import ParamInfo, load_scenario, schema
 #: fits the 4-level grid (20, 40, 60, 80) so the design's steps are exact.
 #: ``participation_threshold_mean`` spans the plausible range the schema declares for it
 #: (participation no longer tips within it: ``experiments/robustness.py``).
-DEFAULT_RANGES: dict[str, tuple[float, float]] = {
-    # uncertainties: behaviour of households
-    "participation_threshold_mean": (0.2, 0.44),
+#: The screen's own ranges for the parameters whose schema declares no ``plausible`` one
+#: (the schema's, where declared, win: one source of truth).
+_OWN_RANGES: dict[str, tuple[float, float]] = {
     "poor_threshold_premium": (0.0, 0.20),
     "contagion_rate": (0.05, 0.30),
-    "meeting_reach": (0.10, 0.40),
-    "capacity_threshold": (0.35, 0.65),
-    "capacity_practice_gain": (0.01, 0.04),
-    "ksm_training_gain": (0.10, 0.40),
-    "ksm_join_rate": (0.05, 0.30),
-    "default_hazard": (0.003, 0.03),  # the schema's plausible range (v2: 0.01)
     "community_org_capacity": (0.05, 0.35),
-    # levers: how the programme is run
     "kelurahan_involvement": (0.0, 1.0),
     "faskel_skill": (0.30, 0.80),
     "faskel_visits": (20, 80),
@@ -75,6 +68,31 @@ DEFAULT_RANGES: dict[str, tuple[float, float]] = {
     "bkm_accompaniment": (0.30, 0.90),
     "timetable_pace": (0.75, 1.50),
     "gate_bkm_capacity": (0.25, 0.55),
+}
+_SCREENED = (
+    # uncertainties: behaviour of households
+    "participation_threshold_mean",
+    "poor_threshold_premium",
+    "contagion_rate",
+    "meeting_reach",
+    "capacity_threshold",
+    "capacity_practice_gain",
+    "ksm_training_gain",
+    "ksm_join_rate",
+    "default_hazard",
+    "community_org_capacity",
+    # levers: how the programme is run
+    "kelurahan_involvement",
+    "faskel_skill",
+    "faskel_visits",
+    "faskel_primary_emphasis",
+    "bkm_accompaniment",
+    "timetable_pace",
+    "gate_bkm_capacity",
+)
+_DECLARED = {name: info.plausible for name, info in schema().items()}
+DEFAULT_RANGES: dict[str, tuple[float, float]] = {
+    name: _DECLARED[name] or _OWN_RANGES[name] for name in _SCREENED
 }
 
 #: The model quantity behind each validation criterion, in words a reader can match to

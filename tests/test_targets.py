@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from berdaya.experiments.patterns import PATTERNS
 from berdaya.experiments.targets import (
     STATISTICS,
     MeasureTask,
@@ -131,3 +132,14 @@ def test_summary_says_which_targets_hold():
     assert (
         summary.loc["P4", "holds"] and summary.loc["P4", "share_of_seeds_inside"] == 1
     )
+
+
+def test_the_pattern_targets_are_the_criteria_of_validate():
+    """P1a-P4 in the targets file carry validate's thresholds (no second copy drifts)."""
+    targets = {t.name: t for t in load_targets()}
+    for c in PATTERNS:
+        if c.key not in targets:
+            continue
+        t = targets[c.key]
+        bound = t.low if c.op == ">=" else t.high
+        assert bound == c.threshold, (c.key, bound, c.threshold)

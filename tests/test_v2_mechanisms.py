@@ -24,6 +24,7 @@ from support import build
 
 from berdaya.agents.ksm import KSMType
 from berdaya.agents.upk import lending
+from berdaya.experiments.targets import load_targets
 from berdaya.model import P2KPModel, poverty_list
 from berdaya.model.model import planned_months
 from berdaya.scenarios import P2KPScenario
@@ -120,7 +121,9 @@ def _two_year_churn(seed: int, **overrides: Any) -> dict[str, float]:
 #: through a bivariate normal (docs/ODD.md 7.12): 28% of the poor at the national line
 #: (16%) poor in both years -> 0.57; 28% of the bottom three deciles moving up -> 0.82;
 #: 13% of the top six moving down -> 0.68. No one-index process meets all three.
-SUSENAS_IMPLIED = (0.57, 0.82)
+SUSENAS_IMPLIED = next(
+    (t.low, t.high) for t in load_targets() if t.name == "churn_rank_correlation"
+)
 
 
 @pytest.mark.parametrize(
