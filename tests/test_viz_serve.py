@@ -229,6 +229,9 @@ def test_the_server_answers_from_its_cache_and_fetches_nothing(tmp_path):
         status, page = _get(base + "/", 30)
         assert status == 200
         assert b"/_solara/cdn/" in page and b"cdn.jsdelivr.net" not in page
+        # our custom.css is in the page's head, so it holds before the app renders:
+        # the loader's exit animation is clipped (a phone once saw a 9,500 px page)
+        assert b"#loader-container { overflow: hidden; }" in page
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)

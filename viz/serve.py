@@ -17,9 +17,15 @@ from pathlib import Path
 from berdaya.viz.assets import ensure_assets
 
 APP = Path(__file__).resolve().with_name("app.py")
+# Our own assets (``custom.css``, read into the page's head before the app renders)
+STATIC = Path(__file__).resolve().with_name("static")
 
 # Solara reports usage to a tracking service unless told not to; the app never needs it.
-QUIET_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+# Solara looks for ``custom.css`` in the extra asset locations first.
+QUIET_ENV = {
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+    "SOLARA_ASSETS_EXTRA_LOCATIONS": str(STATIC),
+}
 
 
 def viz_command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
