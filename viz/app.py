@@ -368,8 +368,32 @@ def Transport(  # noqa: N802 (a component)
 
 
 @solara.component
-def Progress(done: solara.Reactive[int], total: int, lang: str):  # noqa: N802 (a component)
-    """How many of the replications are done, in words and as a bar."""
+def Progress(job: Job, job_version: solara.Reactive[int], lang: str):  # noqa: N802 (a component)
+    """How many of the replications are done, in words and as a bar, kept up to date.
+
+    The count lives here, not in :func:`JobRunner`: only this re-renders as runs finish,
+    so the Cancel button beside it is never re-rendered while it is clicked (a button
+    re-rendered several times a second loses clicks: its handler is re-attached).
+
+    Args:
+        job: The replications (started).
+        job_version: Bumped when they finish (re-renders what shows them).
+        lang: Language code.
+    """
+    done = solara.use_reactive(job.ensemble.done)
+
+    def watch(cancel: threading.Event) -> None:
+        # The job runs in its own thread (started by Reset); this only follows it, so
+        # re-rendering the sidebar (which may restart this watcher) never stops the job.
+        while not job.finished and not cancel.is_set():
+            if job.ensemble.done != done.value:
+                done.set(job.ensemble.done)
+            cancel.wait(POLL_S)
+        if job.finished:
+            job_version.set(job_version.value + 1)
+
+    solara.use_thread(watch, dependencies=[id(job)], intrusive_cancel=False)
+    total = len(job.ensemble.seeds)
     with solara.Column(gap="2px"):
         solara.Text(
             tr("computing", lang, done=done.value, total=total),
@@ -391,19 +415,6 @@ def JobRunner(  # noqa: N802 (a component)
         job_version: Bumped when they finish (re-renders what shows them).
         lang: Language code.
     """
-    progress = solara.use_reactive(0)
-
-    def watch(cancel: threading.Event) -> None:
-        # The job runs in its own thread (started by Reset); this only follows it, so
-        # re-rendering the sidebar (which may restart this watcher) never stops the job.
-        while not job.finished and not cancel.is_set():
-            if job.ensemble.done != progress.value:
-                progress.set(job.ensemble.done)
-            cancel.wait(POLL_S)
-        if job.finished:
-            job_version.set(job_version.value + 1)
-
-    solara.use_thread(watch, dependencies=[id(job)], intrusive_cancel=False)
     _ = job_version.value
     ens = job.ensemble
     total = len(ens.seeds)
@@ -412,9 +423,7 @@ def JobRunner(  # noqa: N802 (a component)
         if job.error:
             solara.Error(tr("ensemble_failed", lang, error=job.error), dense=True)
         elif not job.finished:
-            # Only the progress re-renders as runs finish: a button re-rendered several
-            # times a second can lose a click (its event handler is re-attached).
-            Progress(progress, total, lang)
+            Progress(job, job_version, lang)
             solara.Button(
                 tr("cancel", lang),
                 outlined=True,
@@ -610,7 +619,6 @@ def Home():  # noqa: N802, C901, PLR0915 - a component; its hooks to split out (
         levers.set({**levers.value, name: value})
 
     def reset() -> None:
-        playing.set(False)
         wanted = settings()
         try:
             with lock:
@@ -619,14 +627,20 @@ def Home():  # noqa: N802, C901, PLR0915 - a component; its hooks to split out (
         except (ScenarioError, ValueError) as err:
             message.set(tr("not_reset", lang, error=err))
             return
-        message.set(None)
         if job.value is not None:
             job.value.cancel()
-        job.set(planned.start() if planned is not None else None)
+        # each change re-renders the page; the replications start only once all are
+        # made, so their progress never shows while the page is still changing (a
+        # click on Cancel in that half second was lost)
+        playing.set(False)
+        message.set(None)
+        job.set(planned)
         job_version.set(job_version.value + 1)
         runs.set(new)
         applied.set(wanted)
         version.set(version.value + 1)
+        if planned is not None:
+            planned.start()
 
     def upload(filename: str, data: bytes) -> None:
         try:
