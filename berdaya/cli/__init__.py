@@ -118,8 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        Exit status: 0 on success, 2 on bad input, 141 when the output's reader went
-        away (``berdaya params | head -1``), which is not an error worth a word.
+        Exit status: 0 on success, 2 on bad input, 1 when a file could not be
+        written or read (a full disk), 141 when the output's reader went away
+        (``berdaya params | head -1``), which is not an error worth a word.
     """
     try:
         try:
@@ -141,6 +142,14 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     except ValueError as err:  # a ScenarioError among them
         print(f"berdaya: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise
+    except OSError as err:  # the disk, not the input: a full disk, a vanished folder
+        where = f"'{err.filename}': " if err.filename else ""
+        text = str(err).splitlines()
+        what = err.strerror or (text[0] if text else type(err).__name__)
+        print(f"berdaya: error: {where}{what}", file=sys.stderr)
+        return 1
 
 
 def _stdout_to_devnull() -> None:
