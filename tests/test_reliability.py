@@ -20,11 +20,13 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from support import within
 
 from berdaya.cli import main
-from berdaya.experiments import limits, read_results
+from berdaya.experiments import calibrate as cal
+from berdaya.experiments import limits, read_results, run_sweep
 from berdaya.experiments.engine import local_executor
 from berdaya.experiments.lock import LOCK_NAME, folder_lock
 from berdaya.experiments.sweep import DAMAGED, SweepFolder
@@ -93,15 +95,11 @@ def test_a_sweep_from_python_with_10000_workers_uses_the_cores(monkeypatch, tmp_
 
     monkeypatch.setattr(limits, "usable_cores", lambda: 2)
     monkeypatch.setattr("berdaya.experiments.sweep.local_executor", spy)
-    from berdaya.experiments import run_sweep
-
     run_sweep(_spec(tmp_path), tmp_path / "out", workers=10_000)
     assert sizes == [2]
 
 
 def test_calibrate_caps_its_workers_with_a_warning(monkeypatch, capsys, tmp_path):
-    from berdaya.experiments import calibrate as cal
-
     seen = []
 
     def stop(config, *args, **kwargs):
@@ -242,8 +240,6 @@ def test_a_run_file_with_rows_missing_is_damaged(tmp_path):
     spec, out = _spec(tmp_path), tmp_path / "out"
     assert _sweep(spec, out) == 0
     path = sorted((out / "runs").glob("*.parquet"))[0]
-    import pyarrow.parquet as pq
-
     table = pq.read_table(path)
     pq.write_table(table.slice(0, 1), path)  # the metadata says more rows
     assert SweepFolder(out).set_aside_damaged() == [path.stem]
