@@ -30,6 +30,8 @@ from berdaya.experiments import limits, read_results, run_sweep
 from berdaya.experiments.engine import local_executor
 from berdaya.experiments.lock import LOCK_NAME, folder_lock
 from berdaya.experiments.sweep import DAMAGED, SweepFolder
+from berdaya.scenarios import P2KPScenario, ScenarioError
+from berdaya.viz.controls import make_scenario
 
 TINY = """
 description = "tiny grid"
@@ -405,3 +407,37 @@ def test_the_lock_file_is_not_another_file_of_the_folder(tmp_path):
     assert [p.name for p in out.iterdir()] == [LOCK_NAME]
     assert _sweep(spec, out) == 0
     assert json.loads((out / "meta.json").read_text())["runs"] == RUNS
+
+
+# --- 10. one validation path: the Python API and the app's controls are strict too -------
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"faskel_count": 2.7}, "faskel_count must be an integer in [0, 20] (got 2.7)"),
+        ({"faskel_count": "2.7"}, "faskel_count must be an integer in [0, 20]"),
+        (
+            {"joint_liability": "yes"},
+            "joint_liability must be true or false (got 'yes')",
+        ),
+        ({"joint_liability": 1}, "joint_liability must be true or false (got 1)"),
+        ({"no_such_lever": 1}, "unknown lever 'no_such_lever'; `berdaya params` lists"),
+    ],
+)
+def test_the_apps_controls_refuse_what_the_schema_refuses(values, expected):
+    with pytest.raises(ScenarioError) as err:
+        make_scenario("kedungkandang-2008", values, 1)
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_apps_controls_take_whole_numbers_written_as_such():
+    scen = make_scenario(
+        "kedungkandang-2008", {"faskel_count": "3", "ksm_size": 12.0}, 1
+    )
+    assert (scen.params.faskel_count, scen.params.ksm_size) == (3, 12)
+
+
+def test_the_python_api_takes_no_yes_for_a_flag():
+    with pytest.raises(ScenarioError, match=r"'joint_liability' must be true or false"):
+        P2KPScenario(rng=1, joint_liability="yes")
+    with pytest.raises(ScenarioError, match=r"'n_households' must be an integer"):
+        P2KPScenario(rng=1, n_households="120")
