@@ -493,6 +493,15 @@ def test_limits_md_states_the_limits():
         f"{MAX_SHOWN} characters",
         "--allow-remote",
         f"{BROKEN_PIPE} the reader of the output went away",
+        f"**{limits.MAX_RUNS:,} runs**",
+        "--max-runs N",
+        f"about {limits.POINT_BYTES // 1024} KB",
+        f"about {limits.RUN_FILE_BYTES // 1024} KB, plus {limits.COLUMN_BYTES} bytes a "
+        f"column, plus {limits.VALUE_BYTES} bytes a kept value",
+        "DIR/.lock",
+        "*.damaged",
+        "--cluster-tls-ca",
+        "can run any Python code on its workers",
     ):
         assert stated in text, f"docs/limits.md does not say {stated!r}"
     assert cli.MAX_SEED == 2**64 - 1 and "[0, 2**64 - 1]" in text
