@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from support import within
 
@@ -212,6 +212,7 @@ def _check(argv: list[str]) -> int:
 
 @SETTINGS
 @given(spec=SPEC, tail=st.one_of(st.just(b""), st.just(b""), st.binary(max_size=8)))
+@example(spec={"levers": {}, "uncertainties": {"\x1e": 0}}, tail=b"")  # found by it
 def test_odd_sweep_specs_run_or_are_refused_in_one_line(spec, tail):
     with tempfile.TemporaryDirectory(prefix="berdaya-fuzz-") as tmp:
         path = Path(tmp) / "fuzz.toml"
@@ -314,6 +315,7 @@ kelurahan_involvement = [1.0]
 
 @SETTINGS
 @given(parts=COMMANDS)
+@example(parts=(["run", "a\x1eb"],))  # argparse quotes an unknown argument raw
 def test_odd_options_run_or_are_refused_in_one_line(parts):
     with tempfile.TemporaryDirectory(prefix="berdaya-fuzz-") as tmp:
         (Path(tmp) / "tiny.toml").write_text(TINY_SPEC, encoding="utf-8")

@@ -29,6 +29,22 @@ MAX_KELURAHAN = 100_000
 MAX_TIMEOUT_S = 86_400.0
 
 
+#: What ``str.splitlines`` breaks a line at: escaped in a message, which stays one line.
+LINE_BREAKS = {
+    c: c.encode("unicode_escape").decode("ascii")
+    for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+}
+
+
+def one_line(message: object) -> str:
+    r"""A message as one line: every character that would break it shown escaped.
+
+    A name or value quoted from a file or an option (a TOML key holding ``\x1e``, say)
+    can hold a line break; the message around it stays one line whatever it held.
+    """
+    return str(message).translate(str.maketrans(LINE_BREAKS))
+
+
 @dataclass(frozen=True)
 class Verb:
     """One verb of the ``berdaya`` command.
@@ -259,7 +275,7 @@ def resumable(
     try:
         return work(), None
     except SweepStoppedError as err:
-        print(f"berdaya: {err}", file=sys.stderr)
+        print(f"berdaya: {one_line(err)}", file=sys.stderr)
         return None, 1
     except KeyboardInterrupt:
         print(
