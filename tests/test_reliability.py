@@ -441,3 +441,23 @@ def test_the_python_api_takes_no_yes_for_a_flag():
         P2KPScenario(rng=1, joint_liability="yes")
     with pytest.raises(ScenarioError, match=r"'n_households' must be an integer"):
         P2KPScenario(rng=1, n_households="120")
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ("faskel_count=2.7", "field 'faskel_count' must be an integer in [0, 20]"),
+        ("joint_liability=yes", "field 'joint_liability' must be true or false"),
+    ],
+)
+def test_set_and_files_refuse_fractions_and_yes(
+    item, expected, tmp_path, capsys, models_built
+):
+    assert main(["run", "--set", item]) == 2
+    _one_line(capsys, "--set", expected)
+    name, value = item.split("=")
+    path = tmp_path / "s.toml"
+    path.write_text(f"{name} = {value if name == 'faskel_count' else '"yes"'}\n")
+    assert main(["run", "--scenario", str(path)]) == 2
+    _one_line(capsys, str(path), expected)
+    assert models_built == []
