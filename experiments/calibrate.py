@@ -54,7 +54,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -68,6 +68,8 @@ from pyabc.sampler import Sampler
 from tqdm.auto import tqdm
 
 from berdaya.experiments.ensemble import write_ensemble
+from berdaya.experiments.errors import SweepError
+from berdaya.experiments.limits import check_writable, usable_cores
 from berdaya.experiments.targets import (
     MeasureTask,
     Target,
@@ -893,7 +895,26 @@ def _check_paths(args: argparse.Namespace) -> tuple[Path, Path]:
         raise CalibrationError(f"--report: {str(args.report)!r} must end in .md")
     _in_range("--predictive", args.predictive, 1, 10_000)
     _in_range("--city-predictive", args.city_predictive, 0, 1_000)
+    for option, path in (("--out", out), ("--db", db), ("--report", args.report)):
+        if path is not None:
+            try:
+                check_writable(path, option)
+            except SweepError as err:
+                raise CalibrationError(str(err)) from None
     return out, db
+
+
+def _capped(config: CalibrationConfig, prog: str) -> CalibrationConfig:
+    """``--workers`` cut down to this machine's cores, said in one line on stderr."""
+    cores = usable_cores()
+    if config.workers <= cores:
+        return config
+    print(
+        f"{prog}: warning: --workers {config.workers} is more than the {cores} cores "
+        f"of this machine; using {cores}",
+        file=sys.stderr,
+    )
+    return replace(config, workers=cores)
 
 
 def _command(argv: Sequence[str]) -> str:
@@ -920,6 +941,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "berdaya calibrate") -> 
     except CalibrationError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 2
+    config = _capped(config, prog)
     _log_to_stderr()
     try:
         result = calibrate(

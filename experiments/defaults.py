@@ -22,3 +22,5 @@ DEFAULT_CLUSTER_TIMEOUT_S = 10.0
 DEFAULT_LEVEL = 0.95
 #: ``|d|`` below this is an effect within the noise across seeds (Cohen's "small").
 SMALL_EFFECT = 0.2
+#: Most runs a sweep's design may have unless ``--max-runs`` raises it.
+DEFAULT_MAX_RUNS = 1_000_000

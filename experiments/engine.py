@@ -37,6 +37,7 @@ from berdaya.experiments.executors import (
     stop_pool,
     workers_alive,
 )
+from berdaya.experiments.limits import cap_workers
 
 #: Whether tqdm.auto draws widgets (this process is a notebook's kernel).
 _NOTEBOOK = any(c.__module__ == "tqdm.notebook" for c in tqdm.__mro__)
@@ -225,14 +226,16 @@ def local_executor(workers: int, tasks: int) -> Iterator[Executor]:
     """This process (one worker) or a pool of local processes, stopped when done.
 
     Args:
-        workers: Processes wanted (capped at ``tasks``; 1 runs in this process).
+        workers: Processes wanted (capped at ``tasks`` and at the cores this process
+            may use, :func:`~berdaya.experiments.limits.usable_cores`; 1 runs in this
+            process).
         tasks: Tasks to run.
 
     Yields:
         The executor; on an error its workers are stopped at once, otherwise it is shut
         down after the last task.
     """
-    n = min(workers, max(1, tasks))
+    n = min(cap_workers(workers), max(1, tasks))
     executor: Executor = InlineExecutor() if n == 1 else local_pool(n)
     try:
         yield executor

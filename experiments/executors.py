@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from berdaya.experiments.errors import SweepError
+from berdaya.experiments.limits import cap_workers
 
 #: The sub-packages of ``berdaya`` (pyproject's package-dir), shipped to Dask workers.
 SUBPACKAGES = ("model", "agents", "scenarios", "experiments", "viz")
@@ -362,22 +363,84 @@ def _quiet(logger_names: tuple[str, ...]) -> Iterator[None]:
             logging.getLogger(n).setLevel(level)
 
 
+#: The schemes ``--cluster`` takes: Dask's plain TCP, and TLS (encrypted, and only
+#: clients with a certificate the cluster's authority signed get in).
+SCHEMES = ("tcp", "tls")
+
+
 def check_cluster_address(address: str) -> str:
-    """Check the form of a ``--cluster`` value: ``local`` or ``[tcp://]HOST:PORT``.
+    """Check the form of a ``--cluster`` value: ``local`` or ``[tcp|tls://]HOST:PORT``.
 
     Raises:
         SweepError: One line saying what the form is.
     """
     if address == "local":
         return address
-    rest = address.split("://", 1)[1] if "://" in address else address
+    scheme, _, rest = address.rpartition("://")
     host, _, port = rest.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if (
+        (scheme or "tcp") not in SCHEMES
+        or not host
+        or not port.isdigit()
+        or not 0 < int(port) < 65536
+    ):
         raise SweepError(
             f"--cluster: {address!r} must be 'local' or a scheduler address like "
-            "tcp://HOST:8786"
+            "tcp://HOST:8786 or tls://HOST:8786"
         )
-    return address if "://" in address else f"tcp://{address}"
+    return address if scheme else f"tcp://{address}"
+
+
+def tls_security(
+    ca: str | Path | None, cert: str | Path | None, key: str | Path | None
+) -> Any:
+    """Dask's ``Security`` for a ``tls://`` cluster, from PEM files checked first.
+
+    Args:
+        ca: The certificate authority the scheduler's certificate is checked against.
+        cert: This client's certificate (the scheduler may require one).
+        key: Its private key (or ``None`` when ``cert`` holds it too).
+
+    Returns:
+        A ``distributed.Security`` requiring encryption.
+
+    Raises:
+        SweepError: A file is missing, unreadable or not a file; a key without a
+            certificate; no authority.
+    """
+    files = {
+        "--cluster-tls-ca": ca,
+        "--cluster-tls-cert": cert,
+        "--cluster-tls-key": key,
+    }
+    for option, path in files.items():
+        if path is None:
+            continue
+        p = Path(path)
+        if not p.is_file():
+            raise SweepError(f"{option}: '{p}' is not a file (a PEM file is needed)")
+        try:
+            with p.open("rb") as fh:
+                fh.read(1)
+        except OSError as err:
+            raise SweepError(
+                f"{option}: '{p}' cannot be read ({err.strerror})"
+            ) from None
+    if ca is None:
+        raise SweepError(
+            "--cluster-tls-ca is needed with --cluster-tls-cert or --cluster-tls-key: "
+            "the authority the scheduler's certificate is checked against"
+        )
+    if key is not None and cert is None:
+        raise SweepError("--cluster-tls-key needs --cluster-tls-cert, its certificate")
+    from distributed.security import Security  # noqa: PLC0415
+
+    return Security(
+        tls_ca_file=str(ca),
+        tls_client_cert=None if cert is None else str(cert),
+        tls_client_key=None if key is None else str(key),
+        require_encryption=True,
+    )
 
 
 @contextmanager
@@ -387,15 +450,20 @@ def dask_executor(
     timeout: float = 10.0,
     workers: int | None = None,
     upload: bool = True,
+    security: Any = None,
 ) -> Iterator[Executor]:
     """Connect to a Dask cluster and yield its ``concurrent.futures`` executor.
 
     Args:
-        address: Scheduler address (``tcp://HOST:8786``), or ``local`` to start a
-            ``LocalCluster`` of single-threaded worker processes.
+        address: Scheduler address (``tcp://HOST:8786``, ``tls://HOST:8786``), or
+            ``local`` to start a ``LocalCluster`` of single-threaded worker processes
+            on this machine's loopback address.
         timeout: Seconds to wait for the scheduler and for a first worker.
-        workers: Worker processes of a local cluster (default: all cores).
+        workers: Worker processes of a local cluster (default, and at most: the cores
+            this process may use).
         upload: Ship berdaya's code to the workers (:func:`upload_code`).
+        security: A ``distributed.Security`` for a ``tls://`` scheduler
+            (:func:`tls_security`; default: Dask's ``distributed.comm.tls`` config).
 
     Yields:
         ``client.get_executor()``; the client (and a local cluster) close on exit.
@@ -404,6 +472,10 @@ def dask_executor(
         SweepError: The scheduler cannot be reached, or has no worker, in time.
     """
     address = check_cluster_address(address)
+    if security is not None and not address.startswith("tls://"):
+        raise SweepError(
+            f"--cluster: TLS certificates are for a tls:// scheduler (got {address!r})"
+        )
     try:
         from distributed import Client, LocalCluster  # noqa: PLC0415
     except ImportError:  # pragma: no cover - dask is a dependency
@@ -413,18 +485,27 @@ def dask_executor(
         try:
             if address == "local":
                 cluster = LocalCluster(
-                    n_workers=workers or os.cpu_count() or 1,
+                    n_workers=cap_workers(workers),
+                    host="127.0.0.1",  # this machine only
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address="127.0.0.1:0",  # a free port, this host only
                 )
                 client = Client(cluster, timeout=timeout)
             else:
-                client = Client(address, timeout=timeout)
+                client = Client(address, timeout=timeout, security=security)
         except (OSError, TimeoutError) as err:
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise SweepError(
                 f"--cluster: cannot reach a Dask scheduler at {address} ({first})"
+            ) from None
+        except TypeError as err:  # tls:// with no TLS context: no certificates
+            if "TLS" not in str(err):
+                raise
+            raise SweepError(
+                f"--cluster {address}: no TLS configuration; give --cluster-tls-ca "
+                "(and --cluster-tls-cert, --cluster-tls-key), or set Dask's "
+                "distributed.comm.tls config"
             ) from None
     try:
         try:

@@ -47,6 +47,7 @@ import pandas as pd
 from berdaya.agents.bkm import InstitutionalStage
 from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S, DEFAULT_SPEC
 from berdaya.experiments.files import write_table
+from berdaya.experiments.limits import MAX_RUNS
 from berdaya.experiments.spec import SweepError, SweepSpec, load_spec, parse_spec
 from berdaya.experiments.sweep import (
     SweepFolder,
@@ -474,10 +475,12 @@ def run_national(
     workers: int | None = None,
     cluster: str | None = None,
     cluster_timeout: float = DEFAULT_CLUSTER_TIMEOUT_S,
+    security: Any = None,
     retry_errors: bool = False,
     progress: bool = False,
     in_flight: int | None = None,
     report: SweepProgress | None = None,
+    max_runs: int | None = MAX_RUNS,
 ) -> NationalResult:
     """Run a national programme, kelurahan by kelurahan, and add it up.
 
@@ -492,10 +495,12 @@ def run_national(
         workers: Local processes, or ``LocalCluster`` workers (default: all cores).
         cluster: ``tcp://HOST:PORT`` of a Dask scheduler, or ``local``.
         cluster_timeout: Seconds to wait for the scheduler and a first worker.
+        security: A ``distributed.Security`` for a ``tls://`` cluster.
         retry_errors: Run again the kelurahan recorded as having raised.
         progress: Show a progress bar on stderr.
         in_flight: Most kelurahan submitted at once.
         report: Filled in with the counts of this call.
+        max_runs: Most runs the design may have (``None``: no limit).
 
     Returns:
         The :class:`NationalResult` (also written to ``out``).
@@ -525,9 +530,11 @@ def run_national(
         workers=workers,
         cluster=cluster,
         cluster_timeout=cluster_timeout,
+        security=security,
         retry_errors=retry_errors,
         progress=progress,
         in_flight=in_flight,
         report=report,
+        max_runs=max_runs,
     )
     return aggregate(out, results=results)

@@ -671,6 +671,12 @@ def report(
     )
     done = folder.done()
     failed = folder.failed() - done
+    if damaged := folder.damaged():
+        notes.append(
+            f"{len(damaged)} runs had damaged files, moved aside as runs/*.damaged "
+            f"and run again on a resume: {', '.join(damaged[:5])}"
+            + ("..." if len(damaged) > 5 else "")
+        )
     rep = SweepReport(
         folder=folder.path,
         meta=meta,

@@ -861,8 +861,11 @@ def _factors(
                 owner[p] = name_of
             factors.append(f)
     kind = table.design.kind
-    if kind != "grid" and not factors:
-        raise SweepError(f"{src}: a {kind} design needs levers or uncertainties")
+    if not factors:
+        raise SweepError(
+            f"{src}: the spec varies nothing: a {kind} design needs [levers] or "
+            "[uncertainties] (one scenario over seeds: berdaya compare or validate)"
+        )
     if kind == "grid":
         for f in factors:
             if not f.discrete and f.levels is None:

@@ -19,15 +19,17 @@ any run replays alone with ``berdaya run`` (:func:`replay_command`).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
 import shlex
 import time
 import traceback
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
-from contextlib import ExitStack
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -37,6 +39,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from berdaya import __version__
 from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S
@@ -51,7 +54,16 @@ from berdaya.experiments.executors import (
     dask_executor,
     upload_code,
 )
-from berdaya.experiments.files import atomic_write, write_table
+from berdaya.experiments.files import META_KEY, atomic_write, write_table
+from berdaya.experiments.limits import (
+    MAX_RUNS,
+    cap_workers,
+    check_free_space,
+    check_runs,
+    check_writable,
+    run_file_bytes,
+)
+from berdaya.experiments.lock import LOCK_NAME, folder_lock
 from berdaya.experiments.run import run
 from berdaya.experiments.spec import (
     ID_COLUMNS,
@@ -65,12 +77,16 @@ from berdaya.experiments.spec import (
 from berdaya.scenarios import P2KPScenario
 
 FORMAT = 1
-OWN_FILES = ("spec.toml", "meta.json", "design.parquet", "runs", "errors")
+OWN_FILES = ("spec.toml", "meta.json", "design.parquet", "runs", "errors", LOCK_NAME)
 #: Files ``berdaya national`` adds to a sweep's folder (its national totals).
 NATIONAL_FILES = ("national.csv", "national.parquet")
 #: Run files :func:`read_results` reads at once: one dataset of thousands of small files
 #: holds far more memory than their rows (1.5 GB for 8,813 kelurahan of 12 MB of rows).
 READ_BATCH = 500
+#: What a damaged run or error file is renamed to end with (it is then not read).
+DAMAGED = ".damaged"
+#: Errors of a write that more space (or a higher file-size limit) would have avoided.
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class SweepStoppedError(StoppedError):
@@ -215,28 +231,42 @@ def tasks_of(design: Design) -> list[RunTask]:
     Returns:
         The tasks; a partly done sweep thus has whole replications of every point.
     """
+    return list(iter_tasks(design))
+
+
+def iter_tasks(
+    design: Design, skip: set[str] | frozenset[str] = frozenset()
+) -> Iterator[RunTask]:
+    """The runs of a design in :func:`tasks_of`'s order, made one at a time.
+
+    Args:
+        design: The design.
+        skip: Run ids to leave out (those on disk).
+
+    Yields:
+        Each task whose id is not in ``skip``.
+    """
     spec = design.spec
-    out = []
     cols = design.columns
     records = design.points.to_dict(orient="records")
     for rep in range(spec.replications):
         for row, params in zip(records, design.params, strict=True):
             point = int(row["point"])
-            out.append(
-                RunTask(
-                    run_id=design.run_id(point, rep),
-                    point=point,
-                    replication=rep,
-                    seed=spec.seed_of(point, rep),
-                    scenario=design.scenario,
-                    params=params,
-                    columns={c: row[c] for c in cols},
-                    keep=spec.outcomes.keep,
-                    every=spec.outcomes.every,
-                    final=spec.outcomes.final,
-                )
+            run_id = design.run_id(point, rep)
+            if run_id in skip:
+                continue
+            yield RunTask(
+                run_id=run_id,
+                point=point,
+                replication=rep,
+                seed=spec.seed_of(point, rep),
+                scenario=design.scenario,
+                params=params,
+                columns={c: row[c] for c in cols},
+                keep=spec.outcomes.keep,
+                every=spec.outcomes.every,
+                final=spec.outcomes.final,
             )
-    return out
 
 
 def _plain(value: Any) -> Any:
@@ -367,11 +397,53 @@ class SweepFolder:
         )
 
     def clean(self) -> None:
-        """Remove temporary files a killed sweep left behind."""
+        """Remove temporary files a killed sweep left behind.
+
+        Called under the folder's lock (:func:`~berdaya.experiments.lock.folder_lock`):
+        no other sweep is writing here, so every temporary file is a dead one's.
+        """
         for folder in (self.runs, self.errors):
             if folder.is_dir():
                 for p in folder.glob(".*.tmp"):
                     p.unlink(missing_ok=True)
+
+    def set_aside_damaged(self) -> list[str]:
+        """Move run and error files that are not whole aside (``*.damaged``).
+
+        A run file must have Parquet's footer, berdaya's metadata naming its run and,
+        when it records one, its number of rows; an error file must be JSON. What a
+        crash, a full disk or a copy cut short left behind is renamed, so the run is
+        not counted as done (or as failed) and runs again.
+
+        Returns:
+            The ids of the runs whose files were moved aside.
+        """
+        moved = []
+        for path in self._files(self.runs, "*.parquet"):
+            if run_file_problem(path) is not None:
+                os.replace(path, path.with_name(path.name + DAMAGED))
+                moved.append(path.stem)
+        for path in self._files(self.errors, "*.json"):
+            if error_file_problem(path) is not None:
+                os.replace(path, path.with_name(path.name + DAMAGED))
+                moved.append(path.stem)
+        return sorted(set(moved))
+
+    def damaged(self) -> list[str]:
+        """The ids of the runs whose files were moved aside as damaged."""
+        return sorted(
+            {
+                p.name.split(".", 1)[0]
+                for folder in (self.runs, self.errors)
+                for p in self._files(folder, f"*{DAMAGED}")
+            }
+        )
+
+    @staticmethod
+    def _files(folder: Path, pattern: str) -> list[Path]:
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.glob(pattern) if not p.name.startswith("."))
 
     def done(self) -> set[str]:
         """Ids of the runs on disk."""
@@ -400,6 +472,7 @@ class SweepFolder:
                 "seconds": outcome.seconds,
                 "cpu_seconds": outcome.cpu_seconds,
                 "host": outcome.host,
+                "rows": len(outcome.table),
             }
             write_table(outcome.table, self.runs / f"{task.run_id}.parquet", meta)
             (self.errors / f"{task.run_id}.json").unlink(missing_ok=True)
@@ -428,6 +501,38 @@ def _version(dist: str) -> str:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+def run_file_problem(path: Path) -> str | None:
+    """What is wrong with a run file (``None``: it is whole).
+
+    Reads Parquet's footer only (a few KB), so checking thousands of files is quick.
+    """
+    try:
+        footer = pq.read_metadata(path)
+        meta = json.loads((footer.metadata or {}).get(META_KEY, b"{}"))
+    except (OSError, ValueError, pa.ArrowException) as err:
+        size = path.stat().st_size if path.exists() else 0
+        return "empty" if size == 0 else f"not a whole Parquet file: {_first(err)}"
+    if meta.get("run_id") != path.stem:
+        return f"its metadata names run {meta.get('run_id')!r}"
+    if "rows" in meta and footer.num_rows != meta["rows"]:
+        return f"{footer.num_rows} rows of {meta['rows']}"
+    return None
+
+
+def error_file_problem(path: Path) -> str | None:
+    """What is wrong with a run's error file (``None``: it is whole JSON)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        return f"not JSON: {_first(err)}"
+    return None if isinstance(record, dict) else "not a JSON object"
+
+
+def _first(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:120] if text else type(err).__name__
 
 
 def _toml_value(value: Any) -> str:
@@ -485,12 +590,34 @@ def read_results(out: str | Path) -> pd.DataFrame:
     schema = None  # the first file's, for every batch (as one dataset of all would)
     parts = []
     for i in range(0, len(files), READ_BATCH):
-        batch = [str(f) for f in files[i : i + READ_BATCH]]
-        dataset = ds.dataset(batch, format="parquet", schema=schema)
+        batch = files[i : i + READ_BATCH]
+        try:
+            dataset = ds.dataset(
+                [str(f) for f in batch], format="parquet", schema=schema
+            )
+            table = dataset.to_table()
+        except (OSError, ValueError, pa.ArrowException) as err:
+            raise _damaged_error(batch, err) from None
         schema = dataset.schema
-        parts.append(dataset.to_table().replace_schema_metadata(None).combine_chunks())
+        parts.append(table.replace_schema_metadata(None).combine_chunks())
     frame = pa.concat_tables(parts).to_pandas()
     return frame.sort_values(["run_id", "month"], kind="stable").reset_index(drop=True)
+
+
+_TO_REDO = (
+    "run the same sweep again (berdaya sweep SPEC --out DIR): it moves the file aside "
+    "and redoes the run"
+)
+
+
+def _damaged_error(files: list[Path], err: BaseException) -> SweepError:
+    """The one line for a batch of run files that could not be read: which one, why."""
+    for path in files:
+        if (why := run_file_problem(path)) is not None:
+            return SweepError(f"'{path}' is damaged ({why}); {_TO_REDO}")
+    return SweepError(
+        f"the run files in '{files[0].parent}' cannot be read together ({_first(err)})"
+    )
 
 
 def read_errors(out: str | Path) -> pd.DataFrame:
@@ -509,6 +636,8 @@ def read_errors(out: str | Path) -> pd.DataFrame:
     for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         if p.name.startswith("."):
             continue
+        if (why := error_file_problem(p)) is not None:
+            raise SweepError(f"'{p}' is damaged ({why}); {_TO_REDO}")
         rec = json.loads(p.read_text(encoding="utf-8"))
         rec["overrides"] = json.dumps(rec.get("overrides", {}), sort_keys=True)
         rows.append({c: rec.get(c) for c in cols})
@@ -550,6 +679,8 @@ class SweepProgress:
         failed: Runs of this call that raised.
         errors: Runs recorded as errors in the folder (this call's and earlier ones).
         seconds: Wall time of this call's runs.
+        damaged: Runs whose files were found damaged on this resume, moved aside
+            (``*.damaged``) and run again.
     """
 
     total: int
@@ -558,6 +689,7 @@ class SweepProgress:
     failed: int = 0
     errors: int = 0
     seconds: float = 0.0
+    damaged: list[str] = field(default_factory=list)
 
     @property
     def per_minute(self) -> float:
@@ -565,14 +697,21 @@ class SweepProgress:
         return self.ran / self.seconds * 60 if self.seconds > 0 else 0.0
 
 
-def prepare(spec: str | Path | SweepSpec | dict[str, Any]) -> tuple[SweepSpec, Design]:
-    """Read and check a spec and lay out its design (nothing is run or written)."""
+def prepare(
+    spec: str | Path | SweepSpec | dict[str, Any], max_runs: int | None = MAX_RUNS
+) -> tuple[SweepSpec, Design]:
+    """Read and check a spec and lay out its design (nothing is run or written).
+
+    The runs are counted from the spec first (:func:`~berdaya.experiments.limits.
+    check_runs`), so a design over ``max_runs`` is refused before it is laid out.
+    """
     if isinstance(spec, SweepSpec):
         checked = spec
     elif isinstance(spec, dict):
         checked = parse_spec(spec)
     else:
         checked = load_spec(spec)
+    check_runs(checked, max_runs)
     return checked, build_design(checked)
 
 
@@ -584,16 +723,20 @@ def run_sweep(
     workers: int | None = None,
     cluster: str | None = None,
     cluster_timeout: float = DEFAULT_CLUSTER_TIMEOUT_S,
+    security: Any = None,
     retry_errors: bool = False,
     progress: bool = False,
     in_flight: int | None = None,
     report: SweepProgress | None = None,
+    max_runs: int | None = MAX_RUNS,
 ) -> pd.DataFrame:
     """Run a sweep into a results folder, resuming what is there, and read it back.
 
-    Everything is checked first (the spec, every design point as a whole scenario, the
-    folder against the spec, the cluster address): a bad input raises before a run
-    starts and before anything is written.
+    Everything is checked first (the spec, its run count, every design point as a
+    whole scenario, the folder against the spec and for room, the cluster address): a
+    bad input raises before a run starts and before anything is written. The folder is
+    locked while the sweep writes it (:func:`~berdaya.experiments.lock.folder_lock`);
+    on a resume, run files that are not whole are moved aside and run again.
 
     Args:
         spec: A spec path, shipped spec name, :class:`SweepSpec` or spec dict.
@@ -601,51 +744,64 @@ def run_sweep(
         executor: Where to run (any ``concurrent.futures.Executor``; not shut down
             here). A Dask ``ClientExecutor`` gets berdaya's code uploaded first.
         workers: Without ``executor``/``cluster``: local processes (default: all cores;
-            1 runs in this process).
-        cluster: ``tcp://HOST:PORT`` of a Dask scheduler, or ``local`` for a Dask
-            ``LocalCluster`` (``workers`` processes).
+            1 runs in this process; never more than the cores).
+        cluster: ``tcp://HOST:PORT`` or ``tls://HOST:PORT`` of a Dask scheduler, or
+            ``local`` for a Dask ``LocalCluster`` (``workers`` processes).
         cluster_timeout: Seconds to wait for the scheduler and a first worker.
+        security: A ``distributed.Security`` for the cluster (default: Dask's config;
+            :func:`~berdaya.experiments.executors.tls_security` makes one).
         retry_errors: Run again the runs recorded as having raised.
         progress: Show a progress bar with an ETA on stderr (when it is a terminal).
         in_flight: Most runs submitted at once (default: twice the executor's workers);
             a killed sweep loses at most these.
         report: Filled in with the counts of this call.
+        max_runs: Most runs the design may have (``None``: no limit).
 
     Returns:
         Every run on disk (:func:`read_results`).
 
     Raises:
-        SweepError: Bad spec, folder, address or argument (before any run).
-        SweepStoppedError: The executor failed part-way (a resume finishes the sweep).
+        SweepError: Bad spec, folder, address or argument, a design over the limits,
+            a folder another sweep holds (before any run).
+        SweepStoppedError: The executor failed part-way, or the disk filled up (a
+            resume finishes the sweep).
     """
     _check_where(workers, in_flight, executor, cluster)
     if cluster is not None:
         cluster = check_cluster_address(cluster)
-    checked, design = prepare(spec)
+    checked, design = prepare(spec, max_runs)
     folder = SweepFolder(out)
-    resuming = folder.check(checked, design)
-    tasks = tasks_of(design)
-    counts = report if report is not None else SweepProgress(total=len(tasks))
-    counts.total = len(tasks)
+    check_writable(folder.path, "--out", folder=True)
+    folder.check(checked, design)
+    counts = report if report is not None else SweepProgress(total=design.runs)
+    counts.total = design.runs
     with ExitStack() as stack:
+        stack.enter_context(_claimed(folder))
+        resuming = folder.check(checked, design)  # again, now that it is ours
         if executor is None and cluster is not None:
             executor = stack.enter_context(
-                dask_executor(cluster, timeout=cluster_timeout, workers=workers)
+                dask_executor(
+                    cluster, timeout=cluster_timeout, workers=workers, security=security
+                )
             )
         elif executor is not None and hasattr(executor, "_client"):
             upload_code(executor._client)  # a Dask executor made by the caller
-        if not resuming:
-            folder.create(checked, design)
-        folder.clean()
-        skip = folder.done() | (set() if retry_errors else folder.failed())
-        todo = [t for t in tasks if t.run_id not in skip]
-        counts.skipped = len(tasks) - len(todo)
+        try:
+            skip = _start(
+                folder,
+                design,
+                counts,
+                resuming=resuming,
+                retry_errors=retry_errors,
+            )
+        except OSError as err:
+            raise _no_room(err, folder, counts) from None
+        left = design.runs - counts.skipped
         if executor is None:  # this process or local processes, stopped on an error
-            n = workers or os.cpu_count() or 1
-            executor = stack.enter_context(local_executor(n, len(todo)))
+            executor = stack.enter_context(local_executor(cap_workers(workers), left))
         _drive(
             executor,
-            todo,
+            iter_tasks(design, skip),
             folder,
             counts,
             progress=progress,
@@ -655,6 +811,87 @@ def run_sweep(
         )
     counts.errors = len(folder.failed())
     return read_results(out)
+
+
+@contextmanager
+def _claimed(folder: SweepFolder) -> Iterator[None]:
+    """Hold the folder's lock; a folder made for it and left empty goes again."""
+    existed = folder.path.exists()
+    with ExitStack() as stack:
+        try:
+            lock = stack.enter_context(folder_lock(folder.path))
+        except OSError as err:
+            raise SweepError(
+                f"--out: '{folder.path}' cannot be locked ({_first(err)})"
+            ) from None
+        try:
+            yield
+        except BaseException:
+            if not existed and [p.name for p in folder.path.iterdir()] == [lock.name]:
+                lock.unlink(missing_ok=True)
+                folder.path.rmdir()
+            raise
+
+
+def _start(
+    folder: SweepFolder,
+    design: Design,
+    counts: SweepProgress,
+    *,
+    resuming: bool,
+    retry_errors: bool,
+) -> set[str]:
+    """Make or tidy the folder; count what is done; check the rest fits on disk.
+
+    Returns:
+        The ids of the runs not to run (on disk, or recorded as errors).
+    """
+    if resuming:
+        counts.damaged = folder.set_aside_damaged()
+    else:
+        check_free_space(folder.path, _run_bytes(design) * design.runs, "the runs")
+        folder.create(design.spec, design)
+    folder.clean()
+    skip = folder.done() | (set() if retry_errors else folder.failed())
+    counts.skipped = len(skip)
+    if resuming:
+        left = design.runs - counts.skipped
+        check_free_space(
+            folder.path, _run_bytes(design) * left, f"the {left:,} runs left"
+        )
+    return skip
+
+
+def _run_bytes(design: Design) -> int:
+    """An estimate of one run file's size (the longest run's rows)."""
+    out = design.spec.outcomes
+    months = max((int(p.get("months", 0)) for p in design.params), default=0)
+    rows = (months // out.every + 1 if out.every else 0) + 2  # final, cycle's end
+    columns = len(ID_COLUMNS) + len(design.columns) + 3 + len(out.keep)
+    return run_file_bytes(rows, columns)
+
+
+def _no_room(
+    err: OSError, folder: SweepFolder, counts: SweepProgress | None
+) -> SweepError:
+    """One line for a write that failed: what is kept, and how to go on."""
+    what = err.strerror or type(err).__name__
+    where = f" ({err.filename})" if err.filename else ""
+    kept = (
+        f"{len(folder.done())} of {counts.total} runs are on disk in {folder.path}"
+        if counts is not None
+        else f"nothing was written to {folder.path}"
+    )
+    if err.errno in NO_ROOM:
+        return SweepStoppedError(
+            f"sweep stopped: cannot write to {folder.path}: {what}{where}; {kept}; "
+            "make room (or raise the file-size limit) and run the same command again "
+            "to resume"
+        )
+    return SweepStoppedError(
+        f"sweep stopped: cannot write to {folder.path}: {what}{where}; {kept}; run the "
+        "same command again to resume"
+    )
 
 
 def _check_where(
@@ -674,7 +911,7 @@ def _check_where(
 
 def _drive(
     executor: Executor,
-    todo: list[RunTask],
+    todo: Iterable[RunTask],
     folder: SweepFolder,
     counts: SweepProgress,
     *,
@@ -715,7 +952,10 @@ def _drive(
             stall_timeout=stall_timeout,
             on_stall=stalled,
         ):
-            folder.write(task, outcome)
+            try:
+                folder.write(task, outcome)
+            except OSError as err:
+                raise _no_room(err, folder, counts) from None
             counts.ran += 1
             if outcome.error is not None:
                 counts.failed += 1

@@ -40,7 +40,7 @@ class P2KPScenario(Scenario):
             ScenarioError: A value is unknown, of the wrong type or out of range.
         """
         rng = check_seed(rng, "rng", generators=True)
-        params = validate(values, f"scenario '{name}'", strict=False)
+        params = validate(values, f"scenario '{name}'")
         self._set(rng, name, params)
 
     def _set(self, rng: Any, name: str, params: Parameters) -> None:

@@ -13,6 +13,7 @@ from support import within
 
 from berdaya import cli, doc_path
 from berdaya.cli import BROKEN_PIPE, build_parser, main
+from berdaya.experiments import limits
 from berdaya.scenarios import load_scenario, schema
 from berdaya.scenarios.loader import MAX_SCENARIO_BYTES, MAX_SHOWN
 
@@ -367,7 +368,7 @@ CAPPED = {
 def test_more_workers_than_cores_are_capped_with_a_warning(case, monkeypatch, capsys):
     args, target = CAPPED[case]
     calls = _spy(monkeypatch, target, _Done())
-    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(limits, "usable_cores", lambda: 2)
     assert main([*args, "--workers", "10000"]) == 0
     assert calls[0]["workers"] == 2
     err = capsys.readouterr().err
@@ -379,7 +380,7 @@ def test_more_workers_than_cores_are_capped_with_a_warning(case, monkeypatch, ca
 
 def test_workers_of_a_remote_cluster_are_not_capped(monkeypatch, capsys):
     calls = _spy(monkeypatch, "run_sweep")
-    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(limits, "usable_cores", lambda: 2)
     args = ["sweep", "involvement-progression", "--out", "o"]
     assert main([*args, "--cluster", "tcp://10.0.0.1:8786", "--workers", "64"]) == 0
     assert calls[0]["workers"] == 64 and capsys.readouterr().err == ""
@@ -387,7 +388,7 @@ def test_workers_of_a_remote_cluster_are_not_capped(monkeypatch, capsys):
 
 def test_workers_within_the_cores_pass_quietly(monkeypatch, capsys):
     calls = _spy(monkeypatch, "compare", _Done())
-    monkeypatch.setattr(cli.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(limits, "usable_cores", lambda: 4)
     assert main(["compare", A, B, "--workers", "4"]) == 0
     assert calls[0]["workers"] == 4 and capsys.readouterr().err == ""
 
@@ -492,6 +493,15 @@ def test_limits_md_states_the_limits():
         f"{MAX_SHOWN} characters",
         "--allow-remote",
         f"{BROKEN_PIPE} the reader of the output went away",
+        f"**{limits.MAX_RUNS:,} runs**",
+        "--max-runs N",
+        f"about {limits.POINT_BYTES // 1024} KB",
+        f"about {limits.RUN_FILE_BYTES // 1024} KB, plus {limits.COLUMN_BYTES} bytes a "
+        f"column, plus {limits.VALUE_BYTES} bytes a kept value",
+        "DIR/.lock",
+        "*.damaged",
+        "--cluster-tls-ca",
+        "can run any Python code on its workers",
     ):
         assert stated in text, f"docs/limits.md does not say {stated!r}"
     assert cli.MAX_SEED == 2**64 - 1 and "[0, 2**64 - 1]" in text

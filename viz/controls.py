@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, cast
 
+import numpy as np
 import solara
 
 from berdaya.scenarios import (
@@ -31,6 +32,7 @@ from berdaya.scenarios import (
     schema,
     shipped,
 )
+from berdaya.scenarios.loader import shown
 from berdaya.scenarios.schema import CITY_ONLY
 from berdaya.viz.i18n import DEFAULT_LANGUAGE, MESSAGES, tr
 
@@ -78,6 +80,8 @@ class Control:
         """
         info = self.info
         if self.widget == "switch":
+            if not isinstance(raw, bool | np.bool_):
+                raise ScenarioError(f"{info.name} must be true or false (got {raw!r})")
             return bool(raw)
         if self.widget == "select":
             if raw not in (info.choices or ()):
@@ -86,10 +90,15 @@ class Control:
         try:
             if isinstance(raw, str):
                 text = raw.strip().replace(",", "").replace("_", "")
-                value = int(text) if info.type == "int" else float(text)
+                number = float(text) if info.type != "int" or "." in text else int(text)
+            elif isinstance(raw, bool | np.bool_):
+                raise TypeError(raw)
             else:
-                value = int(raw) if info.type == "int" else float(raw)
-        except (TypeError, ValueError):
+                number = float(raw)
+            if info.type == "int" and not float(number).is_integer():
+                raise ValueError(number)  # 2.7 households: refused, not cut to 2
+            value = int(number) if info.type == "int" else float(number)
+        except (TypeError, ValueError, OverflowError):
             raise ScenarioError(
                 f"{info.name} must be {info.allowed} (got {raw!r})"
             ) from None
@@ -213,6 +222,13 @@ def changed_levers(name: str, levers: dict[str, Any]) -> dict[str, Any]:
         ScenarioError: A lever's control holds something invalid.
     """
     params = load_scenario(name).params
+    known = {c.name for c in lever_controls()}
+    unknown = sorted(str(k) for k in levers if k not in known)
+    if unknown:
+        raise ScenarioError(
+            f"unknown lever {shown(unknown[0])}; `berdaya params` lists the levers "
+            "(kind lever)"
+        )
     out = {}
     for c in lever_controls():
         if c.name not in levers:

@@ -34,6 +34,7 @@ from berdaya.cli.options import (
     MAX_SEED,
     MAX_TIMEOUT_S,
     Verb,
+    one_line,
 )
 
 #: The verbs, in the order ``berdaya --help`` lists them.
@@ -91,7 +92,9 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Say what is wrong in one line and exit with status 2."""
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(
+            2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n"
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,8 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        Exit status: 0 on success, 2 on bad input, 141 when the output's reader went
-        away (``berdaya params | head -1``), which is not an error worth a word.
+        Exit status: 0 on success, 2 on bad input, 1 when a file could not be
+        written or read (a full disk), 141 when the output's reader went away
+        (``berdaya params | head -1``), which is not an error worth a word.
     """
     try:
         try:
@@ -139,8 +143,16 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     try:
         return args.func(args)
     except ValueError as err:  # a ScenarioError among them
-        print(f"berdaya: error: {err}", file=sys.stderr)
+        print(f"berdaya: error: {one_line(err)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise
+    except OSError as err:  # the disk, not the input: a full disk, a vanished folder
+        where = f"'{err.filename}': " if err.filename else ""
+        text = str(err).splitlines()
+        what = err.strerror or (text[0] if text else type(err).__name__)
+        print(f"berdaya: error: {one_line(where + what)}", file=sys.stderr)
+        return 1
 
 
 def _stdout_to_devnull() -> None:

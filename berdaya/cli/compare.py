@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     """Compare, print the table, write the outcomes and the plot if asked."""
     from berdaya.experiments.compare import NONE, compare
     from berdaya.experiments.files import check_out_path
+    from berdaya.experiments.limits import check_writable
     from berdaya.experiments.plots import comparison_envelopes, plot_formats
     from berdaya.scenarios import parse_set
 
@@ -52,9 +53,11 @@ def run(args: argparse.Namespace) -> int:
     o.in_range("--seed", args.seed, 0)
     o.months(args, overrides)
     if args.out is not None:
-        check_out_path(args.out)
+        check_writable(check_out_path(args.out), "--out")
     if args.plot is not None and not args.plot.lower().endswith(plot_formats()):
         raise ValueError(f"--plot: '{args.plot}' must end in .png (or .pdf, .svg)")
+    if args.plot is not None:
+        check_writable(args.plot, "--plot")
     o.check_set([s for s in (args.a, args.b) if s != NONE], overrides)
     comparison = compare(
         args.a,

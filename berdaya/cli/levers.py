@@ -54,6 +54,7 @@ def add(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Make the lever table; print it or write it."""
     from berdaya.experiments.levers import LEVER_OUTCOMES, check_md_path, lever_table
+    from berdaya.experiments.limits import check_writable
     from berdaya.scenarios import parse_set
 
     overrides = parse_set(args.set)
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             f"--inert-below must be a number >= 0 (got {args.inert_below:g})"
         )
     if args.out is not None:
-        check_md_path(args.out)
+        check_writable(check_md_path(args.out), "--out")
     o.check_set([args.scenario], overrides)
     table = lever_table(
         args.scenario,

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S
+from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S, DEFAULT_MAX_RUNS
 
 if TYPE_CHECKING:
     from berdaya.experiments.sweep import SweepProgress
@@ -28,6 +27,22 @@ MAX_SEED = 2**64 - 1
 MAX_REPLICATIONS = 100_000
 MAX_KELURAHAN = 100_000
 MAX_TIMEOUT_S = 86_400.0
+
+
+#: What ``str.splitlines`` breaks a line at: escaped in a message, which stays one line.
+LINE_BREAKS = {
+    c: c.encode("unicode_escape").decode("ascii")
+    for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+}
+
+
+def one_line(message: object) -> str:
+    r"""A message as one line: every character that would break it shown escaped.
+
+    A name or value quoted from a file or an option (a TOML key holding ``\x1e``, say)
+    can hold a line break; the message around it stays one line whatever it held.
+    """
+    return str(message).translate(str.maketrans(LINE_BREAKS))
 
 
 @dataclass(frozen=True)
@@ -112,8 +127,22 @@ def add_cluster(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument(
         "--cluster",
         metavar="ADDRESS",
-        help="run on a Dask cluster: tcp://HOST:8786, or 'local' for a LocalCluster",
+        help="run on a Dask cluster: tcp://HOST:8786, tls://HOST:8786 (with the "
+        "--cluster-tls-* files or Dask's TLS config), or 'local' for a LocalCluster",
     )
+    for name, meaning in (
+        (
+            "ca",
+            "the certificate authority the scheduler's certificate is checked against",
+        ),
+        ("cert", "this client's certificate"),
+        ("key", "this client's private key"),
+    ):
+        p.add_argument(
+            f"--cluster-tls-{name}",
+            metavar="FILE.pem",
+            help=f"tls:// cluster: {meaning} (PEM)",
+        )
     p.add_argument(
         "--cluster-timeout",
         type=float,
@@ -125,6 +154,13 @@ def add_cluster(p: argparse.ArgumentParser, what: str) -> None:
         "--retry-errors",
         action="store_true",
         help=f"run again the {what} recorded as having raised",
+    )
+    p.add_argument(
+        "--max-runs",
+        type=int,
+        default=DEFAULT_MAX_RUNS,
+        metavar="N",
+        help="refuse a design of more runs than N (default: %(default)s)",
     )
 
 
@@ -144,8 +180,10 @@ def in_range(option: str, value: int | None, low: int, high: int | None = None) 
 
 def workers(value: int | None) -> int | None:
     """``--workers``, at least 1 and at most this machine's cores (said on stderr)."""
+    from berdaya.experiments.limits import usable_cores
+
     in_range("--workers", value, 1)
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     if value is not None and value > cores:
         print(
             f"berdaya: warning: --workers {value} is more than the {cores} cores of "
@@ -162,6 +200,36 @@ def local_workers(args: argparse.Namespace) -> int | None:
         return workers(args.workers)
     in_range("--workers", args.workers, 1)
     return args.workers
+
+
+def cluster(args: argparse.Namespace) -> dict[str, Any]:
+    """Check the options of where a resumable job runs; the job's keywords for them.
+
+    Returns:
+        ``workers``, ``cluster``, ``cluster_timeout``, ``security`` (a Dask
+        ``Security`` from the ``--cluster-tls-*`` files, or ``None``) and
+        ``max_runs``.
+    """
+    seconds("--cluster-timeout", args.cluster_timeout)
+    in_range("--max-runs", args.max_runs, 1)
+    files = (args.cluster_tls_ca, args.cluster_tls_cert, args.cluster_tls_key)
+    security = None
+    if any(f is not None for f in files):
+        if args.cluster is None or not args.cluster.startswith("tls://"):
+            raise ValueError(
+                "--cluster-tls-ca, --cluster-tls-cert and --cluster-tls-key are for "
+                f"--cluster tls://HOST:PORT (got --cluster {args.cluster})"
+            )
+        from berdaya.experiments.executors import tls_security
+
+        security = tls_security(*files)
+    return {
+        "workers": local_workers(args),
+        "cluster": args.cluster,
+        "cluster_timeout": args.cluster_timeout,
+        "security": security,
+        "max_runs": args.max_runs,
+    }
 
 
 def seconds(option: str, value: float) -> None:
@@ -207,7 +275,7 @@ def resumable(
     try:
         return work(), None
     except SweepStoppedError as err:
-        print(f"berdaya: {err}", file=sys.stderr)
+        print(f"berdaya: {one_line(err)}", file=sys.stderr)
         return None, 1
     except KeyboardInterrupt:
         print(
@@ -216,3 +284,15 @@ def resumable(
             file=sys.stderr,
         )
         return None, 130
+
+
+def say_damaged(counts: SweepProgress, out: str, noun: str) -> None:
+    """Say which damaged run files a resume moved aside and ran again (if any)."""
+    if counts.damaged:
+        first = ", ".join(counts.damaged[:3]) + (
+            "..." if len(counts.damaged) > 3 else ""
+        )
+        print(
+            f"{len(counts.damaged)} {noun} had damaged files ({first}): moved aside "
+            f"as {out}/runs/*.damaged and run again"
+        )

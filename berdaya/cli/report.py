@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 from berdaya.cli import options as o
 from berdaya.experiments.defaults import DEFAULT_LEVEL
@@ -29,10 +30,13 @@ def add(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Report on the folder; print the text and what was written."""
+    from berdaya.experiments.limits import check_writable
     from berdaya.experiments.reporting import report
 
     if not (math.isfinite(args.level) and 0 < args.level < 1):
         raise ValueError(f"--level must be between 0 and 1 (got {args.level:g})")
+    if Path(args.results).is_dir():  # the report's tables and plots go there
+        check_writable(args.results, "results folder", folder=True)
     rep = report(
         args.results, outcomes=args.outcome, level=args.level, plots=not args.no_plots
     )

@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the scenario and print its summary."""
     from berdaya.cli.run_summary import summary
     from berdaya.experiments.files import check_out_path
+    from berdaya.experiments.limits import check_writable
     from berdaya.experiments.run import run
     from berdaya.scenarios import parse_set
 
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     o.months(args, overrides)
     o.in_range("--seed", args.seed, 0, o.MAX_SEED)
     if args.out is not None:
-        check_out_path(args.out)
+        check_writable(check_out_path(args.out), "--out")
     o.check_set([args.scenario], overrides)
     result = run(args.scenario, args.seed, months=args.months, overrides=overrides)
     print(summary(result))

@@ -24,19 +24,16 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     if not args.out.strip():
         raise ValueError("--out is empty: give the folder the runs go to")
-    o.seconds("--cluster-timeout", args.cluster_timeout)
-    workers = o.local_workers(args)
+    where = o.cluster(args)
     counts = SweepProgress(total=0)
     _, stopped = o.resumable(
         lambda: run_sweep(
             args.spec,
             args.out,
-            workers=workers,
-            cluster=args.cluster,
-            cluster_timeout=args.cluster_timeout,
             retry_errors=args.retry_errors,
             progress=True,
             report=counts,
+            **where,
         ),
         counts,
         args.out,
@@ -44,6 +41,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     )
     if stopped is not None:
         return stopped
+    o.say_damaged(counts, args.out, "runs")
     print(
         f"sweep done: {counts.total} runs in {args.out} ({counts.ran} run now, "
         f"{counts.skipped} already there; {counts.per_minute:,.0f} runs/min)"
@@ -83,20 +81,17 @@ def run_national(args: argparse.Namespace) -> int:
     if args.out is None or not args.out.strip():
         raise ValueError("--out DIR is required: the folder the kelurahan go to")
     o.in_range("--kelurahan", args.kelurahan, 1, o.MAX_KELURAHAN)
-    o.seconds("--cluster-timeout", args.cluster_timeout)
-    workers = o.local_workers(args)
+    where = o.cluster(args)
     counts = SweepProgress(total=0)
     result, stopped = o.resumable(
         lambda: run_national(
             args.spec,
             args.out,
             kelurahan=args.kelurahan,
-            workers=workers,
-            cluster=args.cluster,
-            cluster_timeout=args.cluster_timeout,
             retry_errors=args.retry_errors,
             progress=True,
             report=counts,
+            **where,
         ),
         counts,
         args.out,
@@ -104,6 +99,7 @@ def run_national(args: argparse.Namespace) -> int:
     )
     if stopped is not None:
         return stopped
+    o.say_damaged(counts, args.out, "kelurahan")
     print(result.text())
     print(
         f"({counts.ran:,} kelurahan run now, {counts.skipped:,} already there; "
