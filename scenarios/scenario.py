@@ -118,5 +118,6 @@ class P2KPScenario(Scenario):
         return type(self)._validated(params, rng=seed, name=self.name)
 
 
-# Mesa (and SolaraViz) read a scenario's defaults from this class attribute.
-P2KPScenario._scenario_defaults = Parameters().model_dump()
+# Mesa (and SolaraViz, rebuilding a scenario on Reset) read a scenario's attributes and
+# their defaults from this class attribute: the name and every parameter.
+P2KPScenario._scenario_defaults = {"name": "custom", **Parameters().model_dump()}
