@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import math
 
+import pandas as pd
 import pytest
 from tqdm.auto import tqdm as auto_tqdm
 
@@ -11,8 +14,12 @@ import berdaya.experiments.compare as compare_module
 import berdaya.experiments.engine as engine_module
 import berdaya.experiments.screen as screen_module
 import berdaya.experiments.sweep as sweep_module
+from berdaya.experiments import report, run_sweep
 from berdaya.experiments.compare import REPR_OUTCOMES, compare
+from berdaya.experiments.display import MAX_ROWS
+from berdaya.experiments.reporting import SweepReport
 from berdaya.experiments.run import HEADLINE, RunResult, run
+from berdaya.model.registry import RECORDS
 
 SMALL = {"n_households": 200}
 
@@ -107,3 +114,54 @@ def test_progress_bars_are_tqdm_auto():
     assert engine_module.tqdm is auto_tqdm  # the engine's one progress bar
     for module in (compare_module, sweep_module, screen_module):
         assert module.progress_bar is engine_module.progress_bar, module.__name__
+
+
+SWEEP = {
+    "description": "a small sweep for notebooks",
+    "scenario": "kedungkandang-2008",
+    "replications": 2,
+    "seed": 1,
+    "design": "grid",
+    "set": {"n_households": 60, "months": 2},
+    "levers": {"kelurahan_involvement": [0.0, 1.0], "faskel_count": [1, 2]},
+    "outcomes": {"keep": ["participation_poor", "gov_support", "poverty_rate"]},
+}
+
+
+@pytest.fixture(scope="module")
+def sweep_report(tmp_path_factory) -> SweepReport:
+    out = tmp_path_factory.mktemp("sweep") / "small"
+    run_sweep(SWEEP, out, workers=1)
+    return report(out, plots=False, write=False)
+
+
+def test_a_sweep_reports_repr_is_short_and_says_what_it_is(sweep_report):
+    text = repr(sweep_report)
+    assert len(text) < 500 and len(text.splitlines()) == 2, text
+    points = len(sweep_report.design)
+    assert f"grid design, {points} points x 2 replications" in text
+    assert f"{2 * points} of {2 * points} runs finished, 0 raised" in text
+    assert "participation_poor, gov_support, poverty_rate" in text
+
+
+def test_a_sweep_reports_html_has_each_points_means_and_intervals(sweep_report):
+    page = sweep_report._repr_html_()
+    assert page.startswith("<table>") and page.endswith("</table>")
+    rows = page.split("<tr><td><code>")[1:]
+    assert len(rows) == len(sweep_report.design) <= MAX_ROWS
+    summary = sweep_report.summary.set_index(["point", "outcome"])
+    for point, row in zip(sweep_report.design["point"], rows, strict=True):
+        assert row.startswith(f"{html.escape(sweep_report.label(point))}</code>")
+        cells = [c.split("<", 1)[0] for c in row.split('right">')[1:]]
+        for name, cell in zip(sweep_report.outcomes, cells, strict=True):
+            mean = format(float(summary.loc[(point, name), "mean"]), RECORDS[name].fmt)
+            assert cell.startswith(f"{mean} ["), (point, name, cell)
+
+
+def test_a_long_sweeps_html_says_what_it_leaves_out(sweep_report):
+    design = pd.concat([sweep_report.design] * 5, ignore_index=True)
+    design["point"] = range(len(design))
+    longer = dataclasses.replace(sweep_report, design=design)
+    page = longer._repr_html_()
+    assert len(page.split("<tr><td><code>")) - 1 == MAX_ROWS
+    assert f"{len(design) - MAX_ROWS} more points: see .summary" in page
