@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
+from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
+from nbclient import NotebookClient
 from tqdm.auto import tqdm as auto_tqdm
 
 import berdaya.experiments.compare as compare_module
@@ -22,6 +25,10 @@ from berdaya.experiments.run import HEADLINE, RunResult, run
 from berdaya.model.registry import RECORDS
 
 SMALL = {"n_households": 200}
+NOTEBOOK = (
+    Path(__file__).resolve().parents[1] / "docs" / "examples" / "quickstart.ipynb"
+)
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +172,29 @@ def test_a_long_sweeps_html_says_what_it_leaves_out(sweep_report):
     page = longer._repr_html_()
     assert len(page.split("<tr><td><code>")) - 1 == MAX_ROWS
     assert f"{len(design) - MAX_ROWS} more points: see .summary" in page
+
+
+def _outputs(cell) -> dict[str, str]:
+    """A code cell's outputs by MIME type (the last of each)."""
+    return {k: v for o in cell.outputs for k, v in o.get("data", {}).items()}
+
+
+def test_the_example_notebook_runs_and_shows_tables_bars_and_plots(tmp_path):
+    """docs/examples/quickstart.ipynb, executed in a kernel of this interpreter."""
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    assert not any(c.get("outputs") for c in notebook.cells), "stored with outputs"
+    NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    shown = [_outputs(c) for c in code]
+    htmls = [o["text/html"] for o in shown if "text/html" in o]
+    assert any(h.startswith("<table><caption>berdaya run:") for h in htmls)
+    assert any(h.startswith("<table><caption>berdaya compare:") for h in htmls)
+    assert sum("image/png" in o for o in shown) >= 2, "a plot per picture cell"
+    compare_cell = next(c for c in code if "compare(" in c.source)
+    assert WIDGET in _outputs(compare_cell), "no tqdm widget in the notebook"
+    assert not list(tmp_path.iterdir()), "the notebook wrote files"
