@@ -49,31 +49,13 @@ from berdaya.experiments.defaults import DEFAULT_PAIRED_REPLICATIONS, SMALL_EFFE
 from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
 from berdaya.experiments.files import write_table
 from berdaya.experiments.run import run
+from berdaya.model.registry import HEADLINE
 from berdaya.scenarios import load_scenario
 from berdaya.scenarios.loader import plain_values
 
-#: Final-month outcomes compared by default, in print order. Extend here; outcomes
-#: absent from the records are skipped.
-HEADLINE_OUTCOMES: tuple[str, ...] = (
-    "powerless_poor",
-    "penyadaran_poor",
-    "pengkapasitasan_poor",
-    "pendayaan_poor",
-    "forced_share_of_pendayaan",
-    "forced_count",
-    "poverty_rate",
-    "participation_poor",
-    "bkm_stage",
-    "bkm_locus",
-    "gov_support",
-    "tendency_cumulative",
-    "repayment_rate",
-    "portfolio_at_risk",
-    "loan_poor_share",
-    "poverty_gap_initially_poor",
-    "welfare_initially_poor",
-    "elite_capture_index",
-)
+#: Final-month outcomes compared by default, in print order: the record registry's
+#: headline outcomes (extend them there); outcomes absent from the records are skipped.
+HEADLINE_OUTCOMES: tuple[str, ...] = HEADLINE
 
 #: Y-axis labels of the envelope panels (an outcome not listed is labelled by its name).
 OUTCOME_UNITS: dict[str, str] = {

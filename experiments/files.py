@@ -70,7 +70,7 @@ def write_table(table: pd.DataFrame, path: str | Path, meta: dict[str, Any]) -> 
     Returns:
         The path written.
     """
-    path = check_out_path(path)
+    path = check_out_path(path, "path")
 
     def write(tmp: Path) -> None:
         if path.suffix.lower() == ".csv":

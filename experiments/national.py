@@ -46,6 +46,7 @@ import pandas as pd
 
 from berdaya.agents.bkm import InstitutionalStage
 from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S, DEFAULT_SPEC
+from berdaya.experiments.display import MAX_NAMED, html_table, value_text
 from berdaya.experiments.files import write_table
 from berdaya.experiments.limits import MAX_RUNS
 from berdaya.experiments.spec import SweepError, SweepSpec, load_spec, parse_spec
@@ -57,6 +58,7 @@ from berdaya.experiments.sweep import (
     toml_of,
 )
 from berdaya.model.registry import (
+    HEADLINE,
     HOUSEHOLDS,
     IN_PENDAYAAN,
     NONPOOR,
@@ -277,7 +279,7 @@ def national_totals(
     return totals.table(), skipped
 
 
-@dataclass
+@dataclass(repr=False)
 class NationalResult:
     """A national run's totals and what they are made of.
 
@@ -300,6 +302,35 @@ class NationalResult:
     errors: int
     skipped: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+
+    def _title(self) -> str:
+        return (
+            f"{self.out}, spec '{self.spec}', {self.done:,} of {self.kelurahan:,} "
+            f"kelurahan added up, {self.errors:,} raised"
+        )
+
+    def _headline(self) -> dict[str, str]:
+        """The last month's headline records in the totals, formatted."""
+        if self.totals.empty:
+            return {}
+        last = self.totals.iloc[-1]
+        return {n: value_text(n, last[n]) for n in HEADLINE if n in last.index}
+
+    def __repr__(self) -> str:
+        """Two short lines: which national run, and a few totals at the last month."""
+        values = list(self._headline().items())[:MAX_NAMED]
+        month = int(self.totals["month"].iloc[-1]) if len(self.totals) else 0
+        shown = ", ".join(f"{k} {v}" for k, v in values) or "no kelurahan on disk yet"
+        return f"<NationalResult: {self._title()}>\n  at month {month}: {shown}"
+
+    def _repr_html_(self) -> str:
+        """A small HTML table of the headline totals at the last month."""
+        month = int(self.totals["month"].iloc[-1]) if len(self.totals) else 0
+        return html_table(
+            f"berdaya national: {self._title()}",
+            ["record", f"month {month}"],
+            [[k, v] for k, v in self._headline().items()],
+        )
 
     def text(self) -> str:
         """A short summary of the national totals at the last month."""

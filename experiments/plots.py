@@ -116,7 +116,7 @@ def comparison_envelopes(
     from matplotlib.patches import Patch  # noqa: PLC0415
 
     path = Path(path)
-    suffix = _check_suffix(path, plot_formats(), "--plot")
+    suffix = _check_suffix(path, plot_formats(), "path")
     names = list(outcomes or comparison.outcomes)
     recs = comparison.records
     fig, axes = panels(len(names), ncols=ncols, width=3.2, extra=0.6, sharex=True)

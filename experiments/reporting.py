@@ -42,6 +42,13 @@ from berdaya.experiments.compare import (
     paired_ci,
 )
 from berdaya.experiments.defaults import DEFAULT_LEVEL
+from berdaya.experiments.display import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    html_table,
+    names_text,
+    value_text,
+)
 from berdaya.experiments.files import atomic_write
 from berdaya.experiments.spec import SweepError
 from berdaya.experiments.sweep import (
@@ -59,7 +66,7 @@ MAX_PANELS = 12
 RESAMPLES = 1000
 
 
-@dataclass
+@dataclass(repr=False)
 class SweepReport:
     """What ``berdaya report`` prints and writes, as tables.
 
@@ -115,6 +122,61 @@ class SweepReport:
             return "base"
         row = self.design.loc[self.design["point"] == point].iloc[0]
         return ", ".join(f"{f['name']}={_fmt(row[f['name']])}" for f in self.factors)
+
+    def _title(self) -> str:
+        m = self.meta
+        return (
+            f"{self.folder}, sweep '{m['spec']}', {m['design']} design, {m['points']} "
+            f"points x {m['replications']} replications"
+        )
+
+    def _status(self) -> str:
+        return (
+            f"{len(self.finals['run_id'].unique()) if len(self.finals) else 0} of "
+            f"{self.meta['runs']} runs finished, {len(self.errors)} raised"
+        )
+
+    def __repr__(self) -> str:
+        """Two short lines: which sweep, how far it is, and its outcomes."""
+        return (
+            f"<SweepReport: {self._title()}>\n  {self._status()}; outcomes "
+            f"{names_text(list(self.outcomes))}; .text() is the whole report"
+        )
+
+    def _repr_html_(self) -> str:
+        """A small HTML table: each point's mean outcomes at follow-up, with their CI."""
+        outcomes = list(self.outcomes)[:MAX_COLUMNS]
+        points = self.design["point"].tolist()
+        by_cell = (
+            self.summary.set_index(["point", "outcome"]) if len(self.summary) else None
+        )
+        rows = []
+        for point in points[:MAX_ROWS]:
+            cells = [self.label(point)]
+            for name in outcomes:
+                if by_cell is None or (point, name) not in by_cell.index:
+                    cells.append("n/a")
+                    continue
+                row = by_cell.loc[(point, name)]
+                cells.append(
+                    f"{value_text(name, row['mean'])} [{value_text(name, row['ci_low'])}"
+                    f", {value_text(name, row['ci_high'])}]"
+                )
+            rows.append(cells)
+        left = [
+            f"{len(points) - MAX_ROWS} more points" if len(points) > MAX_ROWS else "",
+            f"{len(self.outcomes) - len(outcomes)} more outcomes"
+            if len(self.outcomes) > len(outcomes)
+            else "",
+        ]
+        more = "; ".join(x for x in left if x)
+        return html_table(
+            f"berdaya sweep: {self._title()}; {self._status()}; mean at follow-up "
+            f"[{self.level:.0%} CI over replications]",
+            ["point", *outcomes],
+            rows,
+            f"{more}: see .summary" if more else "",
+        )
 
     def text(self) -> str:
         """The report as readable text (what ``berdaya report`` prints)."""
@@ -659,7 +721,7 @@ def report(
     if meta is None:
         raise SweepError(f"'{folder.path}' holds no sweep (no meta.json)")
     if not 0 < level < 1:
-        raise SweepError(f"--level must be between 0 and 1 (got {level})")
+        raise SweepError(f"level must be between 0 and 1 (got {level})")
     design = pd.read_parquet(folder.path / "design.parquet")
     results = read_results(folder.path)
     errors = read_errors(folder.path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from dataclasses import fields
+from functools import partial
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -13,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 from mesa import DataCollector, Model
 from mesa.agent import AgentSet
+from mesa.experimental.scenarios import Scenario
 
 from berdaya.agents import formation
 from berdaya.agents.bkm import BKM
@@ -31,6 +34,7 @@ from berdaya.model.population import (
     tie_graph,
 )
 from berdaya.model.records import (
+    MONTHLY_TABLE,
     RECORD_NAMES,
     SNAPSHOT_COLUMNS,
     MonthlyTable,
@@ -38,7 +42,9 @@ from berdaya.model.records import (
     phase_name,
     site_stats,
 )
+from berdaya.model.registry import HEADLINE
 from berdaya.model.site import Effort, Site
+from berdaya.scenarios.loader import ScenarioError
 from berdaya.scenarios.scenario import P2KPScenario
 
 
@@ -76,17 +82,35 @@ class P2KPModel(Model):
     """
 
     def __init__(
-        self, scenario: P2KPScenario | None = None, record_households: bool = False
+        self,
+        scenario: P2KPScenario | str | Path | None = None,
+        *,
+        rng: Any = None,
+        record_households: bool = False,
+        **params: Any,
     ) -> None:
         """Build the kelurahan (or the city).
 
+        Mesa's way works as well as berdaya's: ``P2KPModel(rng=3, poor_share=0.3)``,
+        ``P2KPModel("kelurahan-partner", rng=3)``, ``P2KPModel(scenario)``, and so
+        ``mesa.batch_run(P2KPModel, parameters={...})`` and Mesa's ``SolaraViz``.
+
         Args:
-            scenario: Validated parameters and seed; the schema defaults (Kedungkandang
-                2008) with an OS-entropy seed when omitted.
+            scenario: A :class:`P2KPScenario`, a shipped scenario's name or a TOML file;
+                the schema defaults (Kedungkandang 2008) when omitted.
+            rng: The run's seed as Mesa takes it: a non-negative integer, a numpy
+                ``Generator`` or ``SeedSequence``, or ``None`` for the scenario's own
+                (OS entropy when it has none). ``seed=`` is taken as Mesa's older name.
             record_households: Keep a compact monthly snapshot of household states.
+            **params: Any parameter of the schema (``berdaya params`` lists them),
+                replacing the scenario's value; numpy scalars and 0-d arrays count as
+                the values they hold.
+
+        Raises:
+            ScenarioError: An unknown parameter, a bad value or seed; the message names
+                the parameter and what is allowed.
         """
-        if scenario is None:
-            scenario = P2KPScenario()
+        scenario = model_scenario(scenario, rng, params)
         super().__init__(scenario=scenario)
         p = self.p = scenario.params
         self.streams = Streams.spawn(self.rng)
@@ -113,8 +137,10 @@ class P2KPModel(Model):
         self.stats: dict[str, float] = {}  # month 0's, from _record below
         self.record_names = list(RECORD_NAMES)
         self.table = MonthlyTable(self.record_names, p.months)
+        self.datacollector = headline_collector(self.record_names)
         self.running = True
         self._record()
+        self.datacollector.collect(self)
 
     def _build_sites(self) -> None:
         """The kelurahan, each with its repayment culture, faskel team and institutions."""
@@ -265,6 +291,7 @@ class P2KPModel(Model):
         self.households.step(self)  # every household rule, one pass over the table
         self._in_each_site(lambda site: site.cycle.advance())  # gate and progression
         self._record()
+        self.datacollector.collect(self)  # the headline records, Mesa's way
         if self.steps >= self.p.months or self.done:
             self.running = False
 
@@ -297,6 +324,7 @@ class P2KPModel(Model):
             )
             self.stats = monthly_stats(self)
         self.table.add(self.stats)
+        self.datacollector.add_table_row(MONTHLY_TABLE, self.stats)
         if self.record_households:
             for col in SNAPSHOT_COLUMNS:
                 self.snapshots[col].append(getattr(self.households, col).copy())
@@ -311,14 +339,6 @@ class P2KPModel(Model):
         df.insert(0, "month", np.arange(len(df)))
         df.insert(1, "phase_name", [phase_name(i) for i in df["phase"]])
         return df
-
-    @property
-    def datacollector(self) -> DataCollector:
-        """Mesa ``DataCollector`` with the monthly records as its table ``monthly``.
-
-        Built from :attr:`table` when asked for; the run itself keeps only the rows.
-        """
-        return self.table.datacollector()
 
     def kelurahan_records(self) -> pd.DataFrame:
         """Return a row per month and kelurahan, with a ``kelurahan`` column (0, 1, ...).
@@ -400,3 +420,65 @@ def faskel_teams(n_kelurahan: int, per_team: int) -> list[list[int]]:
     """
     n_teams = -(-n_kelurahan // per_team)
     return [chunk.tolist() for chunk in np.array_split(np.arange(n_kelurahan), n_teams)]
+
+
+def model_scenario(
+    scenario: P2KPScenario | str | Path | None, rng: Any, params: dict[str, Any]
+) -> P2KPScenario:
+    """The scenario a model is built from: ``P2KPModel``'s arguments, checked.
+
+    Args:
+        scenario: A scenario, a shipped scenario's name or TOML file, or ``None`` (the
+            schema defaults).
+        rng: Another seed, or ``None`` to keep the scenario's.
+        params: Parameter values replacing the scenario's; ``seed`` is taken as the
+            seed (Mesa's older name for ``rng``).
+
+    Returns:
+        The scenario itself when nothing replaces its values or seed.
+
+    Raises:
+        ScenarioError: One line naming the parameter (or seed) and what is allowed.
+    """
+    if "seed" in params:
+        params = dict(params)
+        seed = params.pop("seed")
+        if rng is not None:
+            raise ScenarioError("P2KPModel: give rng or seed, not both")
+        rng = seed
+    if scenario is None:
+        scenario = P2KPScenario()
+    elif not isinstance(scenario, P2KPScenario):
+        if isinstance(scenario, Scenario):
+            raise ScenarioError(
+                "P2KPModel: scenario must be a P2KPScenario, a shipped scenario's "
+                f"name or a TOML file (got a {type(scenario).__name__})"
+            )
+        scenario = P2KPScenario.load(scenario)
+    if not params and rng is None:
+        return scenario
+    return scenario.updated(params, rng=rng, source="P2KPModel")
+
+
+def headline_collector(record_names: list[str]) -> DataCollector:
+    """Mesa's ``DataCollector`` of a model: the headline records and the whole table.
+
+    A model reporter per headline record (:data:`~berdaya.model.registry.HEADLINE`),
+    read from the month's records (``model.stats``) rather than computed again, and
+    every record as the table ``monthly``, a row a month.
+
+    Args:
+        record_names: The model's records, the columns of the table.
+
+    Returns:
+        The collector, empty.
+    """
+    return DataCollector(
+        model_reporters={name: partial(record_value, name=name) for name in HEADLINE},
+        tables={MONTHLY_TABLE: list(record_names)},
+    )
+
+
+def record_value(model: P2KPModel, name: str) -> float:
+    """This month's value of one record of a model (a model reporter)."""
+    return model.stats[name]

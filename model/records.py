@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
-from mesa import DataCollector
 from numba import njit
 
 from berdaya.agents.bkm import gini
@@ -540,8 +539,8 @@ class MonthlyTable:
     """The model-level records, a row a month, in a preallocated float array.
 
     A month's records go in as one row (:meth:`add`); the table grows when a model is
-    stepped past its planned months. Tables are built from the array only when asked
-    for (:meth:`frame`, :meth:`datacollector`), so recording costs one row a month.
+    stepped past its planned months. A DataFrame is built from the array only when
+    asked for (:meth:`frame`), so recording costs one row a month.
 
     Attributes:
         names: Column names (the records, in order).
@@ -570,13 +569,6 @@ class MonthlyTable:
     def frame(self) -> pd.DataFrame:
         """Return the rows kept as a DataFrame, a float64 column per record."""
         return pd.DataFrame(self.values[: self.rows].copy(), columns=self.names)
-
-    def datacollector(self) -> DataCollector:
-        """Return a Mesa ``DataCollector`` holding the rows as its table ``monthly``."""
-        dc = DataCollector(tables={MONTHLY_TABLE: list(self.names)})
-        for k, column in enumerate(self.values[: self.rows].T.tolist()):
-            dc.tables[MONTHLY_TABLE][self.names[k]].extend(column)
-        return dc
 
 
 def phase_name(index: float) -> str:

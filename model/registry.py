@@ -410,6 +410,29 @@ RECORDS: dict[str, Record] = {
     )
 }
 RECORD_NAMES = tuple(RECORDS)
+#: The headline outcomes, in print order: what a comparison compares by default and
+#: what a model's Mesa ``DataCollector`` reports each month (``model.datacollector``,
+#: ``mesa.batch_run``). Extend here.
+HEADLINE: tuple[str, ...] = (
+    "powerless_poor",
+    "penyadaran_poor",
+    "pengkapasitasan_poor",
+    "pendayaan_poor",
+    "forced_share_of_pendayaan",
+    "forced_count",
+    "poverty_rate",
+    "participation_poor",
+    "bkm_stage",
+    "bkm_locus",
+    "gov_support",
+    "tendency_cumulative",
+    "repayment_rate",
+    "portfolio_at_risk",
+    "loan_poor_share",
+    "poverty_gap_initially_poor",
+    "welfare_initially_poor",
+    "elite_capture_index",
+)
 MEAN_OVER_KELURAHAN = tuple(n for n, r in RECORDS.items() if r.aggregate == "mean")
 
 

@@ -13,7 +13,12 @@ from typing import Any
 
 from mesa.experimental.scenarios import Scenario
 
-from berdaya.scenarios.loader import check_seed, load_scenario, validate
+from berdaya.scenarios.loader import (
+    check_seed,
+    load_scenario,
+    plain_values,
+    validate,
+)
 from berdaya.scenarios.schema import Parameters
 
 
@@ -84,6 +89,35 @@ class P2KPScenario(Scenario):
         """Return the same scenario with another seed."""
         return type(self)._validated(self.params, rng=rng, name=self.name)
 
+    def updated(
+        self, values: dict[str, Any], *, rng: Any = None, source: str = "overrides"
+    ) -> P2KPScenario:
+        """Return the scenario with some values replaced, checked as a whole again.
 
-# Mesa (and SolaraViz) read a scenario's defaults from this class attribute.
-P2KPScenario._scenario_defaults = Parameters().model_dump()
+        The name stays; numpy scalars and 0-d arrays count as the Python values they
+        hold.
+
+        Args:
+            values: Parameter values replacing the scenario's.
+            rng: Another seed, or ``None`` to keep this scenario's.
+            source: What the values are called in a message about them.
+
+        Returns:
+            The new scenario (this one is not changed).
+
+        Raises:
+            ScenarioError: A value is unknown, of the wrong type or out of range, or the
+                values together break a rule of the schema; the message names the
+                source, the parameter and what is allowed.
+        """
+        params = self.params
+        if values:
+            merged = {**params.model_dump(), **plain_values(values)}
+            params = validate(merged, source, strict=False)
+        seed = self.rng if rng is None else rng
+        return type(self)._validated(params, rng=seed, name=self.name)
+
+
+# Mesa (and SolaraViz, rebuilding a scenario on Reset) read a scenario's attributes and
+# their defaults from this class attribute: the name and every parameter.
+P2KPScenario._scenario_defaults = {"name": "custom", **Parameters().model_dump()}

@@ -8,6 +8,7 @@ resumes after a partial run. Bad input gets one line and nothing written.
 
 from __future__ import annotations
 
+import html
 import shutil
 from concurrent.futures import Future
 from pathlib import Path
@@ -28,6 +29,7 @@ from berdaya.experiments.national import (
 from berdaya.experiments.run import run
 from berdaya.experiments.spec import SweepError, build_design, outcome_names
 from berdaya.experiments.sweep import SweepStoppedError, read_results, tasks_of
+from berdaya.model.registry import HEADLINE, RECORDS
 
 KELURAHAN = 5
 NATION = """
@@ -424,3 +426,20 @@ def test_national_spec_refuses_a_bad_number():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(SweepError, match="--kelurahan must be an integer >= 1"):
             national_spec("national", bad)
+
+
+def test_a_national_results_repr_is_short_and_its_html_a_table(nation):
+    result = nation[2]
+    text = repr(result)
+    assert len(text) < 500 and len(text.splitlines()) == 2, text
+    assert f"of {result.kelurahan:,} kelurahan" in text.splitlines()[0]
+    last = result.totals.iloc[-1]
+    assert f"at month {int(last['month'])}:" in text
+    page = result._repr_html_()
+    assert page.startswith("<table>") and page.endswith("</table>")
+    shown = [n for n in HEADLINE if n in last.index]
+    assert shown, "no headline record in the totals"
+    for name in shown:
+        value = format(float(last[name]), RECORDS[name].fmt)
+        assert f"<code>{name}</code></td><td" in page
+        assert f">{html.escape(value)}</td>" in page, name

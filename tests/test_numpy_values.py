@@ -133,3 +133,17 @@ def test_generators_are_still_seeds_of_a_scenario():
     gen = np.random.default_rng(4)
     assert P2KPScenario(rng=gen).rng is gen
     assert P2KPScenario().rng is None
+
+
+def test_file_and_plot_errors_from_python_name_no_option(tmp_path):
+    """``to_file`` and the envelope plot say ``path``, as the Python argument is named."""
+    result = run("kedungkandang-2008", 1, months=1, overrides=SMALL)
+    with pytest.raises(ValueError) as err:
+        result.to_file(tmp_path / "run.txt")
+    _one_line_api_error(err, "path: ", "must end in .parquet or .csv")
+    from berdaya.experiments.plots import comparison_envelopes  # noqa: PLC0415
+
+    done = compare("kedungkandang-2008", "kelurahan-partner", replications=1, months=1)
+    with pytest.raises(ValueError) as err:
+        comparison_envelopes(done, tmp_path / "plot.txt")
+    _one_line_api_error(err, "path: ", "must end in", ".png")

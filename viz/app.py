@@ -10,6 +10,8 @@ Mesa's ``SolaraViz`` drives one model whose scenario it rebuilds from the change
 alone; this app needs a scenario file as the base, validation with a message instead of a
 crash, and two models stepping together, so it keeps Mesa's pattern (a sidebar of controls,
 Reset/Step/Play, components re-rendered on a step counter) with its own controller.
+Mesa's ``SolaraViz`` itself draws the model in :mod:`berdaya.viz.mesa_page`
+(``berdaya viz --mesa``).
 """
 
 from __future__ import annotations

@@ -26,11 +26,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import ipyvue
+import solara
 import solara.server
 from solara.server import cdn_helper, settings
 
 CDN_REF = re.compile(r"\{\{\s*cdn\s*\}\}/((?:@[\w.-]+/)?[\w.-]+)@(\d+\.\d+\.\d+)/")
 PATH_REF = re.compile(r"^/?((?:@[\w.-]+/)?[\w.-]+)@(\d+\.\d+\.\d+)/")
+#: A package a Solara widget template loads itself (``${this.getCdn()}/name@x.y.z/...``).
+WIDGET_REF = re.compile(
+    r"getCdn\(\)\}/((?:@[\w.-]+/)?[\w.-]+)@(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)/"
+)
+#: The template of Solara's draggable grid under Vue 2 (``solara.GridDraggable``), which
+#: Mesa's ``SolaraViz`` lays its charts out in. Its package is a Vue 2 plugin that cannot
+#: load under Vue 3, where Mesa's page gets a plain grid instead (``viz/mesa_page.py``).
+GRID_TEMPLATE = "gridlayout.vue"
 VUE2_APP = "@widgetti/solara-vuetify-app"
 VUE3_APP = "@widgetti/solara-vuetify3-app"
 
@@ -48,7 +57,9 @@ def needed() -> list[tuple[str, str]]:
     """The npm packages (name, version) the Solara page template loads.
 
     Only the app bundle of the Vue version in use is listed (Solara picks Vue 3 when
-    ipyvue 3 is installed).
+    ipyvue 3 is installed). Under Vue 2 the draggable grid that Mesa's ``SolaraViz`` lays
+    its charts out in loads a package of its own, listed too: without it that page stays
+    blank.
 
     Returns:
         Sorted (name, version) pairs.
@@ -61,6 +72,9 @@ def needed() -> list[tuple[str, str]]:
             found.add((match.group(1), match.group(2)))
     vue3 = ipyvue.__version__.startswith("3")
     unused = VUE2_APP if vue3 else VUE3_APP
+    grid = Path(solara.__file__).parent / "widgets" / "vue" / GRID_TEMPLATE
+    if not vue3 and grid.is_file():
+        found.update(WIDGET_REF.findall(grid.read_text(encoding="utf-8")))
     return sorted(p for p in found if p[0] != unused)
 
 

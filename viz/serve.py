@@ -17,6 +17,8 @@ from pathlib import Path
 from berdaya.viz.assets import ensure_assets
 
 APP = Path(__file__).resolve().with_name("app.py")
+#: Mesa's own ``SolaraViz`` page of the model (``berdaya viz --mesa``).
+MESA_PAGE = APP.with_name("mesa_page.py")
 # Our own assets (``custom.css``, read into the page's head before the app renders)
 STATIC = Path(__file__).resolve().with_name("static")
 
@@ -28,12 +30,15 @@ QUIET_ENV = {
 }
 
 
-def viz_command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
+def viz_command(
+    host: str = "127.0.0.1", port: int = 8765, app: Path = APP
+) -> list[str]:
     """The command that serves the app.
 
     Args:
         host: Address to listen on.
         port: Port to listen on.
+        app: The Solara page to serve (berdaya's app unless told otherwise).
 
     Returns:
         ``python -m solara run <viz/app.py> --host H --port N`` (production mode, no
@@ -44,7 +49,7 @@ def viz_command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
         "-m",
         "solara",
         "run",
-        str(APP),
+        str(app),
         "--host",
         host,
         "--port",
@@ -74,12 +79,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
+def serve(host: str = "127.0.0.1", port: int = 8765, app: Path = APP) -> int:
     """Serve the app until interrupted.
 
     Args:
         host: Address to listen on.
         port: Port to listen on.
+        app: The Solara page to serve (berdaya's app unless told otherwise).
 
     Returns:
         The server's exit status (0 after Ctrl-C).
@@ -87,7 +93,9 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
     ensure_assets()
     print(f"berdaya viz: serving the app at http://{host}:{port} (Ctrl-C stops it)")
     sys.stdout.flush()
-    proc = subprocess.Popen(viz_command(host, port), env={**os.environ, **QUIET_ENV})
+    proc = subprocess.Popen(
+        viz_command(host, port, app), env={**os.environ, **QUIET_ENV}
+    )
     try:
         return proc.wait()
     except KeyboardInterrupt:

@@ -88,15 +88,14 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def app_url(berdaya_exe, tmp_path_factory):
-    """Serve the app with ``berdaya viz --port <free port>``; stop it afterwards."""
+@contextlib.contextmanager
+def _serving(berdaya_exe: str, log: Path, *options: str):
+    """Serve with ``berdaya viz --port <free port> OPTIONS``; stop it afterwards."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
-    log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [berdaya_exe, "viz", "--port", str(port)],
+            [berdaya_exe, "viz", "--port", str(port), *options],
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -107,6 +106,22 @@ def app_url(berdaya_exe, tmp_path_factory):
         yield url
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def app_url(berdaya_exe, tmp_path_factory):
+    """Serve the app with ``berdaya viz --port <free port>``; stop it afterwards."""
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with _serving(berdaya_exe, log) as url:
+        yield url
+
+
+@pytest.fixture
+def mesa_url(berdaya_exe, tmp_path):
+    """Serve Mesa's page of the model with ``berdaya viz --mesa``."""
+    pytest.importorskip("altair", reason="Mesa's page needs the viz extra (altair)")
+    with _serving(berdaya_exe, tmp_path / "server.log", "--mesa") as url:
+        yield url
 
 
 def _varied(png: bytes) -> bool:
@@ -522,3 +537,48 @@ def test_a_typed_lever_value_and_a_faster_play(app_url, browser, tmp_path):
             timeout=UI_TIMEOUT_MS,
         )
         print(f"play at max: 10 months in {time.monotonic() - start:.1f} s")
+
+
+def _time_is(page, month: int) -> None:
+    """Wait until Mesa's page says its model is at ``month`` (``Time: 3.0``)."""
+    page.get_by_text(f"Time: {float(month)}", exact=True).wait_for()
+
+
+def test_mesas_page_in_a_browser(mesa_url, browser, tmp_path):
+    """Mesa's own SolaraViz draws the model: controls, charts that move, Reset."""
+    with _page(browser, tmp_path, viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(mesa_url)
+        page.get_by_text("berdaya: kedungkandang-2008").first.wait_for()
+        _time_is(page, 0)
+        charts = page.locator(".v-window-item--active img")
+        page.wait_for_function(
+            "() => document.querySelectorAll('.v-window-item--active img').length"
+            " === 3"
+        )
+        chart0 = charts.first.screenshot()
+        assert _varied(chart0)
+
+        for month in (1, 2, 3):
+            page.get_by_role("button", name="Step").click()
+            _time_is(page, month)
+        chart3 = _changed(page, ".v-window-item--active img", chart0)
+        assert chart3 != chart0, "the stage chart did not change over 3 steps"
+
+        # a lever moved, then Reset builds the model anew at month 0
+        thumb = page.locator(
+            ".v-slider:has(label:text-is('kelurahan_involvement')) [role=slider]"
+        )
+        thumb.focus()
+        thumb.press("End")
+        assert thumb.get_attribute("aria-valuenow") == "1"
+        page.get_by_role("button", name="Reset").click()
+        _time_is(page, 0)
+        page.get_by_role("button", name="Step").click()
+        _time_is(page, 1)
+
+        text = page.locator("body").inner_text()
+        for bad in ("Traceback", "error in", "Error"):
+            assert bad not in text, f"{bad!r} on the page"
+        shot = tmp_path / "mesa.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert _varied(shot.read_bytes()), "the screenshot is blank"
