@@ -565,14 +565,23 @@ class SweepProgress:
         return self.ran / self.seconds * 60 if self.seconds > 0 else 0.0
 
 
-def prepare(spec: str | Path | SweepSpec | dict[str, Any]) -> tuple[SweepSpec, Design]:
-    """Read and check a spec and lay out its design (nothing is run or written)."""
+def prepare(
+    spec: str | Path | SweepSpec | dict[str, Any], replications: int | None = None
+) -> tuple[SweepSpec, Design]:
+    """Read and check a spec and lay out its design (nothing is run or written).
+
+    Args:
+        spec: A spec path, shipped spec name, :class:`SweepSpec` or spec dict.
+        replications: Replications instead of the spec's (``None``: the spec's).
+    """
     if isinstance(spec, SweepSpec):
         checked = spec
     elif isinstance(spec, dict):
         checked = parse_spec(spec)
     else:
         checked = load_spec(spec)
+    if replications is not None:
+        checked = checked.with_replications(replications)
     return checked, build_design(checked)
 
 
@@ -588,6 +597,8 @@ def run_sweep(
     progress: bool = False,
     in_flight: int | None = None,
     report: SweepProgress | None = None,
+    replications: int | None = None,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """Run a sweep into a results folder, resuming what is there, and read it back.
 
@@ -610,6 +621,11 @@ def run_sweep(
         in_flight: Most runs submitted at once (default: twice the executor's workers);
             a killed sweep loses at most these.
         report: Filled in with the counts of this call.
+        replications: Replications of every point instead of the spec's (the folder
+            is then the spec with this number: :meth:`SweepSpec.with_replications`).
+        limit: Run only the first ``limit`` runs of the design (replication-major:
+            every point's first replication comes first); the same command without it
+            resumes the rest.
 
     Returns:
         Every run on disk (:func:`read_results`).
@@ -621,10 +637,14 @@ def run_sweep(
     _check_where(workers, in_flight, executor, cluster)
     if cluster is not None:
         cluster = check_cluster_address(cluster)
-    checked, design = prepare(spec)
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+    ):
+        raise SweepError(f"--limit must be an integer >= 1 (got {limit!r})")
+    checked, design = prepare(spec, replications)
     folder = SweepFolder(out)
     resuming = folder.check(checked, design)
-    tasks = tasks_of(design)
+    tasks = tasks_of(design)[:limit]
     counts = report if report is not None else SweepProgress(total=len(tasks))
     counts.total = len(tasks)
     with ExitStack() as stack:

@@ -204,10 +204,22 @@ def outcomes_markdown() -> str:
 
 
 SCENARIOS = o.Verb(
-    "scenarios", "list the shipped scenarios", lambda p: None, run_scenarios
+    "scenarios",
+    "list the shipped scenarios",
+    lambda p: None,
+    run_scenarios,
+    examples=("berdaya scenarios",),
 )
 PARAMS = o.Verb(
-    "params", "print the parameter schema as a table", add_params, run_params
+    "params",
+    "print the parameter schema as a table",
+    add_params,
+    run_params,
+    examples=(
+        "berdaya params",
+        "berdaya params --json",
+        "berdaya params --markdown",
+    ),
 )
 OUTCOMES = o.Verb(
     "outcomes",
@@ -217,4 +229,8 @@ OUTCOMES = o.Verb(
     "List every record a run writes a column for (the registry in "
     "model/registry.py): its unit, how a city's value comes from its kelurahan's, "
     "and what it measures.",
+    examples=(
+        "berdaya outcomes",
+        "berdaya outcomes --json",
+    ),
 )

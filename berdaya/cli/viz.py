@@ -51,4 +51,5 @@ VERB = o.Verb(
     add,
     run,
     "Serve the Solara app: `solara run viz/app.py` on HOST:PORT.",
+    examples=("berdaya viz --port 8765",),
 )
