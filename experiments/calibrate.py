@@ -758,6 +758,14 @@ def _version() -> str:
 # --- the command --------------------------------------------------------------------------
 
 
+#: Command lines shown under "Examples:" in ``berdaya calibrate --help`` (each runs as
+#: written: ``tests/test_cli_examples.py``).
+EXAMPLES = (
+    "berdaya calibrate --quick --population 10 --generations 1 --workers 1 "
+    "--out results/calibration/quick.parquet",
+)
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line, as the command's other errors."""
 
@@ -770,8 +778,10 @@ def build_parser(prog: str = "berdaya calibrate") -> argparse.ArgumentParser:
     """The options of ``berdaya calibrate``."""
     parser = _Parser(
         prog=prog,
-        description="Fit the unsourced parameters to the fitting targets (ABC-SMC) "
+        description="Fit the unsourced parameters to the fitting targets (ABC-SMC)\n"
         "and write the posterior ensemble.",
+        epilog="\n".join(["Examples:", *(f"  {line}" for line in EXAMPLES)]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--out",

@@ -47,28 +47,14 @@ from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS
 from berdaya.experiments.run import run
 from berdaya.scenarios import ParamInfo, load_scenario, schema
 
-#: Default factors and their screening ranges: plausible ranges around the observed
-#: case's values, narrower than the schema's allowed ranges (which run to absurd values
-#: such as 1,000 visits a month). Rates and gains span about half to twice the default,
-#: shares and thresholds about +-0.15 around it; ``kelurahan_involvement``, the lever that
-#: defines the case, spans its whole range. ``faskel_visits`` is an integer: its range
-#: fits the 4-level grid (20, 40, 60, 80) so the design's steps are exact.
-#: ``participation_threshold_mean`` spans the plausible range the schema declares for it
-#: (participation no longer tips within it: ``experiments/robustness.py``).
-#: The screen's own ranges for the parameters whose schema declares no ``plausible`` one
-#: (the schema's, where declared, win: one source of truth).
-_OWN_RANGES: dict[str, tuple[float, float]] = {
-    "poor_threshold_premium": (0.0, 0.20),
-    "contagion_rate": (0.05, 0.30),
-    "community_org_capacity": (0.05, 0.35),
-    "kelurahan_involvement": (0.0, 1.0),
-    "faskel_skill": (0.30, 0.80),
-    "faskel_visits": (20, 80),
-    "faskel_primary_emphasis": (0.30, 0.90),
-    "bkm_accompaniment": (0.30, 0.90),
-    "timetable_pace": (0.75, 1.50),
-    "gate_bkm_capacity": (0.25, 0.55),
-}
+#: Default factors of the screen. Each is moved over the plausible range the scenario
+#: schema declares for it (the one source of ranges, with their sources): narrower than
+#: the schema's allowed ranges (which run to absurd values such as 1,000 visits a month).
+#: Rates and gains span about half to twice the default, shares and thresholds about
+#: +-0.15 around it; ``kelurahan_involvement``, the lever that defines the case, spans its
+#: whole range. ``faskel_visits`` is an integer: its range fits the 4-level grid (20, 40,
+#: 60, 80) so the design's steps are exact. ``participation_threshold_mean`` no longer
+#: tips participation within its range (``experiments/robustness.py``).
 _SCREENED = (
     # uncertainties: behaviour of households
     "participation_threshold_mean",
@@ -92,8 +78,10 @@ _SCREENED = (
 )
 _DECLARED = {name: info.plausible for name, info in schema().items()}
 DEFAULT_RANGES: dict[str, tuple[float, float]] = {
-    name: _DECLARED[name] or _OWN_RANGES[name] for name in _SCREENED
+    name: _DECLARED[name] for name in _SCREENED if _DECLARED[name] is not None
 }
+if len(DEFAULT_RANGES) != len(_SCREENED):  # pragma: no cover - a schema edit's slip
+    raise RuntimeError("every screened parameter needs a plausible range in the schema")
 
 #: The model quantity behind each validation criterion, in words a reader can match to
 #: the records (criteria not listed are labelled by their key).

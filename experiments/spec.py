@@ -58,6 +58,7 @@ next, with the same kind of line.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import itertools
@@ -369,6 +370,33 @@ class SweepSpec:
             return self.seeds[replication]
         seq = np.random.SeedSequence(self.seed, spawn_key=(replication, point))
         return int(seq.generate_state(1, dtype=np.uint32)[0])
+
+    def with_replications(self, replications: int) -> SweepSpec:
+        """The same spec with another number of replications (``sweep --replications``).
+
+        The spec's text is dropped, so the results folder's ``spec.toml`` is written
+        from the values actually run; its hash differs from the file's, so a folder
+        holds one number of replications.
+
+        Raises:
+            SweepError: ``replications`` is not an integer >= 1.
+        """
+        if isinstance(replications, bool) or not isinstance(replications, int):
+            raise SweepError(
+                f"replications must be an integer >= 1 (got {replications!r})"
+            )
+        if replications < 1:
+            raise SweepError(
+                f"replications must be an integer >= 1 (got {replications})"
+            )
+        if replications == self.replications:
+            return self
+        data = {**self.data, "replications": replications}
+        changed = dataclasses.replace(
+            self, replications=replications, data=data, text=""
+        )
+        changed.__dict__.pop("seeds", None)  # a cached list of the old length
+        return changed
 
     @property
     def sampler_seed(self) -> int:

@@ -32,6 +32,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -698,12 +699,19 @@ class SweepProgress:
 
 
 def prepare(
-    spec: str | Path | SweepSpec | dict[str, Any], max_runs: int | None = MAX_RUNS
+    spec: str | Path | SweepSpec | dict[str, Any],
+    max_runs: int | None = MAX_RUNS,
+    replications: int | None = None,
 ) -> tuple[SweepSpec, Design]:
     """Read and check a spec and lay out its design (nothing is run or written).
 
     The runs are counted from the spec first (:func:`~berdaya.experiments.limits.
     check_runs`), so a design over ``max_runs`` is refused before it is laid out.
+
+    Args:
+        spec: A spec path, shipped spec name, :class:`SweepSpec` or spec dict.
+        max_runs: Most runs the design may have (``None``: no limit).
+        replications: Replications instead of the spec's (``None``: the spec's).
     """
     if isinstance(spec, SweepSpec):
         checked = spec
@@ -711,6 +719,8 @@ def prepare(
         checked = parse_spec(spec)
     else:
         checked = load_spec(spec)
+    if replications is not None:
+        checked = checked.with_replications(replications)
     check_runs(checked, max_runs)
     return checked, build_design(checked)
 
@@ -729,6 +739,8 @@ def run_sweep(
     in_flight: int | None = None,
     report: SweepProgress | None = None,
     max_runs: int | None = MAX_RUNS,
+    replications: int | None = None,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """Run a sweep into a results folder, resuming what is there, and read it back.
 
@@ -756,6 +768,11 @@ def run_sweep(
             a killed sweep loses at most these.
         report: Filled in with the counts of this call.
         max_runs: Most runs the design may have (``None``: no limit).
+        replications: Replications of every point instead of the spec's (the folder
+            is then the spec with this number: :meth:`SweepSpec.with_replications`).
+        limit: Run only the first ``limit`` runs of the design (replication-major:
+            every point's first replication comes first); the same command without it
+            resumes the rest.
 
     Returns:
         Every run on disk (:func:`read_results`).
@@ -769,12 +786,17 @@ def run_sweep(
     _check_where(workers, in_flight, executor, cluster)
     if cluster is not None:
         cluster = check_cluster_address(cluster)
-    checked, design = prepare(spec, max_runs)
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+    ):
+        raise SweepError(f"--limit must be an integer >= 1 (got {limit!r})")
+    checked, design = prepare(spec, max_runs, replications)
     folder = SweepFolder(out)
     check_writable(folder.path, "--out", folder=True)
     folder.check(checked, design)
-    counts = report if report is not None else SweepProgress(total=design.runs)
-    counts.total = design.runs
+    total = design.runs if limit is None else min(limit, design.runs)
+    counts = report if report is not None else SweepProgress(total=total)
+    counts.total = total
     with ExitStack() as stack:
         stack.enter_context(_claimed(folder))
         resuming = folder.check(checked, design)  # again, now that it is ours
@@ -796,12 +818,16 @@ def run_sweep(
             )
         except OSError as err:
             raise _no_room(err, folder, counts) from None
-        left = design.runs - counts.skipped
+        if limit is not None:  # only the first runs count, done or to do
+            counts.skipped = sum(
+                t.run_id in skip for t in islice(iter_tasks(design), total)
+            )
+        left = total - counts.skipped
         if executor is None:  # this process or local processes, stopped on an error
             executor = stack.enter_context(local_executor(cap_workers(workers), left))
         _drive(
             executor,
-            iter_tasks(design, skip),
+            (t for t in islice(iter_tasks(design), total) if t.run_id not in skip),
             folder,
             counts,
             progress=progress,

@@ -264,7 +264,14 @@ _BOARD = (
     _r("bkm_locus", "index", "mean", "Locus of initiative: community's share."),
     _r("bkm_women_share", "share", "mean", "Women among BKM members."),
     _r("bkm_elite_share", "share", "mean", "Elites among BKM members."),
-    _r("gov_support", "index", "mean", "Government support given."),
+    # not a copy of the lever kelurahan_involvement: the support that follows it
+    _r(
+        "gov_support",
+        "index",
+        "mean",
+        "Government support given: a stock closing a tenth of its gap to "
+        "kelurahan_involvement a month while the programme runs, kept after it ends.",
+    ),
     # the effort each share is of is not recorded: only a city adds these up
     _r(
         "tendency_index",

@@ -15,19 +15,26 @@ from berdaya.scenarios.loader import (
     parse_set,
     shipped,
 )
-from berdaya.scenarios.schema import Parameters, ParamInfo, schema
+from berdaya.scenarios.sampling import salib_problem, sample_values, sampled
+from berdaya.scenarios.schema import RULES, Parameters, ParamInfo, Rule, check, schema
 
 if TYPE_CHECKING:
     from berdaya.scenarios.scenario import P2KPScenario
 
 __all__ = [
+    "RULES",
     "LoadedScenario",
     "P2KPScenario",
     "ParamInfo",
     "Parameters",
+    "Rule",
     "ScenarioError",
+    "check",
     "load_scenario",
     "parse_set",
+    "salib_problem",
+    "sample_values",
+    "sampled",
     "schema",
     "shipped",
 ]

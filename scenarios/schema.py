@@ -15,7 +15,9 @@ Kedungkandang in 2008.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -133,6 +135,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="place",
+        plausible=(0.06, 0.35),
+        source="BPS Kota Malang 2010: 5.9% poor (a city-wide rate, the low end); the thesis' 24.37% is a local count of the poor; above it an assumption",
         help="Initial share of households below the poverty line (24.37% in the thesis).",
     )
     welfare_inequality: float = param(
@@ -142,6 +146,8 @@ class Parameters(BaseModel):
         unit="log-sd",
         kind="uncertainty",
         group="place",
+        plausible=(0.45, 0.85),
+        source="BPS: consumption Gini about 0.32 (1999) to 0.41 (2012), urban about 0.40-0.43 (2015-2018); a log-normal's Gini is 2*Phi(sd/sqrt 2) - 1, so 0.45-0.85 spans Gini 0.25-0.45",
         help="Spread of household welfare (sd of log welfare); drives inequality.",
     )
     formal_elite_share: float = param(
@@ -151,6 +157,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="place",
+        plausible=(0.02, 0.15),
+        source="Alatas et al. 2019: formal elites at most 15% of the population; the low end an assumption",
         help="Households of formal elites (RT/RW heads, officials); at most 15% (Alatas et al.).",
     )
     informal_elite_share: float = param(
@@ -160,6 +168,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="place",
+        plausible=(0.05, 0.2),
+        source="assumption: half to twice the default",
         help="Households of informal elites (religious leaders, notables, traders).",
     )
     women_rep_share: float = param(
@@ -169,6 +179,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="place",
+        plausible=(0.25, 0.5),
+        source="KDP reports: women 26-45% of participants in village and kecamatan meetings; PNPM-Urban: about half of beneficiaries women",
         help="Households represented at meetings by a woman.",
     )
 
@@ -191,6 +203,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="network",
+        plausible=(0.5, 0.85),
+        source="assumption: most ties stay in the RT, neighbours living a few doors apart",
         help="Share of ties that stay inside the household's RT.",
     )
     cross_rw_tie_share: float = param(
@@ -200,6 +214,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="network",
+        plausible=(0.03, 0.1),
+        source="assumption; its low end is cross_kelurahan_tie_share's high end, so that independent draws keep the rule cross_kelurahan_tie_share <= cross_rw_tie_share",
         help="Share of ties that cross into another RW (the rest cross RTs of one RW).",
     )
     cross_kelurahan_tie_share: float = param(
@@ -209,6 +225,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="network",
+        plausible=(0.0, 0.03),
+        source="assumption; at most cross_rw_tie_share's low end (the rule between the two)",
         help="With several kelurahan: share of ties reaching another kelurahan (taken from the cross-RW share).",
     )
     elite_tie_multiplier: float = param(
@@ -218,6 +236,8 @@ class Parameters(BaseModel):
         unit="x",
         kind="uncertainty",
         group="network",
+        plausible=(1.5, 3.0),
+        source="assumption",
         help="How many times more ties an elite household has than an ordinary one.",
     )
 
@@ -229,6 +249,8 @@ class Parameters(BaseModel):
         unit="x threshold",
         kind="uncertainty",
         group="households",
+        plausible=(0.15, 0.5),
+        source="assumption: about half to one and a half times the default",
         help="Mean starting awareness, as a fraction of the awareness threshold.",
     )
     initial_capacity: float = param(
@@ -238,6 +260,8 @@ class Parameters(BaseModel):
         unit="index",
         kind="uncertainty",
         group="households",
+        plausible=(0.05, 0.3),
+        source="assumption: a third to twice the default",
         help="Mean starting capacity of an ordinary non-poor household (poor lower, elites higher).",
     )
     awareness_threshold: float = param(
@@ -247,6 +271,8 @@ class Parameters(BaseModel):
         unit="index",
         kind="uncertainty",
         group="households",
+        plausible=(0.35, 0.65),
+        source="assumption: the middle of the 0-1 index, +-0.15 as capacity_threshold",
         help="Awareness at which a household enters penyadaran (stage 1).",
     )
     capacity_threshold: float = param(
@@ -300,6 +326,8 @@ class Parameters(BaseModel):
         unit="share of ties",
         kind="uncertainty",
         group="households",
+        plausible=(0.0, 0.2),
+        source="assumption: the Morris screen's range (docs/validation.md)",
         help="Extra threshold of poor households (the time cost of taking part).",
     )
     info_pass_participant: float = param(
@@ -342,6 +370,8 @@ class Parameters(BaseModel):
         unit="ties",
         kind="uncertainty",
         group="households",
+        plausible=(1, 3),
+        source="Centola & Macy 2007: costly behaviour needs reinforcement from two or more ties; 1 (simple contagion) to 3 an assumption",
         help="Aware ties a household needs before neighbours raise its awareness (complex contagion).",
     )
     contagion_rate: float = param(
@@ -351,6 +381,8 @@ class Parameters(BaseModel):
         unit="per month",
         kind="uncertainty",
         group="households",
+        plausible=(0.05, 0.3),
+        source="assumption: the Morris screen's range (docs/validation.md)",
         help="Awareness gained per month from the share of aware ties, once enough are aware.",
     )
     awareness_forgetting: float = param(
@@ -360,6 +392,8 @@ class Parameters(BaseModel):
         unit="per month",
         kind="uncertainty",
         group="households",
+        plausible=(0.015, 0.06),
+        source="assumption: about half to twice the default",
         help="Monthly pull of awareness back towards its starting level.",
     )
     meeting_awareness_gain: float = param(
@@ -369,6 +403,8 @@ class Parameters(BaseModel):
         unit="per meeting",
         kind="uncertainty",
         group="households",
+        plausible=(0.1, 0.4),
+        source="assumption: about half to one and a half times the default",
         help="Share of the awareness gap a meeting closes for one who attends.",
     )
     faskel_awareness_gain: float = param(
@@ -378,6 +414,8 @@ class Parameters(BaseModel):
         unit="per visit",
         kind="uncertainty",
         group="households",
+        plausible=(0.1, 0.4),
+        source="assumption: about half to one and a half times the default",
         help="Share of the awareness gap a visit by a fully skilled faskel closes.",
     )
     capacity_practice_gain: float = param(
@@ -398,6 +436,8 @@ class Parameters(BaseModel):
         unit="per month",
         kind="uncertainty",
         group="households",
+        plausible=(0.02, 0.08),
+        source="assumption: about half to twice the default",
         help="Extra capacity per month for relawan, RT delegates and BKM members (practice).",
     )
     capacity_decay: float = param(
@@ -407,6 +447,8 @@ class Parameters(BaseModel):
         unit="per month",
         kind="uncertainty",
         group="households",
+        plausible=(0.01, 0.04),
+        source="assumption: about half to twice the default",
         help="Monthly loss of the capacity built, for households not practising it.",
     )
     dropout_hazard: float = param(
@@ -416,6 +458,8 @@ class Parameters(BaseModel):
         unit="per month",
         kind="uncertainty",
         group="households",
+        plausible=(0.015, 0.06),
+        source="assumption: about half to twice the default",
         help="Monthly chance a participant stops taking part (before social pull).",
     )
     regression_hazard: float = param(
@@ -425,6 +469,8 @@ class Parameters(BaseModel):
         unit="per month",
         kind="uncertainty",
         group="households",
+        plausible=(0.02, 0.08),
+        source="assumption: about half to twice the default",
         help="Monthly chance of falling back a stage when the stage's basis is gone.",
     )
     forced_multiplier: float = param(
@@ -434,6 +480,8 @@ class Parameters(BaseModel):
         unit="x",
         kind="uncertainty",
         group="households",
+        plausible=(1.5, 6.0),
+        source="assumption: about half to twice the default",
         help="How much more often forced households drop out and regress.",
     )
 
@@ -444,6 +492,8 @@ class Parameters(BaseModel):
         unit="per month",
         kind="uncertainty",
         group="households",
+        plausible=(0.025, 0.1),
+        source="assumption: about half to twice the default",
         help="Agency gained per month from dialogue meetings attended and roles held.",
     )
     trust_adjustment: float = param(
@@ -453,6 +503,8 @@ class Parameters(BaseModel):
         unit="per month",
         kind="uncertainty",
         group="households",
+        plausible=(0.05, 0.2),
+        source="assumption: about half to twice the default",
         help="Monthly speed at which trust in the BKM and the government follows experience.",
     )
 
@@ -464,7 +516,9 @@ class Parameters(BaseModel):
         unit="index",
         kind="lever",
         group="kelurahan",
-        help="Kelurahan involvement: 0 excluded (Kedungkandang), 1 full partner (the design).",
+        plausible=(0.0, 1.0),
+        source="the whole range: 0 the observed case (the thesis), 1 the guideline's design",
+        help="Kelurahan involvement: 0 excluded (Kedungkandang), 1 full partner (the design); the record gov_support is the support that follows it.",
     )
     lurah_reach_boost: float = param(
         1.0,
@@ -473,6 +527,8 @@ class Parameters(BaseModel):
         unit="x",
         kind="uncertainty",
         group="kelurahan",
+        plausible=(0.5, 2.0),
+        source="assumption: half to twice the default (the lurah convenes the RKM by design: siklusp2kp 2006; Panduan Fasilitasi RKM 2008)",
         help="Extra meeting reach when the lurah convenes, relative to the faskel convening.",
     )
 
@@ -509,6 +565,8 @@ class Parameters(BaseModel):
         unit="x",
         kind="lever",
         group="cycle",
+        plausible=(0.75, 1.5),
+        source="assumption: the Morris screen's range (docs/validation.md)",
         help="Multiplier on the guideline's planned phase durations (2 = twice as long).",
     )
     meetings_per_month: int = param(
@@ -548,6 +606,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="cycle",
+        plausible=(0.6, 0.9),
+        source="Alatas, Banerjee, Hanna, Olken & Tobias 2012: community ranking identifies the poor somewhat worse than a proxy-means test; the range is an assumption",
         help="Chance the self-survey classifies a poor household correctly (before kelurahan data).",
     )
     ps2_elite_bias: float = param(
@@ -557,6 +617,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="cycle",
+        plausible=(0.1, 0.4),
+        source="assumption (direction: Alatas et al. 2019, elites more likely to receive)",
         help="Chance a non-poor elite household gets itself onto the PS-2 list.",
     )
     women_quota: float = param(
@@ -575,6 +637,8 @@ class Parameters(BaseModel):
         unit="x",
         kind="uncertainty",
         group="cycle",
+        plausible=(0.75, 3.0),
+        source="assumption: half to twice the default (direction: Darmawan & Klasen)",
         help="How steeply elites' electoral advantage rises with inequality (Darmawan & Klasen).",
     )
     gate_sosialisasi_aware: float = param(
@@ -629,6 +693,8 @@ class Parameters(BaseModel):
         unit="index",
         kind="lever",
         group="gates",
+        plausible=(0.25, 0.55),
+        source="assumption: the Morris screen's range (docs/validation.md)",
         help="BKM gates: mean capacity the board needs (formation: its candidates; PJM: the board).",
     )
 
@@ -668,6 +734,8 @@ class Parameters(BaseModel):
         unit="index",
         kind="lever",
         group="faskel",
+        plausible=(0.3, 0.8),
+        source="assumption: the Morris screen's range (docs/validation.md)",
         help="Skill of a trained faskel; a replacement starts at 60% of it.",
     )
     faskel_visits: int = param(
@@ -677,6 +745,8 @@ class Parameters(BaseModel):
         unit="households/month",
         kind="lever",
         group="faskel",
+        plausible=(20, 80),
+        source="assumption: the Morris screen's range, fitting its 4-level grid (20, 40, 60, 80)",
         help="Household visits one faskel can make in a month of full field time.",
     )
     faskel_primary_emphasis: float = param(
@@ -686,6 +756,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="faskel",
+        plausible=(0.3, 0.9),
+        source="assumption: the Morris screen's range (docs/validation.md)",
         help="Share of faskel effort on primary work (transfers, forming bodies) vs dialogue.",
     )
     faskel_turnover: float = param(
@@ -695,6 +767,8 @@ class Parameters(BaseModel):
         unit="per month",
         kind="uncertainty",
         group="faskel",
+        plausible=(0.02, 0.08),
+        source="assumption: a quarter to two thirds of the faskel leaving in a year (turnover reported: P2KP/PNPM coordination notes, Yogyakarta 2013)",
         help="Monthly chance a faskel leaves and is replaced by a newcomer.",
     )
     bkm_accompaniment: float = param(
@@ -704,6 +778,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="faskel",
+        plausible=(0.3, 0.9),
+        source="assumption: the Morris screen's range (direction: the thesis, a BKM needing intensive accompaniment)",
         help="Share of faskel time spent accompanying the BKM once it exists.",
     )
     community_org_capacity: float = param(
@@ -713,6 +789,8 @@ class Parameters(BaseModel):
         unit="index",
         kind="uncertainty",
         group="faskel",
+        plausible=(0.05, 0.35),
+        source="assumption: the Morris screen's range (the thesis: a BKM under-developed, needing intensive accompaniment)",
         help="Organisational capacity the community brings to a new BKM (weak in Kedungkandang).",
     )
 
@@ -723,6 +801,8 @@ class Parameters(BaseModel):
         unit="months",
         kind="uncertainty",
         group="faskel",
+        plausible=(3.0, 12.0),
+        source="assumption: about half to twice the default",
         help="Months a new faskel needs to build full rapport with the community and board.",
     )
     accompaniment_gain: float = param(
@@ -732,6 +812,8 @@ class Parameters(BaseModel):
         unit="per month",
         kind="uncertainty",
         group="faskel",
+        plausible=(0.04, 0.16),
+        source="assumption: about half to twice the default",
         help="Share of its capacity gap the BKM closes in a month of full accompaniment.",
     )
     emancipatory_locus: float = param(
@@ -741,6 +823,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="faskel",
+        plausible=(0.4, 0.65),
+        source="assumption; above participatory_locus's high end, so that independent draws keep the rule participatory_locus <= emancipatory_locus",
         help="Share of initiative coming from the community at which the BKM is emansipatoris.",
     )
     participatory_locus: float = param(
@@ -750,6 +834,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="faskel",
+        plausible=(0.15, 0.35),
+        source="assumption; below emancipatory_locus's low end (the rule between the two)",
         help="Share of initiative coming from the community at which the BKM is partisipatoris.",
     )
 
@@ -869,6 +955,8 @@ class Parameters(BaseModel):
         unit="x",
         kind="uncertainty",
         group="economy",
+        plausible=(0.25, 1.0),
+        source="assumption: about half to twice the default",
         help="How far an elite board tilts the plan towards capturable loans and the choice of who gets them.",
     )
     blm_total: int = param(
@@ -887,6 +975,8 @@ class Parameters(BaseModel):
         unit="board-months",
         kind="uncertainty",
         group="economy",
+        plausible=(1.5, 6.0),
+        source="assumption: about half to twice the default",
         help="Months of work at full board capacity an accountability report (LPJ) takes.",
     )
     loan_floor: int = param(
@@ -990,6 +1080,8 @@ class Parameters(BaseModel):
         unit="x",
         kind="uncertainty",
         group="economy",
+        plausible=(0.15, 0.6),
+        source="assumption: half to twice the default (direction: Lee et al. 2015, default spreading along ties)",
         help="Rise in the chance of missing per unit share of ties in arrears (default spreads).",
     )
     jl_pressure: float = param(
@@ -999,6 +1091,8 @@ class Parameters(BaseModel):
         unit="share",
         kind="uncertainty",
         group="economy",
+        plausible=(0.1, 0.5),
+        source="assumption (Gine & Karlan 2014: group liability changed default little)",
         help="Cut in the chance of missing that joint liability's peer pressure brings.",
     )
     jl_freeride: float = param(
@@ -1008,6 +1102,8 @@ class Parameters(BaseModel):
         unit="x",
         kind="uncertainty",
         group="economy",
+        plausible=(0.25, 1.0),
+        source="assumption: half to twice the default (Gine & Karlan 2014: group liability changed default little)",
         help="Rise in the chance of missing per unit share of one's KSM in arrears (free-riding).",
     )
     business_success: float = param(
@@ -1307,43 +1403,152 @@ class Parameters(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _tie_shares_fit(self) -> Parameters:
-        if self.cross_kelurahan_tie_share > self.cross_rw_tie_share:
-            raise ValueError(
-                "cross_kelurahan_tie_share must be at most cross_rw_tie_share "
-                f"(got {self.cross_kelurahan_tie_share} > {self.cross_rw_tie_share})"
-            )
-        if self.n_kelurahan * self.n_households > MAX_HOUSEHOLDS:
-            raise ValueError(
-                f"n_kelurahan x n_households must be at most {MAX_HOUSEHOLDS:,} "
-                f"(got {self.n_kelurahan:,} x {self.n_households:,})"
-            )
-        if self.within_rt_tie_share + self.cross_rw_tie_share > 1.0:
-            raise ValueError(
-                "within_rt_tie_share + cross_rw_tie_share must be at most 1 "
-                f"(got {self.within_rt_tie_share} + {self.cross_rw_tie_share})"
-            )
-        tridaya = (
-            self.tridaya_economic + self.tridaya_social + self.tridaya_environmental
-        )
-        if abs(tridaya - 1.0) > 1e-9:
-            raise ValueError(
-                "tridaya_economic + tridaya_social + tridaya_environmental must sum to 1 "
-                f"(got {tridaya:g})"
-            )
-        if not self.loan_floor <= self.loan_first_max <= self.loan_ceiling:
-            raise ValueError(
-                "loan_ceiling must be at least loan_first_max, and loan_first_max at least "
-                f"loan_floor (got {self.loan_floor:,} <= {self.loan_first_max:,} <= "
-                f"{self.loan_ceiling:,})"
-            )
-        if self.participatory_locus > self.emancipatory_locus:
-            raise ValueError("participatory_locus must not exceed emancipatory_locus")
-        if self.formal_elite_share + self.informal_elite_share > 1.0:
-            raise ValueError(
-                "formal_elite_share + informal_elite_share must be at most 1"
-            )
+    def _rules_hold(self) -> Parameters:
+        """Refuse values that break a rule between parameters (:data:`RULES`)."""
+        broken = broken_rules(self)
+        if broken:
+            raise ValueError(broken[0])
         return self
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule between parameters, declared once: the validator and samplers read it.
+
+    Attributes:
+        names: The parameters it ties together.
+        text: The rule in one line (``berdaya params --json``, the docs).
+        holds: Whether values (anything with the parameters as attributes) keep it.
+        message: The one-line error for values that break it.
+    """
+
+    names: tuple[str, ...]
+    text: str
+    holds: Callable[[Any], bool]
+    message: Callable[[Any], str]
+
+
+#: How far the Tridaya shares may sum from 1 (floating-point rounding).
+TRIDAYA_TOLERANCE = 1e-9
+
+
+def _tridaya(p: Any) -> float:
+    return p.tridaya_economic + p.tridaya_social + p.tridaya_environmental
+
+
+#: Every rule between parameters. A value is checked against its own bounds by its
+#: field; these hold between fields. The plausible ranges are chosen so that values
+#: drawn independently from them keep every rule (``tests/test_plausible.py``).
+RULES: tuple[Rule, ...] = (
+    Rule(
+        ("cross_kelurahan_tie_share", "cross_rw_tie_share"),
+        "cross_kelurahan_tie_share <= cross_rw_tie_share",
+        lambda p: p.cross_kelurahan_tie_share <= p.cross_rw_tie_share,
+        lambda p: (
+            "cross_kelurahan_tie_share must be at most cross_rw_tie_share "
+            f"(got {p.cross_kelurahan_tie_share} > {p.cross_rw_tie_share})"
+        ),
+    ),
+    Rule(
+        ("n_kelurahan", "n_households"),
+        f"n_kelurahan * n_households <= {MAX_HOUSEHOLDS}",
+        lambda p: p.n_kelurahan * p.n_households <= MAX_HOUSEHOLDS,
+        lambda p: (
+            f"n_kelurahan x n_households must be at most {MAX_HOUSEHOLDS:,} "
+            f"(got {p.n_kelurahan:,} x {p.n_households:,})"
+        ),
+    ),
+    Rule(
+        ("within_rt_tie_share", "cross_rw_tie_share"),
+        "within_rt_tie_share + cross_rw_tie_share <= 1",
+        lambda p: p.within_rt_tie_share + p.cross_rw_tie_share <= 1.0,
+        lambda p: (
+            "within_rt_tie_share + cross_rw_tie_share must be at most 1 "
+            f"(got {p.within_rt_tie_share} + {p.cross_rw_tie_share})"
+        ),
+    ),
+    Rule(
+        ("tridaya_economic", "tridaya_social", "tridaya_environmental"),
+        "tridaya_economic + tridaya_social + tridaya_environmental == 1",
+        lambda p: abs(_tridaya(p) - 1.0) <= TRIDAYA_TOLERANCE,
+        lambda p: (
+            "tridaya_economic + tridaya_social + tridaya_environmental must "
+            f"sum to 1 (got {_tridaya(p):g})"
+        ),
+    ),
+    Rule(
+        ("loan_floor", "loan_first_max", "loan_ceiling"),
+        "loan_floor <= loan_first_max <= loan_ceiling",
+        lambda p: p.loan_floor <= p.loan_first_max <= p.loan_ceiling,
+        lambda p: (
+            "loan_ceiling must be at least loan_first_max, and loan_first_max "
+            f"at least loan_floor (got {p.loan_floor:,} <= {p.loan_first_max:,} <= "
+            f"{p.loan_ceiling:,})"
+        ),
+    ),
+    Rule(
+        ("participatory_locus", "emancipatory_locus"),
+        "participatory_locus <= emancipatory_locus",
+        lambda p: p.participatory_locus <= p.emancipatory_locus,
+        lambda p: (
+            "participatory_locus must not exceed emancipatory_locus "
+            f"(got {p.participatory_locus} > {p.emancipatory_locus})"
+        ),
+    ),
+    Rule(
+        ("formal_elite_share", "informal_elite_share"),
+        "formal_elite_share + informal_elite_share <= 1",
+        lambda p: p.formal_elite_share + p.informal_elite_share <= 1.0,
+        lambda p: (
+            "formal_elite_share + informal_elite_share must be at most 1 "
+            f"(got {p.formal_elite_share} + {p.informal_elite_share})"
+        ),
+    ),
+)
+
+
+def broken_rules(values: Any) -> list[str]:
+    """The messages of the rules that ``values`` break, in :data:`RULES` order.
+
+    Args:
+        values: Anything with every parameter as an attribute (a :class:`Parameters`).
+
+    Returns:
+        One line per broken rule; empty when every rule holds.
+    """
+    return [rule.message(values) for rule in RULES if not rule.holds(values)]
+
+
+def check(values: Mapping[str, Any] | Parameters) -> list[str]:
+    """The rules between parameters that a set of values breaks (empty if none).
+
+    What a sampler asks before it runs a point: parameters not given take their
+    defaults, numpy scalars count as the numbers they hold. A value out of its own
+    bounds or of the wrong type is not a rule between parameters: loading the values
+    (:class:`~berdaya.scenarios.P2KPScenario`) names it; a rule that cannot compare
+    such a value is left to that.
+
+    Args:
+        values: Parameter values by name, or validated :class:`Parameters`.
+
+    Returns:
+        One line per broken rule (the message the scenario would be refused with).
+    """
+    if isinstance(values, Parameters):
+        return broken_rules(values)
+    given = {
+        name: value.item() if hasattr(value, "item") else value
+        for name, value in values.items()
+    }
+    merged = SimpleNamespace(**{**DEFAULTS, **given})
+    broken = []
+    for rule in RULES:
+        try:
+            if not rule.holds(merged):
+                broken.append(rule.message(merged))
+        except TypeError:  # a value that is not a number: its field's check names it
+            continue
+    return broken
 
 
 @dataclass(frozen=True)
@@ -1416,3 +1621,9 @@ def schema() -> dict[str, ParamInfo]:
             source=str(extra.get("source", "assumption")),
         )
     return out
+
+
+#: Every parameter's default value, by name.
+DEFAULTS: dict[str, Any] = {
+    name: field.default for name, field in Parameters.model_fields.items()
+}

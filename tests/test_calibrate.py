@@ -121,7 +121,7 @@ def test_the_priors_are_the_schemas_plausible_ranges():
         assert low < high
 
 
-@pytest.mark.parametrize("name", ["bogus", "poor_share", "timetable_pace"])
+@pytest.mark.parametrize("name", ["bogus", "n_households", "timetable_pace"])
 def test_a_parameter_without_a_plausible_range_is_refused(name):
     with pytest.raises(CalibrationError, match="--parameters"):
         priors([name])
@@ -204,7 +204,7 @@ def _refused(capsys, code: int, *expected: str) -> str:
         (["--out", "ensemble.csv"], ["--out", ".parquet"]),
         (["--db", "history.sqlite"], ["--db", ".db"]),
         (["--parameters", "bogus"], ["--parameters", "bogus", "allowed"]),
-        (["--parameters", "poor_share"], ["--parameters", "poor_share"]),
+        (["--parameters", "n_households"], ["--parameters", "n_households"]),
         (["--report", "report.txt"], ["--report", ".md"]),
         (["--bogus"], ["unrecognized arguments"]),
     ],

@@ -1,4 +1,4 @@
-"""The README's examples of "From your tools" run as written (Mesa, the notebook)."""
+"""The README's examples of "From your tools" run as written (Mesa, notebook, EMA, SALib)."""
 
 from __future__ import annotations
 
@@ -39,3 +39,22 @@ def test_the_mesa_example_gives_a_row_per_run_and_month():
     assert len(results) == 3 * 3 * 25  # 3 points x 3 seeds x months 0..24
     assert set(results["scenario"]) == {"kedungkandang-2008"}
     assert results["participation_poor"].notna().all()
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
+def test_the_ema_workbench_example_runs(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("ema_workbench")
+    monkeypatch.chdir(tmp_path)
+    code = _blocks("EMA Workbench")[0]
+    exec(compile(code, "README.md (EMA Workbench)", "exec"), {"__name__": "__main__"})
+    out = capsys.readouterr().out
+    assert "poor_share" in out and "meeting_reach" in out
+
+
+def test_the_salib_example_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = _blocks("SALib")[0]
+    exec(compile(code, "README.md (SALib)", "exec"), {"__name__": "__main__"})
+    printed = capsys.readouterr().out
+    for name in ("meeting_reach", "ksm_join_rate", "contagion_min_ties"):
+        assert name in printed

@@ -33,7 +33,9 @@ from berdaya.cli.options import (
     MAX_REPLICATIONS,
     MAX_SEED,
     MAX_TIMEOUT_S,
+    HelpFormatter,
     Verb,
+    examples_epilog,
     one_line,
 )
 
@@ -108,7 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for verb in VERBS:
-        p = sub.add_parser(verb.name, help=verb.help, description=verb.description)
+        p = sub.add_parser(
+            verb.name,
+            help=verb.help,
+            description=verb.description,
+            epilog=examples_epilog(verb.examples),
+            formatter_class=HelpFormatter,
+        )
         verb.add(p)
         p.set_defaults(func=verb.run)
     return parser

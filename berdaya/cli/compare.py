@@ -87,4 +87,8 @@ VERB = o.Verb(
     add,
     run,
     DESCRIPTION,
+    examples=(
+        "berdaya compare kedungkandang-2008 p2kp-design --replications 2 --set n_households=200",
+        "berdaya compare none kedungkandang-2008 --replications 2 --months 36 --set n_households=200 --out compare.csv",
+    ),
 )

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING, Any
 
 from berdaya.cli import options as o
+
+if TYPE_CHECKING:
+    from berdaya.scenarios import ParamInfo
 
 
 def run_scenarios(args: argparse.Namespace) -> int:
@@ -23,8 +27,15 @@ def run_scenarios(args: argparse.Namespace) -> int:
 
 def add_params(p: argparse.ArgumentParser) -> None:
     """The arguments of ``berdaya params``."""
-    p.add_argument("--markdown", action="store_true", help="as a Markdown table")
-    p.add_argument(
+    how = p.add_mutually_exclusive_group()
+    how.add_argument(
+        "--json",
+        action="store_true",
+        help="as JSON: every parameter (kind, default, unit, bounds, plausible range "
+        "and its source, meaning) and the rules between parameters",
+    )
+    how.add_argument("--markdown", action="store_true", help="as a Markdown table")
+    how.add_argument(
         "--constants",
         action="store_true",
         help="the code's constants that are not parameters (ODD section 8), as Markdown",
@@ -32,40 +43,91 @@ def add_params(p: argparse.ArgumentParser) -> None:
 
 
 def run_params(args: argparse.Namespace) -> int:
-    """Print the parameter schema (or the constants) as a table."""
+    """Print the parameter schema (or the constants) as a table or JSON."""
     from berdaya.scenarios import schema
 
-    info = schema()
     if args.constants:
         from berdaya.model.constants import constants_markdown
 
         print(constants_markdown())
         return 0
+    if args.json:
+        print(params_json())
+        return 0
     if args.markdown:
         print(params_markdown())
         return 0
     print(f"{'name':<30} {'kind':<11} {'default':>9} {'unit':<18} allowed / meaning")
-    for p in info.values():
+    for p in schema().values():
+        plausible = f"; plausible {_plausible(p)}" if p.plausible else ""
         print(
-            f"{p.name:<30} {p.kind:<11} {p.default!s:>9} {p.unit:<18} {p.allowed}\n"
-            f"{'':<30} {p.help}"
+            f"{p.name:<30} {p.kind:<11} {p.default!s:>9} {p.unit:<18} {p.allowed}"
+            f"{plausible}\n{'':<30} {p.help}"
         )
     return 0
 
 
+def _plausible(p: ParamInfo) -> str:
+    """A parameter's plausible range as text (``[0.1, 0.4]``), or its choices."""
+    if p.plausible is None:
+        return "any of " + ", ".join(p.choices) if p.choices else ""
+    low, high = p.plausible
+    return f"[{low:g}, {high:g}]"
+
+
 def params_markdown() -> str:
-    """The parameter table of ``docs/ODD.md``, generated from the schema."""
-    from berdaya.scenarios import schema
+    """The parameter table of ``docs/ODD.md`` and the rules, generated from the schema."""
+    from berdaya.scenarios import RULES, schema
 
     rows = [
-        "| parameter | kind | default | unit | allowed | meaning |",
-        "|---|---|---|---|---|---|",
+        "| parameter | kind | default | unit | allowed | plausible (source) | meaning |",
+        "|---|---|---|---|---|---|---|",
     ]
     for p in schema().values():
+        plausible = _plausible(p)
+        if p.plausible is not None:
+            plausible += f" ({p.source})"
         rows.append(
-            f"| `{p.name}` | {p.kind} | {p.default} | {p.unit} | {p.allowed} | {p.help} |"
+            f"| `{p.name}` | {p.kind} | {p.default} | {p.unit} | {p.allowed} | "
+            f"{plausible} | {p.help} |"
         )
+    rows += ["", "Rules between parameters (a scenario breaking one is refused):", ""]
+    rows += [f"- `{rule.text}`" for rule in RULES]
     return "\n".join(rows)
+
+
+def params_json() -> str:
+    """Every parameter and every rule between parameters, as JSON.
+
+    Returns:
+        ``{"parameters": [...], "rules": [...]}``: a parameter's name, kind, type,
+        default, unit, group, bounds (``ge``, ``le``), choices, plausible range (null
+        where none is declared) and its source, and meaning; a rule's parameters and
+        its text.
+    """
+    from berdaya.scenarios import RULES, schema
+
+    params = [
+        {
+            "name": p.name,
+            "kind": p.kind,
+            "type": p.type,
+            "default": p.default,
+            "unit": p.unit,
+            "group": p.group,
+            "ge": p.ge,
+            "le": p.le,
+            "choices": list(p.choices) if p.choices else None,
+            "plausible": list(p.plausible) if p.plausible else None,
+            "source": p.source,
+            "meaning": p.help,
+        }
+        for p in schema().values()
+    ]
+    rules = [{"names": list(r.names), "rule": r.text} for r in RULES]
+    return json.dumps(
+        {"parameters": params, "rules": rules}, indent=1, ensure_ascii=False
+    )
 
 
 def add_outcomes(p: argparse.ArgumentParser) -> None:
@@ -113,11 +175,20 @@ def outcomes_text() -> str:
 
 
 def outcomes_json() -> str:
-    """Every record as a JSON list of ``{name, unit, aggregate, meaning, weight}``."""
+    """Every record as a JSON list of ``{name, unit, aggregate, meaning, weight, kind}``.
+
+    ``kind`` is ``headline`` for the outcomes a comparison and the EMA Workbench
+    adapter take by default (:data:`~berdaya.experiments.compare.HEADLINE_OUTCOMES`),
+    ``record`` for the others.
+    """
+    from berdaya.experiments.compare import HEADLINE_OUTCOMES
     from berdaya.model.registry import records_table
 
-    rows = records_table(lambda r: {"weight": r.weight})
-    return json.dumps(rows, indent=1, ensure_ascii=False)
+    def extra(r: Any) -> dict[str, Any]:
+        kind = "headline" if r.name in HEADLINE_OUTCOMES else "record"
+        return {"weight": r.weight, "kind": kind}
+
+    return json.dumps(records_table(extra), indent=1, ensure_ascii=False)
 
 
 def outcomes_markdown() -> str:
@@ -133,10 +204,22 @@ def outcomes_markdown() -> str:
 
 
 SCENARIOS = o.Verb(
-    "scenarios", "list the shipped scenarios", lambda p: None, run_scenarios
+    "scenarios",
+    "list the shipped scenarios",
+    lambda p: None,
+    run_scenarios,
+    examples=("berdaya scenarios",),
 )
 PARAMS = o.Verb(
-    "params", "print the parameter schema as a table", add_params, run_params
+    "params",
+    "print the parameter schema as a table",
+    add_params,
+    run_params,
+    examples=(
+        "berdaya params",
+        "berdaya params --json",
+        "berdaya params --markdown",
+    ),
 )
 OUTCOMES = o.Verb(
     "outcomes",
@@ -146,4 +229,8 @@ OUTCOMES = o.Verb(
     "List every record a run writes a column for (the registry in "
     "model/registry.py): its unit, how a city's value comes from its kelurahan's, "
     "and what it measures.",
+    examples=(
+        "berdaya outcomes",
+        "berdaya outcomes --json",
+    ),
 )

@@ -91,4 +91,7 @@ VERB = o.Verb(
     add,
     run,
     DESCRIPTION,
+    examples=(
+        "berdaya levers kedungkandang-2008 --replications 2 --set n_households=100 --set months=36 --out levers.md",
+    ),
 )

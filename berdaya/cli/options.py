@@ -55,6 +55,9 @@ class Verb:
         add: Adds the verb's arguments to its parser.
         run: Runs the verb with the parsed arguments; returns the exit status.
         description: The verb's own ``--help`` text (default: ``help``).
+        examples: Command lines shown under "Examples:" in the verb's ``--help``;
+            each runs as written, in order, in an empty folder
+            (``tests/test_cli_examples.py``).
     """
 
     name: str
@@ -62,6 +65,26 @@ class Verb:
     add: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
     description: str | None = None
+    examples: tuple[str, ...] = ()
+
+
+EXAMPLES = "Examples:"
+
+
+def examples_epilog(examples: Sequence[str]) -> str | None:
+    """The "Examples:" block of a verb's ``--help`` (None without examples)."""
+    if not examples:
+        return None
+    return "\n".join([EXAMPLES, *(f"  {line}" for line in examples)])
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wrap descriptions as argparse does, but keep an "Examples:" block line by line."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if not text.startswith(EXAMPLES):
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + line for line in text.splitlines())
 
 
 # --- options -------------------------------------------------------------------------

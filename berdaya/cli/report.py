@@ -51,4 +51,8 @@ VERB = o.Verb(
     "summaries, paired effects, sensitivity and plots of a sweep's folder",
     add,
     run,
+    examples=(
+        "berdaya sweep tridaya-split --out results/tridaya --replications 2 --workers 1",
+        "berdaya report results/tridaya --no-plots",
+    ),
 )

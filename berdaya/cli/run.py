@@ -43,4 +43,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-VERB = o.Verb("run", "run one scenario and print a summary", add, run)
+VERB = o.Verb(
+    "run",
+    "run one scenario and print a summary",
+    add,
+    run,
+    examples=(
+        "berdaya run --scenario kedungkandang-2008 --seed 1 --months 12",
+        "berdaya run --scenario p2kp-design --set n_households=400 --months 24 --out run.csv",
+    ),
+)

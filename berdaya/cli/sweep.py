@@ -15,6 +15,20 @@ def add_sweep(p: argparse.ArgumentParser) -> None:
         help="sweep spec: a TOML file or a shipped spec name (experiments/specs)",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="results folder")
+    p.add_argument(
+        "--replications",
+        type=int,
+        metavar="N",
+        help="replications of every point instead of the spec's (the folder holds the "
+        "spec with N)",
+    )
+    p.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="run only the first N runs (every point's first replication first); the "
+        "same command without --limit resumes the rest",
+    )
     o.add_cluster(p, "runs")
 
 
@@ -24,12 +38,16 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     if not args.out.strip():
         raise ValueError("--out is empty: give the folder the runs go to")
+    o.in_range("--replications", args.replications, 1, o.MAX_REPLICATIONS)
+    o.in_range("--limit", args.limit, 1)
     where = o.cluster(args)
     counts = SweepProgress(total=0)
     _, stopped = o.resumable(
         lambda: run_sweep(
             args.spec,
             args.out,
+            replications=args.replications,
+            limit=args.limit,
             retry_errors=args.retry_errors,
             progress=True,
             report=counts,
@@ -51,6 +69,8 @@ def run_sweep(args: argparse.Namespace) -> int:
             f"{counts.errors} runs raised: their id, seed, parameters and traceback are "
             f"in {args.out}/errors/ (rerun with --retry-errors to run them again)"
         )
+    if args.limit is not None:
+        print(f"--limit {args.limit}: the same command without --limit runs the rest")
     print(f"summaries and plots: berdaya report {args.out}")
     return 1 if counts.errors else 0
 
@@ -115,6 +135,10 @@ SWEEP = o.Verb(
     run_sweep,
     "Run every design point of a sweep spec over paired replication seeds, writing "
     "each run as it finishes; run the same command again to resume.",
+    examples=(
+        "berdaya sweep involvement-progression --out results/sweep --replications 2 --limit 4 --workers 1",
+        "berdaya sweep involvement-progression --out results/sweep --replications 2 --workers 1",
+    ),
 )
 NATIONAL = o.Verb(
     "national",
@@ -124,4 +148,5 @@ NATIONAL = o.Verb(
     "Run every kelurahan of a national spec as an independent run, writing each as it "
     "finishes (the same command resumes), then add them up month by month into "
     "DIR/national.csv and DIR/national.parquet.",
+    examples=("berdaya national --out results/national --kelurahan 4 --workers 1",),
 )

@@ -61,4 +61,5 @@ VERB = o.Verb(
     run,
     "Run the observed case and the P2KP design over fresh paired seeds and test each "
     "pattern (P1-P4) and the contrast with 95% confidence intervals.",
+    examples=("berdaya validate --replications 2 --set n_households=200",),
 )

@@ -67,4 +67,5 @@ VERB = o.Verb(
     run,
     "Serve the Solara app: `solara run viz/app.py` on HOST:PORT (with --mesa, Mesa's "
     "SolaraViz page of the model, viz/mesa_page.py).",
+    examples=("berdaya viz --port 8765", "berdaya viz --mesa"),
 )

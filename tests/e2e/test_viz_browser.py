@@ -552,8 +552,7 @@ def test_mesas_page_in_a_browser(mesa_url, browser, tmp_path):
         _time_is(page, 0)
         charts = page.locator(".v-window-item--active img")
         page.wait_for_function(
-            "() => document.querySelectorAll('.v-window-item--active img').length"
-            " === 3"
+            "() => document.querySelectorAll('.v-window-item--active img').length === 3"
         )
         chart0 = charts.first.screenshot()
         assert _varied(chart0)
