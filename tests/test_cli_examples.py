@@ -11,6 +11,7 @@ import shlex
 import pytest
 
 from berdaya.cli import VERBS, main
+from berdaya.viz.serve import MESA_PAGE
 
 #: Verbs whose examples may end with exit status 1 by design (a failing pattern).
 MAY_FAIL = {"validate": (0, 1)}
@@ -52,7 +53,8 @@ def test_every_example_of_every_verb_runs_as_written(
     monkeypatch.chdir(tmp_path)
     served = []
     monkeypatch.setattr(
-        "berdaya.viz.serve.serve", lambda host, port: served.append((host, port)) or 0
+        "berdaya.viz.serve.serve",
+        lambda host, port, app=None: served.append((host, port, app)) or 0,
     )
     for line in examples:
         args = shlex.split(line)
@@ -63,4 +65,4 @@ def test_every_example_of_every_verb_runs_as_written(
         assert "Traceback" not in err and "error:" not in err, f"{line}\n{err}"
         assert out.strip() or verb == "viz", f"{line} printed nothing"
     if verb == "viz":
-        assert served == [("127.0.0.1", 8765)]
+        assert served == [("127.0.0.1", 8765, None), ("127.0.0.1", 8765, MESA_PAGE)]
