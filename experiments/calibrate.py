@@ -46,7 +46,6 @@ import ast
 import json
 import logging
 import math
-import multiprocessing
 import random
 import subprocess
 import sys
@@ -69,6 +68,7 @@ from tqdm.auto import tqdm
 
 from berdaya.experiments.ensemble import write_ensemble
 from berdaya.experiments.errors import SweepError
+from berdaya.experiments.executors import local_pool
 from berdaya.experiments.limits import check_writable, usable_cores
 from berdaya.experiments.targets import (
     MeasureTask,
@@ -313,10 +313,9 @@ class SeededSampler(Sampler):
 
     def _pool_of(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-            )
+            # the sweep's pool: its workers end on their own when this process is
+            # killed (a SIGTERM to `berdaya calibrate` once left them running)
+            self._pool = local_pool(self.workers)
         return self._pool
 
     def sample_until_n_accepted(

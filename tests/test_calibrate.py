@@ -7,12 +7,18 @@ and is marked slow.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
 from berdaya import cli
@@ -308,3 +314,29 @@ def test_an_unknown_ensemble_is_one_clear_error(tmp_path):
     pd.DataFrame({"x": [1.0]}).to_parquet(table)
     with pytest.raises(EnsembleError, match="not an ensemble"):
         load_ensemble(table)
+
+
+def test_a_terminated_calibration_leaves_no_worker_behind(berdaya_exe, tmp_path):
+    """SIGTERM (as a batch system stops a job) ends the command and its workers."""
+    out = str(tmp_path / "e.parquet")
+    proc = subprocess.Popen(
+        [berdaya_exe, "calibrate", "--quick", "--workers", "2", "--out", out],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        parent = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 120
+        while len(parent.children(recursive=True)) < 2:
+            assert proc.poll() is None, "the calibration ended before its pool started"
+            assert time.monotonic() < deadline, "no worker processes appeared"
+            time.sleep(0.2)
+        workers = parent.children(recursive=True)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        _, alive = psutil.wait_procs(workers, timeout=15)
+        assert not alive, f"workers left running: {[p.pid for p in alive]}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
