@@ -394,6 +394,41 @@ def open_ensemble(name: str | Path = DEFAULT_ENSEMBLE) -> Ensemble:
     return Ensemble(str(name), path, frame, load_provenance(path))
 
 
+def ensemble_for(scenarios: list[str | Path] | tuple[str | Path, ...]) -> str:
+    """The shipped ensemble calibrated for some scenarios (what a bare ``--ensemble`` means).
+
+    Args:
+        scenarios: The runs' scenarios (shipped names or TOML paths).
+
+    Returns:
+        The name of the first shipped ensemble (by name) whose scenario every one of
+        them is or is built on.
+
+    Raises:
+        EnsembleError: No shipped ensemble fits them all (one line).
+    """
+    chains = [{n for n, _ in scenario_chain(s)} for s in scenarios]
+    bases = {
+        name: load_provenance(name).get("scenario") for name in shipped_ensembles()
+    }
+    for name, on in bases.items():
+        if all(on in chain for chain in chains):
+            return name
+    misfits = [
+        Path(str(s)).stem
+        for s, chain in zip(scenarios, chains, strict=True)
+        if not any(on in chain for on in bases.values())
+    ]
+    what = (
+        f"scenario {', '.join(misfits)} is" if misfits else "the scenarios are not all"
+    )
+    shipped = ", ".join(f"{n} (on {on})" for n, on in bases.items()) or "none"
+    raise EnsembleError(
+        f"{what} not built on the scenario of a shipped ensemble (shipped: {shipped}); "
+        "give a .parquet path"
+    )
+
+
 def member_overrides(
     name: str | Path = DEFAULT_ENSEMBLE,
     n: int = 1,

@@ -12,7 +12,9 @@ DESCRIPTION = (
     "outcome at cycle end and at follow-up, both means, the paired difference B - A "
     "with a 95% confidence interval and its size d relative to the spread across "
     "seeds; then how the cycle ended. 'none' as A or B is the other scenario without "
-    "the programme (programme = false), followed as long as its paired run."
+    "the programme (programme = false), followed as long as its paired run. With "
+    "--ensemble, replication i of A and B also shares a parameter set drawn from a "
+    "calibrated ensemble, and the intervals cover parameter uncertainty too."
 )
 
 
@@ -36,6 +38,7 @@ def add(p: argparse.ArgumentParser) -> None:
         metavar="FILE.png",
         help="draw the monthly envelopes of both scenarios",
     )
+    o.add_ensemble(p, "each replication's calibrated parameters (one set for A and B)")
     o.add_workers(p)
 
 
@@ -58,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--plot: '{args.plot}' must end in .png (or .pdf, .svg)")
     if args.plot is not None:
         check_writable(args.plot, "--plot")
-    o.check_set([s for s in (args.a, args.b) if s != NONE], overrides)
+    scenarios = [s for s in (args.a, args.b) if s != NONE]
+    o.check_set(scenarios, overrides)
+    ensemble = o.ensemble(args.ensemble, scenarios)
     comparison = compare(
         args.a,
         args.b,
@@ -68,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         overrides=overrides,
         workers=workers,
         progress=True,
+        ensemble=ensemble,
     )
     print(comparison.table())
     if args.out is not None or args.plot is not None:
@@ -90,5 +96,6 @@ VERB = o.Verb(
     examples=(
         "berdaya compare kedungkandang-2008 p2kp-design --replications 2 --set n_households=200",
         "berdaya compare none kedungkandang-2008 --replications 2 --months 36 --set n_households=200 --out compare.csv",
+        "berdaya compare kedungkandang-2008 kelurahan-partner --replications 2 --months 24 --set n_households=200 --ensemble",
     ),
 )

@@ -187,7 +187,48 @@ def add_cluster(p: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+#: What a bare ``--ensemble`` stands for: the shipped ensemble of the runs' scenario.
+FOR_THE_SCENARIO = "(the shipped ensemble of the scenario)"
+
+
+def add_ensemble(p: argparse.ArgumentParser, where: str) -> None:
+    """``--ensemble [NAME|PATH]``: draw each replication's calibrated parameters."""
+    p.add_argument(
+        "--ensemble",
+        nargs="?",
+        const=FOR_THE_SCENARIO,
+        metavar="NAME|PATH",
+        help=f"draw {where} from a posterior ensemble of berdaya calibrate (a shipped "
+        "name or a .parquet file; bare: the one shipped for the scenario, "
+        "kedungkandang-2008), so the intervals cover parameter uncertainty too",
+    )
+
+
 # --- checks --------------------------------------------------------------------------
+
+
+def ensemble(value: str | None, scenarios: Sequence[str]) -> Any:
+    """Open ``--ensemble`` for some scenarios, or refuse it in one line.
+
+    Args:
+        value: The option's value (``None``: not given; :data:`FOR_THE_SCENARIO`: bare).
+        scenarios: The runs' scenarios (names or TOML paths).
+
+    Returns:
+        The opened :class:`~berdaya.experiments.ensemble.Ensemble`, or ``None``.
+    """
+    if value is None:
+        return None
+    from berdaya.experiments.ensemble import EnsembleError, ensemble_for, open_ensemble
+
+    try:
+        name = ensemble_for(scenarios) if value == FOR_THE_SCENARIO else value
+        opened = open_ensemble(name)
+        for scenario in scenarios:
+            opened.supplied(scenario)  # a scenario it was not calibrated for
+    except EnsembleError as err:
+        raise ValueError(f"--ensemble: {err}") from None
+    return opened
 
 
 def in_range(option: str, value: int | None, low: int, high: int | None = None) -> None:
