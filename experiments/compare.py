@@ -41,6 +41,12 @@ calibrated parameter except those given in ``overrides`` (they hold in every
 replication) and those an arm's scenario file sets itself on top of the ensemble's
 scenario (the file's values hold: a scenario that sets a calibrated parameter is a
 what-if on it). The records keep each replication's member (column ``member``).
+
+**Which share comes from which.** With an ensemble, ``compare`` also runs the same pairs
+on the same seeds without the members (``shares=True``, the default: twice the runs),
+exactly the seed-only comparison of the same master seed, and splits the spread of
+``B - A`` of every outcome into a parameter share, ``1 - var_seed / var_ensemble``, and
+the rest, seed noise (:mod:`berdaya.experiments.shares`, :attr:`Comparison.shares`).
 """
 
 from __future__ import annotations
@@ -61,6 +67,12 @@ from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
 from berdaya.experiments.ensemble import Ensemble, Member, open_ensemble
 from berdaya.experiments.files import write_table
 from berdaya.experiments.run import run
+from berdaya.experiments.shares import (
+    parameter_shares,
+    share_cell,
+    share_lines,
+    shares_meta,
+)
 from berdaya.model.registry import HEADLINE
 from berdaya.scenarios import load_scenario
 from berdaya.scenarios.loader import plain_values
@@ -111,6 +123,8 @@ MOMENT_TITLES = {
     "followup": "At follow-up (the run's last month)",
     "cycle": "How the programme cycle ended (a value per run)",
 }
+#: Each moment's words in the blocks that split the spread of B - A.
+SHARE_TITLES = {"end": "at cycle end", "followup": "at follow-up"}
 #: Outcomes of the cycle itself, one value per run (``cycle`` in the summary).
 CYCLE_OUTCOMES = ("exit_month", "cycle_completed", "cycle_withdrawn")
 #: Relative size of floating-point rounding: a spread or difference this small next to
@@ -282,6 +296,15 @@ class Comparison:
             line the table shows, and ``kept``, per arm the calibrated parameters its
             scenario sets itself); ``None`` without. The identifying columns then end
             with ``member``.
+        shares: With an ensemble (and ``shares=True``), a row per moment and outcome:
+            the variance of B - A over the seed-only pairs and over the pairs with
+            the members, and the parameter share of the spread with its bootstrap
+            interval (:data:`~berdaya.experiments.shares.SHARE_COLUMNS`); ``None``
+            otherwise.
+        seed_only: The seed-only pairs' :attr:`moments` behind :attr:`shares` (the
+            same rows as a comparison without the ensemble); ``None`` without.
+        note: A line the table shows under its heading (the command line's word on
+            why an ensemble was or was not drawn); ``None``: none.
     """
 
     a: str
@@ -297,6 +320,9 @@ class Comparison:
     moments: pd.DataFrame = field(default_factory=pd.DataFrame)
     cycle: pd.DataFrame = field(default_factory=pd.DataFrame)
     ensemble: dict[str, Any] | None = None
+    shares: pd.DataFrame | None = None
+    seed_only: pd.DataFrame | None = None
+    note: str | None = None
 
     @property
     def replications(self) -> int:
@@ -346,6 +372,7 @@ class Comparison:
             f"master seed {self.master_seed}; replication i of A and B share seed i "
             f"({shown})",
             *self._none_lines(),
+            *([self.note] if self.note else []),
             *self._ensemble_lines(),
             f"d = (B - A) / spread across {self._draws()}, sqrt((sd A^2 + sd B^2) / 2); "
             f"|d| < {SMALL_EFFECT}: within the",
@@ -361,6 +388,8 @@ class Comparison:
             lines += ["", f"{MOMENT_TITLES[moment]}{self._moment_months(moment)}"]
             lines += [head, "-" * len(head)]
             lines += [_table_row(r) for r in block.itertuples(index=False)]
+        if self.shares is not None:
+            lines += share_lines(self.shares, SHARE_TITLES)
         lines += self._notes()
         return "\n".join(lines)
 
@@ -389,6 +418,17 @@ class Comparison:
             "  replication i of A and B share member i too, so the intervals cover "
             "parameter and seed uncertainty",
         ]
+        if self.shares is not None:
+            lines.append(
+                "  the same pairs also ran on the same seeds without the draws (twice "
+                "the runs): the last blocks split"
+            )
+            lines.append(
+                "  the spread of B - A, parameter share = 1 - var seed only / var with "
+                "ensemble (clipped to [0, 1])"
+            )
+        else:
+            lines.append("  (not split into parameter and seed shares: shares=False)")
         fixed = [p for p in self.ensemble["parameters"] if p in self.overrides]
         if fixed:
             lines.append(f"  set for every draw (overrides): {', '.join(fixed)}")
@@ -448,12 +488,29 @@ class Comparison:
             fmt = _number_format(r.mean_a, r.mean_b, r.diff)
             clear = {True: "clear of 0", False: "not clear of 0"}.get(r.clear, "n/a")
             parts.append(f"{r.outcome} {r.diff:+{fmt}} ({clear}, d {_d_cell(r.d)})")
-        return (
+        text = (
             f"<Comparison: {self._title()}>\n  B - A at follow-up: {', '.join(parts)}"
         )
+        if self.shares is not None:
+            at = self.shares[
+                (self.shares["moment"] == "followup")
+                & self.shares["outcome"].isin(REPR_OUTCOMES)
+            ]
+            cells = [f"{r.outcome} {share_cell(r)}" for r in at.itertuples(index=False)]
+            text += f"\n  parameter share of its spread: {', '.join(cells)}"
+        return text
 
     def _repr_html_(self, level: float = 0.95) -> str:
-        """A small HTML table: each outcome's means, B - A, its interval and d."""
+        """A small HTML table: each outcome's means, B - A, its interval and d.
+
+        With :attr:`shares`, also the parameter share of the spread of B - A.
+        """
+        shares = {}
+        if self.shares is not None:
+            shares = {
+                (r.moment, r.outcome): share_cell(r)
+                for r in self.shares.itertuples(index=False)
+            }
         rows = []
         for r in self.summary(level).itertuples(index=False):
             fmt = _number_format(r.mean_a, r.mean_b, r.diff)
@@ -466,6 +523,7 @@ class Comparison:
                 ci,
                 clear,
                 _d_cell(r.d),
+                *([shares.get((r.moment, r.outcome), "")] if shares else []),
             )
             rows.append(
                 f"<tr><td><code>{html.escape(r.outcome)}</code></td>"
@@ -485,6 +543,7 @@ class Comparison:
                 f"{level:.0%} CI",
                 "clear of 0",
                 "d",
+                *(["parameter share"] if shares else []),
             )
         )
         return (
@@ -497,8 +556,9 @@ class Comparison:
 
         A row per run and moment (:attr:`moments`, with ``moment`` and ``month``), and
         the cycle's outcomes of the run on each of its rows. Parquet files also carry the
-        scenarios, master seed, months, overrides and ensemble draws as metadata. The
-        file appears whole or not at all.
+        scenarios, master seed, months, overrides, ensemble draws and the parameter
+        shares of the spread (:attr:`shares`, as records) as metadata. The file appears
+        whole or not at all.
 
         Args:
             path: Destination ending in ``.csv`` or ``.parquet``.
@@ -520,6 +580,8 @@ class Comparison:
         }
         if self.ensemble is not None:
             meta["ensemble"] = self.ensemble
+        if self.shares is not None:
+            meta["shares"] = shares_meta(self.shares)
         table = self.moments.merge(
             self.cycle, on=id_columns(self.moments), how="left", validate="many_to_one"
         )
@@ -845,13 +907,22 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
     outcomes: Sequence[str] = HEADLINE_OUTCOMES,
     progress: bool = False,
     ensemble: str | Path | Ensemble | None = None,
+    shares: bool = True,
 ) -> Comparison:
     """Run scenarios A and B over the same paired seeds and collect their outcomes.
 
     Either arm may be ``none`` (:data:`NONE`): the other arm's scenario without the
     programme, followed as long as its paired run and measured at that run's months.
     With ``ensemble``, replication ``i`` of both arms also runs with member ``i`` drawn
-    from it (see the module doc), and the intervals cover parameter uncertainty.
+    from it (see the module doc), and the intervals cover parameter uncertainty; with
+    ``shares`` too, the seed-only pairs run as well, on the same seeds, and
+    :attr:`Comparison.shares` says which share of the spread of B - A comes from the
+    parameters and which from the seeds.
+
+    The default is explicit: ``ensemble=None`` draws nothing, even for scenarios built
+    on the observed case, whose shipped ensemble ``berdaya compare`` draws from unless
+    told ``--ensemble none``; pass ``ensemble="kedungkandang-2008"`` (or
+    :func:`~berdaya.experiments.ensemble.ensemble_for` of the scenarios) for the same.
 
     Args:
         a: Scenario A (shipped name or TOML path, or ``none``), the reference.
@@ -866,7 +937,11 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         ensemble: A posterior ensemble to draw each replication's calibrated
             parameters from: a shipped name (``kedungkandang-2008``), a ``.parquet``
             path, or an opened :class:`~berdaya.experiments.ensemble.Ensemble`;
-            ``None``: the scenarios' own values (seed uncertainty only).
+            ``None`` (the default): the scenarios' own values (seed uncertainty
+            only).
+        shares: With an ensemble, also run the seed-only pairs (twice the runs) and
+            split the spread of B - A (:attr:`Comparison.shares`); ``False`` skips
+            them. Ignored without an ensemble.
 
     Returns:
         The :class:`Comparison`.
@@ -894,17 +969,13 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         else:
             arms.append(make_arm(label, scen, overrides, months))
     seeds = replication_seeds(seed, replications)
+    plain = arms
     members, drawn = None, None
     if ensemble is not None:
         arms, members, drawn = draw_for(ensemble, arms, overrides, seed, replications)
+    desc = f"{arms[0].name} vs {arms[1].name}"
     records = run_arms(
-        arms,
-        seeds,
-        months,
-        workers,
-        desc=f"{arms[0].name} vs {arms[1].name}",
-        progress=progress,
-        members=members,
+        arms, seeds, months, workers, desc=desc, progress=progress, members=members
     )
     present = tuple(o for o in outcomes if o in records.columns)
     missing = tuple(o for o in outcomes if o not in records.columns)
@@ -912,6 +983,13 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
     finals = moments.loc[
         moments["moment"] == "followup", [*id_columns(moments), *present]
     ]
+    seed_only, split = None, None
+    if members is not None and shares:
+        alone = run_arms(
+            plain, seeds, months, workers, desc=f"{desc}, seeds only", progress=progress
+        )
+        seed_only, _ = outcomes_at(alone, plain, present)
+        split = parameter_shares(seed_only, moments, present, MOMENTS, seed=seed)
     return Comparison(
         a=arms[0].name,
         b=arms[1].name,
@@ -926,6 +1004,8 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         moments=moments,
         cycle=cycle,
         ensemble=drawn,
+        shares=split,
+        seed_only=seed_only,
     )
 
 

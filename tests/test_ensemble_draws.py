@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import math
 import subprocess
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
@@ -22,8 +25,11 @@ from berdaya.experiments.ensemble import (
 )
 from berdaya.experiments.files import read_table
 from berdaya.experiments.run import run
+from berdaya.experiments.shares import SHARE_COLUMNS, parameter_shares
 from berdaya.experiments.spec import SweepError, build_design, parse_spec
 
+#: The module, whatever ``berdaya.experiments`` exports under the name ``compare``.
+compare_module = importlib.import_module("berdaya.experiments.compare")
 ENSEMBLE = "kedungkandang-2008"
 A, B = "kedungkandang-2008", "kelurahan-partner"
 SMALL = {"n_households": 300}
@@ -182,16 +188,14 @@ def test_a_scenario_not_built_on_the_ensembles_is_refused(tmp_path, models_built
     assert models_built == []
 
 
-def test_intervals_with_the_ensemble_are_wider_than_seed_only():
+@pytest.fixture(scope="module")
+def repayment():
     """The programme's effect on repayment, B - A at 36 months, 30 replications.
 
-    ``default_hazard`` is calibrated over [0.003, 0.03] around the scenario's 0.01, so
-    the drawn members spread the repayment effect far beyond seed noise: over master
-    seeds 1-9 the variance of the paired differences grew 16 to 600 times. The test
-    asks a one-sided F test of the two variances (same seeds, 29 and 29 degrees of
-    freedom) for p < 0.001, and the interval to be at least twice as wide.
+    With the ensemble (and its seed-only pairs, ``shares=True``) and, separately, the
+    seed-only comparison of the same master seed.
     """
-    runs = {
+    return {
         ens: compare(
             "none",
             A,
@@ -202,16 +206,148 @@ def test_intervals_with_the_ensemble_are_wider_than_seed_only():
             ensemble=ens,
             workers=2,
         )
-        .summary(moments=["followup"])
-        .set_index("outcome")
-        .loc["repayment_rate"]
         for ens in (None, ENSEMBLE)
     }
-    seed_only, both = runs[None], runs[ENSEMBLE]
+
+
+def _at_followup(comparison, outcome="repayment_rate"):
+    table = comparison.summary(moments=["followup"]).set_index("outcome")
+    return table.loc[outcome]
+
+
+def test_intervals_with_the_ensemble_are_wider_than_seed_only(repayment):
+    """``default_hazard`` is calibrated over [0.003, 0.03] around the scenario's 0.01.
+
+    So the drawn members spread the repayment effect far beyond seed noise: over master
+    seeds 1-9 the variance of the paired differences grew 16 to 600 times. The test
+    asks a one-sided F test of the two variances (same seeds, 29 and 29 degrees of
+    freedom) for p < 0.001, and the interval to be at least twice as wide.
+    """
+    seed_only, both = _at_followup(repayment[None]), _at_followup(repayment[ENSEMBLE])
     ratio = both["sd"] ** 2 / seed_only["sd"] ** 2
     assert stats.f.sf(ratio, 29, 29) < 0.001
     width = both["ci_high"] - both["ci_low"]
     assert width > 2 * (seed_only["ci_high"] - seed_only["ci_low"])
+
+
+def test_most_of_the_repayment_spread_is_parameter_uncertainty(repayment):
+    """Where the ensemble widens the interval, the parameter share says so (> 0.8).
+
+    Seen (master seed 4): var seed only 8.9e-06, var with the ensemble 5.4e-03, so a
+    parameter share of 0.998 with a bootstrap interval of [0.97, 1.00] over the 30
+    replications.
+    """
+    shares = repayment[ENSEMBLE].shares.set_index(["moment", "outcome"])
+    row = shares.loc[("followup", "repayment_rate")]
+    assert row["n"] == 30
+    assert row["parameter_share"] > 0.8
+    assert row["share_low"] > 0.5 and row["share_high"] <= 1.0
+    assert row["share_low"] <= row["parameter_share"] <= row["share_high"]
+    assert row["parameter_share"] == pytest.approx(
+        1 - row["var_seed"] / row["var_ensemble"]
+    )
+
+
+def test_the_seed_only_part_is_the_seed_only_comparison_exactly(repayment):
+    alone, drawn = repayment[None], repayment[ENSEMBLE]
+    pd.testing.assert_frame_equal(drawn.seed_only, alone.moments)
+    a, b = alone.paired("repayment_rate")
+    var_seed = drawn.shares.set_index(["moment", "outcome"]).loc[
+        ("followup", "repayment_rate"), "var_seed"
+    ]
+    assert var_seed == np.var(b - a, ddof=1)  # the same numbers, not close ones
+    a, b = drawn.paired("repayment_rate")
+    var_ensemble = drawn.shares.set_index(["moment", "outcome"]).loc[
+        ("followup", "repayment_rate"), "var_ensemble"
+    ]
+    assert var_ensemble == np.var(b - a, ddof=1)
+    assert alone.shares is None and alone.seed_only is None
+
+
+def test_an_outcome_that_never_varies_has_no_share(repayment):
+    shares = repayment[ENSEMBLE].shares.set_index(["moment", "outcome"])
+    gov = shares.loc[("followup", "gov_support")]  # 0 in every run of the observed case
+    assert gov["var_ensemble"] == 0 and math.isnan(gov["parameter_share"])
+    assert "gov_support" in repayment[ENSEMBLE].table()
+    line = next(
+        x
+        for x in repayment[ENSEMBLE].table().split("at follow-up\n")[-1].splitlines()
+        if x.startswith("gov_support")
+    )
+    assert line.split()[-1] == "n/a"
+
+
+def test_the_share_is_one_minus_the_variance_ratio_clipped_with_a_seeded_interval():
+    rng = np.random.default_rng(7)
+    noise = rng.normal(size=20)
+    param = 3 * rng.normal(size=20)
+
+    def frame(diffs):
+        rows = []
+        for i, d in enumerate(diffs):
+            rows += [
+                {"arm": "A", "replication": i, "moment": "followup", "y": 0.0},
+                {"arm": "B", "replication": i, "moment": "followup", "y": d},
+            ]
+        return pd.DataFrame(rows)
+
+    seed_only, drawn = frame(noise), frame(noise + param)
+    out = parameter_shares(seed_only, drawn, ["y"], ["followup"], seed=1)
+    row = out.iloc[0]
+    expected = 1 - np.var(noise, ddof=1) / np.var(noise + param, ddof=1)
+    assert row["parameter_share"] == pytest.approx(expected) and expected > 0.5
+    assert row["share_low"] < row["parameter_share"] < row["share_high"]
+    again = parameter_shares(seed_only, drawn, ["y"], ["followup"], seed=1)
+    pd.testing.assert_frame_equal(out, again)
+    other = parameter_shares(seed_only, drawn, ["y"], ["followup"], seed=2)
+    assert other.iloc[0]["share_low"] != row["share_low"]
+    # less spread with the ensemble than without: clipped to 0, not negative
+    clipped = parameter_shares(drawn, seed_only, ["y"], ["followup"], seed=1)
+    assert clipped.iloc[0]["parameter_share"] == 0.0
+    # no spread with the ensemble: n/a
+    flat = parameter_shares(seed_only, frame(np.ones(20)), ["y"], ["followup"], seed=1)
+    assert flat.iloc[0][["parameter_share", "share_low", "share_high"]].isna().all()
+
+
+def test_shares_false_skips_the_seed_only_runs(drawn, monkeypatch):
+    calls = []
+    real = compare_module.run_arms
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("members") is not None)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compare_module, "run_arms", counting)
+    cheap = compare(
+        A,
+        B,
+        replications=4,
+        seed=3,
+        months=MONTHS,
+        overrides={**SMALL, "elite_capture": 1.1},
+        ensemble=ENSEMBLE,
+        shares=False,
+    )
+    assert calls == [True]  # the ensemble's runs alone
+    assert cheap.shares is None and cheap.seed_only is None
+    pd.testing.assert_frame_equal(cheap.records, drawn.records)
+    assert "shares=False" in cheap.table()
+    assert "Where the spread" not in cheap.table()
+
+
+def test_the_shares_show_in_the_table_repr_html_and_file(drawn, tmp_path):
+    text = drawn.table()
+    assert "twice the runs" in text
+    assert "Where the spread of B - A comes from, at follow-up" in text
+    assert "parameter share of its spread: pendayaan_poor" in repr(drawn)
+    assert "<th>parameter share</th>" in drawn._repr_html_()
+    assert list(drawn.shares.columns) == list(SHARE_COLUMNS)
+    assert len(drawn.shares) == 2 * len(drawn.outcomes)
+    _, meta = read_table(drawn.to_file(tmp_path / "c.parquet"))
+    shares = pd.DataFrame(meta["shares"])
+    got = shares.set_index(["moment", "outcome"])["var_ensemble"]
+    want = drawn.shares.set_index(["moment", "outcome"])["var_ensemble"]
+    pd.testing.assert_series_equal(got, want, check_dtype=False)
 
 
 # --- the command line ------------------------------------------------------------------
