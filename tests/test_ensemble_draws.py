@@ -386,6 +386,60 @@ def test_cli_bare_ensemble_draws_from_the_shipped_one(capsys):
     assert "parameter uncertainty: 2 draws from ensemble kedungkandang-2008" in out
 
 
+TINY = ["--replications", "2", "--months", "6", "--set", "n_households=200"]
+
+
+def test_cli_draws_the_shipped_ensemble_by_default_for_the_observed_case(
+    capsys, tmp_path
+):
+    out = tmp_path / "c.parquet"
+    assert main(["compare", A, B, *TINY, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert (
+        "ensemble on by default: the scenarios are built on kedungkandang-2008, the "
+        "scenario of the shipped ensemble kedungkandang-2008 (--ensemble none: seed "
+        "noise only)"
+    ) in text
+    assert "parameter uncertainty: 2 draws from ensemble kedungkandang-2008" in text
+    assert "Where the spread of B - A comes from, at follow-up" in text
+    table, meta = read_table(out)
+    assert meta["ensemble"]["name"] == ENSEMBLE and "member" in table.columns
+    assert {r["outcome"] for r in meta["shares"]} >= {"repayment_rate"}
+
+
+def test_cli_ensemble_none_and_no_ensemble_are_seed_noise_only(capsys):
+    assert main(["compare", A, B, *TINY, "--ensemble", "none"]) == 0
+    off = capsys.readouterr().out
+    assert main(["compare", A, B, *TINY, "--no-ensemble"]) == 0
+    assert capsys.readouterr().out == off
+    assert "seed noise only (--ensemble none)" in off
+    assert "parameter uncertainty:" not in off and "Where the spread" not in off
+    plain = compare(A, B, replications=2, months=6, overrides={"n_households": 200})
+    assert plain.table() in off.replace(
+        "seed noise only (--ensemble none): the intervals leave out parameter "
+        "uncertainty\n",
+        "",
+    )
+
+
+def test_cli_a_scenario_not_built_on_an_ensembles_runs_seed_only_with_a_line(
+    tmp_path, capsys
+):
+    own = _own_scenario(tmp_path, "n_households = 100")
+    assert main(["compare", A, str(own), "--replications", "2", "--months", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "seed noise only: no shipped ensemble was calibrated on own" in text
+    assert "parameter uncertainty:" not in text
+
+
+def test_cli_sweep_refuses_ensemble_none_in_one_line(tmp_path, capsys):
+    args = ["sweep", "involvement-progression", "--out", str(tmp_path / "o")]
+    assert main([*args, "--ensemble", "none"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("berdaya: error: --ensemble none: ")
+    assert not (tmp_path / "o").exists()
+
+
 def test_cli_bare_ensemble_for_a_scenario_of_none_is_refused(tmp_path, capsys):
     own = _own_scenario(tmp_path, "n_households = 100")
     assert main(["compare", A, str(own), "--ensemble"]) == 2

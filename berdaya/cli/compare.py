@@ -12,9 +12,12 @@ DESCRIPTION = (
     "outcome at cycle end and at follow-up, both means, the paired difference B - A "
     "with a 95% confidence interval and its size d relative to the spread across "
     "seeds; then how the cycle ended. 'none' as A or B is the other scenario without "
-    "the programme (programme = false), followed as long as its paired run. With "
-    "--ensemble, replication i of A and B also shares a parameter set drawn from a "
-    "calibrated ensemble, and the intervals cover parameter uncertainty too."
+    "the programme (programme = false), followed as long as its paired run. When "
+    "both scenarios are built on the observed case, replication i of A and B also "
+    "shares a parameter set drawn from its calibrated ensemble (--ensemble none: seed "
+    "noise only), so the intervals cover parameter uncertainty too, and the same "
+    "pairs also run without the draws on the same seeds (twice the runs) to say which "
+    "share of the spread of B - A comes from the parameters and which from the seeds."
 )
 
 
@@ -38,7 +41,9 @@ def add(p: argparse.ArgumentParser) -> None:
         metavar="FILE.png",
         help="draw the monthly envelopes of both scenarios",
     )
-    o.add_ensemble(p, "each replication's calibrated parameters (one set for A and B)")
+    o.add_default_ensemble(
+        p, "each replication's calibrated parameters (one set for A and B)"
+    )
     o.add_workers(p)
 
 
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.plot, "--plot")
     scenarios = [s for s in (args.a, args.b) if s != NONE]
     o.check_set(scenarios, overrides)
-    ensemble = o.ensemble(args.ensemble, scenarios)
+    ensemble, note = o.default_ensemble(args.ensemble, scenarios)
     comparison = compare(
         args.a,
         args.b,
@@ -75,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         progress=True,
         ensemble=ensemble,
     )
+    comparison.note = note or None
     print(comparison.table())
     if args.out is not None or args.plot is not None:
         print()
@@ -94,8 +100,8 @@ VERB = o.Verb(
     run,
     DESCRIPTION,
     examples=(
-        "berdaya compare kedungkandang-2008 p2kp-design --replications 2 --set n_households=200",
-        "berdaya compare none kedungkandang-2008 --replications 2 --months 36 --set n_households=200 --out compare.csv",
-        "berdaya compare kedungkandang-2008 kelurahan-partner --replications 2 --months 24 --set n_households=200 --ensemble",
+        "berdaya compare kedungkandang-2008 p2kp-design --replications 2 --months 24 --set n_households=200",
+        "berdaya compare none kedungkandang-2008 --replications 2 --months 36 --set n_households=200 --out compare.csv --ensemble none",
+        "berdaya compare kedungkandang-2008 kelurahan-partner --replications 2 --months 24 --set n_households=200 --ensemble kedungkandang-2008",
     ),
 )

@@ -39,6 +39,12 @@ def _ensemble(args: argparse.Namespace) -> str | None:
     """``--ensemble``: its name or path, the bare flag's for the spec's scenario."""
     if args.ensemble is None:
         return None
+    if args.ensemble == o.NO_ENSEMBLE:
+        raise ValueError(
+            "--ensemble none: a sweep draws no parameter sets unless asked (its spec's "
+            "ensemble key, or --ensemble NAME|PATH); leave --ensemble out, and the "
+            "key, to run seeds only"
+        )
     from berdaya.experiments.ensemble import EnsembleError, ensemble_for
     from berdaya.experiments.spec import load_spec
 
@@ -156,7 +162,9 @@ SWEEP = o.Verb(
     "Run every design point of a sweep spec over paired replication seeds, writing "
     "each run as it finishes; run the same command again to resume. With an ensemble "
     "(the spec's ensemble key, or --ensemble), replication i of every point also "
-    "runs with a parameter set drawn from it.",
+    "runs with a parameter set drawn from it. Unlike compare, a sweep draws none by "
+    "default: its spec is the record of what ran (and the key of its resume), so the "
+    "ensemble is in the spec or on the command line, never implied.",
     examples=(
         "berdaya sweep involvement-progression --out results/sweep --replications 2 --limit 4 --workers 1",
         "berdaya sweep involvement-progression --out results/sweep --replications 2 --workers 1",
