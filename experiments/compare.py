@@ -30,6 +30,23 @@ themselves is not used: common random numbers make it small, so it would call an
 large. ``|d| < 0.2`` (Cohen's "small") is an effect within the noise between kelurahan
 that differ only by chance. When neither arm varies across seeds, ``d`` is 0 for no
 difference and infinite otherwise (the same difference in every replication).
+
+**Parameter uncertainty.** With ``ensemble=`` (a posterior ensemble of ``berdaya
+calibrate``, :mod:`berdaya.experiments.ensemble`), replication ``i`` also draws one member
+of the ensemble (a parameter set), from a generator seeded by the master seed and ``i``
+alone, and both arms of the pair run with it: the pair still differs only by what the
+scenarios change, and the spread of the paired differences (so the interval) now covers
+what the calibration leaves unknown as well as the seeds. The member supplies every
+calibrated parameter except those given in ``overrides`` (they hold in every
+replication) and those an arm's scenario file sets itself on top of the ensemble's
+scenario (the file's values hold: a scenario that sets a calibrated parameter is a
+what-if on it). The records keep each replication's member (column ``member``).
+
+**Which share comes from which.** With an ensemble, ``compare`` also runs the same pairs
+on the same seeds without the members (``shares=True``, the default: twice the runs),
+exactly the seed-only comparison of the same master seed, and splits the spread of
+``B - A`` of every outcome into a parameter share, ``1 - var_seed / var_ensemble``, and
+the rest, seed noise (:mod:`berdaya.experiments.shares`, :attr:`Comparison.shares`).
 """
 
 from __future__ import annotations
@@ -47,8 +64,15 @@ import pandas as pd
 
 from berdaya.experiments.defaults import DEFAULT_PAIRED_REPLICATIONS, SMALL_EFFECT
 from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
+from berdaya.experiments.ensemble import Ensemble, Member, open_ensemble
 from berdaya.experiments.files import write_table
 from berdaya.experiments.run import run
+from berdaya.experiments.shares import (
+    parameter_shares,
+    share_cell,
+    share_lines,
+    shares_meta,
+)
 from berdaya.model.registry import HEADLINE
 from berdaya.scenarios import load_scenario
 from berdaya.scenarios.loader import plain_values
@@ -88,6 +112,8 @@ REPR_OUTCOMES: tuple[str, ...] = (
 
 ARMS = ("A", "B")
 ID_COLUMNS = ("arm", "scenario", "replication", "seed")
+#: The identifying column a comparison with an ensemble adds: the replication's member.
+MEMBER = "member"
 #: The pseudo-scenario: the other arm's scenario without the programme.
 NONE = "none"
 #: The two months each outcome is taken at (see the module doc), in print order.
@@ -97,6 +123,8 @@ MOMENT_TITLES = {
     "followup": "At follow-up (the run's last month)",
     "cycle": "How the programme cycle ended (a value per run)",
 }
+#: Each moment's words in the blocks that split the spread of B - A.
+SHARE_TITLES = {"end": "at cycle end", "followup": "at follow-up"}
 #: Outcomes of the cycle itself, one value per run (``cycle`` in the summary).
 CYCLE_OUTCOMES = ("exit_month", "cycle_completed", "cycle_withdrawn")
 #: Relative size of floating-point rounding: a spread or difference this small next to
@@ -263,6 +291,20 @@ class Comparison:
             outcomes.
         cycle: A row per run: the identifying columns and :data:`CYCLE_OUTCOMES` (NaN
             for a run without the programme).
+        ensemble: With parameter uncertainty, what was drawn from which ensemble
+            (:meth:`~berdaya.experiments.ensemble.Ensemble.summary`, with ``text``, the
+            line the table shows, and ``kept``, per arm the calibrated parameters its
+            scenario sets itself); ``None`` without. The identifying columns then end
+            with ``member``.
+        shares: With an ensemble (and ``shares=True``), a row per moment and outcome:
+            the variance of B - A over the seed-only pairs and over the pairs with
+            the members, and the parameter share of the spread with its bootstrap
+            interval (:data:`~berdaya.experiments.shares.SHARE_COLUMNS`); ``None``
+            otherwise.
+        seed_only: The seed-only pairs' :attr:`moments` behind :attr:`shares` (the
+            same rows as a comparison without the ensemble); ``None`` without.
+        note: A line the table shows under its heading (the command line's word on
+            why an ensemble was or was not drawn); ``None``: none.
     """
 
     a: str
@@ -277,6 +319,10 @@ class Comparison:
     missing: tuple[str, ...] = field(default_factory=tuple)
     moments: pd.DataFrame = field(default_factory=pd.DataFrame)
     cycle: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ensemble: dict[str, Any] | None = None
+    shares: pd.DataFrame | None = None
+    seed_only: pd.DataFrame | None = None
+    note: str | None = None
 
     @property
     def replications(self) -> int:
@@ -326,9 +372,12 @@ class Comparison:
             f"master seed {self.master_seed}; replication i of A and B share seed i "
             f"({shown})",
             *self._none_lines(),
-            "d = (B - A) / spread across seeds, sqrt((sd A^2 + sd B^2) / 2); "
+            *([self.note] if self.note else []),
+            *self._ensemble_lines(),
+            f"d = (B - A) / spread across {self._draws()}, sqrt((sd A^2 + sd B^2) / 2); "
             f"|d| < {SMALL_EFFECT}: within the",
-            "  noise between seeds (+inf: the same difference in every replication)",
+            f"  noise between {self._draws()} (+inf: the same difference in every "
+            "replication)",
         ]
         head = (
             f"{'outcome':<26} {'mean A':>10} {'mean B':>10} {'B - A':>10}  "
@@ -339,6 +388,8 @@ class Comparison:
             lines += ["", f"{MOMENT_TITLES[moment]}{self._moment_months(moment)}"]
             lines += [head, "-" * len(head)]
             lines += [_table_row(r) for r in block.itertuples(index=False)]
+        if self.shares is not None:
+            lines += share_lines(self.shares, SHARE_TITLES)
         lines += self._notes()
         return "\n".join(lines)
 
@@ -353,6 +404,40 @@ class Comparison:
                     "at that run's months",
                 ]
         return []
+
+    def _draws(self) -> str:
+        """What varies between replications: seeds, or seeds and parameter sets."""
+        return "seeds" if self.ensemble is None else "draws"
+
+    def _ensemble_lines(self) -> list[str]:
+        """What the intervals cover: the ensemble's draws, and what they leave alone."""
+        if self.ensemble is None:
+            return []
+        lines = [
+            f"parameter uncertainty: {self.ensemble['text']};",
+            "  replication i of A and B share member i too, so the intervals cover "
+            "parameter and seed uncertainty",
+        ]
+        if self.shares is not None:
+            lines.append(
+                "  the same pairs also ran on the same seeds without the draws (twice "
+                "the runs): the last blocks split"
+            )
+            lines.append(
+                "  the spread of B - A, parameter share = 1 - var seed only / var with "
+                "ensemble (clipped to [0, 1])"
+            )
+        else:
+            lines.append("  (not split into parameter and seed shares: shares=False)")
+        fixed = [p for p in self.ensemble["parameters"] if p in self.overrides]
+        if fixed:
+            lines.append(f"  set for every draw (overrides): {', '.join(fixed)}")
+        for arm, kept in self.ensemble.get("kept", {}).items():
+            if kept:
+                lines.append(
+                    f"  kept from {arm}'s scenario (it sets them): {', '.join(kept)}"
+                )
+        return lines
 
     def _moment_months(self, moment: str) -> str:
         if moment == "cycle":
@@ -387,9 +472,12 @@ class Comparison:
         return "/".join(dict.fromkeys(_months_of(self.records, arm) for arm in ARMS))
 
     def _title(self) -> str:
+        drawn = ""
+        if self.ensemble is not None:
+            drawn = f", parameters drawn from ensemble {self.ensemble['name']}"
         return (
             f"A = {self.a}, B = {self.b}; {self.replications} paired replications of "
-            f"{self._months_text()} months, master seed {self.master_seed}"
+            f"{self._months_text()} months, master seed {self.master_seed}{drawn}"
         )
 
     def __repr__(self) -> str:
@@ -400,12 +488,29 @@ class Comparison:
             fmt = _number_format(r.mean_a, r.mean_b, r.diff)
             clear = {True: "clear of 0", False: "not clear of 0"}.get(r.clear, "n/a")
             parts.append(f"{r.outcome} {r.diff:+{fmt}} ({clear}, d {_d_cell(r.d)})")
-        return (
+        text = (
             f"<Comparison: {self._title()}>\n  B - A at follow-up: {', '.join(parts)}"
         )
+        if self.shares is not None:
+            at = self.shares[
+                (self.shares["moment"] == "followup")
+                & self.shares["outcome"].isin(REPR_OUTCOMES)
+            ]
+            cells = [f"{r.outcome} {share_cell(r)}" for r in at.itertuples(index=False)]
+            text += f"\n  parameter share of its spread: {', '.join(cells)}"
+        return text
 
     def _repr_html_(self, level: float = 0.95) -> str:
-        """A small HTML table: each outcome's means, B - A, its interval and d."""
+        """A small HTML table: each outcome's means, B - A, its interval and d.
+
+        With :attr:`shares`, also the parameter share of the spread of B - A.
+        """
+        shares = {}
+        if self.shares is not None:
+            shares = {
+                (r.moment, r.outcome): share_cell(r)
+                for r in self.shares.itertuples(index=False)
+            }
         rows = []
         for r in self.summary(level).itertuples(index=False):
             fmt = _number_format(r.mean_a, r.mean_b, r.diff)
@@ -418,6 +523,7 @@ class Comparison:
                 ci,
                 clear,
                 _d_cell(r.d),
+                *([shares.get((r.moment, r.outcome), "")] if shares else []),
             )
             rows.append(
                 f"<tr><td><code>{html.escape(r.outcome)}</code></td>"
@@ -437,6 +543,7 @@ class Comparison:
                 f"{level:.0%} CI",
                 "clear of 0",
                 "d",
+                *(["parameter share"] if shares else []),
             )
         )
         return (
@@ -449,8 +556,9 @@ class Comparison:
 
         A row per run and moment (:attr:`moments`, with ``moment`` and ``month``), and
         the cycle's outcomes of the run on each of its rows. Parquet files also carry the
-        scenarios, master seed, months and overrides as metadata. The file appears whole
-        or not at all.
+        scenarios, master seed, months, overrides, ensemble draws and the parameter
+        shares of the spread (:attr:`shares`, as records) as metadata. The file appears
+        whole or not at all.
 
         Args:
             path: Destination ending in ``.csv`` or ``.parquet``.
@@ -470,14 +578,27 @@ class Comparison:
             "overrides": self.overrides,
             "outcomes": list(self.outcomes),
         }
+        if self.ensemble is not None:
+            meta["ensemble"] = self.ensemble
+        if self.shares is not None:
+            meta["shares"] = shares_meta(self.shares)
         table = self.moments.merge(
-            self.cycle, on=list(ID_COLUMNS), how="left", validate="many_to_one"
+            self.cycle, on=id_columns(self.moments), how="left", validate="many_to_one"
         )
         return write_table(table, path, meta)
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def id_columns(frame: pd.DataFrame) -> list[str]:
+    """The identifying columns of a comparison's table.
+
+    :data:`ID_COLUMNS`, and :data:`MEMBER` when its runs drew parameter sets from an
+    ensemble.
+    """
+    return [c for c in (*ID_COLUMNS, MEMBER) if c in frame.columns]
 
 
 def _months_of(records: pd.DataFrame, arm: str) -> str:
@@ -544,6 +665,8 @@ class Arm(NamedTuple):
         programme: Whether the arm runs the programme.
         follows: Label of the arm whose runs it is followed as long as and measured at
             (a no-programme arm); ``None``: its own.
+        calibrated: The calibrated parameters a replication's ensemble member sets
+            on this arm (:meth:`~berdaya.experiments.ensemble.Ensemble.supplied`).
     """
 
     label: str
@@ -552,15 +675,27 @@ class Arm(NamedTuple):
     overrides: dict[str, Any]
     programme: bool = True
     follows: str | None = None
+    calibrated: tuple[str, ...] = ()
+
+    def values(self, member: Member | None) -> dict[str, Any]:
+        """The arm's overrides in a replication: its own over the member's."""
+        if member is None:
+            return self.overrides
+        drawn = {k: v for k, v in member.values.items() if k in self.calibrated}
+        return {**drawn, **self.overrides}
 
 
 class Task(NamedTuple):
-    """One replication of some arms: each run with the replication's seed, in order."""
+    """One replication of some arms: each run with the replication's seed, in order.
+
+    With an ensemble, every arm also runs with the replication's ``member``.
+    """
 
     replication: int
     seed: int
     months: int | None
     arms: tuple[Arm, ...]
+    member: Member | None = None
 
 
 def run_replication(task: Task) -> tuple[Task, dict[str, pd.DataFrame]]:
@@ -583,7 +718,7 @@ def run_replication(task: Task) -> tuple[Task, dict[str, pd.DataFrame]]:
             arm.scenario,
             task.seed,
             months=task.months,
-            overrides=arm.overrides,
+            overrides=arm.values(task.member),
             until=until,
         )
         out[arm.label] = result.records
@@ -602,6 +737,7 @@ def run_arms(
     *,
     desc: str,
     progress: bool = False,
+    members: Sequence[Member] | None = None,
 ) -> pd.DataFrame:
     """Run every arm with every replication's seed; an arm and its followers together.
 
@@ -612,10 +748,12 @@ def run_arms(
         workers: Local processes.
         desc: Label of the progress bar.
         progress: Show a progress bar on stderr (when it is a terminal).
+        members: Ensemble member of each replication, shared by every arm (``None``:
+            none drawn).
 
     Returns:
-        The monthly records of every run, with :data:`ID_COLUMNS` first, in the order
-        (replication, arm).
+        The monthly records of every run, with :data:`ID_COLUMNS` first (and
+        :data:`MEMBER` with ``members``), in the order (replication, arm).
     """
     order = {arm.label: i for i, arm in enumerate(arms)}
     groups = [
@@ -623,18 +761,25 @@ def run_arms(
         for arm in arms
         if arm.follows is None
     ]
-    tasks = [Task(i, s, months, group) for i, s in enumerate(seeds) for group in groups]
+    drawn = list(members) if members is not None else [None] * len(seeds)
+    tasks = [
+        Task(i, s, months, group, drawn[i])
+        for i, s in enumerate(seeds)
+        for group in groups
+    ]
     bar = progress_bar(len(seeds) * len(arms), desc=desc, enabled=progress)
     frames = []
     try:
         for task, done in run_tasks(run_replication, tasks, workers):
             for arm in task.arms:
-                ids = {
+                ids: dict[str, Any] = {
                     "arm": arm.label,
                     "scenario": arm.name,
                     "replication": task.replication,
                     "seed": task.seed,
                 }
+                if task.member is not None:
+                    ids[MEMBER] = task.member.index
                 rec = done[arm.label]
                 frames.append(
                     pd.concat([pd.DataFrame(ids, index=rec.index), rec], axis=1)
@@ -657,9 +802,9 @@ def outcomes_at(
         outcomes: Outcomes to take.
 
     Returns:
-        ``(moments, cycle)``: a row per run and moment with :data:`ID_COLUMNS`,
-        ``moment``, ``month`` and the outcomes; a row per run with :data:`ID_COLUMNS` and
-        :data:`CYCLE_OUTCOMES` (NaN for a run without the programme, and ``exit_month``
+        ``(moments, cycle)``: a row per run and moment with the identifying columns
+        (:func:`id_columns`), ``moment``, ``month`` and the outcomes; a row per run with
+        the identifying columns and :data:`CYCLE_OUTCOMES` (NaN for a run without the programme, and ``exit_month``
         NaN while the cycle runs).
     """
     by_label = {arm.label: arm for arm in arms}
@@ -674,10 +819,11 @@ def outcomes_at(
         end = exit_month if exit_month >= 0 else math.nan
         when[label, rep] = (end, float(last["month"]))
     moment_rows, cycle_rows = [], []
+    id_cols = id_columns(records)
     for (label, rep), rec in runs.items():
         arm = by_label[label]
         end, followup = when[arm.follows or label, rep]
-        ids = dict(zip(ID_COLUMNS, rec.iloc[0][list(ID_COLUMNS)], strict=True))
+        ids = dict(zip(id_cols, rec.iloc[0][id_cols], strict=True))
         for moment, month in zip(MOMENTS, (end, followup), strict=True):
             values = (
                 rec.loc[int(month), list(outcomes)]
@@ -694,9 +840,9 @@ def outcomes_at(
             cycle["exit_month"] = end
         cycle_rows.append({**ids, **cycle})
     moments = pd.DataFrame(
-        moment_rows, columns=[*ID_COLUMNS, "moment", "month", *outcomes]
+        moment_rows, columns=[*id_cols, "moment", "month", *outcomes]
     )
-    cycle = pd.DataFrame(cycle_rows, columns=[*ID_COLUMNS, *CYCLE_OUTCOMES])
+    cycle = pd.DataFrame(cycle_rows, columns=[*id_cols, *CYCLE_OUTCOMES])
     return moments, cycle
 
 
@@ -760,11 +906,23 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
     *,
     outcomes: Sequence[str] = HEADLINE_OUTCOMES,
     progress: bool = False,
+    ensemble: str | Path | Ensemble | None = None,
+    shares: bool = True,
 ) -> Comparison:
     """Run scenarios A and B over the same paired seeds and collect their outcomes.
 
     Either arm may be ``none`` (:data:`NONE`): the other arm's scenario without the
     programme, followed as long as its paired run and measured at that run's months.
+    With ``ensemble``, replication ``i`` of both arms also runs with member ``i`` drawn
+    from it (see the module doc), and the intervals cover parameter uncertainty; with
+    ``shares`` too, the seed-only pairs run as well, on the same seeds, and
+    :attr:`Comparison.shares` says which share of the spread of B - A comes from the
+    parameters and which from the seeds.
+
+    The default is explicit: ``ensemble=None`` draws nothing, even for scenarios built
+    on the observed case, whose shipped ensemble ``berdaya compare`` draws from unless
+    told ``--ensemble none``; pass ``ensemble="kedungkandang-2008"`` (or
+    :func:`~berdaya.experiments.ensemble.ensemble_for` of the scenarios) for the same.
 
     Args:
         a: Scenario A (shipped name or TOML path, or ``none``), the reference.
@@ -776,12 +934,22 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         workers: Processes to run in; 1 runs in this process.
         outcomes: Outcomes to compare at the two moments (missing ones are skipped).
         progress: Show a progress bar on stderr (when it is a terminal).
+        ensemble: A posterior ensemble to draw each replication's calibrated
+            parameters from: a shipped name (``kedungkandang-2008``), a ``.parquet``
+            path, or an opened :class:`~berdaya.experiments.ensemble.Ensemble`;
+            ``None`` (the default): the scenarios' own values (seed uncertainty
+            only).
+        shares: With an ensemble, also run the seed-only pairs (twice the runs) and
+            split the spread of B - A (:attr:`Comparison.shares`); ``False`` skips
+            them. Ignored without an ensemble.
 
     Returns:
         The :class:`Comparison`.
 
     Raises:
         ScenarioError: Invalid scenario or override; raised before any run.
+        EnsembleError: The ensemble cannot be read, or an arm's scenario is neither
+            the one it was calibrated on nor built on it; raised before any run.
         ValueError: Invalid argument (replications, workers, seed, months, both none).
     """
     _check_arguments(replications, workers, seed, months)
@@ -801,18 +969,27 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         else:
             arms.append(make_arm(label, scen, overrides, months))
     seeds = replication_seeds(seed, replications)
+    plain = arms
+    members, drawn = None, None
+    if ensemble is not None:
+        arms, members, drawn = draw_for(ensemble, arms, overrides, seed, replications)
+    desc = f"{arms[0].name} vs {arms[1].name}"
     records = run_arms(
-        arms,
-        seeds,
-        months,
-        workers,
-        desc=f"{arms[0].name} vs {arms[1].name}",
-        progress=progress,
+        arms, seeds, months, workers, desc=desc, progress=progress, members=members
     )
     present = tuple(o for o in outcomes if o in records.columns)
     missing = tuple(o for o in outcomes if o not in records.columns)
     moments, cycle = outcomes_at(records, arms, present)
-    finals = moments.loc[moments["moment"] == "followup", [*ID_COLUMNS, *present]]
+    finals = moments.loc[
+        moments["moment"] == "followup", [*id_columns(moments), *present]
+    ]
+    seed_only, split = None, None
+    if members is not None and shares:
+        alone = run_arms(
+            plain, seeds, months, workers, desc=f"{desc}, seeds only", progress=progress
+        )
+        seed_only, _ = outcomes_at(alone, plain, present)
+        split = parameter_shares(seed_only, moments, present, MOMENTS, seed=seed)
     return Comparison(
         a=arms[0].name,
         b=arms[1].name,
@@ -826,4 +1003,47 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         missing=missing,
         moments=moments,
         cycle=cycle,
+        ensemble=drawn,
+        shares=split,
+        seed_only=seed_only,
     )
+
+
+def draw_for(
+    ensemble: str | Path | Ensemble,
+    arms: Sequence[Arm],
+    overrides: dict[str, Any],
+    seed: int,
+    replications: int,
+) -> tuple[list[Arm], list[Member], dict[str, Any]]:
+    """Draw each replication's member and say which parameters it sets on each arm.
+
+    Args:
+        ensemble: A shipped name, a ``.parquet`` path or an opened ensemble.
+        arms: The arms (their scenarios are checked against the ensemble's).
+        overrides: The user's values, which the members never replace.
+        seed: Master seed (the members' too).
+        replications: Replications (a member each).
+
+    Returns:
+        The arms with their ``calibrated`` parameters, the members, and the record of
+        the draws (:attr:`Comparison.ensemble`).
+
+    Raises:
+        EnsembleError: As :func:`compare`.
+    """
+    opened = ensemble if isinstance(ensemble, Ensemble) else open_ensemble(ensemble)
+    kept: dict[str, list[str]] = {}
+    ready = []
+    for arm in arms:
+        supplied, own = opened.supplied(arm.scenario, overrides)
+        ready.append(arm._replace(calibrated=supplied))
+        if own and arm.follows is None:
+            kept[f"{arm.label} ({arm.name})"] = list(own)
+    members = opened.members(seed, replications)
+    record = {
+        **opened.summary(members),
+        "text": opened.describe(replications),
+        "kept": kept,
+    }
+    return ready, members, record

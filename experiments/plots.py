@@ -99,7 +99,8 @@ def comparison_envelopes(
     """Draw the monthly envelopes of both scenarios, a small panel per outcome.
 
     Each panel shows, for A and B, the median across replications month by month and
-    the band between the ``low`` and ``high`` quantiles.
+    the band between the ``low`` and ``high`` quantiles (across seeds, and parameter
+    sets when the comparison drew them from an ensemble, as the title says).
 
     Args:
         comparison: A finished :class:`~berdaya.experiments.compare.Comparison`.
@@ -140,9 +141,15 @@ def comparison_envelopes(
         ]
         labels += [f"{arm}: {scen} (median)", f"{arm}: {scen} ({span} band)"]
     fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
+    drawn = ""
+    if comparison.ensemble is not None:  # the bands cover parameter uncertainty too
+        drawn = (
+            f"; parameters drawn from ensemble {comparison.ensemble['name']} "
+            "(bands: seeds and parameter sets)"
+        )
     fig.suptitle(
         f"{comparison.replications} paired replications, master seed "
-        f"{comparison.master_seed}",
+        f"{comparison.master_seed}{drawn}",
         fontsize=10,
     )
     return save(fig, path, suffix.lstrip("."))

@@ -207,6 +207,13 @@ class SweepReport:
             f"base scenario {m['scenario']}; {len(self.finals)} of {m['runs']} runs on "
             f"disk, {len(self.errors)} raised, {self.missing} not run yet"
         )
+        drawn = m.get("ensemble") or {}
+        if drawn:
+            lines.append(
+                f"parameter uncertainty: {drawn['text']}; replication i of every point "
+                "runs with member i, so the intervals cover parameter and seed "
+                "uncertainty"
+            )
         if len(self.finals):
             others = self.finals[self.finals["point"] != 0]
             first = (others if len(others) else self.finals).iloc[0]
@@ -215,6 +222,7 @@ class SweepReport:
                     self.design["point"] == first["point"], "overrides"
                 ].iloc[0]
             )
+            overrides.update({k: first[k] for k in drawn.get("drawn", [])})
             scenario = m.get("scenario_ref", m["scenario"])
             lines.append(
                 f"replay any run alone from its row, e.g. {first['run_id']}: "

@@ -11,6 +11,7 @@ with one line and nothing written. The format, in short::
     replications = 30                 # replication i of every point runs with seed i
     seed = 2008                       # master seed: SeedSequence(seed).spawn(replications)
     design = "grid"                   # grid | lhs | sobol | morris (or a [design] table)
+    ensemble = "kedungkandang-2008"   # optional: draw calibrated parameters (see below)
 
     [set]                             # fixed values for every run
     months = 48
@@ -47,6 +48,15 @@ with ``[set]`` only, run with the same seeds so every point has a paired baselin
 instead of the replication seeds all points share: for points that are different places
 rather than different policies for one place, such as the kelurahan of a national
 programme (``berdaya national``), whose randomness must not be common to all of them.
+
+``ensemble`` (a shipped ensemble's name, or a ``.parquet`` path relative to the spec)
+draws one member of a posterior ensemble of ``berdaya calibrate`` for each replication,
+shared by every design point as the seeds are (member ``r`` from the master seed and
+``r`` alone, :mod:`berdaya.experiments.ensemble`), so a resume runs the same members and
+the points' differences stay paired; the summaries' intervals then cover parameter
+uncertainty. The member supplies every calibrated parameter the spec does not set
+itself (``[set]``, levers, uncertainties, derive win) and the scenario file does not set
+on top of the ensemble's scenario; every row carries its ``member`` and the values drawn.
 
 The spec's shape is a pydantic model (:class:`SpecFile`, with :class:`DesignTable`,
 :class:`OutcomesTable` and :class:`DeriveEntry`): known keys only, values of their stated
@@ -85,7 +95,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from berdaya.experiments import sensitivity
-from berdaya.experiments.compare import HEADLINE_OUTCOMES, replication_seeds
+from berdaya.experiments.compare import HEADLINE_OUTCOMES, MEMBER, replication_seeds
+from berdaya.experiments.ensemble import Ensemble, EnsembleError, Member, open_ensemble
 from berdaya.experiments.errors import SweepError
 from berdaya.scenarios import ParamInfo, ScenarioError, load_scenario, schema
 from berdaya.scenarios.loader import read_toml, shown, validate
@@ -321,6 +332,8 @@ class SweepSpec:
         derived: ``[derive]`` entries.
         outcomes: What is kept.
         paired: Whether every point shares the replication seeds (``design.seeds``).
+        ensemble: The ensemble as written (``None``: the scenario's own values).
+        ensemble_ref: The ensemble as loadable here (name or absolute path).
     """
 
     name: str
@@ -342,6 +355,8 @@ class SweepSpec:
     derived: tuple[Derived, ...]
     outcomes: OutcomeSpec
     paired: bool = True
+    ensemble: str | None = None
+    ensemble_ref: str | None = None
 
     @property
     def digest(self) -> str:
@@ -397,6 +412,26 @@ class SweepSpec:
         )
         changed.__dict__.pop("seeds", None)  # a cached list of the old length
         return changed
+
+    def with_ensemble(self, ensemble: str | Path) -> SweepSpec:
+        """The same spec drawing from another ensemble (``sweep --ensemble``).
+
+        As :meth:`with_replications`: the text is dropped and the hash changes, so a
+        folder holds the runs of one ensemble.
+
+        Raises:
+            SweepError: The ensemble cannot be read or does not fit the scenario.
+        """
+        ref = str(ensemble)
+        if ref.endswith(".parquet"):
+            ref = str(Path(ref).resolve())
+        if ref == self.ensemble_ref:
+            return self
+        _open(ref, self.scenario_ref, "--ensemble")
+        data = {**self.data, "ensemble": ref}
+        return dataclasses.replace(
+            self, ensemble=ref, ensemble_ref=ref, data=data, text=""
+        )
 
     @property
     def sampler_seed(self) -> int:
@@ -549,7 +584,7 @@ def _bundle(
     info: dict[str, ParamInfo],
 ) -> Factor:
     where = f"{src}: {table}.{name}"
-    if name in (*ID_COLUMNS, "month", *outcome_names()):
+    if name in (*ID_COLUMNS, MEMBER, "month", *outcome_names()):
         raise SweepError(
             f"{where}: '{name}' names a column of the results already; "
             "call the combinations something else"
@@ -676,6 +711,7 @@ class SpecFile(_Table):
     uncertainties: dict[str, Any] = {}
     derive: dict[str, DeriveEntry] = {}
     outcomes: OutcomesTable = OutcomesTable()
+    ensemble: str | None = None
 
     @field_validator("design", mode="before")
     @classmethod
@@ -839,6 +875,10 @@ def parse_spec(
         load_scenario(ref)
     except ScenarioError as err:
         raise SweepError(f"{src}: scenario: {err}") from None
+    ensemble = table.ensemble
+    if ensemble is not None:
+        ensemble = _ensemble_ref(ensemble, base_dir)
+        _open(ensemble, ref, f"{src}: ensemble")
     design = table.design
     fixed: dict[str, Any] = {}
     for name, value in table.set.items():
@@ -870,7 +910,26 @@ def parse_spec(
         derived=derived,
         outcomes=_check_outcomes(table.outcomes, src),
         paired=design.seeds == "paired",
+        ensemble=table.ensemble,
+        ensemble_ref=ensemble,
     )
+
+
+def _ensemble_ref(ensemble: str, base_dir: Path | None) -> str:
+    """A spec's ensemble as loadable here: a relative path is the spec's folder's."""
+    if ensemble.endswith(".parquet") and not Path(ensemble).is_absolute():
+        return str(((base_dir or Path.cwd()) / ensemble).resolve())
+    return ensemble
+
+
+def _open(ensemble: str, scenario: str, where: str) -> Ensemble:
+    """Open an ensemble for a scenario, or refuse it with one line naming ``where``."""
+    try:
+        opened = open_ensemble(ensemble)
+        opened.supplied(scenario)
+    except EnsembleError as err:
+        raise SweepError(f"{where}: {err}") from None
+    return opened
 
 
 def _factors(
@@ -943,6 +1002,13 @@ class Design:
         overrides: Per point (same order as ``points``), the values that differ from
             the base scenario: what ``berdaya run --set`` needs to replay a run.
         params: Per point, every parameter value (validated).
+        members: With an ensemble, the member of each replication (shared by every
+            point); ``None`` without.
+        drawn: The calibrated parameters the members set (those the spec and the
+            scenario file leave to them).
+        ensemble: With an ensemble, what was drawn from which
+            (:meth:`~berdaya.experiments.ensemble.Ensemble.summary`, with ``text`` and
+            ``drawn``).
     """
 
     spec: SweepSpec
@@ -951,6 +1017,16 @@ class Design:
     unit: np.ndarray | None
     overrides: list[dict[str, Any]] = field(repr=False)
     params: list[dict[str, Any]] = field(repr=False)
+    members: list[Member] | None = field(default=None, repr=False)
+    drawn: tuple[str, ...] = ()
+    ensemble: dict[str, Any] | None = field(default=None, repr=False)
+
+    def member_values(self, replication: int) -> tuple[int, dict[str, float]] | None:
+        """A replication's member number and the values it sets (``None``: none)."""
+        if self.members is None:
+            return None
+        member = self.members[replication]
+        return member.index, {k: member.values[k] for k in self.drawn}
 
     @property
     def columns(self) -> list[str]:
@@ -968,6 +1044,10 @@ class Design:
         runs: dict[str, Any] = {"params": self.params, "seeds": self.spec.seeds}
         if not self.spec.paired:
             runs["independent"] = True
+        if self.members is not None:  # a changed ensemble file is another sweep
+            runs["members"] = [
+                self.member_values(r) for r in range(self.spec.replications)
+            ]
         canon = json.dumps(runs, sort_keys=True)
         return hashlib.sha256(canon.encode()).hexdigest()
 
@@ -1069,4 +1149,22 @@ def build_design(spec: SweepSpec) -> Design:
         overrides.append(values)
         params.append(checked)
     points = pd.DataFrame(rows, columns=["point", *labels, *varied])
-    return Design(spec, base.name, points, unit, overrides, params)
+    design = Design(spec, base.name, points, unit, overrides, params)
+    if spec.ensemble_ref is not None:
+        _draw_members(design, varied)
+    return design
+
+
+def _draw_members(design: Design, varied: list[str]) -> None:
+    """Draw a design's members, one per replication, and what they set."""
+    spec = design.spec
+    assert spec.ensemble_ref is not None
+    opened = _open(spec.ensemble_ref, spec.scenario_ref, f"{spec.source}: ensemble")
+    drawn, _ = opened.supplied(spec.scenario_ref, dict.fromkeys(varied))
+    design.members = opened.members(spec.seed, spec.replications)
+    design.drawn = drawn
+    design.ensemble = {
+        **opened.summary(design.members),
+        "text": opened.describe(spec.replications),
+        "drawn": list(drawn),
+    }

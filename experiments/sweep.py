@@ -14,7 +14,10 @@ folder, skips every run on disk (and every recorded error, unless asked to retry
 and runs the rest; it refuses, with one line, a folder whose spec differs. The runs under
 ``runs/`` read as one dataset (:func:`read_results`); every row carries its run's id,
 point, replication, seed, scenario and the values of every parameter the spec sets, so
-any run replays alone with ``berdaya run`` (:func:`replay_command`).
+any run replays alone with ``berdaya run`` (:func:`replay_command`). A spec with an
+``ensemble`` runs replication ``r`` of every point with the ensemble's member ``r``
+(:mod:`berdaya.experiments.spec`); its rows carry ``member`` and the values it set, and
+``meta.json`` the ensemble's file hash and every replication's member.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from berdaya import __version__
+from berdaya.experiments.compare import MEMBER
 from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S
 from berdaya.experiments.engine import (
     StoppedError,
@@ -251,6 +255,9 @@ def iter_tasks(
     cols = design.columns
     records = design.points.to_dict(orient="records")
     for rep in range(spec.replications):
+        member = design.member_values(rep)
+        drawn: dict[str, Any] = {} if member is None else member[1]
+        extra: dict[str, Any] = {} if member is None else {MEMBER: member[0], **drawn}
         for row, params in zip(records, design.params, strict=True):
             point = int(row["point"])
             run_id = design.run_id(point, rep)
@@ -262,8 +269,8 @@ def iter_tasks(
                 replication=rep,
                 seed=spec.seed_of(point, rep),
                 scenario=design.scenario,
-                params=params,
-                columns={c: row[c] for c in cols},
+                params={**params, **drawn},
+                columns={**{c: row[c] for c in cols}, **extra},
                 keep=spec.outcomes.keep,
                 every=spec.outcomes.every,
                 final=spec.outcomes.final,
@@ -385,6 +392,7 @@ class SweepFolder:
             "fixed": spec.fixed,
             "factors": [f.describe() for f in spec.factors],
             "derived": {d.name: list(d.remainder_of) for d in spec.derived},
+            "ensemble": design.ensemble,
             "outcomes": list(spec.outcomes.keep),
             "every": spec.outcomes.every,
             "final": spec.outcomes.final,
@@ -702,6 +710,7 @@ def prepare(
     spec: str | Path | SweepSpec | dict[str, Any],
     max_runs: int | None = MAX_RUNS,
     replications: int | None = None,
+    ensemble: str | Path | None = None,
 ) -> tuple[SweepSpec, Design]:
     """Read and check a spec and lay out its design (nothing is run or written).
 
@@ -712,6 +721,8 @@ def prepare(
         spec: A spec path, shipped spec name, :class:`SweepSpec` or spec dict.
         max_runs: Most runs the design may have (``None``: no limit).
         replications: Replications instead of the spec's (``None``: the spec's).
+        ensemble: An ensemble to draw from instead of the spec's (``None``: the
+            spec's, if any).
     """
     if isinstance(spec, SweepSpec):
         checked = spec
@@ -721,6 +732,8 @@ def prepare(
         checked = load_spec(spec)
     if replications is not None:
         checked = checked.with_replications(replications)
+    if ensemble is not None:
+        checked = checked.with_ensemble(ensemble)
     check_runs(checked, max_runs)
     return checked, build_design(checked)
 
@@ -741,6 +754,7 @@ def run_sweep(
     max_runs: int | None = MAX_RUNS,
     replications: int | None = None,
     limit: int | None = None,
+    ensemble: str | Path | None = None,
 ) -> pd.DataFrame:
     """Run a sweep into a results folder, resuming what is there, and read it back.
 
@@ -773,6 +787,9 @@ def run_sweep(
         limit: Run only the first ``limit`` runs of the design (replication-major:
             every point's first replication comes first); the same command without it
             resumes the rest.
+        ensemble: Draw each replication's calibrated parameters from this ensemble
+            (a shipped name or a ``.parquet`` path) instead of the spec's ``ensemble``
+            (the folder is then the spec with it: :meth:`SweepSpec.with_ensemble`).
 
     Returns:
         Every run on disk (:func:`read_results`).
@@ -790,7 +807,7 @@ def run_sweep(
         isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
     ):
         raise SweepError(f"--limit must be an integer >= 1 (got {limit!r})")
-    checked, design = prepare(spec, max_runs, replications)
+    checked, design = prepare(spec, max_runs, replications, ensemble)
     folder = SweepFolder(out)
     check_writable(folder.path, "--out", folder=True)
     folder.check(checked, design)
@@ -893,7 +910,8 @@ def _run_bytes(design: Design) -> int:
     out = design.spec.outcomes
     months = max((int(p.get("months", 0)) for p in design.params), default=0)
     rows = (months // out.every + 1 if out.every else 0) + 2  # final, cycle's end
-    columns = len(ID_COLUMNS) + len(design.columns) + 3 + len(out.keep)
+    drawn = len(design.drawn) + 1 if design.members is not None else 0
+    columns = len(ID_COLUMNS) + len(design.columns) + drawn + 3 + len(out.keep)
     return run_file_bytes(rows, columns)
 
 

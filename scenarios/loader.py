@@ -325,6 +325,53 @@ def parse_set(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def _resolve(name_or_path: str | Path) -> tuple[Path, str]:
+    """The file of a scenario given by shipped name or path, and the scenario's name."""
+    ships = shipped()
+    text = str(name_or_path)
+    if not text.strip():
+        raise ScenarioError(
+            f"scenario name is empty: give a shipped scenario ({', '.join(ships)}) "
+            "or a .toml file"
+        )
+    if text in ships:
+        return ships[text], text
+    path = Path(text)
+    if path.suffix != ".toml" and not path.exists():
+        raise ScenarioError(
+            f"scenario {shown(text)} is neither a shipped scenario "
+            f"({', '.join(ships)}) nor a .toml file"
+        )
+    return path, path.stem
+
+
+def scenario_chain(name_or_path: str | Path) -> list[tuple[str | None, frozenset[str]]]:
+    """The files a scenario is read from, itself first and then each ``base`` in turn.
+
+    Args:
+        name_or_path: A shipped scenario name or a path to a TOML file.
+
+    Returns:
+        A pair per file: its shipped name (``None`` for a file that is not shipped) and
+        the parameters it sets itself (its ``description`` and ``base`` left out).
+
+    Raises:
+        ScenarioError: The scenario or a file of its chain cannot be read.
+    """
+    path, _ = _resolve(name_or_path)
+    ships = shipped()
+    chain: list[tuple[str | None, frozenset[str]]] = []
+    name: str | None = str(name_or_path) if str(name_or_path) in ships else None
+    while True:
+        data = _read_toml(path)
+        chain.append((name, frozenset(k for k in data if k not in META_KEYS)))
+        base = data.get("base")
+        seen = {n for n, _ in chain}
+        if not isinstance(base, str) or base not in ships or base in seen:
+            return chain  # the end, or a bad base that loading reports
+        path, name = ships[base], base
+
+
 def load_scenario(
     name_or_path: str | Path = "kedungkandang-2008",
     overrides: dict[str, Any] | None = None,
@@ -345,23 +392,7 @@ def load_scenario(
     Raises:
         ScenarioError: One line naming the file, the field and what is allowed.
     """
-    ships = shipped()
-    text = str(name_or_path)
-    if not text.strip():
-        raise ScenarioError(
-            f"scenario name is empty: give a shipped scenario ({', '.join(ships)}) "
-            "or a .toml file"
-        )
-    if text in ships:
-        path, name = ships[text], text
-    else:
-        path = Path(text)
-        if path.suffix != ".toml" and not path.exists():
-            raise ScenarioError(
-                f"scenario {shown(text)} is neither a shipped scenario "
-                f"({', '.join(ships)}) nor a .toml file"
-            )
-        name = path.stem
+    path, name = _resolve(name_or_path)
     values, description = _values_of(path)
     params = validate(values, str(path))
     overrides = plain_values(overrides)

@@ -210,6 +210,7 @@ def test_plot_is_a_png_with_content(comparison, tmp_path):
 def test_cli_prints_table_and_writes_outputs(tmp_path, capsys):
     csv, pq, png = tmp_path / "f.csv", tmp_path / "f.parquet", tmp_path / "e.png"
     args = ["compare", A, B, "--replications", "3", "--seed", "5", *SMALL_ARGS]
+    args += ["--ensemble", "none"]  # seed-only: the file's exact columns and rows
     assert main([*args, "--out", str(csv), "--plot", str(png)]) == 0
     out = capsys.readouterr().out
     assert f"A = {A}, B = {B}" in out

@@ -187,6 +187,7 @@ def test_effect_size_by_hand():
 
 def test_cli_compare_none_prints_a_block_a_moment(capsys):
     args = ["compare", "none", "kedungkandang-2008", "--replications", "2"]
+    args += ["--ensemble", "none"]  # the scenario's own values: its exact months
     assert main([*args, "--set", "n_households=200", "--set", "followup_months=1"]) == 0
     out = capsys.readouterr().out
     assert "A = none: kedungkandang-2008 with programme = false" in out

@@ -12,7 +12,12 @@ DESCRIPTION = (
     "outcome at cycle end and at follow-up, both means, the paired difference B - A "
     "with a 95% confidence interval and its size d relative to the spread across "
     "seeds; then how the cycle ended. 'none' as A or B is the other scenario without "
-    "the programme (programme = false), followed as long as its paired run."
+    "the programme (programme = false), followed as long as its paired run. When "
+    "both scenarios are built on the observed case, replication i of A and B also "
+    "shares a parameter set drawn from its calibrated ensemble (--ensemble none: seed "
+    "noise only), so the intervals cover parameter uncertainty too, and the same "
+    "pairs also run without the draws on the same seeds (twice the runs) to say which "
+    "share of the spread of B - A comes from the parameters and which from the seeds."
 )
 
 
@@ -36,6 +41,9 @@ def add(p: argparse.ArgumentParser) -> None:
         metavar="FILE.png",
         help="draw the monthly envelopes of both scenarios",
     )
+    o.add_default_ensemble(
+        p, "each replication's calibrated parameters (one set for A and B)"
+    )
     o.add_workers(p)
 
 
@@ -58,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--plot: '{args.plot}' must end in .png (or .pdf, .svg)")
     if args.plot is not None:
         check_writable(args.plot, "--plot")
-    o.check_set([s for s in (args.a, args.b) if s != NONE], overrides)
+    scenarios = [s for s in (args.a, args.b) if s != NONE]
+    o.check_set(scenarios, overrides)
+    ensemble, note = o.default_ensemble(args.ensemble, scenarios)
     comparison = compare(
         args.a,
         args.b,
@@ -68,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
         overrides=overrides,
         workers=workers,
         progress=True,
+        ensemble=ensemble,
     )
+    comparison.note = note or None
     print(comparison.table())
     if args.out is not None or args.plot is not None:
         print()
@@ -88,7 +100,8 @@ VERB = o.Verb(
     run,
     DESCRIPTION,
     examples=(
-        "berdaya compare kedungkandang-2008 p2kp-design --replications 2 --set n_households=200",
-        "berdaya compare none kedungkandang-2008 --replications 2 --months 36 --set n_households=200 --out compare.csv",
+        "berdaya compare kedungkandang-2008 p2kp-design --replications 2 --months 24 --set n_households=200",
+        "berdaya compare none kedungkandang-2008 --replications 2 --months 36 --set n_households=200 --out compare.csv --ensemble none",
+        "berdaya compare kedungkandang-2008 kelurahan-partner --replications 2 --months 24 --set n_households=200 --ensemble kedungkandang-2008",
     ),
 )

@@ -14,6 +14,7 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S, DEFAULT_MAX_RUNS
@@ -187,7 +188,126 @@ def add_cluster(p: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+#: What a bare ``--ensemble`` stands for: the shipped ensemble of the runs' scenario.
+FOR_THE_SCENARIO = "(the shipped ensemble of the scenario)"
+#: ``--ensemble none``: draw no parameter sets (seed noise only).
+NO_ENSEMBLE = "none"
+
+
+def add_ensemble(p: argparse.ArgumentParser, where: str) -> None:
+    """``--ensemble [NAME|PATH]``: draw each replication's calibrated parameters."""
+    p.add_argument(
+        "--ensemble",
+        nargs="?",
+        const=FOR_THE_SCENARIO,
+        metavar="NAME|PATH",
+        help=f"draw {where} from a posterior ensemble of berdaya calibrate (a shipped "
+        "name or a .parquet file; bare: the one shipped for the scenario, "
+        "kedungkandang-2008), so the intervals cover parameter uncertainty too",
+    )
+
+
+def add_default_ensemble(p: argparse.ArgumentParser, where: str) -> None:
+    """``--ensemble [NAME|PATH|none]`` on by default, and ``--no-ensemble``, its alias."""
+    p.add_argument(
+        "--ensemble",
+        nargs="?",
+        const=FOR_THE_SCENARIO,
+        metavar="NAME|PATH|none",
+        help=f"draw {where} from a posterior ensemble of berdaya calibrate (a shipped "
+        "name or a .parquet file), so the intervals cover parameter uncertainty too, "
+        "and also run the pairs without it on the same seeds (twice the runs) to say "
+        "which share of the spread of B - A comes from the parameters and which "
+        "from the seeds. Default: the shipped ensemble when every scenario is "
+        "built on its scenario (kedungkandang-2008), else seed noise only; bare: "
+        "that ensemble, refused when there is none; none: seed noise only",
+    )
+    p.add_argument(
+        "--no-ensemble",
+        dest="ensemble",
+        action="store_const",
+        const=NO_ENSEMBLE,
+        help="the same as --ensemble none",
+    )
+
+
 # --- checks --------------------------------------------------------------------------
+
+
+def ensemble(value: str | None, scenarios: Sequence[str]) -> Any:
+    """Open ``--ensemble`` for some scenarios, or refuse it in one line.
+
+    Args:
+        value: The option's value (``None``: not given; :data:`FOR_THE_SCENARIO`: bare).
+        scenarios: The runs' scenarios (names or TOML paths).
+
+    Returns:
+        The opened :class:`~berdaya.experiments.ensemble.Ensemble`, or ``None``.
+    """
+    if value is None:
+        return None
+    from berdaya.experiments.ensemble import EnsembleError, ensemble_for, open_ensemble
+
+    try:
+        name = ensemble_for(scenarios) if value == FOR_THE_SCENARIO else value
+        opened = open_ensemble(name)
+        for scenario in scenarios:
+            opened.supplied(scenario)  # a scenario it was not calibrated for
+    except EnsembleError as err:
+        raise ValueError(f"--ensemble: {err}") from None
+    return opened
+
+
+def default_ensemble(value: str | None, scenarios: Sequence[str]) -> tuple[Any, str]:
+    """``--ensemble`` of a verb that draws by default (compare): the ensemble and a line.
+
+    Args:
+        value: The option's value (``None``: not given, the default; ``none``: off).
+        scenarios: The runs' scenarios (names or TOML paths; no ``none``).
+
+    Returns:
+        The opened ensemble (``None``: seed noise only) and the line saying why, for the
+        output (empty when the ensemble was named).
+
+    Raises:
+        ValueError: A named ensemble is unknown, unreadable or calibrated elsewhere;
+            one line.
+    """
+    if value == NO_ENSEMBLE:
+        return None, (
+            "seed noise only (--ensemble none): the intervals leave out parameter "
+            "uncertainty"
+        )
+    if value is not None:
+        return ensemble(value, scenarios), ""
+    from berdaya.experiments.ensemble import EnsembleError, ensemble_for
+
+    try:
+        name = ensemble_for(scenarios)
+    except EnsembleError:
+        shown = ", ".join(Path(s).stem for s in _unfitted(scenarios)) or "them all"
+        return None, (
+            f"seed noise only: no shipped ensemble was calibrated on {shown} or a "
+            "scenario it is built on (--ensemble PATH draws from one of yours)"
+        )
+    opened = ensemble(name, scenarios)
+    return opened, (
+        f"ensemble on by default: the scenarios are built on {opened.scenario}, the "
+        f"scenario of the shipped ensemble {name} (--ensemble none: seed noise only)"
+    )
+
+
+def _unfitted(scenarios: Sequence[str]) -> list[str]:
+    """The scenarios no shipped ensemble was calibrated on (or on their bases)."""
+    from berdaya.experiments.ensemble import EnsembleError, ensemble_for
+
+    out = []
+    for scenario in scenarios:
+        try:
+            ensemble_for([scenario])
+        except EnsembleError:
+            out.append(scenario)
+    return out
 
 
 def in_range(option: str, value: int | None, low: int, high: int | None = None) -> None:

@@ -29,7 +29,31 @@ def add_sweep(p: argparse.ArgumentParser) -> None:
         help="run only the first N runs (every point's first replication first); the "
         "same command without --limit resumes the rest",
     )
+    o.add_ensemble(
+        p, "each replication's calibrated parameters (one set for every point)"
+    )
     o.add_cluster(p, "runs")
+
+
+def _ensemble(args: argparse.Namespace) -> str | None:
+    """``--ensemble``: its name or path, the bare flag's for the spec's scenario."""
+    if args.ensemble is None:
+        return None
+    if args.ensemble == o.NO_ENSEMBLE:
+        raise ValueError(
+            "--ensemble none: a sweep draws no parameter sets unless asked (its spec's "
+            "ensemble key, or --ensemble NAME|PATH); leave --ensemble out, and the "
+            "key, to run seeds only"
+        )
+    from berdaya.experiments.ensemble import EnsembleError, ensemble_for
+    from berdaya.experiments.spec import load_spec
+
+    if args.ensemble != o.FOR_THE_SCENARIO:
+        return args.ensemble
+    try:
+        return ensemble_for([load_spec(args.spec).scenario_ref])
+    except EnsembleError as err:
+        raise ValueError(f"--ensemble: {err}") from None
 
 
 def run_sweep(args: argparse.Namespace) -> int:
@@ -41,6 +65,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     o.in_range("--replications", args.replications, 1, o.MAX_REPLICATIONS)
     o.in_range("--limit", args.limit, 1)
     where = o.cluster(args)
+    ensemble = _ensemble(args)
     counts = SweepProgress(total=0)
     _, stopped = o.resumable(
         lambda: run_sweep(
@@ -48,6 +73,7 @@ def run_sweep(args: argparse.Namespace) -> int:
             args.out,
             replications=args.replications,
             limit=args.limit,
+            ensemble=ensemble,
             retry_errors=args.retry_errors,
             progress=True,
             report=counts,
@@ -134,7 +160,11 @@ SWEEP = o.Verb(
     add_sweep,
     run_sweep,
     "Run every design point of a sweep spec over paired replication seeds, writing "
-    "each run as it finishes; run the same command again to resume.",
+    "each run as it finishes; run the same command again to resume. With an ensemble "
+    "(the spec's ensemble key, or --ensemble), replication i of every point also "
+    "runs with a parameter set drawn from it. Unlike compare, a sweep draws none by "
+    "default: its spec is the record of what ran (and the key of its resume), so the "
+    "ensemble is in the spec or on the command line, never implied.",
     examples=(
         "berdaya sweep involvement-progression --out results/sweep --replications 2 --limit 4 --workers 1",
         "berdaya sweep involvement-progression --out results/sweep --replications 2 --workers 1",
