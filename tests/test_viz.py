@@ -7,6 +7,8 @@ and the network change as the run steps; compare mode runs two scenarios on one 
 
 from __future__ import annotations
 
+import base64
+
 import ipyvuetify as v
 import ipywidgets as widgets
 import pytest
@@ -26,6 +28,7 @@ from berdaya.viz.controls import (
     scenario_levers,
 )
 from berdaya.viz.explain import ExplainPanel, OddPage, explain
+from berdaya.viz.network_panel import ClickableImage
 from berdaya.viz.runs import Run
 
 # a shipped run on the timetable stops followup_months after its planned cycle
@@ -86,11 +89,18 @@ def alerts(rc) -> list[str]:
 
 
 def images(rc, css_class: str) -> list[bytes]:
-    return [
+    """The pictures with a CSS class: images, and the clickable network pictures."""
+    out = [
         bytes(w.value)
         for w in rc.find(widgets.Image).widgets
         if css_class in w._dom_classes
     ]
+    out += [
+        base64.b64decode(w.src.split(",", 1)[1])
+        for w in rc.find(ClickableImage).widgets
+        if css_class in w.css.split()
+    ]
+    return out
 
 
 # --- the controls -----------------------------------------------------------------------
