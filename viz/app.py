@@ -93,6 +93,9 @@ CSS = """
     min-width: 0 !important; width: 86vw !important; max-width: 86vw !important;
   }
 }
+.berdaya-layers { flex-wrap: wrap !important; max-width: 100%; height: auto !important; }
+.berdaya-layers .v-btn { height: 40px !important; }
+.berdaya-network-options { max-width: 100%; }
 div:has(> b > a[href="https://solara.dev"]) {
   position: static !important; text-align: right;
 }
@@ -156,7 +159,7 @@ def start_runs(settings: Settings) -> list[Run]:
     uncertain = changed_uncertain(settings.scenario, dict(settings.uncertain))
     scenario = make_scenario(settings.scenario, levers, settings.seed, uncertain)
     changed = changed_levers(settings.scenario, levers)
-    runs = [Run.start(scenario, _label("A", settings.scenario, changed), changed)]
+    arms = [(scenario, _label("A", settings.scenario, changed), changed)]
     if settings.compare:
         if settings.other not in app_scenarios():
             raise ScenarioError(
@@ -169,8 +172,9 @@ def start_runs(settings: Settings) -> list[Run]:
             b_changed = changed_levers(settings.other, b_levers)
         except ScenarioError as err:
             raise ScenarioError(f"scenario B: {err}") from None
-        runs.append(Run.start(other, _label("B", settings.other, b_changed), b_changed))
-    return runs
+        arms.append((other, _label("B", settings.other, b_changed), b_changed))
+    # every scenario is valid before any model is built
+    return [Run.start(scen, label, moved) for scen, label, moved in arms]
 
 
 def parameters_for(settings: Settings) -> ParameterSets | None:

@@ -50,7 +50,7 @@ class History:
             households: The model's household table.
         """
         for name, dtype in HISTORY_COLUMNS.items():
-            self.columns[name].append(np.asarray(getattr(households, name), dtype))
+            self.columns[name].append(np.array(getattr(households, name), dtype))
 
     @property
     def months(self) -> int:

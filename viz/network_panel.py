@@ -43,7 +43,7 @@ class ClickableImage(v.VuetifyTemplate):
     template = traitlets.Unicode(
         """
 <template>
-  <img :src="src" :class="css" :alt="alt"
+  <img :src="src" :class="img_class" :alt="alt"
        style="width: 100%; display: block; cursor: crosshair"
        @click="clicked = {
          x: $event.offsetX / $event.target.clientWidth,
@@ -53,7 +53,7 @@ class ClickableImage(v.VuetifyTemplate):
 """
     ).tag(sync=True)
     src = traitlets.Unicode("").tag(sync=True)
-    css = traitlets.Unicode("").tag(sync=True)
+    img_class = traitlets.Unicode("").tag(sync=True)
     alt = traitlets.Unicode("").tag(sync=True)
     clicked = traitlets.Dict(default_value={}).tag(sync=True)
 
@@ -230,7 +230,7 @@ def NetworkPanel(  # noqa: N802 (a component)
     with solara.Card(run.label, classes=["berdaya-network-card"]):
         ClickableImage.element(
             src=src,
-            css="berdaya-network",
+            img_class="berdaya-network",
             alt=caption,
             on_clicked=clicked,
         )
