@@ -7,6 +7,8 @@ and the network change as the run steps; compare mode runs two scenarios on one 
 
 from __future__ import annotations
 
+import base64
+
 import ipyvuetify as v
 import ipywidgets as widgets
 import pytest
@@ -15,7 +17,13 @@ import solara.widgets.widgets as solara_widgets
 
 import berdaya.viz.runs as runs_module
 from berdaya.model.model import planned_months
-from berdaya.scenarios import P2KPScenario, Parameters, load_scenario, schema
+from berdaya.scenarios import (
+    P2KPScenario,
+    Parameters,
+    ScenarioError,
+    load_scenario,
+    schema,
+)
 from berdaya.scenarios.schema import CITY_ONLY
 from berdaya.viz.app import Home
 from berdaya.viz.charts import CHARTS
@@ -26,6 +34,7 @@ from berdaya.viz.controls import (
     scenario_levers,
 )
 from berdaya.viz.explain import ExplainPanel, OddPage, explain
+from berdaya.viz.network_panel import ClickableImage
 from berdaya.viz.runs import Run
 
 # a shipped run on the timetable stops followup_months after its planned cycle
@@ -86,11 +95,18 @@ def alerts(rc) -> list[str]:
 
 
 def images(rc, css_class: str) -> list[bytes]:
-    return [
+    """The pictures with a CSS class: images, and the clickable network pictures."""
+    out = [
         bytes(w.value)
         for w in rc.find(widgets.Image).widgets
         if css_class in w._dom_classes
     ]
+    out += [
+        base64.b64decode(w.src.split(",", 1)[1])
+        for w in rc.find(ClickableImage).widgets
+        if css_class in w.img_class.split()
+    ]
+    return out
 
 
 # --- the controls -----------------------------------------------------------------------
@@ -351,3 +367,122 @@ def test_play_has_speeds():
     assert list(PLAY_SPEEDS) == ["0.5x", "1x", "4x", "max"]
     pauses = list(PLAY_SPEEDS.values())
     assert pauses == sorted(pauses, reverse=True), "faster speeds pause less"
+
+
+# --- run B's levers and the uncertainties -------------------------------------------------
+
+
+def _edit(rc, arm: str) -> None:
+    """Show the levers of run ``arm`` in the lever panel."""
+    toggle = rc.find(v.BtnToggle, class_="berdaya-edit-arm").widget
+    toggle.v_model = arm
+
+
+def test_b_is_edited_in_compare_mode_and_reset_builds_it(app):
+    rc, built = app
+    assert not rc.find(v.BtnToggle, class_="berdaya-edit-arm").widgets, (
+        "one run: no choice of whose levers"
+    )
+    rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
+    _edit(rc, "B")
+    slider = rc.find(v.Slider, label="kelurahan_involvement").widget
+    shipped_b = scenario_levers("kelurahan-partner")["kelurahan_involvement"]
+    assert slider.v_model == shipped_b, "B's levers start as shipped"
+    slider.v_model = 0.05
+    assert any("Reset applies them" in a for a in alerts(rc))
+    click(rc, "Reset")
+    a, b = built[-2:]
+    assert b.name == "kelurahan-partner"
+    assert b.params.kelurahan_involvement == pytest.approx(0.05)
+    assert a.params == shipped_params("kedungkandang-2008"), "A is untouched"
+    titles = [
+        c
+        for w in rc.find(v.CardTitle).widgets
+        for c in w.children
+        if isinstance(c, str)
+    ]
+    assert "B: kelurahan-partner (1 lever changed)" in titles
+    # A's panel shows A's own value; the own-values button resets B's too
+    _edit(rc, "A")
+    own_a = scenario_levers("kedungkandang-2008")["kelurahan_involvement"]
+    assert rc.find(v.Slider, label="kelurahan_involvement").widget.v_model == own_a
+    click(rc, "Scenario's own values")
+    _edit(rc, "B")
+    assert rc.find(v.Slider, label="kelurahan_involvement").widget.v_model == shipped_b
+    click(rc, "Reset")
+    assert built[-1].params == shipped_params("kelurahan-partner")
+
+
+def test_a_bad_lever_of_b_is_named_as_bs(app):
+    rc, built = app
+    rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
+    _edit(rc, "B")
+    rc.find(v.Slider, label="tridaya_social").widget.v_model = 0.5
+    click(rc, "Reset")
+    assert len(built) == 1
+    assert any("scenario B: " in a and "must sum to 1" in a for a in alerts(rc))
+
+
+def _uncertain_field(rc, name: str):
+    return next(
+        w
+        for w in rc.find(v.TextField).widgets
+        if f"berdaya-uncertain-{name}" in (w.class_ or "").split()
+    )
+
+
+def test_the_uncertainties_are_collapsed_then_checked_and_shared_by_both_runs(app):
+    rc, built = app
+    assert not rc.find(v.TextField, label="poor_share").widgets, "collapsed at first"
+    rc.find(v.Btn, class_="berdaya-uncertain-toggle").widget.click()
+    field = _uncertain_field(rc, "poor_share")
+    assert field.v_model == repr(shipped_params("kedungkandang-2008").poor_share)
+    field.v_model = "1.5"
+    field.fire_event("keyup.enter", None)
+    field = _uncertain_field(rc, "poor_share")
+    assert "poor_share must be a number in [0, 1]" in str(
+        field.error_messages or field.messages
+    )
+    click(rc, "Reset")
+    assert len(built) == 1 and any("Not reset" in a for a in alerts(rc))
+    field.v_model = "0.1"
+    field.fire_event("keyup.enter", None)
+    rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
+    click(rc, "Reset")
+    a, b = built[-2:]
+    assert a.params.poor_share == b.params.poor_share == pytest.approx(0.1)
+    texts = [
+        c
+        for w in rc.find(v.Html, tag="span").widgets
+        for c in w.children
+        if isinstance(c, str)
+    ]
+    assert any("plausible 0.06 - 0.35" in t for t in texts)
+    click(rc, "Scenario's own values")
+    own = repr(shipped_params("kedungkandang-2008").poor_share)
+    assert _uncertain_field(rc, "poor_share").v_model == own
+
+
+def test_every_uncertainty_gets_a_field_that_reads_back_its_own_value():
+    from berdaya.viz.controls import (  # noqa: PLC0415
+        changed_uncertain,
+        scenario_uncertain,
+        uncertainty_controls,
+    )
+
+    names = [c.name for c in uncertainty_controls()]
+    expected = [
+        n
+        for n, info in schema().items()
+        if info.kind == "uncertainty" and n not in CITY_ONLY
+    ]
+    assert names == expected
+    for scenario in app_scenarios():
+        assert changed_uncertain(scenario, scenario_uncertain(scenario)) == {}
+    with pytest.raises(
+        ScenarioError, match="unknown uncertainty 'kelurahan_involvement'"
+    ):
+        changed_uncertain("kedungkandang-2008", {"kelurahan_involvement": 1})
+    control = next(c for c in uncertainty_controls() if c.name == "mean_degree")
+    assert control.plausible == "4 - 16"
+    assert control.implausible(20.0) and not control.implausible(8.0)

@@ -102,11 +102,15 @@ def test_the_network_picture_shows_the_marks():
     marks.stage = np.full_like(marks.stage, 3)
     assert view.render(marks) != plain
     marks.stage = np.zeros_like(marks.stage)
-    for name in ("forced", "ksm", "bkm", "visited", "poor"):
+    for name in ("forced", "bkm", "visited", "poor"):
         flagged = Marks(**{**marks.__dict__, name: np.ones_like(marks.poor)})
         assert view.render(flagged) != view.render(marks), name
-    view.render(Marks(**{**marks.__dict__, "ksm": np.ones_like(marks.poor)}))
-    assert view.ksm.get_offsets().shape[0] == model.households.n
+    view.render(Marks(**{**marks.__dict__, "forced": np.ones_like(marks.poor)}))
+    assert view.forced.get_offsets().shape[0] == model.households.n
+    # KSM membership is a layer of its own (it was a square around each member)
+    ksm = NetworkView(layout, layer="ksm")
+    members = Marks(**{**marks.__dict__, "ksm": np.ones_like(marks.poor)})
+    assert ksm.render(members) != ksm.render(marks)
 
 
 def test_the_visits_shown_are_the_faskels_visits():

@@ -6,24 +6,44 @@ command line's for the same master seed (B against A, and an arm against no prog
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
+import types
 
 import ipyvuetify as v
 import ipywidgets as widgets
 import numpy as np
+import pandas as pd
 import pytest
 import solara
 
 import berdaya.viz.ensemble as ensemble_module
 from berdaya.experiments.compare import compare
 from berdaya.scenarios import P2KPScenario
-from berdaya.viz.app import Home
+from berdaya.viz.app import (
+    Home,
+    Settings,
+    default_settings,
+    parameters_for,
+    plan_job,
+    start_runs,
+)
 from berdaya.viz.charts import CHARTS, Series, bands_of, chart_png
-from berdaya.viz.ensemble import VERDICT_OUTCOMES, Ensemble, Job, Verdict
+from berdaya.viz.controls import scenario_levers
+from berdaya.viz.ensemble import (
+    VERDICT_OUTCOMES,
+    Ensemble,
+    Job,
+    ParameterSets,
+    Verdict,
+    ensemble_problem,
+    member_overrides,
+    parameter_sets,
+)
 from berdaya.viz.runs import Run
-from berdaya.viz.verdicts import card, sentence
+from berdaya.viz.verdicts import card, cards, sentence
 
 A_NAME, B_NAME = "kedungkandang-2008", "kelurahan-partner"
 
@@ -124,10 +144,10 @@ def test_cancel_stops_between_runs_and_keeps_what_is_done(monkeypatch):
     release = threading.Event()
     real = ensemble_module.run_arms
 
-    def slow(arms, seed):
+    def slow(arms, seed, overrides=None):
         started.set()
         release.wait(10)
-        return real(arms, seed)
+        return real(arms, seed, overrides)
 
     monkeypatch.setattr(ensemble_module, "run_arms", slow)
     ens = Ensemble.plan([P2KPScenario.load(A_NAME)], 10, 1)
@@ -142,7 +162,7 @@ def test_cancel_stops_between_runs_and_keeps_what_is_done(monkeypatch):
 
 
 def test_a_failing_run_is_reported_not_raised(monkeypatch):
-    def boom(arms, seed):
+    def boom(arms, seed, overrides=None):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(ensemble_module, "run_arms", boom)
@@ -259,5 +279,117 @@ def test_ten_runs_in_compare_mode_show_bands_and_verdict_cards():
             if "berdaya-chart-stages_poor" in w._dom_classes
         )
         assert bytes(chart.value) != before, "no band drawn"
+    finally:
+        rc.close()
+
+
+# --- parameter uncertainty ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sets() -> ParameterSets:
+    shipped = parameter_sets()
+    assert shipped is not None, "the calibrated ensemble ships with the package"
+    return shipped
+
+
+def test_members_are_drawn_from_the_ensemble_with_the_apps_seed(sets):
+    drawn = member_overrides(sets, 1, 30)
+    assert drawn == member_overrides(sets, 1, 30), "the same seed, the same draw"
+    assert drawn != member_overrides(sets, 2, 30)
+    rows = {tuple(r) for r in sets.frame[sets.parameters].to_numpy(dtype=float)}
+    for member in drawn:
+        assert list(member) == sets.parameters
+        assert tuple(member.values()) in rows
+    # the members' stream is not the seeds' stream: seed 1's draw is not seed 1's seeds
+    assert sets.scenario == A_NAME
+
+
+def test_the_ensemble_applies_to_its_own_scenario_only(sets):
+    assert ensemble_problem(A_NAME, sets) is None
+    assert ensemble_problem(B_NAME, sets) == "other"
+    assert ensemble_problem(A_NAME, None) == "none"
+
+
+def test_every_arm_of_a_replication_runs_with_its_member(sets, monkeypatch):
+    calls = []
+
+    def fake_run(scenario, seed, *, overrides=None, until=None):
+        calls.append((scenario.name, seed, dict(overrides or {})))
+        return types.SimpleNamespace(records=pd.DataFrame({"month": [0, 1, 2]}))
+
+    monkeypatch.setattr(ensemble_module, "run", fake_run)
+    a, b = P2KPScenario.load(A_NAME), P2KPScenario.load(B_NAME)
+    ens = Ensemble.plan([a, b], 10, 7, parameters=sets)
+    assert ens.with_parameters and len(ens.members) == 10
+    Job(ens).work()
+    assert ens.complete
+    arms = len(ens.arms)
+    assert len(calls) == 10 * arms
+    for k, seed in enumerate(ens.seeds):
+        pair = calls[k * arms : (k + 1) * arms]
+        assert {c[1] for c in pair} == {seed}
+        for _name, _seed, overrides in pair:
+            assert {n: overrides[n] for n in sets.parameters} == ens.members[k]
+        # the no-programme arms too, with the programme off
+        assert sum(o.get("programme") is False for _n, _s, o in pair) == 2
+    plain = Ensemble.plan([a, b], 10, 7)
+    assert not plain.with_parameters and plain.members == []
+
+
+def test_the_cards_say_the_intervals_include_parameter_uncertainty(finished):
+    plain = cards(finished, "A", "B", "en")
+    assert not any("parameter uncertainty" in line for c in plain for line in c.lines)
+    with_sets = dataclasses.replace(finished, members=[{"x": 0.0}] * 10)
+    for lang, says in (("en", "includes parameter uncertainty"), ("id", "parameter")):
+        for c in cards(with_sets, "A", "B", lang):
+            assert says in c.lines[-1]
+
+
+def _settings(**changes) -> Settings:
+    return dataclasses.replace(default_settings(), **changes)
+
+
+def test_the_switch_draws_members_only_where_it_applies(sets):
+    assert parameters_for(_settings(runs=10, parameters=True)) is sets
+    assert parameters_for(_settings(runs=10, parameters=False)) is None
+    assert parameters_for(_settings(runs=1, parameters=True)) is None
+    other = _settings(
+        scenario="p2kp-design",
+        levers=tuple(scenario_levers("p2kp-design").items()),
+        runs=10,
+        parameters=True,
+    )
+    assert parameters_for(other) is None
+    settings = _settings(runs=10, parameters=True, compare=True)
+    job = plan_job(start_runs(settings), settings)
+    assert job is not None and len(job.ensemble.members) == 10
+    assert job.ensemble.members == member_overrides(sets, 1, 10)
+
+
+def test_the_switch_is_offered_with_runs_for_the_calibrated_scenario():
+    _box, rc = solara.render(AppPage(), handle_error=False)
+    try:
+
+        def switch():
+            return rc.find(v.Switch, label="include parameter uncertainty").widget
+
+        def why() -> str:
+            return " ".join(
+                c
+                for w in rc.find(v.Html, tag="span").widgets
+                if "berdaya-parameters-why" in (w.class_ or "")
+                for c in w.children
+                if isinstance(c, str)
+            )
+
+        assert switch().disabled and "Choose 10 or more runs" in why()
+        rc.find(v.BtnToggle, class_="berdaya-runs").widget.v_model = 10
+        assert not switch().disabled
+        switch().v_model = True
+        assert "the same for A and B" in why()
+        rc.find(v.Select, label="scenario").widget.v_model = "p2kp-design"
+        assert switch().disabled and not switch().v_model
+        assert "fitted to kedungkandang-2008, not to p2kp-design" in why()
     finally:
         rc.close()

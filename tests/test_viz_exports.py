@@ -14,7 +14,12 @@ import solara
 
 from berdaya.scenarios import P2KPScenario, ScenarioError, load_scenario
 from berdaya.viz.app import Home
-from berdaya.viz.controls import make_scenario, scenario_levers
+from berdaya.viz.controls import (
+    changed_uncertain,
+    make_scenario,
+    scenario_levers,
+    scenario_uncertain,
+)
 from berdaya.viz.exports import monthly_csv, read_upload, scenario_toml
 from berdaya.viz.runs import Run
 
@@ -40,11 +45,34 @@ def test_the_scenario_file_holds_the_base_and_the_levers_changed(tmp_path):
 def test_a_scenario_file_loads_back_into_the_controls():
     levers = scenario_levers("kelurahan-partner")
     levers["kelurahan_involvement"] = 0.25
-    name, back = read_upload(
+    name, back, uncertain = read_upload(
         "mine.toml", scenario_toml("kelurahan-partner", levers).encode()
     )
     assert name == "kelurahan-partner"
     assert back == levers
+    assert uncertain == scenario_uncertain("kelurahan-partner")
+
+
+def test_uncertainties_changed_go_into_the_file_and_load_back(tmp_path):
+    levers = scenario_levers("kedungkandang-2008")
+    uncertain = scenario_uncertain("kedungkandang-2008")
+    uncertain["mean_degree"] = "12"
+    uncertain["works_catchment"] = "rw"
+    text = scenario_toml("kedungkandang-2008", levers, uncertain=uncertain)
+    data = tomllib.loads(text)
+    assert data["mean_degree"] == 12.0 and data["works_catchment"] == "rw"
+    assert "kelurahan_involvement" not in data
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    assert load_scenario(path).params.mean_degree == 12.0
+    _name, _levers, back = read_upload("u.toml", text.encode())
+    assert back["mean_degree"] == "12.0"
+    assert back["works_catchment"] == "rw"
+    # what the fields hold reads back to the same scenario
+    assert changed_uncertain("kedungkandang-2008", back) == {
+        "mean_degree": 12.0,
+        "works_catchment": "rw",
+    }
 
 
 @pytest.mark.parametrize(
@@ -56,7 +84,10 @@ def test_a_scenario_file_loads_back_into_the_controls():
         (b"x = [", "bad.toml: not valid TOML"),
         (b"no_such_lever = 1\n", "no_such_lever"),
         (b"base = 'kota-malang'\n", "is not a kelurahan the app shows"),
-        (b"base = 'kedungkandang-2008'\nn_households = 500\n", "policy levers only"),
+        (
+            b"base = 'kedungkandang-2008'\nn_households = 500\n",
+            "policy levers and uncertainties only",
+        ),
         (b"a = 1\n" * 200_000, "a scenario file is at most"),
     ],
 )

@@ -24,18 +24,28 @@ from typing import Any, cast
 import ipywidgets
 import solara
 
-from berdaya.scenarios import P2KPScenario, ScenarioError
+from berdaya.scenarios import ScenarioError
 from berdaya.viz.assets import serve_cache_only
 from berdaya.viz.charts import CHARTS, Series, bands_of, chart_png
 from berdaya.viz.controls import (
     LeverControls,
+    UncertaintyPanel,
     app_scenarios,
     changed_levers,
+    changed_uncertain,
     make_scenario,
     parse_seed,
     scenario_levers,
+    scenario_uncertain,
 )
-from berdaya.viz.ensemble import RUN_COUNTS, Ensemble, Job
+from berdaya.viz.ensemble import (
+    RUN_COUNTS,
+    Ensemble,
+    Job,
+    ParameterSets,
+    ensemble_problem,
+    parameter_sets,
+)
 from berdaya.viz.explain import ODD_ROUTE, ExplainPanel, OddPage
 from berdaya.viz.exports import (
     comparison_csv,
@@ -46,8 +56,12 @@ from berdaya.viz.exports import (
 )
 from berdaya.viz.glossary import GLOSSARY_ROUTE, GlossaryPage
 from berdaya.viz.i18n import DEFAULT_LANGUAGE, LANG, LANGUAGES, tr
-from berdaya.viz.layout import layout_for
-from berdaya.viz.network import Marks, NetworkView
+from berdaya.viz.network_panel import (
+    NetworkChoice,
+    NetworkOptions,
+    NetworkPanel,
+    use_network_choice,
+)
 from berdaya.viz.runs import Run
 from berdaya.viz.verdicts import VerdictPanel
 
@@ -79,6 +93,9 @@ CSS = """
     min-width: 0 !important; width: 86vw !important; max-width: 86vw !important;
   }
 }
+.berdaya-layers { flex-wrap: wrap !important; max-width: 100%; height: auto !important; }
+.berdaya-layers .v-btn { height: 40px !important; }
+.berdaya-network-options { max-width: 100%; }
 div:has(> b > a[href="https://solara.dev"]) {
   position: static !important; text-align: right;
 }
@@ -91,11 +108,15 @@ class Settings:
 
     Attributes:
         scenario: Shipped scenario of run A.
-        levers: What each lever control holds.
+        levers: What each lever control of A holds.
         seed: The seed field's text.
         compare: Whether to run B beside A.
         other: Shipped scenario of run B.
         runs: Paired replications behind the bands and verdicts (1: none).
+        other_levers: What each lever control of B holds (empty: B as shipped).
+        uncertain: What each uncertainty field holds (empty: the scenario's own); they
+            apply to both runs.
+        parameters: Draw a calibrated parameter set per replication.
     """
 
     scenario: str
@@ -104,14 +125,26 @@ class Settings:
     compare: bool
     other: str
     runs: int = 1
+    other_levers: tuple[tuple[str, Any], ...] = ()
+    uncertain: tuple[tuple[str, Any], ...] = ()
+    parameters: bool = False
+
+
+def _label(arm: str, name: str, changed: dict[str, Any]) -> str:
+    if not changed:
+        return f"{arm}: {name}"
+    n = len(changed)
+    return f"{arm}: {name} ({n} lever{'s' if n > 1 else ''} changed)"
 
 
 def start_runs(settings: Settings) -> list[Run]:
     """Build the run(s) the settings describe.
 
-    Run A is the picked scenario with the levers as set; in compare mode run B is the other
-    scenario as shipped, with the same seed (the shipped scenarios differ in levers only,
-    so both runs have the same households and network).
+    Run A is the picked scenario with its levers as set; in compare mode run B is the
+    other scenario with its levers as set (as shipped unless edited), with the same seed.
+    The uncertainties set away from A's scenario apply to both: the same place and people
+    under two policies (the shipped scenarios differ in levers only, so both runs have
+    the same households and network).
 
     Args:
         settings: The controls' values.
@@ -123,28 +156,44 @@ def start_runs(settings: Settings) -> list[Run]:
         ScenarioError: A control holds something invalid (the message says what).
     """
     levers = dict(settings.levers)
-    scenario = make_scenario(settings.scenario, levers, settings.seed)
+    uncertain = changed_uncertain(settings.scenario, dict(settings.uncertain))
+    scenario = make_scenario(settings.scenario, levers, settings.seed, uncertain)
     changed = changed_levers(settings.scenario, levers)
-    suffix = ""
-    if changed:
-        suffix = f" ({len(changed)} lever{'s' if len(changed) > 1 else ''} changed)"
-    runs = [Run.start(scenario, f"A: {settings.scenario}{suffix}", changed)]
+    arms = [(scenario, _label("A", settings.scenario, changed), changed)]
     if settings.compare:
         if settings.other not in app_scenarios():
             raise ScenarioError(
                 f"scenario B: {settings.other!r} is not one of "
                 f"{', '.join(app_scenarios())}"
             )
-        other = P2KPScenario.load(settings.other, rng=scenario.rng)
-        runs.append(Run.start(other, f"B: {settings.other}"))
-    return runs
+        b_levers = dict(settings.other_levers)
+        try:
+            other = make_scenario(settings.other, b_levers, settings.seed, uncertain)
+            b_changed = changed_levers(settings.other, b_levers)
+        except ScenarioError as err:
+            raise ScenarioError(f"scenario B: {err}") from None
+        arms.append((other, _label("B", settings.other, b_changed), b_changed))
+    # every scenario is valid before any model is built
+    return [Run.start(scen, label, moved) for scen, label, moved in arms]
+
+
+def parameters_for(settings: Settings) -> ParameterSets | None:
+    """The posterior ensemble the replications draw from, if the settings ask for it.
+
+    Only with two runs or more, and only for the scenario the ensemble was fitted to.
+    """
+    if not settings.parameters or settings.runs <= 1:
+        return None
+    sets = parameter_sets()
+    return sets if ensemble_problem(settings.scenario, sets) is None else None
 
 
 def plan_job(runs: list[Run], settings: Settings) -> Job | None:
     """The replications the settings ask for, planned (None for one run).
 
     The seeds are those of ``berdaya compare --seed SEED --replications RUNS``; each arm
-    is also run without the programme, followed as long as its paired run.
+    is also run without the programme, followed as long as its paired run. With
+    parameter uncertainty on, each replication draws a parameter set for all its arms.
 
     Args:
         runs: The runs just built (their scenarios are the arms).
@@ -156,7 +205,10 @@ def plan_job(runs: list[Run], settings: Settings) -> Job | None:
     if settings.runs <= 1:
         return None
     ensemble = Ensemble.plan(
-        [r.scenario for r in runs], settings.runs, parse_seed(settings.seed)
+        [r.scenario for r in runs],
+        settings.runs,
+        parse_seed(settings.seed),
+        parameters=parameters_for(settings),
     )
     return Job(ensemble)
 
@@ -169,6 +221,8 @@ def default_settings() -> Settings:
         DEFAULT_SEED,
         False,
         DEFAULT_OTHER,
+        other_levers=tuple(scenario_levers(DEFAULT_OTHER).items()),
+        uncertain=tuple(scenario_uncertain(DEFAULT_SCENARIO).items()),
     )
 
 
@@ -184,40 +238,6 @@ def seed_problem(text: str) -> str | None:
 def _trim(cache: dict) -> None:
     if len(cache) > MAX_CACHED_VIEWS:
         cache.clear()
-
-
-@solara.component
-def NetworkPanel(run: Run, version: int, views: dict):  # noqa: N802 (a component)
-    """The households of one run on their social network.
-
-    Args:
-        run: The run.
-        version: Changes whenever the run advances.
-        views: The session's cache of drawn figures.
-    """
-
-    def draw() -> tuple[bytes, str]:
-        layout = layout_for(run.model)
-        key = ("network", layout.key)
-        view = views.get(key)
-        if view is None:
-            _trim(views)
-            view = views[key] = NetworkView(layout)
-        png = view.render(Marks.of(run.model, run.visited))
-        h = run.model.households
-        caption = (
-            f"{h.n:,} households in {len(layout.rt_centre)} RTs and "
-            f"{len(layout.rw_centre)} RWs; {len(layout.segments):,} of "
-            f"{layout.n_edges:,} ties drawn. Month {run.month}: "
-            f"{int(run.visited.sum())} faskel visits, {int(h.forced.sum())} forced, "
-            f"{int((h.ksm >= 0).sum())} in KSMs."
-        )
-        return png, caption
-
-    png, caption = solara.use_memo(draw, [id(run), version])
-    with solara.Card(run.label, classes=["berdaya-network-card"]):
-        solara.Image(png, width="100%", classes=["berdaya-network"])
-        solara.Text(caption, style={"font-size": "0.8em", "color": "#555"})
 
 
 @solara.component
@@ -551,7 +571,10 @@ def Display(  # noqa: N802 (a component)
     *,
     lang: str = DEFAULT_LANGUAGE,
 ):
-    """Network(s) with their explain panels, side by side, the charts and the verdicts.
+    """The network options, then the pictures, the verdicts and the charts.
+
+    The options do not follow the step counter (only :func:`Pictures` does), so Play
+    never re-renders a layer button while it is clicked.
 
     Args:
         runs: The runs shown.
@@ -561,204 +584,405 @@ def Display(  # noqa: N802 (a component)
         job_version: Changes when the job does.
         lang: Language code.
     """
-    step = version.value
+    choice = use_network_choice()
     with solara.Column(classes=["berdaya-main"]):
-        if len(runs) == 1:
-            with solara.ColumnsResponsive(12, large=[7, 5]):
-                NetworkPanel(runs[0], step, views)
-                ExplainPanel(runs[0], step, lang)
-        else:
-            with solara.ColumnsResponsive(12, large=6):
-                for run in runs:
-                    with solara.Column():
-                        NetworkPanel(run, step, views)
-                        ExplainPanel(run, step, lang)
-        if job is not None and job.usable:
-            VerdictPanel(job.ensemble, lang, job_version)
-        Charts(runs, step, views, job, job_version, lang=lang)
+        NetworkOptions(choice, runs[0].model.households.n, lang)
+        Pictures(
+            runs, version, views, choice, job=job, job_version=job_version, lang=lang
+        )
 
 
 @solara.component
-def Home():  # noqa: N802, C901, PLR0915 - a component; its hooks to split out (issue 17)
-    """The app's page: controls, network(s), explain panel(s) and charts."""
-    first = solara.use_memo(default_settings, [])
-    scenario = solara.use_reactive(first.scenario)
-    levers = solara.use_reactive(solara.use_memo(lambda: dict(first.levers), []))
-    seed = solara.use_reactive(first.seed)
-    compare = solara.use_reactive(first.compare)
-    other = solara.use_reactive(first.other)
-    n_runs = solara.use_reactive(first.runs)
-    lang = LANG.value
-    job = solara.use_reactive(cast(Job | None, None))
-    job_version = solara.use_reactive(0)
-    message = solara.use_reactive(None)
-    notice = solara.use_reactive(cast(str | None, None))
-    runs = solara.use_reactive(solara.use_memo(lambda: start_runs(first), []))
-    applied = solara.use_reactive(first)
-    version = solara.use_reactive(0)
-    playing = solara.use_reactive(False)
-    views = solara.use_memo(dict, [])
-    lock = solara.use_memo(threading.Lock, [])
+def Pictures(  # noqa: N802 (a component)
+    runs: list[Run],
+    version: solara.Reactive[int],
+    views: dict,
+    choice: NetworkChoice,
+    *,
+    job: Job | None = None,
+    job_version: int = 0,
+    lang: str = DEFAULT_LANGUAGE,
+):
+    """Network(s) with their explain panels, side by side, the verdicts and the charts.
 
-    def settings() -> Settings:
+    Args:
+        runs: The runs shown.
+        version: The step counter (read here: a step re-renders this).
+        views: The session's cache of drawn figures.
+        choice: The session's network choices.
+        job: The replications, if any.
+        job_version: Changes when the job does.
+        lang: Language code.
+    """
+    step = version.value
+    if len(runs) == 1:
+        with solara.ColumnsResponsive(12, large=[7, 5]):
+            NetworkPanel(runs[0], step, views, choice, lang)
+            ExplainPanel(runs[0], step, lang)
+    else:
+        with solara.ColumnsResponsive(12, large=6):
+            for run in runs:
+                with solara.Column():
+                    NetworkPanel(run, step, views, choice, lang)
+                    ExplainPanel(run, step, lang)
+    if job is not None and job.usable:
+        VerdictPanel(job.ensemble, lang, job_version)
+    Charts(runs, step, views, job, job_version, lang=lang)
+
+
+@dataclass(frozen=True)
+class AppState:
+    """The page's state (one per browser session) and what the controls do to it.
+
+    Attributes:
+        scenario: Run A's shipped scenario.
+        levers: What A's lever controls hold.
+        seed: The seed field's text.
+        compare: Whether B runs beside A.
+        other: Run B's shipped scenario.
+        other_levers: What B's lever controls hold.
+        uncertain: What the uncertainty fields hold (both runs).
+        n_runs: Paired replications.
+        parameters: Whether the replications draw calibrated parameter sets.
+        editing: Whose levers the lever panel shows (``A`` or ``B``).
+        job: The replications, if any.
+        job_version: Bumped when the job changes or finishes.
+        message: An error to show.
+        notice: A note to show (a file loaded).
+        runs: The runs shown.
+        applied: The settings the runs shown were built from.
+        version: The step counter.
+        playing: Whether Play is on.
+        views: The session's cache of drawn figures.
+        lock: Held while the runs are built or stepped.
+    """
+
+    scenario: solara.Reactive[str]
+    levers: solara.Reactive[dict[str, Any]]
+    seed: solara.Reactive[str]
+    compare: solara.Reactive[bool]
+    other: solara.Reactive[str]
+    other_levers: solara.Reactive[dict[str, Any]]
+    uncertain: solara.Reactive[dict[str, Any]]
+    n_runs: solara.Reactive[int]
+    parameters: solara.Reactive[bool]
+    editing: solara.Reactive[str]
+    job: solara.Reactive[Job | None]
+    job_version: solara.Reactive[int]
+    message: solara.Reactive[str | None]
+    notice: solara.Reactive[str | None]
+    runs: solara.Reactive[list[Run]]
+    applied: solara.Reactive[Settings]
+    version: solara.Reactive[int]
+    playing: solara.Reactive[bool]
+    views: dict
+    lock: Any
+
+    def settings(self) -> Settings:
+        """What the controls say now."""
         return Settings(
-            scenario.value,
-            tuple(levers.value.items()),
-            seed.value,
-            compare.value,
-            other.value,
-            n_runs.value,
+            self.scenario.value,
+            tuple(self.levers.value.items()),
+            self.seed.value,
+            self.compare.value,
+            self.other.value,
+            self.n_runs.value,
+            tuple(self.other_levers.value.items()),
+            tuple(self.uncertain.value.items()),
+            self.parameters.value,
         )
 
-    def pick_scenario(name: str) -> None:
-        scenario.set(name)
-        levers.set(scenario_levers(name))
+    @property
+    def pending(self) -> bool:
+        """Whether the controls differ from the runs shown (Reset would apply them)."""
+        return self.settings() != self.applied.value
 
-    def own_values() -> None:
-        levers.set(scenario_levers(scenario.value))
+    @property
+    def editing_b(self) -> bool:
+        """Whether the lever panel edits run B."""
+        return self.compare.value and self.editing.value == "B"
 
-    def set_lever(name: str, value: Any) -> None:
-        levers.set({**levers.value, name: value})
+    def pick_scenario(self, name: str) -> None:
+        """Pick A's scenario: its levers and uncertainties come with it."""
+        self.scenario.set(name)
+        self.levers.set(scenario_levers(name))
+        self.uncertain.set(scenario_uncertain(name))
 
-    def reset() -> None:
-        wanted = settings()
+    def pick_other(self, name: str) -> None:
+        """Pick B's scenario: its levers come with it."""
+        self.other.set(name)
+        self.other_levers.set(scenario_levers(name))
+
+    def own_values(self) -> None:
+        """Every lever (A's and B's) and uncertainty back to the scenarios' own."""
+        self.levers.set(scenario_levers(self.scenario.value))
+        self.other_levers.set(scenario_levers(self.other.value))
+        self.uncertain.set(scenario_uncertain(self.scenario.value))
+
+    def set_lever(self, name: str, value: Any) -> None:
+        """Set a lever of the run the panel edits."""
+        target = self.other_levers if self.editing_b else self.levers
+        target.set({**target.value, name: value})
+
+    def set_uncertain(self, name: str, value: Any) -> None:
+        """Set an uncertainty parameter (both runs)."""
+        self.uncertain.set({**self.uncertain.value, name: value})
+
+    def reset(self) -> None:
+        """Build the runs the controls describe (or say why not) and start the job."""
+        lang = LANG.value
+        wanted = self.settings()
         try:
-            with lock:
+            with self.lock:
                 new = start_runs(wanted)
                 planned = plan_job(new, wanted)
         except (ScenarioError, ValueError) as err:
-            message.set(tr("not_reset", lang, error=err))
+            self.message.set(tr("not_reset", lang, error=err))
             return
-        if job.value is not None:
-            job.value.cancel()
+        if self.job.value is not None:
+            self.job.value.cancel()
         # each change re-renders the page; the replications start only once all are
         # made, so their progress never shows while the page is still changing (a
         # click on Cancel in that half second was lost)
-        playing.set(False)
-        message.set(None)
-        job.set(planned)
-        job_version.set(job_version.value + 1)
-        runs.set(new)
-        applied.set(wanted)
-        version.set(version.value + 1)
+        self.playing.set(False)
+        self.message.set(None)
+        self.job.set(planned)
+        self.job_version.set(self.job_version.value + 1)
+        self.runs.set(new)
+        self.applied.set(wanted)
+        self.version.set(self.version.value + 1)
         if planned is not None:
             planned.start()
 
-    def upload(filename: str, data: bytes) -> None:
+    def upload(self, filename: str, data: bytes) -> None:
+        """Load a scenario file into A's controls (nothing changes if it is bad)."""
+        lang = LANG.value
         try:
-            name, values = read_upload(filename, data)
+            name, values, uncertain = read_upload(filename, data)
         except ScenarioError as err:
-            message.set(tr("not_loaded", lang, error=err))
+            self.message.set(tr("not_loaded", lang, error=err))
             return
-        scenario.set(name)
-        levers.set(values)
-        message.set(None)
-        notice.set(tr("loaded", lang, name=filename))
+        self.scenario.set(name)
+        self.levers.set(values)
+        self.uncertain.set(uncertain)
+        self.message.set(None)
+        self.notice.set(tr("loaded", lang, name=filename))
 
-    def scenario_text() -> str:
-        return scenario_toml(scenario.value, levers.value)
+    def scenario_text(self) -> str:
+        """Run A's scenario as the controls describe it, as a scenario file."""
+        return scenario_toml(
+            self.scenario.value, self.levers.value, uncertain=self.uncertain.value
+        )
 
-    def advance(months: int) -> None:
+    def advance(self, months: int) -> None:
+        """Step the runs shown (a message instead of a crash if a step fails)."""
         try:
-            with lock:
+            with self.lock:
                 for _ in range(months):
-                    for run in runs.value:
+                    for run in self.runs.value:
                         run.step()
         except Exception as err:  # keep the app alive; say what went wrong
-            message.set(tr("step_failed", lang, error=f"{type(err).__name__}: {err}"))
-            playing.set(False)
-        version.set(version.value + 1)
+            error = f"{type(err).__name__}: {err}"
+            self.message.set(tr("step_failed", LANG.value, error=error))
+            self.playing.set(False)
+        self.version.set(self.version.value + 1)
 
-    current = runs.value
-    pending = settings() != applied.value
-    seed_error = seed_problem(seed.value)
 
+def use_app_state() -> AppState:
+    """The page's state, made once per session (a hook: call it in a component's body)."""
+    first = solara.use_memo(default_settings, [])
+    return AppState(
+        scenario=solara.use_reactive(first.scenario),
+        levers=solara.use_reactive(solara.use_memo(lambda: dict(first.levers), [])),
+        seed=solara.use_reactive(first.seed),
+        compare=solara.use_reactive(first.compare),
+        other=solara.use_reactive(first.other),
+        other_levers=solara.use_reactive(
+            solara.use_memo(lambda: dict(first.other_levers), [])
+        ),
+        uncertain=solara.use_reactive(
+            solara.use_memo(lambda: dict(first.uncertain), [])
+        ),
+        n_runs=solara.use_reactive(first.runs),
+        parameters=solara.use_reactive(first.parameters),
+        editing=solara.use_reactive("A"),
+        job=solara.use_reactive(cast(Job | None, None)),
+        job_version=solara.use_reactive(0),
+        message=solara.use_reactive(cast(str | None, None)),
+        notice=solara.use_reactive(cast(str | None, None)),
+        runs=solara.use_reactive(solara.use_memo(lambda: start_runs(first), [])),
+        applied=solara.use_reactive(first),
+        version=solara.use_reactive(0),
+        playing=solara.use_reactive(False),
+        views=solara.use_memo(dict, []),
+        lock=solara.use_memo(threading.Lock, []),
+    )
+
+
+@solara.component
+def ParameterSwitch(state: AppState, lang: str):  # noqa: N802 (a component)
+    """The switch that includes parameter uncertainty, or why it is not offered."""
+    sets = parameter_sets()
+    problem = ensemble_problem(state.scenario.value, sets)
+    if problem == "none":
+        why: str | None = tr("param_why_none", lang)
+    elif problem == "other":
+        why = tr(
+            "param_why_other",
+            lang,
+            fitted=sets.scenario if sets else "",
+            scenario=state.scenario.value,
+        )
+    elif state.n_runs.value <= 1:
+        why = tr("param_why_runs", lang)
+    else:
+        why = None
+    solara.Switch(
+        label=tr("param_switch", lang),
+        value=state.parameters.value and why is None,
+        on_value=state.parameters.set,
+        disabled=why is not None,
+        classes=["berdaya-parameters"],
+    )
+    solara.Text(
+        why or tr("param_help", lang),
+        classes=["berdaya-caption", "berdaya-parameters-why"],
+        style={"display": "block", "margin": "-8px 0 8px"},
+    )
+
+
+@solara.component
+def RunCard(state: AppState, lang: str):  # noqa: N802 (a component)
+    """The run's controls: scenario, seed, runs, comparison, Reset and the transport."""
+    with solara.Card(tr("card_run", lang), classes=["berdaya-run-controls"]):
+        solara.Select(
+            label=tr("scenario", lang),
+            values=list(app_scenarios()),
+            value=state.scenario.value,
+            on_value=state.pick_scenario,
+        )
+        solara.InputText(
+            label=tr("seed", lang),
+            value=state.seed.value,
+            on_value=state.seed.set,
+            error=seed_problem(state.seed.value) or False,
+            continuous_update=True,
+            classes=["berdaya-seed"],
+        )
+        solara.ToggleButtonsSingle(
+            value=state.n_runs.value,
+            values=list(RUN_COUNTS),
+            on_value=state.n_runs.set,
+            classes=["berdaya-runs"],
+        )
+        solara.Text(
+            tr("runs", lang) + ": " + tr("runs_help", lang),
+            style={"display": "block", "font-size": "0.85em", "margin": "2px 0 8px"},
+        )
+        ParameterSwitch(state, lang)
+        solara.Switch(
+            label=tr("compare", lang),
+            value=state.compare.value,
+            on_value=state.compare.set,
+        )
+        if state.compare.value:
+            solara.Select(
+                label=tr("scenario_b", lang),
+                values=list(app_scenarios()),
+                value=state.other.value,
+                on_value=state.pick_other,
+            )
+        solara.Button(
+            tr("reset", lang),
+            color="primary",
+            on_click=state.reset,
+            style={"margin-bottom": "6px"},
+            classes=["berdaya-reset"],
+        )
+        Transport(state.runs.value, state.version, state.playing, state.advance, lang)
+        Messages(state, lang)
+
+
+@solara.component
+def Messages(state: AppState, lang: str):  # noqa: N802 (a component)
+    """Pending changes, errors, notes and the replications' progress."""
+    pending = state.pending
+    if pending:
+        solara.Info(tr("pending", lang), dense=True, classes=["berdaya-pending"])
+    if state.message.value:
+        solara.Error(state.message.value, dense=True, classes=["berdaya-error"])
+    elif state.notice.value and pending:
+        solara.Success(state.notice.value, dense=True, classes=["berdaya-loaded"])
+    if state.job.value is not None:
+        JobRunner(state.job.value, state.job_version, lang)
+
+
+@solara.component
+def LeverCard(state: AppState, lang: str):  # noqa: N802 (a component)
+    """The policy levers: A's, or in compare mode A's or B's (a switch between them)."""
+    with solara.Card(tr("card_levers", lang), classes=["berdaya-levers"]):
+        solara.Button(
+            tr("own_values", lang),
+            outlined=True,
+            on_click=state.own_values,
+            classes=["berdaya-own-values"],
+            style={"margin-bottom": "8px"},
+        )
+        if state.compare.value:
+            with solara.Row(style={"align-items": "center"}):
+                solara.Text(tr("levers_of", lang))
+                solara.ToggleButtonsSingle(
+                    value=state.editing.value,
+                    on_value=state.editing.set,
+                    classes=["berdaya-edit-arm"],
+                    children=[
+                        solara.Button(arm, value=arm, classes=[f"berdaya-edit-{arm}"])
+                        for arm in "AB"
+                    ],
+                )
+        if state.editing_b:
+            solara.Text(
+                tr("levers_b_note", lang, name=state.other.value),
+                classes=["berdaya-caption", "berdaya-levers-b"],
+                style={"display": "block", "margin-bottom": "6px"},
+            )
+            LeverControls(state.other_levers.value, state.set_lever, lang)
+        else:
+            LeverControls(state.levers.value, state.set_lever, lang)
+
+
+@solara.component
+def Home():  # noqa: N802 (a component)
+    """The app's page: controls, network(s), explain panel(s) and charts."""
+    state = use_app_state()
+    lang = LANG.value
     solara.Style(CSS)
     with solara.AppBar():
         solara.AppBarTitle(tr("app_title", lang))
         LanguageSwitch()
     with solara.Sidebar():
-        with solara.Card(tr("card_run", lang), classes=["berdaya-run-controls"]):
-            solara.Select(
-                label=tr("scenario", lang),
-                values=list(app_scenarios()),
-                value=scenario.value,
-                on_value=pick_scenario,
-            )
-            solara.InputText(
-                label=tr("seed", lang),
-                value=seed.value,
-                on_value=seed.set,
-                error=seed_error or False,
-                continuous_update=True,
-                classes=["berdaya-seed"],
-            )
-            solara.ToggleButtonsSingle(
-                value=n_runs.value,
-                values=list(RUN_COUNTS),
-                on_value=n_runs.set,
-                classes=["berdaya-runs"],
-            )
-            solara.Text(
-                tr("runs", lang) + ": " + tr("runs_help", lang),
-                style={
-                    "display": "block",
-                    "font-size": "0.85em",
-                    "margin": "2px 0 8px",
-                },
-            )
-            solara.Switch(
-                label=tr("compare", lang),
-                value=compare.value,
-                on_value=compare.set,
-            )
-            if compare.value:
-                solara.Select(
-                    label=tr("scenario_b", lang),
-                    values=list(app_scenarios()),
-                    value=other.value,
-                    on_value=other.set,
-                )
-            solara.Button(
-                tr("reset", lang),
-                color="primary",
-                on_click=reset,
-                style={"margin-bottom": "6px"},
-                classes=["berdaya-reset"],
-            )
-            Transport(current, version, playing, advance, lang)
-            if pending:
-                solara.Info(
-                    tr("pending", lang),
-                    dense=True,
-                    classes=["berdaya-pending"],
-                )
-            if message.value:
-                solara.Error(message.value, dense=True, classes=["berdaya-error"])
-            elif notice.value and pending:
-                solara.Success(notice.value, dense=True, classes=["berdaya-loaded"])
-            if job.value is not None:
-                JobRunner(job.value, job_version, lang)
+        RunCard(state, lang)
         with solara.Card(tr("card_files", lang), classes=["berdaya-files"]):
             Exports(
-                current,
-                version.value,
-                job.value,
-                job_version.value,
-                scenario_text,
+                state.runs.value,
+                state.version.value,
+                state.job.value,
+                state.job_version.value,
+                state.scenario_text,
                 lang=lang,
             )
-            Upload(upload, lang)
-        with solara.Card(tr("card_levers", lang)):
-            solara.Button(
-                tr("own_values", lang),
-                outlined=True,
-                on_click=own_values,
-                classes=["berdaya-own-values"],
-                style={"margin-bottom": "8px"},
-            )
-            LeverControls(levers.value, set_lever, lang)
-    Display(current, version, views, job.value, job_version.value, lang=lang)
+            Upload(state.upload, lang)
+        LeverCard(state, lang)
+        with solara.Card(tr("card_uncertain", lang), classes=["berdaya-uncertainties"]):
+            UncertaintyPanel(state.uncertain.value, state.set_uncertain, lang)
+    Display(
+        state.runs.value,
+        state.version,
+        state.views,
+        state.job.value,
+        state.job_version.value,
+        lang=lang,
+    )
 
 
 @solara.component

@@ -111,8 +111,29 @@ class Control:
     def shown(self, value: Any) -> Any:
         """What the control holds for a parameter value (text for a number field)."""
         if self.widget == "number":
-            return f"{int(value):,}"
+            if self.info.type == "int":
+                return f"{int(value):,}"
+            return repr(float(value))  # the shortest text that reads back the same
         return value
+
+    @property
+    def plausible(self) -> str:
+        """The plausible range and the allowed one, in numbers (empty for a choice)."""
+        lo, hi = self.info.plausible or (None, None)
+        if lo is None:
+            return ""
+        return f"{_short(lo)} - {_short(hi)}"
+
+    def implausible(self, value: Any) -> bool:
+        """Whether a valid value lies outside the schema's plausible range."""
+        if not self.info.plausible or isinstance(value, str | bool):
+            return False
+        lo, hi = self.info.plausible
+        return not lo <= value <= hi
+
+
+def _short(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 def _step(info: ParamInfo) -> float:
@@ -156,6 +177,26 @@ def lever_controls() -> tuple[Control, ...]:
 
 
 @cache
+def uncertainty_controls() -> tuple[Control, ...]:
+    """One number field (a select for a choice) per uncertainty parameter of the schema.
+
+    The uncertainties are what is not known about the place and the people's behaviour;
+    each has a plausible range in the schema, which the panel shows beside the field.
+    """
+    out = []
+    for p in schema().values():
+        if p.kind != "uncertainty" or p.name in CITY_ONLY:
+            continue
+        if p.type == "bool":
+            out.append(Control(p, "switch"))
+        elif p.choices:
+            out.append(Control(p, "select"))
+        else:
+            out.append(Control(p, "number"))
+    return tuple(out)
+
+
+@cache
 def app_scenarios() -> tuple[str, ...]:
     """The shipped scenarios of one kelurahan, the ones the app can show."""
     return tuple(n for n in shipped() if load_scenario(n).params.n_kelurahan == 1)
@@ -180,6 +221,44 @@ def scenario_levers(name: str) -> dict[str, Any]:
     """
     params = load_scenario(name).params
     return {c.name: c.shown(getattr(params, c.name)) for c in lever_controls()}
+
+
+def scenario_uncertain(name: str) -> dict[str, Any]:
+    """What the uncertainty fields hold for a shipped scenario (its own values).
+
+    Args:
+        name: A shipped scenario.
+
+    Returns:
+        Mapping from uncertainty parameter to the field's value.
+    """
+    params = load_scenario(name).params
+    return {c.name: c.shown(getattr(params, c.name)) for c in uncertainty_controls()}
+
+
+def changed_uncertain(name: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Uncertainty parameters whose parsed value differs from the scenario's own.
+
+    Args:
+        name: A shipped scenario.
+        values: What the uncertainty fields hold.
+
+    Returns:
+        Mapping from parameter name to its new value.
+
+    Raises:
+        ScenarioError: A field holds something the schema refuses (one line).
+    """
+    return _changed(name, values, uncertainty_controls(), "uncertainty")
+
+
+def uncertain_problem(control: Control, raw: Any) -> str | None:
+    """The error of an uncertainty field's text, or None when the schema takes it."""
+    try:
+        control.parse(raw)
+    except ScenarioError as err:
+        return str(err)
+    return None
 
 
 def parse_seed(text: Any) -> int:
@@ -221,31 +300,45 @@ def changed_levers(name: str, levers: dict[str, Any]) -> dict[str, Any]:
     Raises:
         ScenarioError: A lever's control holds something invalid.
     """
+    return _changed(name, levers, lever_controls(), "lever")
+
+
+def _changed(
+    name: str, values: dict[str, Any], controls: tuple[Control, ...], kind: str
+) -> dict[str, Any]:
     params = load_scenario(name).params
-    known = {c.name for c in lever_controls()}
-    unknown = sorted(str(k) for k in levers if k not in known)
+    known = {c.name for c in controls}
+    unknown = sorted(str(k) for k in values if k not in known)
     if unknown:
         raise ScenarioError(
-            f"unknown lever {shown(unknown[0])}; `berdaya params` lists the levers "
-            "(kind lever)"
+            f"unknown {kind} {shown(unknown[0])}; `berdaya params` lists them "
+            f"(kind {kind})"
         )
     out = {}
-    for c in lever_controls():
-        if c.name not in levers:
+    for c in controls:
+        if c.name not in values:
             continue
-        value = c.parse(levers[c.name])
+        value = c.parse(values[c.name])
         if value != getattr(params, c.name):
             out[c.name] = value
     return out
 
 
-def make_scenario(name: str, levers: dict[str, Any], seed: Any) -> P2KPScenario:
+def make_scenario(
+    name: str,
+    levers: dict[str, Any],
+    seed: Any,
+    uncertain: dict[str, Any] | None = None,
+) -> P2KPScenario:
     """Build the scenario the controls describe.
 
     Args:
         name: A shipped scenario.
         levers: What the lever controls hold (missing levers keep the scenario's values).
         seed: The seed field's text (or an int).
+        uncertain: Uncertainty parameters set away from the scenario's own values
+            (parsed, from :func:`changed_uncertain` of run A's scenario; both runs of a
+            comparison share them).
 
     Returns:
         The validated scenario, seeded.
@@ -260,7 +353,7 @@ def make_scenario(name: str, levers: dict[str, Any], seed: Any) -> P2KPScenario:
         )
     rng = parse_seed(seed)
     changes = changed_levers(name, levers)
-    values = {**load_scenario(name).params.model_dump(), **changes}
+    values = {**load_scenario(name).params.model_dump(), **(uncertain or {}), **changes}
     return P2KPScenario(rng=rng, name=name, **values)
 
 
@@ -417,6 +510,136 @@ def LeverControls(  # noqa: N802 (a component)
                     lambda v, name=c.name: on_lever(name, v),
                 )
             )
+        key = f"group_{group}"
+        solara.Details(
+            summary=tr(key, lang) if key in MESSAGES else group,
+            children=children,
+            expand=i == 0,
+        )
+
+
+def uncertainty_groups() -> dict[str, list[Control]]:
+    """The uncertainty fields by schema group, in order of first appearance."""
+    out: dict[str, list[Control]] = {}
+    for c in uncertainty_controls():
+        out.setdefault(c.info.group, []).append(c)
+    return out
+
+
+def uncertain_caption(control: Control, value: Any, lang: str) -> str:
+    """The help under an uncertainty field: what it is, its plausible range, a warning.
+
+    Args:
+        control: An uncertainty control.
+        value: What the field holds.
+        lang: Language code.
+
+    Returns:
+        One line (the schema's help is in English, the rest in the session's language).
+    """
+    text = control.caption
+    if control.plausible:
+        text += "; " + tr("plausible", lang, range=control.plausible)
+    try:
+        parsed = control.parse(value)
+    except ScenarioError:
+        return text
+    if control.implausible(parsed):
+        text += " " + tr("implausible", lang)
+    return text
+
+
+@solara.component
+def UncertainField(  # noqa: N802 (a component)
+    control: Control,
+    value: Any,
+    on_value: Callable[[Any], None],
+    lang: str = DEFAULT_LANGUAGE,
+):
+    """One uncertainty parameter: a number field checked by the schema, or a select.
+
+    Args:
+        control: The control (from :func:`uncertainty_controls`).
+        value: What it holds now (text for a number).
+        on_value: Called with the new value (the text typed, checked at Reset).
+        lang: Language code.
+    """
+    info = control.info
+    css = ["berdaya-uncertain", f"berdaya-uncertain-{info.name}"]
+    if control.widget == "select":
+        solara.Select(
+            label=info.name,
+            values=list(info.choices or ()),
+            value=value,
+            on_value=on_value,
+            classes=css,
+        )
+    elif control.widget == "switch":
+        solara.Switch(label=info.name, value=bool(value), on_value=on_value)
+    else:
+        problem = uncertain_problem(control, value)
+        solara.InputText(
+            label=info.name,
+            value=str(value),
+            on_value=on_value,
+            error=problem or False,
+            continuous_update=False,
+            classes=css,
+        )
+    solara.Text(
+        uncertain_caption(control, value, lang),
+        classes=["berdaya-caption"],
+        style={
+            "display": "block",
+            "margin": "-6px 0 8px 0",
+            "line-height": "1.2",
+        },
+    )
+
+
+@solara.component
+def UncertaintyPanel(  # noqa: N802 (a component)
+    values: dict[str, Any],
+    on_value: Callable[[str, Any], None],
+    lang: str = DEFAULT_LANGUAGE,
+):
+    """The uncertainty parameters, collapsed until asked for (then one panel per group).
+
+    Nothing of the fields is built while collapsed, so the page opens as fast without
+    them. Values changed here apply to both runs of a comparison (the same place and
+    people under two policies).
+
+    Args:
+        values: What each field holds, by parameter name.
+        on_value: Called with (name, value) when a field changes.
+        lang: Language code.
+    """
+    shown, set_shown = solara.use_state(False)
+    count = len(uncertainty_controls())
+    solara.Button(
+        tr("uncertain_hide" if shown else "uncertain_show", lang, n=count),
+        icon_name="mdi-chevron-up" if shown else "mdi-chevron-down",
+        text=True,
+        on_click=lambda: set_shown(not shown),
+        classes=["berdaya-uncertain-toggle"],
+    )
+    if not shown:
+        return
+    solara.Text(
+        tr("uncertain_help", lang),
+        classes=["berdaya-caption"],
+        style={"display": "block", "margin": "4px 0 8px 0"},
+    )
+    for i, (group, controls) in enumerate(uncertainty_groups().items()):
+        children = [
+            UncertainField(
+                c,
+                values.get(c.name, c.shown(c.info.default)),
+                lambda x, name=c.name: on_value(name, x),
+                lang,
+            )
+            for c in controls
+        ]
         key = f"group_{group}"
         solara.Details(
             summary=tr(key, lang) if key in MESSAGES else group,

@@ -22,8 +22,15 @@ What comes out:
 :class:`Job` runs an ensemble in a background thread: progress after each run, cancel
 between runs.
 
-Parameter uncertainty (a calibrated ensemble of parameter sets, the calibration issue) is
-not here yet: :func:`parameter_sets` is the one place it will plug in.
+Parameter uncertainty: the calibration ships a posterior ensemble of parameter sets fitted
+to the observed kelurahan (:func:`~berdaya.experiments.ensemble.load_ensemble`). With the
+app's switch on, :func:`member_overrides` draws one member per replication by weight, from
+a generator seeded by the app's seed (a stream of its own, apart from the replications'
+seeds), and every arm of that replication runs with it: the paired difference then holds
+the parameters fixed within a pair, and the spread across pairs includes both the seeds'
+noise and what is not known about the parameters. :func:`parameter_sets` reads the
+ensemble (None when none is shipped) and :func:`ensemble_problem` says why it does not
+apply to a scenario.
 """
 
 from __future__ import annotations
@@ -32,11 +39,20 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from berdaya.experiments.compare import effect_size, paired_ci, replication_seeds
+from berdaya.experiments.ensemble import (
+    EnsembleError,
+    draw_members,
+    load_ensemble,
+    load_provenance,
+    parameter_names,
+)
 from berdaya.experiments.run import run
 from berdaya.scenarios import P2KPScenario
 
@@ -62,6 +78,10 @@ VERDICT_OUTCOMES = (
 )
 #: Label of the no-programme arm that follows arm ``X``.
 NONE_SUFFIX = "0"
+#: The posterior ensemble the app's switch draws from.
+ENSEMBLE_NAME = "kedungkandang-2008"
+#: Mixed into the app's seed for the members' draw, so it is a stream of its own.
+MEMBER_STREAM = 0x9E3779B9
 
 
 @dataclass(frozen=True)
@@ -97,35 +117,105 @@ def arms_for(scenarios: Sequence[P2KPScenario], *, baseline: bool = True) -> lis
     return out
 
 
-def parameter_sets() -> None:
-    """Where a calibrated ensemble of parameter sets will come in (not there yet).
+@dataclass(frozen=True)
+class ParameterSets:
+    """A posterior ensemble of parameter sets, as the app uses it.
+
+    Attributes:
+        name: The ensemble's name.
+        scenario: The shipped scenario it was fitted to.
+        frame: Its members (:func:`~berdaya.experiments.ensemble.load_ensemble`).
+    """
+
+    name: str
+    scenario: str
+    frame: pd.DataFrame
+
+    @property
+    def parameters(self) -> list[str]:
+        """The calibrated parameters (each member sets them all)."""
+        return parameter_names(self.frame)
+
+
+@cache
+def parameter_sets(name: str = ENSEMBLE_NAME) -> ParameterSets | None:
+    """The shipped posterior ensemble the app can draw from, or None if there is none.
+
+    Args:
+        name: A shipped ensemble's name.
 
     Returns:
-        None: only seeds vary. When the calibration issue ships its ensemble, this returns
-        its parameter sets and each replication draws one, so the bands and verdicts
-        include parameter uncertainty; the app's switch for it reads this.
+        Its members and the scenario it was fitted to (read once, then kept).
     """
+    try:
+        frame = load_ensemble(name)
+        provenance = load_provenance(name)
+    except EnsembleError:
+        return None
+    return ParameterSets(name, str(provenance.get("scenario", name)), frame)
+
+
+def ensemble_problem(scenario: str, sets: ParameterSets | None) -> str | None:
+    """Why the parameter ensemble does not apply to a run's scenario (None: it does).
+
+    Args:
+        scenario: Run A's shipped scenario.
+        sets: From :func:`parameter_sets`.
+
+    Returns:
+        None, or ``"none"`` (no ensemble shipped) or ``"other"`` (fitted to another
+        scenario): the reason's message key suffix.
+    """
+    if sets is None:
+        return "none"
+    if scenario != sets.scenario:
+        return "other"
     return None
 
 
-def run_arms(arms: Sequence[Arm], seed: int) -> dict[str, pd.DataFrame]:
+def member_overrides(
+    sets: ParameterSets, master_seed: int, replications: int
+) -> list[dict[str, float]]:
+    """One parameter set per replication, drawn by weight with the app's seed.
+
+    Args:
+        sets: The ensemble.
+        master_seed: The app's seed (the replications' master seed).
+        replications: How many to draw.
+
+    Returns:
+        ``replications`` override mappings (the same seed gives the same draw).
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([master_seed, MEMBER_STREAM]))
+    return draw_members(sets.frame, replications, rng)
+
+
+def run_arms(
+    arms: Sequence[Arm], seed: int, overrides: dict[str, Any] | None = None
+) -> dict[str, pd.DataFrame]:
     """Run every arm with one seed; a no-programme arm to its leader's last month.
 
     Args:
         arms: The arms (leaders first).
         seed: The replication's seed.
+        overrides: Parameter values every arm runs with (a member of the posterior
+            ensemble; None: each arm's own).
 
     Returns:
         Each arm's monthly records, by label.
     """
+    shared = dict(overrides or {})
     out: dict[str, pd.DataFrame] = {}
     for arm in arms:
         if arm.follows is None:
-            out[arm.label] = run(arm.scenario, seed).records
+            out[arm.label] = run(arm.scenario, seed, overrides=shared).records
         else:
             until = int(out[arm.follows]["month"].iloc[-1])
             result = run(
-                arm.scenario, seed, overrides={"programme": False}, until=until
+                arm.scenario,
+                seed,
+                overrides={**shared, "programme": False},
+                until=until,
             )
             out[arm.label] = result.records
     return out
@@ -175,12 +265,15 @@ class Ensemble:
         seeds: The replications' seeds (``replication_seeds(master_seed, n)``).
         master_seed: The seed they were spawned from.
         records: Per arm label, the monthly records of each finished replication.
+        members: Per replication, the parameter set all its arms run with (empty: the
+            arms' own parameters, only the seeds vary).
     """
 
     arms: list[Arm]
     seeds: list[int]
     master_seed: int
     records: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    members: list[dict[str, float]] = field(default_factory=list)
 
     @classmethod
     def plan(
@@ -190,6 +283,7 @@ class Ensemble:
         master_seed: int,
         *,
         baseline: bool = True,
+        parameters: ParameterSets | None = None,
     ) -> Ensemble:
         """An empty ensemble: what will run.
 
@@ -198,6 +292,8 @@ class Ensemble:
             replications: Number of paired replications.
             master_seed: Master seed (the seed field).
             baseline: Include each arm without the programme.
+            parameters: Draw a parameter set per replication from this posterior
+                ensemble (None: seeds only).
 
         Returns:
             The ensemble, no replication run yet.
@@ -213,7 +309,15 @@ class Ensemble:
             replication_seeds(master_seed, replications),
             master_seed,
             {a.label: [] for a in arms},
+            member_overrides(parameters, master_seed, replications)
+            if parameters is not None
+            else [],
         )
+
+    @property
+    def with_parameters(self) -> bool:
+        """Whether the replications include parameter uncertainty."""
+        return bool(self.members)
 
     @property
     def done(self) -> int:
@@ -460,11 +564,12 @@ class Job:
         if not self._working.acquire(blocking=False):
             return  # already working in another thread
         try:
-            for seed in ens.seeds[ens.done :]:
+            for k in range(ens.done, len(ens.seeds)):
                 if self._cancel.is_set() or (cancel is not None and cancel.is_set()):
                     return
+                member = ens.members[k] if ens.members else None
                 try:
-                    ens.add(run_arms(ens.arms, seed))
+                    ens.add(run_arms(ens.arms, ens.seeds[k], member))
                 except Exception as err:  # a run failing must not kill the app
                     self.error = f"{type(err).__name__}: {err}"
                     return

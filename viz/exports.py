@@ -11,9 +11,10 @@
   controls hold; a bad file raises :class:`~berdaya.scenarios.ScenarioError` with one line
   naming the file, and the app changes nothing.
 
-The app shows one kelurahan from a shipped scenario with its policy levers changed, so an
-uploaded file may change levers only: a file that changes the place or the people (the
-households, the city, ...) is refused with a message saying to run it with ``berdaya run``.
+The app shows one kelurahan from a shipped scenario with its policy levers and its
+uncertainties changed, so an uploaded file may change those only: a file that changes the
+context (the households, the city, ...) is refused with a message saying to run it with
+``berdaya run``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ import pandas as pd
 
 from berdaya.scenarios import ScenarioError, load_scenario
 from berdaya.scenarios.loader import MAX_SCENARIO_BYTES
-from berdaya.viz.controls import app_scenarios, changed_levers, lever_controls
+from berdaya.viz.controls import (
+    app_scenarios,
+    changed_levers,
+    changed_uncertain,
+    lever_controls,
+    uncertainty_controls,
+)
 
 #: Longest file name quoted back in a message.
 MAX_NAME = 60
@@ -78,29 +85,40 @@ def _toml_value(value: Any) -> str:
     return str(int(value))
 
 
-def scenario_toml(name: str, levers: dict[str, Any], description: str = "") -> str:
+def scenario_toml(
+    name: str,
+    levers: dict[str, Any],
+    description: str = "",
+    *,
+    uncertain: dict[str, Any] | None = None,
+) -> str:
     """The scenario the controls describe, as a scenario file.
 
     Args:
         name: The shipped scenario it starts from.
         levers: What the lever controls hold.
         description: One line to put in ``description``.
+        uncertain: What the uncertainty fields hold (those set away from the base are
+            written too).
 
     Returns:
-        TOML text: ``description``, ``base`` and each lever set away from the base.
+        TOML text: ``description``, ``base`` and each lever (then each uncertainty) set
+        away from the base.
 
     Raises:
-        ScenarioError: A lever's control holds something invalid.
+        ScenarioError: A lever's control or an uncertainty field holds something invalid.
     """
     changed = changed_levers(name, levers)
-    text = (
-        description or f"{name} with {len(changed)} policy lever(s) changed in the app"
+    unsure = changed_uncertain(name, uncertain or {})
+    text = description or (
+        f"{name} with {len(changed)} policy lever(s) and {len(unsure)} uncertain "
+        "parameter(s) changed in the app"
     )
     lines = [
         f"description = {_toml_value(' '.join(text.split()))}",
         f"base = {_toml_value(name)}",
     ]
-    lines += [f"{k} = {_toml_value(v)}" for k, v in changed.items()]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in {**changed, **unsure}.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -109,7 +127,9 @@ def _shown_name(name: str) -> str:
     return name if len(name) <= MAX_NAME else name[: MAX_NAME - 3] + "..."
 
 
-def read_upload(filename: str, data: bytes) -> tuple[str, dict[str, Any]]:
+def read_upload(
+    filename: str, data: bytes
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """Read an uploaded scenario file into what the controls hold.
 
     Args:
@@ -117,12 +137,13 @@ def read_upload(filename: str, data: bytes) -> tuple[str, dict[str, Any]]:
         data: Its bytes.
 
     Returns:
-        ``(scenario, levers)``: the shipped scenario to pick and every lever's value.
+        ``(scenario, levers, uncertain)``: the shipped scenario to pick, every lever's
+        value and every uncertainty's value.
 
     Raises:
         ScenarioError: One line naming the file: too large, not UTF-8 TOML, a value the
             schema refuses, a ``base`` the app does not show, or a change to something
-            other than a policy lever.
+            other than a policy lever or an uncertainty.
     """
     shown = _shown_name(filename)
     if len(data) > MAX_SCENARIO_BYTES:
@@ -146,7 +167,7 @@ def read_upload(filename: str, data: bytes) -> tuple[str, dict[str, Any]]:
             f"({', '.join(offered)}); run it with berdaya run --scenario"
         )
     candidates = [base] if base is not None else list(offered)
-    levers = {c.name for c in lever_controls()}
+    levers = {c.name for c in (*lever_controls(), *uncertainty_controls())}
     params = loaded.params.model_dump()
     # the shipped scenario the file differs least from outside the levers (its base)
     fits = []
@@ -159,10 +180,15 @@ def read_upload(filename: str, data: bytes) -> tuple[str, dict[str, Any]]:
     if differ:
         listed = ", ".join(differ[:3]) + (", ..." if len(differ) > 3 else "")
         raise ScenarioError(
-            f"{shown}: the app changes policy levers only, and this file sets {listed} "
+            f"{shown}: the app changes policy levers and uncertainties only, and this "
+            f"file sets {listed} "
             "away from the shipped scenarios; run it with berdaya run --scenario"
         )
-    return name, {c.name: c.shown(params[c.name]) for c in lever_controls()}
+    return (
+        name,
+        {c.name: c.shown(params[c.name]) for c in lever_controls()},
+        {c.name: c.shown(params[c.name]) for c in uncertainty_controls()},
+    )
 
 
 def png_name(chart: str) -> str:

@@ -50,8 +50,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "bandingkan dengan skenario lain",
     },
     "scenario_b": {
-        "en": "scenario B (as shipped, same seed)",
-        "id": "skenario B (bawaan, seed yang sama)",
+        "en": "scenario B (same seed)",
+        "id": "skenario B (seed yang sama)",
     },
     "reset": {"en": "Reset", "id": "Mulai ulang"},
     "step": {"en": "Step", "id": "Maju sebulan"},
@@ -104,6 +104,191 @@ MESSAGES: dict[str, dict[str, str]] = {
     "group_economy": {
         "en": "KSMs, grant and loans",
         "id": "KSM, dana hibah (BLM) dan pinjaman",
+    },
+    # --- the network picture ------------------------------------------------------------
+    "network_layer": {
+        "en": "colour households by",
+        "id": "warnai rumah tangga menurut",
+    },
+    "layer_stage": {"en": "stage", "id": "tahap"},
+    "layer_poverty": {"en": "poverty", "id": "kemiskinan"},
+    "layer_ksm": {"en": "KSM", "id": "KSM"},
+    "layer_elite": {"en": "elites", "id": "elite"},
+    "layer_place": {"en": "RT/RW", "id": "RT/RW"},
+    "group_by_rt": {
+        "en": "one pie per RT (legible when crowded)",
+        "id": "satu diagram lingkaran per RT (mudah dibaca bila padat)",
+    },
+    "cat_powerless": {"en": "powerless", "id": "belum berdaya"},
+    "cat_penyadaran": {"en": "penyadaran", "id": "penyadaran"},
+    "cat_pengkapasitasan": {"en": "pengkapasitasan", "id": "pengkapasitasan"},
+    "cat_pendayaan": {"en": "pendayaan", "id": "pendayaan"},
+    "cat_not_poor": {"en": "not poor", "id": "tidak miskin"},
+    "cat_poor": {"en": "poor", "id": "miskin"},
+    "cat_no_ksm": {"en": "not in a KSM", "id": "bukan anggota KSM"},
+    "cat_ksm_waiting": {"en": "waiting for a KSM", "id": "menunggu KSM"},
+    "cat_ksm_member": {"en": "KSM member", "id": "anggota KSM"},
+    "cat_ksm_loan": {"en": "KSM member with a loan", "id": "anggota KSM berpinjaman"},
+    "cat_ordinary": {"en": "not an elite", "id": "bukan elite"},
+    "cat_informal_elite": {"en": "informal elite", "id": "elite informal"},
+    "cat_formal_elite": {"en": "formal elite", "id": "elite formal"},
+    "leg_poor_triangle": {"en": "poor (triangle)", "id": "miskin (segitiga)"},
+    "leg_forced": {"en": "forced", "id": "dipaksakan"},
+    "leg_visit": {"en": "faskel visit", "id": "kunjungan faskel"},
+    "leg_bkm": {"en": "BKM member", "id": "anggota BKM"},
+    "leg_pies": {
+        "en": "one pie per RT, its area by households",
+        "id": "satu lingkaran per RT, luasnya menurut jumlah rumah tangga",
+    },
+    "network_caption": {
+        "en": "{n} households in {rts} RTs and {rws} RWs; {drawn} of {ties} ties "
+        "drawn. Month {month}: {visits} faskel visits, {forced} forced, {ksm} in KSMs.",
+        "id": "{n} rumah tangga di {rts} RT dan {rws} RW; {drawn} dari {ties} ikatan "
+        "digambar. Bulan {month}: {visits} kunjungan faskel, {forced} dipaksakan, "
+        "{ksm} anggota KSM.",
+    },
+    "click_hint": {
+        "en": "Click a household (or, grouped, an RT) to see it here.",
+        "id": "Klik sebuah rumah tangga (atau, bila dikelompokkan, sebuah RT) untuk "
+        "melihatnya di sini.",
+    },
+    "household_number": {"en": "household no.", "id": "rumah tangga no."},
+    "household_title": {
+        "en": "Household {i} (RT {rt}, RW {rw})",
+        "id": "Rumah tangga {i} (RT {rt}, RW {rw})",
+    },
+    "hh_poor": {
+        "en": "Poor: welfare {welfare} poverty lines (poor at the start: {start}).",
+        "id": "Miskin: kesejahteraan {welfare} garis kemiskinan (miskin pada awal: "
+        "{start}).",
+    },
+    "hh_not_poor": {
+        "en": "Not poor: welfare {welfare} poverty lines (poor at the start: {start}).",
+        "id": "Tidak miskin: kesejahteraan {welfare} garis kemiskinan (miskin pada "
+        "awal: {start}).",
+    },
+    "yes": {"en": "yes", "id": "ya"},
+    "no": {"en": "no", "id": "tidak"},
+    "hh_stage": {
+        "en": "Stage: {stage} ({meaning}){forced}.",
+        "id": "Tahap: {stage} ({meaning}){forced}.",
+    },
+    "hh_forced": {
+        "en": "; handed power before its capacity was there (forced)",
+        "id": "; diberi kuasa sebelum kemampuannya ada (dipaksakan)",
+    },
+    "hh_ksm": {"en": "KSM: member of KSM {ksm}.", "id": "KSM: anggota KSM {ksm}."},
+    "hh_ksm_waiting": {
+        "en": "KSM: waiting for an economic KSM to join.",
+        "id": "KSM: menunggu KSM ekonomi untuk bergabung.",
+    },
+    "hh_no_ksm": {"en": "KSM: not a member.", "id": "KSM: bukan anggota."},
+    "hh_loan": {
+        "en": "Loan: Rp {balance} still owed of Rp {size}; {overdue} months overdue.",
+        "id": "Pinjaman: sisa Rp {balance} dari Rp {size}; terlambat {overdue} bulan.",
+    },
+    "hh_no_loan": {
+        "en": "Loan: none now ({cycles} loans repaid or closed before).",
+        "id": "Pinjaman: tidak ada sekarang ({cycles} pinjaman sebelumnya).",
+    },
+    "hh_roles": {"en": "Roles: {roles}.", "id": "Peran: {roles}."},
+    "role_bkm": {"en": "BKM member", "id": "anggota BKM"},
+    "role_relawan": {"en": "volunteer (relawan)", "id": "relawan"},
+    "role_delegate": {"en": "RT delegate", "id": "utusan RT"},
+    "role_formal_elite": {"en": "formal elite", "id": "elite formal"},
+    "role_informal_elite": {"en": "informal elite", "id": "elite informal"},
+    "role_none": {"en": "none", "id": "tidak ada"},
+    "rt_title": {"en": "RT {rt} (RW {rw})", "id": "RT {rt} (RW {rw})"},
+    "rt_facts": {
+        "en": "{n} households: {poor} poor, {ksm} in a KSM, {elite} elites; stages: "
+        "{stages}. Switch the pies off to pick a household.",
+        "id": "{n} rumah tangga: {poor} miskin, {ksm} anggota KSM, {elite} elite; "
+        "tahap: {stages}. Matikan diagram lingkaran untuk memilih rumah tangga.",
+    },
+    "hist_stage": {"en": "stage", "id": "tahap"},
+    "hist_welfare": {
+        "en": "welfare (poverty lines)",
+        "id": "kesejahteraan (garis kemiskinan)",
+    },
+    "hist_line": {"en": "poverty line", "id": "garis kemiskinan"},
+    "hist_ksm": {"en": "in a KSM", "id": "anggota KSM"},
+    "hist_loan": {"en": "owes a loan", "id": "berpinjaman"},
+    "hist_title": {
+        "en": "Household {i}, month by month",
+        "id": "Rumah tangga {i}, bulan demi bulan",
+    },
+    # --- B's levers and the uncertainties -------------------------------------------------
+    "levers_of": {"en": "levers of run", "id": "kebijakan simulasi"},
+    "levers_b_note": {
+        "en": "Run B: {name}. Its levers start as shipped; edits apply at Reset.",
+        "id": "Simulasi B: {name}. Kebijakannya mula-mula bawaan; perubahan berlaku "
+        "saat Mulai ulang.",
+    },
+    "card_uncertain": {"en": "Uncertainties", "id": "Ketidakpastian"},
+    "uncertain_show": {
+        "en": "Show the {n} uncertain parameters",
+        "id": "Tampilkan {n} parameter yang tidak pasti",
+    },
+    "uncertain_hide": {
+        "en": "Hide the {n} uncertain parameters",
+        "id": "Sembunyikan {n} parameter yang tidak pasti",
+    },
+    "uncertain_help": {
+        "en": "What is not known about the place and how people behave, with the range "
+        "the evidence makes plausible. A change applies to both runs (the same place "
+        "under two policies) at Reset.",
+        "id": "Hal yang belum diketahui tentang wilayah dan perilaku warga, dengan "
+        "rentang yang masuk akal menurut bukti. Perubahan berlaku untuk kedua simulasi "
+        "(wilayah yang sama dengan dua kebijakan) saat Mulai ulang.",
+    },
+    "plausible": {"en": "plausible {range}", "id": "masuk akal {range}"},
+    "implausible": {
+        "en": "(outside the plausible range)",
+        "id": "(di luar rentang yang masuk akal)",
+    },
+    "group_place": {"en": "The place and its people", "id": "Wilayah dan warganya"},
+    "group_network": {"en": "Social ties", "id": "Ikatan sosial"},
+    "group_households": {
+        "en": "How households respond",
+        "id": "Tanggapan rumah tangga",
+    },
+    # --- parameter uncertainty (the posterior ensemble) ---------------------------------
+    "param_switch": {
+        "en": "include parameter uncertainty",
+        "id": "sertakan ketidakpastian parameter",
+    },
+    "param_help": {
+        "en": "Each run draws one of the calibrated parameter sets (the same for A and "
+        "B), so the bands and intervals hold what is not known about the parameters "
+        "too. Its values replace the uncertainties set below.",
+        "id": "Setiap run mengambil satu set parameter hasil kalibrasi (sama untuk A dan "
+        "B), sehingga pita dan interval juga memuat ketidakpastian parameter. Nilainya "
+        "menggantikan ketidakpastian yang diatur di bawah.",
+    },
+    "param_why_runs": {
+        "en": "Choose 10 or more runs to include parameter uncertainty.",
+        "id": "Pilih 10 run atau lebih untuk menyertakan ketidakpastian parameter.",
+    },
+    "param_why_other": {
+        "en": "Parameter uncertainty: the calibrated parameter sets are fitted to "
+        "{fitted}, not to {scenario}.",
+        "id": "Ketidakpastian parameter: set parameter hasil kalibrasi dicocokkan untuk "
+        "{fitted}, bukan untuk {scenario}.",
+    },
+    "param_why_none": {
+        "en": "Parameter uncertainty: no calibrated parameter sets are installed.",
+        "id": "Ketidakpastian parameter: tidak ada set parameter hasil kalibrasi yang "
+        "terpasang.",
+    },
+    "param_panel_note": {
+        "en": "Each run drew a parameter set of the calibrated ensemble ({name}): the "
+        "intervals include parameter uncertainty, not seed noise alone.",
+        "id": "Setiap run mengambil satu set parameter dari ensemble kalibrasi ({name}): "
+        "interval memuat ketidakpastian parameter, bukan hanya variasi seed.",
+    },
+    "param_card_note": {
+        "en": "The interval includes parameter uncertainty.",
+        "id": "Interval ini memuat ketidakpastian parameter.",
     },
     # --- the explain panel --------------------------------------------------------------
     "stage_powerless": {

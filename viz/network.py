@@ -1,53 +1,118 @@
 """The network picture: households on the structural layout, redrawn cheaply each step.
 
-One :class:`NetworkView` per network holds a matplotlib figure whose still parts (the RW
-circles and numbers, the RT discs, a sample of the ties, the legend) are drawn once and kept
-as a bitmap. A redraw restores that bitmap and draws only what changes with the month:
+One :class:`NetworkView` per (network, layer, grouping, language) holds a matplotlib figure
+whose still parts (the RW circles and numbers, the RT discs, a sample of the ties, the
+legend) are drawn once and kept as a bitmap. A redraw restores that bitmap and draws only
+what changes with the month.
 
-* households as points coloured by empowerment stage, circles for the non-poor and
-  triangles for the poor (poverty changes with welfare shocks, so the split is redone);
-* a red ring around each household whose pendayaan was forced;
-* a blue square around each KSM member;
-* a magenta diamond around each household the faskel visited this month;
+A *layer* (:data:`LAYERS`) says what the colour of a household means: its empowerment
+stage, whether it is poor, its KSM membership (and loan), whether it is an elite, or where
+it lives (its RW). The colours are Okabe-Ito's, safe for colour-blind readers. With
+households drawn one by one:
+
+* households as points coloured by the layer, circles for the non-poor and triangles for
+  the poor (poverty changes with welfare shocks, so the split is redone);
+* a vermillion ring around each household whose pendayaan was forced;
+* a purple diamond around each household the faskel visited this month;
 * a gold star on each of the nine BKM members.
 
-Then the pixels go straight to PNG. No layout is computed here (see :mod:`.layout`).
+Grouped by RT (:func:`rt_shares`; the default when a kelurahan is crowded, above
+:data:`AGGREGATE_ABOVE` households), each RT is one pie at its place, its area
+proportional to its households, its slices the layer's shares there.
+
+:meth:`NetworkView.pick` turns a click on the picture into the household (or RT) under
+it. Then the pixels go straight to PNG. No layout is computed here (see :mod:`.layout`).
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from threading import Lock
 from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import EllipseCollection, LineCollection
+from matplotlib.collections import EllipseCollection, LineCollection, PatchCollection
 from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Wedge
 from PIL import Image
 
+from berdaya.viz.i18n import DEFAULT_LANGUAGE, tr
 from berdaya.viz.layout import NetworkLayout
 
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
 
+#: Okabe & Ito's colour-blind-safe palette (and a neutral grey for "nothing here").
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+}
+GREY = "#BBBBBB"
 STAGE_LABELS = ("powerless", "penyadaran", "pengkapasitasan", "pendayaan")
-# Okabe-Ito (colour-blind safe), light to dark along the stages: grey, orange, sky blue, blue
-STAGE_COLOURS = ("#BBBBBB", "#E69F00", "#56B4E9", "#0072B2")
+# light to dark along the stages: grey, orange, sky blue, blue
+STAGE_COLOURS = (GREY, OKABE_ITO["orange"], OKABE_ITO["sky"], OKABE_ITO["blue"])
 EDGE_COLOURS = ("#7a7a7a", "#6b8fb5", "#b5716b")  # inside RT, across RTs, across RWs
-FORCED = "#D55E00"  # Okabe-Ito vermillion
-KSM = "#1f5fbf"
-VISIT = "#c41dc4"
+FORCED = OKABE_ITO["vermillion"]
+VISIT = OKABE_ITO["purple"]
 BKM = "#ffd400"
 NODE_SIZE = 14.0
+#: Above this many households the picture groups them by RT unless told otherwise.
+AGGREGATE_ABOVE = 2500
+#: A click this close to a household (in pixels of the picture) picks it.
+PICK_RADIUS_PX = 9.0
+#: RW colours, cycled (the RW number is written on the map).
+RW_COLOURS = tuple(c for k, c in OKABE_ITO.items() if k != "black")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """What a household's colour means in one layer.
+
+    Attributes:
+        key: The layer's name (:data:`LAYERS`).
+        categories: Message keys of the categories, in the order of their index.
+        colours: Colour of each category.
+    """
+
+    key: str
+    categories: tuple[str, ...]
+    colours: tuple[str, ...]
+
+
+#: The layers of the picture, in the order the app offers them.
+LAYERS: dict[str, Layer] = {
+    "stage": Layer("stage", tuple(f"cat_{s}" for s in STAGE_LABELS), STAGE_COLOURS),
+    "poverty": Layer(
+        "poverty", ("cat_not_poor", "cat_poor"), (OKABE_ITO["sky"], FORCED)
+    ),
+    "ksm": Layer(
+        "ksm",
+        ("cat_no_ksm", "cat_ksm_waiting", "cat_ksm_member", "cat_ksm_loan"),
+        (GREY, OKABE_ITO["yellow"], OKABE_ITO["green"], OKABE_ITO["blue"]),
+    ),
+    "elite": Layer(
+        "elite",
+        ("cat_ordinary", "cat_informal_elite", "cat_formal_elite"),
+        (GREY, OKABE_ITO["orange"], OKABE_ITO["purple"]),
+    ),
+    "place": Layer("place", (), RW_COLOURS),
+}
 
 
 @dataclass
 class Marks:
-    """What the picture marks for each household this month (boolean or stage arrays).
+    """What the picture shows of each household this month (one array each).
 
     Attributes:
         stage: Empowerment stage 0..3.
@@ -56,6 +121,11 @@ class Marks:
         ksm: Member of a KSM.
         bkm: Member of the BKM.
         visited: Visited by the faskel this month.
+        waiting: Waiting for an economic KSM to join.
+        loan: Owes on a revolving-fund loan.
+        elite: 0 ordinary, 1 informal elite, 2 formal elite.
+        rt: RT of the household.
+        rw: RW of the household.
     """
 
     stage: np.ndarray
@@ -64,6 +134,24 @@ class Marks:
     ksm: np.ndarray
     bkm: np.ndarray
     visited: np.ndarray
+    waiting: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    loan: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    elite: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    rt: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    rw: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __post_init__(self) -> None:
+        """Give the columns left out their neutral values (no one waits, owes, ...)."""
+        n = len(self.stage)
+        for name, dtype in (
+            ("waiting", bool),
+            ("loan", bool),
+            ("elite", np.int64),
+            ("rt", np.int64),
+            ("rw", np.int64),
+        ):
+            if len(getattr(self, name)) != n:
+                setattr(self, name, np.zeros(n, dtype))
 
     @classmethod
     def of(cls, model: P2KPModel, visited: np.ndarray | None = None) -> Marks:
@@ -84,25 +172,176 @@ class Marks:
             ksm=h.ksm >= 0,
             bkm=h.bkm_member.copy(),
             visited=np.zeros(h.n, bool) if visited is None else visited.copy(),
+            waiting=h.ksm_waiting.copy(),
+            loan=h.loan_balance > 0,
+            elite=np.clip(h.elite.astype(np.int64), 0, 2),
+            rt=h.rt.astype(np.int64),
+            rw=h.rw.astype(np.int64),
         )
 
 
-class NetworkView:
-    """A figure for one network layout; :meth:`render` draws a month as PNG bytes."""
+def categories(layer: str, marks: Marks) -> np.ndarray:
+    """Each household's category in a layer (an index into its colours).
 
-    def __init__(self, layout: NetworkLayout, width_px: int = 640) -> None:
+    Args:
+        layer: A key of :data:`LAYERS`.
+        marks: This month's marks.
+
+    Returns:
+        Integer array, one entry per household.
+    """
+    if layer == "stage":
+        return marks.stage.astype(np.int64)
+    if layer == "poverty":
+        return marks.poor.astype(np.int64)
+    if layer == "ksm":
+        member = np.where(marks.loan, 3, 2)
+        return np.where(marks.ksm, member, np.where(marks.waiting, 1, 0))
+    if layer == "elite":
+        return marks.elite.astype(np.int64)
+    if layer == "place":
+        return marks.rw.astype(np.int64)
+    raise KeyError(f"no layer {layer!r}; the layers are {', '.join(LAYERS)}")
+
+
+def colours_of(layer: str, category: np.ndarray) -> np.ndarray:
+    """The RGBA colour of each category index (RWs cycle through the palette).
+
+    Args:
+        layer: A key of :data:`LAYERS`.
+        category: Category indices (from :func:`categories`).
+
+    Returns:
+        Array of shape (len(category), 4).
+    """
+    palette = to_rgba_array(LAYERS[layer].colours)
+    return palette[np.asarray(category, dtype=np.int64) % len(palette)]
+
+
+def legend_entries(
+    layer: str, lang: str = DEFAULT_LANGUAGE, n_rw: int = 0
+) -> list[tuple[str, str]]:
+    """The legend of a layer's colours: (label, colour) pairs, in the session's language.
+
+    Args:
+        layer: A key of :data:`LAYERS`.
+        lang: Language code.
+        n_rw: RWs in the kelurahan (the place layer names them).
+
+    Returns:
+        One pair per colour shown.
+    """
+    spec = LAYERS[layer]
+    if layer != "place":
+        return [
+            (tr(key, lang), colour)
+            for key, colour in zip(spec.categories, spec.colours, strict=True)
+        ]
+    k = len(spec.colours)
+    out = []
+    for j, colour in enumerate(spec.colours[: max(n_rw, 1)]):
+        numbers = ", ".join(str(w + 1) for w in range(j, max(n_rw, 1), k))
+        out.append((f"RW {numbers}", colour))
+    return out
+
+
+def rt_shares(
+    category: np.ndarray, rt: np.ndarray, n_rt: int, n_cat: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Households per RT and the share of each category among them.
+
+    Args:
+        category: Each household's category (0 .. n_cat - 1).
+        rt: Each household's RT (0 .. n_rt - 1).
+        n_rt: Number of RTs.
+        n_cat: Number of categories.
+
+    Returns:
+        ``(sizes, shares)``: households per RT, shape (n_rt,), and the shares, shape
+        (n_rt, n_cat), each row summing to 1 (0 for an RT without households).
+    """
+    cat = np.asarray(category, dtype=np.int64)
+    where = np.asarray(rt, dtype=np.int64)
+    counts = np.bincount(where * n_cat + cat, minlength=n_rt * n_cat)
+    counts = counts[: n_rt * n_cat].reshape(n_rt, n_cat).astype(float)
+    sizes = counts.sum(axis=1)
+    shares = np.divide(
+        counts, sizes[:, None], out=np.zeros_like(counts), where=sizes[:, None] > 0
+    )
+    return sizes.astype(np.int64), shares
+
+
+def pie_wedges(
+    centres: np.ndarray, radii: np.ndarray, shares: np.ndarray
+) -> tuple[list[Wedge], np.ndarray]:
+    """The slices of one pie per RT (empty slices left out).
+
+    Args:
+        centres: Pie centres, shape (n_rt, 2).
+        radii: Pie radii, shape (n_rt,).
+        shares: Category shares per pie, shape (n_rt, n_cat).
+
+    Returns:
+        The wedges and the category of each.
+    """
+    wedges, cats = [], []
+    ends = np.cumsum(shares, axis=1) * 360.0
+    starts = ends - shares * 360.0
+    for r in range(len(centres)):
+        if radii[r] <= 0:
+            continue
+        for c in np.flatnonzero(shares[r] > 0):
+            wedges.append(
+                Wedge(
+                    (float(centres[r, 0]), float(centres[r, 1])),
+                    float(radii[r]),
+                    90.0 + starts[r, c],
+                    90.0 + ends[r, c],
+                )
+            )
+            cats.append(c)
+    return wedges, np.asarray(cats, dtype=np.int64)
+
+
+class NetworkView:
+    """A figure for one layout, layer, grouping and language; :meth:`render` draws a month.
+
+    Attributes:
+        layout: The network's layout.
+        layer: What the colours mean (a key of :data:`LAYERS`).
+        aggregate: Whether households are grouped into one pie per RT.
+        lang: Language of the legend.
+    """
+
+    def __init__(
+        self,
+        layout: NetworkLayout,
+        width_px: int = 640,
+        *,
+        layer: str = "stage",
+        aggregate: bool = False,
+        lang: str = DEFAULT_LANGUAGE,
+    ) -> None:
         """Draw the still parts once and keep them as the background bitmap.
 
         Args:
             layout: The cached layout of the network.
             width_px: Width of the picture in pixels.
+            layer: What the colours mean (a key of :data:`LAYERS`).
+            aggregate: Group households into one pie per RT.
+            lang: Language of the legend.
         """
+        if layer not in LAYERS:
+            raise KeyError(f"no layer {layer!r}; the layers are {', '.join(LAYERS)}")
         self.layout = layout
+        self.layer = layer
+        self.aggregate = aggregate
+        self.lang = lang
         self.lock = Lock()
         dpi = 100
         x0, x1, y0, y1 = layout.extent
         aspect = (y1 - y0) / (x1 - x0)
-        legend_h = 0.62  # inches under the map for the legend
+        legend_h = 0.72  # inches under the map for the legend
         w_in = width_px / dpi
         h_in = w_in * aspect + legend_h
         self.figure = Figure(figsize=(w_in, h_in), dpi=dpi, facecolor="white")
@@ -124,9 +363,6 @@ class NetworkView:
 
         self.nonpoor = points("o", s=NODE_SIZE, linewidths=0, zorder=3)
         self.poor = points("^", s=NODE_SIZE * 1.3, linewidths=0, zorder=3)
-        self.ksm = points(
-            "s", s=NODE_SIZE * 1.8, facecolors="none", edgecolors=KSM, linewidths=0.45
-        )
         self.forced = points(
             "o", s=NODE_SIZE * 3.0, facecolors="none", edgecolors=FORCED, linewidths=1.1
         )
@@ -136,12 +372,33 @@ class NetworkView:
         self.bkm = points(
             "*", s=NODE_SIZE * 14, facecolors=BKM, edgecolors="black", linewidths=0.7
         )
-        for art in (self.ksm, self.forced, self.visits, self.bkm):
+        for art in (self.forced, self.visits, self.bkm):
             art.set_zorder(4)
+        self.pies = PatchCollection(
+            [], animated=True, edgecolors="white", linewidths=0.4, zorder=3
+        )
+        ax.add_collection(self.pies)
         self._legend()
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
-        self._stage_rgba = to_rgba_array(STAGE_COLOURS)
+        # where households and RTs are in the picture's pixels (origin top left)
+        height = self.figure.bbox.height
+        self._household_px = self._pixels(layout.pos[layout.drawn], height)
+        self._rt_px = self._pixels(layout.rt_centre, height)
+        self._rt_radius_px = float(
+            ax.transData.transform((layout.rt_radius, 0))[0]
+            - ax.transData.transform((0, 0))[0]
+        )
+
+    def _pixels(self, points: np.ndarray, height: float) -> np.ndarray:
+        px = self.ax.transData.transform(points)
+        px[:, 1] = height - px[:, 1]
+        return px
+
+    @property
+    def size_px(self) -> tuple[int, int]:
+        """Width and height of the picture in pixels."""
+        return int(self.figure.bbox.width), int(self.figure.bbox.height)
 
     def _discs(
         self,
@@ -188,7 +445,7 @@ class NetworkView:
             width=0.5,
             z=1,
         )
-        if len(layout.segments):
+        if len(layout.segments) and not self.aggregate:
             colours = to_rgba_array([EDGE_COLOURS[k] for k in layout.edge_kind])
             colours[:, 3] = np.where(layout.edge_kind == 0, 0.10, 0.22)
             ax.add_collection(
@@ -201,8 +458,8 @@ class NetworkView:
                 x - layout.rw_radius * 0.72,
                 y + layout.rw_radius * 0.80,
                 f"RW {i + 1}",
-                fontsize=7,
-                color="#6d6756",
+                fontsize=8,
+                color="#5b5646",
                 ha="center",
                 va="center",
                 zorder=5,
@@ -221,25 +478,31 @@ class NetworkView:
                 label=label,
             )
 
+        lang = self.lang
+        n_rw = len(self.layout.rw_centre)
+        shape = "s" if self.aggregate else "o"
         handles = [
-            mark(s, "o", c, c) for s, c in zip(STAGE_LABELS, STAGE_COLOURS, strict=True)
+            mark(label, shape, colour, colour, 7)
+            for label, colour in legend_entries(self.layer, lang, n_rw)
         ]
-        handles += [
-            mark("poor (triangle)", "^", "#888888", "#888888"),
-            mark("forced", "o", "none", FORCED, 7),
-            mark("KSM member", "s", "none", KSM, 7),
-            mark("faskel visit", "D", "none", VISIT, 7),
-            mark("BKM member", "*", BKM, "black", 10),
-        ]
+        if not self.aggregate:
+            handles += [
+                mark(tr("leg_poor_triangle", lang), "^", "#888888", "#888888"),
+                mark(tr("leg_forced", lang), "o", "none", FORCED, 7),
+                mark(tr("leg_visit", lang), "D", "none", VISIT, 7),
+                mark(tr("leg_bkm", lang), "*", BKM, "black", 10),
+            ]
         self.figure.legend(
             handles=handles,
             loc="lower center",
-            ncol=5,
-            fontsize=7,
+            ncol=4,
+            fontsize=8,
             frameon=False,
             handletextpad=0.3,
             columnspacing=1.0,
             borderaxespad=0.3,
+            title=tr("leg_pies", lang) if self.aggregate else None,
+            title_fontsize=8,
         )
 
     def update(self, marks: Marks) -> None:
@@ -248,18 +511,36 @@ class NetworkView:
         Args:
             marks: This month's marks.
         """
+        if self.aggregate:
+            self._update_pies(marks)
+            return
         drawn = self.layout.drawn
         pos = self.layout.pos[drawn]
         poor = marks.poor[drawn]
-        colour = self._stage_rgba[marks.stage[drawn]]
+        colour = colours_of(self.layer, categories(self.layer, marks)[drawn])
         self.nonpoor.set_offsets(pos[~poor])
         self.nonpoor.set_facecolor(colour[~poor])
         self.poor.set_offsets(pos[poor])
         self.poor.set_facecolor(colour[poor])
-        self.ksm.set_offsets(pos[marks.ksm[drawn]])
         self.forced.set_offsets(pos[marks.forced[drawn]])
         self.visits.set_offsets(pos[marks.visited[drawn]])
         self.bkm.set_offsets(pos[marks.bkm[drawn]])
+
+    def _update_pies(self, marks: Marks) -> None:
+        layout = self.layout
+        cat = categories(self.layer, marks)
+        n_rt = len(layout.rt_centre)
+        n_cat = (
+            int(cat.max()) + 1
+            if self.layer == "place"
+            else len(LAYERS[self.layer].categories)
+        )
+        sizes, shares = rt_shares(cat, marks.rt, n_rt, max(n_cat, 1))
+        largest = max(int(sizes.max()), 1)
+        radii = layout.rt_radius * np.sqrt(sizes / largest)
+        wedges, which = pie_wedges(layout.rt_centre, radii, shares)
+        self.pies.set_paths(wedges)
+        self.pies.set_facecolor(colours_of(self.layer, which))
 
     def render(self, marks: Marks) -> bytes:
         """Draw one month and return it as PNG bytes.
@@ -273,14 +554,12 @@ class NetworkView:
         with self.lock:
             self.update(marks)
             self.canvas.restore_region(self.background)
-            for art in (
-                self.nonpoor,
-                self.poor,
-                self.ksm,
-                self.forced,
-                self.visits,
-                self.bkm,
-            ):
+            arts = (
+                (self.pies,)
+                if self.aggregate
+                else (self.nonpoor, self.poor, self.forced, self.visits, self.bkm)
+            )
+            for art in arts:
                 self.ax.draw_artist(art)
             rgba = np.asarray(self.canvas.buffer_rgba())
             out = io.BytesIO()
@@ -289,3 +568,45 @@ class NetworkView:
                 64, method=Image.Quantize.FASTOCTREE
             ).save(out, format="PNG", compress_level=3)
             return out.getvalue()
+
+    def pick(self, x: float, y: float) -> int | None:
+        """The household (or, grouped, the RT) under a point of the picture.
+
+        Args:
+            x: Horizontal position as a share of the picture's width (0 left, 1 right).
+            y: Vertical position as a share of its height (0 top, 1 bottom).
+
+        Returns:
+            The household's row (the RT's index when grouped by RT), or None when the
+            point is on nothing.
+        """
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return None
+        w, h = self.figure.bbox.width, self.figure.bbox.height
+        at = np.array([x * w, y * h])
+        if self.aggregate:
+            d = np.linalg.norm(self._rt_px - at, axis=1)
+            best = int(np.argmin(d))
+            return best if d[best] <= self._rt_radius_px * 1.05 else None
+        if not len(self._household_px):
+            return None
+        d = np.linalg.norm(self._household_px - at, axis=1)
+        best = int(np.argmin(d))
+        if d[best] > PICK_RADIUS_PX:
+            return None
+        return int(self.layout.drawn[best])
+
+    def where(self, row: int) -> tuple[float, float]:
+        """Where a household is in the picture, as shares of its width and height.
+
+        Args:
+            row: The household's row (drawn).
+
+        Returns:
+            ``(x, y)``, the inverse of :meth:`pick`.
+        """
+        k = int(np.searchsorted(self.layout.drawn, row))
+        px = self._household_px[k]
+        return float(px[0] / self.figure.bbox.width), float(
+            px[1] / self.figure.bbox.height
+        )

@@ -1,6 +1,8 @@
-"""A run shown in the app: the model, its label, and who the faskel visited last month.
+"""A run shown in the app: the model, its label, the faskel's visits, the households' past.
 
-The app only reads the model; each faskel keeps the rows it visited (``Faskel.visited``).
+The app only reads the model; each faskel keeps the rows it visited (``Faskel.visited``);
+the run keeps a compact monthly history of the households (:class:`~.households.History`)
+for the household panel.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import numpy as np
 
 from berdaya.model.model import P2KPModel, planned_months
 from berdaya.scenarios import P2KPScenario
+from berdaya.viz.households import History
 
 
 def last_month(model: P2KPModel) -> int:
@@ -45,12 +48,14 @@ class Run:
         scenario: The scenario it was built from.
         model: The model.
         changed: Levers set away from the scenario's own values.
+        history: The households' months so far.
     """
 
     label: str
     scenario: P2KPScenario
     model: P2KPModel
     changed: dict[str, object] = field(default_factory=dict)
+    history: History = field(default_factory=History)
 
     @classmethod
     def start(
@@ -70,7 +75,9 @@ class Run:
             The run at month 0.
         """
         model = P2KPModel(scenario)
-        return cls(label, scenario, model, dict(changed or {}))
+        run = cls(label, scenario, model, dict(changed or {}))
+        run.history.record(model.households)
+        return run
 
     @property
     def visited(self) -> np.ndarray:
@@ -101,3 +108,4 @@ class Run:
         """Advance a month (nothing once the run is done)."""
         if self.model.running:
             self.model.step()
+            self.history.record(self.model.households)

@@ -12,13 +12,13 @@ lower."). The unit comes from the record's own (:data:`berdaya.model.records.REC
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import solara
 
 from berdaya.experiments.compare import SMALL_EFFECT
 from berdaya.model.records import RECORDS
-from berdaya.viz.ensemble import NONE_SUFFIX, Ensemble, Verdict
+from berdaya.viz.ensemble import ENSEMBLE_NAME, NONE_SUFFIX, Ensemble, Verdict
 from berdaya.viz.i18n import num, pct, tr
 
 MEDIUM_EFFECT = 0.5
@@ -241,7 +241,11 @@ def cards(ensemble: Ensemble, ref: str, alt: str, lang: str) -> list[Card]:
     verdicts = ensemble.verdicts(ref, alt)
     by_key = {(v.outcome, v.moment): v for v in verdicts}
     outcomes = dict.fromkeys(v.outcome for v in verdicts)
-    return [card(by_key[o, "end"], by_key[o, "followup"], lang) for o in outcomes]
+    out = [card(by_key[o, "end"], by_key[o, "followup"], lang) for o in outcomes]
+    if ensemble.with_parameters:
+        note = tr("param_card_note", lang)
+        out = [replace(c, lines=(*c.lines, note)) for c in out]
+    return out
 
 
 @solara.component
@@ -285,6 +289,12 @@ def VerdictPanel(ensemble: Ensemble, lang: str, version: int):  # noqa: N802 (a 
     sections = solara.use_memo(make, [id(ensemble), version, lang])
     with solara.Column(classes=["berdaya-verdicts"]):
         solara.Markdown(f"### {tr('verdicts_title', lang, n=ensemble.done)}")
+        if ensemble.with_parameters:
+            solara.Info(
+                tr("param_panel_note", lang, name=ENSEMBLE_NAME),
+                dense=True,
+                classes=["berdaya-param-note"],
+            )
         for title, section in sections:
             solara.Markdown(f"#### {title}")
             with solara.ColumnsResponsive(12, medium=6, large=4):

@@ -25,6 +25,7 @@ from playwright.sync_api import sync_playwright
 
 from berdaya.model.model import planned_months
 from berdaya.scenarios import Parameters
+from berdaya.viz.controls import uncertainty_controls
 
 CHROMIUM = Path("/usr/bin/chromium")
 END = planned_months(Parameters()) + Parameters().followup_months
@@ -240,7 +241,7 @@ def test_app_in_a_browser(app_url, browser, tmp_path):
 
         # compare mode: the same seed, two networks, the charts overlaid
         page.get_by_label("compare with another scenario").check()
-        page.get_by_text("scenario B (as shipped, same seed)").first.wait_for()
+        page.get_by_text("scenario B (same seed)").first.wait_for()
         page.get_by_role("button", name="Reset").click()
         page.wait_for_function(
             "() => document.querySelectorAll('img.berdaya-network').length === 2"
@@ -389,6 +390,10 @@ ENGLISH = (
     "Files",
     "What this run shows",
     "Month 0 of",
+    "colour households by",
+    "Click a household",
+    "uncertain parameters",
+    "include parameter uncertainty",
 )
 INDONESIAN = (
     "Mulai ulang",
@@ -397,6 +402,10 @@ INDONESIAN = (
     "Berkas",
     "Yang ditunjukkan simulasi ini",
     "Bulan 0 dari",
+    "warnai rumah tangga menurut",
+    "Klik sebuah rumah tangga",
+    "parameter yang tidak pasti",
+    "sertakan ketidakpastian parameter",
     "Siklus program",
     "Tahap pemberdayaan",
 )
@@ -537,6 +546,132 @@ def test_a_typed_lever_value_and_a_faster_play(app_url, browser, tmp_path):
             timeout=UI_TIMEOUT_MS,
         )
         print(f"play at max: 10 months in {time.monotonic() - start:.1f} s")
+
+
+def _household_at(row: int) -> tuple[float, float]:
+    """Where household ``row`` of the opening run is on its picture (shares of the size).
+
+    The app opens on kedungkandang-2008 with seed 1; the same model here has the same
+    layout, so the spot is the app's.
+    """
+    from berdaya.scenarios import P2KPScenario  # noqa: PLC0415
+    from berdaya.viz.layout import layout_for  # noqa: PLC0415
+    from berdaya.viz.network import NetworkView  # noqa: PLC0415
+    from berdaya.viz.runs import Run  # noqa: PLC0415
+
+    run = Run.start(P2KPScenario.load("kedungkandang-2008", rng=1), "A")
+    return NetworkView(layout_for(run.model)).where(row)
+
+
+PICKED = 1234
+
+
+def test_a_layer_colours_the_network_and_a_click_shows_a_household(
+    app_url, browser, tmp_path
+):
+    x, y = _household_at(PICKED)
+    with _page(browser, tmp_path, viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(app_url)
+        page.wait_for_selector("img.berdaya-network")
+        _month_is(page, 0)
+        # 4,000 households: one pie per RT at first; a layer changes the colours
+        pies = _shot(page, "img.berdaya-network")
+        page.locator(".berdaya-layer-poverty").click()
+        poverty = _changed(page, "img.berdaya-network", pies)
+        assert poverty != pies, "the poverty layer did not change the picture"
+        # households one by one, then a click on one of them
+        page.locator(".berdaya-group-rt input").uncheck()
+        households = _changed(page, "img.berdaya-network", poverty)
+        assert households != poverty, "ungrouping did not change the picture"
+        picture = page.locator("img.berdaya-network").first
+        box = picture.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        title = page.locator(".berdaya-selected-title").first
+        title.wait_for()
+        assert f"Household {PICKED} " in title.inner_text()
+        panel = page.locator(".berdaya-selected").first.inner_text()
+        assert "Stage:" in panel and "KSM:" in panel and "Loan:" in panel
+        assert _varied(_shot(page, "img.berdaya-history"))
+        # it follows the run, and the language
+        history = _shot(page, "img.berdaya-history")
+        _step(page, 3, start=0)
+        assert _changed(page, "img.berdaya-history", history) != history
+        page.locator(".berdaya-lang-id").click()
+        page.get_by_text(f"Rumah tangga {PICKED} ").first.wait_for()
+        assert "Tahap:" in page.locator(".berdaya-selected").first.inner_text()
+
+
+def test_b_is_edited_in_compare_mode_and_reset_applies_it(app_url, browser, tmp_path):
+    with _page(browser, tmp_path, viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(app_url)
+        page.wait_for_selector("img.berdaya-network")
+        page.get_by_label("compare with another scenario").check()
+        page.locator(".berdaya-edit-B").click()
+        page.locator(".berdaya-levers-b").wait_for()
+        field = page.locator(".berdaya-number-kelurahan_involvement input")
+        field.fill("0.5")
+        field.press("Enter")
+        page.wait_for_selector(".berdaya-pending")
+        page.get_by_role("button", name="Reset").click()
+        page.wait_for_selector(".berdaya-pending", state="detached")
+        page.get_by_text("B: kelurahan-partner (1 lever changed)").first.wait_for()
+        assert page.locator("img.berdaya-network").count() == 2
+        # A's levers are A's own: the panel switches back to them unchanged
+        page.locator(".berdaya-edit-A").click()
+        page.locator(".berdaya-levers-b").wait_for(state="detached")
+        assert field.input_value() != "0.5"
+        # the scenarios' own values cover B too
+        page.locator(".berdaya-own-values").click()
+        page.wait_for_selector(".berdaya-pending")
+        page.get_by_role("button", name="Reset").click()
+        page.wait_for_selector(".berdaya-pending", state="detached")
+        titles = page.locator(".berdaya-network-card").all_inner_texts()
+        assert any(t.startswith("B: kelurahan-partner\n") for t in titles), titles
+
+
+def test_the_uncertainties_open_and_take_a_checked_value(app_url, browser, tmp_path):
+    with _page(browser, tmp_path, viewport={"width": 1400, "height": 1000}) as page:
+        page.goto(app_url)
+        page.wait_for_selector("img.berdaya-network")
+        field = page.locator(".berdaya-uncertain-poor_share input")
+        assert field.count() == 0, "the uncertainties are collapsed at first"
+        page.locator(".berdaya-uncertain-toggle").click()
+        field.wait_for()
+        assert (
+            "plausible 0.06 - 0.35"
+            in page.locator(".berdaya-uncertainties").inner_text()
+        )
+        # the schema refuses a share above 1: said at the field, and Reset says it too
+        field.fill("1.5")
+        field.press("Enter")
+        problem = page.locator(".berdaya-uncertain-poor_share").get_by_text(
+            "poor_share must be a number in [0, 1]"
+        )
+        problem.wait_for()
+        page.get_by_role("button", name="Reset").click()
+        page.locator(".berdaya-error").wait_for()
+        # a plausible value: Reset builds a kelurahan with fewer poor households
+        field.fill("0.1")
+        field.press("Enter")
+        problem.wait_for(state="detached")
+        page.wait_for_selector(".berdaya-pending")
+        assert "25% of households are poor" in _explain(page)
+        page.get_by_role("button", name="Reset").click()
+        page.wait_for_selector(".berdaya-pending", state="detached")
+        page.wait_for_function(
+            "() => !document.querySelector('.berdaya-explain')"
+            ".innerText.includes('25% of households are poor')"
+        )
+        page.locator(".berdaya-lang-id").click()
+        n = len(uncertainty_controls())
+        page.get_by_text(f"Sembunyikan {n} parameter yang tidak pasti").wait_for()
+        text = page.locator(".berdaya-uncertainties").inner_text()
+        assert "masuk akal 0.06 - 0.35" in text
+
+
+def _explain(page) -> str:
+    return page.locator(".berdaya-explain").first.inner_text()
 
 
 def _time_is(page, month: int) -> None:
