@@ -21,6 +21,7 @@ import solara
 
 import berdaya.viz.ensemble as ensemble_module
 from berdaya.experiments.compare import compare
+from berdaya.experiments.ensemble import open_ensemble
 from berdaya.scenarios import P2KPScenario
 from berdaya.viz.app import (
     Home,
@@ -301,13 +302,28 @@ def test_members_are_drawn_from_the_ensemble_with_the_apps_seed(sets):
     for member in drawn:
         assert list(member) == sets.parameters
         assert tuple(member.values()) in rows
-    # the members' stream is not the seeds' stream: seed 1's draw is not seed 1's seeds
     assert sets.scenario == A_NAME
 
 
-def test_the_ensemble_applies_to_its_own_scenario_only(sets):
+def test_the_apps_draws_are_berdaya_compares(sets):
+    """With the switch on, the app's members are `compare --ensemble`'s, seed for seed."""
+    opened = open_ensemble(sets.name)
+    assert member_overrides(sets, 7, 10) == [m.values for m in opened.members(7, 10)]
+    # an uncertainty the user moved is not overridden by the draws
+    mine = member_overrides(sets, 7, 10, fixed={"capacity_threshold": 0.5})
+    assert all("capacity_threshold" not in m for m in mine)
+    assert [{k: v for k, v in m.items()} for m in mine] == [
+        {k: v for k, v in m.values.items() if k != "capacity_threshold"}
+        for m in opened.members(7, 10)
+    ]
+
+
+def test_the_ensemble_applies_to_its_scenario_and_those_built_on_it(sets, tmp_path):
     assert ensemble_problem(A_NAME, sets) is None
-    assert ensemble_problem(B_NAME, sets) == "other"
+    assert ensemble_problem(B_NAME, sets) is None  # kelurahan-partner: base = A
+    own = tmp_path / "elsewhere.toml"
+    own.write_text('description = "not built on the observed case"\npoor_share = 0.1\n')
+    assert ensemble_problem(str(own), sets) == "other"
     assert ensemble_problem(A_NAME, None) == "none"
 
 
@@ -354,17 +370,23 @@ def test_the_switch_draws_members_only_where_it_applies(sets):
     assert parameters_for(_settings(runs=10, parameters=True)) is sets
     assert parameters_for(_settings(runs=10, parameters=False)) is None
     assert parameters_for(_settings(runs=1, parameters=True)) is None
-    other = _settings(
+    built_on = _settings(
         scenario="p2kp-design",
         levers=tuple(scenario_levers("p2kp-design").items()),
         runs=10,
         parameters=True,
     )
-    assert parameters_for(other) is None
+    assert parameters_for(built_on) is sets  # p2kp-design is built on the observed case
     settings = _settings(runs=10, parameters=True, compare=True)
     job = plan_job(start_runs(settings), settings)
     assert job is not None and len(job.ensemble.members) == 10
     assert job.ensemble.members == member_overrides(sets, 1, 10)
+    # an uncertainty moved in the app stays as moved in every replication
+    moved = dict(default_settings().uncertain, capacity_threshold="0.62")
+    settings = _settings(runs=10, parameters=True, uncertain=tuple(moved.items()))
+    job = plan_job(start_runs(settings), settings)
+    assert job is not None
+    assert all("capacity_threshold" not in m for m in job.ensemble.members)
 
 
 def test_the_switch_is_offered_with_runs_for_the_calibrated_scenario():
@@ -388,8 +410,8 @@ def test_the_switch_is_offered_with_runs_for_the_calibrated_scenario():
         assert not switch().disabled
         switch().v_model = True
         assert "the same for A and B" in why()
+        # a scenario built on the observed case draws from its ensemble too, as compare
         rc.find(v.Select, label="scenario").widget.v_model = "p2kp-design"
-        assert switch().disabled and not switch().v_model
-        assert "fitted to kedungkandang-2008, not to p2kp-design" in why()
+        assert not switch().disabled and switch().v_model
     finally:
         rc.close()

@@ -180,12 +180,16 @@ def start_runs(settings: Settings) -> list[Run]:
 def parameters_for(settings: Settings) -> ParameterSets | None:
     """The posterior ensemble the replications draw from, if the settings ask for it.
 
-    Only with two runs or more, and only for the scenario the ensemble was fitted to.
+    Only with two runs or more, and only when every run's scenario is the one the
+    ensemble was fitted to or built on it.
     """
     if not settings.parameters or settings.runs <= 1:
         return None
     sets = parameter_sets()
-    return sets if ensemble_problem(settings.scenario, sets) is None else None
+    scenarios = [settings.scenario] + ([settings.other] if settings.compare else [])
+    if any(ensemble_problem(name, sets) is not None for name in scenarios):
+        return None
+    return sets
 
 
 def plan_job(runs: list[Run], settings: Settings) -> Job | None:
@@ -209,6 +213,7 @@ def plan_job(runs: list[Run], settings: Settings) -> Job | None:
         settings.runs,
         parse_seed(settings.seed),
         parameters=parameters_for(settings),
+        fixed=changed_uncertain(settings.scenario, dict(settings.uncertain)),
     )
     return Job(ensemble)
 

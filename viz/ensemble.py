@@ -24,9 +24,10 @@ between runs.
 
 Parameter uncertainty: the calibration ships a posterior ensemble of parameter sets fitted
 to the observed kelurahan (:func:`~berdaya.experiments.ensemble.load_ensemble`). With the
-app's switch on, :func:`member_overrides` draws one member per replication by weight, from
-a generator seeded by the app's seed (a stream of its own, apart from the replications'
-seeds), and every arm of that replication runs with it: the paired difference then holds
+app's switch on, :func:`member_overrides` draws one member per replication, the draws of
+``berdaya compare --ensemble`` with the app's seed as master seed (uncertainties the user
+moved are left as moved), and every arm of that replication runs with it: the paired
+difference then holds
 the parameters fixed within a pair, and the spread across pairs includes both the seeds'
 noise and what is not known about the parameters. :func:`parameter_sets` reads the
 ensemble (None when none is shipped) and :func:`ensemble_problem` says why it does not
@@ -48,13 +49,14 @@ import pandas as pd
 from berdaya.experiments.compare import effect_size, paired_ci, replication_seeds
 from berdaya.experiments.ensemble import (
     EnsembleError,
-    draw_members,
     load_ensemble,
     load_provenance,
     parameter_names,
 )
+from berdaya.experiments.ensemble import member_overrides as ensemble_overrides
 from berdaya.experiments.run import run
-from berdaya.scenarios import P2KPScenario
+from berdaya.scenarios import P2KPScenario, ScenarioError
+from berdaya.scenarios.loader import scenario_chain
 
 #: Run counts the app offers (1: no replications, the one seed shown).
 RUN_COUNTS = (1, 10, 30, 100)
@@ -80,8 +82,6 @@ VERDICT_OUTCOMES = (
 NONE_SUFFIX = "0"
 #: The posterior ensemble the app's switch draws from.
 ENSEMBLE_NAME = "kedungkandang-2008"
-#: Mixed into the app's seed for the members' draw, so it is a stream of its own.
-MEMBER_STREAM = 0x9E3779B9
 
 
 @dataclass(frozen=True)
@@ -158,36 +158,46 @@ def parameter_sets(name: str = ENSEMBLE_NAME) -> ParameterSets | None:
 def ensemble_problem(scenario: str, sets: ParameterSets | None) -> str | None:
     """Why the parameter ensemble does not apply to a run's scenario (None: it does).
 
+    It applies, as in ``berdaya compare``, to the scenario it was fitted to and to every
+    scenario built on it (``base``).
+
     Args:
-        scenario: Run A's shipped scenario.
+        scenario: A run's shipped scenario (or a scenario file).
         sets: From :func:`parameter_sets`.
 
     Returns:
-        None, or ``"none"`` (no ensemble shipped) or ``"other"`` (fitted to another
-        scenario): the reason's message key suffix.
+        None, or ``"none"`` (no ensemble shipped) or ``"other"`` (fitted to a scenario
+        this one is not built on): the reason's message key suffix.
     """
     if sets is None:
         return "none"
-    if scenario != sets.scenario:
+    try:
+        chain = [name for name, _ in scenario_chain(scenario)]
+    except ScenarioError:
         return "other"
-    return None
+    return None if sets.scenario in chain else "other"
 
 
 def member_overrides(
-    sets: ParameterSets, master_seed: int, replications: int
+    sets: ParameterSets,
+    master_seed: int,
+    replications: int,
+    fixed: dict[str, Any] | None = None,
 ) -> list[dict[str, float]]:
-    """One parameter set per replication, drawn by weight with the app's seed.
+    """One parameter set per replication: ``berdaya compare --ensemble``'s draws.
 
     Args:
         sets: The ensemble.
         master_seed: The app's seed (the replications' master seed).
         replications: How many to draw.
+        fixed: The user's own values (the uncertainties moved in the app): the members
+            leave those parameters as the user set them.
 
     Returns:
-        ``replications`` override mappings (the same seed gives the same draw).
+        ``replications`` override mappings: the same seed gives the same draw, and the
+        draws of ``berdaya compare --seed SEED --ensemble NAME``.
     """
-    rng = np.random.default_rng(np.random.SeedSequence([master_seed, MEMBER_STREAM]))
-    return draw_members(sets.frame, replications, rng)
+    return ensemble_overrides(sets.name, replications, master_seed, fixed=fixed)
 
 
 def run_arms(
@@ -284,6 +294,7 @@ class Ensemble:
         *,
         baseline: bool = True,
         parameters: ParameterSets | None = None,
+        fixed: dict[str, Any] | None = None,
     ) -> Ensemble:
         """An empty ensemble: what will run.
 
@@ -294,6 +305,7 @@ class Ensemble:
             baseline: Include each arm without the programme.
             parameters: Draw a parameter set per replication from this posterior
                 ensemble (None: seeds only).
+            fixed: Values the user set: the drawn sets leave them alone.
 
         Returns:
             The ensemble, no replication run yet.
@@ -309,7 +321,7 @@ class Ensemble:
             replication_seeds(master_seed, replications),
             master_seed,
             {a.label: [] for a in arms},
-            member_overrides(parameters, master_seed, replications)
+            member_overrides(parameters, master_seed, replications, fixed)
             if parameters is not None
             else [],
         )

@@ -271,9 +271,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "param_why_other": {
         "en": "Parameter uncertainty: the calibrated parameter sets are fitted to "
-        "{fitted}, not to {scenario}.",
+        "{fitted}, and {scenario} is not built on it.",
         "id": "Ketidakpastian parameter: set parameter hasil kalibrasi dicocokkan untuk "
-        "{fitted}, bukan untuk {scenario}.",
+        "{fitted}, dan {scenario} tidak dibangun di atasnya.",
     },
     "param_why_none": {
         "en": "Parameter uncertainty: no calibrated parameter sets are installed.",
