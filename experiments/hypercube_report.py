@@ -1,0 +1,311 @@
+"""The report and figure of the patterns over the plausible space (:mod:`.hypercube`).
+
+:func:`report_markdown` writes the section ``python -m berdaya.experiments.robustness
+--design lhs`` puts into ``docs/validation.md``; :func:`figure` draws its picture: the
+share of each pattern with its 95% interval for every design, and P4's statistic against
+the parameter that decides it most.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from berdaya.experiments.hypercube import (
+    DECIDED,
+    HEADLINE,
+    Result,
+    groups,
+    sides,
+    significant,
+)
+from berdaya.experiments.plots import panels, save
+
+#: The check whose statistic the figure's second panel draws.
+FOCUS = "P4"
+
+
+def pct(share: float) -> str:
+    """A share as a whole percentage."""
+    return "-" if not np.isfinite(share) else f"{100 * share:.0f}%"
+
+
+def share_cell(row: Mapping[str, Any]) -> str:
+    """``62% [57, 67]; 64%``: share, its 95% interval, per-seed frequency."""
+    return (
+        f"{pct(row['share'])} [{100 * row['low']:.0f}, {100 * row['high']:.0f}]; "
+        f"{pct(row['seeds'])}"
+    )
+
+
+def _criterion(key: str) -> str:
+    side = sides()[key]
+    return f"{side.op} {side.threshold:g}"
+
+
+def shares_table(results: Mapping[str, Result]) -> list[str]:
+    """The shares of every check and pattern, a column per design."""
+    heads = [r.design.title for r in results.values()]
+    lines = [
+        "| check | statistic (seed mean) | criterion | " + " | ".join(heads) + " |",
+        "|---|---|---|" + "---|" * len(heads),
+    ]
+    for key, side in sides().items():
+        cells = [share_cell(r.shares.loc[key]) for r in results.values()]
+        lines.append(
+            f"| {key} | {side.statistic} | {_criterion(key)} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    for name, keys in joined().items():
+        cells = [share_cell(r.shares.loc[name]) for r in results.values()]
+        what = "every check" if name == "all" else ", ".join(keys)
+        lines.append(f"| **{name}** | all of {what} | | " + " | ".join(cells) + " |")
+    return lines
+
+
+def joined() -> dict[str, tuple[str, ...]]:
+    """The groups of :func:`groups` that are more than one check (P4 is one)."""
+    return {name: keys for name, keys in groups().items() if name not in sides()}
+
+
+def _decider(row: Mapping[str, Any]) -> str:
+    return (
+        f"`{row['parameter']}` ({row['rho']:+.2f}; {pct(row['low_third'])} / "
+        f"{pct(row['high_third'])})"
+    )
+
+
+def deciders_table(result: Result) -> list[str]:
+    """The parameters that decide each check and pattern that neither always nor never holds."""
+    tests = len(result.design.varied)
+    lines = [
+        "| check | holds at | deciding parameters: Spearman rho; holds in the lowest / "
+        "highest third of the parameter's range |",
+        "|---|---:|---|",
+    ]
+    for key in (*sides(), *joined()):
+        share = float(result.shares.loc[key, "share"])
+        if not DECIDED[0] <= share <= DECIDED[1]:
+            continue
+        top = significant(result.deciders(key), tests)
+        text = "; ".join(_decider(r) for _, r in top.iterrows()) or "none clear"
+        lines.append(f"| {key} | {pct(share)} | {text} |")
+    return lines
+
+
+def headline(results: Mapping[str, Result]) -> list[str]:
+    """One line per design: the share of each pattern and of all four jointly."""
+    lines = []
+    for r in results.values():
+        parts = [
+            f"{name} {pct(r.shares.loc[name, 'share'])} "
+            f"[{100 * r.shares.loc[name, 'low']:.0f}, "
+            f"{100 * r.shares.loc[name, 'high']:.0f}]"
+            for name in HEADLINE
+        ]
+        lines.append(f"- {r.design.title} ({len(r.table)} points): " + ", ".join(parts))
+    return lines
+
+
+def _design_lines(results: Mapping[str, Result], meta: Mapping[str, Any]) -> list[str]:
+    """What each design is."""
+    lines = []
+    for r in results.values():
+        d = r.design
+        if d.label == "space":
+            text = (
+                f"a Latin hypercube (SciPy {meta['scipy']} `qmc.LatinHypercube`, seed "
+                f"{meta['seed']}) of {len(d.points)} points over the plausible ranges of "
+                f"all {len(d.varied)} uncertainties of the scenario schema "
+                "(`berdaya.scenarios.salib_problem()`, integers rounded); levers and "
+                "every other parameter at the scenario's values"
+            )
+        elif d.label.startswith("alt-"):
+            fixed = ", ".join(f"`{k}` = {v}" for k, v in d.fixed.items())
+            text = f"the same points with {fixed} (the named alternative of `berdaya validate`)"
+        elif d.label == "calibrated-prior":
+            text = (
+                f"a Latin hypercube (seed {meta['seed']}) of {len(d.points)} points over the "
+                f"plausible ranges of the {len(d.varied)} parameters the ensemble "
+                "calibrates (the prior it was fitted from), the rest at the scenario's "
+                "values"
+            )
+        else:
+            text = (
+                f"{len(d.points)} draws by weight from the shipped ensemble "
+                f"`{meta['ensemble']}` (`draw_members`, seed {meta['seed']}), the rest at "
+                "the scenario's values"
+            )
+        lines.append(f"- *{d.title}*: {text}")
+    return lines
+
+
+def _cost(meta: Mapping[str, Any]) -> str:
+    """How many runs, their simulation time, and this invocation's wall time."""
+    cached = (
+        f", {meta['cached']:,} of them read from the cache" if meta["cached"] else ""
+    )
+    return (
+        f"{meta['runs']:,} runs taking {meta['cpu_minutes']:.1f} CPU-minutes of "
+        f"simulation; this invocation took {meta['minutes']:.1f} minutes on "
+        f"{meta['workers']} workers{cached}"
+    )
+
+
+def report_markdown(
+    results: Mapping[str, Result], meta: Mapping[str, Any], figure_link: str
+) -> str:
+    """The section ``--design lhs`` writes into the validation document.
+
+    Args:
+        results: Every design's :class:`~berdaya.experiments.hypercube.Result`, in
+            report order (the plausible space first).
+        meta: Command, date, runs, cached runs, CPU-minutes, minutes, workers,
+            scenario, contrast, seeds, seed, ensemble, fitted checks, scipy's version.
+        figure_link: The figure's path relative to the document.
+
+    Returns:
+        The Markdown section (without its marker lines).
+    """
+    space = next(iter(results.values()))
+    seeds = ", ".join(str(s) for s in meta["seeds"])
+    lines = [
+        "## Robustness over the plausible space: a Latin hypercube",
+        "",
+        "Generated by `experiments/robustness.py --design lhs` "
+        "(`experiments/hypercube.py`); do not edit by hand, rerun the command.",
+        "",
+        f"- Command: `{meta['command']}`",
+        f"- Date: {meta['date']}; {_cost(meta)}",
+        f"- Scenario `{meta['scenario']}`, and `{meta['contrast']}` for the contrasts "
+        "(P2b, C1, C2), both with each point's values, as `berdaya validate --set` "
+        f"applies them; every point runs both with the same {len(meta['seeds'])} "
+        f"seeds `replication_seeds({meta['seed']}, {len(meta['seeds'])})` = {seeds}",
+        *_design_lines(results, meta),
+        "",
+        "How to read. A check holds at a point when the mean of its seeds lies on its "
+        "criterion's side of the threshold (the criteria of `berdaya validate`, "
+        "without its 95% interval, which so few seeds cannot give); a pattern holds when "
+        "all its checks hold. Each cell is the share of points where it holds, its "
+        "Clopper-Pearson 95% interval in brackets (the Monte-Carlo error of the points, "
+        "binomial; a Latin hypercube's is no larger), and after the semicolon the share "
+        "of single runs on the criterion's side (the per-seed frequency). "
+        f"The ensemble was fitted to {meta['fitted']} among its targets (on single "
+        "runs), so the posterior's shares of these are partly its fitting, not "
+        "independent evidence.",
+        "",
+        *headline(results),
+        "",
+        f"![Share of the plausible space where each pattern holds]({figure_link})",
+        "",
+        "### Shares",
+        "",
+        *shares_table(results),
+        "",
+        "### What decides them over the plausible space",
+        "",
+        "For every check and pattern that holds at between "
+        f"{pct(DECIDED[0])} and {pct(DECIDED[1])} of the hypercube's points: the "
+        "parameters whose Spearman correlation with the check's margin (the seed mean's "
+        "distance from the threshold, positive on the criterion's side; for a pattern, "
+        "whether it holds) is clear of chance over all "
+        f"{len(space.design.varied)} parameters (Bonferroni, p < "
+        f"{0.05 / len(space.design.varied):.1g}), strongest first (at most three), "
+        "each with the share of points where the check holds in the lowest and the "
+        "highest third of the parameter's range.",
+        "",
+        *deciders_table(space),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _bars(ax: Any, results: Mapping[str, Result]) -> None:
+    """Grouped bars: the share of each headline pattern per design, with its interval."""
+    x = np.arange(len(HEADLINE))
+    width = 0.8 / max(1, len(results))
+    for i, r in enumerate(results.values()):
+        s = r.shares.loc[list(HEADLINE)]
+        share = s["share"].to_numpy(dtype=float)
+        err = np.vstack([share - s["low"].to_numpy(), s["high"].to_numpy() - share])
+        ax.bar(
+            x + (i - (len(results) - 1) / 2) * width,
+            100 * share,
+            width,
+            yerr=100 * err,
+            capsize=2,
+            color=f"C{i}",
+            label=f"{r.design.title} ({len(r.table)})",
+        )
+    ax.set_xticks(x, HEADLINE, fontsize=8)
+    ax.set_ylabel("points where it holds (%)", fontsize=8)
+    ax.set_ylim(0, 105)
+    ax.set_title(
+        "share of the points where each pattern holds, 95% interval", fontsize=9
+    )
+    ax.grid(alpha=0.3, lw=0.5, axis="y")
+
+
+def _focus(ax: Any, result: Result, key: str = FOCUS) -> None:
+    """A check's seed mean at every point against the parameter that decides it most."""
+    side = sides()[key]
+    top = result.deciders(key)
+    if top.empty:
+        ax.set_visible(False)
+        return
+    name = str(top.iloc[0]["parameter"])
+    x = result.design.points[name].to_numpy(dtype=float)
+    y = result.table[f"mean.{key}"].to_numpy(dtype=float)
+    holds = result.table[f"holds.{key}"].to_numpy(dtype=bool)
+    ax.scatter(x[holds], y[holds], s=9, color="C2", label=f"{key} holds")
+    ax.scatter(x[~holds], y[~holds], s=9, color="C3", label=f"{key} fails")
+    ax.axhline(side.threshold, color="0.3", lw=1, ls="--")
+    ax.set_xlabel(f"{name} (rho {top.iloc[0]['rho']:+.2f})", fontsize=8)
+    ax.set_ylabel(f"{side.statistic}\n(seed mean)", fontsize=8)
+    ax.set_title(f"{key} over the {result.design.title}", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, lw=0.5)
+
+
+def figure(results: Mapping[str, Result], path: Path) -> Path:
+    """Draw the shares of every design and the focus check against its decider.
+
+    Args:
+        results: As :func:`report_markdown` takes them (the plausible space first).
+        path: The PNG to write.
+
+    Returns:
+        The path written.
+    """
+    fig, axes = panels(2, ncols=2, width=5.6, height=3.8, extra=0.6)
+    _bars(axes.flat[0], results)
+    _focus(axes.flat[1], next(iter(results.values())))
+    for ax in axes.flat:
+        ax.tick_params(labelsize=7)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
+    return save(fig, path, "png")
+
+
+def relative_link(figure_path: Path, document: Path) -> str:
+    """The figure's path as a link from the document's folder (forward slashes)."""
+    rel = os.path.relpath(figure_path.resolve(), document.resolve().parent)
+    return Path(rel).as_posix()
+
+
+def fitted_checks(targets: Sequence[str]) -> str:
+    """The checks among an ensemble's fitting targets, as words (``P1a, P4``)."""
+    keys = [t for t in targets if t in sides()]
+    return ", ".join(keys) if keys else "none of the checks"
+
+
+def frame_of(results: Mapping[str, Result]) -> pd.DataFrame:
+    """Every design's shares in one long table (design, key, share, low, high, seeds)."""
+    return pd.concat(
+        {label: r.shares for label, r in results.items()}, names=["design", "key"]
+    ).reset_index()
