@@ -5,7 +5,8 @@ degree grid of :mod:`~berdaya.experiments.robustness` moves two parameters. This
 asks the question of pattern-oriented modelling over every uncertainty at once: in what
 share of the plausible space (every ``uncertainty`` of the scenario schema over its
 ``plausible`` range, :func:`~berdaya.scenarios.salib_problem`) do the thesis' patterns
-hold? A Latin hypercube (``scipy.stats.qmc.LatinHypercube``, seeded) draws the points;
+hold? A Latin hypercube (``scipy.stats.qmc.LatinHypercube``, seeded, through
+:func:`~berdaya.experiments.sensitivity.latin_hypercube`) draws the points;
 each point runs the observed scenario and the design scenario with the same few seeds
 (the point's values applied to both, as ``berdaya validate --set`` applies them), and
 every check of ``berdaya validate`` (the criteria of
@@ -49,7 +50,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest, qmc, spearmanr
+from scipy.stats import binomtest, spearmanr
 
 from berdaya.experiments.engine import progress_bar, run_all
 from berdaya.experiments.ensemble import draw_members, load_ensemble, parameter_names
@@ -61,10 +62,13 @@ from berdaya.experiments.patterns import (
     PATTERNS,
 )
 from berdaya.experiments.run import run
+from berdaya.experiments.sensitivity import latin_hypercube
 from berdaya.scenarios import load_scenario, salib_problem, sample_values
 
 #: The shares shown in the figure and headline, in order.
 HEADLINE = ("P1", "P2", "P3", "P4", "P1-P4", "all")
+#: The four patterns, each all its checks.
+PATTERN_KEYS = ("P1", "P2", "P3", "P4")
 #: Smallest and largest share of points for which the deciding parameters are reported.
 DECIDED = (0.02, 0.98)
 
@@ -177,10 +181,8 @@ def lhs_points(
     """
     problem = salib_problem(names)
     bounds = np.asarray(problem["bounds"], dtype=float)
-    unit = qmc.LatinHypercube(
-        d=problem["num_vars"], rng=np.random.default_rng(seed)
-    ).random(points)
-    scaled = qmc.scale(unit, bounds[:, 0], bounds[:, 1])
+    unit = latin_hypercube(problem["num_vars"], points, seed=seed)
+    scaled = bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
     rows = [sample_values(problem, row) for row in scaled]
     return pd.DataFrame(rows, columns=problem["names"])
 
@@ -505,6 +507,54 @@ class Result:
     def deciders(self, key: str) -> pd.DataFrame:
         """:func:`deciders` of ``key`` over this design's varied parameters."""
         return deciders(self.design.points, self.table, key, self.design.varied)
+
+
+def pivotal(result: Result, keys: Sequence[str] = PATTERN_KEYS) -> str | None:
+    """The parameter that decides the patterns most: the largest sum of ``|rho|``.
+
+    Args:
+        result: A judged design.
+        keys: The patterns (or checks) whose correlations are summed.
+
+    Returns:
+        The parameter's name (``None`` when nothing varies).
+    """
+    total: dict[str, float] = {}
+    for key in keys:
+        for _, row in result.deciders(key).iterrows():
+            total[row["parameter"]] = total.get(row["parameter"], 0.0) + abs(row["rho"])
+    return max(total, key=total.__getitem__) if total else None
+
+
+def by_bins(
+    result: Result, name: str, keys: Sequence[str], bins: int = 5
+) -> pd.DataFrame:
+    """The share of points where each key holds, in equal bins of a parameter's range.
+
+    Args:
+        result: A judged design.
+        name: The parameter.
+        keys: Checks or groups.
+        bins: How many bins between the parameter's smallest and largest value.
+
+    Returns:
+        A row per bin: its ``centre``, ``n`` points, and a column per key (the share).
+    """
+    x = result.design.points[name].to_numpy(dtype=float)
+    edges = np.linspace(x.min(), x.max(), bins + 1)
+    which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, bins - 1)
+    rows = []
+    for b in range(bins):
+        inside = which == b
+        row: dict[str, float] = {
+            "centre": float((edges[b] + edges[b + 1]) / 2),
+            "n": int(inside.sum()),
+        }
+        for key in keys:
+            held = result.table[f"holds.{key}"].to_numpy(dtype=bool)[inside]
+            row[key] = float(held.mean()) if held.size else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def analyse(

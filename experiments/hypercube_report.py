@@ -19,15 +19,15 @@ import pandas as pd
 from berdaya.experiments.hypercube import (
     DECIDED,
     HEADLINE,
+    PATTERN_KEYS,
     Result,
+    by_bins,
     groups,
+    pivotal,
     sides,
     significant,
 )
-from berdaya.experiments.plots import panels, save
-
-#: The check whose statistic the figure's second panel draws.
-FOCUS = "P4"
+from berdaya.experiments.plots import robustness_figure
 
 
 def pct(share: float) -> str:
@@ -221,75 +221,33 @@ def report_markdown(
         "highest third of the parameter's range.",
         "",
         *deciders_table(space),
+        "",
+        *pivot_lines(space),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _bars(ax: Any, results: Mapping[str, Result]) -> None:
-    """Grouped bars: the share of each headline pattern per design, with its interval."""
-    x = np.arange(len(HEADLINE))
-    width = 0.8 / max(1, len(results))
-    for i, r in enumerate(results.values()):
-        s = r.shares.loc[list(HEADLINE)]
-        share = s["share"].to_numpy(dtype=float)
-        err = np.vstack([share - s["low"].to_numpy(), s["high"].to_numpy() - share])
-        ax.bar(
-            x + (i - (len(results) - 1) / 2) * width,
-            100 * share,
-            width,
-            yerr=100 * err,
-            capsize=2,
-            color=f"C{i}",
-            label=f"{r.design.title} ({len(r.table)})",
-        )
-    ax.set_xticks(x, HEADLINE, fontsize=8)
-    ax.set_ylabel("points where it holds (%)", fontsize=8)
-    ax.set_ylim(0, 105)
-    ax.set_title(
-        "share of the points where each pattern holds, 95% interval", fontsize=9
-    )
-    ax.grid(alpha=0.3, lw=0.5, axis="y")
-
-
-def _focus(ax: Any, result: Result, key: str = FOCUS) -> None:
-    """A check's seed mean at every point against the parameter that decides it most."""
-    side = sides()[key]
-    top = result.deciders(key)
-    if top.empty:
-        ax.set_visible(False)
-        return
-    name = str(top.iloc[0]["parameter"])
-    x = result.design.points[name].to_numpy(dtype=float)
-    y = result.table[f"mean.{key}"].to_numpy(dtype=float)
-    holds = result.table[f"holds.{key}"].to_numpy(dtype=bool)
-    ax.scatter(x[holds], y[holds], s=9, color="C2", label=f"{key} holds")
-    ax.scatter(x[~holds], y[~holds], s=9, color="C3", label=f"{key} fails")
-    ax.axhline(side.threshold, color="0.3", lw=1, ls="--")
-    ax.set_xlabel(f"{name} (rho {top.iloc[0]['rho']:+.2f})", fontsize=8)
-    ax.set_ylabel(f"{side.statistic}\n(seed mean)", fontsize=8)
-    ax.set_title(f"{key} over the {result.design.title}", fontsize=9)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3, lw=0.5)
+def pivot_lines(result: Result) -> list[str]:
+    """The patterns' shares along the parameter that decides them most, in words."""
+    name = pivotal(result)
+    if name is None:
+        return []
+    keys = (*PATTERN_KEYS, "P1-P4")
+    table = by_bins(result, name, keys)
+    parts = [f"{key} " + " / ".join(pct(v) for v in table[key]) for key in keys]
+    points = " / ".join(str(n) for n in table["n"])
+    return [
+        f"The parameter that decides the four patterns most (the largest sum of "
+        f"|rho| over P1-P4) is `{name}`. Share of points where each holds in the five "
+        f"equal fifths of its range, low to high ({points} points): "
+        + "; ".join(parts)
+        + ".",
+    ]
 
 
 def figure(results: Mapping[str, Result], path: Path) -> Path:
-    """Draw the shares of every design and the focus check against its decider.
-
-    Args:
-        results: As :func:`report_markdown` takes them (the plausible space first).
-        path: The PNG to write.
-
-    Returns:
-        The path written.
-    """
-    fig, axes = panels(2, ncols=2, width=5.6, height=3.8, extra=0.6)
-    _bars(axes.flat[0], results)
-    _focus(axes.flat[1], next(iter(results.values())))
-    for ax in axes.flat:
-        ax.tick_params(labelsize=7)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
-    return save(fig, path, "png")
+    """Draw the section's figure (:func:`~berdaya.experiments.plots.robustness_figure`)."""
+    return robustness_figure(results, path)
 
 
 def relative_link(figure_path: Path, document: Path) -> str:
