@@ -21,6 +21,9 @@ The same is done for the comparisons that give the shares their meaning:
 * ``alternative``: the same points with an alternative model of
   :data:`~berdaya.experiments.patterns.ALTERNATIVES` on top (its values replace the
   point's), where a check with power must hold in a clearly smaller share;
+* ``calibrated-prior``: a hypercube over the parameters the ensemble calibrates only,
+  every other parameter at the scenario's values (the prior the ensemble was fitted
+  from, the like-for-like reference of the posterior);
 * ``posterior``: parameter sets drawn from the calibrated ensemble
   (:func:`~berdaya.experiments.ensemble.draw_members`), every other parameter at the
   scenario's values.
@@ -33,7 +36,9 @@ side; for a whole pattern, whether it holds).
 
 Runs go through the engine's runner (:func:`~berdaya.experiments.engine.run_all`) a point
 at a time; with a cache folder every finished point is appended to a JSON-lines file of its
-design at once, and a rerun of the same command skips the points found there.
+design at once, and a rerun of the same command skips the points found there. A point is
+filed under a hash of its scenarios, values and seeds, not of the model's code: clear the
+folder after changing the model.
 """
 
 from __future__ import annotations
@@ -355,7 +360,7 @@ def run_design(
         PointTask(i, observed, contrast, design.overrides(i), tuple(seeds))
         for i in range(len(design.points))
     ]
-    for task in tasks[:1]:  # refuse a bad scenario or value before any run
+    for task in tasks:  # refuse a bad scenario or value before any run
         load_scenario(observed, task.overrides)
         load_scenario(contrast, task.overrides)
     store = Cache(None if cache is None else cache / f"{design.label}.jsonl")

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from berdaya.experiments.hypercube import (
     DECIDED,
@@ -260,10 +259,3 @@ def fitted_checks(targets: Sequence[str]) -> str:
     """The checks among an ensemble's fitting targets, as words (``P1a, P4``)."""
     keys = [t for t in targets if t in sides()]
     return ", ".join(keys) if keys else "none of the checks"
-
-
-def frame_of(results: Mapping[str, Result]) -> pd.DataFrame:
-    """Every design's shares in one long table (design, key, share, low, high, seeds)."""
-    return pd.concat(
-        {label: r.shares for label, r in results.items()}, names=["design", "key"]
-    ).reset_index()
