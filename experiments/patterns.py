@@ -233,6 +233,62 @@ def _contrast(
     )
 
 
+@dataclass(frozen=True)
+class Contrast:
+    """A check of the design arm against the observed one, on seeds paired by replication.
+
+    Attributes:
+        key: Short label (P2b, C1, C2).
+        pattern: The pattern it belongs to, in words.
+        statistic: What is measured, in words; ``{a}`` and ``{b}`` name the arms.
+        measure: Function of the observed arm's and the design arm's final-month records
+            (a row per run, in the same replication order) giving the per-pair values.
+        op: ">=" or "<=": the side the whole 95% interval must be on.
+        threshold: The threshold.
+    """
+
+    key: str
+    pattern: str
+    statistic: str
+    measure: Callable[[pd.DataFrame, pd.DataFrame], np.ndarray]
+    op: str
+    threshold: float
+
+
+def _diff(name: str) -> Callable[[pd.DataFrame, pd.DataFrame], np.ndarray]:
+    """Paired difference design - observed of one outcome."""
+    return lambda a, b: b[name].to_numpy(dtype=float) - a[name].to_numpy(dtype=float)
+
+
+#: Where the observed case must differ from the design (:func:`contrast_checks`).
+CONTRASTS: tuple[Contrast, ...] = (
+    Contrast(
+        "P2b",
+        "P2 incomplete transformation",
+        "poor in genuine pendayaan, {b} - {a}",
+        _diff("pendayaan_genuine_poor"),
+        ">=",
+        0.01,
+    ),
+    Contrast(
+        "C1",
+        "contrast: not built in",
+        "households in forced pendayaan, {b} - {a}",
+        _diff("forced_share_all"),
+        "<=",
+        -0.0025,
+    ),
+    Contrast(
+        "C2",
+        "contrast: not built in",
+        "government support under {b}",
+        lambda a, b: b["gov_support"].to_numpy(dtype=float),
+        ">=",
+        0.2,
+    ),
+)
+
+
 def contrast_checks(comp: Comparison) -> list[Check]:
     """Where the observed case must differ from the design (A observed, B design).
 
@@ -249,35 +305,16 @@ def contrast_checks(comp: Comparison) -> list[Check]:
     finals = comp.finals
     a = finals[finals["arm"] == "A"].sort_values("replication")
     b = finals[finals["arm"] == "B"].sort_values("replication")
-
-    def diff(name: str) -> np.ndarray:
-        return b[name].to_numpy(dtype=float) - a[name].to_numpy(dtype=float)
-
     return [
         _contrast(
-            "P2b",
-            "P2 incomplete transformation",
-            f"poor in genuine pendayaan, {comp.b} - {comp.a}",
-            diff("pendayaan_genuine_poor"),
-            op=">=",
-            threshold=0.01,
-        ),
-        _contrast(
-            "C1",
-            "contrast: not built in",
-            f"households in forced pendayaan, {comp.b} - {comp.a}",
-            diff("forced_share_all"),
-            op="<=",
-            threshold=-0.0025,
-        ),
-        _contrast(
-            "C2",
-            "contrast: not built in",
-            f"government support under {comp.b}",
-            b["gov_support"].to_numpy(dtype=float),
-            op=">=",
-            threshold=0.2,
-        ),
+            c.key,
+            c.pattern,
+            c.statistic.format(a=comp.a, b=comp.b),
+            c.measure(a, b),
+            op=c.op,
+            threshold=c.threshold,
+        )
+        for c in CONTRASTS
     ]
 
 

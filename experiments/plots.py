@@ -6,7 +6,9 @@ set) and written atomically; matplotlib is imported only by the functions that d
 * :func:`comparison_envelopes`: ``berdaya compare --plot``, the monthly envelopes of both
   scenarios;
 * :func:`sweep_envelopes`, :func:`sweep_effects`, :func:`sweep_sensitivity`: the PNGs
-  ``berdaya report`` writes into a sweep's folder.
+  ``berdaya report`` writes into a sweep's folder;
+* :func:`robustness_figure`: the patterns over the plausible space
+  (``python -m berdaya.experiments.robustness --design lhs``).
 """
 
 from __future__ import annotations
@@ -20,10 +22,20 @@ import pandas as pd
 
 from berdaya.experiments.compare import ARMS, OUTCOME_UNITS, _check_suffix
 from berdaya.experiments.files import atomic_write
+from berdaya.experiments.hypercube import (
+    HEADLINE,
+    PATTERN_KEYS,
+    by_bins,
+    pivotal,
+    sides,
+)
 from berdaya.experiments.reporting import MAX_PANELS, _fmt
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from berdaya.experiments.compare import Comparison
+    from berdaya.experiments.hypercube import Result
     from berdaya.experiments.reporting import SweepReport
 
 
@@ -320,3 +332,96 @@ def sweep_sensitivity(rep: SweepReport, results: pd.DataFrame) -> Path | None:
         fontsize=10,
     )
     return save(fig, rep.folder / "sensitivity.png")
+
+
+def _bars(ax: Any, results: Mapping[str, Result]) -> None:
+    """Grouped bars: the share of each headline pattern per design, with its interval."""
+    x = np.arange(len(HEADLINE))
+    width = 0.8 / max(1, len(results))
+    for i, r in enumerate(results.values()):
+        s = r.shares.loc[list(HEADLINE)]
+        share = s["share"].to_numpy(dtype=float)
+        err = np.vstack([share - s["low"].to_numpy(), s["high"].to_numpy() - share])
+        ax.bar(
+            x + (i - (len(results) - 1) / 2) * width,
+            100 * share,
+            width,
+            yerr=100 * err,
+            capsize=2,
+            color=f"C{i}",
+            label=f"{r.design.title} ({len(r.table)})",
+        )
+    ax.set_xticks(x, HEADLINE, fontsize=8)
+    ax.set_ylabel("points where it holds (%)", fontsize=8)
+    ax.set_ylim(0, 105)
+    ax.set_title(
+        "share of the points where each pattern holds, 95% interval", fontsize=9
+    )
+    ax.grid(alpha=0.3, lw=0.5, axis="y")
+
+
+def _focus(ax: Any, result: Result, key: str = "P4") -> None:
+    """A check's seed mean at every point against the parameter that decides it most."""
+    side = sides()[key]
+    top = result.deciders(key)
+    if top.empty:
+        ax.set_visible(False)
+        return
+    name = str(top.iloc[0]["parameter"])
+    x = result.design.points[name].to_numpy(dtype=float)
+    y = result.table[f"mean.{key}"].to_numpy(dtype=float)
+    holds = result.table[f"holds.{key}"].to_numpy(dtype=bool)
+    ax.scatter(x[holds], y[holds], s=9, color="C2", label=f"{key} holds")
+    ax.scatter(x[~holds], y[~holds], s=9, color="C3", label=f"{key} fails")
+    ax.axhline(side.threshold, color="0.3", lw=1, ls="--")
+    ax.set_xlabel(f"{name} (rho {top.iloc[0]['rho']:+.2f})", fontsize=8)
+    ax.set_ylabel(f"{side.statistic}\n(seed mean)", fontsize=8)
+    ax.set_title(f"{key} over the {result.design.title}", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, lw=0.5)
+
+
+def _pivot(ax: Any, result: Result) -> None:
+    """Each pattern's share, and all four's, along the parameter that decides most."""
+    name = pivotal(result)
+    if name is None:
+        ax.set_visible(False)
+        return
+    keys = (*PATTERN_KEYS, "P1-P4")
+    table = by_bins(result, name, keys)
+    for i, key in enumerate(keys):
+        style = {"color": "k", "lw": 2} if key == "P1-P4" else {"color": f"C{i + 5}"}
+        ax.plot(table["centre"], 100 * table[key], marker="o", ms=3, label=key, **style)
+    ax.set_xlabel(f"{name} (fifths of its plausible range)", fontsize=8)
+    ax.set_ylabel("points where it holds (%)", fontsize=8)
+    ax.set_ylim(0, 105)
+    ax.set_title(f"the patterns along {name}", fontsize=9)
+    ax.legend(fontsize=7, ncols=3)
+    ax.grid(alpha=0.3, lw=0.5)
+
+
+def robustness_figure(results: Mapping[str, Result], path: Path) -> Path:
+    """Draw the figure of the patterns over the plausible space (``--design lhs``).
+
+    Three panels: the share of each pattern with its 95% interval for every design;
+    P4's seed mean at every point of the hypercube against the parameter that decides
+    it most; each pattern's share along the parameter that decides them most.
+
+    Args:
+        results: Each design's result, by label, the plausible space first
+            (:func:`berdaya.experiments.hypercube.analyse`).
+        path: The PNG to write.
+
+    Returns:
+        The path written.
+    """
+    fig, axes = panels(3, ncols=3, width=4.8, height=3.8, extra=0.6)
+    space = next(iter(results.values()))
+    _bars(axes.flat[0], results)
+    _focus(axes.flat[1], space)
+    _pivot(axes.flat[2], space)
+    for ax in axes.flat:
+        ax.tick_params(labelsize=7)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
+    return save(fig, path, "png")

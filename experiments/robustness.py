@@ -22,6 +22,11 @@ robustness section of that document for the schema's participation rule, and
 ``--rule v1`` or ``--rule weak-endorsement`` for the alternatives of :data:`RULES` that
 fail it (each between its own marker lines, :func:`markers`; the rest of the file, the
 screen's report, is kept).
+
+``--design lhs`` asks the same over every uncertainty at once: the share of the plausible
+space where the patterns hold, from a Latin hypercube (:mod:`.hypercube`), against the
+named alternatives and the calibrated ensemble, with a figure; its section has the
+marker ``lhs`` (:data:`SECTIONS`).
 """
 
 from __future__ import annotations
@@ -30,15 +35,26 @@ import argparse
 import shlex
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import scipy
 
+from berdaya.experiments import hypercube, hypercube_report
 from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
+from berdaya.experiments.ensemble import load_provenance
 from berdaya.experiments.files import atomic_write
-from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS, judge
+from berdaya.experiments.patterns import (
+    ALTERNATIVES,
+    DESIGN,
+    OBSERVED,
+    OUTCOMES,
+    PATTERNS,
+    judge,
+)
 from berdaya.experiments.run import run
 from berdaya.scenarios import load_scenario, schema
 
@@ -66,6 +82,13 @@ RULES: dict[str, dict[str, float]] = {
         "participation_threshold_mean": 0.32,
     },
 }
+
+#: The sections this module writes into the document: one per rule, and the hypercube's.
+SECTIONS: tuple[str, ...] = (*RULES, "lhs")
+#: The alternatives ``--design lhs`` runs unless told otherwise.
+LHS_ALTERNATIVES = ("P4", "P1a")
+#: Where ``--design lhs`` draws its figure unless told otherwise.
+LHS_FIGURE = Path("docs/figures/robustness-lhs.png")
 
 
 class RunTask(NamedTuple):
@@ -327,7 +350,51 @@ def _parser() -> argparse.ArgumentParser:
         default="default",
         help="participation rule: the schema's, or an alternative that fails (default)",
     )
+    _lhs_options(parser)
     return parser
+
+
+def _alternatives(text: str) -> tuple[str, ...]:
+    """``P4,P1a`` as keys of ``ALTERNATIVES`` ('' for none)."""
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in keys if k not in ALTERNATIVES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown alternative {', '.join(unknown)} (known: {', '.join(ALTERNATIVES)})"
+        )
+    return keys
+
+
+def _lhs_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``--design lhs``."""
+    parser.add_argument(
+        "--design",
+        choices=("grid", "lhs"),
+        default="grid",
+        help="grid: threshold x degree (default); lhs: every uncertainty at once",
+    )
+    lhs = parser.add_argument_group("--design lhs")
+    lhs.add_argument("--points", type=int, default=400, help="hypercube points (400)")
+    lhs.add_argument("--seeds", type=int, default=5, help="seeds a point (5)")
+    lhs.add_argument(
+        "--alternatives",
+        type=_alternatives,
+        default=LHS_ALTERNATIVES,
+        help="checks whose named alternative is run on the same points "
+        f"(default {','.join(LHS_ALTERNATIVES)}; '' for none)",
+    )
+    lhs.add_argument(
+        "--posterior",
+        type=int,
+        default=None,
+        help="points of the calibrated prior and draws of the ensemble "
+        "(default: --points; 0 for neither)",
+    )
+    lhs.add_argument("--ensemble", default=OBSERVED, help="ensemble to draw from")
+    lhs.add_argument(
+        "--cache", type=Path, default=None, help="folder to keep finished points in"
+    )
+    lhs.add_argument("--figure", type=Path, default=LHS_FIGURE, help="figure (PNG)")
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -341,8 +408,77 @@ def _command(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
+def _lhs_command(args: argparse.Namespace) -> str:
+    """The command line that makes the same hypercube section."""
+    words = ["python", "-m", "berdaya.experiments.robustness", "--design", "lhs"]
+    words += ["--out", str(args.out), "--scenario", args.scenario]
+    words += ["--points", str(args.points), "--seeds", str(args.seeds)]
+    words += ["--alternatives", ",".join(args.alternatives)]
+    words += ["--posterior", str(_posterior(args)), "--ensemble", str(args.ensemble)]
+    words += ["--seed", str(args.seed), "--workers", str(args.workers)]
+    words += ["--figure", str(args.figure)]
+    words += ["--cache", str(args.cache)] if args.cache is not None else []
+    return shlex.join(words)
+
+
+def _posterior(args: argparse.Namespace) -> int:
+    return args.points if args.posterior is None else args.posterior
+
+
+def run_lhs(args: argparse.Namespace) -> str:
+    """Run every design of ``--design lhs``, draw the figure, return the section.
+
+    Args:
+        args: The parsed options.
+
+    Returns:
+        The Markdown section (without its markers).
+    """
+    started = time.monotonic()
+    posterior = _posterior(args)
+    seeds = replication_seeds(args.seed, args.seeds)
+    results = {}
+    for design in hypercube.designs(
+        args.points,
+        args.seed,
+        alternatives=args.alternatives,
+        posterior=posterior,
+        ensemble=args.ensemble,
+    ):
+        results[design.label] = hypercube.analyse(
+            design,
+            seeds,
+            workers=args.workers,
+            cache=args.cache,
+            observed=args.scenario,
+            progress=True,
+        )
+    fitted = []
+    if posterior:
+        fitted = [t["name"] for t in load_provenance(args.ensemble)["fit_targets"]]
+    meta = {
+        "command": _lhs_command(args),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "runs": sum(2 * len(r.runs) for r in results.values()),
+        "cached": sum(r.runs.attrs.get("cached_runs", 0) for r in results.values()),
+        "cpu_minutes": sum(r.runs["seconds"].sum() for r in results.values()) / 60,
+        "minutes": (time.monotonic() - started) / 60,
+        "workers": args.workers,
+        "scenario": args.scenario,
+        "contrast": DESIGN,
+        "seeds": seeds,
+        "seed": args.seed,
+        "ensemble": args.ensemble,
+        "fitted": hypercube_report.fitted_checks(fitted),
+        "scipy": scipy.__version__,
+    }
+    hypercube_report.figure(results, args.figure)
+    link = hypercube_report.relative_link(args.figure, args.out)
+    return hypercube_report.report_markdown(results, meta, link)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the grid and the spread, and write the robustness section.
+    """Run the grid and the spread (or the hypercube), and write its section.
 
     Args:
         argv: Command-line arguments (default: ``sys.argv[1:]``).
@@ -351,6 +487,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code.
     """
     args = _parser().parse_args(argv)
+    if args.design == "lhs":
+        _write(args.out, run_lhs(args), "lhs")
+        return 0
     base = dict(RULES[args.rule])
     started = time.monotonic()
     finals = run_grid(
@@ -388,12 +527,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     table = judge_grid(finals)
     spread = seed_spread(at_own["participation_poor"].to_numpy())
-    section = report_markdown(table, spread, meta)
-    old = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
-    text = with_section(old, section, meta["rule"])
-    atomic_write(args.out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    print(section)
+    _write(args.out, report_markdown(table, spread, meta), meta["rule"])
     return 0
+
+
+def _write(out: Path, section: str, name: str) -> None:
+    """Put a section into the document (keeping the rest) and print it."""
+    old = out.read_text(encoding="utf-8") if out.is_file() else ""
+    text = with_section(old, section, name)
+    atomic_write(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    print(section)
 
 
 if __name__ == "__main__":

@@ -781,7 +781,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = report_markdown(table, _command(args))
     # keep the robustness section another command writes into the same document
     old = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
-    for rule in robustness.RULES:
+    for rule in robustness.SECTIONS:
         if kept := robustness.section_of(old, rule):
             text = robustness.with_section(text, kept, rule)
     atomic_write(args.out, lambda tmp: tmp.write_text(text, encoding="utf-8"))

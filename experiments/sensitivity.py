@@ -1,5 +1,8 @@
 """The one way berdaya draws sensitivity designs and computes their indices (SALib).
 
+The Latin hypercube is SciPy's (``scipy.stats.qmc``); the robustness of the patterns
+over the plausible space (:mod:`berdaya.experiments.hypercube`) draws its points here.
+
 A sweep's ``sobol`` and ``morris`` designs (:func:`berdaya.experiments.spec.build_design`),
 their indices in a report (:mod:`berdaya.experiments.reporting`) and the Morris screen of
 the validation patterns (:mod:`berdaya.experiments.screen`) all call these, so a Morris
@@ -22,6 +25,13 @@ def problem(
         "names": list(names),
         "bounds": bounds if bounds is not None else [[0.0, 1.0]] * len(names),
     }
+
+
+def latin_hypercube(d: int, points: int, *, seed: int) -> np.ndarray:
+    """A Latin hypercube on the unit cube (``scipy.stats.qmc``), ``points`` x ``d``."""
+    from scipy.stats import qmc  # noqa: PLC0415
+
+    return qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(points)
 
 
 def morris_design(
