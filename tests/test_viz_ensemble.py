@@ -407,9 +407,12 @@ def test_the_switch_is_offered_with_runs_for_the_calibrated_scenario():
 
         assert switch().disabled and "Choose 10 or more runs" in why()
         rc.find(v.BtnToggle, class_="berdaya-runs").widget.v_model = 10
-        assert not switch().disabled
-        switch().v_model = True
+        # on by default, as berdaya compare is for the observed case
+        assert not switch().disabled and switch().v_model
         assert "the same for A and B" in why()
+        switch().v_model = False
+        assert not switch().v_model
+        switch().v_model = True
         # a scenario built on the observed case draws from its ensemble too, as compare
         rc.find(v.Select, label="scenario").widget.v_model = "p2kp-design"
         assert not switch().disabled and switch().v_model

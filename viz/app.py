@@ -116,7 +116,8 @@ class Settings:
         other_levers: What each lever control of B holds (empty: B as shipped).
         uncertain: What each uncertainty field holds (empty: the scenario's own); they
             apply to both runs.
-        parameters: Draw a calibrated parameter set per replication.
+        parameters: Draw a calibrated parameter set per replication (on by default,
+            as ``berdaya compare``: it applies from 10 runs, where the ensemble fits).
     """
 
     scenario: str
@@ -127,7 +128,7 @@ class Settings:
     runs: int = 1
     other_levers: tuple[tuple[str, Any], ...] = ()
     uncertain: tuple[tuple[str, Any], ...] = ()
-    parameters: bool = False
+    parameters: bool = True
 
 
 def _label(arm: str, name: str, changed: dict[str, Any]) -> str:
