@@ -287,6 +287,9 @@ def test_thirty_paired_runs_show_bands_and_verdict_cards(app_url, browser, tmp_p
         first = page.locator(".berdaya-verdict").first.inner_text()
         assert "B - A:" in first and "95% interval" in first
         assert "clear of zero" in first.lower()
+        # the parameter switch is on by default: the intervals say they include it
+        assert page.locator(".berdaya-parameters input").is_checked()
+        assert "includes parameter uncertainty" in first
         banded = _changed(page, "img.berdaya-chart-stages_poor", before)
         assert banded != before, "the chart shows no band"
 
