@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.text import Text
 from PIL import Image
 from support import build, step
 
@@ -146,6 +148,49 @@ def test_charts_draw_one_run_or_two_overlaid():
     assert view_for("stages_all", one, views) is view, "a view is kept between steps"
     a.step()
     assert view_for("stages_all", [Series.of(a.model, "A")], views) is view
+
+
+def _contrast(colour, background: str = "white") -> float:
+    """WCAG 2.1 contrast ratio of two opaque colours (1 to 21)."""
+
+    def luminance(c) -> float:
+        rgb = np.asarray(to_rgb(c))
+        lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        return float(lin @ [0.2126, 0.7152, 0.0722])
+
+    hi, lo = sorted((luminance(colour), luminance(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_the_contrast_ratio_is_wcags():
+    assert _contrast("#777777") == pytest.approx(4.48, abs=0.005)  # fails AA
+    assert _contrast("#767676") == pytest.approx(4.54, abs=0.005)  # passes
+    assert _contrast("#E69F00") < 4.5  # Okabe-Ito orange: a mark, never text
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_chart_texts_are_dark_enough_and_nothing_covers_the_legend(lang):
+    """Every text of every chart 4.5:1 on white (WCAG 1.4.3); the legend clear of all."""
+    a = Run.start(
+        P2KPScenario.load("kedungkandang-2008", rng=1, overrides={"n_households": 600}),
+        "A: kedungkandang-2008",
+    )
+    b = Run.start(
+        P2KPScenario.load("kelurahan-partner", rng=1, overrides={"n_households": 600}),
+        "B: kelurahan-partner",
+    )
+    two = [Series.of(a.model, a.label), Series.of(b.model, b.label)]
+    for name in CHARTS:
+        figure = view_for(name, two, lang=lang).figure
+        assert figure.get_facecolor()[:3] == (1.0, 1.0, 1.0)
+        texts = [t for t in figure.findobj(Text) if t.get_visible() and t.get_text()]
+        faint = {t.get_text(): _contrast(t.get_color()) for t in texts}
+        assert all(r >= 4.5 for r in faint.values()), (name, faint)
+        (legend,) = figure.legends
+        box = legend.get_window_extent()
+        assert figure.bbox.x0 <= box.x0 and box.x1 <= figure.bbox.x1, name
+        for ax in figure.axes:
+            assert not box.overlaps(ax.get_tightbbox()), f"{name}: legend under axes"
 
 
 def test_a_chart_fitted_to_its_data_is_rebuilt_when_outgrown():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from threading import Lock
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
@@ -41,9 +43,16 @@ STATUS_WORDS = {
     "waiting": "running / waiting",
 }
 LINESTYLES = ("-", "--")
-WIDTH_IN, HEIGHT_IN, DPI = 4.6, 3.0, 90
+#: A chart's size in inches at CSS_DPI: 360 x 315 CSS pixels, about its width on a
+#: phone (390 px wide), and drawn at PIXEL_RATIO pixels per CSS pixel, so it stays crisp
+#: on a high-density screen and when a wider column stretches it (laptop: 460 px).
+WIDTH_IN, HEIGHT_IN, CSS_DPI, PIXEL_RATIO = 4.0, 3.5, 90, 2
+DPI = CSS_DPI * PIXEL_RATIO
+#: Font sizes, points: at CSS_DPI, 10 pt is 12.5 CSS pixels (WCAG's legible floor is
+#: not a number; 12 px is tests/e2e/test_a11y_browser.py's, at the phone's width).
+TITLE_PT, TEXT_PT = 11.5, 10
 BAND_ALPHA = 0.18
-LONG_LABEL = 34  # legend labels longer than this go one per row
+WRAP_TITLE, WRAP_LABEL = 40, 22  # characters a title's, a legend label's line holds
 
 #: Per run (A, B), per line of a chart: the median and 10-90% band of its replications
 #: (:meth:`berdaya.viz.ensemble.Ensemble.band`), or None for a line without one.
@@ -320,17 +329,27 @@ class ChartView:
         """Draw the still parts and keep them as the background bitmap."""
         chart = CHARTS[self.name]
         self.chart = chart
-        fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white")
+        # constrained: the axes take the room the texts leave (legends differ in length)
+        fig = Figure(
+            figsize=(WIDTH_IN, HEIGHT_IN),
+            dpi=DPI,
+            facecolor="white",
+            layout="constrained",
+        )
+        fig.get_layout_engine().set(w_pad=0.04, h_pad=0.04)
         self.canvas = FigureCanvasAgg(fig)
         self.figure = fig
-        left = 0.20 if chart.yticks or chart.timeline else 0.12
-        width = (0.86 if chart.right else 0.96) - left
-        ax = fig.add_axes((left, 0.34, width, 0.56))
+        ax = fig.add_subplot()
         ax.set_xlim(0, self.months)
-        ax.set_title(self.text(chart.title), fontsize=9, loc="left")
-        ax.set_xlabel(self.text("month"), fontsize=7)
-        ax.set_ylabel(self.text(chart.ylabel) if chart.ylabel else "", fontsize=7)
-        ax.tick_params(labelsize=7)
+        fig.suptitle(
+            textwrap.fill(self.text(chart.title), WRAP_TITLE),
+            fontsize=TITLE_PT,
+            x=0.02,
+            ha="left",
+        )
+        ax.set_xlabel(self.text("month"), fontsize=TEXT_PT, labelpad=1)
+        ax.set_ylabel(self.text(chart.ylabel) if chart.ylabel else "", fontsize=TEXT_PT)
+        ax.tick_params(labelsize=TEXT_PT)
         ax.grid(alpha=0.25, linewidth=0.5)
         if chart.ylabel == "share":  # shares read as percentages
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -338,9 +357,9 @@ class ChartView:
         self.right_ax = None
         if chart.right:
             right = ax.twinx()
-            right.set_ylabel(self.text(chart.right[0]), fontsize=7)
+            right.set_ylabel(self.text(chart.right[0]), fontsize=TEXT_PT)
             right.set_ylim(*chart.right[1])
-            right.tick_params(labelsize=7)
+            right.tick_params(labelsize=TEXT_PT)
             self.right_ax = right
         lo, hi = chart.ylim
         if chart.timeline:
@@ -348,7 +367,7 @@ class ChartView:
         else:
             ax.set_ylim(lo, hi if hi is not None else self.top)
         if chart.yticks:
-            ax.set_yticks(range(len(chart.yticks)), chart.yticks, fontsize=6)
+            ax.set_yticks(range(len(chart.yticks)), chart.yticks, fontsize=TEXT_PT)
         for value, colour, style in chart.guides:
             ax.axhline(value, color=colour, linewidth=0.7, linestyle=style)
         self._draw_bands()
@@ -368,21 +387,22 @@ class ChartView:
                     animated=True,
                 )
                 self.lines.append((artist, line, i))
-        self._legend()
+        legend = self._legend(2)
         self.canvas.draw()
+        if legend.get_window_extent().width > fig.bbox.width:  # one column, then
+            legend.remove()
+            self._legend(1)
+            self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(fig.bbox)
 
     def _draw_bands(self) -> None:
         """The replications' bands and medians: still, so drawn once with the axes."""
         if self.bands:
-            self.figure.text(
-                0.01,
-                0.995,
-                tr("band_note", self.lang, n=self.runs_in_band),
-                ha="left",
-                va="top",
-                fontsize=6,
+            self.ax.set_title(
+                textwrap.fill(tr("band_note", self.lang, n=self.runs_in_band), 48),
+                fontsize=TEXT_PT,
                 color="#333333",
+                loc="left",
                 gid="band-note",
             )
         for i, per_run in enumerate(self.bands):
@@ -417,9 +437,9 @@ class ChartView:
         ax = self.ax
         ax.grid(False)
         ax.set_ylim(len(PHASES) - 0.5, -0.5)
-        ax.set_yticks(range(len(PHASES)), [p.key for p in PHASES], fontsize=6)
+        ax.set_yticks(range(len(PHASES)), [p.key for p in PHASES], fontsize=TEXT_PT)
 
-    def _legend(self) -> None:
+    def _legend(self, ncol: int) -> Legend:
         chart = self.chart
         if chart.timeline:
             handles = [
@@ -438,7 +458,7 @@ class ChartView:
                     [],
                     color=line.colour,
                     linewidth=1.5,
-                    label=self.text(line.label),
+                    label=textwrap.fill(self.text(line.label), WRAP_LABEL),
                 )
                 for line in chart.lines
             ]
@@ -447,7 +467,7 @@ class ChartView:
                 Patch(
                     facecolor="white",
                     edgecolor="#444444",
-                    label=f"{self.text(where)}: {label}",
+                    label=textwrap.fill(f"{self.text(where)}: {label}", WRAP_LABEL),
                 )
                 for where, label in zip(
                     ("upper bar", "lower bar"), self.labels, strict=False
@@ -455,19 +475,24 @@ class ChartView:
             ]
         elif len(self.labels) > 1:
             handles += [
-                Line2D([], [], color="#444444", linestyle=style, label=label)
+                Line2D(
+                    [],
+                    [],
+                    color="#444444",
+                    linestyle=style,
+                    label=textwrap.fill(label, WRAP_LABEL),
+                )
                 for label, style in zip(self.labels, LINESTYLES, strict=False)
             ]
-        longest = max((len(h.get_label()) for h in handles), default=0)
-        self.figure.legend(
+        return self.figure.legend(
             handles=handles,
-            fontsize=6,
-            loc="lower center",
+            fontsize=TEXT_PT,
+            loc="outside lower center",
             frameon=False,
-            ncol=1 if longest > LONG_LABEL else 2,
+            ncol=min(ncol, len(handles)),
             borderaxespad=0.2,
             columnspacing=1.0,
-            handlelength=2.2,
+            handlelength=2.0,
         )
 
     def fits(self, runs: list[Series]) -> bool:
