@@ -71,7 +71,9 @@ def test_the_layout_is_cheap_at_scale():
     assert time.perf_counter() - start < 2.0
 
 
-def test_the_layout_is_computed_once_per_network():
+def test_the_layout_is_computed_once_per_network(monkeypatch):
+    # an empty cache: another test may have laid out the same network already
+    monkeypatch.setattr(layout_module, "_cache", type(layout_module._cache)())
     model = build(1)
     builds = layout_module.builds["count"]
     first = layout_for(model)
