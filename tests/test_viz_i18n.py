@@ -6,9 +6,12 @@ import dataclasses
 
 import pytest
 
+from berdaya.model.cycle import PHASES
+from berdaya.model.records import STAGE_NAMES
 from berdaya.scenarios import schema
 from berdaya.viz.controls import lever_controls, uncertain_caption, uncertainty_controls
 from berdaya.viz.i18n import LANGUAGES, MESSAGES, num, pct, placeholders, tr
+from berdaya.viz.runs import run_label
 from berdaya.viz.schema_i18n import PARAM_HELP, UNITS, param_help, stale, unit_text
 
 
@@ -67,3 +70,21 @@ def test_the_controls_speak_the_language_with_its_numbers():
     english = uncertain_caption(control, "0.5", "en")
     assert english.startswith(control.info.help + " [share]")
     assert "plausible 0.06 - 0.35" in english
+
+
+def test_the_phases_and_stages_the_explain_panel_names_are_in_the_table():
+    """Every phase title of the model has its message (its English is the model's)."""
+    for phase in PHASES:
+        assert MESSAGES[f"phase_{phase.key}"]["en"] == phase.title
+    for stage in STAGE_NAMES:
+        assert f"cat_{stage}" in MESSAGES and f"stage_{stage}" in MESSAGES
+
+
+def test_a_run_label_says_the_changed_levers_in_the_language():
+    assert run_label("A", "kedungkandang-2008", {"x": 1}) == (
+        "A: kedungkandang-2008 (1 lever changed)"
+    )
+    assert run_label("B", "kelurahan-partner", {"x": 1, "y": 2}, "id") == (
+        "B: kelurahan-partner (2 kebijakan diubah)"
+    )
+    assert run_label("A", "kedungkandang-2008", {}, "id") == "A: kedungkandang-2008"
