@@ -1017,7 +1017,8 @@ def route_tabs(lang: str) -> None:
         for route in routes:
             solara.lab.Tab(
                 tr(ROUTE_NAMES[route.path], lang),
-                path_or_route=route,
+                path_or_route="/"
+                + route.path.strip("/"),  # a path: found with no router
                 classes=[f"berdaya-tab-{route.path.strip('/') or 'model'}"],
             )
 

@@ -526,10 +526,13 @@ def test_the_language_switch_changes_the_labels(app_url, browser, tmp_path):
         field.fill("0.5")
         field.press("Enter")
         page.get_by_label("bandingkan dengan skenario lain").check()
+        page.get_by_text("skenario B (seed yang sama)").first.wait_for()
         page.locator(".berdaya-pending").wait_for()
         page.get_by_role("button", name="Mulai ulang").click()
+        page.locator(".berdaya-pending").wait_for(state="detached")
         page.wait_for_function(
-            "() => document.querySelectorAll('img.berdaya-network').length === 2"
+            "() => document.querySelectorAll('img.berdaya-network').length === 2",
+            timeout=3 * UI_TIMEOUT_MS,
         )
         page.get_by_text("A: kedungkandang-2008 (1 kebijakan diubah)").first.wait_for()
         page.get_by_role("button", name="Maju sebulan").click()
