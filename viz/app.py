@@ -62,7 +62,7 @@ from berdaya.viz.network_panel import (
     NetworkPanel,
     use_network_choice,
 )
-from berdaya.viz.runs import Run
+from berdaya.viz.runs import Run, run_label
 from berdaya.viz.verdicts import VerdictPanel
 
 # Solara imports this file as its server starts, before a request is answered: from
@@ -131,13 +131,6 @@ class Settings:
     parameters: bool = True
 
 
-def _label(arm: str, name: str, changed: dict[str, Any]) -> str:
-    if not changed:
-        return f"{arm}: {name}"
-    n = len(changed)
-    return f"{arm}: {name} ({n} lever{'s' if n > 1 else ''} changed)"
-
-
 def start_runs(settings: Settings) -> list[Run]:
     """Build the run(s) the settings describe.
 
@@ -160,7 +153,7 @@ def start_runs(settings: Settings) -> list[Run]:
     uncertain = changed_uncertain(settings.scenario, dict(settings.uncertain))
     scenario = make_scenario(settings.scenario, levers, settings.seed, uncertain)
     changed = changed_levers(settings.scenario, levers)
-    arms = [(scenario, _label("A", settings.scenario, changed), changed)]
+    arms = [(scenario, run_label("A", settings.scenario, changed), changed)]
     if settings.compare:
         if settings.other not in app_scenarios():
             raise ScenarioError(
@@ -173,7 +166,7 @@ def start_runs(settings: Settings) -> list[Run]:
             b_changed = changed_levers(settings.other, b_levers)
         except ScenarioError as err:
             raise ScenarioError(f"scenario B: {err}") from None
-        arms.append((other, _label("B", settings.other, b_changed), b_changed))
+        arms.append((other, run_label("B", settings.other, b_changed), b_changed))
     # every scenario is valid before any model is built
     return [Run.start(scen, label, moved) for scen, label, moved in arms]
 
@@ -280,7 +273,7 @@ def Charts(  # noqa: N802 (a component)
     done = job.ensemble.done if usable else 0
 
     def draw() -> dict[str, bytes]:
-        series = [Series.of(r.model, r.label) for r in runs]
+        series = [Series.of(r.model, r.title(lang)) for r in runs]
         _trim(views)
         return {
             name: chart_png(
@@ -965,6 +958,7 @@ def Home():  # noqa: N802 (a component)
     solara.Style(CSS)
     with solara.AppBar():
         solara.AppBarTitle(tr("app_title", lang))
+        route_tabs(lang)
         LanguageSwitch()
     with solara.Sidebar():
         RunCard(state, lang)
@@ -1005,16 +999,52 @@ def LanguageSwitch():  # noqa: N802 (a component)
     )
 
 
+#: Each page's name on its tab (a message of berdaya.viz.i18n), by route path.
+ROUTE_NAMES = {"/": "route_model", ODD_ROUTE: "route_odd", GLOSSARY_ROUTE: "glossary"}
+
+
+def route_tabs(lang: str) -> None:
+    """The pages as tabs in the app bar, named in the session's language.
+
+    Solara's layout names its tabs by path (``Home``, ``odd``); tabs put in the app bar
+    replace them. A function, not a component: the layout finds the tabs among the app
+    bar's children.
+
+    Args:
+        lang: Language code.
+    """
+    with solara.lab.Tabs(align="center"):
+        for route in routes:
+            solara.lab.Tab(
+                tr(ROUTE_NAMES[route.path], lang),
+                path_or_route="/"
+                + route.path.strip("/"),  # a path: found with no router
+                classes=[f"berdaya-tab-{route.path.strip('/') or 'model'}"],
+            )
+
+
+@solara.component
+def Odd():  # noqa: N802 (a component)
+    """The model description page, with the tabs and the language switch."""
+    lang = LANG.value
+    with solara.AppBar():
+        route_tabs(lang)
+        LanguageSwitch()
+    OddPage(lang)
+
+
 @solara.component
 def Glossary():  # noqa: N802 (a component)
     """The glossary page, in the session's language."""
+    lang = LANG.value
     with solara.AppBar():
+        route_tabs(lang)
         LanguageSwitch()
-    GlossaryPage(LANG.value)
+    GlossaryPage(lang)
 
 
 routes = [
     solara.Route(path="/", component=Home, label="Model"),
-    solara.Route(path=ODD_ROUTE, component=OddPage, label="Model description (ODD)"),
+    solara.Route(path=ODD_ROUTE, component=Odd, label="Model description (ODD)"),
     solara.Route(path=GLOSSARY_ROUTE, component=Glossary, label="Glossary"),
 ]

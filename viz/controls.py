@@ -6,7 +6,8 @@ every policy lever of :func:`~berdaya.scenarios.schema.schema` (``kind == "lever
 acts in one kelurahan gets one control, chosen by its type and range: a switch for a yes/no, a select for a choice, a
 slider for a number with a modest range, a number field for a large integer range (rupiah).
 Its label is the parameter's name (the same as ``--set``), its range the schema's and its
-one-line help the schema's. Nothing here restates a parameter.
+one-line help the schema's, in Bahasa Indonesia from the catalogue of
+:mod:`berdaya.viz.schema_i18n` when the app speaks it. Nothing here restates a parameter.
 
 :func:`make_scenario` turns the picked scenario, the levers and the seed text into a
 validated :class:`~berdaya.scenarios.P2KPScenario`, or raises
@@ -34,7 +35,8 @@ from berdaya.scenarios import (
 )
 from berdaya.scenarios.loader import shown
 from berdaya.scenarios.schema import CITY_ONLY
-from berdaya.viz.i18n import DEFAULT_LANGUAGE, MESSAGES, tr
+from berdaya.viz.i18n import DEFAULT_LANGUAGE, MESSAGES, num, tr
+from berdaya.viz.schema_i18n import param_help, unit_text
 
 Widget = Literal["switch", "select", "slider_int", "slider_float", "number"]
 SLIDER_INT_MAX_SPAN = 1000  # wider integer ranges get a number field
@@ -62,9 +64,20 @@ class Control:
 
     @property
     def caption(self) -> str:
-        """The one-line help, with unit and allowed values."""
-        unit = f" [{self.info.unit}]" if self.info.unit else ""
-        return f"{self.info.help}{unit}"
+        """The one-line help with its unit, in English (the schema's own words)."""
+        return self.caption_in(DEFAULT_LANGUAGE)
+
+    def caption_in(self, lang: str) -> str:
+        """The one-line help with its unit, in a language.
+
+        Args:
+            lang: Language code.
+
+        Returns:
+            The help and the unit in brackets (``... [bulan]``).
+        """
+        unit = f" [{unit_text(self.info.unit, lang)}]" if self.info.unit else ""
+        return f"{param_help(self.info, lang)}{unit}"
 
     def parse(self, raw: Any) -> Any:
         """Turn what the control holds into a parameter value.
@@ -118,11 +131,15 @@ class Control:
 
     @property
     def plausible(self) -> str:
-        """The plausible range and the allowed one, in numbers (empty for a choice)."""
+        """The plausible range, in numbers as English writes them (empty for a choice)."""
+        return self.plausible_in(DEFAULT_LANGUAGE)
+
+    def plausible_in(self, lang: str) -> str:
+        """The plausible range, in numbers as the language writes them (``0,06 - 0,35``)."""
         lo, hi = self.info.plausible or (None, None)
         if lo is None:
             return ""
-        return f"{_short(lo)} - {_short(hi)}"
+        return f"{_short(lo, lang)} - {_short(hi, lang)}"
 
     def implausible(self, value: Any) -> bool:
         """Whether a valid value lies outside the schema's plausible range."""
@@ -132,8 +149,11 @@ class Control:
         return not lo <= value <= hi
 
 
-def _short(x: float) -> str:
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+def _short(x: float, lang: str = DEFAULT_LANGUAGE) -> str:
+    if float(x).is_integer():
+        return num(int(x), 0, lang)
+    text = f"{x:g}"
+    return text.replace(".", ",") if lang == "id" else text
 
 
 def _step(info: ParamInfo) -> float:
@@ -441,13 +461,19 @@ def SliderWithNumber(control: Control, value: Any, on_value: Callable[[Any], Non
 
 
 @solara.component
-def LeverControl(control: Control, value: Any, on_value: Callable[[Any], None]):  # noqa: N802 (a component)
+def LeverControl(  # noqa: N802 (a component)
+    control: Control,
+    value: Any,
+    on_value: Callable[[Any], None],
+    lang: str = DEFAULT_LANGUAGE,
+):
     """One lever's control with its one-line help underneath.
 
     Args:
         control: The control (from :func:`lever_controls`).
         value: What it holds now.
         on_value: Called with the new value.
+        lang: Language code (the help).
     """
     info = control.info
     if control.widget == "switch":
@@ -475,7 +501,7 @@ def LeverControl(control: Control, value: Any, on_value: Callable[[Any], None]):
             continuous_update=True,
         )
     solara.Text(
-        control.caption,
+        control.caption_in(lang),
         classes=["berdaya-caption"],
         style={
             "font-size": "14px",
@@ -498,7 +524,7 @@ def LeverControls(  # noqa: N802 (a component)
     Args:
         levers: What each control holds, by lever name.
         on_lever: Called with (name, value) when a control changes.
-        lang: Language code (the group titles).
+        lang: Language code (the group titles and the help).
     """
     for i, (group, controls) in enumerate(groups().items()):
         children = []
@@ -508,6 +534,7 @@ def LeverControls(  # noqa: N802 (a component)
                     c,
                     levers.get(c.name, c.shown(c.info.default)),
                     lambda v, name=c.name: on_lever(name, v),
+                    lang,
                 )
             )
         key = f"group_{group}"
@@ -535,11 +562,11 @@ def uncertain_caption(control: Control, value: Any, lang: str) -> str:
         lang: Language code.
 
     Returns:
-        One line (the schema's help is in English, the rest in the session's language).
+        One line in the session's language.
     """
-    text = control.caption
+    text = control.caption_in(lang)
     if control.plausible:
-        text += "; " + tr("plausible", lang, range=control.plausible)
+        text += "; " + tr("plausible", lang, range=control.plausible_in(lang))
     try:
         parsed = control.parse(value)
     except ScenarioError:

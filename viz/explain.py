@@ -46,7 +46,8 @@ def _where_words(run: Run, lang: str) -> str:
         return tr("where_halted", lang, after=after)
     if cycle.phase is None:
         return tr("where_finished", lang, after=after)
-    return tr("where_phase", lang, phase=cycle.phase.key, title=cycle.phase.title)
+    key = cycle.phase.key
+    return tr("where_phase", lang, phase=key, title=tr(f"phase_{key}", lang))
 
 
 def explain(run: Run, lang: str = DEFAULT_LANGUAGE) -> list[str]:
@@ -83,7 +84,7 @@ def explain(run: Run, lang: str = DEFAULT_LANGUAGE) -> list[str]:
             "ex_stages",
             lang,
             share=pct(shares[top], 0, lang),
-            stage=top,
+            stage=tr(f"cat_{top}", lang),
             meaning=tr(f"stage_{top}", lang),
             genuine=pct(s["pendayaan_genuine_poor"], 0, lang),
         )
@@ -160,7 +161,9 @@ def ExplainPanel(run: Run, version: int, lang: str = DEFAULT_LANGUAGE):  # noqa:
     """
     lines = solara.use_memo(lambda: explain(run, lang), [id(run), version, lang])
     with solara.Card(
-        tr("what_run_shows", lang), subtitle=run.label, classes=["berdaya-explain"]
+        tr("what_run_shows", lang),
+        subtitle=run.title(lang),
+        classes=["berdaya-explain"],
     ):
         for line in lines:
             solara.Text(line, style={"display": "block", "margin-bottom": "4px"})
@@ -180,18 +183,21 @@ def ExplainPanel(run: Run, version: int, lang: str = DEFAULT_LANGUAGE):  # noqa:
 
 
 @solara.component
-def OddPage():  # noqa: N802 (a component)
+def OddPage(lang: str = DEFAULT_LANGUAGE):  # noqa: N802 (a component)
     """The model description, ``docs/ODD.md``, served by the app.
 
     It is found in a source checkout and in an installed wheel alike
-    (:func:`berdaya.doc_path`).
+    (:func:`berdaya.doc_path`). It is a technical document for modellers and is not
+    translated: in another language the page says so first, in that language.
+
+    Args:
+        lang: Language code.
     """
+    if lang != DEFAULT_LANGUAGE:
+        solara.Info(tr("odd_english_only", lang), classes=["berdaya-odd-english"])
     try:
         text = doc_path("ODD.md").read_text(encoding="utf-8")
     except OSError:
-        solara.Warning(
-            "docs/ODD.md is not installed with this copy of berdaya; read it in the "
-            "repository."
-        )
+        solara.Warning(tr("odd_missing", lang))
     else:
         solara.Markdown(text)

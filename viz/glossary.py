@@ -129,6 +129,28 @@ TERMS: tuple[Term, ...] = (
         "kepada KSM, pengembalian, tunggakan).",
     ),
     Term(
+        "pjm",
+        "PJM Pronangkis, LPJ",
+        "The BKM's three-year plan against poverty (Program Jangka Menengah "
+        "Penanggulangan Kemiskinan), which shares the BLM grant among the Tridaya; and "
+        "the accountability report (laporan pertanggungjawaban) the BKM makes for each "
+        "tranche before the next is paid.",
+        "Rencana tiga tahun BKM untuk menanggulangi kemiskinan (Program Jangka Menengah "
+        "Penanggulangan Kemiskinan), yang membagi dana BLM ke Tridaya; dan laporan "
+        "pertanggungjawaban BKM untuk setiap tahap pencairan sebelum tahap berikutnya "
+        "dibayarkan.",
+    ),
+    Term(
+        "tanggung-renteng",
+        "tanggung renteng",
+        "Joint liability: the members of a KSM answer together for each other's loan "
+        "instalments, which brings peer pressure to repay but also lets some ride on "
+        "the others.",
+        "Tanggung jawab bersama anggota KSM atas angsuran pinjaman sesama anggota: "
+        "menimbulkan tekanan untuk membayar, tetapi juga memungkinkan sebagian anggota "
+        "menumpang pada yang lain.",
+    ),
+    Term(
         "tridaya",
         "Tridaya",
         "The three kinds of empowerment the funds go to: economic (loans), social "

@@ -41,6 +41,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Deskripsi model (ODD, bahasa Inggris)",
     },
     "glossary": {"en": "Glossary", "id": "Glosarium"},
+    "odd_english_only": {
+        "en": "The model description (ODD) is a technical document for modellers, in "
+        "English only.",
+        "id": "Deskripsi model (ODD) adalah dokumen teknis untuk pemodel dan hanya "
+        "tersedia dalam bahasa Inggris. Istilah program dijelaskan dalam bahasa "
+        "Indonesia di Glosarium.",
+    },
+    "odd_missing": {
+        "en": "docs/ODD.md is not installed with this copy of berdaya; read it in the "
+        "repository.",
+        "id": "docs/ODD.md tidak terpasang bersama salinan berdaya ini; bacalah di "
+        "repositori.",
+    },
     "language": {"en": "Language", "id": "Bahasa"},
     "card_run": {"en": "Run", "id": "Simulasi"},
     "scenario": {"en": "scenario", "id": "skenario"},
@@ -67,7 +80,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Pengaturan berbeda dari simulasi yang ditampilkan: Mulai ulang "
         "menerapkannya.",
     },
-    "not_reset": {"en": "Not reset: {error}", "id": "Tidak dimulai ulang: {error}"},
+    # the checks' details are the schema's, in English, with the parameters' names
+    "not_reset": {
+        "en": "Not reset: {error}",
+        "id": "Tidak dimulai ulang: ada nilai yang ditolak pemeriksaan skenario. "
+        "Rincian (dalam bahasa Inggris, dengan nama parameter apa adanya): {error}",
+    },
     "step_failed": {
         "en": "Step failed: {error}",
         "id": "Langkah gagal: {error}",
@@ -89,7 +107,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Loaded {name}: Reset runs it.",
         "id": "{name} dimuat: Mulai ulang menjalankannya.",
     },
-    "not_loaded": {"en": "Not loaded: {error}", "id": "Tidak dimuat: {error}"},
+    "not_loaded": {
+        "en": "Not loaded: {error}",
+        "id": "Skenario tidak dimuat: berkas ini ditolak pemeriksaan skenario, dan "
+        "pengaturan tidak berubah. Rincian (dalam bahasa Inggris, dengan nama "
+        "parameter apa adanya): {error}",
+    },
+    "lever_changed": {"en": "{n} lever changed", "id": "{n} kebijakan diubah"},
+    "levers_changed": {"en": "{n} levers changed", "id": "{n} kebijakan diubah"},
     "what_run_shows": {
         "en": "What this run shows",
         "id": "Yang ditunjukkan simulasi ini",
@@ -339,6 +364,30 @@ MESSAGES: dict[str, dict[str, str]] = {
     "where_finished": {
         "en": "the programme cycle has finished{after}",
         "id": "siklus program telah selesai{after}",
+    },
+    # the phases of the cycle (their English is the model's title, PHASES in model.cycle)
+    "phase_sosialisasi": {"en": "Sosialisasi", "id": "Sosialisasi"},
+    "phase_rkm": {
+        "en": "RKM (rembug kesiapan masyarakat)",
+        "id": "RKM (rembug kesiapan masyarakat)",
+    },
+    "phase_relawan": {"en": "Relawan recruitment", "id": "Perekrutan relawan"},
+    "phase_refleksi": {"en": "Refleksi kemiskinan", "id": "Refleksi kemiskinan"},
+    "phase_pemetaan": {
+        "en": "Pemetaan swadaya (PS-2 list)",
+        "id": "Pemetaan swadaya (daftar PS-2)",
+    },
+    "phase_bkm": {"en": "BKM formation", "id": "Pembentukan BKM"},
+    "phase_pjm": {
+        "en": "PJM Pronangkis (3-year plan)",
+        "id": "PJM Pronangkis (rencana 3 tahun)",
+    },
+    "phase_ksm": {"en": "KSM formation", "id": "Pembentukan KSM"},
+    "phase_blm": {"en": "BLM tranches", "id": "Pencairan BLM bertahap"},
+    "phase_upk": {"en": "Revolving loans (UPK)", "id": "Pinjaman bergulir (UPK)"},
+    "phase_review": {
+        "en": "Review and exit",
+        "id": "Evaluasi dan pengakhiran program",
     },
     "where_phase": {
         "en": "the programme is in phase {phase} ({title})",

@@ -22,7 +22,7 @@ import solara
 import traitlets
 
 from berdaya.viz.households import history_png, household_facts, rt_facts
-from berdaya.viz.i18n import DEFAULT_LANGUAGE, tr
+from berdaya.viz.i18n import DEFAULT_LANGUAGE, num, tr
 from berdaya.viz.layout import layout_for
 from berdaya.viz.network import AGGREGATE_ABOVE, LAYERS, Marks, NetworkView
 from berdaya.viz.runs import Run
@@ -204,11 +204,11 @@ def NetworkPanel(  # noqa: N802 (a component)
         caption = tr(
             "network_caption",
             lang,
-            n=f"{h.n:,}",
+            n=num(h.n, 0, lang),
             rts=len(layout.rt_centre),
             rws=len(layout.rw_centre),
-            drawn=0 if aggregate else f"{len(layout.segments):,}",
-            ties=f"{layout.n_edges:,}",
+            drawn=0 if aggregate else num(len(layout.segments), 0, lang),
+            ties=num(layout.n_edges, 0, lang),
             month=run.month,
             visits=int(run.visited.sum()),
             forced=int(h.forced.sum()),
@@ -227,7 +227,7 @@ def NetworkPanel(  # noqa: N802 (a component)
         if hit is not None:
             choice.selected.set(("rt" if view.aggregate else "household", hit))
 
-    with solara.Card(run.label, classes=["berdaya-network-card"]):
+    with solara.Card(run.title(lang), classes=["berdaya-network-card"]):
         ClickableImage.element(
             src=src,
             img_class="berdaya-network",

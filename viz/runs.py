@@ -14,6 +14,28 @@ import numpy as np
 from berdaya.model.model import P2KPModel, planned_months
 from berdaya.scenarios import P2KPScenario
 from berdaya.viz.households import History
+from berdaya.viz.i18n import DEFAULT_LANGUAGE, tr
+
+
+def run_label(
+    arm: str, name: str, changed: dict[str, object], lang: str = DEFAULT_LANGUAGE
+) -> str:
+    """A run's label: its arm, its scenario and how many levers were changed.
+
+    Args:
+        arm: ``"A"`` or ``"B"``.
+        name: The shipped scenario.
+        changed: Levers set away from the scenario's own values.
+        lang: Language code (English labels are the runs' names in tables and files).
+
+    Returns:
+        ``"A: kedungkandang-2008 (1 lever changed)"``, or in Bahasa Indonesia
+        ``"A: kedungkandang-2008 (1 kebijakan diubah)"``.
+    """
+    if not changed:
+        return f"{arm}: {name}"
+    n = len(changed)
+    return f"{arm}: {name} ({tr('lever_changed' if n == 1 else 'levers_changed', lang, n=n)})"
 
 
 def last_month(model: P2KPModel) -> int:
@@ -56,6 +78,20 @@ class Run:
     model: P2KPModel
     changed: dict[str, object] = field(default_factory=dict)
     history: History = field(default_factory=History)
+
+    def title(self, lang: str = DEFAULT_LANGUAGE) -> str:
+        """The label as shown in a language (:attr:`label` names it in tables and files).
+
+        Args:
+            lang: Language code.
+
+        Returns:
+            The label, with how many levers were changed said in the language.
+        """
+        if not self.changed:
+            return self.label
+        arm, name = self.label.split(" (", 1)[0].split(": ", 1)
+        return run_label(arm, name, self.changed, lang)
 
     @classmethod
     def start(

@@ -23,9 +23,11 @@ MESA_PAGE = APP.with_name("mesa_page.py")
 STATIC = Path(__file__).resolve().with_name("static")
 
 # Solara reports usage to a tracking service unless told not to; the app never needs it.
-# Solara looks for ``custom.css`` in the extra asset locations first.
+# Solara looks for ``custom.css`` in the extra asset locations first. Its banner ("This
+# website runs on Solara") is English in either language of the app: not shown.
 QUIET_ENV = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+    "SOLARA_THEME_SHOW_BANNER": "False",
     "SOLARA_ASSETS_EXTRA_LOCATIONS": str(STATIC),
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -25,7 +26,9 @@ from playwright.sync_api import sync_playwright
 
 from berdaya.model.model import planned_months
 from berdaya.scenarios import Parameters
-from berdaya.viz.controls import uncertainty_controls
+from berdaya.viz.controls import lever_controls, uncertainty_controls
+from berdaya.viz.i18n import MESSAGES
+from berdaya.viz.schema_i18n import UNITS
 
 CHROMIUM = Path("/usr/bin/chromium")
 END = planned_months(Parameters()) + Parameters().followup_months
@@ -414,7 +417,85 @@ INDONESIAN = (
 )
 
 
+def _visible_texts(page) -> list[str]:
+    """Every visible text node of the page, trimmed (labels, captions, sentences)."""
+    return page.evaluate(
+        """() => {
+            const out = [];
+            const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+                const text = n.nodeValue.trim();
+                if (text && n.parentElement?.checkVisibility()) out.push(text);
+            }
+            return out;
+        }"""
+    )
+
+
+def _english_patterns() -> list[tuple[str, re.Pattern]]:
+    """Every English text the app knows, as a pattern to find it in the page.
+
+    The message table's English (placeholders match anything; a one-word message only
+    as a whole text), the schema's help of every control and the English units in
+    brackets. A message the same in both languages (BKM, KSM, RT/RW, "Model", the
+    phase "Sosialisasi") is not English to find; parameter names (the controls' labels,
+    what ``--set`` and scenario files take) are not in these texts at all.
+    """
+    out = []
+    for texts in MESSAGES.values():
+        english = texts["en"]
+        if english == texts["id"]:
+            continue
+        parts = re.split(r"\{[^}]*\}", english)
+        if not any(re.search(r"[A-Za-z]{2,}", part) for part in parts):
+            continue
+        body = ".*?".join(re.escape(part) for part in parts)
+        if " " not in english:
+            out.append((english, re.compile(f"^{body}$")))
+        else:
+            out.append((english, re.compile(rf"(?<![A-Za-z]){body}(?![A-Za-z])")))
+    for control in (*lever_controls(), *uncertainty_controls()):
+        out.append((control.info.help, re.compile(re.escape(control.info.help))))
+    out += [
+        (f"[{unit}]", re.compile(re.escape(f"[{unit}]")))
+        for unit, indonesian in UNITS.items()
+        if unit != indonesian
+    ]
+    return out
+
+
+def _english_left(page) -> list[tuple[str, str]]:
+    """(text on the page, the English it holds) for every known English text shown."""
+    patterns = _english_patterns()
+    return [
+        (text, english)
+        for text in dict.fromkeys(_visible_texts(page))
+        for english, pattern in patterns
+        if pattern.search(text)
+    ]
+
+
+def _open_every_panel(page) -> None:
+    """Open the uncertainties and every closed group of levers and uncertainties."""
+    page.locator(".berdaya-uncertain-toggle").click()
+    page.locator(".berdaya-uncertain-poor_share input").wait_for()
+    closed = ".v-navigation-drawer .v-expansion-panel-title[aria-expanded=false]"
+    while page.locator(closed).count():
+        page.locator(closed).first.click()
+        page.wait_for_timeout(100)
+
+
 def test_the_language_switch_changes_the_labels(app_url, browser, tmp_path):
+    """In Bahasa Indonesia no English text known to the app is left on the page.
+
+    Every visible text node is searched for every English message of the table, every
+    English help of the schema the controls show, and the English units, with the lever
+    and uncertainty panels all open (their help shown), in single and compare mode (a
+    lever changed, a month stepped). Had a message or a help no Indonesian, the page
+    would show its English (``tr`` keys both languages; a missing or stale help falls
+    back to the schema's English) and this test would name it; the unit tests
+    (``tests/test_viz_i18n.py``) catch the same one level down.
+    """
     with _page(browser, tmp_path, viewport={"width": 1366, "height": 768}) as page:
         page.goto(app_url)
         page.wait_for_selector("img.berdaya-chart-poverty")
@@ -430,6 +511,41 @@ def test_the_language_switch_changes_the_labels(app_url, browser, tmp_path):
         left = [w for w in ENGLISH if w.lower() in text.lower()]
         assert not left, f"still in English: {left}"
         assert _shot(page, "img.berdaya-chart-stages_all") != english_chart
+
+        # single mode, every panel open, a month on: nothing the app knows in English
+        _open_every_panel(page)
+        page.get_by_role("button", name="Maju sebulan").click()
+        page.get_by_text("Bulan 1 dari").first.wait_for()
+        assert (
+            "masuk akal 0,06 - 0,35"
+            in page.locator(".berdaya-uncertainties").inner_text()
+        )
+        assert not _english_left(page)
+        # compare mode, a lever of A changed
+        field = page.locator(".berdaya-number-kelurahan_involvement input")
+        field.fill("0.5")
+        field.press("Enter")
+        page.get_by_label("bandingkan dengan skenario lain").check()
+        page.get_by_text("skenario B (seed yang sama)").first.wait_for()
+        page.locator(".berdaya-pending").wait_for()
+        page.get_by_role("button", name="Mulai ulang").click()
+        page.locator(".berdaya-pending").wait_for(state="detached")
+        page.wait_for_function(
+            "() => document.querySelectorAll('img.berdaya-network').length === 2",
+            timeout=3 * UI_TIMEOUT_MS,
+        )
+        page.get_by_text("A: kedungkandang-2008 (1 kebijakan diubah)").first.wait_for()
+        page.get_by_role("button", name="Maju sebulan").click()
+        page.get_by_text("Bulan 1 dari").first.wait_for()
+        assert not _english_left(page)
+
+        # the model description says, in Indonesian, that it is in English only
+        page.locator(".berdaya-tab-odd").click()
+        page.locator(".berdaya-odd-english").wait_for()
+        assert (
+            "hanya tersedia dalam bahasa Inggris"
+            in page.locator(".berdaya-odd-english").inner_text()
+        )
         # the glossary, from the explain panel, in the language chosen
         page.goto(app_url + "glossary")
         page.locator(".berdaya-term-bkm").wait_for()
@@ -670,7 +786,7 @@ def test_the_uncertainties_open_and_take_a_checked_value(app_url, browser, tmp_p
         n = len(uncertainty_controls())
         page.get_by_text(f"Sembunyikan {n} parameter yang tidak pasti").wait_for()
         text = page.locator(".berdaya-uncertainties").inner_text()
-        assert "masuk akal 0.06 - 0.35" in text
+        assert "masuk akal 0,06 - 0,35" in text
 
 
 def _explain(page) -> str:
