@@ -41,6 +41,12 @@ def add(p: argparse.ArgumentParser) -> None:
         metavar="FILE.png",
         help="draw the monthly envelopes of both scenarios",
     )
+    p.add_argument(
+        "--store",
+        metavar="DIR",
+        help="keep every replication's runs in DIR as they finish; the same command "
+        "again (after an interruption) runs only those not there",
+    )
     o.add_default_ensemble(
         p, "each replication's calibrated parameters (one set for A and B)"
     )
@@ -79,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         workers=workers,
         progress=True,
         ensemble=ensemble,
+        store=args.store,
     )
     comparison.note = note or None
     print(comparison.table())

@@ -1,0 +1,153 @@
+"""Task keys and the results store: a study resumes by key, with the same numbers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from berdaya.experiments import compare as compare_module
+from berdaya.experiments.compare import compare
+from berdaya.experiments.engine import task_key
+from berdaya.experiments.errors import SweepError
+from berdaya.experiments.store import TaskStore
+
+INPUTS = {
+    "study": "sweep",
+    "params": {"n_households": 200, "contagion_rate": 0.05, "months": 24},
+    "seed": 7,
+    "keep": ["poverty_rate"],
+}
+#: A small comparison: three pairs of short runs of few households.
+SMALL = {
+    "replications": 3,
+    "seed": 11,
+    "months": 12,
+    "overrides": {"n_households": 100},
+}
+
+
+def test_a_task_has_the_same_key_in_another_process():
+    code = (
+        "from berdaya.experiments.engine import task_key; "
+        f"print(task_key(**{INPUTS!r}))"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert other.stdout.strip() == task_key(**INPUTS)
+    # the order a mapping was built in is not an input
+    assert task_key(**dict(reversed(INPUTS.items()))) == task_key(**INPUTS)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"params": {**INPUTS["params"], "contagion_rate": 0.06}},
+        {"params": {**INPUTS["params"], "months": 25}},
+        {"seed": 8},
+        {"keep": ["poverty_rate", "gov_support"]},
+        {"study": "compare"},
+    ],
+)
+def test_any_changed_input_changes_the_key(change):
+    assert task_key(**{**INPUTS, **change}) != task_key(**INPUTS)
+
+
+def test_the_key_covers_the_model_code(monkeypatch):
+    from berdaya.experiments import engine  # noqa: PLC0415
+
+    before = task_key(**INPUTS)
+    monkeypatch.setattr(engine, "code_version", lambda: "0.0.0+another")
+    assert task_key(**INPUTS) != before
+
+
+RUN_REPLICATION = compare_module.run_replication
+
+
+class StudyInterruptedError(RuntimeError):
+    """The study was stopped part-way (as a kill or a lost worker would)."""
+
+
+def _counting(monkeypatch, fail_after: int | None = None) -> list[int]:
+    """Count the replications run in this process; raise after ``fail_after``."""
+    calls: list[int] = []
+
+    def counted(task):
+        if fail_after is not None and len(calls) == fail_after:
+            raise StudyInterruptedError(f"stopped after {fail_after} replications")
+        calls.append(task.replication)
+        return RUN_REPLICATION(task)
+
+    monkeypatch.setattr(compare_module, "run_replication", counted)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def plain() -> compare_module.Comparison:
+    """The small comparison without a store."""
+    return compare("kedungkandang-2008", "none", workers=1, **SMALL)
+
+
+def test_a_stored_comparison_has_the_same_numbers(plain, tmp_path):
+    store = tmp_path / "store"
+    on_two = compare("kedungkandang-2008", "none", workers=2, store=store, **SMALL)
+    assert on_two.table() == plain.table()
+    pd.testing.assert_frame_equal(on_two.records, plain.records)
+    assert len(TaskStore(store).keys()) == SMALL["replications"]
+    # the results folder is one Parquet dataset of every run
+    stored = pd.read_parquet(store / "results")
+    assert len(stored) == len(plain.records)
+    read_back = compare("kedungkandang-2008", "none", workers=1, store=store, **SMALL)
+    pd.testing.assert_frame_equal(read_back.records, plain.records)
+    assert read_back.table() == plain.table()
+
+
+def test_an_interrupted_comparison_resumes_running_only_what_is_missing(
+    plain, tmp_path, monkeypatch
+):
+    store = tmp_path / "store"
+    _counting(monkeypatch, fail_after=2)
+    with pytest.raises(StudyInterruptedError):
+        compare("kedungkandang-2008", "none", workers=1, store=store, **SMALL)
+    assert len(TaskStore(store).keys()) == 2  # the two finished before the stop
+    calls = _counting(monkeypatch)
+    resumed = compare("kedungkandang-2008", "none", workers=1, store=store, **SMALL)
+    assert calls == [2]  # only the third replication ran again
+    assert resumed.table() == plain.table()
+    pd.testing.assert_frame_equal(resumed.records, plain.records)
+
+
+def test_a_changed_input_reruns_only_its_tasks_and_a_damaged_file_is_redone(
+    tmp_path, monkeypatch
+):
+    store = tmp_path / "store"
+    compare("kedungkandang-2008", "none", workers=1, store=store, **SMALL)
+    first = sorted((store / "results").glob("*.parquet"))
+    first[0].write_bytes(first[0].read_bytes()[:100])  # a copy cut short
+    calls = _counting(monkeypatch)
+    compare("kedungkandang-2008", "none", workers=1, store=store, **SMALL)
+    assert len(calls) == 1  # the damaged one only
+    assert len(list((store / "results").glob("*.damaged"))) == 1
+    calls.clear()
+    more = {**SMALL, "replications": 4}  # a fourth pair: three runs are kept
+    compare("kedungkandang-2008", "none", workers=1, store=store, **more)
+    assert calls == [3]
+    calls.clear()
+    other = {**SMALL, "overrides": {"n_households": 101}}  # every run changes
+    compare("kedungkandang-2008", "none", workers=1, store=store, **other)
+    assert calls == [0, 1, 2]
+
+
+def test_a_folder_that_is_not_a_comparisons_store_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(SweepError, match=r"--store: .* holds other files \(notes.txt"):
+        compare("kedungkandang-2008", "none", store=tmp_path, **SMALL)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    screen = tmp_path / "screen"
+    with TaskStore(screen).opened("screen"):
+        pass
+    with pytest.raises(SweepError, match="holds screen results, not compare"):
+        compare("kedungkandang-2008", "none", store=screen, **SMALL)
