@@ -8,11 +8,15 @@ import sys
 import pandas as pd
 import pytest
 
+import berdaya.experiments.sweep as sweep_module
 from berdaya.experiments import compare as compare_module
+from berdaya.experiments import engine
 from berdaya.experiments.compare import compare
 from berdaya.experiments.engine import task_key
 from berdaya.experiments.errors import SweepError
+from berdaya.experiments.files import read_table, write_table
 from berdaya.experiments.store import TaskStore
+from berdaya.experiments.sweep import run_sweep
 
 INPUTS = {
     "study": "sweep",
@@ -57,8 +61,6 @@ def test_any_changed_input_changes_the_key(change):
 
 
 def test_the_key_covers_the_model_code(monkeypatch):
-    from berdaya.experiments import engine  # noqa: PLC0415
-
     before = task_key(**INPUTS)
     monkeypatch.setattr(engine, "code_version", lambda: "0.0.0+another")
     assert task_key(**INPUTS) != before
@@ -151,3 +153,54 @@ def test_a_folder_that_is_not_a_comparisons_store_is_refused(tmp_path):
         pass
     with pytest.raises(SweepError, match="holds screen results, not compare"):
         compare("kedungkandang-2008", "none", store=screen, **SMALL)
+
+
+# --- a sweep resumes by key -------------------------------------------------------------
+
+SWEEP = {
+    "description": "two points, two seeds",
+    "scenario": "kedungkandang-2008",
+    "replications": 2,
+    "seed": 3,
+    "design": "grid",
+    "set": {"n_households": 100, "months": 6},
+    "levers": {"kelurahan_involvement": [0.0, 1.0]},
+    "outcomes": {"keep": ["pendayaan_poor"], "every": 3},
+}
+
+
+def _counting_runs(monkeypatch) -> list[str]:
+    """The ids of the sweep's runs run in this process."""
+    real = sweep_module.execute_run
+    ran: list[str] = []
+
+    def counted(task):
+        ran.append(task.run_id)
+        return real(task)
+
+    monkeypatch.setattr(sweep_module, "execute_run", counted)
+    return ran
+
+
+def test_a_sweep_resumes_by_key(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    first = run_sweep(SWEEP, out, workers=1)
+    files = sorted((out / "runs").glob("*.parquet"))
+    keys = {read_table(f)[1]["key"] for f in files}
+    assert len(files) == 6 and len(keys) == 4  # the base point is one of the levels
+    # a result kept under another key (another model's, say) is run again, alone
+    table, meta = read_table(files[1])
+    write_table(table, files[1], {**meta, "key": "0" * 16})
+    ran = _counting_runs(monkeypatch)
+    again = run_sweep(SWEEP, out, workers=1)
+    assert ran == [files[1].stem]
+    pd.testing.assert_frame_equal(again, first)
+    # other model code: every key changes, so every run runs again
+    ran.clear()
+    monkeypatch.setattr(engine, "code_version", lambda: "0.0.0+another")
+    run_sweep(SWEEP, out, workers=1)
+    assert sorted(ran) == sorted(f.stem for f in files)
+    # a changed spec is refused, as before keys: its folder is another sweep's
+    changed = {**SWEEP, "set": {"n_households": 101, "months": 6}}
+    with pytest.raises(SweepError, match="holds another sweep"):
+        run_sweep(changed, out, workers=1)
