@@ -11,10 +11,12 @@ import pytest
 import berdaya.experiments.sweep as sweep_module
 from berdaya.experiments import compare as compare_module
 from berdaya.experiments import engine
+from berdaya.experiments import screen as screen_module
 from berdaya.experiments.compare import compare
 from berdaya.experiments.engine import task_key
 from berdaya.experiments.errors import SweepError
 from berdaya.experiments.files import read_table, write_table
+from berdaya.experiments.screen import morris_screen
 from berdaya.experiments.store import TaskStore
 from berdaya.experiments.sweep import run_sweep
 
@@ -204,3 +206,44 @@ def test_a_sweep_resumes_by_key(tmp_path, monkeypatch):
     changed = {**SWEEP, "set": {"n_households": 101, "months": 6}}
     with pytest.raises(SweepError, match="holds another sweep"):
         run_sweep(changed, out, workers=1)
+
+
+# --- a Morris screen resumes from its store -----------------------------------------------
+
+SCREEN = {
+    "parameters": ["kelurahan_involvement", "loan_interest"],
+    "n_households": 100,
+    "months": 12,
+    "trajectories": 2,
+    "replications": 2,
+}
+RUN_POINT = screen_module.run_point
+
+
+def test_an_interrupted_screen_resumes_with_the_same_table(tmp_path, monkeypatch):
+    plain = morris_screen(workers=1, **SCREEN)
+    store = tmp_path / "store"
+    ran: list[int] = []
+
+    def stopping(task):
+        if len(ran) == 3:
+            raise StudyInterruptedError("stopped after 3 points")
+        ran.append(task.index)
+        return RUN_POINT(task)
+
+    monkeypatch.setattr(screen_module, "run_point", stopping)
+    with pytest.raises(StudyInterruptedError):
+        morris_screen(workers=1, store=store, **SCREEN)
+    assert len(TaskStore(store).keys()) == 3
+    ran.clear()
+    monkeypatch.setattr(
+        screen_module, "run_point", lambda t: ran.append(t.index) or RUN_POINT(t)
+    )
+    resumed = morris_screen(workers=1, store=store, **SCREEN)
+    assert len(ran) == plain.attrs["points"] + 1 - 3  # the baseline is a point too
+    pd.testing.assert_frame_equal(resumed, plain)
+    monkeypatch.undo()  # local processes run the real function
+    on_two = morris_screen(workers=2, store=tmp_path / "two", **SCREEN)
+    pd.testing.assert_frame_equal(on_two, plain)
+    with pytest.raises(SweepError, match="holds screen results, not compare"):
+        compare("kedungkandang-2008", "none", store=store, **SMALL)
