@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import berdaya.experiments.sweep as sweep_module
+from berdaya.cli import main
 from berdaya.experiments import compare as compare_module
 from berdaya.experiments import engine
 from berdaya.experiments import screen as screen_module
@@ -247,3 +248,33 @@ def test_an_interrupted_screen_resumes_with_the_same_table(tmp_path, monkeypatch
     pd.testing.assert_frame_equal(on_two, plain)
     with pytest.raises(SweepError, match="holds screen results, not compare"):
         compare("kedungkandang-2008", "none", store=store, **SMALL)
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "verb", [["compare", "kedungkandang-2008", "none"], ["levers"]]
+)
+def test_a_store_that_is_a_file_is_one_line_and_nothing_runs(verb, tmp_path, capsys):
+    path = tmp_path / "store"
+    path.write_text("not a folder", encoding="utf-8")
+    code = main([*verb, "--replications", "2", "--store", str(path)])
+    out, err = capsys.readouterr()
+    assert code != 0 and out == ""
+    assert err.strip().splitlines() == [
+        f"berdaya: error: --store: '{path}' is a file, not a folder"
+    ]
+    assert path.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_levers_resume_from_their_store_with_the_same_table(tmp_path, monkeypatch):
+    args = ["levers", "--replications", "2", "--set", "n_households=60"]
+    args += ["--set", "months=6", "--outcome", "poverty_rate"]
+    store = tmp_path / "store"
+    assert main([*args, "--store", str(store), "--out", str(tmp_path / "a.md")]) == 0
+    calls = _counting(monkeypatch)
+    assert main([*args, "--store", str(store), "--out", str(tmp_path / "b.md")]) == 0
+    assert calls == []  # every replication of every arm came from the store
+    a = (tmp_path / "a.md").read_text(encoding="utf-8")
+    assert a == (tmp_path / "b.md").read_text(encoding="utf-8")

@@ -41,12 +41,7 @@ def add(p: argparse.ArgumentParser) -> None:
         metavar="FILE.png",
         help="draw the monthly envelopes of both scenarios",
     )
-    p.add_argument(
-        "--store",
-        metavar="DIR",
-        help="keep every replication's runs in DIR as they finish; the same command "
-        "again (after an interruption) runs only those not there",
-    )
+    o.add_store(p, "every replication's runs")
     o.add_default_ensemble(
         p, "each replication's calibrated parameters (one set for A and B)"
     )
