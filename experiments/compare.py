@@ -63,7 +63,13 @@ import numpy as np
 import pandas as pd
 
 from berdaya.experiments.defaults import DEFAULT_PAIRED_REPLICATIONS, SMALL_EFFECT
-from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
+from berdaya.experiments.engine import (
+    progress_bar,
+    replication_seeds,
+    run_all,
+    run_stored,
+    task_key,
+)
 from berdaya.experiments.ensemble import Ensemble, Member, open_ensemble
 from berdaya.experiments.files import write_table
 from berdaya.experiments.run import run
@@ -73,6 +79,7 @@ from berdaya.experiments.shares import (
     share_lines,
     shares_meta,
 )
+from berdaya.experiments.store import TaskStore
 from berdaya.model.registry import HEADLINE
 from berdaya.scenarios import load_scenario
 from berdaya.scenarios.loader import plain_values
@@ -698,7 +705,7 @@ class Task(NamedTuple):
     member: Member | None = None
 
 
-def run_replication(task: Task) -> tuple[Task, dict[str, pd.DataFrame]]:
+def run_replication(task: Task) -> pd.DataFrame:
     """Run one task (a top-level function, so spawned worker processes can import it).
 
     An arm that follows another runs after it, to exactly the month that run ended.
@@ -707,22 +714,56 @@ def run_replication(task: Task) -> tuple[Task, dict[str, pd.DataFrame]]:
         task: What to run.
 
     Returns:
-        The task and each arm's monthly records, by label.
+        Each arm's monthly records in turn, with :data:`ID_COLUMNS` first (and
+        :data:`MEMBER` with a member).
     """
     out: dict[str, pd.DataFrame] = {}
+    frames = []
     for arm in task.arms:
         until = None
         if arm.follows is not None:
             until = int(out[arm.follows]["month"].iloc[-1])
-        result = run(
+        rec = run(
             arm.scenario,
             task.seed,
             months=task.months,
             overrides=arm.values(task.member),
             until=until,
-        )
-        out[arm.label] = result.records
-    return task, out
+        ).records
+        out[arm.label] = rec
+        ids: dict[str, Any] = {
+            "arm": arm.label,
+            "scenario": arm.name,
+            "replication": task.replication,
+            "seed": task.seed,
+        }
+        if task.member is not None:
+            ids[MEMBER] = task.member.index
+        frames.append(pd.concat([pd.DataFrame(ids, index=rec.index), rec], axis=1))
+    return pd.concat(frames, ignore_index=True)
+
+
+def replication_key(task: Task) -> str:
+    """A task's key (:func:`~berdaya.experiments.engine.task_key`) for a store.
+
+    It covers every arm's resolved parameter values (so an edited scenario file gives
+    another key), its label, name and leader, the seed, the months cap and the member.
+    """
+    arms = [
+        {
+            "label": arm.label,
+            "name": arm.name,
+            "follows": arm.follows,
+            "params": load_scenario(
+                arm.scenario, arm.values(task.member)
+            ).params.model_dump(mode="json"),
+        }
+        for arm in task.arms
+    ]
+    member = None if task.member is None else task.member.index
+    return task_key(
+        study="compare", seed=task.seed, months=task.months, member=member, arms=arms
+    )
 
 
 #: The engine's in-memory runner, under the name scripts know.
@@ -738,6 +779,7 @@ def run_arms(
     desc: str,
     progress: bool = False,
     members: Sequence[Member] | None = None,
+    store: str | Path | None = None,
 ) -> pd.DataFrame:
     """Run every arm with every replication's seed; an arm and its followers together.
 
@@ -750,6 +792,9 @@ def run_arms(
         progress: Show a progress bar on stderr (when it is a terminal).
         members: Ensemble member of each replication, shared by every arm (``None``:
             none drawn).
+        store: A folder keeping every replication's runs as they finish
+            (:func:`~berdaya.experiments.engine.run_stored`): the runs already there
+            are read, not run again; ``None``: none.
 
     Returns:
         The monthly records of every run, with :data:`ID_COLUMNS` first (and
@@ -770,25 +815,22 @@ def run_arms(
     bar = progress_bar(len(seeds) * len(arms), desc=desc, enabled=progress)
     frames = []
     try:
-        for task, done in run_tasks(run_replication, tasks, workers):
-            for arm in task.arms:
-                ids: dict[str, Any] = {
-                    "arm": arm.label,
-                    "scenario": arm.name,
-                    "replication": task.replication,
-                    "seed": task.seed,
-                }
-                if task.member is not None:
-                    ids[MEMBER] = task.member.index
-                rec = done[arm.label]
-                frames.append(
-                    pd.concat([pd.DataFrame(ids, index=rec.index), rec], axis=1)
-                )
-                bar.update()
+        for task, table in run_stored(
+            run_replication,
+            tasks,
+            workers,
+            key=replication_key,
+            store=store,
+            kind="compare",
+        ):
+            frames.append(table)
+            bar.update(len(task.arms))
     finally:
         bar.close()
-    frames.sort(key=lambda f: (int(f["replication"].iat[0]), order[f["arm"].iat[0]]))
-    return pd.concat(frames, ignore_index=True)
+    records = pd.concat(frames, ignore_index=True)
+    rank = records["arm"].map(order).to_numpy()
+    rows = np.lexsort((rank, records["replication"].to_numpy()))  # stable
+    return records.iloc[rows].reset_index(drop=True)
 
 
 def outcomes_at(
@@ -908,6 +950,7 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
     progress: bool = False,
     ensemble: str | Path | Ensemble | None = None,
     shares: bool = True,
+    store: str | Path | None = None,
 ) -> Comparison:
     """Run scenarios A and B over the same paired seeds and collect their outcomes.
 
@@ -942,6 +985,10 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         shares: With an ensemble, also run the seed-only pairs (twice the runs) and
             split the spread of B - A (:attr:`Comparison.shares`); ``False`` skips
             them. Ignored without an ensemble.
+        store: A folder keeping every replication's runs as they finish
+            (:mod:`~berdaya.experiments.store`): the same comparison again (after an
+            interruption, say) reads the runs there and runs only the others; the
+            results are the same as without it. ``None``: none.
 
     Returns:
         The :class:`Comparison`.
@@ -951,8 +998,11 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         EnsembleError: The ensemble cannot be read, or an arm's scenario is neither
             the one it was calibrated on nor built on it; raised before any run.
         ValueError: Invalid argument (replications, workers, seed, months, both none).
+        SweepError: ``store`` is not a comparison's store (a file, other files).
     """
     _check_arguments(replications, workers, seed, months)
+    if store is not None:
+        TaskStore(store).check("compare")
     replications, workers, seed = int(replications), int(workers), int(seed)
     months = None if months is None else int(months)
     overrides = plain_values(overrides)
@@ -975,7 +1025,14 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         arms, members, drawn = draw_for(ensemble, arms, overrides, seed, replications)
     desc = f"{arms[0].name} vs {arms[1].name}"
     records = run_arms(
-        arms, seeds, months, workers, desc=desc, progress=progress, members=members
+        arms,
+        seeds,
+        months,
+        workers,
+        desc=desc,
+        progress=progress,
+        members=members,
+        store=store,
     )
     present = tuple(o for o in outcomes if o in records.columns)
     missing = tuple(o for o in outcomes if o not in records.columns)
@@ -986,7 +1043,13 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
     seed_only, split = None, None
     if members is not None and shares:
         alone = run_arms(
-            plain, seeds, months, workers, desc=f"{desc}, seeds only", progress=progress
+            plain,
+            seeds,
+            months,
+            workers,
+            desc=f"{desc}, seeds only",
+            progress=progress,
+            store=store,
         )
         seed_only, _ = outcomes_at(alone, plain, present)
         split = parameter_shares(seed_only, moments, present, MOMENTS, seed=seed)

@@ -14,19 +14,32 @@ comparison, a Morris screen) hands its tasks to :func:`completed`, the one runne
 * a cluster that has lost every worker stops the drive after ``stall_timeout``;
 * progress (:func:`progress_bar`) is tqdm's bar on a terminal and, when stderr is not a
   terminal (CI logs, ``nohup``), a plain line every :data:`PROGRESS_SECONDS`.
+
+A task is known by its key (:func:`task_key`): a short SHA-256 of everything that makes
+its result (the scenario's resolved parameter values, the seed, what is kept) and of the
+model's code (:func:`code_version`). A results store (a sweep's folder, a comparison's or
+a screen's ``--store``, :mod:`berdaya.experiments.store`) holds each result under its key,
+so a resume runs exactly the tasks whose key has no whole result there
+(:func:`run_stored`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
+from functools import cache
+from importlib import import_module
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+import pandas as pd
 from tqdm.auto import tqdm
 from tqdm.std import tqdm as text_tqdm
 
@@ -38,6 +51,7 @@ from berdaya.experiments.executors import (
     workers_alive,
 )
 from berdaya.experiments.limits import cap_workers
+from berdaya.experiments.store import TaskStore
 
 #: Whether tqdm.auto draws widgets (this process is a notebook's kernel).
 _NOTEBOOK = any(c.__module__ == "tqdm.notebook" for c in tqdm.__mro__)
@@ -120,6 +134,70 @@ def replication_seeds(master_seed: int, replications: int) -> list[int]:
     """
     children = np.random.SeedSequence(master_seed).spawn(replications)
     return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+
+
+#: The packages whose code makes a run's result, hashed into every task key.
+CODE_PACKAGES = ("model", "agents", "scenarios")
+#: Hex digits of a task key (64 bits: no two of a study's tasks share one by chance).
+KEY_LENGTH = 16
+
+
+@cache
+def code_version() -> str:
+    """Berdaya's version and a hash of the code a run's result comes from.
+
+    The sources of :data:`CODE_PACKAGES` and of the run function
+    (``experiments/run.py``), read in path order: an edit to the model changes every
+    task key, so a store never passes an older model's result off as this one's.
+
+    Returns:
+        ``<version>+<12 hex digits>``, the same in every process of one install.
+    """
+    from berdaya import __version__  # noqa: PLC0415 - the root package, loaded already
+
+    digest = hashlib.sha256()
+    for name in ("experiments.run", *CODE_PACKAGES):
+        module = import_module(f"berdaya.{name}")
+        where = Path(module.__file__ or "")
+        package = hasattr(module, "__path__")
+        for path in sorted(where.parent.rglob("*.py")) if package else [where]:
+            digest.update(f"{name}/{path.relative_to(where.parent)}".encode())
+            digest.update(path.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
+def _canonical(value: Any) -> Any:
+    """A value as plain JSON types (numpy scalars and arrays, tuples, paths)."""
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def task_key(**inputs: Any) -> str:
+    """The stable key of a task: a short SHA-256 of its inputs and the model's code.
+
+    Args:
+        **inputs: Everything the task's result depends on, as JSON-able values (the
+            scenario's resolved parameter values, the seed, the months, what is kept);
+            not where it sits in a design (a point's number is a label, not an input).
+
+    Returns:
+        :data:`KEY_LENGTH` hex digits; the same inputs give the same key in any
+        process, on any machine with the same code; any changed input, another.
+    """
+    canon = json.dumps(
+        {"code": code_version(), **_canonical(inputs)},
+        sort_keys=True,
+        separators=(",", ":"),
+        allow_nan=True,
+    )
+    return hashlib.sha256(canon.encode()).hexdigest()[:KEY_LENGTH]
 
 
 def _raise(task: Any, err: BaseException) -> BaseException:
@@ -259,6 +337,51 @@ def run_all[T, R](fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterato
     Yields:
         Results, in task order with one worker, as they complete with more.
     """
-    with local_executor(workers, len(tasks)) as executor:
-        for _, result in completed(fn, tasks, executor, window=len(tasks)):
-            yield result
+    for _, result in run_stored(fn, tasks, workers, key=str):
+        yield result
+
+
+def run_stored[T](
+    fn: Callable[[T], pd.DataFrame],
+    tasks: Sequence[T],
+    workers: int,
+    *,
+    key: Callable[[T], str],
+    store: str | Path | None = None,
+    kind: str = "results",
+) -> Iterator[tuple[T, pd.DataFrame]]:
+    """Run tasks here or on local processes, keeping each result in a store by its key.
+
+    Without a store this is :func:`run_all` (every task runs, nothing is written).
+    With one, a task whose key has a whole result in it is read back instead of run,
+    and every other task's table is written there as it completes, so running the same
+    study again after an interruption runs only the tasks that had not finished.
+
+    Args:
+        fn: A top-level (importable) function returning the task's table.
+        tasks: Its arguments, one per call.
+        workers: Local processes (1: in this process, in order).
+        key: A task's key (:func:`task_key` of everything its table depends on).
+        store: The store's folder (:class:`~berdaya.experiments.store.TaskStore`);
+            ``None``: none.
+        kind: What the store holds (a store of another kind is refused).
+
+    Yields:
+        ``(task, table)``: the stored ones first, in task order; then the others, in
+        task order with one worker, as they complete with more.
+    """
+    if store is None:
+        with local_executor(workers, len(tasks)) as executor:
+            yield from completed(fn, tasks, executor, window=len(tasks))
+        return
+    held = TaskStore(store)
+    with held.opened(kind) as done:
+        keys = {id(t): key(t) for t in tasks}
+        todo = [t for t in tasks if keys[id(t)] not in done]
+        for task in tasks:
+            if keys[id(task)] in done:
+                yield task, held.read(keys[id(task)])
+        with local_executor(workers, len(todo)) as executor:
+            for task, table in completed(fn, todo, executor):
+                held.write(keys[id(task)], table, {"kind": kind})
+                yield task, table

@@ -43,6 +43,7 @@ from berdaya.experiments.compare import (
 )
 from berdaya.experiments.defaults import DEFAULT_REPLICATIONS, DEFAULT_SCENARIO
 from berdaya.experiments.files import atomic_write
+from berdaya.experiments.store import TaskStore
 from berdaya.scenarios import load_scenario
 from berdaya.scenarios.loader import plain_values
 
@@ -269,6 +270,7 @@ def lever_table(
     inert_below: float = SMALL_EFFECT,
     workers: int = 1,
     progress: bool = False,
+    store: str | Path | None = None,
 ) -> LeverTable:
     """Run the programme, no programme and every lever variant on paired seeds.
 
@@ -282,6 +284,8 @@ def lever_table(
         inert_below: ``|d|`` under which an effect is inert.
         workers: Local processes.
         progress: Show a progress bar on stderr.
+        store: A folder keeping every replication's runs as they finish, read back
+            by a rerun (:func:`~berdaya.experiments.compare.run_arms`); ``None``: none.
 
     Returns:
         The :class:`LeverTable`.
@@ -291,6 +295,8 @@ def lever_table(
         ValueError: Invalid argument, or an outcome the model does not record.
     """
     _check_lever_arguments(replications, workers, seed, inert_below, outcomes)
+    if store is not None:
+        TaskStore(store).check("compare")
     overrides = plain_values(overrides)
     base = load_scenario(scenario, overrides)
     values = base.params.model_dump()
@@ -303,6 +309,7 @@ def lever_table(
         int(workers),
         desc=f"levers of {base.name}",
         progress=progress,
+        store=store,
     )
     moments, _ = outcomes_at(records, arms, tuple(outcomes))
     rows = _lever_rows(moments, levers, values, outcomes)

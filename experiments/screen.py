@@ -41,10 +41,16 @@ import numpy as np
 import pandas as pd
 
 from berdaya.experiments import robustness, sensitivity
-from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
+from berdaya.experiments.engine import (
+    progress_bar,
+    replication_seeds,
+    run_stored,
+    task_key,
+)
 from berdaya.experiments.files import atomic_write
 from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS
 from berdaya.experiments.run import run
+from berdaya.experiments.store import TaskStore
 from berdaya.scenarios import ParamInfo, load_scenario, schema
 
 #: Default factors of the screen. Each is moved over the plausible range the scenario
@@ -240,30 +246,33 @@ class PointTask(NamedTuple):
     months: int | None
 
 
-def run_point(task: PointTask) -> tuple[int, pd.DataFrame]:
+def run_point(task: PointTask) -> pd.DataFrame:
     """Run one design point with each seed (top-level, so spawned workers import it).
 
     Args:
         task: What to run.
 
     Returns:
-        The point's index and its final-month records, a row per seed, with the columns
-        the validation criteria measure.
+        The point's final-month records, a row per seed, with the columns the validation
+        criteria measure.
     """
     rows = [
         run(task.scenario, s, months=task.months, overrides=task.overrides).final
         for s in task.seeds
     ]
-    finals = pd.DataFrame(rows)[list(OUTCOMES)].reset_index(drop=True)
-    return task.index, finals
+    return pd.DataFrame(rows)[list(OUTCOMES)].reset_index(drop=True)
 
 
-def _run_all(tasks: list[PointTask], workers: int, bar: Any) -> dict[int, pd.DataFrame]:
-    out: dict[int, pd.DataFrame] = {}
-    for i, finals in run_all(run_point, tasks, workers):
-        out[i] = finals
-        bar.update(finals.shape[0])
-    return out
+def point_key(task: PointTask) -> str:
+    """A point's key (:func:`~berdaya.experiments.engine.task_key`) for a store."""
+    values = load_scenario(task.scenario, task.overrides).params.model_dump(mode="json")
+    return task_key(
+        study="screen",
+        params=values,
+        seeds=task.seeds,
+        months=task.months,
+        outcomes=OUTCOMES,
+    )
 
 
 def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
@@ -278,6 +287,7 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
     *,
     months: int | None = None,
     progress: bool = False,
+    store: str | Path | None = None,
 ) -> pd.DataFrame:
     """Screen parameters for their effect on the validation statistics (Morris method).
 
@@ -298,6 +308,9 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
         n_households: Households of every run (default: the scenario's).
         months: Months of every run (default: the scenario's).
         progress: Show a progress bar on stderr.
+        store: A folder keeping every point's runs as they finish
+            (:mod:`~berdaya.experiments.store`): the same screen again reads the
+            points there and runs the others, with the same table; ``None``: none.
 
     Returns:
         A tidy table, a row per (criterion, parameter), columns ``key, pattern,
@@ -308,8 +321,11 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
     Raises:
         ValueError: Invalid sizes, seed, or parameters.
         ScenarioError: A design point the scenario schema rejects (before any run).
+        SweepError: ``store`` is not a screen's store (a file, other files).
     """
     _check_sizes(trajectories, levels, replications, workers, seed)
+    if store is not None:
+        TaskStore(store).check("screen")
     start = time.perf_counter()
     base: dict[str, Any] = {}
     if n_households is not None:
@@ -329,8 +345,13 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
         desc=f"Morris screen of {scen.name}",
         enabled=progress,
     )
+    finals: dict[int, pd.DataFrame] = {}
     try:
-        finals = _run_all(tasks, workers, bar)
+        for task, table in run_stored(
+            run_point, tasks, workers, key=point_key, store=store, kind="screen"
+        ):
+            finals[task.index] = table
+            bar.update(len(table))
     finally:
         bar.close()
     rows, outputs = _indices(problem, design, finals, facs, levels=levels, seed=seed)
@@ -736,6 +757,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--months", type=int, default=None, help="default: the scenario's"
     )
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="keep every point's runs in this folder as they finish; the same command "
+        "again (after an interruption) runs only the points not there",
+    )
     return parser
 
 
@@ -777,6 +805,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         n_households=args.n_households,
         months=args.months,
         progress=True,
+        store=args.store,
     )
     text = report_markdown(table, _command(args))
     # keep the robustness section another command writes into the same document

@@ -32,7 +32,7 @@ import traceback
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from itertools import islice
@@ -53,6 +53,7 @@ from berdaya.experiments.engine import (
     completed,
     local_executor,
     progress_bar,
+    task_key,
 )
 from berdaya.experiments.executors import (
     check_cluster_address,
@@ -79,6 +80,7 @@ from berdaya.experiments.spec import (
     load_spec,
     parse_spec,
 )
+from berdaya.experiments.store import first_line, table_problem
 from berdaya.scenarios import P2KPScenario
 
 FORMAT = 1
@@ -113,6 +115,9 @@ class RunTask:
         keep: Outcomes kept.
         every: Keep months 0, every, 2*every... (``None``: only the final month).
         final: Keep the final month.
+        key: The run's key (:func:`~berdaya.experiments.engine.task_key` of the
+            scenario, its parameter values, the seed, the columns and what is kept):
+            a resume skips a run whose key has a whole result on disk.
     """
 
     run_id: str
@@ -125,6 +130,7 @@ class RunTask:
     keep: tuple[str, ...]
     every: int | None
     final: bool
+    key: str = ""
 
 
 @dataclass
@@ -263,7 +269,7 @@ def iter_tasks(
             run_id = design.run_id(point, rep)
             if run_id in skip:
                 continue
-            yield RunTask(
+            task = RunTask(
                 run_id=run_id,
                 point=point,
                 replication=rep,
@@ -275,6 +281,21 @@ def iter_tasks(
                 every=spec.outcomes.every,
                 final=spec.outcomes.final,
             )
+            yield replace(task, key=run_key(task))
+
+
+def run_key(task: RunTask) -> str:
+    """A run's key: everything its rows depend on, not where it sits in the design."""
+    return task_key(
+        study="sweep",
+        scenario=task.scenario,
+        params=task.params,
+        seed=task.seed,
+        columns=task.columns,
+        keep=task.keep,
+        every=task.every,
+        final=task.final,
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -470,11 +491,31 @@ class SweepFolder:
             p.stem for p in self.errors.glob("*.json") if not p.name.startswith(".")
         }
 
+    def done_keys(self) -> set[tuple[str, str]]:
+        """``(run id, key)`` of the runs on disk (older files, without a key: none).
+
+        Call after :meth:`set_aside_damaged`: a file that is not whole is not read.
+        Two runs may share a key (a grid point that is the base's values), not a file.
+        """
+        pairs = set()
+        for path in self._files(self.runs, "*.parquet"):
+            footer = pq.read_metadata(path).metadata or {}
+            pairs.add((path.stem, json.loads(footer.get(META_KEY, b"{}")).get("key")))
+        return pairs
+
+    def failed_keys(self) -> set[tuple[str, str]]:
+        """``(run id, key)`` of the runs recorded as having raised."""
+        return {
+            (path.stem, json.loads(path.read_text(encoding="utf-8")).get("key"))
+            for path in self._files(self.errors, "*.json")
+        }
+
     def write(self, task: RunTask, outcome: RunOutcome) -> None:
         """Write a finished run (or its error), atomically."""
         if outcome.table is not None:
             meta = {
                 "run_id": task.run_id,
+                "key": task.key,
                 "seed": task.seed,
                 "scenario": task.scenario,
                 "params": task.params,
@@ -488,6 +529,7 @@ class SweepFolder:
             return
         record = {
             "run_id": task.run_id,
+            "key": task.key,
             "point": task.point,
             "replication": task.replication,
             "seed": task.seed,
@@ -497,6 +539,7 @@ class SweepFolder:
             **(outcome.error or {}),
             "host": outcome.host,
         }
+        (self.runs / f"{task.run_id}.parquet").unlink(missing_ok=True)  # an old key's
         atomic_write(
             self.errors / f"{task.run_id}.json",
             lambda tmp: tmp.write_text(
@@ -513,21 +556,8 @@ def _version(dist: str) -> str:
 
 
 def run_file_problem(path: Path) -> str | None:
-    """What is wrong with a run file (``None``: it is whole).
-
-    Reads Parquet's footer only (a few KB), so checking thousands of files is quick.
-    """
-    try:
-        footer = pq.read_metadata(path)
-        meta = json.loads((footer.metadata or {}).get(META_KEY, b"{}"))
-    except (OSError, ValueError, pa.ArrowException) as err:
-        size = path.stat().st_size if path.exists() else 0
-        return "empty" if size == 0 else f"not a whole Parquet file: {_first(err)}"
-    if meta.get("run_id") != path.stem:
-        return f"its metadata names run {meta.get('run_id')!r}"
-    if "rows" in meta and footer.num_rows != meta["rows"]:
-        return f"{footer.num_rows} rows of {meta['rows']}"
-    return None
+    """What is wrong with a run file (``None``: it is whole): :func:`table_problem`."""
+    return table_problem(path, "run_id")
 
 
 def error_file_problem(path: Path) -> str | None:
@@ -535,13 +565,8 @@ def error_file_problem(path: Path) -> str | None:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        return f"not JSON: {_first(err)}"
+        return f"not JSON: {first_line(err)}"
     return None if isinstance(record, dict) else "not a JSON object"
-
-
-def _first(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0][:120] if text else type(err).__name__
 
 
 def _toml_value(value: Any) -> str:
@@ -625,7 +650,7 @@ def _damaged_error(files: list[Path], err: BaseException) -> SweepError:
         if (why := run_file_problem(path)) is not None:
             return SweepError(f"'{path}' is damaged ({why}); {_TO_REDO}")
     return SweepError(
-        f"the run files in '{files[0].parent}' cannot be read together ({_first(err)})"
+        f"the run files in '{files[0].parent}' cannot be read together ({first_line(err)})"
     )
 
 
@@ -835,16 +860,21 @@ def run_sweep(
             )
         except OSError as err:
             raise _no_room(err, folder, counts) from None
-        if limit is not None:  # only the first runs count, done or to do
-            counts.skipped = sum(
-                t.run_id in skip for t in islice(iter_tasks(design), total)
-            )
+        # the runs whose key has a whole result (or a recorded error): only the first
+        # ``limit`` count, done or to do
+        counts.skipped = sum(
+            (t.run_id, t.key) in skip for t in islice(iter_tasks(design), total)
+        )
         left = total - counts.skipped
         if executor is None:  # this process or local processes, stopped on an error
             executor = stack.enter_context(local_executor(cap_workers(workers), left))
         _drive(
             executor,
-            (t for t in islice(iter_tasks(design), total) if t.run_id not in skip),
+            (
+                t
+                for t in islice(iter_tasks(design), total)
+                if (t.run_id, t.key) not in skip
+            ),
             folder,
             counts,
             progress=progress,
@@ -865,7 +895,7 @@ def _claimed(folder: SweepFolder) -> Iterator[None]:
             lock = stack.enter_context(folder_lock(folder.path))
         except OSError as err:
             raise SweepError(
-                f"--out: '{folder.path}' cannot be locked ({_first(err)})"
+                f"--out: '{folder.path}' cannot be locked ({first_line(err)})"
             ) from None
         try:
             yield
@@ -883,11 +913,11 @@ def _start(
     *,
     resuming: bool,
     retry_errors: bool,
-) -> set[str]:
+) -> set[tuple[str, str]]:
     """Make or tidy the folder; count what is done; check the rest fits on disk.
 
     Returns:
-        The ids of the runs not to run (on disk, or recorded as errors).
+        ``(run id, key)`` of the runs not to run (on disk, or recorded as errors).
     """
     if resuming:
         counts.damaged = folder.set_aside_damaged()
@@ -895,7 +925,7 @@ def _start(
         check_free_space(folder.path, _run_bytes(design) * design.runs, "the runs")
         folder.create(design.spec, design)
     folder.clean()
-    skip = folder.done() | (set() if retry_errors else folder.failed())
+    skip = folder.done_keys() | (set() if retry_errors else folder.failed_keys())
     counts.skipped = len(skip)
     if resuming:
         left = design.runs - counts.skipped

@@ -41,6 +41,7 @@ def add(p: argparse.ArgumentParser) -> None:
         metavar="FILE.png",
         help="draw the monthly envelopes of both scenarios",
     )
+    o.add_store(p, "every replication's runs")
     o.add_default_ensemble(
         p, "each replication's calibrated parameters (one set for A and B)"
     )
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         workers=workers,
         progress=True,
         ensemble=ensemble,
+        store=args.store,
     )
     comparison.note = note or None
     print(comparison.table())

@@ -48,6 +48,7 @@ def add(p: argparse.ArgumentParser) -> None:
         "%(default)s)",
     )
     p.add_argument("--out", metavar="FILE.md", help="write the table to FILE.md")
+    o.add_store(p, "every replication's runs")
     o.add_workers(p)
 
 
@@ -77,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         inert_below=args.inert_below,
         workers=workers,
         progress=True,
+        store=args.store,
     )
     if args.out is None:
         print(table.markdown())

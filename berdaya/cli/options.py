@@ -135,6 +135,16 @@ def add_workers(p: argparse.ArgumentParser, default: int | None = 1) -> None:
     )
 
 
+def add_store(p: argparse.ArgumentParser, what: str) -> None:
+    """``--store DIR``: keep each task's result on disk by its key, to resume."""
+    p.add_argument(
+        "--store",
+        metavar="DIR",
+        help=f"keep {what} in DIR as they finish; the same command again (after an "
+        "interruption) runs only those not there, with the same numbers",
+    )
+
+
 def add_months(p: argparse.ArgumentParser) -> None:
     """``--months``: months to simulate (default: the scenario's)."""
     p.add_argument("--months", type=int, help="months to simulate")
