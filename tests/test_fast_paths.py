@@ -15,7 +15,7 @@ from support import build, step
 
 from berdaya.agents import formation
 from berdaya.agents.ksm import KSM, KSMStatus
-from berdaya.agents.upk import accounts, capture, lending
+from berdaya.agents.upk import accounts, aid, capture, lending
 from berdaya.agents.upk.lending import LENDING
 from berdaya.model import records
 
@@ -432,3 +432,32 @@ def test_household_records_are_pythons(model):
         assert np.array_equal(
             got.view(np.int64), np.array(list(want.values())).view(np.int64)
         )
+
+
+def test_aid_choice_is_numpys():
+    """``aid.choose`` draws the rows numpy's ``choice`` draws, leaving the same state."""
+    meta = np.random.default_rng(0)
+    for _ in range(1500):
+        n = int(meta.integers(1, 2000))
+        size = int(meta.integers(0, n + 1 if meta.random() < 0.3 else min(n, 150) + 1))
+        kind = int(meta.integers(0, 4))
+        if kind == 0:
+            w = meta.random(n)
+        elif kind == 1:  # aid's weights: listed 1, elites tilted
+            w = np.where(meta.random(n) < 0.5, 1.0, 3.0)
+        elif kind == 2:  # very uneven: numpy needs many rounds
+            w = meta.random(n) ** 8 + 1e-300
+        else:
+            w = np.ones(n)
+        p = w / w.sum()
+        pool = meta.integers(0, 10**6, n)
+        seed = int(meta.integers(2**32))
+        want_rng, got_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        try:
+            want = want_rng.choice(pool, size=size, replace=False, p=p / p.sum())
+        except ValueError:  # fewer rows of positive chance than size
+            continue
+        got = aid.choose(got_rng, pool, size, p / p.sum())
+        assert got.dtype == want.dtype
+        assert np.array_equal(got, want)
+        assert got_rng.bit_generator.state == want_rng.bit_generator.state
