@@ -17,7 +17,7 @@ from berdaya.agents import formation
 from berdaya.agents.ksm import KSM, KSMStatus
 from berdaya.agents.upk import accounts, aid, capture, lending
 from berdaya.agents.upk.lending import LENDING
-from berdaya.model import records
+from berdaya.model import population, records
 
 
 @pytest.fixture(scope="module")
@@ -461,3 +461,14 @@ def test_aid_choice_is_numpys():
         assert got.dtype == want.dtype
         assert np.array_equal(got, want)
         assert got_rng.bit_generator.state == want_rng.bit_generator.state
+
+
+def test_runs_are_searchsorteds():
+    """The ties' group runs are ``searchsorted`` of the sorted keys, left and right."""
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 3, 10, 500, 4000):
+        for spread in (1, 3, 40, 10**6):
+            keys = np.sort(rng.integers(0, spread, n))
+            starts, ends = population._runs(keys)
+            assert np.array_equal(starts, np.searchsorted(keys, keys, side="left"))
+            assert np.array_equal(ends, np.searchsorted(keys, keys, side="right"))
