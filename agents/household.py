@@ -204,7 +204,19 @@ class HouseholdTable:
 
     def columns(self) -> Columns:
         """The columns the monthly pass reads and writes, as one named tuple."""
-        return Columns(*(getattr(self, name) for name in Columns._fields))
+        return self.as_tuple(Columns)
+
+    def as_tuple[T: tuple](self, kind: type[T]) -> T:
+        """The columns named by the fields of the named tuple ``kind``, made once.
+
+        Columns are never rebound (:meth:`__setattr__`), so a table's tuple of them
+        stays valid; the compiled passes take one every month.
+        """
+        made = self.__dict__.setdefault("_tuples", {})
+        out = made.get(kind)
+        if out is None:
+            out = made[kind] = kind(*(getattr(self, name) for name in kind._fields))
+        return out
 
 
 class Columns(NamedTuple):

@@ -196,6 +196,38 @@ class KSM(Agent):
 _GUIDELINE = KSM._rules
 
 
+def eligible_economic(site: Site) -> list[KSM]:
+    """The economic KSMs of a kelurahan that may borrow now, in order of formation.
+
+    ``[k for k in site.ksms if k.kind == ECONOMIC and k.eligible]``: while ``_rules`` is
+    the guideline's table, its checks run in one comprehension with the scenario's
+    values read once (the same checks as :meth:`KSM._meets_guideline`, asked of every
+    group every lending month; none has a side effect, so the result is the same).
+    """
+    economic = KSMType.ECONOMIC
+    if KSM._rules is not _GUIDELINE:  # a replaced table: read as it stands
+        return [k for k in site.ksms if k.kind == economic and k.eligible]
+    p = site.p
+    dissolved = KSMStatus.DISSOLVED
+    sessions, months = p.ksm_training_sessions, p.ksm_savings_months
+    any_liability = not p.joint_liability
+    women = p.ksm_women_min - 1e-12
+    open_ = p.targeting == "open"
+    least = KSM_RULES.min_members
+    return [
+        k
+        for k in site.ksms
+        if k.kind == economic
+        and k.status != dissolved
+        and k.sessions >= sessions
+        and k.months_saving >= months
+        and (k.joint_liability or any_liability)
+        and k.members.size >= least
+        and k.women_share >= women
+        and (open_ or k.listed_at_formation)
+    ]
+
+
 @njit(cache=True)
 def _train_members(
     members: np.ndarray, capacity: np.ndarray, meetings: np.ndarray, gain: np.float32

@@ -255,108 +255,211 @@ def _div(a: float, b: float) -> float:
     return a / b if b else 0.0
 
 
+# The household records, in the order :func:`_household_values` computes them.
+_PEOPLE_KEYS = (
+    "forced_count",
+    "forced_poor_count",
+    "forced_share_all",
+    "pendayaan_genuine_poor",
+    "forced_share_of_pendayaan",
+    "participation_all",
+    "participation_poor",
+    "participation_nonpoor",
+    "awareness_mean",
+    "awareness_poor",
+    "capacity_mean",
+    "capacity_poor",
+    "agency_mean",
+    "poverty_rate",
+    "poverty_gap",
+    "poverty_gap_initially_poor",
+    "welfare_initially_poor",
+    "poverty_rate_initially_poor",
+    "mean_welfare",
+    "trust_bkm",
+    "trust_gov",
+    "relawan",
+)
+_LIST_KEYS = (
+    "ps2_listed",
+    "ps2_poor_covered",
+    "ps2_poor_share",
+    "ps2_inclusion_error",
+    "ps2_exclusion_error",
+    "ksm_members",
+    "ksm_members_poor_share",
+    "ksm_poor_joined",
+    "borrowers",
+    "defaulted",
+    "graduated",
+)
+_BENEFIT_KEYS = (
+    *(key for keys in _RATE_KEYS for key in keys),
+    "loan_poor_share",
+    "works_poor_share",
+    "aid_poor_share",
+    "elite_benefit_gap",
+    "elite_capture_index",
+    "loan_takeup",
+)
+HOUSEHOLD_KEYS = (
+    *(key for keys in _STAGE_KEYS for key in keys),
+    *_PEOPLE_KEYS,
+    *_LIST_KEYS,
+    "gini",
+    *_BENEFIT_KEYS,
+)
+_N_HOUSEHOLD_KEYS = len(HOUSEHOLD_KEYS)
+# the benefit groups as _household_values reads them (a change of GROUPS fails here)
+if GROUPS != ("poor", "nonpoor", "elite", "women"):
+    raise RuntimeError(f"_benefit_values reads the groups in another order: {GROUPS}")
+
+
 def household_stats(h: HouseholdTable) -> dict[str, float]:
     """Records computed from household rows, from one compiled pass (:func:`_tally`).
+
+    The records are computed from the tallies in one compiled function
+    (:func:`_household_values`): the same float64 divisions and subtractions Python
+    made, in the same order, without a dictionary and a call per record.
 
     Args:
         h: The table (or a view of one kelurahan's rows) to measure.
 
     Returns:
-        Mapping from record name to value.
+        Mapping from record name to value (:data:`HOUSEHOLD_KEYS`, in order).
     """
-    n = h.n
-    raw = _tally(TallyColumns(*(getattr(h, f) for f in TallyColumns._fields)))
-    cells = raw[:_STAGE_CELLS].tolist()
-    benefit = raw[_STAGE_CELLS : _STAGE_CELLS + _BENEFIT_CELLS].tolist()
-    t = dict(zip(_TALLIES, raw[_STAGE_CELLS + _BENEFIT_CELLS :].tolist(), strict=True))
-    out: dict[str, float] = {}
-    for g, keys in enumerate(_STAGE_KEYS):
-        c = cells[g * 4 : g * 4 + 4]
-        total = sum(c)
-        for key, k in zip(keys, c, strict=True):
-            out[key] = _div(k, total)
-    out |= _people_records(t, n)
-    out |= _list_records(t)
-    out["gini"] = gini(h.welfare)
-    out |= _benefit_records(benefit, t, n, listed=t["listed"])
+    raw = _tally(h.as_tuple(TallyColumns))
+    values = _household_values(raw, float(h.n), gini(h.welfare))
+    return dict(zip(HOUSEHOLD_KEYS, values.tolist(), strict=True))
+
+
+@njit(cache=True, inline="always")
+def _d(a: float, b: float) -> float:
+    """``a / b``, 0 when ``b`` is 0 (the records' division)."""
+    return a / b if b != 0.0 else 0.0
+
+
+@njit(cache=True)
+def _household_values(raw: np.ndarray, n: float, gini_value: float) -> np.ndarray:
+    """The household records (:data:`HOUSEHOLD_KEYS`) from the tally's result.
+
+    Stage shares (all, poor, women); stages, participation, latent states, welfare and
+    poverty; the PS-2 list, KSM members and borrowers; Gini; who got loans, works and
+    aid (rates by group, poor shares, capture, take-up).
+    """
+    out = np.empty(_N_HOUSEHOLD_KEYS)
+    k = _stage_shares(raw, out)
+    t = raw[_STAGE_CELLS + _BENEFIT_CELLS :]
+    k = _people_values(t, n, out, k)
+    k = _list_values(t, out, k)
+    out[k] = gini_value
+    _benefit_values(raw[_STAGE_CELLS : _STAGE_CELLS + _BENEFIT_CELLS], t, n, out, k + 1)
     return out
 
 
-def _people_records(t: dict[str, float], n: int) -> dict[str, float]:
-    """Stages, participation, latent states, welfare and poverty, from the tallies."""
-    n_poor, n_init = t["n_poor"], t["n_init_poor"]
-    return {
-        "forced_count": t["forced"],
-        "forced_poor_count": t["forced_poor"],
-        "forced_share_all": _div(t["forced"], n),
-        "pendayaan_genuine_poor": _div(t["genuine_poor"], n_poor),
-        "forced_share_of_pendayaan": _div(t["forced"], t["pendayaan"]),
-        "participation_all": _div(t["participating"], n),
-        "participation_poor": _div(t["participating_poor"], n_poor),
-        "participation_nonpoor": _div(
-            t["participating"] - t["participating_poor"], n - n_poor
-        ),
-        "awareness_mean": _div(t["awareness"], n),
-        "awareness_poor": _div(t["awareness_poor"], n_poor),
-        "capacity_mean": _div(t["capacity"], n),
-        "capacity_poor": _div(t["capacity_poor"], n_poor),
-        "agency_mean": _div(t["agency"], n),
-        "poverty_rate": _div(n_poor, n),
-        "poverty_gap": _div(t["gap"], n),
-        "poverty_gap_initially_poor": _div(t["gap_init_poor"], n_init),
-        "welfare_initially_poor": _div(t["welfare_init_poor"], n_init),
-        "poverty_rate_initially_poor": _div(t["poor_init_poor"], n_init),
-        "mean_welfare": _div(t["welfare"], n),
-        "trust_bkm": _div(t["trust_bkm"], n),
-        "trust_gov": _div(t["trust_gov"], n),
-        "relawan": t["relawan"],
-    }
+@njit(cache=True, inline="always")
+def _stage_shares(raw: np.ndarray, out: np.ndarray) -> int:
+    """Each group's share at each stage: the cells over their sum.
+
+    The cells are counts (whole numbers), so adding them in order gives the sum
+    Python's compensated ``sum`` gave.
+    """
+    k = 0
+    for g in range(3):
+        total = 0.0
+        for s in range(4):
+            total += raw[4 * g + s]
+        for s in range(4):
+            out[k] = _d(raw[4 * g + s], total)
+            k += 1
+    return k
 
 
-def _list_records(t: dict[str, float]) -> dict[str, float]:
-    """The PS-2 list, the KSM members and the borrowers, from the tallies."""
-    n_poor, listed = t["n_poor"], t["listed"]
-    return {
-        "ps2_listed": listed,
-        "ps2_poor_covered": _div(t["listed_poor"], n_poor),
-        "ps2_poor_share": _div(t["listed_poor"], listed),
-        "ps2_inclusion_error": _div(listed - t["listed_poor"], listed),
-        "ps2_exclusion_error": _div(n_poor - t["listed_poor"], n_poor)
-        if listed
-        else 0.0,
-        "ksm_members": t["members"],
-        "ksm_members_poor_share": _div(t["members_poor"], t["members"]),
-        "ksm_poor_joined": _div(t["members_poor"], n_poor),
-        "borrowers": t["borrowers"],
-        "defaulted": t["defaulted"],
-        "graduated": t["graduated"],
-    }
-
-
-def _benefit_records(
-    benefit: list[float], t: dict[str, float], n: int, *, listed: float
-) -> dict[str, float]:
-    """Who got loans, works and aid: rates by group, shares, capture, take-up."""
-    n_init = t["n_init_poor"]
-    sizes = (n_init, n - n_init, t["n_elite"], t["n_women"])
-    out: dict[str, float] = {}
-    for b, keys in enumerate(_RATE_KEYS):
-        for g, key in enumerate(keys):
-            out[key] = _div(benefit[4 * b + g], sizes[g])
-    got = {
-        name: benefit[4 * b : 4 * b + 4]
-        for b, name in enumerate(("loan", "works", "aid", "any"))
-    }
-    for name in ("loan", "works", "aid"):
-        poor, other = got[name][0], got[name][1]
-        out[f"{name}_poor_share"] = _div(poor, poor + other)
-    out["elite_benefit_gap"] = out["benefit_rate_elite"] - out["benefit_rate_poor"]
-    beneficiaries = got["any"][0] + got["any"][1]
-    out["elite_capture_index"] = _div(
-        _div(got["any"][2], beneficiaries), _div(t["n_elite"], n)
+@njit(cache=True, inline="always")
+def _people_values(t: np.ndarray, n: float, out: np.ndarray, k: int) -> int:
+    """Stages, participation, latent states, welfare and poverty (``_PEOPLE_KEYS``)."""
+    # the tallies by position in _TALLIES
+    n_poor, n_init, forced, pendayaan = t[0], t[1], t[4], t[6]
+    part, part_poor = t[8], t[9]
+    values = (
+        forced,
+        t[5],
+        _d(forced, n),
+        _d(t[7], n_poor),
+        _d(forced, pendayaan),
+        _d(part, n),
+        _d(part_poor, n_poor),
+        _d(part - part_poor, n - n_poor),
+        _d(t[10], n),
+        _d(t[11], n_poor),
+        _d(t[12], n),
+        _d(t[13], n_poor),
+        _d(t[14], n),
+        _d(n_poor, n),
+        _d(t[26], n),
+        _d(t[27], n_init),
+        _d(t[28], n_init),
+        _d(t[29], n_init),
+        _d(t[15], n),
+        _d(t[16], n),
+        _d(t[17], n),
+        t[18],
     )
-    out["loan_takeup"] = _div(got["loan"][0] + got["loan"][1], listed)
-    return out
+    for v in values:
+        out[k] = v
+        k += 1
+    return k
+
+
+@njit(cache=True, inline="always")
+def _list_values(t: np.ndarray, out: np.ndarray, k: int) -> int:
+    """The PS-2 list, the KSM members and the borrowers (``_LIST_KEYS``)."""
+    n_poor, listed, listed_poor = t[0], t[19], t[20]
+    members, members_poor = t[21], t[22]
+    values = (
+        listed,
+        _d(listed_poor, n_poor),
+        _d(listed_poor, listed),
+        _d(listed - listed_poor, listed),
+        _d(n_poor - listed_poor, n_poor) if listed != 0.0 else 0.0,
+        members,
+        _d(members_poor, members),
+        _d(members_poor, n_poor),
+        t[23],
+        t[24],
+        t[25],
+    )
+    for v in values:
+        out[k] = v
+        k += 1
+    return k
+
+
+@njit(cache=True, inline="always")
+def _benefit_values(
+    benefit: np.ndarray, t: np.ndarray, n: float, out: np.ndarray, k: int
+) -> None:
+    """Who got loans, works and aid (``_BENEFIT_KEYS``), from the benefit cells.
+
+    ``benefit`` is loan, works, aid, any x the groups of ``GROUPS`` (poor, nonpoor,
+    elite, women).
+    """
+    n_init, n_elite = t[1], t[2]
+    sizes = (n_init, n - n_init, n_elite, t[3])
+    first = k
+    for b in range(4):
+        for g in range(4):
+            out[k] = _d(benefit[4 * b + g], sizes[g])
+            k += 1
+    for b in range(3):
+        poor, other = benefit[4 * b], benefit[4 * b + 1]
+        out[k] = _d(poor, poor + other)
+        k += 1
+    # benefit rate (any) of the elite less that of the poor
+    out[k] = out[first + 14] - out[first + 12]
+    beneficiaries = benefit[12] + benefit[13]
+    out[k + 1] = _d(_d(benefit[14], beneficiaries), _d(n_elite, n))
+    out[k + 2] = _d(benefit[0] + benefit[1], t[19])
 
 
 # Ratio records: (numerator, denominator) of each, summed across kelurahan in a city.

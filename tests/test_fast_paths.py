@@ -15,9 +15,9 @@ from support import build, step
 
 from berdaya.agents import formation
 from berdaya.agents.ksm import KSM, KSMStatus
-from berdaya.agents.upk import accounts, capture, lending
+from berdaya.agents.upk import accounts, aid, capture, lending
 from berdaya.agents.upk.lending import LENDING
-from berdaya.model import records
+from berdaya.model import population, records
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +38,8 @@ def test_group_tilts_are_numpys_mean(elite_capture):
     elite_rows = np.flatnonzero(h.elite > 0)
     ordinary = np.flatnonzero(h.elite == 0)
     groups = []
-    for size in range(1, 31):
-        for _ in range(20):
+    for size in [*range(1, 31), *range(31, 300, 7)]:
+        for _ in range(20 if size <= 30 else 2):
             k = rng.integers(0, size + 1)  # elites in the group
             rows = np.concatenate(
                 [rng.choice(elite_rows, k), rng.choice(ordinary, size - k)]
@@ -328,3 +328,147 @@ def test_at_risk_is_numpys_sum_where():
             arrears = np.where(rng.random(n) < 0.2, rng.integers(1, 10**6, n), 0)
             want = np.sum(balance, where=arrears > 0)
             assert accounts.at_risk(balance, arrears) == want
+
+
+# --- round 3 (branch perf3): the household records compiled -------------------------------
+def _python_household_records(raw, n, gini_value):
+    """What ``household_stats`` computed before round 3, in Python, from the tally."""
+    div = records._div
+    cells = raw[: records._STAGE_CELLS].tolist()
+    benefit = raw[records._STAGE_CELLS : records._STAGE_CELLS + 16].tolist()
+    t = dict(
+        zip(records._TALLIES, raw[records._STAGE_CELLS + 16 :].tolist(), strict=True)
+    )
+    out = {}
+    for g, keys in enumerate(records._STAGE_KEYS):
+        c = cells[g * 4 : g * 4 + 4]
+        for key, k in zip(keys, c, strict=True):
+            out[key] = div(k, sum(c))
+    n_poor, n_init, listed = t["n_poor"], t["n_init_poor"], t["listed"]
+    people = {
+        "forced_count": t["forced"],
+        "forced_poor_count": t["forced_poor"],
+        "forced_share_all": div(t["forced"], n),
+        "pendayaan_genuine_poor": div(t["genuine_poor"], n_poor),
+        "forced_share_of_pendayaan": div(t["forced"], t["pendayaan"]),
+        "participation_all": div(t["participating"], n),
+        "participation_poor": div(t["participating_poor"], n_poor),
+        "participation_nonpoor": div(
+            t["participating"] - t["participating_poor"], n - n_poor
+        ),
+        "awareness_mean": div(t["awareness"], n),
+        "awareness_poor": div(t["awareness_poor"], n_poor),
+        "capacity_mean": div(t["capacity"], n),
+        "capacity_poor": div(t["capacity_poor"], n_poor),
+        "agency_mean": div(t["agency"], n),
+        "poverty_rate": div(n_poor, n),
+        "poverty_gap": div(t["gap"], n),
+        "poverty_gap_initially_poor": div(t["gap_init_poor"], n_init),
+        "welfare_initially_poor": div(t["welfare_init_poor"], n_init),
+        "poverty_rate_initially_poor": div(t["poor_init_poor"], n_init),
+        "mean_welfare": div(t["welfare"], n),
+        "trust_bkm": div(t["trust_bkm"], n),
+        "trust_gov": div(t["trust_gov"], n),
+        "relawan": t["relawan"],
+        "ps2_listed": listed,
+        "ps2_poor_covered": div(t["listed_poor"], n_poor),
+        "ps2_poor_share": div(t["listed_poor"], listed),
+        "ps2_inclusion_error": div(listed - t["listed_poor"], listed),
+        "ps2_exclusion_error": div(n_poor - t["listed_poor"], n_poor)
+        if listed
+        else 0.0,
+        "ksm_members": t["members"],
+        "ksm_members_poor_share": div(t["members_poor"], t["members"]),
+        "ksm_poor_joined": div(t["members_poor"], n_poor),
+        "borrowers": t["borrowers"],
+        "defaulted": t["defaulted"],
+        "graduated": t["graduated"],
+        "gini": gini_value,
+    }
+    out |= people
+    sizes = (n_init, n - n_init, t["n_elite"], t["n_women"])
+    for b, keys in enumerate(records._RATE_KEYS):
+        for g, key in enumerate(keys):
+            out[key] = div(benefit[4 * b + g], sizes[g])
+    got = {
+        name: benefit[4 * b : 4 * b + 4]
+        for b, name in enumerate(("loan", "works", "aid", "any"))
+    }
+    for name in ("loan", "works", "aid"):
+        out[f"{name}_poor_share"] = div(got[name][0], got[name][0] + got[name][1])
+    out["elite_benefit_gap"] = out["benefit_rate_elite"] - out["benefit_rate_poor"]
+    out["elite_capture_index"] = div(
+        div(got["any"][2], got["any"][0] + got["any"][1]), div(t["n_elite"], n)
+    )
+    out["loan_takeup"] = div(got["loan"][0] + got["loan"][1], listed)
+    return out
+
+
+def test_household_records_are_pythons(model):
+    """The compiled records are Python's divisions of the same tallies, bit for bit."""
+    h = model.households
+    assert records.household_stats(h) == _python_household_records(
+        records._tally(
+            records.TallyColumns(*(getattr(h, f) for f in records.TallyColumns._fields))
+        ),
+        h.n,
+        records.gini(h.welfare),
+    )
+    assert list(records.household_stats(h)) == list(records.HOUSEHOLD_KEYS)
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        raw = rng.integers(0, 50, size=58).astype(np.float64)
+        raw[rng.random(58) < 0.2] = 0.0  # the divisions by zero
+        # the float sums (the cells and the counts are whole numbers: Python's
+        # compensated sum of the stage cells adds them exactly, as the kernel does)
+        summed = (
+            records._STAGE_CELLS + records._BENEFIT_CELLS + np.array(records._SUMMED)
+        )
+        raw[summed] += rng.random(summed.size) * (rng.random(summed.size) < 0.7)
+        n = int(rng.integers(0, 60))
+        want = _python_household_records(raw, n, 0.25)
+        got = records._household_values(raw, float(n), 0.25)
+        assert list(want) == list(records.HOUSEHOLD_KEYS)
+        assert np.array_equal(
+            got.view(np.int64), np.array(list(want.values())).view(np.int64)
+        )
+
+
+def test_aid_choice_is_numpys():
+    """``aid.choose`` draws the rows numpy's ``choice`` draws, leaving the same state."""
+    meta = np.random.default_rng(0)
+    for _ in range(1500):
+        n = int(meta.integers(1, 2000))
+        size = int(meta.integers(0, n + 1 if meta.random() < 0.3 else min(n, 150) + 1))
+        kind = int(meta.integers(0, 4))
+        if kind == 0:
+            w = meta.random(n)
+        elif kind == 1:  # aid's weights: listed 1, elites tilted
+            w = np.where(meta.random(n) < 0.5, 1.0, 3.0)
+        elif kind == 2:  # very uneven: numpy needs many rounds
+            w = meta.random(n) ** 8 + 1e-300
+        else:
+            w = np.ones(n)
+        p = w / w.sum()
+        pool = meta.integers(0, 10**6, n)
+        seed = int(meta.integers(2**32))
+        want_rng, got_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        try:
+            want = want_rng.choice(pool, size=size, replace=False, p=p / p.sum())
+        except ValueError:  # fewer rows of positive chance than size
+            continue
+        got = aid.choose(got_rng, pool, size, p / p.sum())
+        assert got.dtype == want.dtype
+        assert np.array_equal(got, want)
+        assert got_rng.bit_generator.state == want_rng.bit_generator.state
+
+
+def test_runs_are_searchsorteds():
+    """The ties' group runs are ``searchsorted`` of the sorted keys, left and right."""
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 3, 10, 500, 4000):
+        for spread in (1, 3, 40, 10**6):
+            keys = np.sort(rng.integers(0, spread, n))
+            starts, ends = population._runs(keys)
+            assert np.array_equal(starts, np.searchsorted(keys, keys, side="left"))
+            assert np.array_equal(ends, np.searchsorted(keys, keys, side="right"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from berdaya.agents import formation
 from berdaya.agents.upk import capture
@@ -66,7 +67,7 @@ def give(site: Site, upk: UPK) -> int:
     n = min(int(budget // per), pool.size)
     if n <= 0:
         return 0
-    chosen = site.rng.choice(pool, size=n, replace=False, p=chance / chance.sum())
+    chosen = choose(site.rng, pool, n, chance / chance.sum())
     cost = n * per
     reaches, lost = capture.split_leak(site, cost)
     upk.ups_cash -= cost
@@ -78,3 +79,57 @@ def give(site: Site, upk: UPK) -> int:
     formation.aid_group(site, chosen)
     site.effort.add(primary=AID.effort)
     return 1
+
+
+def choose(
+    rng: np.random.Generator, pool: np.ndarray, size: int, p: np.ndarray
+) -> np.ndarray:
+    """``rng.choice(pool, size=size, replace=False, p=p)``: the same rows, the same draws.
+
+    Numpy's own algorithm (``Generator.choice`` without replacement, with ``p``): draw
+    as many uniforms as rows are missing, zero the chances of the rows already drawn,
+    find each draw in the normalised cumulative chances, keep the rows new in this
+    round in order of first appearance; repeat until ``size`` rows are drawn. The
+    uniforms come from ``rng`` as numpy draws them; the rest is one compiled pass a
+    round (:func:`_draw_new`) instead of numpy's checks of ``p`` and its hashing
+    ``unique``: 8-28 us against 36-69 us for 20-150 of 1,500 rows.
+    ``tests/test_fast_paths.py`` compares rows and the generator's state with numpy's.
+
+    Args:
+        rng: The model's generator.
+        pool: The rows to draw from.
+        size: Rows wanted (at most the rows of positive chance).
+        p: Chance of each row, non-negative, adding up to 1 (numpy's checks are not
+            made again: the caller's ``p`` is one numpy accepts).
+
+    Returns:
+        ``size`` distinct rows of ``pool``, in the order drawn.
+    """
+    weight = p.astype(np.float64)  # a copy, as numpy's
+    found = np.zeros(size, np.int64)
+    n = 0
+    while n < size:
+        n = _draw_new(weight, found, n, rng.random(size - n))
+    return pool[found]
+
+
+@njit(cache=True)
+def _draw_new(weight: np.ndarray, found: np.ndarray, n: int, x: np.ndarray) -> int:
+    """One round of :func:`choose`: the rows of draws ``x`` not drawn before.
+
+    Returns:
+        How many rows ``found`` holds now.
+    """
+    for j in range(n):
+        weight[found[j]] = 0.0
+    cdf = np.cumsum(weight)  # in order, as numpy's
+    cdf /= cdf[-1]
+    new = np.searchsorted(cdf, x, side="right")
+    seen = np.zeros(weight.size, np.bool_)  # rows of this round so far
+    m = n
+    for v in new:
+        if not seen[v]:
+            seen[v] = True
+            found[m] = v
+            m += 1
+    return m

@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from berdaya.agents import readiness
-from berdaya.agents.ksm import KSMType
+from berdaya.agents.ksm import eligible_economic
 from berdaya.agents.upk import capture
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def lend(site: Site, upk: UPK) -> int:
     upk.frozen = frozen(site, upk)
     if upk.frozen:
         return 0
-    groups = [k for k in site.ksms if k.kind == KSMType.ECONOMIC and k.eligible]
+    groups = eligible_economic(site)
     if not groups:
         return 0
     priority = site.rng.gumbel(size=len(groups))
@@ -203,32 +203,76 @@ def _tilts(site: Site, groups: list[KSM]) -> np.ndarray:
     """Mean capture tilt of each group's members (all 1 when the board steers nothing).
 
     The same values as numpy's mean of :func:`~berdaya.agents.upk.capture.steer` over
-    the members: 1 exactly for a group without elite members, and for a group of fewer
-    than 8 the tilts added one by one (as numpy adds fewer than 8 values) over its size.
+    the members, in one compiled pass (:func:`_group_tilts`).
     """
-    out = np.ones(len(groups))
     c = capture.strength(site)
     if c <= 0.0:
-        return out
+        return np.ones(len(groups))
     informal, formal = capture.tilts(c)
-    tilt_of = (
-        1.0,
-        informal,
-        formal,
-    )  # by elite class (Elite: ordinary, informal, formal)
-    elite = site.households.elite
-    for j, k in enumerate(groups):
-        kinds = elite[k.members]
-        if not kinds.any():
-            continue
-        if kinds.size >= 8:  # numpy's pairwise sum: ask numpy
-            out[j] = capture.steer(site, k.members, np.ones(kinds.size)).mean()
-            continue
-        total = 0.0
-        for e in kinds.tolist():
-            total += tilt_of[e]
-        out[j] = total / kinds.size
+    members = np.concatenate([k.members for k in groups])
+    ends = np.cumsum([k.members.size for k in groups])
+    return _group_tilts(members, ends, site.households.elite, (informal, formal))
+
+
+@njit(cache=True)
+def _group_tilts(
+    members: np.ndarray,
+    ends: np.ndarray,
+    elite: np.ndarray,
+    factors: tuple[float, float],
+) -> np.ndarray:
+    """Mean tilt of each group ``members[ends[j - 1]:ends[j]]``, as numpy's ``mean``.
+
+    1 exactly for a group without elite members; otherwise the tilts (1, informal,
+    formal by elite class) added as numpy adds them (:func:`_numpy_sum`), over the
+    group's size.
+    """
+    informal, formal = factors
+    out = np.ones(ends.size)
+    tilt = np.empty(members.size)
+    a = 0
+    for j in range(ends.size):
+        b = ends[j]
+        any_elite = False
+        for i in range(a, b):
+            e = elite[members[i]]
+            any_elite |= e != 0
+            tilt[i] = formal if e == 2 else (informal if e > 0 else 1.0)
+        if any_elite:
+            out[j] = _numpy_sum(tilt[a:b]) / (b - a)
+        a = b
     return out
+
+
+@njit(cache=True)
+def _numpy_sum(x: np.ndarray) -> float:
+    """``np.add.reduce`` of a contiguous float64 array, in numpy's pairwise order.
+
+    Below 8 values one by one; up to 128 in eight interleaved partial sums combined
+    pairwise, then the rest one by one; above that, the two halves (the first a multiple
+    of 8 long) each so, then added.
+    """
+    n = x.size
+    if n > 128:
+        half = n // 2
+        half -= half % 8
+        return _numpy_sum(x[:half]) + _numpy_sum(x[half:])
+    if n < 8:
+        total = 0.0
+        for i in range(n):
+            total += x[i]
+        return total
+    r = x[:8].copy()
+    i = 8
+    while i < n - n % 8:
+        for k in range(8):
+            r[k] += x[i + k]
+        i += 8
+    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        total += x[i]
+        i += 1
+    return total
 
 
 def frozen(site: Site, upk: UPK) -> bool:

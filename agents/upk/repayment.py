@@ -131,7 +131,7 @@ def collect(site: Site, upk: UPK) -> None:
     if rows.size == 0:
         return
     a = site.adjacency_norm
-    loans = Loans(*(getattr(h, name) for name in Loans._fields))
+    loans = h.as_tuple(Loans)
     due, paid, principal_in, interest_in, lost = _collect(
         rows,
         site.rng.random(rows.size),
