@@ -37,13 +37,13 @@ side; for a whole pattern, whether it holds).
 Runs go through the engine's runner (:func:`~berdaya.experiments.engine.run_all`) a point
 at a time; with a cache folder every finished point is appended to a JSON-lines file of its
 design at once, and a rerun of the same command skips the points found there. A point is
-filed under a hash of its scenarios, values and seeds, not of the model's code: clear the
-folder after changing the model.
+filed under the engine's task key (:func:`~berdaya.experiments.engine.task_key`), a hash
+of its scenarios, values and seeds and of the model's code: after a change to the model
+every point runs again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -58,6 +58,7 @@ import pandas as pd
 from scipy.stats import binomtest, spearmanr
 
 from berdaya.experiments.engine import progress_bar, run_all
+from berdaya.experiments.engine import task_key as engine_key
 from berdaya.experiments.ensemble import draw_members, load_ensemble, parameter_names
 from berdaya.experiments.patterns import (
     ALTERNATIVES,
@@ -292,12 +293,14 @@ def run_point(task: PointTask) -> tuple[int, list[dict[str, Any]]]:
 
 
 def task_key(task: PointTask) -> str:
-    """What a point's cached result is filed under: a hash of everything it ran."""
-    text = json.dumps(
-        [task.observed, task.design, sorted(task.overrides.items()), task.seeds],
-        default=str,
+    """What a point's cached result is filed under: a hash of what it ran, and of the code."""
+    return engine_key(
+        study="hypercube",
+        observed=task.observed,
+        design=task.design,
+        overrides=task.overrides,
+        seeds=list(task.seeds),
     )
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 class Cache:

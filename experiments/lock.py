@@ -30,21 +30,25 @@ class FolderBusyError(SweepError):
     """Another sweep holds the results folder's lock."""
 
 
-def holder_text(raw: bytes) -> str:
+def holder_text(raw: bytes, study: str = "sweep") -> str:
     """Who holds a lock, from what its holder wrote in the lock file."""
     try:
         info = json.loads(raw.decode("utf-8"))
         return f"pid {int(info['pid'])} on {info['host']}, since {info['started']}"
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return "a sweep starting now"  # it holds the lock and has not written yet
+        return f"a {study} starting now"  # it holds the lock and has not written yet
 
 
 @contextmanager
-def folder_lock(folder: str | Path) -> Iterator[Path]:
+def folder_lock(
+    folder: str | Path, option: str = "--out", study: str = "sweep"
+) -> Iterator[Path]:
     """Hold ``folder``'s lock (making the folder) while the block runs.
 
     Args:
         folder: The results folder.
+        option: The option that named the folder, for the message.
+        study: What writes such a folder (``sweep``, ``study``), for the message.
 
     Yields:
         The lock file.
@@ -65,8 +69,8 @@ def folder_lock(folder: str | Path) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise FolderBusyError(
-                f"--out: '{folder}' is being written by another sweep "
-                f"({holder_text(os.pread(fd, 4096, 0))}); wait for it to end, or give "
+                f"{option}: '{folder}' is being written by another {study} "
+                f"({holder_text(os.pread(fd, 4096, 0), study)}); wait for it to end, or give "
                 "another folder"
             ) from None
         except OSError as err:  # a file system without locks (some network ones)

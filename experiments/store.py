@@ -124,7 +124,7 @@ class TaskStore:
             The keys with a whole result (damaged files are moved aside first).
         """
         self.check(kind)
-        with folder_lock(self.path):
+        with folder_lock(self.path, "--store", "study"):
             self.check(kind)  # again, now that it is ours
             marker = {"format": FORMAT, "kind": kind}
             atomic_write(

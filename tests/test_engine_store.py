@@ -278,3 +278,36 @@ def test_levers_resume_from_their_store_with_the_same_table(tmp_path, monkeypatc
     assert calls == []  # every replication of every arm came from the store
     a = (tmp_path / "a.md").read_text(encoding="utf-8")
     assert a == (tmp_path / "b.md").read_text(encoding="utf-8")
+
+
+HOLD = """
+import sys, time
+from berdaya.experiments.lock import folder_lock
+with folder_lock(sys.argv[1], "--store", "study"):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_store_held_by_another_study_stops_at_once_naming_it(tmp_path, capsys):
+    store = tmp_path / "store"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(store)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        args = ["compare", "kedungkandang-2008", "none", "--replications", "2"]
+        code = main([*args, "--store", str(store)])
+        out, err = capsys.readouterr()
+        assert code != 0 and out == ""
+        (line,) = err.strip().splitlines()
+        assert line.startswith(
+            f"berdaya: error: --store: '{store}' is being written by another study "
+            f"(pid {holder.pid} on "
+        )
+        assert not (store / "results").exists() or not any(
+            (store / "results").iterdir()
+        )
+    finally:
+        holder.kill()
+        holder.wait()

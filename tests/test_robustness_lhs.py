@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy.stats import beta
 
-from berdaya.experiments import hypercube, robustness
+from berdaya.experiments import engine, hypercube, robustness
 from berdaya.experiments.hypercube import (
     Design,
     alternative_design,
@@ -182,7 +182,9 @@ def test_the_figure_and_the_section_are_written(tmp_path):
     assert "| P4 |" in text and "`capacity_threshold` (+1.00" in text
 
 
-def test_command_writes_its_section_and_reads_finished_points_back(tmp_path, capsys):
+def test_command_writes_its_section_and_reads_finished_points_back(
+    tmp_path, capsys, monkeypatch
+):
     out = tmp_path / "validation.md"
     out.write_text("# Screen\n\nkept\n", encoding="utf-8")
     argv = [
@@ -206,3 +208,7 @@ def test_command_writes_its_section_and_reads_finished_points_back(tmp_path, cap
     assert robustness.main(argv) == 0  # all 40 runs (12 + 12 + 8 + 8) from the cache
     assert "40 of them read from the cache" in capsys.readouterr().out
     assert robustness.section_of(out.read_text(encoding="utf-8"), "lhs")
+    # another model's code: no point is taken from the cache
+    monkeypatch.setattr(engine, "code_version", lambda: "0.0.0+changed")
+    assert robustness.main(argv) == 0
+    assert "read from the cache" not in capsys.readouterr().out
