@@ -59,6 +59,19 @@ def browser():
             chromium.close()
 
 
+def _open(page, app_url: str) -> None:
+    """The app's page, shown and settled.
+
+    Solara's loading screen ("Made with Solara") fades out after the page shows: the
+    checks measure the page, not a screen on its way out.
+    """
+    page.goto(app_url)
+    page.wait_for_selector("img.berdaya-chart-poverty")
+    page.wait_for_function(
+        "() => !document.querySelector('.solara-transition-leave-active')"
+    )
+
+
 def _audit(page, where: str) -> list[str]:
     """The texts of the page that fail 1.4.3, one line each, named by ``where``."""
     found = page.evaluate(CONTRAST_JS, {"mode": "text"})
@@ -142,8 +155,7 @@ def test_every_text_meets_wcag_aa_contrast(app_url, browser, tmp_path, size):
     """Single and compare mode, English and Bahasa Indonesia, a message shown."""
     phone = size is PHONE
     with _page(browser, tmp_path, viewport=size) as page:
-        page.goto(app_url)
-        page.wait_for_selector("img.berdaya-chart-poverty")
+        _open(page, app_url)
         failures = _audit(page, "single, en")
         _language(page, "id", "Mulai ulang", phone=phone)
         failures += _audit(page, "single, id")
@@ -162,8 +174,7 @@ def test_the_keyboard_focus_ring_shows_against_what_is_around_it(
     app_url, browser, tmp_path
 ):
     with _page(browser, tmp_path, viewport=LAPTOP) as page:
-        page.goto(app_url)
-        page.wait_for_selector("img.berdaya-chart-poverty")
+        _open(page, app_url)
         page.locator("body").click(position={"x": 1300, "y": 750})
         rings, failures = [], []
         for _ in range(TAB_STOPS):
@@ -208,8 +219,7 @@ def test_chart_text_is_legible_and_crisp_as_shown(app_url, browser, tmp_path, si
     """Chart text at 12 CSS px or more as the page shows it; two pixels per CSS px."""
     smallest = _smallest_chart_text_px()
     with _page(browser, tmp_path, viewport=size) as page:
-        page.goto(app_url)
-        page.wait_for_selector("img.berdaya-chart-poverty")
+        _open(page, app_url)
         if size is PHONE:  # the drawer closed: the charts as a phone shows them
             page.mouse.click(380, 420)
         shown = page.evaluate(
