@@ -225,10 +225,10 @@ def default_settings() -> Settings:
     )
 
 
-def seed_problem(text: str) -> str | None:
-    """The seed field's error message, or None when it holds a valid seed."""
+def seed_problem(text: str, lang: str = DEFAULT_LANGUAGE) -> str | None:
+    """The seed field's error message in a language, or None when it holds a valid seed."""
     try:
-        parse_seed(text)
+        parse_seed(text, lang)
     except ScenarioError as err:
         return str(err)
     return None
@@ -864,7 +864,7 @@ def RunCard(state: AppState, lang: str):  # noqa: N802 (a component)
             label=tr("seed", lang),
             value=state.seed.value,
             on_value=state.seed.set,
-            error=seed_problem(state.seed.value) or False,
+            error=seed_problem(state.seed.value, lang) or False,
             continuous_update=True,
             classes=["berdaya-seed"],
         )
