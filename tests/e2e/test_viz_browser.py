@@ -813,8 +813,11 @@ def test_mesas_page_in_a_browser(mesa_url, browser, tmp_path):
         chart3 = _changed(page, ".v-window-item--active img", chart0)
         assert chart3 != chart0, "the stage chart did not change over 3 steps"
 
-        # a lever moved, then Reset builds the model anew at month 0
-        thumb = page.locator(".berdaya-slider-kelurahan_involvement [role=slider]")
+        # a lever moved, then Reset builds the model anew at month 0 (Mesa's page
+        # labels its controls by the parameters' names)
+        thumb = page.locator(
+            ".v-slider:has(label:text-is('kelurahan_involvement')) [role=slider]"
+        )
         thumb.focus()
         thumb.press("End")
         assert thumb.get_attribute("aria-valuenow") == "1"
