@@ -144,6 +144,9 @@ def test_every_text_meets_wcag_aa_contrast(app_url, browser, tmp_path, size):
     with _page(browser, tmp_path, viewport=size) as page:
         page.goto(app_url)
         page.wait_for_selector("img.berdaya-chart-poverty")
+        # Solara's loading screen ("Made with Solara") fades out after the page is up;
+        # caught half faded it is no text of the page
+        page.wait_for_selector(".solara-transition-leave-active", state="detached")
         failures = _audit(page, "single, en")
         _language(page, "id", "Mulai ulang", phone=phone)
         failures += _audit(page, "single, id")
