@@ -612,7 +612,7 @@ def SliderWithNumber(  # noqa: N802 (a component)
             error=(control.problem(bad, lang) or False) if bad is not None else False,
             continuous_update=False,
             classes=["berdaya-number", f"berdaya-number-{info.name}"],
-            style={"max-width": "7em"},
+            style={"max-width": "7em", "min-width": "5em"},
         )
 
 
