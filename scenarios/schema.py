@@ -1,7 +1,7 @@
 """The scenario schema: every model parameter, once.
 
-Each parameter is a pydantic field carrying its default, unit, allowed range, a one-line
-meaning and its kind:
+Each parameter is a pydantic field carrying its default, unit, allowed range, a short plain
+label (what the app calls its control), a one-line meaning and its kind:
 
 * ``lever``: a choice a planner makes (how the programme is run);
 * ``uncertainty``: something about the place or behaviour nobody controls or knows well;
@@ -38,6 +38,7 @@ def param(
     *,
     unit: str,
     kind: Kind,
+    label: str,
     help: str,
     ge: float | None = None,
     le: float | None = None,
@@ -51,6 +52,8 @@ def param(
         default: Value used when no scenario file or override sets it.
         unit: Unit of measurement ("share", "months", "households", ...).
         kind: "lever", "uncertainty" or "context".
+        label: A few plain words naming it, in sentence case with the unit where it
+            helps ("Loan interest, a month"): the app's label for its control.
         help: One-line meaning, shown in the CLI, the app and the docs.
         ge: Smallest allowed value (inclusive), for numbers.
         le: Largest allowed value (inclusive), for numbers.
@@ -67,6 +70,7 @@ def param(
         ge=ge,
         le=le,
         description=help,
+        title=label,
         json_schema_extra={
             "unit": unit,
             "kind": kind,
@@ -90,6 +94,7 @@ class Parameters(BaseModel):
         unit="households",
         kind="context",
         group="place",
+        label="Households per kelurahan",
         help="Households in each kelurahan (192,445 people / 12 kelurahan / ~4 a household).",
     )
     n_kelurahan: int = param(
@@ -99,6 +104,7 @@ class Parameters(BaseModel):
         unit="kelurahan",
         kind="context",
         group="place",
+        label="Kelurahan simulated",
         help="Kelurahan simulated together, each with its own BKM, lurah and cycle (57 in Kota Malang).",
     )
     months: int = param(
@@ -108,6 +114,7 @@ class Parameters(BaseModel):
         unit="months",
         kind="context",
         group="place",
+        label="Months simulated, at most",
         help="Most months simulated: a run stops earlier, followup_months after the programme ends.",
     )
     rt_size: int = param(
@@ -117,6 +124,7 @@ class Parameters(BaseModel):
         unit="households",
         kind="context",
         group="place",
+        label="Households per RT",
         help="Households in one RT (neighbourhood unit; 30-60 is typical).",
     )
     rts_per_rw: int = param(
@@ -126,6 +134,7 @@ class Parameters(BaseModel):
         unit="RTs",
         kind="context",
         group="place",
+        label="RTs per RW",
         help="RTs in one RW (hamlet-level unit).",
     )
     poor_share: float = param(
@@ -137,6 +146,7 @@ class Parameters(BaseModel):
         group="place",
         plausible=(0.06, 0.35),
         source="BPS Kota Malang 2010: 5.9% poor (a city-wide rate, the low end); the thesis' 24.37% is a local count of the poor; above it an assumption",
+        label="Poor households, share",
         help="Initial share of households below the poverty line (24.37% in the thesis).",
     )
     welfare_inequality: float = param(
@@ -148,6 +158,7 @@ class Parameters(BaseModel):
         group="place",
         plausible=(0.45, 0.85),
         source="BPS: consumption Gini about 0.32 (1999) to 0.41 (2012), urban about 0.40-0.43 (2015-2018); a log-normal's Gini is 2*Phi(sd/sqrt 2) - 1, so 0.45-0.85 spans Gini 0.25-0.45",
+        label="Welfare inequality",
         help="Spread of household welfare (sd of log welfare); drives inequality.",
     )
     formal_elite_share: float = param(
@@ -159,6 +170,7 @@ class Parameters(BaseModel):
         group="place",
         plausible=(0.02, 0.15),
         source="Alatas et al. 2019: formal elites at most 15% of the population; the low end an assumption",
+        label="Formal elite households, share",
         help="Households of formal elites (RT/RW heads, officials); at most 15% (Alatas et al.).",
     )
     informal_elite_share: float = param(
@@ -170,6 +182,7 @@ class Parameters(BaseModel):
         group="place",
         plausible=(0.05, 0.2),
         source="assumption: half to twice the default",
+        label="Informal elite households, share",
         help="Households of informal elites (religious leaders, notables, traders).",
     )
     women_rep_share: float = param(
@@ -181,6 +194,7 @@ class Parameters(BaseModel):
         group="place",
         plausible=(0.25, 0.5),
         source="KDP reports: women 26-45% of participants in village and kecamatan meetings; PNPM-Urban: about half of beneficiaries women",
+        label="Households a woman represents, share",
         help="Households represented at meetings by a woman.",
     )
 
@@ -194,6 +208,7 @@ class Parameters(BaseModel):
         group="network",
         plausible=(4.0, 16.0),
         source="MODEL.md (about 8, sweep 4-16)",
+        label="Social ties per household",
         help="Mean number of social ties per household (sweep 4-16).",
     )
     within_rt_tie_share: float = param(
@@ -205,6 +220,7 @@ class Parameters(BaseModel):
         group="network",
         plausible=(0.5, 0.85),
         source="assumption: most ties stay in the RT, neighbours living a few doors apart",
+        label="Ties within the RT, share",
         help="Share of ties that stay inside the household's RT.",
     )
     cross_rw_tie_share: float = param(
@@ -216,6 +232,7 @@ class Parameters(BaseModel):
         group="network",
         plausible=(0.03, 0.1),
         source="assumption; its low end is cross_kelurahan_tie_share's high end, so that independent draws keep the rule cross_kelurahan_tie_share <= cross_rw_tie_share",
+        label="Ties to another RW, share",
         help="Share of ties that cross into another RW (the rest cross RTs of one RW).",
     )
     cross_kelurahan_tie_share: float = param(
@@ -227,6 +244,7 @@ class Parameters(BaseModel):
         group="network",
         plausible=(0.0, 0.03),
         source="assumption; at most cross_rw_tie_share's low end (the rule between the two)",
+        label="Ties to another kelurahan, share",
         help="With several kelurahan: share of ties reaching another kelurahan (taken from the cross-RW share).",
     )
     elite_tie_multiplier: float = param(
@@ -238,6 +256,7 @@ class Parameters(BaseModel):
         group="network",
         plausible=(1.5, 3.0),
         source="assumption",
+        label="Ties of an elite household, times",
         help="How many times more ties an elite household has than an ordinary one.",
     )
 
@@ -251,6 +270,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.15, 0.5),
         source="assumption: about half to one and a half times the default",
+        label="Starting awareness",
         help="Mean starting awareness, as a fraction of the awareness threshold.",
     )
     initial_capacity: float = param(
@@ -262,6 +282,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.05, 0.3),
         source="assumption: a third to twice the default",
+        label="Starting capacity",
         help="Mean starting capacity of an ordinary non-poor household (poor lower, elites higher).",
     )
     awareness_threshold: float = param(
@@ -273,6 +294,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.35, 0.65),
         source="assumption: the middle of the 0-1 index, +-0.15 as capacity_threshold",
+        label="Awareness threshold",
         help="Awareness at which a household enters penyadaran (stage 1).",
     )
     capacity_threshold: float = param(
@@ -284,6 +306,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.35, 0.65),
         source="assumption: the middle of the 0-1 index; plausible +-0.15 around it, the Morris screen's range (docs/validation.md); fitted in docs/calibration.md",
+        label="Capacity threshold",
         help="Capacity below which pendayaan is forced (power handed over before capacity).",
     )
     participation_threshold_mean: float = param(
@@ -295,6 +318,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.2, 0.44),
         source="assumption (not observed; with heterogeneous thresholds and information from ties the patterns hold over the whole plausible range: docs/validation.md)",
+        label="Threshold to take part, mean",
         help="Mean threshold an informed household's pull to join must reach (Granovetter).",
     )
     participation_threshold_sd: float = param(
@@ -306,6 +330,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.1, 0.35),
         source="assumption (thresholds spread widely: Granovetter 1978; Valente 1996); v1 had 0.12",
+        label="Threshold to take part, spread",
         help="Spread of participation thresholds across households.",
     )
     participation_noise: float = param(
@@ -317,6 +342,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.02, 0.1),
         source="assumption (a noisy threshold: Granovetter's model with idiosyncratic errors)",
+        label="Chance in the decision to take part",
         help="Spread of the logistic response around a household's participation threshold.",
     )
     poor_threshold_premium: float = param(
@@ -328,6 +354,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.0, 0.2),
         source="assumption: the Morris screen's range (docs/validation.md)",
+        label="Extra threshold of the poor",
         help="Extra threshold of poor households (the time cost of taking part).",
     )
     info_pass_participant: float = param(
@@ -339,6 +366,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.13, 1.0),
         source="Banerjee, Chandrasekhar, Duflo & Jackson 2013: about 0.35 a period; v1 had 1",
+        label="Chance a participant passes the word",
         help="Chance a month that a participating tie tells a household that has not heard of the programme.",
     )
     info_pass_nonparticipant: float = param(
@@ -350,6 +378,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.0, 0.1),
         source="Banerjee, Chandrasekhar, Duflo & Jackson 2013: about 0.05 a period, a seventh of participants'; v1 had 0",
+        label="Chance a non-participant passes the word",
         help="Chance a month that an informed tie who does not take part tells a household that has not heard.",
     )
     endorsement_weight: float = param(
@@ -361,6 +390,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.0, 1.0),
         source="assumption: taking part in P2KP is going to the RT's meetings with the neighbours, a collective act (Banerjee et al. 2013 found no endorsement effect for an individual loan; with 0.3 here the patterns fail above threshold 0.35, docs/validation.md)",
+        label="Weight of ties taking part",
         help="Weight of the share of participating ties in an informed household's decision to join (endorsement).",
     )
     contagion_min_ties: int = param(
@@ -372,6 +402,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(1, 3),
         source="Centola & Macy 2007: costly behaviour needs reinforcement from two or more ties; 1 (simple contagion) to 3 an assumption",
+        label="Aware ties needed for contagion",
         help="Aware ties a household needs before neighbours raise its awareness (complex contagion).",
     )
     contagion_rate: float = param(
@@ -383,6 +414,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.05, 0.3),
         source="assumption: the Morris screen's range (docs/validation.md)",
+        label="Awareness spread, a month",
         help="Awareness gained per month from the share of aware ties, once enough are aware.",
     )
     awareness_forgetting: float = param(
@@ -394,6 +426,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.015, 0.06),
         source="assumption: about half to twice the default",
+        label="Awareness fading, a month",
         help="Monthly pull of awareness back towards its starting level.",
     )
     meeting_awareness_gain: float = param(
@@ -405,6 +438,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.1, 0.4),
         source="assumption: about half to one and a half times the default",
+        label="Awareness gained per meeting",
         help="Share of the awareness gap a meeting closes for one who attends.",
     )
     faskel_awareness_gain: float = param(
@@ -416,6 +450,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.1, 0.4),
         source="assumption: about half to one and a half times the default",
+        label="Awareness gained per faskel visit",
         help="Share of the awareness gap a visit by a fully skilled faskel closes.",
     )
     capacity_practice_gain: float = param(
@@ -427,6 +462,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.01, 0.04),
         source="assumption: about 29 months of taking part from 0.1 to 0.5 (ODD 7.12); plausible half to twice the value, the Morris screen's range; fitted in docs/calibration.md",
+        label="Capacity from taking part, a month",
         help="Capacity gained per month of taking part in programme activities.",
     )
     role_capacity_gain: float = param(
@@ -438,6 +474,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.02, 0.08),
         source="assumption: about half to twice the default",
+        label="Extra capacity of role holders, a month",
         help="Extra capacity per month for relawan, RT delegates and BKM members (practice).",
     )
     capacity_decay: float = param(
@@ -449,6 +486,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.01, 0.04),
         source="assumption: about half to twice the default",
+        label="Capacity lost, a month",
         help="Monthly loss of the capacity built, for households not practising it.",
     )
     dropout_hazard: float = param(
@@ -460,6 +498,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.015, 0.06),
         source="assumption: about half to twice the default",
+        label="Chance of dropping out, a month",
         help="Monthly chance a participant stops taking part (before social pull).",
     )
     regression_hazard: float = param(
@@ -471,6 +510,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.02, 0.08),
         source="assumption: about half to twice the default",
+        label="Chance of falling back a stage, a month",
         help="Monthly chance of falling back a stage when the stage's basis is gone.",
     )
     forced_multiplier: float = param(
@@ -482,6 +522,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(1.5, 6.0),
         source="assumption: about half to twice the default",
+        label="Dropout of forced households, times",
         help="How much more often forced households drop out and regress.",
     )
 
@@ -494,6 +535,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.025, 0.1),
         source="assumption: about half to twice the default",
+        label="Agency gained, a month",
         help="Agency gained per month from dialogue meetings attended and roles held.",
     )
     trust_adjustment: float = param(
@@ -505,6 +547,7 @@ class Parameters(BaseModel):
         group="households",
         plausible=(0.05, 0.2),
         source="assumption: about half to twice the default",
+        label="Speed of trust change, a month",
         help="Monthly speed at which trust in the BKM and the government follows experience.",
     )
 
@@ -518,6 +561,7 @@ class Parameters(BaseModel):
         group="kelurahan",
         plausible=(0.0, 1.0),
         source="the whole range: 0 the observed case (the thesis), 1 the guideline's design",
+        label="Kelurahan government involvement",
         help="Kelurahan involvement: 0 excluded (Kedungkandang), 1 full partner (the design); the record gov_support is the support that follows it.",
     )
     lurah_reach_boost: float = param(
@@ -529,6 +573,7 @@ class Parameters(BaseModel):
         group="kelurahan",
         plausible=(0.5, 2.0),
         source="assumption: half to twice the default (the lurah convenes the RKM by design: siklusp2kp 2006; Panduan Fasilitasi RKM 2008)",
+        label="Extra reach when the lurah convenes",
         help="Extra meeting reach when the lurah convenes, relative to the faskel convening.",
     )
 
@@ -538,6 +583,7 @@ class Parameters(BaseModel):
         unit="policy",
         kind="lever",
         group="cycle",
+        label="What moves the cycle on",
         help="What moves the cycle on: the timetable (schedule), met gates (readiness), or both (hybrid).",
     )
     readiness_max_wait: int = param(
@@ -547,6 +593,7 @@ class Parameters(BaseModel):
         unit="months",
         kind="lever",
         group="cycle",
+        label="Months to wait for a gate (readiness)",
         help="Under readiness: months a phase may wait for its gate before the programme withdraws.",
     )
     hybrid_max_wait: int = param(
@@ -556,6 +603,7 @@ class Parameters(BaseModel):
         unit="months",
         kind="lever",
         group="cycle",
+        label="Months to wait for a gate (hybrid)",
         help="Under hybrid: months a phase waits for its gate before it is forced on.",
     )
     timetable_pace: float = param(
@@ -567,6 +615,7 @@ class Parameters(BaseModel):
         group="cycle",
         plausible=(0.75, 1.5),
         source="assumption: the Morris screen's range (docs/validation.md)",
+        label="Timetable length, times the guideline",
         help="Multiplier on the guideline's planned phase durations (2 = twice as long).",
     )
     meetings_per_month: int = param(
@@ -576,6 +625,7 @@ class Parameters(BaseModel):
         unit="meetings",
         kind="lever",
         group="cycle",
+        label="Community meetings a month",
         help="Community meetings per month in meeting phases (sosialisasi, refleksi).",
     )
     meeting_reach: float = param(
@@ -587,6 +637,7 @@ class Parameters(BaseModel):
         group="cycle",
         plausible=(0.1, 0.4),
         source="assumption; plausible about half to twice the value, the Morris screen's range (below 0.1 the socialisation gates are missed in most runs); fitted in docs/calibration.md",
+        label="Households one meeting reaches, share",
         help="Share of households one meeting convened by the faskel reaches.",
     )
     relawan_per_rt: float = param(
@@ -597,6 +648,7 @@ class Parameters(BaseModel):
         kind="lever",
         group="cycle",
         source="P2KP 1-3: over 291,000 volunteers for 6,405 BKM, about 45 a BKM of ~100 RTs",
+        label="Relawan target per RT",
         help="Volunteers (relawan) the programme aims to recruit per RT.",
     )
     ps2_accuracy: float = param(
@@ -608,6 +660,7 @@ class Parameters(BaseModel):
         group="cycle",
         plausible=(0.6, 0.9),
         source="Alatas, Banerjee, Hanna, Olken & Tobias 2012: community ranking identifies the poor somewhat worse than a proxy-means test; the range is an assumption",
+        label="PS-2 accuracy for the poor",
         help="Chance the self-survey classifies a poor household correctly (before kelurahan data).",
     )
     ps2_elite_bias: float = param(
@@ -619,6 +672,7 @@ class Parameters(BaseModel):
         group="cycle",
         plausible=(0.1, 0.4),
         source="assumption (direction: Alatas et al. 2019, elites more likely to receive)",
+        label="Chance an elite gets onto PS-2",
         help="Chance a non-poor elite household gets itself onto the PS-2 list.",
     )
     women_quota: float = param(
@@ -628,6 +682,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="cycle",
+        label="Women's quota",
         help="Minimum share of women among RT delegates and BKM members (guideline: 30%).",
     )
     elite_capture_inequality: float = param(
@@ -639,6 +694,7 @@ class Parameters(BaseModel):
         group="cycle",
         plausible=(0.75, 3.0),
         source="assumption: half to twice the default (direction: Darmawan & Klasen)",
+        label="Elite advantage from inequality",
         help="How steeply elites' electoral advantage rises with inequality (Darmawan & Klasen).",
     )
     gate_sosialisasi_aware: float = param(
@@ -648,6 +704,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="gates",
+        label="Sosialisasi gate: households aware",
         help="Sosialisasi gate: share of households that have heard of the programme.",
     )
     gate_rkm_attendance: float = param(
@@ -657,6 +714,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="gates",
+        label="RKM gate: households represented",
         help="RKM gate: share of households represented at the readiness meeting (and a majority accepting).",
     )
     gate_refleksi_poor_aware: float = param(
@@ -666,6 +724,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="gates",
+        label="Refleksi gate: poor households aware",
         help="Refleksi gate: share of poor households past the awareness threshold.",
     )
     gate_relawan_fill: float = param(
@@ -675,6 +734,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="gates",
+        label="Relawan gate: target recruited",
         help="Relawan gate: share of the volunteer target recruited.",
     )
     gate_pemetaan_coverage: float = param(
@@ -684,6 +744,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="gates",
+        label="Pemetaan gate: RTs mapped",
         help="Pemetaan gate: share of RTs mapped by the relawan of their RW.",
     )
     gate_bkm_capacity: float = param(
@@ -695,6 +756,7 @@ class Parameters(BaseModel):
         group="gates",
         plausible=(0.25, 0.55),
         source="assumption: the Morris screen's range (docs/validation.md)",
+        label="BKM gate: board capacity",
         help="BKM gates: mean capacity the board needs (formation: its candidates; PJM: the board).",
     )
 
@@ -705,6 +767,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="gates",
+        label="KSM gate: members capable",
         help="KSM gate: share of economic KSM members whose capacity reached capacity_threshold.",
     )
 
@@ -716,6 +779,7 @@ class Parameters(BaseModel):
         unit="faskel",
         kind="lever",
         group="faskel",
+        label="Faskel per kelurahan",
         help="Facilitators per kelurahan, pooled in the team that serves it (0 = no facilitation at all).",
     )
     kelurahan_per_team: int = param(
@@ -725,6 +789,7 @@ class Parameters(BaseModel):
         unit="kelurahan",
         kind="lever",
         group="faskel",
+        label="Kelurahan per faskel team",
         help="Kelurahan one faskel team serves (P2KP: 8-10); its faskel take them in turn, a month at a time.",
     )
     faskel_skill: float = param(
@@ -736,6 +801,7 @@ class Parameters(BaseModel):
         group="faskel",
         plausible=(0.3, 0.8),
         source="assumption: the Morris screen's range (docs/validation.md)",
+        label="Faskel skill",
         help="Skill of a trained faskel; a replacement starts at 60% of it.",
     )
     faskel_visits: int = param(
@@ -747,6 +813,7 @@ class Parameters(BaseModel):
         group="faskel",
         plausible=(20, 80),
         source="assumption: the Morris screen's range, fitting its 4-level grid (20, 40, 60, 80)",
+        label="Faskel visits a month",
         help="Household visits one faskel can make in a month of full field time.",
     )
     faskel_primary_emphasis: float = param(
@@ -758,6 +825,7 @@ class Parameters(BaseModel):
         group="faskel",
         plausible=(0.3, 0.9),
         source="assumption: the Morris screen's range (docs/validation.md)",
+        label="Faskel effort on primary work",
         help="Share of faskel effort on primary work (transfers, forming bodies) vs dialogue.",
     )
     faskel_turnover: float = param(
@@ -769,6 +837,7 @@ class Parameters(BaseModel):
         group="faskel",
         plausible=(0.02, 0.08),
         source="assumption: a quarter to two thirds of the faskel leaving in a year (turnover reported: P2KP/PNPM coordination notes, Yogyakarta 2013)",
+        label="Faskel turnover, a month",
         help="Monthly chance a faskel leaves and is replaced by a newcomer.",
     )
     bkm_accompaniment: float = param(
@@ -780,6 +849,7 @@ class Parameters(BaseModel):
         group="faskel",
         plausible=(0.3, 0.9),
         source="assumption: the Morris screen's range (direction: the thesis, a BKM needing intensive accompaniment)",
+        label="Faskel time accompanying the BKM",
         help="Share of faskel time spent accompanying the BKM once it exists.",
     )
     community_org_capacity: float = param(
@@ -791,6 +861,7 @@ class Parameters(BaseModel):
         group="faskel",
         plausible=(0.05, 0.35),
         source="assumption: the Morris screen's range (the thesis: a BKM under-developed, needing intensive accompaniment)",
+        label="Community's organising capacity",
         help="Organisational capacity the community brings to a new BKM (weak in Kedungkandang).",
     )
 
@@ -803,6 +874,7 @@ class Parameters(BaseModel):
         group="faskel",
         plausible=(3.0, 12.0),
         source="assumption: about half to twice the default",
+        label="Months for a faskel to build rapport",
         help="Months a new faskel needs to build full rapport with the community and board.",
     )
     accompaniment_gain: float = param(
@@ -814,6 +886,7 @@ class Parameters(BaseModel):
         group="faskel",
         plausible=(0.04, 0.16),
         source="assumption: about half to twice the default",
+        label="BKM capacity from pendampingan, a month",
         help="Share of its capacity gap the BKM closes in a month of full accompaniment.",
     )
     emancipatory_locus: float = param(
@@ -825,6 +898,7 @@ class Parameters(BaseModel):
         group="faskel",
         plausible=(0.4, 0.65),
         source="assumption; above participatory_locus's high end, so that independent draws keep the rule participatory_locus <= emancipatory_locus",
+        label="Community initiative for emansipatoris",
         help="Share of initiative coming from the community at which the BKM is emansipatoris.",
     )
     participatory_locus: float = param(
@@ -836,6 +910,7 @@ class Parameters(BaseModel):
         group="faskel",
         plausible=(0.15, 0.35),
         source="assumption; below emancipatory_locus's low end (the rule between the two)",
+        label="Community initiative for partisipatoris",
         help="Share of initiative coming from the community at which the BKM is partisipatoris.",
     )
 
@@ -845,6 +920,7 @@ class Parameters(BaseModel):
         unit="policy",
         kind="lever",
         group="economy",
+        label="Who may join an economic KSM",
         help="Who may join an economic KSM: only PS-2-listed households (strict) or anyone (open).",
     )
     ksm_size: int = param(
@@ -854,6 +930,7 @@ class Parameters(BaseModel):
         unit="households",
         kind="lever",
         group="economy",
+        label="Households per new KSM",
         help="Households a new KSM is formed with (guideline: at least 5).",
     )
     ksm_join_rate: float = param(
@@ -865,6 +942,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.05, 0.3),
         source="assumption: KSMs form within months of the KSM phase; plausible half to twice the value, the Morris screen's range; fitted in docs/calibration.md",
+        label="Chance of joining a KSM, a month",
         help="Monthly chance a participating household joins a forming KSM, at full trust.",
     )
     ksm_women_min: float = param(
@@ -874,6 +952,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="economy",
+        label="Women in an economic KSM, at least",
         help="Minimum share of women in an economic KSM before it may borrow (guideline: 30%).",
     )
     ksm_savings_months: int = param(
@@ -883,6 +962,7 @@ class Parameters(BaseModel):
         unit="months",
         kind="lever",
         group="economy",
+        label="Months of savings before a loan",
         help="Months of group savings an economic KSM needs before its first loan (guideline: 3).",
     )
     ksm_training_sessions: int = param(
@@ -892,6 +972,7 @@ class Parameters(BaseModel):
         unit="sessions",
         kind="lever",
         group="economy",
+        label="Training sessions before a loan",
         help="Training sessions a KSM must complete before a loan (0 = no training required).",
     )
     ksm_training_share: float = param(
@@ -901,6 +982,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="economy",
+        label="Faskel time training KSMs",
         help="Share of faskel field time spent training KSMs once KSMs exist.",
     )
     ksm_training_gain: float = param(
@@ -912,6 +994,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.1, 0.4),
         source="assumption; plausible about half to twice the value, the Morris screen's range; fitted in docs/calibration.md",
+        label="Capacity gained per training session",
         help="Share of a member's capacity gap one training session by a full-skill faskel closes.",
     )
     joint_liability: bool = param(
@@ -919,6 +1002,7 @@ class Parameters(BaseModel):
         unit="switch",
         kind="lever",
         group="economy",
+        label="Joint liability (tanggung renteng)",
         help="Economic KSMs sign joint liability: peer pressure to repay, and free-riding.",
     )
     tridaya_economic: float = param(
@@ -928,6 +1012,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="economy",
+        label="Tridaya: revolving fund share",
         help="PJM share of the grant for the revolving fund (early P2KP: loan-heavy, up to 78%).",
     )
     tridaya_social: float = param(
@@ -937,6 +1022,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="economy",
+        label="Tridaya: social aid share",
         help="PJM share of the grant for social aid to the poorest (2010 average: 10%).",
     )
     tridaya_environmental: float = param(
@@ -946,6 +1032,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="economy",
+        label="Tridaya: environmental works share",
         help="PJM share of the grant for environmental works (2010 average: 84%).",
     )
     elite_plan_tilt: float = param(
@@ -957,6 +1044,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.25, 1.0),
         source="assumption: about half to twice the default",
+        label="Elite tilt of the plan",
         help="How far an elite board tilts the plan towards capturable loans and the choice of who gets them.",
     )
     blm_total: int = param(
@@ -966,6 +1054,7 @@ class Parameters(BaseModel):
         unit="Rp",
         kind="lever",
         group="economy",
+        label="BLM grant, Rp",
         help="BLM block grant over its three tranches (US$15k-40k, about Rp 150-370 million).",
     )
     lpj_effort: float = param(
@@ -977,6 +1066,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(1.5, 6.0),
         source="assumption: about half to twice the default",
+        label="Board-months per LPJ report",
         help="Months of work at full board capacity an accountability report (LPJ) takes.",
     )
     loan_floor: int = param(
@@ -986,6 +1076,7 @@ class Parameters(BaseModel):
         unit="Rp",
         kind="lever",
         group="economy",
+        label="Smallest first loan, Rp",
         help="Smallest first loan to a member (guideline: Rp 0.5 million).",
     )
     loan_first_max: int = param(
@@ -995,6 +1086,7 @@ class Parameters(BaseModel):
         unit="Rp",
         kind="lever",
         group="economy",
+        label="Largest first loan, Rp",
         help="Largest first loan to a member (guideline: Rp 1 million).",
     )
     loan_ceiling: int = param(
@@ -1004,6 +1096,7 @@ class Parameters(BaseModel):
         unit="Rp",
         kind="lever",
         group="economy",
+        label="Largest loan, Rp",
         help="Largest loan after good repayment; beyond it members go to banks (Rp 2 million).",
     )
     loan_term: int = param(
@@ -1013,6 +1106,7 @@ class Parameters(BaseModel):
         unit="months",
         kind="lever",
         group="economy",
+        label="Loan term, months",
         help="Months over which a loan is repaid in monthly instalments (guideline: 3-12).",
     )
     loan_interest: float = param(
@@ -1022,6 +1116,7 @@ class Parameters(BaseModel):
         unit="per month",
         kind="lever",
         group="economy",
+        label="Loan interest, a month",
         help="Monthly interest on the outstanding balance (guideline: 1.5%).",
     )
     graduation_cycles: int = param(
@@ -1031,6 +1126,7 @@ class Parameters(BaseModel):
         unit="loans",
         kind="lever",
         group="economy",
+        label="Loans before referral to a bank",
         help="Loan cycles after which a member is referred to a bank (guideline: 4).",
     )
     par_freeze: float = param(
@@ -1040,6 +1136,7 @@ class Parameters(BaseModel):
         unit="share",
         kind="lever",
         group="economy",
+        label="Portfolio at risk that stops lending",
         help="Portfolio at risk above which new lending stops until it falls (guideline: 20%).",
     )
     writeoff_months: int = param(
@@ -1049,6 +1146,7 @@ class Parameters(BaseModel):
         unit="months",
         kind="lever",
         group="economy",
+        label="Months in arrears before write-off",
         help="Months past its term after which a loan still in arrears is written off.",
     )
     default_hazard: float = param(
@@ -1060,6 +1158,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.003, 0.03),
         source="assumption (repayment above 90% in most P2KP cases: World Bank 2002)",
+        label="Chance of a missed instalment, a month",
         help="Base monthly chance a borrower in good standing misses an instalment.",
     )
     default_hazard_spread: float = param(
@@ -1071,6 +1170,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.3, 0.9),
         source="assumption, sized so that a few BKM in a hundred fail (most P2KP funds repaid above 90%: World Bank 2002; one Kota Malang BKM blocked by arrears)",
+        label="Missed-instalment chance, spread",
         help="Spread of the base default hazard across kelurahan (sd of its log; each kelurahan draws its own, mean default_hazard).",
     )
     default_contagion: float = param(
@@ -1082,6 +1182,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.15, 0.6),
         source="assumption: half to twice the default (direction: Lee et al. 2015, default spreading along ties)",
+        label="Arrears spreading through ties",
         help="Rise in the chance of missing per unit share of ties in arrears (default spreads).",
     )
     jl_pressure: float = param(
@@ -1093,6 +1194,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.1, 0.5),
         source="assumption (Gine & Karlan 2014: group liability changed default little)",
+        label="Peer pressure of joint liability",
         help="Cut in the chance of missing that joint liability's peer pressure brings.",
     )
     jl_freeride: float = param(
@@ -1104,6 +1206,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.25, 1.0),
         source="assumption: half to twice the default (Gine & Karlan 2014: group liability changed default little)",
+        label="Free-riding under joint liability",
         help="Rise in the chance of missing per unit share of one's KSM in arrears (free-riding).",
     )
     business_success: float = param(
@@ -1115,6 +1218,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.75, 0.97),
         source="McKenzie & Paffhausen 2019 (microenterprise exit about 8% a year); assumption",
+        label="Chance a business survives its loan",
         help="Chance a loan-financed business survives its loan at capacity 0.5 (failure loses the capital).",
     )
     business_return: float = param(
@@ -1126,6 +1230,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.01, 0.07),
         source="de Mel, McKenzie & Woodruff 2008: 4.6-5.7% a month on average",
+        label="Business profit, a month",
         help="Mean monthly profit per rupiah of capital of a surviving business already running.",
     )
     business_return_sd: float = param(
@@ -1137,6 +1242,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.5, 1.5),
         source="assumption (returns vary widely with ability: de Mel et al. 2008)",
+        label="Business profit, spread",
         help="Spread of business returns across borrowers (sd of their log).",
     )
     business_return_known: float = param(
@@ -1148,6 +1254,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.2, 0.8),
         source="Beaman, Karlan, Thuysbaert & Udry 2023: those with high returns select into borrowing; share an assumption",
+        label="Profit known before borrowing",
         help="Share of the spread of business returns a household knows before it borrows (it asks for a loan only when it expects to gain).",
     )
     new_business_factor: float = param(
@@ -1159,6 +1266,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.0, 0.6),
         source="Banerjee, Karlan & Zinman 2015; Meager 2019: gains concentrated among existing businesses",
+        label="Returns of a new business, relative",
         help="Returns of a business started with the loan, relative to one already running.",
     )
     business_owner_share: float = param(
@@ -1170,6 +1278,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.2, 0.5),
         source="assumption (urban household enterprises; more common among the non-poor)",
+        label="Households with a business, share",
         help="Households running a small business before the programme (the poor at half this rate).",
     )
     capital_retained: float = param(
@@ -1181,6 +1290,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.2, 0.8),
         source="assumption",
+        label="Capital a business keeps",
         help="Share of a repaid loan's capital a surviving business keeps as its own.",
     )
     business_depreciation: float = param(
@@ -1192,6 +1302,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.01, 0.04),
         source="assumption",
+        label="Business capital lost, a month",
         help="Monthly loss of a business's own capital (wear, exit).",
     )
     stress_default: float = param(
@@ -1203,6 +1314,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(1.0, 8.0),
         source="assumption",
+        label="Missed instalments from hardship",
         help="Rise in the chance of missing an instalment per poverty line of shortfall below the line.",
     )
     run_sensitivity: float = param(
@@ -1214,6 +1326,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(1.0, 8.0),
         source="Bond & Rai 2009 (borrower runs); assumption for the size",
+        label="Missed instalments when the fund is at risk",
         help="Rise in the chance of missing per unit of the fund's portfolio at risk (expecting no next loan).",
     )
     jl_join_cut: float = param(
@@ -1225,6 +1338,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.0, 0.4),
         source="Gine & Karlan 2014: with group liability fewer groups formed in new areas",
+        label="Fewer joining under joint liability",
         help="Cut in the chance of joining an economic KSM when joint liability is required.",
     )
     works_unit_cost: int = param(
@@ -1236,6 +1350,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(10_000_000, 50_000_000),
         source="assumption (a paved lane, drain or MCK of an RT; P2KP BLM Rp 150-370 million buys a handful)",
+        label="Cost of one work, Rp",
         help="Cost of one environmental work (paving, drainage, sanitation) serving its catchment.",
     )
     works_catchment: Catchment = param(
@@ -1244,6 +1359,7 @@ class Parameters(BaseModel):
         kind="uncertainty",
         group="economy",
         source="assumption",
+        label="Who one work serves",
         help="Who one work serves: the households of its RT, or of its RW.",
     )
     works_annual_return: float = param(
@@ -1255,6 +1371,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.15, 0.7),
         source="Torrens 2005, KDP infrastructure economic rates of return (high); default at the low end",
+        label="Yearly benefit of a work",
         help="Yearly benefit (lower costs, higher earnings) of a work to its catchment, per rupiah it cost.",
     )
     works_life_years: float = param(
@@ -1266,6 +1383,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(5.0, 20.0),
         source="assumption (village works' design life; Torrens 2005 stresses maintenance)",
+        label="Life of a work, years",
         help="Mean life of a work: its benefit fades at one over this a year.",
     )
     aid_monthly_rp: int = param(
@@ -1276,6 +1394,7 @@ class Parameters(BaseModel):
         kind="lever",
         group="economy",
         source="BLT 2005/2008 unconditional cash transfer: Rp 100,000 a household a month",
+        label="Social aid a month, Rp",
         help="Social aid paid to one household each month it receives aid.",
     )
     aid_months: int = param(
@@ -1286,6 +1405,7 @@ class Parameters(BaseModel):
         kind="lever",
         group="economy",
         source="assumption (BLT 2008 paid for 7 months)",
+        label="Months of social aid",
         help="Months one household receives social aid once chosen.",
     )
     audit_probability: float = param(
@@ -1297,6 +1417,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.0, 1.0),
         source="Olken 2007: 4% baseline chance of a central audit",
+        label="Chance of an audit, a month",
         help="Monthly chance the BKM's books are audited; audits deter leakage and capture.",
     )
     leakage_unaudited: float = param(
@@ -1308,6 +1429,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.15, 0.4),
         source="Olken 2007: about 28% of road spending missing at a 4% audit chance",
+        label="Money lost without audits",
         help="Share of works and aid money that goes missing when audits never come.",
     )
     audit_leakage_cut: float = param(
@@ -1319,6 +1441,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.15, 0.45),
         source="Olken 2007: certain audits cut missing spending from about 28% to 20%",
+        label="Leakage an audit prevents",
         help="Relative cut in leakage when an audit is certain (linear in the audit chance).",
     )
     elite_capture: float = param(
@@ -1330,6 +1453,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.3, 2.0),
         source="Alatas et al. 2019: elites about 8 points more likely to receive (set by hand so kedungkandang-2008 gives about 8)",
+        label="Elite capture of benefits",
         help="How strongly an elite-held board steers loans, works and aid to elites' households, and lets unlisted elites borrow.",
     )
     capture_peak_gini: float = param(
@@ -1341,6 +1465,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.25, 0.5),
         source="assumption; capture not monotone in inequality (Dasgupta & Beard 2007; Mansuri & Rao 2013)",
+        label="Inequality at peak capture (Gini)",
         help="Inequality (Gini of welfare) at which elites' capture of benefits is strongest.",
     )
     poverty_line_rp: int = param(
@@ -1351,6 +1476,7 @@ class Parameters(BaseModel):
         kind="context",
         group="economy",
         source="BPS 2008 urban poverty line, about Rp 200,000 a person, ~4 a household",
+        label="Poverty line a month, Rp",
         help="Monthly poverty line of a household (about Rp 200,000 a person in 2008).",
     )
     welfare_permanent_share: float = param(
@@ -1362,6 +1488,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.4, 0.8),
         source="Susenas panel churn (Dartanto & Nurkholis 2013; Fernandez & Hadiwidjaja 2018): two-year rank correlation 0.72, inside the 0.57-0.82 the figures imply (ODD 7.12); the split with persistence not fitted",
+        label="Permanent part of welfare",
         help="Share of the variance of log welfare that is permanent (the rest moves month to month).",
     )
     welfare_persistence: float = param(
@@ -1373,6 +1500,7 @@ class Parameters(BaseModel):
         group="economy",
         plausible=(0.9, 0.98),
         source="Susenas panel churn, with welfare_permanent_share (ODD 7.12); the split between the two not fitted",
+        label="Persistence of welfare shocks",
         help="Month-to-month persistence of the transitory part of log welfare (AR(1)).",
     )
     ps2_revision_months: int = param(
@@ -1383,6 +1511,7 @@ class Parameters(BaseModel):
         kind="lever",
         group="cycle",
         source="P2KP guidelines: the annual review updates the PS-2 list",
+        label="Months between PS-2 revisions",
         help="Months between revisions of the PS-2 poverty list (it goes stale in between).",
     )
     programme: bool = param(
@@ -1390,6 +1519,7 @@ class Parameters(BaseModel):
         unit="switch",
         kind="lever",
         group="cycle",
+        label="Run the programme",
         help="Run the programme at all (false: the same kelurahan and seeds without P2KP).",
     )
     followup_months: int = param(
@@ -1399,6 +1529,7 @@ class Parameters(BaseModel):
         unit="months",
         kind="context",
         group="place",
+        label="Months followed after the programme",
         help="Months simulated after the programme ends (or withdraws) before the run stops.",
     )
 
@@ -1567,6 +1698,7 @@ class ParamInfo:
     choices: tuple[str, ...] | None
     plausible: tuple[float, float] | None = None
     source: str = "assumption"
+    label: str = ""
 
     @property
     def allowed(self) -> str:
@@ -1619,6 +1751,7 @@ def schema() -> dict[str, ParamInfo]:
             choices=choices,
             plausible=extra.get("plausible"),  # type: ignore[arg-type]
             source=str(extra.get("source", "assumption")),
+            label=field.title or "",
         )
     return out
 

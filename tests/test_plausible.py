@@ -207,6 +207,8 @@ def test_params_json_is_the_schema_and_its_rules(capsys):
     assert (threshold["ge"], threshold["le"], threshold["default"]) == (0, 1, 0.35)
     assert threshold["source"].startswith("assumption")
     assert threshold["meaning"] == INFO["participation_threshold_mean"].help
+    assert by_name["loan_interest"]["label"] == "Loan interest, a month"
+    assert all(p["label"] for p in data["parameters"]), "every parameter has a label"
     assert by_name["works_catchment"]["choices"] == ["rt", "rw"]
     for p in data["parameters"]:
         if p["kind"] == "uncertainty" and p["type"] != "choice":

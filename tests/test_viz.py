@@ -45,6 +45,8 @@ LEVERS = [
     for name, info in schema().items()
     if info.kind == "lever" and name not in CITY_ONLY
 ]
+# a control's label is its parameter's plain label (the English of the schema)
+LABEL = {name: info.label for name, info in schema().items()}
 
 
 @solara.component
@@ -127,10 +129,11 @@ def test_one_control_per_lever_with_the_schema_range_and_help():
                     continue
                 assert w.label not in found, f"two controls for {w.label}"
                 found[w.label] = w
-        assert sorted(found) == sorted(LEVERS)
+        assert sorted(found) == sorted(LABEL[name] for name in LEVERS)
         sliders = [n for n, w in found.items() if isinstance(w, v.Slider)]
         assert len(numbers) == len(sliders), "a slider without its number field"
         info = schema()
+        found = {name: found[LABEL[name]] for name in LEVERS}
         for name, w in found.items():
             if isinstance(w, v.Slider):
                 assert (w.min, w.max) == (info[name].ge, info[name].le), name
@@ -144,6 +147,7 @@ def test_one_control_per_lever_with_the_schema_range_and_help():
         }
         for name in LEVERS:
             assert any(t.startswith(info[name].help) for t in texts), name
+            assert name in texts, f"{name}: the parameter's name is not shown"
     finally:
         rc.close()
     assert [c.name for c in lever_controls()] == LEVERS
@@ -154,8 +158,8 @@ def test_a_slider_changes_the_scenario_used_at_reset(app):
     assert len(built) == 1
     assert built[0].name == "kedungkandang-2008"
     assert built[0].rng == 1
-    rc.find(v.Slider, label="kelurahan_involvement").widget.v_model = 0.7
-    rc.find(v.Select, label="progression").widget.v_model = "hybrid"
+    rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model = 0.7
+    rc.find(v.Select, label=LABEL["progression"]).widget.v_model = "hybrid"
     assert any("Reset applies them" in a for a in alerts(rc))
     assert len(built) == 1, "a control alone must not rebuild the model"
     click(rc, "Reset")
@@ -171,8 +175,8 @@ def test_a_slider_changes_the_scenario_used_at_reset(app):
 def test_picking_a_scenario_shows_its_levers_and_resets_to_it(app):
     rc, built = app
     rc.find(v.Select, label="scenario").widget.v_model = "p2kp-design"
-    assert rc.find(v.Select, label="progression").widget.v_model == "readiness"
-    slider = rc.find(v.Slider, label="kelurahan_involvement").widget
+    assert rc.find(v.Select, label=LABEL["progression"]).widget.v_model == "readiness"
+    slider = rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget
     assert slider.v_model == pytest.approx(1.0)
     rc.find(v.TextField, label="seed").widget.v_model = "7"
     click(rc, "Reset")
@@ -209,11 +213,11 @@ def test_a_bad_seed_shows_a_message_and_keeps_the_app_alive(app, seed, says):
 
 def test_levers_the_schema_refuses_together_show_a_message(app):
     rc, built = app
-    rc.find(v.Slider, label="tridaya_social").widget.v_model = 0.5
+    rc.find(v.Slider, label=LABEL["tridaya_social"]).widget.v_model = 0.5
     click(rc, "Reset")
     assert len(built) == 1
     assert any("must sum to 1" in a for a in alerts(rc))
-    rc.find(v.TextField, label="loan_floor").widget.v_model = "a lot"
+    rc.find(v.TextField, label=LABEL["loan_floor"]).widget.v_model = "a lot"
     click(rc, "Reset")
     assert any("loan_floor" in a for a in alerts(rc))
 
@@ -340,11 +344,13 @@ def type_into(rc, name: str, text: str) -> None:
 def test_a_typed_value_sets_its_slider_and_a_bad_one_changes_nothing(app):
     rc, _ = app
     type_into(rc, "kelurahan_involvement", "0.37")
-    slider = rc.find(v.Slider, label="kelurahan_involvement").widget
+    slider = rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget
     assert slider.v_model == 0.37
     assert any("Reset applies them" in a for a in alerts(rc))
     type_into(rc, "kelurahan_involvement", "7")
-    assert rc.find(v.Slider, label="kelurahan_involvement").widget.v_model == 0.37
+    assert (
+        rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model == 0.37
+    )
     field = _number_field(rc, "kelurahan_involvement")
     assert "kelurahan_involvement must be a number in [0, 1] (got 7.0)" in str(
         field.error_messages or field.messages
@@ -353,11 +359,11 @@ def test_a_typed_value_sets_its_slider_and_a_bad_one_changes_nothing(app):
 
 def test_the_scenarios_own_values_come_back_with_one_button(app):
     rc, _ = app
-    rc.find(v.Slider, label="kelurahan_involvement").widget.v_model = 0.8
+    rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model = 0.8
     assert any("Reset applies them" in a for a in alerts(rc))
     click(rc, "Scenario's own values")
     own = scenario_levers("kedungkandang-2008")["kelurahan_involvement"]
-    assert rc.find(v.Slider, label="kelurahan_involvement").widget.v_model == own
+    assert rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model == own
     assert not any("Reset applies them" in a for a in alerts(rc))
 
 
@@ -385,7 +391,7 @@ def test_b_is_edited_in_compare_mode_and_reset_builds_it(app):
     )
     rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
     _edit(rc, "B")
-    slider = rc.find(v.Slider, label="kelurahan_involvement").widget
+    slider = rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget
     shipped_b = scenario_levers("kelurahan-partner")["kelurahan_involvement"]
     assert slider.v_model == shipped_b, "B's levers start as shipped"
     slider.v_model = 0.05
@@ -405,10 +411,15 @@ def test_b_is_edited_in_compare_mode_and_reset_builds_it(app):
     # A's panel shows A's own value; the own-values button resets B's too
     _edit(rc, "A")
     own_a = scenario_levers("kedungkandang-2008")["kelurahan_involvement"]
-    assert rc.find(v.Slider, label="kelurahan_involvement").widget.v_model == own_a
+    assert (
+        rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model == own_a
+    )
     click(rc, "Scenario's own values")
     _edit(rc, "B")
-    assert rc.find(v.Slider, label="kelurahan_involvement").widget.v_model == shipped_b
+    assert (
+        rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model
+        == shipped_b
+    )
     click(rc, "Reset")
     assert built[-1].params == shipped_params("kelurahan-partner")
 
@@ -417,7 +428,7 @@ def test_a_bad_lever_of_b_is_named_as_bs(app):
     rc, built = app
     rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
     _edit(rc, "B")
-    rc.find(v.Slider, label="tridaya_social").widget.v_model = 0.5
+    rc.find(v.Slider, label=LABEL["tridaya_social"]).widget.v_model = 0.5
     click(rc, "Reset")
     assert len(built) == 1
     assert any("scenario B: " in a and "must sum to 1" in a for a in alerts(rc))
@@ -433,7 +444,9 @@ def _uncertain_field(rc, name: str):
 
 def test_the_uncertainties_are_collapsed_then_checked_and_shared_by_both_runs(app):
     rc, built = app
-    assert not rc.find(v.TextField, label="poor_share").widgets, "collapsed at first"
+    assert not rc.find(v.TextField, label=LABEL["poor_share"]).widgets, (
+        "collapsed at first"
+    )
     rc.find(v.Btn, class_="berdaya-uncertain-toggle").widget.click()
     field = _uncertain_field(rc, "poor_share")
     assert field.v_model == repr(shipped_params("kedungkandang-2008").poor_share)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import solara
 
-from berdaya.scenarios import P2KPScenario, ScenarioError, load_scenario
+from berdaya.scenarios import P2KPScenario, ScenarioError, load_scenario, schema
 from berdaya.viz.app import Home
 from berdaya.viz.controls import (
     changed_uncertain,
@@ -22,6 +22,8 @@ from berdaya.viz.controls import (
 )
 from berdaya.viz.exports import monthly_csv, read_upload, scenario_toml
 from berdaya.viz.runs import Run
+
+LABEL = {name: info.label for name, info in schema().items()}
 
 
 def test_the_scenario_file_holds_the_base_and_the_levers_changed(tmp_path):
@@ -143,7 +145,7 @@ def test_an_upload_sets_the_controls_and_a_bad_one_changes_nothing():
         good = b"base = 'kelurahan-partner'\nkelurahan_involvement = 0.3\n"
         upload.value = _file("good.toml", good)
         assert rc.find(v.Select, label="scenario").widget.v_model == "kelurahan-partner"
-        slider = rc.find(v.Slider, label="kelurahan_involvement").widget
+        slider = rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget
         assert slider.v_model == 0.3
         upload.value = _file("bad.toml", b"kelurahan_involvement = 7\n")
         alerts = [" ".join(map(str, w.children)) for w in rc.find(v.Alert).widgets]
@@ -152,6 +154,9 @@ def test_an_upload_sets_the_controls_and_a_bad_one_changes_nothing():
             for a in alerts
         )
         assert rc.find(v.Select, label="scenario").widget.v_model == "kelurahan-partner"
-        assert rc.find(v.Slider, label="kelurahan_involvement").widget.v_model == 0.3
+        assert (
+            rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model
+            == 0.3
+        )
     finally:
         rc.close()

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
 from berdaya.model.cycle import PHASES
 from berdaya.model.records import STAGE_NAMES
-from berdaya.scenarios import schema
-from berdaya.viz.controls import lever_controls, uncertain_caption, uncertainty_controls
+from berdaya.scenarios import ScenarioError, schema
+from berdaya.viz.controls import (
+    lever_controls,
+    parse_seed,
+    read_number,
+    uncertain_caption,
+    uncertainty_controls,
+)
 from berdaya.viz.i18n import LANGUAGES, MESSAGES, num, pct, placeholders, tr
 from berdaya.viz.runs import run_label
-from berdaya.viz.schema_i18n import PARAM_HELP, UNITS, param_help, stale, unit_text
+from berdaya.viz.schema_i18n import (
+    PARAM_HELP,
+    PARAM_LABEL,
+    UNITS,
+    param_help,
+    param_label,
+    stale,
+    stale_labels,
+    unit_text,
+)
 
 
 @pytest.mark.parametrize("key", sorted(MESSAGES))
@@ -59,6 +75,113 @@ def test_a_changed_english_help_shows_english_and_is_reported_stale():
     assert param_help(changed, "id") == changed.help
     assert stale([changed]) == ["poor_share"]
     assert stale([dataclasses.replace(info, name="a_new_lever")]) == ["a_new_lever"]
+
+
+def test_every_parameter_the_app_shows_has_a_plain_label_in_both_languages():
+    """The schema names each control in English; the catalogue has its current Indonesian."""
+    assert stale_labels(SHOWN) == []
+    assert set(PARAM_LABEL) == {i.name for i in SHOWN}, "a label entry of no control"
+    for info in SHOWN:
+        assert info.label.strip() and info.label != info.name, info.name
+        assert info.label[0].isupper(), f"{info.name}: sentence case"
+        indonesian = PARAM_LABEL[info.name]["id"]
+        assert indonesian.strip() and indonesian != info.label, info.name
+        assert param_label(info, "id") == indonesian
+        assert param_label(info, "en") == info.label
+    controls = {c.name: c for c in (*lever_controls(), *uncertainty_controls())}
+    assert controls["loan_interest"].label_in("id") == "Bunga pinjaman per bulan"
+
+
+def test_a_missing_or_changed_english_label_is_reported_stale():
+    info = schema()["faskel_visits"]
+    changed = dataclasses.replace(info, label="Faskel house calls a month")
+    assert param_label(changed, "id") == changed.label, "never an old translation"
+    assert stale_labels([changed]) == ["faskel_visits"]
+    removed = dataclasses.replace(info, label="")
+    assert stale_labels([removed]) == ["faskel_visits"]
+    assert param_label(removed, "en") == "faskel_visits", "the name, not a blank"
+
+
+def _control(name):
+    return next(
+        c for c in (*lever_controls(), *uncertainty_controls()) if c.name == name
+    )
+
+
+def test_a_refused_value_is_said_in_the_language():
+    share = _control("poor_share")
+    english = "poor_share must be a number in [0, 1] (got 1.5)"
+    assert share.problem("1.5", "en") == english
+    with pytest.raises(ScenarioError, match=re.escape(english)):
+        share.parse("1.5")
+    assert share.problem("1.5", "id") == (
+        "poor_share harus bilangan antara 0 dan 1 (diisi 1,5)"
+    )
+    assert share.problem("banyak", "id") == (
+        "poor_share harus bilangan antara 0 dan 1 (diisi 'banyak')"
+    )
+    assert share.problem("0,3", "id") is None
+    grant = _control("blm_total")
+    assert grant.problem("-5", "id") == (
+        "blm_total harus bilangan bulat antara 0 dan 10.000.000.000 (diisi -5)"
+    )
+    assert (
+        _control("works_catchment")
+        .problem("kota", "id")
+        .startswith("works_catchment harus salah satu dari rt, rw")
+    )
+    with pytest.raises(ScenarioError, match="bukan bilangan bulat"):
+        parse_seed("abc", "id")
+    with pytest.raises(ScenarioError, match="not a whole number"):
+        parse_seed("abc")
+    with pytest.raises(ScenarioError, match=re.escape("harus 0 atau lebih (diisi -3)")):
+        parse_seed("-3", "id")
+
+
+def test_the_english_of_allowed_values_is_the_schemas():
+    """The message table's English of an allowed range says what ParamInfo.allowed says."""
+    for c in (*lever_controls(), *uncertainty_controls()):
+        info = c.info
+        if info.choices:
+            english = tr("allowed_choice", "en", choices=", ".join(info.choices))
+        elif info.type == "bool":
+            english = tr("allowed_bool", "en")
+        else:
+            key = "allowed_int" if info.type == "int" else "allowed_number"
+            english = tr(key, "en", lo=_n(info.ge), hi=_n(info.le))
+        assert english == info.allowed, c.name
+
+
+def _n(x):
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_a_number_field_reads_back_what_it_shows_in_each_language(lang):
+    for c in (*lever_controls(), *uncertainty_controls()):
+        if c.widget == "number":
+            value = c.parse(c.shown(c.info.default))
+            assert c.parse(c.shown_in(value, lang)) == value, (c.name, lang)
+            assert c.display(c.shown(value), lang) == c.shown_in(value, lang)
+    grant = _control("blm_total")
+    shown = {"en": "250,000,000", "id": "250.000.000"}[lang]
+    assert grant.shown_in(250_000_000, lang) == shown
+    assert grant.display("250,000,000", lang) == shown, "a scenario's value, restyled"
+    assert grant.parse(shown) == grant.parse("250000000") == 250_000_000
+    assert grant.display("250000000", lang) == "250000000", "typed text stays as typed"
+    share = _control("poor_share")
+    assert share.shown_in(0.2437, lang) == {"en": "0.2437", "id": "0,2437"}[lang]
+    assert share.parse(share.shown_in(0.2437, lang)) == 0.2437
+
+
+def test_numbers_are_read_as_either_language_writes_them():
+    assert read_number("1.234,5") == read_number("1,234.5") == 1234.5
+    assert read_number("0,25") == read_number("0.25") == 0.25
+    assert read_number("1.500", whole=True) == 1500, "a dot groups rupiah"
+    assert read_number("1.500") == 1.5, "a lone dot is a decimal mark"
+    for bad in ("1.000.", "12,34,5", "nan", ""):
+        with pytest.raises(ValueError):
+            read_number(bad, whole=True)
 
 
 def test_the_controls_speak_the_language_with_its_numbers():

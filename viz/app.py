@@ -81,11 +81,18 @@ MAX_CACHED_VIEWS = 40
 # Readable on any screen: body text at 14 px at least, a visible keyboard focus, and on a
 # phone a drawer narrower than the screen (Solara's is 400 px at least, so on a 390 px
 # phone it covered everything, the button that closes it included); tapping beside it or
-# the app bar's menu button closes it. Solara's badge sits where it covers no legend.
+# the app bar's menu button closes it. Solara's badge sits where it covers no legend. A
+# slider's label (a few plain words) sits above its track, which keeps the width.
 CSS = """
 .berdaya-app, .berdaya-app .v-card-text, .solara-content-main { font-size: 15px; }
 .berdaya-verdict .v-card-title { white-space: normal; line-height: 1.3; }
 .berdaya-caption { font-size: 14px !important; color: #444 !important; }
+.v-navigation-drawer .v-slider.v-input--horizontal {
+  grid-template-areas: "prepend" "control" "messages" !important;
+  grid-template-columns: minmax(0, 1fr) !important;
+}
+.v-navigation-drawer .v-slider .v-input__prepend { margin: 0 0 28px 0 !important; }
+.v-navigation-drawer .v-slider .v-slider__label { white-space: normal; }
 :focus-visible { outline: 3px solid #0072B2 !important; outline-offset: 2px; }
 .v-app-bar-nav-icon .v-btn__content:empty::before { content: "\\2630"; font-size: 24px; }
 @media (max-width: 700px) {
@@ -225,10 +232,10 @@ def default_settings() -> Settings:
     )
 
 
-def seed_problem(text: str) -> str | None:
-    """The seed field's error message, or None when it holds a valid seed."""
+def seed_problem(text: str, lang: str = DEFAULT_LANGUAGE) -> str | None:
+    """The seed field's error message in a language, or None when it holds a valid seed."""
     try:
-        parse_seed(text)
+        parse_seed(text, lang)
     except ScenarioError as err:
         return str(err)
     return None
@@ -864,7 +871,7 @@ def RunCard(state: AppState, lang: str):  # noqa: N802 (a component)
             label=tr("seed", lang),
             value=state.seed.value,
             on_value=state.seed.set,
-            error=seed_problem(state.seed.value) or False,
+            error=seed_problem(state.seed.value, lang) or False,
             continuous_update=True,
             classes=["berdaya-seed"],
         )

@@ -5,9 +5,16 @@ The app shows one kelurahan: the shipped scenarios of one kelurahan are offered
 every policy lever of :func:`~berdaya.scenarios.schema.schema` (``kind == "lever"``) that
 acts in one kelurahan gets one control, chosen by its type and range: a switch for a yes/no, a select for a choice, a
 slider for a number with a modest range, a number field for a large integer range (rupiah).
-Its label is the parameter's name (the same as ``--set``), its range the schema's and its
-one-line help the schema's, in Bahasa Indonesia from the catalogue of
-:mod:`berdaya.viz.schema_i18n` when the app speaks it. Nothing here restates a parameter.
+Its label is the schema's plain label ("Loan interest, a month"), its range the schema's and
+its one-line help the schema's, in Bahasa Indonesia from the catalogue of
+:mod:`berdaya.viz.schema_i18n` when the app speaks it; the parameter's name (what a
+scenario file and ``--set`` take) is shown small under the help. Nothing here restates a
+parameter.
+
+A number field shows numbers as the language writes them (``250.000.000`` and ``0,25`` in
+Bahasa Indonesia) and reads either way of writing them (:func:`read_number`), so what it
+holds means the same whichever language is chosen; a refused value is said in the
+language (:meth:`Control.problem`).
 
 :func:`make_scenario` turns the picked scenario, the levers and the seed text into a
 validated :class:`~berdaya.scenarios.P2KPScenario`, or raises
@@ -17,6 +24,7 @@ validated :class:`~berdaya.scenarios.P2KPScenario`, or raises
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -36,11 +44,13 @@ from berdaya.scenarios import (
 from berdaya.scenarios.loader import shown
 from berdaya.scenarios.schema import CITY_ONLY
 from berdaya.viz.i18n import DEFAULT_LANGUAGE, MESSAGES, num, tr
-from berdaya.viz.schema_i18n import param_help, unit_text
+from berdaya.viz.schema_i18n import param_help, param_label, unit_text
 
 Widget = Literal["switch", "select", "slider_int", "slider_float", "number"]
 SLIDER_INT_MAX_SPAN = 1000  # wider integer ranges get a number field
-NUMBER_LABEL = "="  # the number field beside a slider (the slider carries the name)
+NUMBER_LABEL = "="  # the number field beside a slider (the slider carries the label)
+# digits in groups of three, by a comma or a dot: 250,000,000 or 250.000.000
+GROUPED = {sep: re.compile(rf"[+-]?[1-9]\d{{0,2}}(\{sep}\d{{3}})+") for sep in ",."}
 
 
 @dataclass(frozen=True)
@@ -59,8 +69,12 @@ class Control:
 
     @property
     def name(self) -> str:
-        """Parameter name, also the control's label."""
+        """Parameter name (what a scenario file and ``--set`` take)."""
         return self.info.name
+
+    def label_in(self, lang: str) -> str:
+        """The control's label: the schema's plain label, in a language."""
+        return param_label(self.info, lang)
 
     @property
     def caption(self) -> str:
@@ -91,19 +105,62 @@ class Control:
         Raises:
             ScenarioError: Not a value of the right type, or out of range.
         """
+        try:
+            return self._value(raw)
+        except _RefusedError as refused:
+            raise ScenarioError(
+                f"{self.name} must be {self.info.allowed} (got {refused.got!r})"
+            ) from None
+
+    def problem(self, raw: Any, lang: str = DEFAULT_LANGUAGE) -> str | None:
+        """Why the control's value is refused, in a language; None when it is taken.
+
+        Args:
+            raw: The control's value (text for a number field).
+            lang: Language code.
+
+        Returns:
+            The one-line error (in English the message of :meth:`parse`), or None.
+        """
+        try:
+            self._value(raw)
+        except _RefusedError as refused:
+            return tr(
+                "value_refused",
+                lang,
+                name=self.name,
+                allowed=self.allowed_in(lang),
+                got=_got(refused.got, lang),
+            )
+        return None
+
+    def allowed_in(self, lang: str) -> str:
+        """The allowed values in a language (in English the schema's own words)."""
+        info = self.info
+        if lang == DEFAULT_LANGUAGE:
+            return info.allowed
+        if info.choices:
+            return tr("allowed_choice", lang, choices=", ".join(info.choices))
+        if info.type == "bool":
+            return tr("allowed_bool", lang)
+        lo = "-∞" if info.ge is None else _short(info.ge, lang)
+        hi = "∞" if info.le is None else _short(info.le, lang)
+        key = "allowed_int" if info.type == "int" else "allowed_number"
+        return tr(key, lang, lo=lo, hi=hi)
+
+    def _value(self, raw: Any) -> Any:
         info = self.info
         if self.widget == "switch":
             if not isinstance(raw, bool | np.bool_):
-                raise ScenarioError(f"{info.name} must be true or false (got {raw!r})")
+                raise _RefusedError(raw)
             return bool(raw)
         if self.widget == "select":
             if raw not in (info.choices or ()):
-                raise ScenarioError(f"{info.name} must be {info.allowed} (got {raw!r})")
+                raise _RefusedError(raw)
             return raw
         try:
             if isinstance(raw, str):
-                text = raw.strip().replace(",", "").replace("_", "")
-                number = float(text) if info.type != "int" or "." in text else int(text)
+                number = read_number(raw, whole=info.type == "int")
             elif isinstance(raw, bool | np.bool_):
                 raise TypeError(raw)
             else:
@@ -112,22 +169,63 @@ class Control:
                 raise ValueError(number)  # 2.7 households: refused, not cut to 2
             value = int(number) if info.type == "int" else float(number)
         except (TypeError, ValueError, OverflowError):
-            raise ScenarioError(
-                f"{info.name} must be {info.allowed} (got {raw!r})"
-            ) from None
+            raise _RefusedError(raw) from None
         if (info.ge is not None and value < info.ge) or (
             info.le is not None and value > info.le
         ):
-            raise ScenarioError(f"{info.name} must be {info.allowed} (got {value!r})")
+            raise _RefusedError(value)
         return value
 
     def shown(self, value: Any) -> Any:
-        """What the control holds for a parameter value (text for a number field)."""
-        if self.widget == "number":
-            if self.info.type == "int":
-                return f"{int(value):,}"
-            return repr(float(value))  # the shortest text that reads back the same
-        return value
+        """What the control holds for a parameter value (text for a number field).
+
+        The text is in English (``250,000,000``), whatever the language shown: what the
+        app keeps and writes to a scenario file; :meth:`display` turns it into the
+        language's way of writing it.
+        """
+        return self.shown_in(value, DEFAULT_LANGUAGE)
+
+    def shown_in(self, value: Any, lang: str) -> Any:
+        """A parameter value as the control shows it in a language (``250.000.000``).
+
+        Args:
+            value: A value of the parameter.
+            lang: Language code.
+
+        Returns:
+            For a number field text that :meth:`parse` reads back as ``value``; the
+            value itself for the other controls.
+        """
+        if self.widget != "number":
+            return value
+        if self.info.type == "int":
+            text = f"{int(value):,}"
+            return text.replace(",", ".") if lang == "id" else text
+        text = repr(float(value))  # the shortest text that reads back the same
+        return text.replace(".", ",") if lang == "id" else text
+
+    def display(self, held: Any, lang: str) -> str:
+        """The text a number field shows for what it holds, in a language.
+
+        What the app set (a scenario's value, in English) is written the language's way;
+        what was typed is shown as typed.
+
+        Args:
+            held: What the control holds (text, or a number for a slider's field).
+            lang: Language code.
+
+        Returns:
+            The text to show.
+        """
+        if isinstance(held, str):
+            try:
+                value = self._value(held)
+            except _RefusedError:
+                return held
+            return self.shown_in(value, lang) if held == self.shown(value) else held
+        if self.widget == "slider_float" and lang == "id":
+            return str(held).replace(".", ",")
+        return str(held)
 
     @property
     def plausible(self) -> str:
@@ -147,6 +245,58 @@ class Control:
             return False
         lo, hi = self.info.plausible
         return not lo <= value <= hi
+
+
+class _RefusedError(Exception):
+    """A control's value the schema refuses; ``got`` is what the message shows."""
+
+    def __init__(self, got: Any) -> None:
+        super().__init__(got)
+        self.got = got
+
+
+def _got(value: Any, lang: str) -> str:
+    """A refused value as an error shows it: text quoted, a number the language's way."""
+    if lang == DEFAULT_LANGUAGE or isinstance(value, str | bool | np.bool_):
+        return repr(value)
+    if isinstance(value, int):
+        return num(value, 0, lang)
+    return repr(float(value)).replace(".", ",") if lang == "id" else repr(value)
+
+
+def read_number(text: str, whole: bool = False) -> float:
+    """Read a number as English or Bahasa Indonesia writes it.
+
+    Thousands may be grouped by commas (``250,000,000``) or dots (``250.000.000``), and
+    the decimal mark may be a dot or a comma (``0.25``, ``0,25``); underscores and
+    spaces are ignored. A lone comma or dot is the decimal mark, except in a whole
+    number where it groups thousands (``1.000`` is a thousand rupiah).
+
+    Args:
+        text: What was typed.
+        whole: Whether the field takes whole numbers only.
+
+    Returns:
+        The number.
+
+    Raises:
+        ValueError: Not a number.
+    """
+    t = text.strip().replace("_", "").replace(" ", "")
+    for sep, mark in ((",", "."), (".", ",")):
+        digits, has_mark, fraction = t.partition(mark)
+        if GROUPED[sep].fullmatch(digits) and (
+            whole or has_mark or digits.count(sep) > 1
+        ):
+            t = digits.replace(sep, "") + (f".{fraction}" if has_mark else "")
+            break
+    else:
+        if t.count(",") == 1 and "." not in t:
+            t = t.replace(",", ".")  # a decimal comma: 0,25
+    number = float(t)
+    if math.isnan(number):
+        raise ValueError(text)
+    return number
 
 
 def _short(x: float, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -272,20 +422,19 @@ def changed_uncertain(name: str, values: dict[str, Any]) -> dict[str, Any]:
     return _changed(name, values, uncertainty_controls(), "uncertainty")
 
 
-def uncertain_problem(control: Control, raw: Any) -> str | None:
-    """The error of an uncertainty field's text, or None when the schema takes it."""
-    try:
-        control.parse(raw)
-    except ScenarioError as err:
-        return str(err)
-    return None
+def uncertain_problem(
+    control: Control, raw: Any, lang: str = DEFAULT_LANGUAGE
+) -> str | None:
+    """The error of an uncertainty field's text in a language, or None when it is taken."""
+    return control.problem(raw, lang)
 
 
-def parse_seed(text: Any) -> int:
+def parse_seed(text: Any, lang: str = DEFAULT_LANGUAGE) -> int:
     """Read the seed field: a whole number, 0 or more.
 
     Args:
         text: What the field holds.
+        lang: Language code of the error.
 
     Returns:
         The seed.
@@ -295,15 +444,13 @@ def parse_seed(text: Any) -> int:
     """
     raw = "" if text is None else str(text).strip()
     if not raw:
-        raise ScenarioError("seed: enter a whole number (0 or more)")
+        raise ScenarioError(tr("seed_empty", lang))
     try:
         seed = int(raw)
     except ValueError:
-        raise ScenarioError(
-            f"seed: {raw!r} is not a whole number (0 or more)"
-        ) from None
+        raise ScenarioError(tr("seed_not_whole", lang, raw=repr(raw))) from None
     if seed < 0:
-        raise ScenarioError(f"seed: must be 0 or more (got {seed})")
+        raise ScenarioError(tr("seed_negative", lang, seed=seed))
     return seed
 
 
@@ -402,35 +549,44 @@ def typed(control: Control, text: str) -> Any:
 
 
 @solara.component
-def SliderWithNumber(control: Control, value: Any, on_value: Callable[[Any], None]):  # noqa: N802 (a component)
+def SliderWithNumber(  # noqa: N802 (a component)
+    control: Control,
+    value: Any,
+    on_value: Callable[[Any], None],
+    lang: str = DEFAULT_LANGUAGE,
+):
     """A slider with a number field beside it: drag, or type an exact value.
 
     A typed value outside the range or not a number is shown as an error under the field
-    and changes nothing.
+    (in the language) and changes nothing.
 
     Args:
         control: A slider control.
         value: What it holds now.
         on_value: Called with the new value.
+        lang: Language code (the label, the number and the error).
     """
     info = control.info
-    # what was typed and refused (shown with its error until a valid value comes)
-    bad, set_bad = solara.use_state(cast(tuple[str, str] | None, None))
+    # what was typed and refused (the error is made in the language shown)
+    bad, set_bad = solara.use_state(cast(str | None, None))
 
     def type_in(raw: str) -> None:
         try:
             new = typed(control, raw)
-        except ScenarioError as err:
-            set_bad((raw, str(err)))
+        except ScenarioError:
+            set_bad(raw)
             return
         set_bad(None)
         on_value(new)
 
     with solara.Row(gap="8px", style={"align-items": "center"}):
-        with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}):
+        with solara.Column(
+            classes=[f"berdaya-slider-{info.name}"],
+            style={"flex": "1 1 auto", "min-width": "0"},
+        ):
             if control.widget == "slider_int":
                 solara.SliderInt(
-                    label=info.name,
+                    label=control.label_in(lang),
                     value=int(value),
                     min=int(info.ge),
                     max=int(info.le),
@@ -441,7 +597,7 @@ def SliderWithNumber(control: Control, value: Any, on_value: Callable[[Any], Non
             else:
                 step = float(control.step or 0.01)
                 solara.SliderFloat(
-                    label=info.name,
+                    label=control.label_in(lang),
                     value=float(value),
                     min=float(info.ge),
                     max=float(info.le),
@@ -451,12 +607,12 @@ def SliderWithNumber(control: Control, value: Any, on_value: Callable[[Any], Non
                 )
         solara.InputText(
             label=NUMBER_LABEL,
-            value=bad[0] if bad else str(value),
+            value=bad if bad is not None else control.display(value, lang),
             on_value=type_in,
-            error=bad[1] if bad else False,
+            error=(control.problem(bad, lang) or False) if bad is not None else False,
             continuous_update=False,
             classes=["berdaya-number", f"berdaya-number-{info.name}"],
-            style={"max-width": "7em"},
+            style={"max-width": "7em", "min-width": "5em"},
         )
 
 
@@ -476,41 +632,58 @@ def LeverControl(  # noqa: N802 (a component)
         lang: Language code (the help).
     """
     info = control.info
+    label = control.label_in(lang)
+    css = ["berdaya-lever", f"berdaya-lever-{info.name}"]
     if control.widget == "switch":
-        solara.Switch(label=info.name, value=bool(value), on_value=on_value)
+        solara.Switch(label=label, value=bool(value), on_value=on_value, classes=css)
     elif control.widget == "select":
         solara.Select(
-            label=info.name,
+            label=label,
             values=list(info.choices or ()),
             value=value,
             on_value=on_value,
+            classes=css,
         )
     elif control.widget in ("slider_int", "slider_float"):
-        SliderWithNumber(control, value, on_value)
+        SliderWithNumber(control, value, on_value, lang)
     else:
-        try:
-            control.parse(value)
-            error: bool | str = False
-        except ScenarioError as err:
-            error = str(err)
         solara.InputText(
-            label=info.name,
-            value=str(value),
+            label=label,
+            value=control.display(value, lang),
             on_value=on_value,
-            error=error,
+            error=control.problem(value, lang) or False,
             continuous_update=True,
+            classes=css,
         )
-    solara.Text(
-        control.caption_in(lang),
+    HelpLine(control.caption_in(lang), info.name)
+
+
+@solara.component
+def HelpLine(text: str, name: str):  # noqa: N802 (a component)
+    """The help under a control, then the parameter's name, small and muted.
+
+    The name is what a scenario file and ``--set`` take, so it stays in sight beside
+    the plain label.
+
+    Args:
+        text: The help, in the session's language.
+        name: The parameter's name.
+    """
+    with solara.Div(
         classes=["berdaya-caption"],
-        style={
-            "font-size": "14px",
-            "color": "#444",
-            "display": "block",
-            "margin": "-6px 0 8px 0",
-            "line-height": "1.2",
-        },
-    )
+        style={"display": "block", "margin": "-6px 0 8px 0", "line-height": "1.2"},
+    ):
+        solara.Text(text)
+        solara.Text(
+            name,
+            classes=["berdaya-param-name", f"berdaya-param-{name}"],
+            style={
+                "font-family": "monospace",
+                "color": "#555",
+                "margin-left": "6px",
+                "white-space": "nowrap",
+            },
+        )
 
 
 @solara.component
@@ -592,36 +765,28 @@ def UncertainField(  # noqa: N802 (a component)
         lang: Language code.
     """
     info = control.info
+    label = control.label_in(lang)
     css = ["berdaya-uncertain", f"berdaya-uncertain-{info.name}"]
     if control.widget == "select":
         solara.Select(
-            label=info.name,
+            label=label,
             values=list(info.choices or ()),
             value=value,
             on_value=on_value,
             classes=css,
         )
     elif control.widget == "switch":
-        solara.Switch(label=info.name, value=bool(value), on_value=on_value)
+        solara.Switch(label=label, value=bool(value), on_value=on_value, classes=css)
     else:
-        problem = uncertain_problem(control, value)
         solara.InputText(
-            label=info.name,
-            value=str(value),
+            label=label,
+            value=control.display(value, lang),
             on_value=on_value,
-            error=problem or False,
+            error=uncertain_problem(control, value, lang) or False,
             continuous_update=False,
             classes=css,
         )
-    solara.Text(
-        uncertain_caption(control, value, lang),
-        classes=["berdaya-caption"],
-        style={
-            "display": "block",
-            "margin": "-6px 0 8px 0",
-            "line-height": "1.2",
-        },
-    )
+    HelpLine(uncertain_caption(control, value, lang), info.name)
 
 
 @solara.component

@@ -271,6 +271,33 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "(outside the plausible range)",
         "id": "(di luar rentang yang masuk akal)",
     },
+    # a refused value at its field; the English is the schema's (ParamInfo.allowed)
+    "value_refused": {
+        "en": "{name} must be {allowed} (got {got})",
+        "id": "{name} harus {allowed} (diisi {got})",
+    },
+    "allowed_choice": {"en": "one of {choices}", "id": "salah satu dari {choices}"},
+    "allowed_bool": {"en": "true or false", "id": "ya atau tidak"},
+    "allowed_int": {
+        "en": "an integer in [{lo}, {hi}]",
+        "id": "bilangan bulat antara {lo} dan {hi}",
+    },
+    "allowed_number": {
+        "en": "a number in [{lo}, {hi}]",
+        "id": "bilangan antara {lo} dan {hi}",
+    },
+    "seed_empty": {
+        "en": "seed: enter a whole number (0 or more)",
+        "id": "seed: isikan bilangan bulat (0 atau lebih)",
+    },
+    "seed_not_whole": {
+        "en": "seed: {raw} is not a whole number (0 or more)",
+        "id": "seed: {raw} bukan bilangan bulat (0 atau lebih)",
+    },
+    "seed_negative": {
+        "en": "seed: must be 0 or more (got {seed})",
+        "id": "seed: harus 0 atau lebih (diisi {seed})",
+    },
     "group_place": {"en": "The place and its people", "id": "Wilayah dan warganya"},
     "group_network": {"en": "Social ties", "id": "Ikatan sosial"},
     "group_households": {

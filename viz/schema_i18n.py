@@ -1,14 +1,16 @@
-"""The scenario schema's help in Bahasa Indonesia: one catalogue for the app.
+"""The scenario schema's labels and help in Bahasa Indonesia: one catalogue for the app.
 
 The schema (:mod:`berdaya.scenarios.schema`) is the one source of every parameter's meaning,
-in English: the command line, the docs and the sweeps read it. The app shows the one-line
-help of each policy lever and uncertainty beside its control; this catalogue holds their
-Indonesian, keyed by the parameter's name, each beside the English it translates (as a
-gettext catalogue keeps the msgid beside its msgstr), and the units' Indonesian.
+in English: the command line, the docs and the sweeps read it. The app names each policy
+lever and uncertainty by the schema's short plain label and shows its one-line help beside
+its control; this catalogue holds their Indonesian, keyed by the parameter's name, each
+beside the English it translates (as a gettext catalogue keeps the msgid beside its
+msgstr), and the units' Indonesian.
 
-A translation whose English no longer matches the schema is stale: :func:`param_help` then
-shows the schema's English, never an old translation of a meaning that has changed, and the
-tests (``tests/test_viz_i18n.py``) fail until the entry is translated again. Numbers in the
+A translation whose English no longer matches the schema is stale: :func:`param_label` and
+:func:`param_help` then show the schema's English, never an old translation of a meaning
+that has changed, and the tests (``tests/test_viz_i18n.py``) fail until the entry is
+translated again. Numbers in the
 Indonesian prose are written the Indonesian way (``24,37%``, ``Rp 0,5 juta``); parameter
 names and the values of a choice (``schedule``, ``strict``) stay as they are, since they
 are what a scenario file and ``--set`` take.
@@ -494,6 +496,425 @@ PARAM_HELP: dict[str, dict[str, str]] = {
     },
 }
 
+#: Parameter name -> {"en": the schema's label it translates, "id": the Indonesian}.
+PARAM_LABEL: dict[str, dict[str, str]] = {
+    "kelurahan_involvement": {
+        "en": "Kelurahan government involvement",
+        "id": "Keterlibatan pemerintah kelurahan",
+    },
+    "progression": {"en": "What moves the cycle on", "id": "Penggerak siklus program"},
+    "readiness_max_wait": {
+        "en": "Months to wait for a gate (readiness)",
+        "id": "Bulan menunggu syarat tahap (readiness)",
+    },
+    "hybrid_max_wait": {
+        "en": "Months to wait for a gate (hybrid)",
+        "id": "Bulan menunggu syarat tahap (hybrid)",
+    },
+    "timetable_pace": {
+        "en": "Timetable length, times the guideline",
+        "id": "Lama jadwal, kali lipat pedoman",
+    },
+    "meetings_per_month": {
+        "en": "Community meetings a month",
+        "id": "Pertemuan warga per bulan",
+    },
+    "relawan_per_rt": {"en": "Relawan target per RT", "id": "Target relawan per RT"},
+    "women_quota": {"en": "Women's quota", "id": "Kuota perempuan"},
+    "gate_sosialisasi_aware": {
+        "en": "Sosialisasi gate: households aware",
+        "id": "Syarat sosialisasi: rumah tangga yang tahu",
+    },
+    "gate_rkm_attendance": {
+        "en": "RKM gate: households represented",
+        "id": "Syarat RKM: rumah tangga yang terwakili",
+    },
+    "gate_refleksi_poor_aware": {
+        "en": "Refleksi gate: poor households aware",
+        "id": "Syarat refleksi: rumah tangga miskin yang sadar",
+    },
+    "gate_relawan_fill": {
+        "en": "Relawan gate: target recruited",
+        "id": "Syarat relawan: target yang terekrut",
+    },
+    "gate_pemetaan_coverage": {
+        "en": "Pemetaan gate: RTs mapped",
+        "id": "Syarat pemetaan: RT yang terpetakan",
+    },
+    "gate_bkm_capacity": {
+        "en": "BKM gate: board capacity",
+        "id": "Syarat BKM: kemampuan pengurus",
+    },
+    "gate_ksm_capacity": {
+        "en": "KSM gate: members capable",
+        "id": "Syarat KSM: anggota yang mampu",
+    },
+    "faskel_count": {"en": "Faskel per kelurahan", "id": "Jumlah faskel per kelurahan"},
+    "faskel_skill": {"en": "Faskel skill", "id": "Keterampilan faskel"},
+    "faskel_visits": {
+        "en": "Faskel visits a month",
+        "id": "Kunjungan faskel per bulan",
+    },
+    "faskel_primary_emphasis": {
+        "en": "Faskel effort on primary work",
+        "id": "Upaya faskel untuk kerja pokok",
+    },
+    "bkm_accompaniment": {
+        "en": "Faskel time accompanying the BKM",
+        "id": "Waktu faskel untuk pendampingan BKM",
+    },
+    "targeting": {
+        "en": "Who may join an economic KSM",
+        "id": "Siapa yang boleh ikut KSM ekonomi",
+    },
+    "ksm_size": {"en": "Households per new KSM", "id": "Rumah tangga per KSM baru"},
+    "ksm_women_min": {
+        "en": "Women in an economic KSM, at least",
+        "id": "Perempuan dalam KSM ekonomi, paling sedikit",
+    },
+    "ksm_savings_months": {
+        "en": "Months of savings before a loan",
+        "id": "Bulan menabung sebelum pinjaman",
+    },
+    "ksm_training_sessions": {
+        "en": "Training sessions before a loan",
+        "id": "Sesi pelatihan sebelum pinjaman",
+    },
+    "ksm_training_share": {
+        "en": "Faskel time training KSMs",
+        "id": "Waktu faskel untuk melatih KSM",
+    },
+    "joint_liability": {
+        "en": "Joint liability (tanggung renteng)",
+        "id": "Tanggung renteng",
+    },
+    "tridaya_economic": {
+        "en": "Tridaya: revolving fund share",
+        "id": "Tridaya: porsi dana bergulir",
+    },
+    "tridaya_social": {
+        "en": "Tridaya: social aid share",
+        "id": "Tridaya: porsi bantuan sosial",
+    },
+    "tridaya_environmental": {
+        "en": "Tridaya: environmental works share",
+        "id": "Tridaya: porsi prasarana lingkungan",
+    },
+    "blm_total": {"en": "BLM grant, Rp", "id": "Dana BLM (Rp)"},
+    "loan_floor": {
+        "en": "Smallest first loan, Rp",
+        "id": "Pinjaman pertama terkecil (Rp)",
+    },
+    "loan_first_max": {
+        "en": "Largest first loan, Rp",
+        "id": "Pinjaman pertama terbesar (Rp)",
+    },
+    "loan_ceiling": {"en": "Largest loan, Rp", "id": "Pinjaman terbesar (Rp)"},
+    "loan_term": {"en": "Loan term, months", "id": "Jangka waktu pinjaman (bulan)"},
+    "loan_interest": {"en": "Loan interest, a month", "id": "Bunga pinjaman per bulan"},
+    "graduation_cycles": {
+        "en": "Loans before referral to a bank",
+        "id": "Putaran pinjaman sebelum dirujuk ke bank",
+    },
+    "par_freeze": {
+        "en": "Portfolio at risk that stops lending",
+        "id": "Portofolio berisiko yang menghentikan pinjaman",
+    },
+    "writeoff_months": {
+        "en": "Months in arrears before write-off",
+        "id": "Bulan menunggak sebelum dihapusbukukan",
+    },
+    "aid_monthly_rp": {
+        "en": "Social aid a month, Rp",
+        "id": "Bantuan sosial per bulan (Rp)",
+    },
+    "aid_months": {"en": "Months of social aid", "id": "Lama bantuan sosial (bulan)"},
+    "audit_probability": {
+        "en": "Chance of an audit, a month",
+        "id": "Peluang audit per bulan",
+    },
+    "ps2_revision_months": {
+        "en": "Months between PS-2 revisions",
+        "id": "Jarak revisi PS-2 (bulan)",
+    },
+    "programme": {"en": "Run the programme", "id": "Jalankan program"},
+    "poor_share": {
+        "en": "Poor households, share",
+        "id": "Proporsi rumah tangga miskin",
+    },
+    "welfare_inequality": {
+        "en": "Welfare inequality",
+        "id": "Ketimpangan kesejahteraan",
+    },
+    "formal_elite_share": {
+        "en": "Formal elite households, share",
+        "id": "Proporsi rumah tangga elite formal",
+    },
+    "informal_elite_share": {
+        "en": "Informal elite households, share",
+        "id": "Proporsi rumah tangga elite informal",
+    },
+    "women_rep_share": {
+        "en": "Households a woman represents, share",
+        "id": "Proporsi rumah tangga yang diwakili perempuan",
+    },
+    "mean_degree": {
+        "en": "Social ties per household",
+        "id": "Ikatan sosial per rumah tangga",
+    },
+    "within_rt_tie_share": {
+        "en": "Ties within the RT, share",
+        "id": "Proporsi ikatan di dalam RT",
+    },
+    "cross_rw_tie_share": {
+        "en": "Ties to another RW, share",
+        "id": "Proporsi ikatan ke RW lain",
+    },
+    "elite_tie_multiplier": {
+        "en": "Ties of an elite household, times",
+        "id": "Ikatan rumah tangga elite, kali lipat",
+    },
+    "initial_awareness": {"en": "Starting awareness", "id": "Kesadaran awal"},
+    "initial_capacity": {"en": "Starting capacity", "id": "Kemampuan awal"},
+    "awareness_threshold": {"en": "Awareness threshold", "id": "Ambang kesadaran"},
+    "capacity_threshold": {"en": "Capacity threshold", "id": "Ambang kemampuan"},
+    "participation_threshold_mean": {
+        "en": "Threshold to take part, mean",
+        "id": "Ambang untuk ikut serta, rata-rata",
+    },
+    "participation_threshold_sd": {
+        "en": "Threshold to take part, spread",
+        "id": "Ambang untuk ikut serta, sebaran",
+    },
+    "participation_noise": {
+        "en": "Chance in the decision to take part",
+        "id": "Unsur acak dalam keputusan ikut serta",
+    },
+    "poor_threshold_premium": {
+        "en": "Extra threshold of the poor",
+        "id": "Tambahan ambang rumah tangga miskin",
+    },
+    "info_pass_participant": {
+        "en": "Chance a participant passes the word",
+        "id": "Peluang peserta menyebarkan kabar",
+    },
+    "info_pass_nonparticipant": {
+        "en": "Chance a non-participant passes the word",
+        "id": "Peluang bukan peserta menyebarkan kabar",
+    },
+    "endorsement_weight": {
+        "en": "Weight of ties taking part",
+        "id": "Bobot ikatan yang ikut serta",
+    },
+    "contagion_min_ties": {
+        "en": "Aware ties needed for contagion",
+        "id": "Ikatan sadar minimum untuk penularan",
+    },
+    "contagion_rate": {
+        "en": "Awareness spread, a month",
+        "id": "Penularan kesadaran per bulan",
+    },
+    "awareness_forgetting": {
+        "en": "Awareness fading, a month",
+        "id": "Kesadaran yang memudar per bulan",
+    },
+    "meeting_awareness_gain": {
+        "en": "Awareness gained per meeting",
+        "id": "Kesadaran yang didapat per pertemuan",
+    },
+    "faskel_awareness_gain": {
+        "en": "Awareness gained per faskel visit",
+        "id": "Kesadaran yang didapat per kunjungan faskel",
+    },
+    "capacity_practice_gain": {
+        "en": "Capacity from taking part, a month",
+        "id": "Kemampuan dari ikut serta per bulan",
+    },
+    "role_capacity_gain": {
+        "en": "Extra capacity of role holders, a month",
+        "id": "Tambahan kemampuan pemegang peran per bulan",
+    },
+    "capacity_decay": {
+        "en": "Capacity lost, a month",
+        "id": "Kemampuan yang hilang per bulan",
+    },
+    "dropout_hazard": {
+        "en": "Chance of dropping out, a month",
+        "id": "Peluang berhenti ikut serta per bulan",
+    },
+    "regression_hazard": {
+        "en": "Chance of falling back a stage, a month",
+        "id": "Peluang mundur satu tahap per bulan",
+    },
+    "forced_multiplier": {
+        "en": "Dropout of forced households, times",
+        "id": "Putus dan mundur rumah tangga terpaksa, kali lipat",
+    },
+    "agency_gain": {
+        "en": "Agency gained, a month",
+        "id": "Agensi yang didapat per bulan",
+    },
+    "trust_adjustment": {
+        "en": "Speed of trust change, a month",
+        "id": "Kecepatan perubahan kepercayaan per bulan",
+    },
+    "lurah_reach_boost": {
+        "en": "Extra reach when the lurah convenes",
+        "id": "Tambahan jangkauan bila lurah mengundang",
+    },
+    "meeting_reach": {
+        "en": "Households one meeting reaches, share",
+        "id": "Proporsi rumah tangga yang dijangkau satu pertemuan",
+    },
+    "ps2_accuracy": {
+        "en": "PS-2 accuracy for the poor",
+        "id": "Ketepatan PS-2 bagi rumah tangga miskin",
+    },
+    "ps2_elite_bias": {
+        "en": "Chance an elite gets onto PS-2",
+        "id": "Peluang elite masuk daftar PS-2",
+    },
+    "elite_capture_inequality": {
+        "en": "Elite advantage from inequality",
+        "id": "Keunggulan elite karena ketimpangan",
+    },
+    "faskel_turnover": {
+        "en": "Faskel turnover, a month",
+        "id": "Pergantian faskel per bulan",
+    },
+    "community_org_capacity": {
+        "en": "Community's organising capacity",
+        "id": "Kemampuan berorganisasi masyarakat",
+    },
+    "faskel_rapport_months": {
+        "en": "Months for a faskel to build rapport",
+        "id": "Bulan bagi faskel untuk menjalin keakraban",
+    },
+    "accompaniment_gain": {
+        "en": "BKM capacity from pendampingan, a month",
+        "id": "Kemampuan BKM dari pendampingan per bulan",
+    },
+    "emancipatory_locus": {
+        "en": "Community initiative for emansipatoris",
+        "id": "Prakarsa warga untuk BKM emansipatoris",
+    },
+    "participatory_locus": {
+        "en": "Community initiative for partisipatoris",
+        "id": "Prakarsa warga untuk BKM partisipatoris",
+    },
+    "ksm_join_rate": {
+        "en": "Chance of joining a KSM, a month",
+        "id": "Peluang bergabung dengan KSM per bulan",
+    },
+    "ksm_training_gain": {
+        "en": "Capacity gained per training session",
+        "id": "Kemampuan yang didapat per sesi pelatihan",
+    },
+    "elite_plan_tilt": {
+        "en": "Elite tilt of the plan",
+        "id": "Kecondongan rencana ke arah elite",
+    },
+    "lpj_effort": {
+        "en": "Board-months per LPJ report",
+        "id": "Bulan kerja pengurus per LPJ",
+    },
+    "default_hazard": {
+        "en": "Chance of a missed instalment, a month",
+        "id": "Peluang angsuran tertunggak per bulan",
+    },
+    "default_hazard_spread": {
+        "en": "Missed-instalment chance, spread",
+        "id": "Sebaran peluang tunggakan antarkelurahan",
+    },
+    "default_contagion": {
+        "en": "Arrears spreading through ties",
+        "id": "Penularan tunggakan lewat ikatan",
+    },
+    "jl_pressure": {
+        "en": "Peer pressure of joint liability",
+        "id": "Tekanan kelompok tanggung renteng",
+    },
+    "jl_freeride": {
+        "en": "Free-riding under joint liability",
+        "id": "Menumpang dalam tanggung renteng",
+    },
+    "business_success": {
+        "en": "Chance a business survives its loan",
+        "id": "Peluang usaha bertahan selama pinjaman",
+    },
+    "business_return": {"en": "Business profit, a month", "id": "Laba usaha per bulan"},
+    "business_return_sd": {"en": "Business profit, spread", "id": "Sebaran laba usaha"},
+    "business_return_known": {
+        "en": "Profit known before borrowing",
+        "id": "Laba yang diketahui sebelum meminjam",
+    },
+    "new_business_factor": {
+        "en": "Returns of a new business, relative",
+        "id": "Hasil usaha baru, relatif",
+    },
+    "business_owner_share": {
+        "en": "Households with a business, share",
+        "id": "Proporsi rumah tangga yang punya usaha",
+    },
+    "capital_retained": {
+        "en": "Capital a business keeps",
+        "id": "Modal yang tetap dimiliki usaha",
+    },
+    "business_depreciation": {
+        "en": "Business capital lost, a month",
+        "id": "Penyusutan modal usaha per bulan",
+    },
+    "stress_default": {
+        "en": "Missed instalments from hardship",
+        "id": "Tunggakan karena kesulitan ekonomi",
+    },
+    "run_sensitivity": {
+        "en": "Missed instalments when the fund is at risk",
+        "id": "Tunggakan saat dana bergulir berisiko",
+    },
+    "jl_join_cut": {
+        "en": "Fewer joining under joint liability",
+        "id": "Penurunan minat bergabung karena tanggung renteng",
+    },
+    "works_unit_cost": {
+        "en": "Cost of one work, Rp",
+        "id": "Biaya satu prasarana (Rp)",
+    },
+    "works_catchment": {
+        "en": "Who one work serves",
+        "id": "Siapa yang dilayani satu prasarana",
+    },
+    "works_annual_return": {
+        "en": "Yearly benefit of a work",
+        "id": "Manfaat tahunan prasarana",
+    },
+    "works_life_years": {"en": "Life of a work, years", "id": "Umur prasarana (tahun)"},
+    "leakage_unaudited": {
+        "en": "Money lost without audits",
+        "id": "Dana bocor tanpa audit",
+    },
+    "audit_leakage_cut": {
+        "en": "Leakage an audit prevents",
+        "id": "Kebocoran yang dicegah audit",
+    },
+    "elite_capture": {
+        "en": "Elite capture of benefits",
+        "id": "Penguasaan manfaat oleh elite",
+    },
+    "capture_peak_gini": {
+        "en": "Inequality at peak capture (Gini)",
+        "id": "Ketimpangan saat penguasaan terkuat (Gini)",
+    },
+    "welfare_permanent_share": {
+        "en": "Permanent part of welfare",
+        "id": "Bagian tetap kesejahteraan",
+    },
+    "welfare_persistence": {
+        "en": "Persistence of welfare shocks",
+        "id": "Kelanggengan guncangan kesejahteraan",
+    },
+}
+
 #: The schema's units (English) -> Indonesian.
 UNITS: dict[str, str] = {
     "board-months": "bulan kerja pengurus",
@@ -547,6 +968,25 @@ def param_help(info: ParamInfo, lang: str) -> str:
     return entry.get(lang, info.help)
 
 
+def param_label(info: ParamInfo, lang: str) -> str:
+    """A parameter's plain label in a language (``Bunga pinjaman per bulan``).
+
+    Args:
+        info: The schema's description of the parameter.
+        lang: Language code (``"en"`` or ``"id"``).
+
+    Returns:
+        The Indonesian of the catalogue when the language is Indonesian and the entry
+        translates the schema's label as it is now; otherwise the schema's English (the
+        parameter's name if the schema has no label).
+    """
+    english = info.label or info.name
+    entry = PARAM_LABEL.get(info.name)
+    if lang == "en" or entry is None or entry["en"] != info.label:
+        return english
+    return entry.get(lang, english)
+
+
 def unit_text(unit: str, lang: str) -> str:
     """A schema unit in a language (the unit itself when it has no translation)."""
     if lang == "en":
@@ -568,4 +1008,23 @@ def stale(infos: list[ParamInfo]) -> list[str]:
         i.name
         for i in infos
         if i.name not in PARAM_HELP or PARAM_HELP[i.name]["en"] != i.help
+    ]
+
+
+def stale_labels(infos: list[ParamInfo]) -> list[str]:
+    """Parameters among ``infos`` with no translation of their label as it is now.
+
+    Args:
+        infos: The schema's descriptions of the parameters the app shows.
+
+    Returns:
+        Their names, in order: without an English label in the schema, missing from the
+        catalogue, or translating an English label the schema no longer has.
+    """
+    return [
+        i.name
+        for i in infos
+        if not i.label.strip()
+        or i.name not in PARAM_LABEL
+        or PARAM_LABEL[i.name]["en"] != i.label
     ]

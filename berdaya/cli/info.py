@@ -32,7 +32,7 @@ def add_params(p: argparse.ArgumentParser) -> None:
         "--json",
         action="store_true",
         help="as JSON: every parameter (kind, default, unit, bounds, plausible range "
-        "and its source, meaning) and the rules between parameters",
+        "and its source, plain label, meaning) and the rules between parameters",
     )
     how.add_argument("--markdown", action="store_true", help="as a Markdown table")
     how.add_argument(
@@ -102,8 +102,8 @@ def params_json() -> str:
     Returns:
         ``{"parameters": [...], "rules": [...]}``: a parameter's name, kind, type,
         default, unit, group, bounds (``ge``, ``le``), choices, plausible range (null
-        where none is declared) and its source, and meaning; a rule's parameters and
-        its text.
+        where none is declared) and its source, plain label (the app's name for its
+        control) and meaning; a rule's parameters and its text.
     """
     from berdaya.scenarios import RULES, schema
 
@@ -120,6 +120,7 @@ def params_json() -> str:
             "choices": list(p.choices) if p.choices else None,
             "plausible": list(p.plausible) if p.plausible else None,
             "source": p.source,
+            "label": p.label,
             "meaning": p.help,
         }
         for p in schema().values()

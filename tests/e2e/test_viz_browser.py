@@ -207,9 +207,7 @@ def test_app_in_a_browser(app_url, browser, tmp_path):
         assert _varied(net0) and _varied(chart0)
 
         # a lever: kelurahan_involvement to its maximum, then Reset applies it
-        thumb = page.locator(
-            ".v-slider:has(label:text-is('kelurahan_involvement')) [role=slider]"
-        )
+        thumb = page.locator(".berdaya-slider-kelurahan_involvement [role=slider]")
         thumb.focus()
         thumb.press("End")
         page.wait_for_selector(".berdaya-pending")
@@ -351,9 +349,7 @@ def test_downloads_arrive_and_the_scenario_loads_back(app_url, browser, tmp_path
         assert _varied(png.read_bytes())
 
         # a lever set away from the scenario, saved as TOML...
-        thumb = page.locator(
-            ".v-slider:has(label:text-is('kelurahan_involvement')) [role=slider]"
-        )
+        thumb = page.locator(".berdaya-slider-kelurahan_involvement [role=slider]")
         thumb.focus()
         thumb.press("End")
         page.wait_for_selector(".berdaya-pending")
@@ -375,9 +371,7 @@ def test_downloads_arrive_and_the_scenario_loads_back(app_url, browser, tmp_path
 
         choose(saved)
         fresh.locator(".berdaya-loaded").wait_for()
-        thumb = fresh.locator(
-            ".v-slider:has(label:text-is('kelurahan_involvement')) [role=slider]"
-        )
+        thumb = fresh.locator(".berdaya-slider-kelurahan_involvement [role=slider]")
         assert thumb.get_attribute("aria-valuenow") == "1"
         bad = tmp_path / "bad.toml"
         bad.write_text("kelurahan_involvement = 7\n", encoding="utf-8")
@@ -436,10 +430,11 @@ def _english_patterns() -> list[tuple[str, re.Pattern]]:
     """Every English text the app knows, as a pattern to find it in the page.
 
     The message table's English (placeholders match anything; a one-word message only
-    as a whole text), the schema's help of every control and the English units in
-    brackets. A message the same in both languages (BKM, KSM, RT/RW, "Model", the
-    phase "Sosialisasi") is not English to find; parameter names (the controls' labels,
-    what ``--set`` and scenario files take) are not in these texts at all.
+    as a whole text), the schema's label and help of every control and the English
+    units in brackets. A message the same in both languages (BKM, KSM, RT/RW, "Model",
+    the phase "Sosialisasi") is not English to find; parameter names (shown small under
+    each control's help, what ``--set`` and scenario files take) are not in these texts
+    at all.
     """
     out = []
     for texts in MESSAGES.values():
@@ -456,6 +451,8 @@ def _english_patterns() -> list[tuple[str, re.Pattern]]:
             out.append((english, re.compile(rf"(?<![A-Za-z]){body}(?![A-Za-z])")))
     for control in (*lever_controls(), *uncertainty_controls()):
         out.append((control.info.help, re.compile(re.escape(control.info.help))))
+        label = control.info.label
+        out.append((label, re.compile(rf"(?<![A-Za-z]){re.escape(label)}(?![A-Za-z])")))
     out += [
         (f"[{unit}]", re.compile(re.escape(f"[{unit}]")))
         for unit, indonesian in UNITS.items()
@@ -489,12 +486,13 @@ def test_the_language_switch_changes_the_labels(app_url, browser, tmp_path):
     """In Bahasa Indonesia no English text known to the app is left on the page.
 
     Every visible text node is searched for every English message of the table, every
-    English help of the schema the controls show, and the English units, with the lever
-    and uncertainty panels all open (their help shown), in single and compare mode (a
-    lever changed, a month stepped). Had a message or a help no Indonesian, the page
-    would show its English (``tr`` keys both languages; a missing or stale help falls
-    back to the schema's English) and this test would name it; the unit tests
-    (``tests/test_viz_i18n.py``) catch the same one level down.
+    English label and help of the schema the controls show, and the English units, with
+    the lever and uncertainty panels all open (their labels and help shown), in single
+    and compare mode (a lever changed, a month stepped). Had a message, a label or a
+    help no Indonesian, the page would show its English (``tr`` keys both languages; a
+    missing or stale label or help falls back to the schema's English) and this test
+    would name it; the unit tests (``tests/test_viz_i18n.py``) catch the same one level
+    down.
     """
     with _page(browser, tmp_path, viewport={"width": 1366, "height": 768}) as page:
         page.goto(app_url)
@@ -648,9 +646,7 @@ def test_a_typed_lever_value_and_a_faster_play(app_url, browser, tmp_path):
         field.fill("0.5")
         field.press("Enter")
         page.wait_for_selector(".berdaya-pending")
-        thumb = page.locator(
-            ".v-slider:has(label:text-is('kelurahan_involvement')) [role=slider]"
-        )
+        thumb = page.locator(".berdaya-slider-kelurahan_involvement [role=slider]")
         assert thumb.get_attribute("aria-valuenow") == "0.5"
         page.locator(".berdaya-own-values").click()
         page.wait_for_selector(".berdaya-pending", state="detached")
@@ -817,7 +813,8 @@ def test_mesas_page_in_a_browser(mesa_url, browser, tmp_path):
         chart3 = _changed(page, ".v-window-item--active img", chart0)
         assert chart3 != chart0, "the stage chart did not change over 3 steps"
 
-        # a lever moved, then Reset builds the model anew at month 0
+        # a lever moved, then Reset builds the model anew at month 0 (Mesa's page
+        # labels its controls by the parameters' names)
         thumb = page.locator(
             ".v-slider:has(label:text-is('kelurahan_involvement')) [role=slider]"
         )
