@@ -87,6 +87,9 @@ CSS = """
 .berdaya-app, .berdaya-app .v-card-text, .solara-content-main { font-size: 15px; }
 .berdaya-verdict .v-card-title { white-space: normal; line-height: 1.3; }
 .berdaya-caption { font-size: 14px !important; color: #444 !important; }
+.v-field-label, .v-slider-thumb__label, .v-messages, button.lm-Widget {
+  font-size: 14px !important;
+}
 .v-navigation-drawer .v-slider.v-input--horizontal {
   grid-template-areas: "prepend" "control" "messages" !important;
   grid-template-columns: minmax(0, 1fr) !important;
@@ -883,7 +886,8 @@ def RunCard(state: AppState, lang: str):  # noqa: N802 (a component)
         )
         solara.Text(
             tr("runs", lang) + ": " + tr("runs_help", lang),
-            style={"display": "block", "font-size": "0.85em", "margin": "2px 0 8px"},
+            style={"display": "block", "margin": "2px 0 8px"},
+            classes=["berdaya-caption"],
         )
         ParameterSwitch(state, lang)
         solara.Switch(

@@ -178,7 +178,7 @@ def ExplainPanel(run: Run, version: int, lang: str = DEFAULT_LANGUAGE):  # noqa:
                 + f' <a href="{GLOSSARY_ROUTE}" target="_blank">'
                 f"{tr('glossary', lang)}</a>"
             ),
-            style="margin-top: 6px; font-size: 0.9em",
+            style="margin-top: 6px",
         )
 
 

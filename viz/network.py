@@ -67,6 +67,11 @@ FORCED = OKABE_ITO["vermillion"]
 VISIT = OKABE_ITO["purple"]
 BKM = "#ffd400"
 NODE_SIZE = 14.0
+#: Text of the picture (RW names, legend), in points at 100 dpi: 15 image px, about 12
+#: CSS px where a laptop's card shows the 640 px picture at 490 px.
+TEXT_PT = 11
+#: Legend columns, and the height of a legend row, in inches.
+LEGEND_COLUMNS, LEGEND_ROW_IN = 3, 0.25
 #: Above this many households the picture groups them by RT unless told otherwise.
 AGGREGATE_ABOVE = 2500
 #: A click this close to a household (in pixels of the picture) picks it.
@@ -341,7 +346,9 @@ class NetworkView:
         dpi = 100
         x0, x1, y0, y1 = layout.extent
         aspect = (y1 - y0) / (x1 - x0)
-        legend_h = 0.72  # inches under the map for the legend
+        self.handles = self._handles()
+        rows = -(-len(self.handles) // LEGEND_COLUMNS) + (1 if aggregate else 0)
+        legend_h = 0.15 + rows * LEGEND_ROW_IN  # inches under the map (title a row)
         w_in = width_px / dpi
         h_in = w_in * aspect + legend_h
         self.figure = Figure(figsize=(w_in, h_in), dpi=dpi, facecolor="white")
@@ -458,14 +465,16 @@ class NetworkView:
                 x - layout.rw_radius * 0.72,
                 y + layout.rw_radius * 0.80,
                 f"RW {i + 1}",
-                fontsize=8,
+                fontsize=TEXT_PT,
                 color="#5b5646",
                 ha="center",
                 va="center",
                 zorder=5,
             )
 
-    def _legend(self) -> None:
+    def _handles(self) -> list[Line2D]:
+        """The legend's marks: the layer's colours, then (per household) the symbols."""
+
         def mark(label: str, marker: str, face: str, edge: str, size: float = 6):
             return Line2D(
                 [],
@@ -482,27 +491,30 @@ class NetworkView:
         n_rw = len(self.layout.rw_centre)
         shape = "s" if self.aggregate else "o"
         handles = [
-            mark(label, shape, colour, colour, 7)
+            mark(label, shape, colour, colour, 8)
             for label, colour in legend_entries(self.layer, lang, n_rw)
         ]
         if not self.aggregate:
             handles += [
-                mark(tr("leg_poor_triangle", lang), "^", "#888888", "#888888"),
-                mark(tr("leg_forced", lang), "o", "none", FORCED, 7),
-                mark(tr("leg_visit", lang), "D", "none", VISIT, 7),
-                mark(tr("leg_bkm", lang), "*", BKM, "black", 10),
+                mark(tr("leg_poor_triangle", lang), "^", "#888888", "#888888", 7),
+                mark(tr("leg_forced", lang), "o", "none", FORCED, 8),
+                mark(tr("leg_visit", lang), "D", "none", VISIT, 8),
+                mark(tr("leg_bkm", lang), "*", BKM, "black", 11),
             ]
+        return handles
+
+    def _legend(self) -> None:
         self.figure.legend(
-            handles=handles,
+            handles=self.handles,
             loc="lower center",
-            ncol=4,
-            fontsize=8,
+            ncol=LEGEND_COLUMNS,
+            fontsize=TEXT_PT,
             frameon=False,
             handletextpad=0.3,
             columnspacing=1.0,
             borderaxespad=0.3,
-            title=tr("leg_pies", lang) if self.aggregate else None,
-            title_fontsize=8,
+            title=tr("leg_pies", self.lang) if self.aggregate else None,
+            title_fontsize=TEXT_PT,
         )
 
     def update(self, marks: Marks) -> None:

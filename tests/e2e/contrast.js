@@ -2,7 +2,8 @@
 //
 // Evaluated by Playwright as one function of one argument, {mode, ...}:
 //   {mode: "ratio", pairs: [[fg, bg], ...]}  the ratios of CSS colours (opaque bg)
-//   {mode: "text", root: selector}            every visible text under root that fails
+//   {mode: "text", root: selector, minPx: n}  every visible text under root that fails
+//                                            (and, in "small", those under minPx)
 //   {mode: "focus"}                           the focused element's ring, measured
 //
 // Colours are composited as the browser paints them: an element's background over its
@@ -129,6 +130,8 @@
 
   const failures = [];
   const skipped = [];
+  const small = [];
+  const minPx = arg.minPx || 0;
   let checked = 0;
   for (const [el, text] of texts) {
     const box = el.getBoundingClientRect();
@@ -156,6 +159,7 @@
     const bg = paint(path, null);
     const r = colour ? ratio(fg, bg) : 0;
     checked += 1;
+    if (size < minPx) small.push({ where: name(el), text: label, size });
     if (r < need) {
       failures.push({
         where: name(el),
@@ -168,5 +172,5 @@
       });
     }
   }
-  return { checked, failures, skipped };
+  return { checked, failures, skipped, small };
 };

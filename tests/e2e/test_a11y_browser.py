@@ -28,6 +28,7 @@ CONTRAST_JS = (Path(__file__).with_name("contrast.js")).read_text(encoding="utf-
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 MIN_CHART_TEXT_PX = 12.0  # CSS pixels, as the chart is shown
+MIN_TEXT_PX = 14.0  # every text of the page (issue 17: body text at 14 px at least)
 TAB_STOPS = 80  # the first this many keyboard stops (app bar, run card, levers)
 
 pytestmark = pytest.mark.skipif(
@@ -74,12 +75,15 @@ def _open(page, app_url: str) -> None:
 
 def _audit(page, where: str) -> list[str]:
     """The texts of the page that fail 1.4.3, one line each, named by ``where``."""
-    found = page.evaluate(CONTRAST_JS, {"mode": "text"})
+    found = page.evaluate(CONTRAST_JS, {"mode": "text", "minPx": MIN_TEXT_PX})
     assert found["checked"] >= 40, f"{where}: only {found['checked']} texts measured"
     return [
         f"{where}: {f['text']!r} {f['colour']} on {f['background']} = {f['ratio']}:1 "
         f"< {f['need']}:1 ({f['size']}; {f['where']})"
         for f in found["failures"]
+    ] + [
+        f"{where}: {f['text']!r} at {f['size']} px < {MIN_TEXT_PX} px ({f['where']})"
+        for f in found["small"]
     ]
 
 
@@ -93,6 +97,7 @@ SYNTHETIC = """
   <p style="font-size:24px; color:#949494">large grey</p>
   <p style="font-size:19px; font-weight:700; color:#949494">bold grey</p>
   <p style="font-size:19px; color:#949494">small grey</p>
+  <p style="font-size:13px; color:#000">tiny black</p>
   <button disabled style="color:#ccc">inactive</button>
   <div style="background-image:linear-gradient(#000,#fff)"><span>on a gradient</span></div>
   <p style="color:#000">black</p><p style="color:#000">more</p>
@@ -124,6 +129,9 @@ def test_the_contrast_measure_fails_low_contrast(browser, tmp_path):
         assert failed["grey 777"]["ratio"] == pytest.approx(4.48, abs=0.01)
         assert failed["black faded to half"]["background"] == "#ffffff"
         assert failed["small grey"]["need"] == 4.5
+        sized = page.evaluate(CONTRAST_JS, {"mode": "text", "minPx": MIN_TEXT_PX})
+        # 13 px, and a button at the browser's own 13.33 px
+        assert [f["text"] for f in sized["small"]] == ["tiny black", "ring"]
         skipped = {s["text"]: s["why"] for s in found["skipped"]}
         assert skipped["inactive"].startswith("inactive")
         assert "background image" in skipped["on a gradient"]
@@ -152,7 +160,10 @@ def _language(page, code: str, word: str, *, phone: bool) -> None:
 
 @pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["laptop", "phone"])
 def test_every_text_meets_wcag_aa_contrast(app_url, browser, tmp_path, size):
-    """Single and compare mode, English and Bahasa Indonesia, a message shown."""
+    """Single and compare mode, English and Bahasa Indonesia, a message shown.
+
+    Every text is also at 14 px or more (field labels, a slider's value, captions).
+    """
     phone = size is PHONE
     with _page(browser, tmp_path, viewport=size) as page:
         _open(page, app_url)
