@@ -16,7 +16,9 @@ In one process it runs, in this order:
    did not change (other processes' CPU use over the timings is measured too, and
    warned about);
 7. a separate memory pass with :mod:`tracemalloc` (``--quick`` leaves out the city and
-   the as-shipped reference: the traced city run alone takes about 15 s).
+   the as-shipped reference: the traced city run alone takes about 15 s);
+8. the command line's start (:mod:`benchmarks.startup`): ``berdaya --help`` and an
+   argument error, interleaved with ``python -c "import mesa"`` in fresh processes.
 
 For each case: build time, time per month (stepping only), household-months per second
 (households x months / stepping seconds; a city's households are all its kelurahan's),
@@ -49,6 +51,7 @@ from benchmarks.core import (
     warm_up,
 )
 from benchmarks.report import machine_info, table, timestamp, write_json
+from benchmarks.startup import startup_lines, time_startup
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 REFERENCE_N = 10_000
@@ -450,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     untraced = [r["label"] for r in results if "memory" not in r]
     if untraced and not args.no_memory:
         print(f"not traced in this mode (peak MiB '-'): {', '.join(untraced)}")
+    startup = time_startup()
+    print("\n".join(startup_lines(startup)))
 
     payload = {
         "timestamp": timestamp(),
@@ -490,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets": TARGETS,
         "target_checks": checks,
         "stability": stability,
+        "startup": startup,
         "results": results,
         "wall_s": time.perf_counter() - started,
     }
