@@ -20,7 +20,14 @@ from support import build, step
 from berdaya.model import P2KPModel
 from berdaya.scenarios import P2KPScenario
 from berdaya.viz import layout as layout_module
-from berdaya.viz.charts import CHARTS, ChartView, Series, chart_png, view_for
+from berdaya.viz.charts import (
+    CHARTS,
+    ChartView,
+    Series,
+    chart_png,
+    chart_pngs,
+    view_for,
+)
 from berdaya.viz.layout import layout_for, structural_layout
 from berdaya.viz.network import Marks, NetworkView
 from berdaya.viz.runs import Run, visited
@@ -150,6 +157,34 @@ def test_charts_draw_one_run_or_two_overlaid():
     assert view_for("stages_all", one, views) is view, "a view is kept between steps"
     a.step()
     assert view_for("stages_all", [Series.of(a.model, "A")], views) is view
+
+
+def test_charts_drawn_in_threads_are_the_charts_drawn_one_by_one():
+    """The app draws a step's charts in threads: the same bytes as one at a time.
+
+    Views are made in the threads too (month 0, and when a chart outgrows its axis), so
+    a font or figure shared between threads would show here as a different picture.
+    """
+    a = Run.start(
+        P2KPScenario.load("kedungkandang-2008", rng=2, overrides={"n_households": 600}),
+        "A",
+    )
+    b = Run.start(
+        P2KPScenario.load("p2kp-design", rng=2, overrides={"n_households": 600}), "B"
+    )
+    threaded: dict = {}
+    serial: dict = {}
+    for month in range(16):
+        runs = [Series.of(a.model, a.label), Series.of(b.model, b.label)]
+        runs = runs[:1] if month < 8 else runs  # one run, then two: new views
+        for lang in ("en", "id"):
+            pngs = chart_pngs(CHARTS, runs, threaded, lang=lang)
+            assert list(pngs) == list(CHARTS)
+            for name in CHARTS:
+                serial_png = chart_png(name, runs, serial, lang=lang)
+                assert pngs[name] == serial_png, (month, name, lang)
+        a.step()
+        b.step()
 
 
 def _contrast(colour, background: str = "white") -> float:

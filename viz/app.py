@@ -26,7 +26,7 @@ import solara
 
 from berdaya.scenarios import ScenarioError
 from berdaya.viz.assets import serve_cache_only
-from berdaya.viz.charts import CHARTS, Series, bands_of, chart_png
+from berdaya.viz.charts import CHARTS, Series, bands_of, chart_pngs
 from berdaya.viz.controls import (
     LeverControls,
     UncertaintyPanel,
@@ -285,18 +285,15 @@ def Charts(  # noqa: N802 (a component)
     def draw() -> dict[str, bytes]:
         series = [Series.of(r.model, r.title(lang)) for r in runs]
         _trim(views)
-        return {
-            name: chart_png(
-                name,
-                series,
-                views,
-                bands=bands.get(name, ()),
-                band_key=key,
-                runs_in_band=done,
-                lang=lang,
-            )
-            for name in CHARTS
-        }
+        return chart_pngs(
+            CHARTS,
+            series,
+            views,
+            bands=bands,
+            band_key=key,
+            runs_in_band=done,
+            lang=lang,
+        )
 
     pngs = solara.use_memo(draw, [tuple(id(r) for r in runs), version, key, lang])
     with solara.ColumnsResponsive(12, large=6, xlarge=6, classes=["berdaya-charts"]):

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
@@ -592,6 +594,57 @@ def view_for(
         view = ChartView(name, labels, months, top, bands, runs_in_band, lang)
         views[key] = view
     return view
+
+
+#: Threads drawing a step's charts: Pillow encodes a PNG without the GIL, and each view
+#: has its own figure, lock and (matplotlib's fonts are per thread) font objects.
+_POOL: ThreadPoolExecutor | None = None
+
+
+def chart_pngs(
+    names: Iterable[str],
+    runs: list[Series],
+    views: dict[tuple[Any, ...], ChartView],
+    *,
+    bands: Mapping[str, Bands] | None = None,
+    band_key: Any = None,
+    runs_in_band: int = 0,
+    lang: str = DEFAULT_LANGUAGE,
+) -> dict[str, bytes]:
+    """Draw several charts at once, in threads; each as :func:`chart_png` draws it.
+
+    Args:
+        names: Keys of the charts.
+        runs: One run, or two to overlay.
+        views: A cache of views to reuse between calls.
+        bands: Each chart's bands (:func:`bands_of`) by key; none where missing.
+        band_key: Identifies the bands in the cache.
+        runs_in_band: Replications behind the bands.
+        lang: Language of the texts.
+
+    Returns:
+        The PNG of each chart, in the order of ``names``.
+    """
+    global _POOL  # noqa: PLW0603 - one pool for the server's sessions, made on first use
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(
+            max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="chart"
+        )
+    names = list(names)  # each its own view: the threads share no figure
+    by_name = bands or {}
+
+    def draw(name: str) -> bytes:
+        return chart_png(
+            name,
+            runs,
+            views,
+            bands=by_name.get(name, ()),
+            band_key=band_key,
+            runs_in_band=runs_in_band,
+            lang=lang,
+        )
+
+    return dict(zip(names, _POOL.map(draw, names), strict=True))
 
 
 def chart_png(

@@ -557,6 +557,16 @@ STEPS_TIMED = 5
 LOCAL_SCHEMES = ("data", "blob")  # made in the page, never fetched from anywhere
 
 
+TIMED_CHART = "img.berdaya-chart-stages_all"
+#: True once the chart's <img> holds another, decoded picture and the month is shown.
+NEW_PICTURE = """([old, month]) => {
+  const img = document.querySelector('img.berdaya-chart-stages_all');
+  const shown = document.querySelector('.berdaya-month');
+  return img && img.src !== old && img.complete && img.naturalWidth > 0
+    && shown && shown.innerText.startsWith(month);
+}"""
+
+
 def test_no_request_leaves_the_machine_and_times_are_measured(
     app_url, browser, tmp_path, record_property
 ):
@@ -579,11 +589,15 @@ def test_no_request_leaves_the_machine_and_times_are_measured(
         steps = []
         for k in range(1, STEPS_TIMED + 1):
             chart = _shot(page, "img.berdaya-chart-stages_all")
+            old = page.evaluate(f"() => document.querySelector('{TIMED_CHART}').src")
             begin = time.monotonic()
             page.get_by_role("button", name="Step").click()
-            _month_is(page, k)
-            _changed(page, "img.berdaya-chart-stages_all", chart)
+            # timed to the frame: the month shown and the chart's new picture decoded
+            page.wait_for_function(
+                NEW_PICTURE, arg=[old, f"Month {k} of"], polling="raf"
+            )
             steps.append(time.monotonic() - begin)
+            _changed(page, TIMED_CHART, chart)  # and it looks different (not timed)
         # the model description (its mermaid diagram once made the server go to a CDN)
         page.goto(app_url + "odd")
         page.get_by_text("model description (ODD)").first.wait_for()
@@ -596,7 +610,7 @@ def test_no_request_leaves_the_machine_and_times_are_measured(
     print(
         f"first load {first_load:.2f} s (page requested to first chart and month shown); "
         f"step median {np.median(steps) * 1000:.0f} ms, max {max(steps) * 1000:.0f} ms "
-        f"(click to month and chart redrawn, {STEPS_TIMED} steps)"
+        f"(click to the month shown and the chart's new picture decoded, {STEPS_TIMED} steps)"
     )
 
 
