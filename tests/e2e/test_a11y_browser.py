@@ -3,7 +3,7 @@
 The page is measured by ``contrast.js`` (one function, evaluated in the page): every
 visible text's colour against what is painted under it (1.4.3: 4.5:1, large text 3:1),
 the keyboard focus ring against what is around it (1.4.11: 3:1). The server and browser
-are those of ``test_viz_browser`` (its helpers), one of each for this module.
+are the fixtures of ``conftest.py``, one of each for this module.
 """
 
 from __future__ import annotations
@@ -11,13 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 from test_viz_browser import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     IN_CI,
     _page,
-    _serving,
 )
 
 from berdaya.scenarios import P2KPScenario
@@ -35,29 +32,6 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and not IN_CI,
     reason="Debian's chromium is not installed at /usr/bin/chromium",
 )
-
-
-@pytest.fixture(scope="module")
-def app_url(berdaya_exe, tmp_path_factory):
-    """Serve the app with ``berdaya viz --port <free port>``; stop it afterwards."""
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with _serving(berdaya_exe, log) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium, driven by Playwright."""
-    if not CHROMIUM.exists():
-        pytest.fail("CI must have /usr/bin/chromium: .ci/run installs it as root")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _open(page, app_url: str) -> None:

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
 from berdaya.model.model import planned_months
 from berdaya.scenarios import Parameters
@@ -112,14 +111,6 @@ def _serving(berdaya_exe: str, log: Path, *options: str):
         _stop(proc)
 
 
-@pytest.fixture(scope="module")
-def app_url(berdaya_exe, tmp_path_factory):
-    """Serve the app with ``berdaya viz --port <free port>``; stop it afterwards."""
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with _serving(berdaya_exe, log) as url:
-        yield url
-
-
 @pytest.fixture
 def mesa_url(berdaya_exe, tmp_path):
     """Serve Mesa's page of the model with ``berdaya viz --mesa``."""
@@ -162,21 +153,6 @@ def _changed(page, selector: str, before: bytes) -> bytes:
         time.sleep(0.2)
         now = _shot(page, selector)
     return now
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium, driven by Playwright."""
-    if not CHROMIUM.exists():
-        pytest.fail("CI must have /usr/bin/chromium: .ci/run installs it as root")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @contextlib.contextmanager
