@@ -18,9 +18,15 @@ In one process it runs, in this order:
 7. a separate memory pass with :mod:`tracemalloc` (``--quick`` leaves out the city and
    the as-shipped reference: the traced city run alone takes about 15 s);
 8. the command line's start (:mod:`benchmarks.startup`): ``berdaya --help`` and an
-   argument error, interleaved with ``python -c "import mesa"`` in fresh processes.
+   argument error, interleaved with ``python -c "import mesa"`` in fresh processes;
+9. issue 19's figures (:mod:`benchmarks.interleaved`), each as the median (min-max) of
+   at least 5 interleaved pairs in CPU time against the reference: the ratio at 10,000
+   households, stepping and with the builds; the default run in ms and runs a minute a
+   core; and the sweep efficiency on 2 warm workers, serial and parallel sweeps
+   interleaved (about 15-20 s; ``--no-sweep`` leaves it out).
 
-For each case: build time, time per month (stepping only), household-months per second
+Steps 1-7 are wall-clock and measured once each (the table; issue 7's targets): on a
+shared machine read step 9's interleaved figures. For each case: build time, time per month (stepping only), household-months per second
 (households x months / stepping seconds; a city's households are all its kelurahan's),
 peak traced memory, growth of the process's peak RSS during the timing runs, and the
 ratio of household-months per second to each reference's agent-steps per second at
@@ -50,6 +56,9 @@ from benchmarks.core import (
     time_reference,
     warm_up,
 )
+from benchmarks.interleaved import Plan, interleaved, sweep_efficiency
+from benchmarks.interleaved import checks as issue19_checks
+from benchmarks.interleaved import lines as issue19_lines
 from benchmarks.report import machine_info, table, timestamp, write_json
 from benchmarks.startup import startup_lines, time_startup
 
@@ -319,6 +328,35 @@ def check_stability(
     }
 
 
+def issue19(args: argparse.Namespace) -> dict[str, Any]:
+    """Time, print and return issue 19's interleaved figures (step 9).
+
+    Args:
+        args: The command line: ``pairs``, ``seed``, ``no_sweep``, ``sweep_workers``.
+
+    Returns:
+        The interleaved figures, the sweep's (None with ``--no-sweep``) and the checks.
+    """
+    print(
+        f"issue 19: {args.pairs} interleaved pairs (reference, model) ...", flush=True
+    )
+    result = interleaved(Plan(pairs=args.pairs), args.seed)
+    sweep = None
+    if not args.no_sweep:
+        print(
+            f"issue 19: sweep efficiency, {args.pairs} pairs (serial, "
+            f"{args.sweep_workers} workers) ...",
+            flush=True,
+        )
+        sweep = sweep_efficiency(args.pairs, replications=8, workers=args.sweep_workers)
+    print("\n".join(issue19_lines(result, sweep)))
+    return {
+        "interleaved": result,
+        "sweep": sweep,
+        "checks": issue19_checks(result, sweep),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table and write the JSON file.
 
@@ -343,7 +381,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-memory", action="store_true", help="skip the tracemalloc pass"
     )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=None,
+        help="interleaved pairs of issue 19's figures (at least 5; default 5, "
+        "7 without --quick)",
+    )
+    parser.add_argument(
+        "--no-sweep", action="store_true", help="leave out the sweep efficiency"
+    )
+    parser.add_argument(
+        "--sweep-workers", type=int, default=2, help="workers of the sweep efficiency"
+    )
     args = parser.parse_args(argv)
+    if args.pairs is None:
+        args.pairs = 5 if args.quick else 7
+    if args.pairs < 5:
+        parser.error("--pairs: at least 5 (a median of fewer is no figure)")
     references, cases = plan(args.quick, args.full)
     started = time.perf_counter()
 
@@ -455,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"not traced in this mode (peak MiB '-'): {', '.join(untraced)}")
     startup = time_startup()
     print("\n".join(startup_lines(startup)))
+    figures19 = issue19(args)
 
     payload = {
         "timestamp": timestamp(),
@@ -496,6 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         "target_checks": checks,
         "stability": stability,
         "startup": startup,
+        "issue19": figures19,
         "results": results,
         "wall_s": time.perf_counter() - started,
     }
