@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numba import njit
 from support import build, step
 
-from berdaya.agents import formation
+from berdaya.agents import draws, formation
+from berdaya.agents.household import COLUMNS
 from berdaya.agents.ksm import KSM, KSMStatus
 from berdaya.agents.upk import accounts, aid, capture, lending
 from berdaya.agents.upk.lending import LENDING
@@ -472,3 +474,102 @@ def test_runs_are_searchsorteds():
             starts, ends = population._runs(keys)
             assert np.array_equal(starts, np.searchsorted(keys, keys, side="left"))
             assert np.array_equal(ends, np.searchsorted(keys, keys, side="right"))
+
+
+# --- round 4 (branch perf4): numba's Generator from pointers, lending in one loop -------
+@njit
+def _compiled_draws(at, x, k):
+    rng = draws.generator(at)
+    return rng.permutation(x), rng.random(k), rng.standard_normal(k)
+
+
+def test_a_generator_from_pointers_draws_numpys_numbers():
+    """A numba Generator over the pointers: numpy's permutation, uniforms and normals.
+
+    And it leaves the generator where numpy's calls would (the same final state).
+    """
+    cases = np.random.default_rng(21)
+    for _ in range(1500):
+        seed = int(cases.integers(2**62))
+        x = cases.integers(0, 10_000, cases.integers(0, 80))
+        k = int(cases.integers(0, 80))
+        ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+        got = _compiled_draws(draws.pointers(ours), x, k)
+        want = theirs.permutation(x), theirs.random(k), theirs.standard_normal(k)
+        for g, w in zip(got, want, strict=True):
+            assert g.tobytes() == w.tobytes()
+        assert ours.bit_generator.state == theirs.bit_generator.state
+
+
+def _state(site):
+    """What lending may change: the columns, the books, the log, the draws."""
+    upk = site.bkm.upk
+    return (
+        {c: getattr(site.households, c).copy() for c in COLUMNS},
+        {k: v for k, v in vars(upk).items() if isinstance(v, int | float)},
+        [dict(x) for x in upk.loan_log],
+        vars(site.effort).copy(),
+        [k.first_loan_month for k in site.ksms],
+        site.rng.bit_generator.state,
+    )
+
+
+def _restore(site, state):
+    columns, books, log, effort, first, rng = state
+    for c, values in columns.items():
+        getattr(site.households, c)[:] = values
+    vars(site.bkm.upk).update(books)
+    site.bkm.upk.loan_log[:] = log
+    vars(site.effort).update(effort)
+    for k, month in zip(site.ksms, first, strict=True):
+        k.first_loan_month = month
+    site.rng.bit_generator.state = rng
+
+
+def _same(a, b):
+    assert a[0].keys() == b[0].keys()
+    for c in a[0]:
+        assert a[0][c].tobytes() == b[0][c].tobytes(), c
+    assert a[1:] == b[1:]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"elite_capture": 2.0},
+        {"elite_capture": 0.0},
+        {"progression": "readiness"},
+        {"progression": "hybrid", "hybrid_max_wait": 3},
+    ],
+)
+def test_lending_in_one_loop_is_lending_group_by_group(overrides):
+    """The compiled loop makes the loans the Python made, with the same draws.
+
+    On random borrowing states (elites asking for first loans, whose sizes lean with
+    numpy's power; cash that runs out part-way; readiness), the columns, the books, the
+    loan log, the effort, the groups' first loans and the generator's final state are
+    those of :func:`lending.lend_by_group`.
+    """
+    model = build(5, n_households=2000, **overrides)
+    while len(model.ksms) < 3 and model.steps < 60:
+        model.step()
+    site = model.sites[0]
+    h = site.households
+    assert len(site.ksms) >= 3
+    rng = np.random.default_rng(17)
+    for _ in range(60):
+        _scramble(h, rng)
+        h.elite[:] = rng.integers(0, 3, h.n) * (rng.random(h.n) < 0.3)
+        h.loan_cycles[:] = rng.integers(0, 3, h.n)
+        h.loan_size[:] = rng.integers(2, 8, h.n) * 500_000
+        h.stage[:] = rng.integers(0, 4, h.n)
+        site.bkm.upk.fund_cash = int(rng.integers(0, 60_000_000))
+        groups = list(rng.permutation(np.array(site.ksms, dtype=object)))
+        groups = groups[: rng.integers(1, len(groups) + 1)]
+        wants = [k.members[rng.random(k.members.size) < 0.6] for k in groups]
+        before = _state(site)
+        made = lending.lend_by_group(site, site.bkm.upk, groups, wants)
+        want = _state(site)
+        _restore(site, before)
+        assert lending._lend_in_order(site, site.bkm.upk, groups, wants) == made
+        _same(_state(site), want)

@@ -26,12 +26,13 @@ luck, drawn when the loan is made.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
 
 from berdaya.agents import readiness
+from berdaya.agents.draws import Pointers, generator, pointers
 from berdaya.agents.ksm import eligible_economic
 from berdaya.agents.upk import capture
 
@@ -92,11 +93,302 @@ def lend(site: Site, upk: UPK) -> int:
         return 0
     serve = list(askers)
     priority[serve] += np.log(_tilts(site, [groups[i] for i in serve]))
-    made = 0
-    for i in np.argsort(-priority).tolist():
-        if i in askers:
-            made += _lend_to(site, upk, groups[i], askers[i])
-    return made
+    order = [i for i in np.argsort(-priority).tolist() if i in askers]
+    return _lend_in_order(
+        site, upk, [groups[i] for i in order], [askers[i] for i in order]
+    )
+
+
+def lend_by_group(
+    site: Site, upk: UPK, groups: list[KSM], wants: list[np.ndarray]
+) -> int:
+    """The groups served one at a time in Python (:func:`_lend_to`): the reference.
+
+    What :func:`_lend_in_order` computes in one compiled loop; the tests compare the two.
+
+    Returns:
+        Number of loans made.
+    """
+    return sum(
+        _lend_to(site, upk, k, want) for k, want in zip(groups, wants, strict=True)
+    )
+
+
+class LoanColumns(NamedTuple):
+    """The household columns the compiled lending loop reads and writes."""
+
+    elite: np.ndarray
+    loan_size: np.ndarray
+    clean_cycle: np.ndarray
+    loan_cycles: np.ndarray
+    loan_balance: np.ndarray
+    loan_months_left: np.ndarray
+    months_overdue: np.ndarray
+    got_loan: np.ndarray
+    handover: np.ndarray
+    business_failed: np.ndarray
+    business_owner: np.ndarray
+    capacity: np.ndarray
+    business_skill: np.ndarray
+    business_return: np.ndarray
+
+
+class LoanTerms(NamedTuple):
+    """The month's lending constants, in the types numpy used (see :func:`_sizes`)."""
+
+    floor: int  # a first loan: floor + min(floor(u (span + 1)), span) x grid
+    span: int
+    grid: int
+    step: int  # a later loan: the last plus step after a clean cycle
+    ceiling: int
+    term: int
+    keep_fail: np.float32  # (1 - business_success), the failure chance's float32 terms
+    failure_base: np.float32
+    mean_return: np.float32
+    new_factor: float
+
+
+class Queue(NamedTuple):
+    """The groups to serve, in order, and what the compiled loop wrote for each.
+
+    Attributes:
+        rows: Each group's askers, concatenated; the loop leaves each group permuted.
+        ends: Where each group's askers end in ``rows``.
+        u: The loan-size draws of each group's askers (at their places in ``rows``).
+        made: Loans made to each group.
+        lent: The rows lent to, in order; ``normal`` the luck's normal draw of each.
+        normal: See ``lent``.
+        books: Cash left, rupiah refused, loans made in all, rupiah lent in all.
+    """
+
+    rows: np.ndarray
+    ends: np.ndarray
+    u: np.ndarray
+    made: np.ndarray
+    lent: np.ndarray
+    normal: np.ndarray
+    books: np.ndarray
+
+
+def _lend_in_order(
+    site: Site, upk: UPK, groups: list[KSM], wants: list[np.ndarray]
+) -> int:
+    """Lend to the groups in order, as :func:`lend_by_group`, in one compiled loop.
+
+    Readiness is read first (it draws nothing, and lending changes none of what it
+    reads). The loop (:func:`_serve`) draws each group's permutation, sizes, failures
+    and luck from the site's generator in the same order as the Python did, through
+    numba's ``Generator`` (the same numbers, tested). Two things stay numpy's: an elite
+    first loan's lean ``u ** e`` (the loop stops before such a group, and resumes with
+    numpy's powers) and the luck's ``exp``, taken after the loop over all the month's
+    loans at once (numpy's ``exp`` gives each element the same value at any place in an
+    array; its vectorised routines need not round as the C library's do).
+
+    Returns:
+        Number of loans made.
+    """
+    p, h = site.p, site.households
+    wants = [
+        want if readiness.everyone(site, w) else want[readiness.ready(site, want, w)]
+        for want, w in zip(wants, _waited(site, groups), strict=True)
+    ]
+    keep = [i for i, want in enumerate(wants) if want.size]
+    if not keep:
+        return 0
+    groups = [groups[i] for i in keep]
+    rows = np.concatenate([wants[i] for i in keep])
+    q = Queue(
+        rows,
+        np.cumsum([wants[i].size for i in keep]),
+        np.empty(rows.size),
+        np.zeros(len(keep), np.int64),
+        np.empty(rows.size, np.int64),
+        np.empty(rows.size),
+        np.array([upk.fund_cash, 0, 0, 0], np.int64),
+    )
+    cols, terms = h.as_tuple(LoanColumns), _terms(p)
+    lean, at = np.empty(0), pointers(site.rng)
+    g = _serve(at, q, cols, terms, 0, lean)
+    while g < len(groups):  # an elite's first loan: numpy's power, then on
+        a = q.ends[g - 1] if g else 0
+        u = q.u[a : q.ends[g]]
+        e = 1.0 / (1.0 + LENDING.elite_lean * capture.strength(site))
+        lean = np.where(h.elite[q.rows[a : q.ends[g]]] > 0, u**e, u)
+        g = _serve(at, q, cols, terms, g, lean)
+    return _book(site, upk, groups, q)
+
+
+def _waited(site: Site, groups: list[KSM]) -> list[int]:
+    """Months each group's loan has waited (for readiness's ``hybrid``)."""
+    p = site.p
+    return [site.steps - k.formed_month - p.ksm_savings_months for k in groups]
+
+
+def _terms(p: Parameters) -> LoanTerms:
+    """The month's :class:`LoanTerms` from the scenario and :data:`LENDING`."""
+    grid = LENDING.loan_rounding
+    return LoanTerms(
+        p.loan_floor,
+        (p.loan_first_max - p.loan_floor) // grid,
+        grid,
+        LENDING.loan_step,
+        p.loan_ceiling,
+        int(p.loan_term),
+        np.float32(1.0 - p.business_success),
+        np.float32(LENDING.failure_base),
+        np.float32(p.business_return),
+        float(p.new_business_factor),
+    )
+
+
+def _book(site: Site, upk: UPK, groups: list[KSM], q: Queue) -> int:
+    """After the loop: the businesses' returns, the books, the log and the effort.
+
+    In the groups' order, as :func:`_lend_to` and :func:`_disburse` did them.
+    """
+    p = site.p
+    _, refused, n, total = q.books.tolist()
+    upk.refused += refused
+    if n == 0:
+        return 0
+    upk.fund_cash -= total
+    upk.outstanding += total
+    upk.disbursed += total
+    upk.loans_made += n
+    sd = p.business_return_sd * np.sqrt(1.0 - p.business_return_known)
+    luck = np.exp(sd * q.normal[:n] - 0.5 * sd * sd)
+    _returns(q.lent[:n], luck, site.households.as_tuple(LoanColumns), _terms(p))
+    for ksm, made in zip(groups, q.made.tolist(), strict=True):
+        if made:
+            upk.loan_log.append(
+                {"month": site.steps, "ksm": ksm.unique_id, **ksm.rule_checks()}
+            )
+            if ksm.first_loan_month is None:
+                ksm.first_loan_month = site.steps
+            site.effort.add(primary=LENDING.loan_effort * made)
+    return n
+
+
+@njit(cache=True)
+def _serve(  # noqa: PLR0917 - a numba kernel takes its arguments by position
+    at: Pointers,
+    q: Queue,
+    c: LoanColumns,
+    t: LoanTerms,
+    start: int,
+    lean: np.ndarray,
+) -> int:
+    """Serve the groups of ``q`` from ``start``, as :func:`_lend_to` did, in order.
+
+    ``lean`` (if not empty) is group ``start``'s loan-size draws with numpy's elite
+    lean, its askers already permuted. Stops before computing sizes for a group with an
+    elite asking for a first loan (its draws kept in ``q.u``).
+
+    Returns:
+        The group to resume at after numpy's power, or the number of groups when done.
+    """
+    rng = generator(at)  # the site's generator (agents.draws)
+    for g in range(start, q.ends.size):
+        a = q.ends[g - 1] if g else 0
+        b = q.ends[g]
+        if g == start and lean.size:
+            u = lean
+        else:
+            q.rows[a:b] = rng.permutation(q.rows[a:b])
+            u = rng.random(b - a)
+            if _leans(q.rows[a:b], c):
+                q.u[a:b] = u
+                return g
+        q.made[g] = _open(rng, q, c, t, a, b, u)
+    return q.ends.size
+
+
+@njit(cache=True, inline="always")
+def _leans(rows: np.ndarray, c: LoanColumns) -> bool:
+    """Whether an elite among ``rows`` asks for a first loan (sized by a lean draw)."""
+    for r in rows:  # noqa: SIM110 - a plain loop compiles; any() over a generator not
+        if c.elite[r] > 0 and c.loan_cycles[r] == 0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _open(  # noqa: PLR0917 - a numba kernel takes its arguments by position
+    rng: np.random.Generator,
+    q: Queue,
+    c: LoanColumns,
+    t: LoanTerms,
+    a: int,
+    b: int,
+    u: np.ndarray,
+) -> int:
+    """One group's loans: sizes from ``u``, those that fit the cash opened.
+
+    :func:`_sizes`, then :func:`_open_loans` without the luck (drawn here, its ``exp``
+    taken after the loop: ``q.normal``).
+
+    Returns:
+        Loans made.
+    """
+    cash = q.books[0]
+    fits = np.empty(b - a, np.int64)
+    amount = np.empty(b - a, np.int64)
+    total = k = 0
+    for j in range(b - a):
+        r = q.rows[a + j]
+        if c.loan_cycles[r] > 0:
+            x = c.loan_size[r] + (t.step if c.clean_cycle[r] else 0)
+        else:
+            x = np.int64(
+                t.floor + min(np.floor(u[j] * (t.span + 1)), float(t.span)) * t.grid
+            )
+        x = min(x, t.ceiling)
+        total += x
+        if total <= cash:
+            fits[k] = r
+            amount[k] = x
+            k += 1
+        else:
+            q.books[1] += x
+    if k == 0:
+        return 0
+    fail = rng.random(k)
+    normal = rng.standard_normal(k)
+    n = q.books[2]
+    for j in range(k):
+        r = fits[j]
+        c.loan_size[r] = amount[j]
+        c.loan_balance[r] = amount[j]
+        c.loan_months_left[r] = t.term
+        c.months_overdue[r] = 0
+        c.clean_cycle[r] = True
+        c.got_loan[r] = True
+        c.handover[r] = True
+        chance = t.keep_fail * (t.failure_base - c.capacity[r])  # float32, as numpy's
+        c.business_failed[r] = fail[j] < np.float64(chance)
+        q.lent[n + j] = r
+        q.normal[n + j] = normal[j]
+        q.books[0] -= amount[j]
+        q.books[3] += amount[j]
+    q.books[2] = n + k
+    return k
+
+
+@njit(cache=True)
+def _returns(rows: np.ndarray, luck: np.ndarray, c: LoanColumns, t: LoanTerms) -> None:
+    """Each new business's return: 0 if it failed, else its known return times luck.
+
+    As :func:`_open_loans` computed it: ``business_return x skill`` in float32, then
+    times its scale and its luck in float64, stored as float32.
+    """
+    for j in range(rows.size):
+        r = rows[j]
+        if c.business_failed[r]:
+            c.business_return[r] = 0.0
+        else:
+            scale = 1.0 if c.business_owner[r] else t.new_factor
+            known = np.float64(t.mean_return * c.business_skill[r]) * scale
+            c.business_return[r] = known * luck[j]
 
 
 def _askers(site: Site, groups: list[KSM]) -> dict[int, np.ndarray]:
