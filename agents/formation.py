@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit
 
 from berdaya.agents import readiness
+from berdaya.agents.draws import Pointers, generator, pointers
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType
 from berdaya.agents.upk import capture, lending
 from berdaya.agents.upk.plan import plan_shares
@@ -152,16 +153,84 @@ def _group(site: Site, needed: int) -> None:
     # the waiting of each RW, in row order: one stable sort instead of a mask per RW
     by_rw, rws, starts, ends = _by_rw(waiting, h.rw[waiting])
     quota = math.ceil(p.ksm_women_min * p.ksm_size - 1e-9)
-    for rw, a, b in zip(rws, starts, ends, strict=True):
-        pool = site.rng.permutation(by_rw[a:b])
-        while (
-            needed > 0
-            and pool.size >= p.ksm_size
-            and np.count_nonzero(h.woman[pool]) >= quota
-        ):
-            members, pool = _take(site, pool)
-            site.ksms.append(KSM(site, KSMType.ECONOMIC, members, rw))
+    members, rw_of = _pools(
+        pointers(site.rng),
+        (by_rw, np.asarray(starts, np.int64), np.asarray(ends, np.int64)),
+        h.woman,
+        (p.ksm_size, quota, needed),
+    )
+    for k, i in enumerate(rw_of.tolist()):
+        group = members[k * p.ksm_size : (k + 1) * p.ksm_size]
+        site.ksms.append(KSM(site, KSMType.ECONOMIC, group, rws[i]))
+
+
+@njit(cache=True)
+def _pools(
+    at: Pointers,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    woman: np.ndarray,
+    sizes: tuple[int, int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The groups each RW's waiting households form, as the Python loop formed them.
+
+    Each RW's pool (``by_rw[starts[i]:ends[i]]``) is shuffled with the site's generator
+    (numba's ``Generator``, numpy's permutation: :mod:`~berdaya.agents.draws`), every
+    RW's even once no more groups are needed (as the Python loop drew them); groups of
+    ``size`` are taken while ``needed``, the pool is large enough and has ``quota``
+    women. Forming the KSMs (after) changes nothing read here.
+
+    Returns:
+        The groups' members, ``size`` a group, concatenated; each group's RW (its index
+        in the runs).
+    """
+    by_rw, starts, ends = runs
+    size, quota, needed = sizes
+    rng = generator(at)
+    members = np.empty(by_rw.size, np.int64)
+    rw_of = np.empty(by_rw.size // max(size, 1) + 1, np.int64)
+    n = 0
+    for i in range(starts.size):
+        pool = rng.permutation(by_rw[starts[i] : ends[i]])
+        while needed > 0 and pool.size >= size and _women(pool, woman) >= quota:
+            pool = _take_one(
+                pool, woman, size, quota, members[n * size : (n + 1) * size]
+            )
+            rw_of[n] = i
+            n += 1
             needed -= 1
+    return members[: n * size], rw_of[:n]
+
+
+@njit(cache=True, inline="always")
+def _women(pool: np.ndarray, woman: np.ndarray) -> int:
+    """Women in the pool."""
+    count = 0
+    for r in pool:
+        count += woman[r]
+    return count
+
+
+@njit(cache=True)
+def _take_one(
+    pool: np.ndarray, woman: np.ndarray, size: int, quota: int, out: np.ndarray
+) -> np.ndarray:
+    """Take one group from a shuffled pool into ``out``; return the pool left, in order.
+
+    Women first up to the quota, then others, each in pool order.
+    """
+    taken = np.zeros(pool.size, np.bool_)
+    k = 0
+    for j in range(pool.size):
+        if k < quota and woman[pool[j]]:
+            out[k] = pool[j]
+            taken[j] = True
+            k += 1
+    for j in range(pool.size):
+        if k < size and not taken[j]:
+            out[k] = pool[j]
+            taken[j] = True
+            k += 1
+    return pool[~taken]
 
 
 def _by_rw(
@@ -179,20 +248,6 @@ def _by_rw(
     cuts = (np.flatnonzero(rw_sorted[1:] != rw_sorted[:-1]) + 1).tolist()
     starts, ends = [0, *cuts], [*cuts, rows.size]
     return rows[order], rw_sorted[starts].tolist(), starts, ends
-
-
-def _take(site: Site, pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Take one group from a shuffled pool: women first up to the quota, then others."""
-    p = site.p
-    size = p.ksm_size
-    woman = site.households.woman[pool]
-    quota = math.ceil(p.ksm_women_min * size - 1e-9)
-    women = np.flatnonzero(woman)[:quota]
-    taken = np.zeros(pool.size, dtype=bool)
-    taken[women] = True
-    others = np.flatnonzero(~taken)[: size - women.size]
-    taken[others] = True
-    return pool[np.concatenate((women, others))], pool[~taken]
 
 
 def work_group(site: Site, residents: np.ndarray) -> KSM | None:

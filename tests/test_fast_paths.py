@@ -573,3 +573,51 @@ def test_lending_in_one_loop_is_lending_group_by_group(overrides):
         _restore(site, before)
         assert lending._lend_in_order(site, site.bkm.upk, groups, wants) == made
         _same(_state(site), want)
+
+
+def _numpy_groups(rng, runs, woman, sizes):
+    """What formation drew and took before, RW by RW, in numpy."""
+    by_rw, starts, ends = runs
+    size, quota, needed = sizes
+    groups, rw_of = [], []
+    for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        pool = rng.permutation(by_rw[a:b])
+        while (
+            needed > 0 and pool.size >= size and np.count_nonzero(woman[pool]) >= quota
+        ):
+            women = np.flatnonzero(woman[pool])[:quota]
+            taken = np.zeros(pool.size, dtype=bool)
+            taken[women] = True
+            others = np.flatnonzero(~taken)[: size - women.size]
+            taken[others] = True
+            groups.append(pool[np.concatenate((women, others))])
+            rw_of.append(i)
+            pool = pool[~taken]
+            needed -= 1
+    return groups, rw_of
+
+
+def test_formations_groups_are_numpys():
+    """Each RW's shuffle and groups as numpy drew and took them, the same final state."""
+    cases = np.random.default_rng(23)
+    for _ in range(600):
+        n = int(cases.integers(0, 120))
+        woman = cases.random(4000) < cases.random()
+        by_rw = cases.choice(4000, n, replace=False)
+        cuts = np.sort(cases.integers(0, n + 1, cases.integers(0, 6)))
+        starts = np.concatenate(([0], cuts)).astype(np.int64)
+        ends = np.concatenate((cuts, [n])).astype(np.int64)
+        size = int(cases.integers(1, 12))
+        quota = int(cases.integers(0, size + 1))
+        needed = int(cases.integers(0, 15))
+        seed = int(cases.integers(2**62))
+        ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+        members, rw_of = formation._pools(
+            draws.pointers(ours), (by_rw, starts, ends), woman, (size, quota, needed)
+        )
+        groups, want_rw = _numpy_groups(
+            theirs, (by_rw, starts, ends), woman, (size, quota, needed)
+        )
+        assert rw_of.tolist() == want_rw
+        assert members.tolist() == [r for g in groups for r in g.tolist()]
+        assert ours.bit_generator.state == theirs.bit_generator.state
