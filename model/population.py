@@ -9,6 +9,7 @@ from statistics import NormalDist
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 from berdaya.agents.household import Elite, Households, HouseholdTable, transitory_sd
 from berdaya.scenarios.schema import Parameters
@@ -180,9 +181,34 @@ def _stubs(
     src_pos = np.repeat(np.arange(n), k)
     u = rng.random(src_pos.size)
     target_cum = base[src_pos] + u * total[src_pos]
-    tgt_pos = np.searchsorted(cum, target_cum, side="right")
-    tgt_pos = np.minimum(tgt_pos, ends[src_pos] - 1)
+    tgt_pos = _search_runs(cum, target_cum, starts[src_pos], ends[src_pos])
     return np.column_stack((order[src_pos], order[tgt_pos]))
+
+
+@njit(cache=True)
+def _search_runs(
+    cum: np.ndarray, target: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """``np.minimum(np.searchsorted(cum, target, "right"), ends - 1)``, run by run.
+
+    Each target lies at or above the cumulative weight before its run (``base + u x
+    total`` with ``u, total >= 0``) and ``cum`` rises strictly (weights of at least 1),
+    so the first ``cum`` above it is at ``start`` or later: a binary search of the run
+    alone gives the same index (numpy's search over all 4,000 keys for 17,000 targets
+    in no order: 1 ms a build).
+    """
+    out = np.empty(target.size, np.int64)
+    for j in range(target.size):
+        t = target[j]
+        lo, hi = starts[j], ends[j]
+        while lo < hi:  # the first index in [start, end) with cum > t, else end
+            mid = (lo + hi) // 2
+            if cum[mid] > t:
+                hi = mid
+            else:
+                lo = mid + 1
+        out[j] = min(lo, ends[j] - 1)
+    return out
 
 
 def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -268,7 +294,11 @@ def build_ties(
         city = _stubs(rng, np.zeros(n, dtype=np.int32), weight, d_kel)
         parts.append(city[h.site[city[:, 0]] != h.site[city[:, 1]]])
     edges = np.concatenate(parts)
-    edges = np.sort(edges[edges[:, 0] != edges[:, 1]], axis=1)
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    # each pair in order: np.sort(edges, axis=1) sorts row by row (0.3 ms), the same
+    # as the smaller and the larger of each pair
+    low = np.minimum(edges[:, 0], edges[:, 1])
+    edges = np.column_stack((low, np.maximum(edges[:, 0], edges[:, 1])))
     # each tie once: numpy's unique hashes first (a millisecond here); a sort and a
     # comparison of neighbours give the same sorted keys
     key = np.sort(edges[:, 0] * np.int64(n) + edges[:, 1])

@@ -621,3 +621,27 @@ def test_formations_groups_are_numpys():
         assert rw_of.tolist() == want_rw
         assert members.tolist() == [r for g in groups for r in g.tolist()]
         assert ours.bit_generator.state == theirs.bit_generator.state
+
+
+def test_tie_targets_are_numpys_searchsorted():
+    """A run's binary search finds numpy's index (its ends and exact hits included)."""
+    cases = np.random.default_rng(29)
+    for _ in range(300):
+        n = int(cases.integers(2, 400))
+        group = np.sort(cases.integers(0, cases.integers(1, 30), n))
+        weight = np.where(cases.random(n) < 0.1, 3.0, 1.0)
+        cum = np.cumsum(weight)
+        starts, ends = population._runs(group)
+        base = np.where(starts > 0, cum[starts - 1], 0.0)
+        total = cum[ends - 1] - base
+        src = cases.integers(0, n, 500)
+        u = cases.random(src.size)
+        u[::7], u[1::7] = 0.0, 1.0  # the run's first cut and its end
+        target = base[src] + u * total[src]
+        target[2::7] = cum[cases.integers(0, n, target[2::7].size)]  # on a cut
+        target[2::7] = np.clip(
+            target[2::7], base[src[2::7]], base[src[2::7]] + total[src[2::7]]
+        )
+        want = np.minimum(np.searchsorted(cum, target, side="right"), ends[src] - 1)
+        got = population._search_runs(cum, target, starts[src], ends[src])
+        assert np.array_equal(got, want)
