@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from mesa import Agent
+from numba import njit
 
+from berdaya.agents.draws import Pointers, generator, pointers
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType, member_means
 
 if TYPE_CHECKING:
@@ -94,6 +96,39 @@ def _rejection_sample(
         # drop repeats, keeping first draws in order (dicts keep insertion order)
         chosen = list(dict.fromkeys(chosen + cand.tolist()))[:k]
     return np.array(chosen, dtype=np.int64)
+
+
+@njit(cache=True)
+def _listed_sample(
+    at: Pointers, k: int, listed: np.ndarray, weights: tuple[float, float]
+) -> np.ndarray:
+    """:func:`_rejection_sample` for the weights ``1 + extra x listed``, compiled.
+
+    The same draws from the site's generator (numba's ``Generator`` gives numpy's
+    ``integers`` and ``random``: :mod:`~berdaya.agents.draws`), batch by batch: a
+    candidate is kept when its uniform is below its weight over ``top`` (float64, as
+    numpy divided), and repeats are dropped, first draws first, up to ``k`` rows.
+
+    Returns:
+        ``k`` distinct row indices, in the order drawn.
+    """
+    extra, top = weights
+    rng = generator(at)
+    n = listed.size
+    seen = np.zeros(n, np.bool_)
+    chosen = np.empty(k, np.int64)
+    m = 0
+    while m < k:
+        batch = 2 * (k - m) + 8
+        cand = rng.integers(0, n, size=batch)
+        u = rng.random(batch)
+        for j in range(batch):
+            r = cand[j]
+            if m < k and u[j] < (1.0 + extra * listed[r]) / top and not seen[r]:
+                seen[r] = True
+                chosen[m] = r
+                m += 1
+    return chosen
 
 
 class Faskel(Agent):
@@ -231,9 +266,7 @@ class Faskel(Agent):
         else:
             # weights 3 (listed) and 1, read for the candidates only, not the table
             top = FASKEL.listed_visit_weight if listed.any() else 1.0
-            idx = _rejection_sample(
-                site.rng, h.n, k, lambda rows: 1.0 + extra * listed[rows], top
-            )
+            idx = _listed_sample(pointers(site.rng), k, listed, (extra, top))
         emphasis = site.p.faskel_primary_emphasis
         h.dialogue[idx] += np.float32(self.effectiveness * (1.0 - emphasis))
         h.mobilised[idx] |= site.rng.random(k) < emphasis

@@ -14,7 +14,7 @@ import pytest
 from numba import njit
 from support import build, step
 
-from berdaya.agents import draws, formation
+from berdaya.agents import draws, faskel, formation
 from berdaya.agents.household import COLUMNS
 from berdaya.agents.ksm import KSM, KSMStatus
 from berdaya.agents.upk import accounts, aid, capture, lending
@@ -645,3 +645,22 @@ def test_tie_targets_are_numpys_searchsorted():
         want = np.minimum(np.searchsorted(cum, target, side="right"), ends[src] - 1)
         got = population._search_runs(cum, target, starts[src], ends[src])
         assert np.array_equal(got, want)
+
+
+def test_listed_visits_are_the_rejection_samples():
+    """The compiled draw of visits: the rows and final state of the Python loop's."""
+    cases = np.random.default_rng(31)
+    for _ in range(400):
+        n = int(cases.integers(1, 3000))
+        listed = cases.random(n) < cases.random()
+        k = int(cases.integers(0, n // 2 + 1))
+        extra = float(cases.choice([2.0, 0.5, 0.0]))
+        top = 1.0 + extra if listed.any() else 1.0
+        seed = int(cases.integers(2**62))
+        ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+        got = faskel._listed_sample(draws.pointers(ours), k, listed, (extra, top))
+        want = faskel._rejection_sample(
+            theirs, n, k, lambda rows, x=extra, w=listed: 1.0 + x * w[rows], top
+        )
+        assert got.tolist() == want.tolist()
+        assert ours.bit_generator.state == theirs.bit_generator.state
