@@ -215,6 +215,11 @@ def _lend_in_order(
         e = 1.0 / (1.0 + LENDING.elite_lean * capture.strength(site))
         lean = np.where(h.elite[q.rows[a : q.ends[g]]] > 0, u**e, u)
         g = _serve(at, q, cols, terms, g, lean)
+    n = int(q.books[2])
+    if n:  # the businesses' luck, with numpy's exp, then their returns
+        sd = p.business_return_sd * np.sqrt(1.0 - p.business_return_known)
+        luck = np.exp(sd * q.normal[:n] - 0.5 * sd * sd)
+        _returns(q.lent[:n], luck, cols, terms)
     return _book(site, upk, groups, q)
 
 
@@ -242,11 +247,10 @@ def _terms(p: Parameters) -> LoanTerms:
 
 
 def _book(site: Site, upk: UPK, groups: list[KSM], q: Queue) -> int:
-    """After the loop: the businesses' returns, the books, the log and the effort.
+    """After the loop: the books, the log and the effort.
 
     In the groups' order, as :func:`_lend_to` and :func:`_disburse` did them.
     """
-    p = site.p
     _, refused, n, total = q.books.tolist()
     upk.refused += refused
     if n == 0:
@@ -255,9 +259,6 @@ def _book(site: Site, upk: UPK, groups: list[KSM], q: Queue) -> int:
     upk.outstanding += total
     upk.disbursed += total
     upk.loans_made += n
-    sd = p.business_return_sd * np.sqrt(1.0 - p.business_return_known)
-    luck = np.exp(sd * q.normal[:n] - 0.5 * sd * sd)
-    _returns(q.lent[:n], luck, site.households.as_tuple(LoanColumns), _terms(p))
     for ksm, made in zip(groups, q.made.tolist(), strict=True):
         if made:
             upk.loan_log.append(
