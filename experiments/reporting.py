@@ -743,9 +743,9 @@ def report(
     failed = folder.failed() - done
     if damaged := folder.damaged():
         notes.append(
-            f"{len(damaged)} runs had damaged files, moved aside as runs/*.damaged "
-            f"and run again on a resume: {', '.join(damaged[:5])}"
-            + ("..." if len(damaged) > 5 else "")
+            f"{len(damaged)} files of runs were damaged, moved aside as "
+            f"runs/*.damaged and their runs run again on a resume: "
+            f"{', '.join(damaged[:5])}" + ("..." if len(damaged) > 5 else "")
         )
     rep = SweepReport(
         folder=folder.path,

@@ -39,7 +39,7 @@ DAMAGED = ".damaged"
 FORMAT = 1
 
 
-def table_problem(path: Path, name: str = "key") -> str | None:
+def table_problem(path: Path, name: str | tuple[str, ...] = "key") -> str | None:
     """What is wrong with a result file (``None``: it is whole).
 
     Reads Parquet's footer only (a few KB), so checking thousands of files is quick.
@@ -47,7 +47,8 @@ def table_problem(path: Path, name: str = "key") -> str | None:
     Args:
         path: The file.
         name: The metadata field that must equal the file's stem (``key``; a sweep's
-            run files: ``run_id``).
+            batch files: ``batch``, or ``run_id`` in a folder of one file a run); of
+            several, the first the metadata has.
     """
     try:
         footer = pq.read_metadata(path)
@@ -55,6 +56,8 @@ def table_problem(path: Path, name: str = "key") -> str | None:
     except (OSError, ValueError, pa.ArrowException) as err:
         size = path.stat().st_size if path.exists() else 0
         return "empty" if size == 0 else f"not a whole Parquet file: {first_line(err)}"
+    names = (name,) if isinstance(name, str) else name
+    name = next((n for n in names if n in meta), names[0])
     if meta.get(name) != path.stem:
         return f"its metadata names {name} {meta.get(name)!r}"
     if "rows" in meta and footer.num_rows != meta["rows"]:
