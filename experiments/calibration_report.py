@@ -25,7 +25,7 @@ from berdaya.experiments.ensemble import (
     load_provenance,
     parameter_names,
 )
-from berdaya.experiments.files import atomic_write
+from berdaya.experiments.files import atomic_write, write_text
 from berdaya.experiments.targets import (
     STATISTICS,
     MeasureTask,
@@ -575,5 +575,5 @@ def write_report(
     text = report_markdown(
         ensemble, provenance, targets, values, generations=generations, meta=meta
     )
-    atomic_write(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_text(out, text)
     return out

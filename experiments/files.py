@@ -59,6 +59,20 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
+def write_text(path: Path, text: str) -> Path:
+    """Write UTF-8 text atomically (:func:`atomic_write`); return the path."""
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def plain(value: Any) -> Any:
+    """Numpy scalars (what samplers and tables give) as Python's, in nested dicts and lists."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value.item() if hasattr(value, "item") else value
+
+
 def write_table(table: pd.DataFrame, path: str | Path, meta: dict[str, Any]) -> Path:
     """Write a table to ``.parquet`` (with ``meta`` as JSON metadata) or ``.csv``.
 

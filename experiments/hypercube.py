@@ -60,6 +60,7 @@ from scipy.stats import binomtest, spearmanr
 from berdaya.experiments.engine import progress_bar, run_all
 from berdaya.experiments.engine import task_key as engine_key
 from berdaya.experiments.ensemble import draw_members, load_ensemble, parameter_names
+from berdaya.experiments.files import plain
 from berdaya.experiments.patterns import (
     ALTERNATIVES,
     CONTRASTS,
@@ -162,13 +163,8 @@ class Design:
     def overrides(self, i: int) -> dict[str, Any]:
         """Every value point ``i`` sets (the fixed ones over the point's)."""
         # column by column: a row of mixed columns would turn integers into floats
-        values = {k: _plain(self.points[k].iat[i]) for k in self.points.columns}
+        values = {k: plain(self.points[k].iat[i]) for k in self.points.columns}
         return {**values, **self.fixed}
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python number it holds."""
-    return value.item() if hasattr(value, "item") else value
 
 
 def lhs_points(

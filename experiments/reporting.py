@@ -49,7 +49,7 @@ from berdaya.experiments.display import (
     names_text,
     value_text,
 )
-from berdaya.experiments.files import atomic_write
+from berdaya.experiments.files import atomic_write, write_text
 from berdaya.experiments.spec import SweepError
 from berdaya.experiments.sweep import (
     SweepFolder,
@@ -797,8 +797,4 @@ def _write(rep: SweepReport, plots: bool, results: pd.DataFrame) -> None:
             if written is not None:
                 rep.written.append(written)
     text = rep.text() + "\n"
-    rep.written.append(
-        atomic_write(
-            path / "report.txt", lambda tmp: tmp.write_text(text, encoding="utf-8")
-        )
-    )
+    rep.written.append(write_text(path / "report.txt", text))

@@ -46,7 +46,7 @@ import scipy
 from berdaya.experiments import hypercube, hypercube_report
 from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
 from berdaya.experiments.ensemble import load_provenance
-from berdaya.experiments.files import atomic_write
+from berdaya.experiments.files import write_text
 from berdaya.experiments.patterns import (
     ALTERNATIVES,
     DESIGN,
@@ -535,7 +535,7 @@ def _write(out: Path, section: str, name: str) -> None:
     """Put a section into the document (keeping the rest) and print it."""
     old = out.read_text(encoding="utf-8") if out.is_file() else ""
     text = with_section(old, section, name)
-    atomic_write(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_text(out, text)
     print(section)
 
 

@@ -47,7 +47,7 @@ from berdaya.experiments.engine import (
     run_stored,
     task_key,
 )
-from berdaya.experiments.files import atomic_write
+from berdaya.experiments.files import write_text
 from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS
 from berdaya.experiments.run import run
 from berdaya.experiments.store import TaskStore
@@ -813,7 +813,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for rule in robustness.SECTIONS:
         if kept := robustness.section_of(old, rule):
             text = robustness.with_section(text, kept, rule)
-    atomic_write(args.out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_text(args.out, text)
     a = table.attrs
     print(f"{a['runs']:,} runs in {a['elapsed_s'] / 60:.1f} minutes; wrote {args.out}")
     return 0

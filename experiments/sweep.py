@@ -70,7 +70,13 @@ from berdaya.experiments.executors import (
     parallelism,
     upload_code,
 )
-from berdaya.experiments.files import META_KEY, atomic_write, read_table, write_table
+from berdaya.experiments.files import (
+    META_KEY,
+    plain,
+    read_table,
+    write_table,
+    write_text,
+)
 from berdaya.experiments.limits import (
     MAX_RUNS,
     cap_workers,
@@ -90,7 +96,14 @@ from berdaya.experiments.spec import (
     load_spec,
     parse_spec,
 )
-from berdaya.experiments.store import first_line, table_problem
+from berdaya.experiments.store import (
+    DAMAGED,
+    first_line,
+    listed,
+    remove_temporary,
+    set_aside,
+    table_problem,
+)
 from berdaya.scenarios import P2KPScenario
 
 FORMAT = 1
@@ -100,8 +113,6 @@ NATIONAL_FILES = ("national.csv", "national.parquet")
 #: Run files :func:`read_results` reads at once: one dataset of thousands of small files
 #: holds far more memory than their rows (1.5 GB for 8,813 kelurahan of 12 MB of rows).
 READ_BATCH = 500
-#: What a damaged run or error file is renamed to end with (it is then not read).
-DAMAGED = ".damaged"
 #: Errors of a write that more space (or a higher file-size limit) would have avoided.
 NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 #: Batches each worker gets at least when the batch size is chosen: enough that the
@@ -351,10 +362,6 @@ def run_key(task: RunTask) -> str:
     )
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
-
-
 class SweepFolder:
     """A sweep's results folder: what is done, what raised, and writing new runs.
 
@@ -427,9 +434,7 @@ class SweepFolder:
         self.runs.mkdir(parents=True, exist_ok=True)
         self.errors.mkdir(parents=True, exist_ok=True)
         text = spec.text or toml_of(spec.data)
-        atomic_write(
-            self.path / "spec.toml", lambda tmp: tmp.write_text(text, encoding="utf-8")
-        )
+        write_text(self.path / "spec.toml", text)
         points = design.points.copy()
         if design.unit is not None:
             offset = 1 if spec.base else 0
@@ -474,10 +479,7 @@ class SweepFolder:
             "python": platform.python_version(),
             "versions": {d: _version(d) for d in ("numpy", "pandas", "mesa")},
         }
-        atomic_write(
-            self.meta_path,
-            lambda tmp: tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8"),
-        )
+        write_text(self.meta_path, json.dumps(meta, indent=2))
 
     def clean(self) -> None:
         """Remove temporary files a killed sweep left behind.
@@ -485,10 +487,7 @@ class SweepFolder:
         Called under the folder's lock (:func:`~berdaya.experiments.lock.folder_lock`):
         no other sweep is writing here, so every temporary file is a dead one's.
         """
-        for folder in (self.runs, self.errors):
-            if folder.is_dir():
-                for p in folder.glob(".*.tmp"):
-                    p.unlink(missing_ok=True)
+        remove_temporary(self.runs, self.errors)
 
     def set_aside_damaged(self) -> list[str]:
         """Move run and error files that are not whole aside (``*.damaged``).
@@ -502,15 +501,8 @@ class SweepFolder:
             The names of the files moved aside, without their endings (a batch's, or
             the run id of an error file or of a folder's file of one run).
         """
-        moved = []
-        for path in self._files(self.runs, "*.parquet"):
-            if run_file_problem(path) is not None:
-                os.replace(path, path.with_name(path.name + DAMAGED))
-                moved.append(path.stem)
-        for path in self._files(self.errors, "*.json"):
-            if error_file_problem(path) is not None:
-                os.replace(path, path.with_name(path.name + DAMAGED))
-                moved.append(path.stem)
+        moved = set_aside(listed(self.runs, "*.parquet"), run_file_problem)
+        moved += set_aside(listed(self.errors, "*.json"), error_file_problem)
         return sorted(set(moved))
 
     def damaged(self) -> list[str]:
@@ -519,15 +511,9 @@ class SweepFolder:
             {
                 p.name.split(".", 1)[0]
                 for folder in (self.runs, self.errors)
-                for p in self._files(folder, f"*{DAMAGED}")
+                for p in listed(folder, f"*{DAMAGED}")
             }
         )
-
-    @staticmethod
-    def _files(folder: Path, pattern: str) -> list[Path]:
-        if not folder.is_dir():
-            return []
-        return sorted(p for p in folder.glob(pattern) if not p.name.startswith("."))
 
     def index(self) -> dict[Path, list[dict[str, Any]]]:
         """Each run file and the runs it holds (their id, key, rows, seed, time...).
@@ -537,7 +523,7 @@ class SweepFolder:
         of that run.
         """
         out = {}
-        for path in self._files(self.runs, "*.parquet"):
+        for path in listed(self.runs, "*.parquet"):
             meta = json.loads(
                 (pq.read_metadata(path).metadata or {}).get(META_KEY, b"{}")
             )
@@ -566,7 +552,7 @@ class SweepFolder:
 
     def failed(self) -> set[str]:
         """Ids of the runs recorded as having raised."""
-        return {p.stem for p in self._files(self.errors, "*.json")}
+        return {p.stem for p in listed(self.errors, "*.json")}
 
     def done_keys(self) -> set[tuple[str, str]]:
         """``(run id, key)`` of the runs on disk (older files, without a key: none).
@@ -581,7 +567,7 @@ class SweepFolder:
         """``(run id, key)`` of the runs recorded as having raised."""
         return {
             (path.stem, json.loads(path.read_text(encoding="utf-8")).get("key"))
-            for path in self._files(self.errors, "*.json")
+            for path in listed(self.errors, "*.json")
         }
 
     def prune(self, run_ids: set[str]) -> None:
@@ -628,16 +614,14 @@ class SweepFolder:
             "replication": task.replication,
             "seed": task.seed,
             "scenario": task.scenario,
-            "overrides": {k: _plain(v) for k, v in task.columns.items()},
+            "overrides": plain(task.columns),
             "params": task.params,
             **(outcome.error or {}),
             "host": outcome.host,
         }
-        atomic_write(
+        write_text(
             self.errors / f"{task.run_id}.json",
-            lambda tmp: tmp.write_text(
-                json.dumps(record, indent=2, default=str), encoding="utf-8"
-            ),
+            json.dumps(record, indent=2, default=str),
         )
 
 
@@ -734,9 +718,7 @@ def read_results(out: str | Path) -> pd.DataFrame:
         (the row is kept only as that month's: leave it out of anything month by month)
         and the outcomes kept.
     """
-    runs = Path(out) / "runs"
-    files = sorted(runs.glob("*.parquet")) if runs.is_dir() else []
-    files = [f for f in files if not f.name.startswith(".")]
+    files = listed(Path(out) / "runs", "*.parquet")
     if not files:
         return pd.DataFrame(columns=[*ID_COLUMNS, "month"])
     schema = None  # the first file's, for every batch (as one dataset of all would)
@@ -783,11 +765,8 @@ def read_errors(out: str | Path) -> pd.DataFrame:
         traceback, host`` (``overrides`` as JSON text); empty when none raised.
     """
     cols = [*ID_COLUMNS, "overrides", "type", "message", "traceback", "host"]
-    folder = Path(out) / "errors"
     rows = []
-    for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        if p.name.startswith("."):
-            continue
+    for p in listed(Path(out) / "errors", "*.json"):
         if (why := error_file_problem(p)) is not None:
             raise SweepError(f"'{p}' is damaged ({why}); {_TO_REDO}")
         rec = json.loads(p.read_text(encoding="utf-8"))
@@ -814,7 +793,7 @@ def replay_command(scenario: str, seed: int, overrides: dict[str, Any]) -> str:
 
 
 def _set_value(value: Any) -> str:
-    value = _plain(value)
+    value = plain(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value) if isinstance(value, str) else repr(value)

@@ -31,7 +31,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from berdaya.experiments.engine import replication_seeds, run_all
-from berdaya.experiments.files import atomic_write
+from berdaya.experiments.files import write_text
 from berdaya.model import P2KPModel
 from berdaya.scenarios import P2KPScenario
 
@@ -452,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "version": __version__,
     }
     text = report_markdown(targets, summarise(targets, values), meta)
-    atomic_write(args.out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_text(args.out, text)
     print(text)
     return 0
 
