@@ -347,7 +347,7 @@ def run_stored[T](
     workers: int,
     *,
     key: Callable[[T], str],
-    store: str | Path | None = None,
+    store: str | Path | TaskStore | None = None,
     kind: str = "results",
 ) -> Iterator[tuple[T, pd.DataFrame]]:
     """Run tasks here or on local processes, keeping each result in a store by its key.
@@ -362,8 +362,8 @@ def run_stored[T](
         tasks: Its arguments, one per call.
         workers: Local processes (1: in this process, in order).
         key: A task's key (:func:`task_key` of everything its table depends on).
-        store: The store's folder (:class:`~berdaya.experiments.store.TaskStore`);
-            ``None``: none.
+        store: The store (:class:`~berdaya.experiments.store.TaskStore`) or its
+            folder; ``None``: none.
         kind: What the store holds (a store of another kind is refused).
 
     Yields:
@@ -374,7 +374,7 @@ def run_stored[T](
         with local_executor(workers, len(tasks)) as executor:
             yield from completed(fn, tasks, executor, window=len(tasks))
         return
-    held = TaskStore(store)
+    held = store if isinstance(store, TaskStore) else TaskStore(store)
     with held.opened(kind) as done:
         keys = {id(t): key(t) for t in tasks}
         todo = [t for t in tasks if keys[id(t)] not in done]

@@ -153,7 +153,7 @@ class TaskStore:
             The keys with a whole result (damaged files are moved aside first).
         """
         self.check(kind)
-        with folder_lock(self.path, "--store", "study"):
+        with folder_lock(self.path, self.option, "study"):
             self.check(kind)  # again, now that it is ours
             marker = {"format": FORMAT, "kind": kind}
             write_text(self.path / MARKER, json.dumps(marker))
