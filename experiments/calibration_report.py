@@ -25,7 +25,8 @@ from berdaya.experiments.ensemble import (
     load_provenance,
     parameter_names,
 )
-from berdaya.experiments.files import atomic_write, write_text
+from berdaya.experiments.files import write_text
+from berdaya.experiments.plots import save
 from berdaya.experiments.targets import (
     STATISTICS,
     MeasureTask,
@@ -266,7 +267,7 @@ def plot_marginals(ensemble: pd.DataFrame, table: pd.DataFrame, path: Path) -> P
     axes[0].legend(fontsize=6, loc="upper right")
     fig.suptitle("Calibrated parameters: prior (uniform) and posterior", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def plot_targets(values: pd.DataFrame, targets: Sequence[Target], path: Path) -> Path:
@@ -287,14 +288,7 @@ def plot_targets(values: pd.DataFrame, targets: Sequence[Target], path: Path) ->
         fontsize=10,
     )
     fig.tight_layout()
-    return _save(fig, path)
-
-
-def _save(fig: Any, path: Path) -> Path:
-    def write(tmp: Path) -> None:
-        fig.savefig(tmp, dpi=110, format="png")
-
-    return atomic_write(path, write)
+    return save(fig, path)
 
 
 # --- the markdown --------------------------------------------------------------------------
