@@ -963,7 +963,9 @@ def run_sweep(
         left = _to_redo(folder, design, total, skip, counts)
         if executor is None:  # this process or local processes, stopped on an error
             executor = stack.enter_context(local_executor(cap_workers(workers), left))
-        size = batch or batch_size(left, parallelism(executor), in_flight)
+        size = batch_size(left, parallelism(executor), in_flight)
+        if batch is not None:
+            size = min(batch, in_flight or batch)  # never more runs out than in_flight
         _drive(
             executor,
             (
