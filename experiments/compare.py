@@ -1006,18 +1006,7 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
     replications, workers, seed = int(replications), int(workers), int(seed)
     months = None if months is None else int(months)
     overrides = plain_values(overrides)
-    if str(a) == NONE and str(b) == NONE:
-        raise ValueError(
-            "A and B are both 'none': 'none' is the other arm's scenario without the "
-            "programme, so give a scenario for one of them"
-        )
-    arms = []
-    for label, scen, other, other_label in (("A", a, b, "B"), ("B", b, a, "A")):
-        if str(scen) == NONE:
-            off = {**overrides, "programme": False}
-            arms.append(make_arm(label, other, off, months, follows=other_label))
-        else:
-            arms.append(make_arm(label, scen, overrides, months))
+    arms = _arms_of(a, b, overrides, months)
     seeds = replication_seeds(seed, replications)
     plain = arms
     members, drawn = None, None
@@ -1070,6 +1059,25 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         shares=split,
         seed_only=seed_only,
     )
+
+
+def _arms_of(
+    a: str | Path, b: str | Path, overrides: dict[str, Any], months: int | None
+) -> list[Arm]:
+    """The two arms; ``none`` is the other arm's scenario without the programme."""
+    if str(a) == NONE and str(b) == NONE:
+        raise ValueError(
+            "A and B are both 'none': 'none' is the other arm's scenario without the "
+            "programme, so give a scenario for one of them"
+        )
+    arms = []
+    for label, scen, other, other_label in (("A", a, b, "B"), ("B", b, a, "A")):
+        if str(scen) == NONE:
+            off = {**overrides, "programme": False}
+            arms.append(make_arm(label, other, off, months, follows=other_label))
+        else:
+            arms.append(make_arm(label, scen, overrides, months))
+    return arms
 
 
 def draw_for(
