@@ -32,7 +32,6 @@ marker ``lhs`` (:data:`SECTIONS`).
 from __future__ import annotations
 
 import argparse
-import shlex
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -46,7 +45,7 @@ import scipy
 from berdaya.experiments import hypercube, hypercube_report
 from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
 from berdaya.experiments.ensemble import load_provenance
-from berdaya.experiments.files import write_text
+from berdaya.experiments.files import command_line, write_text
 from berdaya.experiments.patterns import (
     ALTERNATIVES,
     DESIGN,
@@ -57,6 +56,9 @@ from berdaya.experiments.patterns import (
 )
 from berdaya.experiments.run import run
 from berdaya.scenarios import load_scenario, schema
+
+#: This module, as ``python -m`` runs it (the command written into its report).
+MODULE = "berdaya.experiments.robustness"
 
 #: The two parameters of the grid, in table order (rows, columns).
 THRESHOLD = "participation_threshold_mean"
@@ -399,26 +401,17 @@ def _lhs_options(parser: argparse.ArgumentParser) -> None:
 
 def _command(args: argparse.Namespace) -> str:
     """The command line that makes the same section (written into it)."""
-    words = ["python", "-m", "berdaya.experiments.robustness", "--out", str(args.out)]
-    for name in ("scenario", "thresholds", "degrees", "replications"):
-        words += [f"--{name}", str(getattr(args, name))]
-    words += ["--spread-replications", str(args.spread_replications)]
-    words += ["--seed", str(args.seed), "--workers", str(args.workers)]
-    words += ["--rule", args.rule] if args.rule != "default" else []
-    return shlex.join(words)
+    names = ["out", "scenario", "thresholds", "degrees", "replications"]
+    names += ["spread_replications", "seed", "workers"]
+    return command_line(MODULE, args, names + ["rule"] * (args.rule != "default"))
 
 
 def _lhs_command(args: argparse.Namespace) -> str:
     """The command line that makes the same hypercube section."""
-    words = ["python", "-m", "berdaya.experiments.robustness", "--design", "lhs"]
-    words += ["--out", str(args.out), "--scenario", args.scenario]
-    words += ["--points", str(args.points), "--seeds", str(args.seeds)]
-    words += ["--alternatives", ",".join(args.alternatives)]
-    words += ["--posterior", str(_posterior(args)), "--ensemble", str(args.ensemble)]
-    words += ["--seed", str(args.seed), "--workers", str(args.workers)]
-    words += ["--figure", str(args.figure)]
-    words += ["--cache", str(args.cache)] if args.cache is not None else []
-    return shlex.join(words)
+    args = argparse.Namespace(**{**vars(args), "posterior": _posterior(args)})
+    names = ["design", "out", "scenario", "points", "seeds", "alternatives"]
+    names += ["posterior", "ensemble", "seed", "workers", "figure", "cache"]
+    return command_line(MODULE, args, names)
 
 
 def _posterior(args: argparse.Namespace) -> int:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import shlex
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -47,11 +46,14 @@ from berdaya.experiments.engine import (
     run_stored,
     task_key,
 )
-from berdaya.experiments.files import write_text
+from berdaya.experiments.files import command_line, write_text
 from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS
 from berdaya.experiments.run import run
 from berdaya.experiments.store import TaskStore
 from berdaya.scenarios import ParamInfo, load_scenario, schema
+
+#: This module, as ``python -m`` runs it (the command written into its report).
+MODULE = "berdaya.experiments.screen"
 
 #: Default factors of the screen. Each is moved over the plausible range the scenario
 #: schema declares for it (the one source of ranges, with their sources): narrower than
@@ -769,20 +771,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _command(args: argparse.Namespace) -> str:
     """The command line that makes the same screen (written into the report)."""
-    words = ["python", "-m", "berdaya.experiments.screen", "--out", str(args.out)]
-    for name in (
-        "scenario",
-        "trajectories",
-        "levels",
-        "replications",
-        "seed",
-        "workers",
-    ):
-        words += [f"--{name}", str(getattr(args, name))]
-    for name in ("n_households", "months"):
-        if getattr(args, name) is not None:
-            words += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
-    return shlex.join(words)
+    names = ["out", "scenario", "trajectories", "levels", "replications", "seed"]
+    names += ["workers", "n_households", "months"]
+    return command_line(MODULE, args, names)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
