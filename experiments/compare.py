@@ -64,7 +64,6 @@ import pandas as pd
 
 from berdaya.experiments.defaults import DEFAULT_PAIRED_REPLICATIONS, SMALL_EFFECT
 from berdaya.experiments.engine import (
-    progress_bar,
     replication_seeds,
     run_all,
     run_stored,
@@ -812,22 +811,17 @@ def run_arms(
         for i, s in enumerate(seeds)
         for group in groups
     ]
-    bar = progress_bar(len(seeds) * len(arms), desc=desc, enabled=progress)
-    frames = []
-    try:
-        for task, table in run_stored(
-            run_replication,
-            tasks,
-            workers,
-            key=replication_key,
-            store=store,
-            kind="compare",
-        ):
-            frames.append(table)
-            bar.update(len(task.arms))
-    finally:
-        bar.close()
-    records = pd.concat(frames, ignore_index=True)
+    stored = run_stored(
+        run_replication,
+        tasks,
+        workers,
+        key=replication_key,
+        store=store,
+        kind="compare",
+        progress=desc if progress else None,
+        runs=lambda task: len(task.arms),
+    )
+    records = pd.concat([table for _, table in stored], ignore_index=True)
     rank = records["arm"].map(order).to_numpy()
     rows = np.lexsort((rank, records["replication"].to_numpy()))  # stable
     return records.iloc[rows].reset_index(drop=True)

@@ -323,7 +323,14 @@ def local_executor(workers: int, tasks: int) -> Iterator[Executor]:
     executor.shutdown(wait=True)
 
 
-def run_all[T, R](fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterator[R]:
+def run_all[T, R](
+    fn: Callable[[T], R],
+    tasks: list[T],
+    workers: int,
+    *,
+    progress: str | None = None,
+    runs: Callable[[T], int] | None = None,
+) -> Iterator[R]:
     """Run ``fn`` on every task here or on local processes, yielding results as they come.
 
     The in-memory use of :func:`completed` (a comparison, a screen): nothing is
@@ -333,11 +340,15 @@ def run_all[T, R](fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterato
         fn: A top-level (importable) function: workers start cold with *spawn*.
         tasks: Its arguments, one per call.
         workers: Local processes (1: in this process, in order).
+        progress: A progress bar's label (``None``: no bar), as :func:`run_stored`.
+        runs: Runs a task counts for on the bar (default: 1).
 
     Yields:
         Results, in task order with one worker, as they complete with more.
     """
-    for _, result in run_stored(fn, tasks, workers, key=str):
+    for _, result in run_stored(
+        fn, tasks, workers, key=str, progress=progress, runs=runs
+    ):
         yield result
 
 
@@ -349,6 +360,8 @@ def run_stored[T](
     key: Callable[[T], str],
     store: str | Path | TaskStore | None = None,
     kind: str = "results",
+    progress: str | None = None,
+    runs: Callable[[T], int] | None = None,
 ) -> Iterator[tuple[T, pd.DataFrame]]:
     """Run tasks here or on local processes, keeping each result in a store by its key.
 
@@ -365,11 +378,35 @@ def run_stored[T](
         store: The store (:class:`~berdaya.experiments.store.TaskStore`) or its
             folder; ``None``: none.
         kind: What the store holds (a store of another kind is refused).
+        progress: A progress bar's label (:func:`progress_bar`; ``None``: no bar).
+        runs: Runs a task counts for on the bar (default: 1).
 
     Yields:
         ``(task, table)``: the stored ones first, in task order; then the others, in
         task order with one worker, as they complete with more.
     """
+    count = runs or (lambda _: 1)
+    bar = progress_bar(
+        sum(map(count, tasks)), desc=progress or "", enabled=progress is not None
+    )
+    try:
+        for task, table in _stored(fn, tasks, workers, key=key, store=store, kind=kind):
+            bar.update(count(task))
+            yield task, table
+    finally:
+        bar.close()
+
+
+def _stored[T](
+    fn: Callable[[T], pd.DataFrame],
+    tasks: Sequence[T],
+    workers: int,
+    *,
+    key: Callable[[T], str],
+    store: str | Path | TaskStore | None,
+    kind: str,
+) -> Iterator[tuple[T, pd.DataFrame]]:
+    """:func:`run_stored` without its progress bar."""
     if store is None:
         with local_executor(workers, len(tasks)) as executor:
             yield from completed(fn, tasks, executor, window=len(tasks))

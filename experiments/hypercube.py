@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest, spearmanr
 
-from berdaya.experiments.engine import progress_bar, run_stored
+from berdaya.experiments.engine import run_stored
 from berdaya.experiments.engine import task_key as engine_key
 from berdaya.experiments.ensemble import draw_members, load_ensemble, parameter_names
 from berdaya.experiments.files import plain
@@ -337,16 +337,19 @@ def run_design(
     store = None if cache is None else TaskStore(cache / design.label, "--cache")
     held = set() if store is None else store.keys()
     per_point = 2 * len(seeds)
-    bar = progress_bar(len(tasks) * per_point, desc=design.label, enabled=progress)
-    parts = {}
-    try:
+    parts = {
+        task.index: table
         for task, table in run_stored(
-            run_point, tasks, workers, key=task_key, store=store, kind="hypercube"
-        ):
-            parts[task.index] = table
-            bar.update(per_point)
-    finally:
-        bar.close()
+            run_point,
+            tasks,
+            workers,
+            key=task_key,
+            store=store,
+            kind="hypercube",
+            progress=design.label if progress else None,
+            runs=lambda _: per_point,
+        )
+    }
     out = pd.concat([parts[i] for i in sorted(parts)], ignore_index=True)
     out.attrs["cached_runs"] = sum(task_key(t) in held for t in tasks) * per_point
     return out

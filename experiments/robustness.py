@@ -43,7 +43,7 @@ import pandas as pd
 import scipy
 
 from berdaya.experiments import hypercube, hypercube_report
-from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
+from berdaya.experiments.engine import replication_seeds, run_all
 from berdaya.experiments.ensemble import load_provenance
 from berdaya.experiments.files import command_line, write_text
 from berdaya.experiments.patterns import (
@@ -172,15 +172,8 @@ def run_grid(
         for d in degrees
         for i, s in enumerate(seeds)
     ]
-    bar = progress_bar(len(tasks), desc="robustness", enabled=progress)
-    rows = []
-    try:
-        for row in run_all(run_one, tasks, workers):
-            rows.append(row)
-            bar.update()
-    finally:
-        bar.close()
-    out = pd.DataFrame(rows)
+    progress_label = "robustness" if progress else None
+    out = pd.DataFrame(list(run_all(run_one, tasks, workers, progress=progress_label)))
     return out.sort_values([THRESHOLD, DEGREE, "replication"], ignore_index=True)
 
 

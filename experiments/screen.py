@@ -41,7 +41,6 @@ import pandas as pd
 
 from berdaya.experiments import robustness, sensitivity
 from berdaya.experiments.engine import (
-    progress_bar,
     replication_seeds,
     run_stored,
     task_key,
@@ -342,20 +341,19 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
     design = sensitivity.morris_design(problem, trajectories, levels=levels, seed=seed)
     seeds = tuple(replication_seeds(seed, replications))
     tasks = _point_tasks(scenario, facs, design, base, seeds)
-    bar = progress_bar(
-        len(tasks) * replications,
-        desc=f"Morris screen of {scen.name}",
-        enabled=progress,
-    )
-    finals: dict[int, pd.DataFrame] = {}
-    try:
+    finals = {
+        task.index: table
         for task, table in run_stored(
-            run_point, tasks, workers, key=point_key, store=store, kind="screen"
-        ):
-            finals[task.index] = table
-            bar.update(len(table))
-    finally:
-        bar.close()
+            run_point,
+            tasks,
+            workers,
+            key=point_key,
+            store=store,
+            kind="screen",
+            progress=f"Morris screen of {scen.name}" if progress else None,
+            runs=lambda _: replications,
+        )
+    }
     rows, outputs = _indices(problem, design, finals, facs, levels=levels, seed=seed)
     table = _ranked(rows)
     table.attrs = {
