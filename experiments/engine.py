@@ -32,7 +32,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import cache
 from importlib import import_module
 from pathlib import Path
@@ -386,39 +386,25 @@ def run_stored[T](
         task order with one worker, as they complete with more.
     """
     count = runs or (lambda _: 1)
-    bar = progress_bar(
-        sum(map(count, tasks)), desc=progress or "", enabled=progress is not None
-    )
-    try:
-        for task, table in _stored(fn, tasks, workers, key=key, store=store, kind=kind):
+    held = None if store is None else store
+    if isinstance(held, str | Path):
+        held = TaskStore(held)
+    with ExitStack() as stack:
+        bar = progress_bar(
+            sum(map(count, tasks)), desc=progress or "", enabled=progress is not None
+        )
+        stack.callback(bar.close)
+        done = set() if held is None else stack.enter_context(held.opened(kind))
+        keys = {id(t): key(t) for t in tasks} if done else {}
+        for task in tasks:
+            if keys.get(id(task)) in done:
+                bar.update(count(task))
+                yield task, held.read(keys[id(task)])  # type: ignore[union-attr] - held
+        todo = [t for t in tasks if keys.get(id(t)) not in done]
+        executor = stack.enter_context(local_executor(workers, len(todo)))
+        window = len(todo) if held is None else None  # in memory: every task at once
+        for task, table in completed(fn, todo, executor, window=window):
+            if held is not None:
+                held.write(key(task), table, {"kind": kind})
             bar.update(count(task))
             yield task, table
-    finally:
-        bar.close()
-
-
-def _stored[T](
-    fn: Callable[[T], pd.DataFrame],
-    tasks: Sequence[T],
-    workers: int,
-    *,
-    key: Callable[[T], str],
-    store: str | Path | TaskStore | None,
-    kind: str,
-) -> Iterator[tuple[T, pd.DataFrame]]:
-    """:func:`run_stored` without its progress bar."""
-    if store is None:
-        with local_executor(workers, len(tasks)) as executor:
-            yield from completed(fn, tasks, executor, window=len(tasks))
-        return
-    held = store if isinstance(store, TaskStore) else TaskStore(store)
-    with held.opened(kind) as done:
-        keys = {id(t): key(t) for t in tasks}
-        todo = [t for t in tasks if keys[id(t)] not in done]
-        for task in tasks:
-            if keys[id(task)] in done:
-                yield task, held.read(keys[id(task)])
-        with local_executor(workers, len(todo)) as executor:
-            for task, table in completed(fn, todo, executor):
-                held.write(keys[id(task)], table, {"kind": kind})
-                yield task, table
