@@ -399,7 +399,7 @@ def run_stored[T](
         for task in tasks:
             if keys.get(id(task)) in done:
                 bar.update(count(task))
-                yield task, held.read(keys[id(task)])  # type: ignore[union-attr] - held
+                yield task, held.read(keys[id(task)])  # type: ignore[union-attr]
         todo = [t for t in tasks if keys.get(id(t)) not in done]
         executor = stack.enter_context(local_executor(workers, len(todo)))
         window = len(todo) if held is None else None  # in memory: every task at once

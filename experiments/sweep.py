@@ -527,7 +527,7 @@ class SweepFolder:
             meta = json.loads(
                 (pq.read_metadata(path).metadata or {}).get(META_KEY, b"{}")
             )
-            out[path] = meta.get("runs", [meta])
+            out[path] = meta.get("runs", [meta] if "run_id" in meta else [])
         return out
 
     def run_records(self) -> list[dict[str, Any]]:
