@@ -925,13 +925,16 @@ def run_sweep(
         SweepStoppedError: The executor failed part-way, or the disk filled up (a
             resume finishes the sweep).
     """
-    _check_where(workers, in_flight, executor, cluster, batch)
+    _check_where(
+        executor,
+        cluster,
+        workers=workers,
+        in_flight=in_flight,
+        batch=batch,
+        limit=limit,
+    )
     if cluster is not None:
         cluster = check_cluster_address(cluster)
-    if limit is not None and (
-        isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
-    ):
-        raise SweepError(f"--limit must be an integer >= 1 (got {limit!r})")
     checked, design = prepare(spec, max_runs, replications, ensemble)
     folder = SweepFolder(out)
     check_writable(folder.path, "--out", folder=True)
@@ -1085,35 +1088,25 @@ def _no_room(
         if counts is not None
         else f"nothing was written to {folder.path}"
     )
-    if err.errno in NO_ROOM:
-        return SweepStoppedError(
-            f"sweep stopped: cannot write to {folder.path}: {what}{where}; {kept}; "
-            "make room (or raise the file-size limit) and run the same command again "
-            "to resume"
-        )
+    room = (
+        "make room (or raise the file-size limit) and " if err.errno in NO_ROOM else ""
+    )
     return SweepStoppedError(
-        f"sweep stopped: cannot write to {folder.path}: {what}{where}; {kept}; run the "
-        "same command again to resume"
+        f"sweep stopped: cannot write to {folder.path}: {what}{where}; {kept}; {room}run "
+        "the same command again to resume"
     )
 
 
 def _check_where(
-    workers: int | None,
-    in_flight: int | None,
-    executor: Executor | None,
-    cluster: str | None,
-    batch: int | None = None,
+    executor: Executor | None, cluster: str | None, **counts: int | None
 ) -> None:
-    """Refuse bad numbers of workers, runs in flight or a batch, or two places to run."""
-    for name, value in (
-        ("--workers", workers),
-        ("in_flight", in_flight),
-        ("--batch", batch),
-    ):
+    """Refuse a count that is not an integer >= 1, or two places to run."""
+    for name, value in counts.items():
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value < 1
         ):
-            raise SweepError(f"{name} must be an integer >= 1 (got {value!r})")
+            option = name if name == "in_flight" else f"--{name}"
+            raise SweepError(f"{option} must be an integer >= 1 (got {value!r})")
     if executor is not None and cluster is not None:
         raise SweepError("give an executor or a cluster, not both")
 
