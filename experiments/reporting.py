@@ -554,23 +554,7 @@ def _sobol_rows(
         resamples=RESAMPLES,
         level=level,
     )
-    rows = []
-    for i, n in enumerate(problem["names"]):
-        s1, c1 = float(si["S1"][i]), float(si["S1_conf"][i])
-        st, ct = float(si["ST"][i]), float(si["ST_conf"][i])
-        rows.append(
-            {
-                "outcome": outcome,
-                "factor": n,
-                "S1": s1,
-                "S1_low": s1 - c1,
-                "S1_high": s1 + c1,
-                "ST": st,
-                "ST_low": st - ct,
-                "ST_high": st + ct,
-            }
-        )
-    return rows
+    return _index_rows(si, problem["names"], outcome, ("S1", "ST"))
 
 
 def _morris_rows(
@@ -592,20 +576,24 @@ def _morris_rows(
         resamples=RESAMPLES,
         level=level,
     )
+    return _index_rows(si, problem["names"], outcome, ("mu_star",), ("mu", "sigma"))
+
+
+def _index_rows(
+    si: Any,
+    names: list[str],
+    outcome: str,
+    bounded: tuple[str, ...],
+    alone: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """A row a factor: each ``bounded`` index with its interval, then the others."""
     rows = []
-    for i, n in enumerate(problem["names"]):
-        ms, mc = float(si["mu_star"][i]), float(si["mu_star_conf"][i])
-        rows.append(
-            {
-                "outcome": outcome,
-                "factor": n,
-                "mu_star": ms,
-                "mu_star_low": ms - mc,
-                "mu_star_high": ms + mc,
-                "mu": float(si["mu"][i]),
-                "sigma": float(si["sigma"][i]),
-            }
-        )
+    for i, n in enumerate(names):
+        row: dict[str, Any] = {"outcome": outcome, "factor": n}
+        for k in bounded:
+            v, c = float(si[k][i]), float(si[f"{k}_conf"][i])
+            row |= {k: v, f"{k}_low": v - c, f"{k}_high": v + c}
+        rows.append(row | {k: float(si[k][i]) for k in alone})
     return rows
 
 
