@@ -16,6 +16,12 @@ two progression policies plus the base point, ``--replications`` paired seeds) i
 All three must give identical results (checked). The machine's other load during each
 timing is measured from ``/proc/stat`` and reported, since other processes skew the
 figures. Results go to a JSON file (default ``benchmarks/results/sweep.json``).
+
+``--command N`` times the command line instead, as a user runs it (issue 19, point 3):
+``berdaya sweep faskel-intensity --replications 1 --limit 300`` with ``--workers 1`` and
+``--workers 2`` (cold: pool start included) in fresh processes, alternately, N rounds,
+each timing with the other processes' load; the speed-up is the 1-worker time over the
+2-worker time of each round, and each worker's share of an in-process run is half that.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import os
 import platform
 import resource
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -189,6 +197,58 @@ def one_round(
     return rows, results
 
 
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's finished children (and theirs, reaped by them)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
+
+
+#: The command ``--command`` times: 300 runs of the shipped spec, as issue 19 measured it.
+COMMAND = ["sweep", "faskel-intensity", "--replications", "1", "--limit", "300"]
+
+
+def command_rounds(rounds: int, tmp: Path) -> dict[str, Any]:
+    """Time the command on 1 and on 2 workers, alternately; the figures of each round."""
+    exe = str(Path(sys.executable).with_name("berdaya"))
+    rows: list[dict[str, Any]] = []
+    for i in range(rounds):
+        row: dict[str, Any] = {"round": i + 1}
+        for workers in (1, 2):
+            out = tmp / f"r{i}w{workers}"
+            args = [exe, *COMMAND, "--out", str(out), "--workers", str(workers)]
+            before = _children_cpu_s()
+            with Timing() as t:
+                subprocess.run(args, check=True, capture_output=True)
+            shutil.rmtree(out)
+            row[f"cpu_seconds_{workers}"] = round(_children_cpu_s() - before, 2)
+            row[f"seconds_{workers}"] = round(t.seconds, 2)
+            row[f"others_cpus_{workers}"] = (
+                None if t.others is None else round(t.others, 2)
+            )
+        row["speedup"] = round(row["seconds_1"] / row["seconds_2"], 3)
+        # CPU the work took on 2 workers against 1: what is left when other processes
+        # take the cores a timing needs (1.0: the two workers waste nothing)
+        row["cpu_ratio"] = round(row["cpu_seconds_1"] / row["cpu_seconds_2"], 3)
+        rows.append(row)
+        print(
+            f"  round {i + 1}: 1 worker {row['seconds_1']:.2f} s (other load "
+            f"{row['others_cpus_1']} CPUs), 2 workers {row['seconds_2']:.2f} s (other "
+            f"load {row['others_cpus_2']} CPUs): {row['speedup']:.2f}x; CPU "
+            f"{row['cpu_seconds_1']:.1f} s against {row['cpu_seconds_2']:.1f} s",
+            flush=True,
+        )
+    ups = [r["speedup"] for r in rows]
+    summary = {
+        "command": "berdaya " + " ".join(COMMAND),
+        "speedup_median": round(statistics.median(ups), 3),
+        "speedup_range": [min(ups), max(ups)],
+        "per_worker_median": round(statistics.median(ups) / 2, 3),
+        "cpu_ratio_median": round(statistics.median(r["cpu_ratio"] for r in rows), 3),
+    }
+    print(f"  {summary}")
+    return {"rounds": rows, "summary": summary}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.sweep")
     parser.add_argument("--replications", type=int, default=30)
@@ -198,8 +258,25 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=1, help="rounds; each case keeps its fastest"
     )
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument(
+        "--command",
+        type=int,
+        metavar="N",
+        help="time the command line on 1 and 2 workers, alternately, N rounds",
+    )
     parser.add_argument("--out", default="benchmarks/results/sweep.json")
     args = parser.parse_args(argv)
+    if args.command:
+        tmp = Path(tempfile.mkdtemp(prefix="berdaya-bench-"))
+        try:
+            payload = command_rounds(args.command, tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        path = Path(args.out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(payload, indent=2) + "\n")
+        print(f"written to {path}")
+        return 0
     reps = 8 if args.quick else args.replications
     n = args.workers
     the_spec = spec(reps)

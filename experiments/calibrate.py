@@ -678,7 +678,21 @@ def calibrate(
         log.info("nothing left to run: %d generations done", _done(history))
     table = _generation_table(history)
     ensemble = _ensemble_from(history, list(ranges))
-    provenance = {
+    provenance = _provenance(config, targets, ranges, history, table, command, db)
+    return Calibration(ensemble, provenance, table)
+
+
+def _provenance(  # noqa: PLR0917 - the parts of one record
+    config: CalibrationConfig,
+    targets: Sequence[Target],
+    ranges: dict[str, tuple[float, float]],
+    history: Any,
+    table: pd.DataFrame,
+    command: str,
+    db: Path,
+) -> dict[str, Any]:
+    """What an ensemble's provenance says of its calibration."""
+    return {
         "scenario": config.scenario,
         "method": "pyabc.ABCSMC with uniform acceptance: distance = sum over the fit "
         "targets of max(0, low - x, x - high) / (high - low), accepted when at most "
@@ -717,7 +731,6 @@ def calibrate(
         "workers": config.workers,
         "database": db.name,
     }
-    return Calibration(ensemble, provenance, table)
 
 
 def _started_commit(history: pyabc.History) -> str:
@@ -782,23 +795,7 @@ def build_parser(prog: str = "berdaya calibrate") -> argparse.ArgumentParser:
         epilog="\n".join(["Examples:", *(f"  {line}" for line in EXAMPLES)]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path(f"results/calibration/{SCENARIO}.parquet"),
-        help="the ensemble, a .parquet (its provenance goes beside it as .json; "
-        "default: %(default)s)",
-    )
-    parser.add_argument(
-        "--db",
-        type=Path,
-        default=None,
-        help="pyabc's database, continued when it holds the same calibration "
-        "(default: the --out path ending in .db)",
-    )
-    parser.add_argument(
-        "--fresh", action="store_true", help="delete --db and start over"
-    )
+    _file_options(parser)
     parser.add_argument(
         "--population",
         type=int,
@@ -847,6 +844,33 @@ def build_parser(prog: str = "berdaya calibrate") -> argparse.ArgumentParser:
         help=f"a tiny calibration for tests ({QUICK_POPULATION} particles, "
         f"{QUICK_GENERATIONS} generations unless given)",
     )
+    _report_options(parser)
+    return parser
+
+
+def _file_options(parser: argparse.ArgumentParser) -> None:
+    """``--out``, ``--db`` and ``--fresh``: where the ensemble and the database go."""
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(f"results/calibration/{SCENARIO}.parquet"),
+        help="the ensemble, a .parquet (its provenance goes beside it as .json; "
+        "default: %(default)s)",
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="pyabc's database, continued when it holds the same calibration "
+        "(default: the --out path ending in .db)",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="delete --db and start over"
+    )
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    """``--report``, ``--predictive`` and ``--city-predictive``: the report's runs."""
     parser.add_argument(
         "--report",
         type=Path,
@@ -868,7 +892,6 @@ def build_parser(prog: str = "berdaya calibrate") -> argparse.ArgumentParser:
         help="members run on the city scenario for the repayment holdouts (default: "
         "%(default)s)",
     )
-    return parser
 
 
 def _config_from(args: argparse.Namespace) -> CalibrationConfig:

@@ -64,7 +64,6 @@ import pandas as pd
 
 from berdaya.experiments.defaults import DEFAULT_PAIRED_REPLICATIONS, SMALL_EFFECT
 from berdaya.experiments.engine import (
-    progress_bar,
     replication_seeds,
     run_all,
     run_stored,
@@ -812,22 +811,17 @@ def run_arms(
         for i, s in enumerate(seeds)
         for group in groups
     ]
-    bar = progress_bar(len(seeds) * len(arms), desc=desc, enabled=progress)
-    frames = []
-    try:
-        for task, table in run_stored(
-            run_replication,
-            tasks,
-            workers,
-            key=replication_key,
-            store=store,
-            kind="compare",
-        ):
-            frames.append(table)
-            bar.update(len(task.arms))
-    finally:
-        bar.close()
-    records = pd.concat(frames, ignore_index=True)
+    stored = run_stored(
+        run_replication,
+        tasks,
+        workers,
+        key=replication_key,
+        store=store,
+        kind="compare",
+        progress=desc if progress else None,
+        runs=lambda task: len(task.arms),
+    )
+    records = pd.concat([table for _, table in stored], ignore_index=True)
     rank = records["arm"].map(order).to_numpy()
     rows = np.lexsort((rank, records["replication"].to_numpy()))  # stable
     return records.iloc[rows].reset_index(drop=True)
@@ -1006,18 +1000,7 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
     replications, workers, seed = int(replications), int(workers), int(seed)
     months = None if months is None else int(months)
     overrides = plain_values(overrides)
-    if str(a) == NONE and str(b) == NONE:
-        raise ValueError(
-            "A and B are both 'none': 'none' is the other arm's scenario without the "
-            "programme, so give a scenario for one of them"
-        )
-    arms = []
-    for label, scen, other, other_label in (("A", a, b, "B"), ("B", b, a, "A")):
-        if str(scen) == NONE:
-            off = {**overrides, "programme": False}
-            arms.append(make_arm(label, other, off, months, follows=other_label))
-        else:
-            arms.append(make_arm(label, scen, overrides, months))
+    arms = _arms_of(a, b, overrides, months)
     seeds = replication_seeds(seed, replications)
     plain = arms
     members, drawn = None, None
@@ -1070,6 +1053,25 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
         shares=split,
         seed_only=seed_only,
     )
+
+
+def _arms_of(
+    a: str | Path, b: str | Path, overrides: dict[str, Any], months: int | None
+) -> list[Arm]:
+    """The two arms; ``none`` is the other arm's scenario without the programme."""
+    if str(a) == NONE and str(b) == NONE:
+        raise ValueError(
+            "A and B are both 'none': 'none' is the other arm's scenario without the "
+            "programme, so give a scenario for one of them"
+        )
+    arms = []
+    for label, scen, other, other_label in (("A", a, b, "B"), ("B", b, a, "A")):
+        if str(scen) == NONE:
+            off = {**overrides, "programme": False}
+            arms.append(make_arm(label, other, off, months, follows=other_label))
+        else:
+            arms.append(make_arm(label, scen, overrides, months))
+    return arms
 
 
 def draw_for(

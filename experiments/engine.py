@@ -32,7 +32,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import cache
 from importlib import import_module
 from pathlib import Path
@@ -323,7 +323,14 @@ def local_executor(workers: int, tasks: int) -> Iterator[Executor]:
     executor.shutdown(wait=True)
 
 
-def run_all[T, R](fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterator[R]:
+def run_all[T, R](
+    fn: Callable[[T], R],
+    tasks: list[T],
+    workers: int,
+    *,
+    progress: str | None = None,
+    runs: Callable[[T], int] | None = None,
+) -> Iterator[R]:
     """Run ``fn`` on every task here or on local processes, yielding results as they come.
 
     The in-memory use of :func:`completed` (a comparison, a screen): nothing is
@@ -333,11 +340,15 @@ def run_all[T, R](fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterato
         fn: A top-level (importable) function: workers start cold with *spawn*.
         tasks: Its arguments, one per call.
         workers: Local processes (1: in this process, in order).
+        progress: A progress bar's label (``None``: no bar), as :func:`run_stored`.
+        runs: Runs a task counts for on the bar (default: 1).
 
     Yields:
         Results, in task order with one worker, as they complete with more.
     """
-    for _, result in run_stored(fn, tasks, workers, key=str):
+    for _, result in run_stored(
+        fn, tasks, workers, key=str, progress=progress, runs=runs
+    ):
         yield result
 
 
@@ -347,8 +358,10 @@ def run_stored[T](
     workers: int,
     *,
     key: Callable[[T], str],
-    store: str | Path | None = None,
+    store: str | Path | TaskStore | None = None,
     kind: str = "results",
+    progress: str | None = None,
+    runs: Callable[[T], int] | None = None,
 ) -> Iterator[tuple[T, pd.DataFrame]]:
     """Run tasks here or on local processes, keeping each result in a store by its key.
 
@@ -362,26 +375,36 @@ def run_stored[T](
         tasks: Its arguments, one per call.
         workers: Local processes (1: in this process, in order).
         key: A task's key (:func:`task_key` of everything its table depends on).
-        store: The store's folder (:class:`~berdaya.experiments.store.TaskStore`);
-            ``None``: none.
+        store: The store (:class:`~berdaya.experiments.store.TaskStore`) or its
+            folder; ``None``: none.
         kind: What the store holds (a store of another kind is refused).
+        progress: A progress bar's label (:func:`progress_bar`; ``None``: no bar).
+        runs: Runs a task counts for on the bar (default: 1).
 
     Yields:
         ``(task, table)``: the stored ones first, in task order; then the others, in
         task order with one worker, as they complete with more.
     """
-    if store is None:
-        with local_executor(workers, len(tasks)) as executor:
-            yield from completed(fn, tasks, executor, window=len(tasks))
-        return
-    held = TaskStore(store)
-    with held.opened(kind) as done:
-        keys = {id(t): key(t) for t in tasks}
-        todo = [t for t in tasks if keys[id(t)] not in done]
+    count = runs or (lambda _: 1)
+    held = None if store is None else store
+    if isinstance(held, str | Path):
+        held = TaskStore(held)
+    with ExitStack() as stack:
+        bar = progress_bar(
+            sum(map(count, tasks)), desc=progress or "", enabled=progress is not None
+        )
+        stack.callback(bar.close)
+        done = set() if held is None else stack.enter_context(held.opened(kind))
+        keys = {id(t): key(t) for t in tasks} if done else {}
         for task in tasks:
-            if keys[id(task)] in done:
-                yield task, held.read(keys[id(task)])
-        with local_executor(workers, len(todo)) as executor:
-            for task, table in completed(fn, todo, executor):
-                held.write(keys[id(task)], table, {"kind": kind})
-                yield task, table
+            if keys.get(id(task)) in done:
+                bar.update(count(task))
+                yield task, held.read(keys[id(task)])  # type: ignore[union-attr]
+        todo = [t for t in tasks if keys.get(id(t)) not in done]
+        executor = stack.enter_context(local_executor(workers, len(todo)))
+        window = len(todo) if held is None else None  # in memory: every task at once
+        for task, table in completed(fn, todo, executor, window=window):
+            if held is not None:
+                held.write(key(task), table, {"kind": kind})
+            bar.update(count(task))
+            yield task, table

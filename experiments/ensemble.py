@@ -46,7 +46,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from berdaya.experiments.files import atomic_write, read_table, write_table
+from berdaya.experiments.files import read_table, write_table, write_text
 from berdaya.scenarios.loader import scenario_chain
 
 #: Columns of an ensemble that are not parameters.
@@ -200,9 +200,7 @@ def write_ensemble(frame: pd.DataFrame, path: Path, provenance: dict[str, Any]) 
     """
     text = json.dumps(provenance, indent=2, sort_keys=False) + "\n"
     write_table(frame, path, provenance)
-    atomic_write(
-        path.with_suffix(".json"), lambda tmp: tmp.write_text(text, encoding="utf-8")
-    )
+    write_text(path.with_suffix(".json"), text)
     return path
 
 

@@ -4,12 +4,14 @@ Every place is a :class:`concurrent.futures.Executor`, so a sweep does not care 
 
 * :class:`InlineExecutor` runs each task in this process when it is submitted;
 * :func:`local_pool` is a ``ProcessPoolExecutor`` with the *spawn* start method whatever
-  the platform default (workers start cold and import the model; no forked copies of this
-  process's threads), whose workers exit when this process dies, even by ``SIGKILL``;
+  the platform default (no forked copies of this process's threads), whose workers exit
+  when this process dies, even by ``SIGKILL``, and start warm: each imports the model and
+  loads numba's compiled kernels once, in its initializer (:func:`warm_worker`), so no
+  task pays for them;
 * :func:`dask_executor` connects to a Dask scheduler (or starts a ``LocalCluster``),
   ships berdaya's own code to the workers as a zip (:func:`code_zip`), and yields
-  ``Client.get_executor()``. The workers need berdaya's dependencies (numpy, Mesa...),
-  not berdaya itself.
+  ``Client.get_executor()``, its workers warmed the same way. The workers need berdaya's
+  dependencies (numpy, Mesa...), not berdaya itself.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ SUBPACKAGES = ("model", "agents", "scenarios", "experiments", "viz")
 PINNED = ("numpy", "pandas", "mesa", "scipy", "networkx", "pydantic", "numba")
 #: Root package ``__init__`` written into the code zip.
 ZIP_INIT = b'"""berdaya, shipped to Dask workers by berdaya.experiments.executors."""\n'
+#: The scenario of a worker's warm-up run (:func:`warm_worker`), at this many households.
+WARM_SCENARIO, WARM_HOUSEHOLDS = "kedungkandang-2008", 40
 
 
 class InlineExecutor(Executor):
@@ -75,6 +79,34 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="berdaya-parent-watch", daemon=True).start()
 
 
+def warm_worker() -> bool:
+    """Import the model and load numba's compiled kernels, once per worker process.
+
+    One small run of :data:`WARM_SCENARIO` (its whole cycle, every kernel called) costs
+    about 0.2 s with numba's cache on disk; without it, the worker's first task would
+    pay that. A run's result depends only on its scenario and seed, never on what the
+    process ran before, so this changes no result.
+
+    Returns:
+        Whether the warm-up ran (a failure is left for the first task to report).
+    """
+    try:
+        from berdaya.experiments.run import run  # noqa: PLC0415 - in the worker only
+        from berdaya.scenarios import P2KPScenario, load_scenario  # noqa: PLC0415
+
+        loaded = load_scenario(WARM_SCENARIO, {"n_households": WARM_HOUSEHOLDS})
+        run(P2KPScenario(rng=0, name="warm-up", **dict(loaded.params)), 0)
+    except Exception:
+        return False
+    return True
+
+
+def _start_worker(parent: int) -> None:
+    """Pool initializer: exit with the parent (:func:`_exit_with_parent`), start warm."""
+    _exit_with_parent(parent)
+    warm_worker()
+
+
 def local_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` local processes started with *spawn*.
 
@@ -82,12 +114,13 @@ def local_pool(workers: int) -> ProcessPoolExecutor:
         workers: Number of processes.
 
     Returns:
-        The pool; its workers exit on their own if this process is killed.
+        The pool; its workers start warm (:func:`warm_worker`) and exit on their own
+        if this process is killed.
     """
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_exit_with_parent,
+        initializer=_start_worker,
         initargs=(os.getpid(),),
     )
 
@@ -517,6 +550,7 @@ def dask_executor(
             ) from None
         if upload:
             upload_code(client)
+            client.run(warm_worker)  # workers import the model and numba's kernels once
         check_versions(client)
         executor = client.get_executor(pure=False)
         yield executor

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-from collections.abc import Callable
+import shlex
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,42 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def command_line(module: str, args: argparse.Namespace, names: Sequence[str]) -> str:
+    """The ``python -m`` line that makes the same output (written into a report).
+
+    Args:
+        module: The module run (``berdaya.experiments.screen``).
+        args: Its parsed options.
+        names: The options to give, in order, by their ``args`` names; one whose value
+            is ``None`` is left out, a list is joined by commas.
+
+    Returns:
+        The command, quoted for a POSIX shell.
+    """
+    words = ["python", "-m", module]
+    for name in names:
+        value = getattr(args, name)
+        if value is not None:
+            if isinstance(value, list | tuple):
+                value = ",".join(map(str, value))
+            words += [f"--{name.replace('_', '-')}", str(value)]
+    return shlex.join(words)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write UTF-8 text atomically (:func:`atomic_write`); return the path."""
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def plain(value: Any) -> Any:
+    """Numpy scalars (what samplers and tables give) as Python's, in nested dicts and lists."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value.item() if hasattr(value, "item") else value
 
 
 def write_table(table: pd.DataFrame, path: str | Path, meta: dict[str, Any]) -> Path:

@@ -34,19 +34,18 @@ read from the Spearman rank correlation between each varied parameter and the ch
 margin (the seed mean's signed distance from the threshold, positive on the criterion's
 side; for a whole pattern, whether it holds).
 
-Runs go through the engine's runner (:func:`~berdaya.experiments.engine.run_all`) a point
-at a time; with a cache folder every finished point is appended to a JSON-lines file of its
-design at once, and a rerun of the same command skips the points found there. A point is
-filed under the engine's task key (:func:`~berdaya.experiments.engine.task_key`), a hash
-of its scenarios, values and seeds and of the model's code: after a change to the model
-every point runs again.
+Runs go through the engine's runner (:func:`~berdaya.experiments.engine.run_stored`) a
+point at a time; with a cache folder every finished point is written at once to its
+design's store there (``CACHE/<design>/``, :class:`~berdaya.experiments.store.TaskStore`),
+and a rerun of the same command reads the points found there. A point is filed under the
+engine's task key (:func:`~berdaya.experiments.engine.task_key`), a hash of its
+scenarios, values and seeds and of the model's code: after a change to the model every
+point runs again.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,9 +56,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest, spearmanr
 
-from berdaya.experiments.engine import progress_bar, run_all
+from berdaya.experiments.engine import run_stored
 from berdaya.experiments.engine import task_key as engine_key
 from berdaya.experiments.ensemble import draw_members, load_ensemble, parameter_names
+from berdaya.experiments.files import plain
 from berdaya.experiments.patterns import (
     ALTERNATIVES,
     CONTRASTS,
@@ -69,6 +69,7 @@ from berdaya.experiments.patterns import (
 )
 from berdaya.experiments.run import run
 from berdaya.experiments.sensitivity import latin_hypercube
+from berdaya.experiments.store import TaskStore
 from berdaya.scenarios import load_scenario, salib_problem, sample_values
 
 #: The shares shown in the figure and headline, in order.
@@ -162,13 +163,8 @@ class Design:
     def overrides(self, i: int) -> dict[str, Any]:
         """Every value point ``i`` sets (the fixed ones over the point's)."""
         # column by column: a row of mixed columns would turn integers into floats
-        values = {k: _plain(self.points[k].iat[i]) for k in self.points.columns}
+        values = {k: plain(self.points[k].iat[i]) for k in self.points.columns}
         return {**values, **self.fixed}
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python number it holds."""
-    return value.item() if hasattr(value, "item") else value
 
 
 def lhs_points(
@@ -262,14 +258,14 @@ class PointTask(NamedTuple):
     seeds: tuple[int, ...]
 
 
-def run_point(task: PointTask) -> tuple[int, list[dict[str, Any]]]:
+def run_point(task: PointTask) -> pd.DataFrame:
     """Run one point with every seed, both scenarios (top-level, for workers).
 
     Args:
         task: What to run.
 
     Returns:
-        The point's index and a row per seed: replication, seed, every check's per-run
+        A row per seed: the point's index, replication, seed, every check's per-run
         value and ``seconds``, the time the seed's two runs took.
     """
     observed, design, seconds = [], [], []
@@ -281,15 +277,18 @@ def run_point(task: PointTask) -> tuple[int, list[dict[str, Any]]]:
     a = pd.DataFrame(observed).reset_index(drop=True)
     b = pd.DataFrame(design).reset_index(drop=True)
     values = {k: side.measure(a, b) for k, side in sides().items()}
-    return task.index, [
-        {
-            "replication": r,
-            "seed": s,
-            **{k: float(v[r]) for k, v in values.items()},
-            "seconds": round(seconds[r], 4),
-        }
-        for r, s in enumerate(task.seeds)
-    ]
+    return pd.DataFrame(
+        [
+            {
+                "point": task.index,
+                "replication": r,
+                "seed": s,
+                **{k: float(v[r]) for k, v in values.items()},
+                "seconds": round(seconds[r], 4),
+            }
+            for r, s in enumerate(task.seeds)
+        ]
+    )
 
 
 def task_key(task: PointTask) -> str:
@@ -301,37 +300,6 @@ def task_key(task: PointTask) -> str:
         overrides=task.overrides,
         seeds=list(task.seeds),
     )
-
-
-class Cache:
-    """Finished points of one design, a JSON line each, appended as they finish."""
-
-    def __init__(self, path: Path | None) -> None:
-        """Open (but do not yet read) the cache file; ``None`` keeps nothing."""
-        self.path = path
-
-    def load(self) -> dict[str, list[dict[str, Any]]]:
-        """The points on disk by key (a line cut short by a kill is skipped)."""
-        if self.path is None or not self.path.is_file():
-            return {}
-        found = {}
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            found[entry["key"]] = entry["rows"]
-        return found
-
-    def add(self, key: str, rows: list[dict[str, Any]]) -> None:
-        """Append one finished point and flush it to disk."""
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps({"key": key, "rows": rows}) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
 
 
 def run_design(
@@ -350,8 +318,8 @@ def run_design(
         design: The points.
         seeds: Seeds of every point.
         workers: Local processes.
-        cache: Folder of the cache (``None``: none); the design's file is
-            ``<label>.jsonl`` in it.
+        cache: Folder of the cache (``None``: none); the design's store is the
+            folder ``<label>`` in it.
         observed: The observed scenario.
         contrast: The design scenario of the contrasts.
         progress: Show progress on stderr.
@@ -366,26 +334,24 @@ def run_design(
     for task in tasks:  # refuse a bad scenario or value before any run
         load_scenario(observed, task.overrides)
         load_scenario(contrast, task.overrides)
-    store = Cache(None if cache is None else cache / f"{design.label}.jsonl")
-    done = store.load()
-    rows = {t.index: done[task_key(t)] for t in tasks if task_key(t) in done}
-    todo = [t for t in tasks if t.index not in rows]
+    store = None if cache is None else TaskStore(cache / design.label, "--cache")
+    held = set() if store is None else store.keys()
     per_point = 2 * len(seeds)
-    bar = progress_bar(
-        len(tasks) * per_point,
-        desc=design.label,
-        enabled=progress,
-        initial=len(rows) * per_point,
-    )
-    try:
-        for index, result in run_all(run_point, todo, workers):
-            rows[index] = result
-            store.add(task_key(tasks[index]), result)
-            bar.update(per_point)
-    finally:
-        bar.close()
-    out = pd.DataFrame([{"point": i, **r} for i in sorted(rows) for r in rows[i]])
-    out.attrs["cached_runs"] = (len(tasks) - len(todo)) * per_point
+    parts = {
+        task.index: table
+        for task, table in run_stored(
+            run_point,
+            tasks,
+            workers,
+            key=task_key,
+            store=store,
+            kind="hypercube",
+            progress=design.label if progress else None,
+            runs=lambda _: per_point,
+        )
+    }
+    out = pd.concat([parts[i] for i in sorted(parts)], ignore_index=True)
+    out.attrs["cached_runs"] = sum(task_key(t) in held for t in tasks) * per_point
     return out
 
 

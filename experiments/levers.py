@@ -42,7 +42,7 @@ from berdaya.experiments.compare import (
     run_arms,
 )
 from berdaya.experiments.defaults import DEFAULT_REPLICATIONS, DEFAULT_SCENARIO
-from berdaya.experiments.files import atomic_write
+from berdaya.experiments.files import write_text
 from berdaya.experiments.store import TaskStore
 from berdaya.scenarios import load_scenario
 from berdaya.scenarios.loader import plain_values
@@ -234,7 +234,7 @@ class LeverTable:
         """Write :meth:`markdown` to a ``.md`` file, whole or not at all."""
         path = check_md_path(path)
         text = self.markdown() + "\n"
-        return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        return write_text(path, text)
 
 
 def _d_text(d: float) -> str:

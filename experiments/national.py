@@ -510,6 +510,7 @@ def run_national(
     retry_errors: bool = False,
     progress: bool = False,
     in_flight: int | None = None,
+    batch: int | None = None,
     report: SweepProgress | None = None,
     max_runs: int | None = MAX_RUNS,
 ) -> NationalResult:
@@ -530,6 +531,8 @@ def run_national(
         retry_errors: Run again the kelurahan recorded as having raised.
         progress: Show a progress bar on stderr.
         in_flight: Most kelurahan submitted at once.
+        batch: Kelurahan sent to a worker at once and written to one file (default:
+            chosen from the kelurahan left and the workers).
         report: Filled in with the counts of this call.
         max_runs: Most runs the design may have (``None``: no limit).
 
@@ -565,6 +568,7 @@ def run_national(
         retry_errors=retry_errors,
         progress=progress,
         in_flight=in_flight,
+        batch=batch,
         report=report,
         max_runs=max_runs,
     )

@@ -49,7 +49,7 @@ from berdaya.experiments.display import (
     names_text,
     value_text,
 )
-from berdaya.experiments.files import atomic_write
+from berdaya.experiments.files import atomic_write, write_text
 from berdaya.experiments.spec import SweepError
 from berdaya.experiments.sweep import (
     SweepFolder,
@@ -554,23 +554,7 @@ def _sobol_rows(
         resamples=RESAMPLES,
         level=level,
     )
-    rows = []
-    for i, n in enumerate(problem["names"]):
-        s1, c1 = float(si["S1"][i]), float(si["S1_conf"][i])
-        st, ct = float(si["ST"][i]), float(si["ST_conf"][i])
-        rows.append(
-            {
-                "outcome": outcome,
-                "factor": n,
-                "S1": s1,
-                "S1_low": s1 - c1,
-                "S1_high": s1 + c1,
-                "ST": st,
-                "ST_low": st - ct,
-                "ST_high": st + ct,
-            }
-        )
-    return rows
+    return _index_rows(si, problem["names"], outcome, ("S1", "ST"))
 
 
 def _morris_rows(
@@ -592,20 +576,24 @@ def _morris_rows(
         resamples=RESAMPLES,
         level=level,
     )
+    return _index_rows(si, problem["names"], outcome, ("mu_star",), ("mu", "sigma"))
+
+
+def _index_rows(
+    si: Any,
+    names: list[str],
+    outcome: str,
+    bounded: tuple[str, ...],
+    alone: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """A row a factor: each ``bounded`` index with its interval, then the others."""
     rows = []
-    for i, n in enumerate(problem["names"]):
-        ms, mc = float(si["mu_star"][i]), float(si["mu_star_conf"][i])
-        rows.append(
-            {
-                "outcome": outcome,
-                "factor": n,
-                "mu_star": ms,
-                "mu_star_low": ms - mc,
-                "mu_star_high": ms + mc,
-                "mu": float(si["mu"][i]),
-                "sigma": float(si["sigma"][i]),
-            }
-        )
+    for i, n in enumerate(names):
+        row: dict[str, Any] = {"outcome": outcome, "factor": n}
+        for k in bounded:
+            v, c = float(si[k][i]), float(si[f"{k}_conf"][i])
+            row |= {k: v, f"{k}_low": v - c, f"{k}_high": v + c}
+        rows.append(row | {k: float(si[k][i]) for k in alone})
     return rows
 
 
@@ -743,9 +731,9 @@ def report(
     failed = folder.failed() - done
     if damaged := folder.damaged():
         notes.append(
-            f"{len(damaged)} runs had damaged files, moved aside as runs/*.damaged "
-            f"and run again on a resume: {', '.join(damaged[:5])}"
-            + ("..." if len(damaged) > 5 else "")
+            f"{len(damaged)} files of runs were damaged, moved aside as "
+            f"runs/*.damaged and their runs run again on a resume: "
+            f"{', '.join(damaged[:5])}" + ("..." if len(damaged) > 5 else "")
         )
     rep = SweepReport(
         folder=folder.path,
@@ -797,8 +785,4 @@ def _write(rep: SweepReport, plots: bool, results: pd.DataFrame) -> None:
             if written is not None:
                 rep.written.append(written)
     text = rep.text() + "\n"
-    rep.written.append(
-        atomic_write(
-            path / "report.txt", lambda tmp: tmp.write_text(text, encoding="utf-8")
-        )
-    )
+    rep.written.append(write_text(path / "report.txt", text))

@@ -32,7 +32,6 @@ marker ``lhs`` (:data:`SECTIONS`).
 from __future__ import annotations
 
 import argparse
-import shlex
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -44,9 +43,9 @@ import pandas as pd
 import scipy
 
 from berdaya.experiments import hypercube, hypercube_report
-from berdaya.experiments.engine import progress_bar, replication_seeds, run_all
+from berdaya.experiments.engine import replication_seeds, run_all
 from berdaya.experiments.ensemble import load_provenance
-from berdaya.experiments.files import atomic_write
+from berdaya.experiments.files import command_line, write_text
 from berdaya.experiments.patterns import (
     ALTERNATIVES,
     DESIGN,
@@ -57,6 +56,9 @@ from berdaya.experiments.patterns import (
 )
 from berdaya.experiments.run import run
 from berdaya.scenarios import load_scenario, schema
+
+#: This module, as ``python -m`` runs it (the command written into its report).
+MODULE = "berdaya.experiments.robustness"
 
 #: The two parameters of the grid, in table order (rows, columns).
 THRESHOLD = "participation_threshold_mean"
@@ -170,15 +172,8 @@ def run_grid(
         for d in degrees
         for i, s in enumerate(seeds)
     ]
-    bar = progress_bar(len(tasks), desc="robustness", enabled=progress)
-    rows = []
-    try:
-        for row in run_all(run_one, tasks, workers):
-            rows.append(row)
-            bar.update()
-    finally:
-        bar.close()
-    out = pd.DataFrame(rows)
+    progress_label = "robustness" if progress else None
+    out = pd.DataFrame(list(run_all(run_one, tasks, workers, progress=progress_label)))
     return out.sort_values([THRESHOLD, DEGREE, "replication"], ignore_index=True)
 
 
@@ -399,26 +394,17 @@ def _lhs_options(parser: argparse.ArgumentParser) -> None:
 
 def _command(args: argparse.Namespace) -> str:
     """The command line that makes the same section (written into it)."""
-    words = ["python", "-m", "berdaya.experiments.robustness", "--out", str(args.out)]
-    for name in ("scenario", "thresholds", "degrees", "replications"):
-        words += [f"--{name}", str(getattr(args, name))]
-    words += ["--spread-replications", str(args.spread_replications)]
-    words += ["--seed", str(args.seed), "--workers", str(args.workers)]
-    words += ["--rule", args.rule] if args.rule != "default" else []
-    return shlex.join(words)
+    names = ["out", "scenario", "thresholds", "degrees", "replications"]
+    names += ["spread_replications", "seed", "workers"]
+    return command_line(MODULE, args, names + ["rule"] * (args.rule != "default"))
 
 
 def _lhs_command(args: argparse.Namespace) -> str:
     """The command line that makes the same hypercube section."""
-    words = ["python", "-m", "berdaya.experiments.robustness", "--design", "lhs"]
-    words += ["--out", str(args.out), "--scenario", args.scenario]
-    words += ["--points", str(args.points), "--seeds", str(args.seeds)]
-    words += ["--alternatives", ",".join(args.alternatives)]
-    words += ["--posterior", str(_posterior(args)), "--ensemble", str(args.ensemble)]
-    words += ["--seed", str(args.seed), "--workers", str(args.workers)]
-    words += ["--figure", str(args.figure)]
-    words += ["--cache", str(args.cache)] if args.cache is not None else []
-    return shlex.join(words)
+    args = argparse.Namespace(**{**vars(args), "posterior": _posterior(args)})
+    names = ["design", "out", "scenario", "points", "seeds", "alternatives"]
+    names += ["posterior", "ensemble", "seed", "workers", "figure", "cache"]
+    return command_line(MODULE, args, names)
 
 
 def _posterior(args: argparse.Namespace) -> int:
@@ -535,7 +521,7 @@ def _write(out: Path, section: str, name: str) -> None:
     """Put a section into the document (keeping the rest) and print it."""
     old = out.read_text(encoding="utf-8") if out.is_file() else ""
     text = with_section(old, section, name)
-    atomic_write(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_text(out, text)
     print(section)
 
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import shlex
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -42,16 +41,18 @@ import pandas as pd
 
 from berdaya.experiments import robustness, sensitivity
 from berdaya.experiments.engine import (
-    progress_bar,
     replication_seeds,
     run_stored,
     task_key,
 )
-from berdaya.experiments.files import atomic_write
+from berdaya.experiments.files import command_line, write_text
 from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS
 from berdaya.experiments.run import run
 from berdaya.experiments.store import TaskStore
 from berdaya.scenarios import ParamInfo, load_scenario, schema
+
+#: This module, as ``python -m`` runs it (the command written into its report).
+MODULE = "berdaya.experiments.screen"
 
 #: Default factors of the screen. Each is moved over the plausible range the scenario
 #: schema declares for it (the one source of ranges, with their sources): narrower than
@@ -340,20 +341,19 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
     design = sensitivity.morris_design(problem, trajectories, levels=levels, seed=seed)
     seeds = tuple(replication_seeds(seed, replications))
     tasks = _point_tasks(scenario, facs, design, base, seeds)
-    bar = progress_bar(
-        len(tasks) * replications,
-        desc=f"Morris screen of {scen.name}",
-        enabled=progress,
-    )
-    finals: dict[int, pd.DataFrame] = {}
-    try:
+    finals = {
+        task.index: table
         for task, table in run_stored(
-            run_point, tasks, workers, key=point_key, store=store, kind="screen"
-        ):
-            finals[task.index] = table
-            bar.update(len(table))
-    finally:
-        bar.close()
+            run_point,
+            tasks,
+            workers,
+            key=point_key,
+            store=store,
+            kind="screen",
+            progress=f"Morris screen of {scen.name}" if progress else None,
+            runs=lambda _: replications,
+        )
+    }
     rows, outputs = _indices(problem, design, finals, facs, levels=levels, seed=seed)
     table = _ranked(rows)
     table.attrs = {
@@ -769,20 +769,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _command(args: argparse.Namespace) -> str:
     """The command line that makes the same screen (written into the report)."""
-    words = ["python", "-m", "berdaya.experiments.screen", "--out", str(args.out)]
-    for name in (
-        "scenario",
-        "trajectories",
-        "levels",
-        "replications",
-        "seed",
-        "workers",
-    ):
-        words += [f"--{name}", str(getattr(args, name))]
-    for name in ("n_households", "months"):
-        if getattr(args, name) is not None:
-            words += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
-    return shlex.join(words)
+    names = ["out", "scenario", "trajectories", "levels", "replications", "seed"]
+    names += ["workers", "n_households", "months"]
+    return command_line(MODULE, args, names)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -813,7 +802,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for rule in robustness.SECTIONS:
         if kept := robustness.section_of(old, rule):
             text = robustness.with_section(text, kept, rule)
-    atomic_write(args.out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_text(args.out, text)
     a = table.attrs
     print(f"{a['runs']:,} runs in {a['elapsed_s'] / 60:.1f} minutes; wrote {args.out}")
     return 0

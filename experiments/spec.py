@@ -98,6 +98,7 @@ from berdaya.experiments import sensitivity
 from berdaya.experiments.compare import HEADLINE_OUTCOMES, MEMBER, replication_seeds
 from berdaya.experiments.ensemble import Ensemble, EnsembleError, Member, open_ensemble
 from berdaya.experiments.errors import SweepError
+from berdaya.experiments.files import plain
 from berdaya.scenarios import ParamInfo, ScenarioError, load_scenario, schema
 from berdaya.scenarios.loader import read_toml, shown, validate
 
@@ -719,15 +720,6 @@ class SpecFile(_Table):
         return {"kind": value} if isinstance(value, str) else value
 
 
-def _plain(value: Any) -> Any:
-    """Numpy scalars (what samplers give) as Python's, in nested tables and lists."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _allowed(annotation: Any, info: FieldInfo | None = None) -> str:
     """What a field takes, in words, from its type and constraints."""
     low = next(
@@ -863,7 +855,7 @@ def parse_spec(
     """
     src = source
     try:
-        table = SpecFile.model_validate(_plain(data))
+        table = SpecFile.model_validate(plain(data))
     except ValidationError as err:
         raise spec_error(err, src, data) from None
     info = schema()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from berdaya.experiments.errors import SweepError
-from berdaya.experiments.files import META_KEY, atomic_write, read_table, write_table
+from berdaya.experiments.files import META_KEY, read_table, write_table, write_text
 from berdaya.experiments.lock import LOCK_NAME, folder_lock
 
 #: The store's own file, naming what it holds.
@@ -39,7 +39,7 @@ DAMAGED = ".damaged"
 FORMAT = 1
 
 
-def table_problem(path: Path, name: str = "key") -> str | None:
+def table_problem(path: Path, name: str | tuple[str, ...] = "key") -> str | None:
     """What is wrong with a result file (``None``: it is whole).
 
     Reads Parquet's footer only (a few KB), so checking thousands of files is quick.
@@ -47,7 +47,8 @@ def table_problem(path: Path, name: str = "key") -> str | None:
     Args:
         path: The file.
         name: The metadata field that must equal the file's stem (``key``; a sweep's
-            run files: ``run_id``).
+            batch files: ``batch``, or ``run_id`` in a folder of one file a run); of
+            several, the first the metadata has.
     """
     try:
         footer = pq.read_metadata(path)
@@ -55,11 +56,39 @@ def table_problem(path: Path, name: str = "key") -> str | None:
     except (OSError, ValueError, pa.ArrowException) as err:
         size = path.stat().st_size if path.exists() else 0
         return "empty" if size == 0 else f"not a whole Parquet file: {first_line(err)}"
+    names = (name,) if isinstance(name, str) else name
+    name = next((n for n in names if n in meta), names[0])
     if meta.get(name) != path.stem:
         return f"its metadata names {name} {meta.get(name)!r}"
     if "rows" in meta and footer.num_rows != meta["rows"]:
         return f"{footer.num_rows} rows of {meta['rows']}"
     return None
+
+
+def listed(folder: Path, pattern: str) -> list[Path]:
+    """A folder's files matching ``pattern``, sorted, without hidden (temporary) ones."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(pattern) if not p.name.startswith("."))
+
+
+def set_aside(
+    paths: Iterable[Path], problem: Callable[[Path], str | None]
+) -> list[str]:
+    """Rename the files that have a ``problem`` to ``*.damaged``; return their stems."""
+    moved = []
+    for path in paths:
+        if problem(path) is not None:
+            os.replace(path, path.with_name(path.name + DAMAGED))
+            moved.append(path.stem)
+    return moved
+
+
+def remove_temporary(*folders: Path) -> None:
+    """Remove the temporary files a killed writer left (call under the folder's lock)."""
+    for folder in folders:
+        for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
+            tmp.unlink(missing_ok=True)
 
 
 def first_line(err: BaseException) -> str:
@@ -124,31 +153,22 @@ class TaskStore:
             The keys with a whole result (damaged files are moved aside first).
         """
         self.check(kind)
-        with folder_lock(self.path, "--store", "study"):
+        with folder_lock(self.path, self.option, "study"):
             self.check(kind)  # again, now that it is ours
             marker = {"format": FORMAT, "kind": kind}
-            atomic_write(
-                self.path / MARKER,
-                lambda tmp: tmp.write_text(json.dumps(marker), encoding="utf-8"),
-            )
+            write_text(self.path / MARKER, json.dumps(marker))
             self.results.mkdir(exist_ok=True)
-            for tmp in self.results.glob(".*.tmp"):  # a killed study's, under our lock
-                tmp.unlink(missing_ok=True)
+            remove_temporary(self.results)  # a killed study's, under our lock
             self.set_aside_damaged()
             yield self.keys()
 
     def keys(self) -> set[str]:
         """Keys of the results on disk."""
-        return {p.stem for p in self._files("*.parquet")}
+        return {p.stem for p in listed(self.results, "*.parquet")}
 
     def set_aside_damaged(self) -> list[str]:
         """Move result files that are not whole aside; return their keys."""
-        moved = []
-        for path in self._files("*.parquet"):
-            if table_problem(path) is not None:
-                os.replace(path, path.with_name(path.name + DAMAGED))
-                moved.append(path.stem)
-        return moved
+        return set_aside(listed(self.results, "*.parquet"), table_problem)
 
     def write(self, key: str, table: pd.DataFrame, meta: dict[str, Any]) -> None:
         """Write a task's table atomically, with its key, rows and ``meta``."""
@@ -158,10 +178,3 @@ class TaskStore:
     def read(self, key: str) -> pd.DataFrame:
         """A task's table as it was written."""
         return read_table(self.results / f"{key}.parquet")[0]
-
-    def _files(self, pattern: str) -> list[Path]:
-        if not self.results.is_dir():
-            return []
-        return sorted(
-            p for p in self.results.glob(pattern) if not p.name.startswith(".")
-        )

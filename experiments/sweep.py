@@ -5,14 +5,21 @@ The results folder (``--out``) holds::
     spec.toml       the spec, copied as given
     meta.json       berdaya's version, the spec's hash, the design's hash, the seeds...
     design.parquet  a row per design point: its parameter values (and unit coordinates)
-    runs/           one Parquet file per finished run, named by run id (p0007-r003)
+    runs/           one Parquet file per batch of finished runs (p0007-r003+12-1f2e3d4c:
+                    12 runs from p0007-r003), each run's id, key, seed, parameters and
+                    time in the file's metadata
     errors/         one JSON file per run that raised: id, seed, parameters, traceback
 
-Each run is written (atomically) by this process as soon as its result arrives, so
-killing a sweep loses only the runs in flight. Running the same command again reads the
-folder, skips every run on disk (and every recorded error, unless asked to retry them)
-and runs the rest; it refuses, with one line, a folder whose spec differs. The runs under
-``runs/`` read as one dataset (:func:`read_results`); every row carries its run's id,
+Runs go to the workers in batches (:func:`batch_size`: many runs a task, so a worker
+spends its time in the model, not in messages), and each batch is written (atomically) by
+this process as soon as it comes back, so killing a sweep loses only the batches in
+flight; a run that raises is recorded alone and its batch's other runs are kept. Running
+the same command again reads the folder, skips every run on disk by its key (and every
+recorded error, unless asked to retry them) and runs the rest; a batch file that is not
+whole is moved aside and its runs run again. It refuses, with one line, a folder whose
+spec differs. A folder written one file a run (before batches) resumes and reads the
+same way: such a file is a batch of one. The files under ``runs/`` read as one dataset
+(:func:`read_results`); every row carries its run's id,
 point, replication, seed, scenario and the values of every parameter the spec sets, so
 any run replays alone with ``berdaya run`` (:func:`replay_command`). A spec with an
 ``ensemble`` runs replication ``r`` of every point with the ensemble's member ``r``
@@ -23,19 +30,21 @@ any run replays alone with ``berdaya run`` (:func:`replay_command`). A spec with
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
+import math
 import os
 import platform
 import shlex
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
-from itertools import islice
+from itertools import batched, islice
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +67,16 @@ from berdaya.experiments.engine import (
 from berdaya.experiments.executors import (
     check_cluster_address,
     dask_executor,
+    parallelism,
     upload_code,
 )
-from berdaya.experiments.files import META_KEY, atomic_write, write_table
+from berdaya.experiments.files import (
+    META_KEY,
+    plain,
+    read_table,
+    write_table,
+    write_text,
+)
 from berdaya.experiments.limits import (
     MAX_RUNS,
     cap_workers,
@@ -80,7 +96,14 @@ from berdaya.experiments.spec import (
     load_spec,
     parse_spec,
 )
-from berdaya.experiments.store import first_line, table_problem
+from berdaya.experiments.store import (
+    DAMAGED,
+    first_line,
+    listed,
+    remove_temporary,
+    set_aside,
+    table_problem,
+)
 from berdaya.scenarios import P2KPScenario
 
 FORMAT = 1
@@ -90,10 +113,15 @@ NATIONAL_FILES = ("national.csv", "national.parquet")
 #: Run files :func:`read_results` reads at once: one dataset of thousands of small files
 #: holds far more memory than their rows (1.5 GB for 8,813 kelurahan of 12 MB of rows).
 READ_BATCH = 500
-#: What a damaged run or error file is renamed to end with (it is then not read).
-DAMAGED = ".damaged"
 #: Errors of a write that more space (or a higher file-size limit) would have avoided.
 NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+#: Batches each worker gets at least when the batch size is chosen: enough that the
+#: last ones even out between workers, few enough that a batch's trip and file cost
+#: little against its runs.
+BATCHES_PER_WORKER = 16
+#: Most runs in a batch chosen automatically (a killed sweep loses at most its batches
+#: in flight: a few seconds of work each for a default run).
+MAX_BATCH = 50
 
 
 class SweepStoppedError(StoppedError):
@@ -218,6 +246,42 @@ def execute_run(task: RunTask) -> RunOutcome:
         )
 
 
+def execute_batch(tasks: Sequence[RunTask]) -> list[RunOutcome]:
+    """Run a batch of tasks one after another on one worker (top-level, like a run).
+
+    Args:
+        tasks: The batch's runs.
+
+    Returns:
+        Their outcomes, in order; a run that raised is an outcome with its error, and
+        the others are kept.
+    """
+    return [execute_run(task) for task in tasks]
+
+
+def batch_size(runs: int, workers: int, in_flight: int | None = None) -> int:
+    """Runs a batch holds: at least :data:`BATCHES_PER_WORKER` batches a worker.
+
+    Args:
+        runs: Runs to run.
+        workers: Workers running them.
+        in_flight: Most runs submitted at once, if limited (a batch is no larger).
+
+    Returns:
+        Between 1 and :data:`MAX_BATCH` (and ``in_flight``).
+    """
+    size = math.ceil(runs / (BATCHES_PER_WORKER * max(1, workers)))
+    return max(1, min(size, MAX_BATCH, in_flight or MAX_BATCH))
+
+
+def batch_name(tasks: Sequence[RunTask]) -> str:
+    """A batch file's name: its first run, its runs, a hash of their ids and keys."""
+    ids = ";".join(f"{t.run_id}:{t.key}" for t in tasks)
+    return (
+        f"{tasks[0].run_id}+{len(tasks)}-{hashlib.sha256(ids.encode()).hexdigest()[:8]}"
+    )
+
+
 def end_month(records: pd.DataFrame) -> float:
     """The month a run's programme cycle completed or withdrew (NaN: it had not).
 
@@ -298,10 +362,6 @@ def run_key(task: RunTask) -> str:
     )
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
-
-
 class SweepFolder:
     """A sweep's results folder: what is done, what raised, and writing new runs.
 
@@ -374,9 +434,7 @@ class SweepFolder:
         self.runs.mkdir(parents=True, exist_ok=True)
         self.errors.mkdir(parents=True, exist_ok=True)
         text = spec.text or toml_of(spec.data)
-        atomic_write(
-            self.path / "spec.toml", lambda tmp: tmp.write_text(text, encoding="utf-8")
-        )
+        write_text(self.path / "spec.toml", text)
         points = design.points.copy()
         if design.unit is not None:
             offset = 1 if spec.base else 0
@@ -421,10 +479,7 @@ class SweepFolder:
             "python": platform.python_version(),
             "versions": {d: _version(d) for d in ("numpy", "pandas", "mesa")},
         }
-        atomic_write(
-            self.meta_path,
-            lambda tmp: tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8"),
-        )
+        write_text(self.meta_path, json.dumps(meta, indent=2))
 
     def clean(self) -> None:
         """Remove temporary files a killed sweep left behind.
@@ -432,101 +487,126 @@ class SweepFolder:
         Called under the folder's lock (:func:`~berdaya.experiments.lock.folder_lock`):
         no other sweep is writing here, so every temporary file is a dead one's.
         """
-        for folder in (self.runs, self.errors):
-            if folder.is_dir():
-                for p in folder.glob(".*.tmp"):
-                    p.unlink(missing_ok=True)
+        remove_temporary(self.runs, self.errors)
 
     def set_aside_damaged(self) -> list[str]:
         """Move run and error files that are not whole aside (``*.damaged``).
 
-        A run file must have Parquet's footer, berdaya's metadata naming its run and,
-        when it records one, its number of rows; an error file must be JSON. What a
-        crash, a full disk or a copy cut short left behind is renamed, so the run is
-        not counted as done (or as failed) and runs again.
+        A batch file must have Parquet's footer, berdaya's metadata naming it and its
+        number of rows; an error file must be JSON. What a crash, a full disk or a copy
+        cut short left behind is renamed, so its runs are not counted as done (or as
+        failed) and run again.
 
         Returns:
-            The ids of the runs whose files were moved aside.
+            The names of the files moved aside, without their endings (a batch's, or
+            the run id of an error file or of a folder's file of one run).
         """
-        moved = []
-        for path in self._files(self.runs, "*.parquet"):
-            if run_file_problem(path) is not None:
-                os.replace(path, path.with_name(path.name + DAMAGED))
-                moved.append(path.stem)
-        for path in self._files(self.errors, "*.json"):
-            if error_file_problem(path) is not None:
-                os.replace(path, path.with_name(path.name + DAMAGED))
-                moved.append(path.stem)
+        moved = set_aside(listed(self.runs, "*.parquet"), run_file_problem)
+        moved += set_aside(listed(self.errors, "*.json"), error_file_problem)
         return sorted(set(moved))
 
     def damaged(self) -> list[str]:
-        """The ids of the runs whose files were moved aside as damaged."""
+        """The names of the files moved aside as damaged (see :meth:`set_aside_damaged`)."""
         return sorted(
             {
                 p.name.split(".", 1)[0]
                 for folder in (self.runs, self.errors)
-                for p in self._files(folder, f"*{DAMAGED}")
+                for p in listed(folder, f"*{DAMAGED}")
             }
         )
 
-    @staticmethod
-    def _files(folder: Path, pattern: str) -> list[Path]:
-        if not folder.is_dir():
-            return []
-        return sorted(p for p in folder.glob(pattern) if not p.name.startswith("."))
+    def index(self) -> dict[Path, list[dict[str, Any]]]:
+        """Each run file and the runs it holds (their id, key, rows, seed, time...).
+
+        Reads the files' footers only. Call after :meth:`set_aside_damaged`: a file that
+        is not whole is not read. A file of a folder written one file a run is a batch
+        of that run.
+        """
+        out = {}
+        for path in listed(self.runs, "*.parquet"):
+            meta = json.loads(
+                (pq.read_metadata(path).metadata or {}).get(META_KEY, b"{}")
+            )
+            out[path] = meta.get("runs", [meta] if "run_id" in meta else [])
+        return out
+
+    def run_records(self) -> list[dict[str, Any]]:
+        """Every run on disk, as its file's metadata has it, in run id order."""
+        runs = [r for held in self.index().values() for r in held]
+        return sorted(runs, key=lambda r: str(r.get("run_id")))
+
+    def file_of(self, run_id: str) -> Path | None:
+        """The file holding a run on disk (``None``: it is not on disk)."""
+        return next(
+            (
+                p
+                for p, held in self.index().items()
+                if any(r["run_id"] == run_id for r in held)
+            ),
+            None,
+        )
 
     def done(self) -> set[str]:
         """Ids of the runs on disk."""
-        if not self.runs.is_dir():
-            return set()
-        return {
-            p.stem for p in self.runs.glob("*.parquet") if not p.name.startswith(".")
-        }
+        return {r["run_id"] for held in self.index().values() for r in held}
 
     def failed(self) -> set[str]:
         """Ids of the runs recorded as having raised."""
-        if not self.errors.is_dir():
-            return set()
-        return {
-            p.stem for p in self.errors.glob("*.json") if not p.name.startswith(".")
-        }
+        return {p.stem for p in listed(self.errors, "*.json")}
 
     def done_keys(self) -> set[tuple[str, str]]:
         """``(run id, key)`` of the runs on disk (older files, without a key: none).
 
-        Call after :meth:`set_aside_damaged`: a file that is not whole is not read.
-        Two runs may share a key (a grid point that is the base's values), not a file.
+        Two runs may share a key (a grid point that is the base's values), not an id.
         """
-        pairs = set()
-        for path in self._files(self.runs, "*.parquet"):
-            footer = pq.read_metadata(path).metadata or {}
-            pairs.add((path.stem, json.loads(footer.get(META_KEY, b"{}")).get("key")))
-        return pairs
+        return {
+            (r["run_id"], r.get("key")) for held in self.index().values() for r in held
+        }
 
     def failed_keys(self) -> set[tuple[str, str]]:
         """``(run id, key)`` of the runs recorded as having raised."""
         return {
             (path.stem, json.loads(path.read_text(encoding="utf-8")).get("key"))
-            for path in self._files(self.errors, "*.json")
+            for path in listed(self.errors, "*.json")
         }
 
-    def write(self, task: RunTask, outcome: RunOutcome) -> None:
-        """Write a finished run (or its error), atomically."""
-        if outcome.table is not None:
-            meta = {
-                "run_id": task.run_id,
-                "key": task.key,
-                "seed": task.seed,
-                "scenario": task.scenario,
-                "params": task.params,
-                "seconds": outcome.seconds,
-                "cpu_seconds": outcome.cpu_seconds,
-                "host": outcome.host,
-                "rows": len(outcome.table),
-            }
-            write_table(outcome.table, self.runs / f"{task.run_id}.parquet", meta)
-            (self.errors / f"{task.run_id}.json").unlink(missing_ok=True)
-            return
+    def prune(self, run_ids: set[str]) -> None:
+        """Take runs out of their files (to run them again: another model's, say).
+
+        Each file holding one is rewritten without it, atomically and under its own
+        name, or removed when nothing is left in it.
+        """
+        for path, held in self.index().items() if run_ids else ():
+            keep = [r for r in held if r["run_id"] not in run_ids]
+            if len(keep) == len(held):
+                continue
+            if not keep:
+                path.unlink()
+                continue
+            table, meta = read_table(path)
+            table = table[~table["run_id"].isin(run_ids)].reset_index(drop=True)
+            write_table(table, path, {**meta, **_batch_totals(keep), "runs": keep})
+
+    def write(self, tasks: Sequence[RunTask], outcomes: Sequence[RunOutcome]) -> None:
+        """Write a finished batch: its runs' rows in one file, each error in its own.
+
+        Each file is written atomically; a run that raised is recorded alone, and its
+        batch's other runs are kept.
+        """
+        ok = [(t, o) for t, o in zip(tasks, outcomes, strict=True) if o.error is None]
+        if ok:
+            runs = [_run_meta(t, o) for t, o in ok]
+            name = batch_name([t for t, _ in ok])
+            meta = {"batch": name, **_batch_totals(runs), "runs": runs}
+            table = pd.concat([o.table for _, o in ok], ignore_index=True)
+            write_table(table, self.runs / f"{name}.parquet", meta)
+        for task, outcome in zip(tasks, outcomes, strict=True):
+            if outcome.error is None:
+                (self.errors / f"{task.run_id}.json").unlink(missing_ok=True)
+            else:
+                self._write_error(task, outcome)
+
+    def _write_error(self, task: RunTask, outcome: RunOutcome) -> None:
         record = {
             "run_id": task.run_id,
             "key": task.key,
@@ -534,18 +614,40 @@ class SweepFolder:
             "replication": task.replication,
             "seed": task.seed,
             "scenario": task.scenario,
-            "overrides": {k: _plain(v) for k, v in task.columns.items()},
+            "overrides": plain(task.columns),
             "params": task.params,
             **(outcome.error or {}),
             "host": outcome.host,
         }
-        (self.runs / f"{task.run_id}.parquet").unlink(missing_ok=True)  # an old key's
-        atomic_write(
+        write_text(
             self.errors / f"{task.run_id}.json",
-            lambda tmp: tmp.write_text(
-                json.dumps(record, indent=2, default=str), encoding="utf-8"
-            ),
+            json.dumps(record, indent=2, default=str),
         )
+
+
+def _run_meta(task: RunTask, outcome: RunOutcome) -> dict[str, Any]:
+    """What a batch file's metadata says of one of its runs."""
+    return {
+        "run_id": task.run_id,
+        "key": task.key,
+        "seed": task.seed,
+        "scenario": task.scenario,
+        "params": task.params,
+        "seconds": outcome.seconds,
+        "cpu_seconds": outcome.cpu_seconds,
+        "host": outcome.host,
+        "rows": 0 if outcome.table is None else len(outcome.table),
+    }
+
+
+def _batch_totals(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A batch file's totals: rows, the model's seconds, and where it ran."""
+    return {
+        "rows": sum(int(r["rows"]) for r in runs),
+        "seconds": sum(float(r.get("seconds", 0.0)) for r in runs),
+        "cpu_seconds": sum(float(r.get("cpu_seconds", 0.0)) for r in runs),
+        "host": runs[0].get("host"),
+    }
 
 
 def _version(dist: str) -> str:
@@ -556,8 +658,8 @@ def _version(dist: str) -> str:
 
 
 def run_file_problem(path: Path) -> str | None:
-    """What is wrong with a run file (``None``: it is whole): :func:`table_problem`."""
-    return table_problem(path, "run_id")
+    """What is wrong with a batch file (``None``: it is whole): :func:`table_problem`."""
+    return table_problem(path, ("batch", "run_id"))
 
 
 def error_file_problem(path: Path) -> str | None:
@@ -616,9 +718,7 @@ def read_results(out: str | Path) -> pd.DataFrame:
         (the row is kept only as that month's: leave it out of anything month by month)
         and the outcomes kept.
     """
-    runs = Path(out) / "runs"
-    files = sorted(runs.glob("*.parquet")) if runs.is_dir() else []
-    files = [f for f in files if not f.name.startswith(".")]
+    files = listed(Path(out) / "runs", "*.parquet")
     if not files:
         return pd.DataFrame(columns=[*ID_COLUMNS, "month"])
     schema = None  # the first file's, for every batch (as one dataset of all would)
@@ -665,11 +765,8 @@ def read_errors(out: str | Path) -> pd.DataFrame:
         traceback, host`` (``overrides`` as JSON text); empty when none raised.
     """
     cols = [*ID_COLUMNS, "overrides", "type", "message", "traceback", "host"]
-    folder = Path(out) / "errors"
     rows = []
-    for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        if p.name.startswith("."):
-            continue
+    for p in listed(Path(out) / "errors", "*.json"):
         if (why := error_file_problem(p)) is not None:
             raise SweepError(f"'{p}' is damaged ({why}); {_TO_REDO}")
         rec = json.loads(p.read_text(encoding="utf-8"))
@@ -696,7 +793,7 @@ def replay_command(scenario: str, seed: int, overrides: dict[str, Any]) -> str:
 
 
 def _set_value(value: Any) -> str:
-    value = _plain(value)
+    value = plain(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value) if isinstance(value, str) else repr(value)
@@ -713,8 +810,8 @@ class SweepProgress:
         failed: Runs of this call that raised.
         errors: Runs recorded as errors in the folder (this call's and earlier ones).
         seconds: Wall time of this call's runs.
-        damaged: Runs whose files were found damaged on this resume, moved aside
-            (``*.damaged``) and run again.
+        damaged: Files found damaged on this resume (batch files' names, error
+            files' run ids), moved aside (``*.damaged``); their runs run again.
     """
 
     total: int
@@ -775,6 +872,7 @@ def run_sweep(
     retry_errors: bool = False,
     progress: bool = False,
     in_flight: int | None = None,
+    batch: int | None = None,
     report: SweepProgress | None = None,
     max_runs: int | None = MAX_RUNS,
     replications: int | None = None,
@@ -803,8 +901,10 @@ def run_sweep(
             :func:`~berdaya.experiments.executors.tls_security` makes one).
         retry_errors: Run again the runs recorded as having raised.
         progress: Show a progress bar with an ETA on stderr (when it is a terminal).
-        in_flight: Most runs submitted at once (default: twice the executor's workers);
-            a killed sweep loses at most these.
+        in_flight: Most runs submitted at once (default: two batches a worker); a
+            killed sweep loses at most these.
+        batch: Runs sent to a worker at once and written to one file (default:
+            :func:`batch_size`, from the runs left and the workers).
         report: Filled in with the counts of this call.
         max_runs: Most runs the design may have (``None``: no limit).
         replications: Replications of every point instead of the spec's (the folder
@@ -825,13 +925,16 @@ def run_sweep(
         SweepStoppedError: The executor failed part-way, or the disk filled up (a
             resume finishes the sweep).
     """
-    _check_where(workers, in_flight, executor, cluster)
+    _check_where(
+        executor,
+        cluster,
+        workers=workers,
+        in_flight=in_flight,
+        batch=batch,
+        limit=limit,
+    )
     if cluster is not None:
         cluster = check_cluster_address(cluster)
-    if limit is not None and (
-        isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
-    ):
-        raise SweepError(f"--limit must be an integer >= 1 (got {limit!r})")
     checked, design = prepare(spec, max_runs, replications, ensemble)
     folder = SweepFolder(out)
     check_writable(folder.path, "--out", folder=True)
@@ -860,14 +963,12 @@ def run_sweep(
             )
         except OSError as err:
             raise _no_room(err, folder, counts) from None
-        # the runs whose key has a whole result (or a recorded error): only the first
-        # ``limit`` count, done or to do
-        counts.skipped = sum(
-            (t.run_id, t.key) in skip for t in islice(iter_tasks(design), total)
-        )
-        left = total - counts.skipped
+        left = _to_redo(folder, design, total, skip, counts)
         if executor is None:  # this process or local processes, stopped on an error
             executor = stack.enter_context(local_executor(cap_workers(workers), left))
+        size = batch_size(left, parallelism(executor), in_flight)
+        if batch is not None:
+            size = min(batch, in_flight or batch)  # never more runs out than in_flight
         _drive(
             executor,
             (
@@ -878,7 +979,8 @@ def run_sweep(
             folder,
             counts,
             progress=progress,
-            in_flight=in_flight,
+            window=None if in_flight is None else max(1, in_flight // size),
+            batch=size,
             name=checked.name,
             stall_timeout=max(60.0, cluster_timeout),
         )
@@ -935,6 +1037,36 @@ def _start(
     return skip
 
 
+def _to_redo(
+    folder: SweepFolder,
+    design: Design,
+    total: int,
+    skip: set[tuple[str, str]],
+    counts: SweepProgress,
+) -> int:
+    """Count the runs done of the first ``total``; take out of their files the others.
+
+    A run on disk under another key (another model's result, say) is taken out of its
+    batch file before it runs again, so no run is ever on disk twice.
+
+    Returns:
+        The runs left to run.
+    """
+    done = folder.done()
+    stale = set()
+    counts.skipped = 0
+    for task in islice(iter_tasks(design), total):
+        if (task.run_id, task.key) in skip:
+            counts.skipped += 1
+        elif task.run_id in done:
+            stale.add(task.run_id)
+    try:
+        folder.prune(stale)
+    except OSError as err:
+        raise _no_room(err, folder, counts) from None
+    return total - counts.skipped
+
+
 def _run_bytes(design: Design) -> int:
     """An estimate of one run file's size (the longest run's rows)."""
     out = design.spec.outcomes
@@ -956,29 +1088,25 @@ def _no_room(
         if counts is not None
         else f"nothing was written to {folder.path}"
     )
-    if err.errno in NO_ROOM:
-        return SweepStoppedError(
-            f"sweep stopped: cannot write to {folder.path}: {what}{where}; {kept}; "
-            "make room (or raise the file-size limit) and run the same command again "
-            "to resume"
-        )
+    room = (
+        "make room (or raise the file-size limit) and " if err.errno in NO_ROOM else ""
+    )
     return SweepStoppedError(
-        f"sweep stopped: cannot write to {folder.path}: {what}{where}; {kept}; run the "
-        "same command again to resume"
+        f"sweep stopped: cannot write to {folder.path}: {what}{where}; {kept}; {room}run "
+        "the same command again to resume"
     )
 
 
 def _check_where(
-    workers: int | None,
-    in_flight: int | None,
-    executor: Executor | None,
-    cluster: str | None,
+    executor: Executor | None, cluster: str | None, **counts: int | None
 ) -> None:
-    """Refuse bad numbers of workers or runs in flight, or two places to run."""
-    if workers is not None and (not isinstance(workers, int) or workers < 1):
-        raise SweepError(f"--workers must be an integer >= 1 (got {workers!r})")
-    if in_flight is not None and (not isinstance(in_flight, int) or in_flight < 1):
-        raise SweepError(f"in_flight must be an integer >= 1 (got {in_flight!r})")
+    """Refuse a count that is not an integer >= 1, or two places to run."""
+    for name, value in counts.items():
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            option = name if name == "in_flight" else f"--{name}"
+            raise SweepError(f"{option} must be an integer >= 1 (got {value!r})")
     if executor is not None and cluster is not None:
         raise SweepError("give an executor or a cluster, not both")
 
@@ -990,16 +1118,22 @@ def _drive(
     counts: SweepProgress,
     *,
     progress: bool,
-    in_flight: int | None,
+    window: int | None,
+    batch: int,
     name: str,
     stall_timeout: float = 60.0,
 ) -> None:
-    """Run the tasks on the engine's driver and write each run as it arrives."""
+    """Run the tasks in batches on the engine's driver; write each batch as it arrives."""
 
-    def lost(task: RunTask, err: BaseException) -> SweepStoppedError:
+    def lost(runs: tuple[RunTask, ...], err: BaseException) -> SweepStoppedError:
         first = str(err).splitlines()[0] if str(err) else ""
+        what = (
+            f"run {runs[0].run_id} was"
+            if len(runs) == 1
+            else (f"a batch of {len(runs)} runs from {runs[0].run_id} was")
+        )
         return SweepStoppedError(
-            f"sweep stopped: run {task.run_id} was lost ({type(err).__name__}: "
+            f"sweep stopped: {what} lost ({type(err).__name__}: "
             f"{first}); {len(folder.done())} of {counts.total} runs are on disk in "
             f"{folder.path}; run the same command again to resume"
         )
@@ -1016,25 +1150,25 @@ def _drive(
     )
     start = time.perf_counter()
     try:
-        # execute_run is imported through its module so workers unpickle it by name
-        for task, outcome in completed(
-            execute_run,
-            todo,
+        # execute_batch is imported through its module so workers unpickle it by name
+        for runs, outcomes in completed(
+            execute_batch,
+            batched(todo, batch),
             executor,
-            window=in_flight,
+            window=window,
             on_lost=lost,
             stall_timeout=stall_timeout,
             on_stall=stalled,
         ):
             try:
-                folder.write(task, outcome)
+                folder.write(runs, outcomes)
             except OSError as err:
                 raise _no_room(err, folder, counts) from None
-            counts.ran += 1
-            if outcome.error is not None:
-                counts.failed += 1
+            counts.ran += len(runs)
+            if failed := sum(o.error is not None for o in outcomes):
+                counts.failed += failed
                 bar.set_postfix(errors=counts.failed, refresh=False)
-            bar.update()
+            bar.update(len(runs))
     finally:
         counts.seconds = time.perf_counter() - start
         bar.close()

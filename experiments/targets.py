@@ -31,9 +31,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from berdaya.experiments.engine import replication_seeds, run_all
-from berdaya.experiments.files import atomic_write
+from berdaya.experiments.files import command_line, write_text
 from berdaya.model import P2KPModel
 from berdaya.scenarios import P2KPScenario
+
+#: This module, as ``python -m`` runs it (the command written into its report).
+MODULE = "berdaya.experiments.targets"
 
 #: Months apart of the two welfare snapshots of the churn statistic (Susenas: two years).
 CHURN_MONTHS = 24
@@ -439,12 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         workers=args.workers,
     )
-    words = ["python", "-m", "berdaya.experiments.targets", "--out", str(args.out)]
-    words += ["--replications", str(args.replications)]
-    words += ["--city-replications", str(args.city_replications)]
-    words += ["--seed", str(args.seed), "--workers", str(args.workers)]
+    names = ["out", "replications", "city_replications", "seed", "workers"]
     meta = {
-        "command": " ".join(words),
+        "command": command_line(MODULE, args, names),
         "runs": len(values),
         "minutes": (time.monotonic() - started) / 60,
         "workers": args.workers,
@@ -452,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "version": __version__,
     }
     text = report_markdown(targets, summarise(targets, values), meta)
-    atomic_write(args.out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_text(args.out, text)
     print(text)
     return 0
 

@@ -196,6 +196,16 @@ def test_dask_sweep_resumes_a_local_one(cluster, serial, tmp_path):
     pd.testing.assert_frame_equal(resumed, expected)
 
 
+def test_dask_sweep_in_batches_equals_serial(cluster, serial, tmp_path):
+    """Batches of 4 runs a task on two Dask workers: the runs of one at a time here."""
+    address, _ = cluster
+    spec, expected = serial
+    out = tmp_path / "out"
+    got = run_sweep(spec, out, cluster=address, batch=4)
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(list((out / "runs").glob("*.parquet"))) == 4  # 15 runs: 4 + 4 + 4 + 3
+
+
 def test_local_dask_cluster_gives_the_same_results(serial, tmp_path):
     spec, expected = serial
     got = run_sweep(spec, tmp_path / "out", cluster="local", workers=1)

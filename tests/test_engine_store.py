@@ -19,7 +19,7 @@ from berdaya.experiments.errors import SweepError
 from berdaya.experiments.files import read_table, write_table
 from berdaya.experiments.screen import morris_screen
 from berdaya.experiments.store import TaskStore
-from berdaya.experiments.sweep import run_sweep
+from berdaya.experiments.sweep import SweepFolder, run_sweep
 
 INPUTS = {
     "study": "sweep",
@@ -187,22 +187,31 @@ def _counting_runs(monkeypatch) -> list[str]:
 
 def test_a_sweep_resumes_by_key(tmp_path, monkeypatch):
     out = tmp_path / "out"
-    first = run_sweep(SWEEP, out, workers=1)
-    files = sorted((out / "runs").glob("*.parquet"))
-    keys = {read_table(f)[1]["key"] for f in files}
-    assert len(files) == 6 and len(keys) == 4  # the base point is one of the levels
-    # a result kept under another key (another model's, say) is run again, alone
-    table, meta = read_table(files[1])
-    write_table(table, files[1], {**meta, "key": "0" * 16})
+    first = run_sweep(SWEEP, out, workers=1, batch=4)
+    runs = SweepFolder(out).run_records()
+    assert len(runs) == 6 and len({r["key"] for r in runs}) == 4  # base = a level
+    assert len(list((out / "runs").glob("*.parquet"))) == 2  # batches of 4 and 2
+    # a result kept under another key (another model's, say) is run again, alone,
+    # and taken out of its batch's file
+    path = SweepFolder(out).file_of("p0001-r000")
+    table, meta = read_table(path)
+    meta["runs"] = [
+        {**r, "key": "0" * 16} if r["run_id"] == "p0001-r000" else r
+        for r in meta["runs"]
+    ]
+    write_table(table, path, meta)
     ran = _counting_runs(monkeypatch)
     again = run_sweep(SWEEP, out, workers=1)
-    assert ran == [files[1].stem]
+    assert ran == ["p0001-r000"]
     pd.testing.assert_frame_equal(again, first)
+    assert SweepFolder(out).file_of("p0001-r000") != path
+    assert len(read_table(path)[0].drop_duplicates("run_id")) == 3
     # other model code: every key changes, so every run runs again
     ran.clear()
     monkeypatch.setattr(engine, "code_version", lambda: "0.0.0+another")
     run_sweep(SWEEP, out, workers=1)
-    assert sorted(ran) == sorted(f.stem for f in files)
+    assert sorted(ran) == sorted(r["run_id"] for r in runs)
+    assert len(SweepFolder(out).run_records()) == 6  # each run once, not twice
     # a changed spec is refused, as before keys: its folder is another sweep's
     changed = {**SWEEP, "set": {"n_households": 101, "months": 6}}
     with pytest.raises(SweepError, match="holds another sweep"):

@@ -27,6 +27,7 @@ from berdaya.experiments.files import read_table
 from berdaya.experiments.run import run
 from berdaya.experiments.shares import SHARE_COLUMNS, parameter_shares
 from berdaya.experiments.spec import SweepError, build_design, parse_spec
+from berdaya.experiments.sweep import SweepFolder
 
 #: The module, whatever ``berdaya.experiments`` exports under the name ``compare``.
 compare_module = importlib.import_module("berdaya.experiments.compare")
@@ -501,12 +502,12 @@ def test_an_ensemble_sweep_resumes_bit_identically(swept, tmp_path, models_built
     spec, out, first = swept
     copy = tmp_path / "copy"
     subprocess.run(["cp", "-r", str(out), str(copy)], check=True)
-    for name in ("p0001-r002.parquet", "p0002-r000.parquet"):
-        (copy / "runs" / name).unlink()
+    for run_id in ("p0001-r002", "p0002-r000"):
+        SweepFolder(copy).file_of(run_id).unlink()
     again = run_sweep(spec, copy, workers=2)
     pd.testing.assert_frame_equal(first, again)
-    for name in ("p0001-r002.parquet", "p0002-r000.parquet"):
-        assert (copy / "runs" / name).read_bytes() != b""
+    for run_id in ("p0001-r002", "p0002-r000"):
+        assert SweepFolder(copy).file_of(run_id).read_bytes() != b""
     pd.testing.assert_frame_equal(read_results(copy), read_results(out))
 
 

@@ -28,7 +28,12 @@ from berdaya.experiments.national import (
 )
 from berdaya.experiments.run import run
 from berdaya.experiments.spec import SweepError, build_design, outcome_names
-from berdaya.experiments.sweep import SweepStoppedError, read_results, tasks_of
+from berdaya.experiments.sweep import (
+    SweepFolder,
+    SweepStoppedError,
+    read_results,
+    tasks_of,
+)
 from berdaya.model.registry import HEADLINE, RECORDS
 
 KELURAHAN = 5
@@ -160,16 +165,19 @@ def test_totals_by_hand():
 
 def test_totals_equal_the_per_kelurahan_files_added_by_hand(nation):
     _, out, result = nation
-    files = sorted((out / "runs").glob("*.parquet"))
-    assert len(files) == KELURAHAN
+    folder = SweepFolder(out)
+    kelurahan = []  # each kelurahan's rows and metadata, from its batch's file
+    for path, held in folder.index().items():
+        table = read_table(path)[0]
+        kelurahan += [(table[table["run_id"] == r["run_id"]], r) for r in held]
+    assert len(kelurahan) == KELURAHAN
     on_disk = pd.read_csv(out / "national.csv")
     assert list(on_disk["month"]) == MONTHS
     for month in MONTHS:
         households = poor = poor_pendayaan = forced = lent = 0.0
         pendayaan = formed = emansipatoris = 0
         participating = support = 0.0
-        for path in files:
-            table, meta = read_table(path)
+        for table, meta in kelurahan:
             row = table[table["month"] == month].iloc[0]
             n = meta["params"]["n_households"]
             assert row["n_households"] == n
@@ -183,7 +191,7 @@ def test_totals_equal_the_per_kelurahan_files_added_by_hand(nation):
             lent += row["lent_total"]
             formed += int(row["bkm_formed"])
             emansipatoris += int(row["bkm_formed"] and row["bkm_stage"] == 2)
-            support += row["gov_support"] / len(files)
+            support += row["gov_support"] / len(kelurahan)
         got = on_disk[on_disk["month"] == month].iloc[0]
         assert got["kelurahan"] == KELURAHAN
         assert got["households"] == households
@@ -284,12 +292,14 @@ def test_resume_skips_what_is_on_disk(nation, tmp_path, models_built):
     spec, reference, _ = nation
     out = tmp_path / "copy"
     shutil.copytree(reference, out)
-    for name in ("p0002-r000.parquet", "p0005-r000.parquet"):
-        (out / "runs" / name).unlink()
-    (out / "runs" / ".p0003-r000.parquet.99.tmp").write_bytes(b"half a file")
+    held = SweepFolder(out).index()
+    gone = {SweepFolder(out).file_of(r) for r in ("p0002-r000", "p0005-r000")}
+    for path in gone:
+        path.unlink()
+    (out / "runs" / ".p0003-r000+1.parquet.99.tmp").write_bytes(b"half a file")
     (out / "national.csv").unlink()
     again = run_national(spec, out, workers=1)
-    assert len(models_built) == 2
+    assert len(models_built) == sum(len(held[p]) for p in gone)
     pd.testing.assert_frame_equal(again.totals, _totals(reference))
     assert (out / "national.csv").read_bytes() == (
         reference / "national.csv"

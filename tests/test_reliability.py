@@ -228,14 +228,14 @@ def test_damaged_run_files_are_set_aside_and_run_again(tmp_path, capsys):
     assert (
         f"sweep done: {RUNS} runs in {out} (2 run now, {RUNS - 2} already there" in said
     )
-    assert f"2 runs had damaged files ({runs[1].stem}, {runs[4].stem})" in said
+    assert f"2 files of runs were damaged ({runs[1].stem}, {runs[4].stem})" in said
     assert sorted(p.name for p in (out / "runs").glob(f"*{DAMAGED}")) == [
         runs[1].name + DAMAGED,
         runs[4].name + DAMAGED,
     ]
     pd.testing.assert_frame_equal(read_results(out), whole)  # the same runs, again
     assert main(["report", str(out), "--no-plots"]) == 0
-    assert "2 runs had damaged files, moved aside" in capsys.readouterr().out
+    assert "2 files of runs were damaged, moved aside" in capsys.readouterr().out
 
 
 def test_a_run_file_with_rows_missing_is_damaged(tmp_path):
@@ -311,11 +311,11 @@ def test_a_full_disk_mid_sweep_says_what_is_kept_and_resumes(
     real = SweepFolder.write
     written: list[str] = []
 
-    def write(self, task, outcome):
+    def write(self, tasks, outcomes):  # batches of one run here: 6 runs, 1 worker
         if len(written) == 2:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        written.append(task.run_id)
-        real(self, task, outcome)
+        written.extend(t.run_id for t in tasks)
+        real(self, tasks, outcomes)
 
     monkeypatch.setattr(SweepFolder, "write", write)
     assert _sweep(spec, out) == 1
@@ -372,8 +372,8 @@ with folder_lock(sys.argv[1]):
 def test_a_second_sweep_on_a_held_folder_stops_at_once(tmp_path, capsys, models_built):
     spec, out = _spec(tmp_path), tmp_path / "out"
     assert _sweep(spec, out) == 0
-    (out / "runs" / "p0001-r000.parquet").unlink()
-    stray = out / "runs" / ".p0001-r000.parquet.123.tmp"
+    SweepFolder(out).file_of("p0001-r000").unlink()
+    stray = out / "runs" / ".p0001-r000+1.parquet.123.tmp"
     stray.write_bytes(b"in flight")
     capsys.readouterr()
     models_built.clear()

@@ -33,7 +33,7 @@ from berdaya.experiments.spec import (
     parse_spec,
     shipped_specs,
 )
-from berdaya.experiments.sweep import replay_command, tasks_of
+from berdaya.experiments.sweep import SweepFolder, replay_command, tasks_of
 from berdaya.scenarios import parse_set
 
 # Tiny runs: 200 households, 12 months (about 10 ms each).
@@ -121,9 +121,9 @@ def test_every_point_and_replication_is_there_once_with_its_seed(serial):
         "seed",
         "scenario",
     ]
-    assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(
-        f"{r}.parquet" for r in runs["run_id"]
-    )
+    on_disk = SweepFolder(out).run_records()  # each run once, in one batch file
+    assert [r["run_id"] for r in on_disk] == sorted(runs["run_id"])
+    assert all(p.name.startswith("p0") for p in (out / "runs").iterdir())
     meta = json.loads((out / "meta.json").read_text())
     assert meta["seeds"] == seeds and meta["runs"] == 15
     assert meta["berdaya"] == berdaya.__version__ and len(meta["spec_sha256"]) == 64
@@ -191,11 +191,13 @@ def test_resume_runs_only_what_is_missing(serial, tmp_path, models_built):
     spec, out, first = serial
     copy = tmp_path / "copy"
     subprocess.run(["cp", "-r", str(out), str(copy)], check=True)
-    for name in ("p0002-r001.parquet", "p0004-r000.parquet"):
-        (copy / "runs" / name).unlink()
-    (copy / "runs" / ".p0003-r002.parquet.999.tmp").write_bytes(b"half a file")
+    held = SweepFolder(copy).index()
+    gone = {SweepFolder(copy).file_of(r) for r in ("p0002-r001", "p0004-r000")}
+    for path in gone:
+        path.unlink()
+    (copy / "runs" / ".p0003-r002+1.parquet.999.tmp").write_bytes(b"half a file")
     again = run_sweep(spec, copy, workers=1)
-    assert len(models_built) == 2
+    assert len(models_built) == sum(len(held[p]) for p in gone)  # their runs alone
     pd.testing.assert_frame_equal(first, again)
     assert not list((copy / "runs").glob(".*"))
 
@@ -251,15 +253,15 @@ def test_killed_sweep_resumes_with_every_run_exactly_once(
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             runs = out / "runs"
-            if runs.is_dir() and len(list(runs.glob("*.parquet"))) >= 10:
+            if runs.is_dir() and len(list(runs.glob("*.parquet"))) >= 3:  # batches
                 break
             assert proc.poll() is None, "the sweep ended before it could be killed"
             time.sleep(0.01)
         workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)  # the driver alone, as `kill -9 PID` would
         proc.wait(10)
-        on_disk = len(list((out / "runs").glob("*.parquet")))
-        assert 10 <= on_disk < total, f"{on_disk} runs on disk when killed"
+        on_disk = len(SweepFolder(out).done())
+        assert 3 <= on_disk < total, f"{on_disk} runs on disk when killed"
         # its worker processes notice and exit on their own
         deadline = time.monotonic() + 10
         while any(_alive(w) for w in workers) and time.monotonic() < deadline:

@@ -190,6 +190,13 @@ def add_cluster(p: argparse.ArgumentParser, what: str) -> None:
         help=f"run again the {what} recorded as having raised",
     )
     p.add_argument(
+        "--batch",
+        type=int,
+        metavar="N",
+        help=f"{what} sent to a worker at once and written to one file (default: "
+        "chosen from their number and the workers, at most 50)",
+    )
+    p.add_argument(
         "--max-runs",
         type=int,
         default=DEFAULT_MAX_RUNS,
@@ -360,11 +367,12 @@ def cluster(args: argparse.Namespace) -> dict[str, Any]:
 
     Returns:
         ``workers``, ``cluster``, ``cluster_timeout``, ``security`` (a Dask
-        ``Security`` from the ``--cluster-tls-*`` files, or ``None``) and
+        ``Security`` from the ``--cluster-tls-*`` files, or ``None``), ``batch`` and
         ``max_runs``.
     """
     seconds("--cluster-timeout", args.cluster_timeout)
     in_range("--max-runs", args.max_runs, 1)
+    in_range("--batch", args.batch, 1)
     files = (args.cluster_tls_ca, args.cluster_tls_cert, args.cluster_tls_key)
     security = None
     if any(f is not None for f in files):
@@ -381,6 +389,7 @@ def cluster(args: argparse.Namespace) -> dict[str, Any]:
         "cluster": args.cluster,
         "cluster_timeout": args.cluster_timeout,
         "security": security,
+        "batch": args.batch,
         "max_runs": args.max_runs,
     }
 
@@ -440,12 +449,12 @@ def resumable(
 
 
 def say_damaged(counts: SweepProgress, out: str, noun: str) -> None:
-    """Say which damaged run files a resume moved aside and ran again (if any)."""
+    """Say which damaged files a resume moved aside, their runs run again (if any)."""
     if counts.damaged:
         first = ", ".join(counts.damaged[:3]) + (
             "..." if len(counts.damaged) > 3 else ""
         )
         print(
-            f"{len(counts.damaged)} {noun} had damaged files ({first}): moved aside "
-            f"as {out}/runs/*.damaged and run again"
+            f"{len(counts.damaged)} files of {noun} were damaged ({first}): moved "
+            f"aside as {out}/runs/*.damaged and their {noun} run again"
         )
