@@ -48,14 +48,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from benchmarks.sweep import Timing
 from berdaya.experiments.executors import dask_executor
 from berdaya.experiments.files import read_table, write_table
 from berdaya.experiments.national import aggregate, national_spec
 from berdaya.experiments.spec import build_design, outcome_names
-from berdaya.experiments.sweep import execute_run, run_sweep, tasks_of
+from berdaya.experiments.sweep import SweepFolder, execute_run, run_sweep, tasks_of
 
 NATIONAL = 8813  # kelurahan in P2KP in 2008
 PROJECT_WORKERS = (2, 16, 64, 256)
@@ -127,30 +126,35 @@ def tiny_nation(spec: Any, kelurahan: int) -> Any:
 
 
 def run_files(out: Path) -> list[dict[str, Any]]:
-    """Per kelurahan on disk: households, seconds, CPU seconds, host and bytes."""
+    """Per kelurahan on disk: households, seconds, CPU seconds, host and bytes.
+
+    A sweep writes its runs a batch to a file; a kelurahan's bytes are its file's size
+    shared equally among the runs the file holds.
+    """
     rows = []
-    for path in sorted((out / "runs").glob("*.parquet")):
-        meta = json.loads(pq.read_schema(path).metadata[b"berdaya"])
-        rows.append(
+    for path, runs in SweepFolder(out).index().items():
+        size = path.stat().st_size
+        rows.extend(
             {
                 "households": int(meta["params"]["n_households"]),
                 "seconds": float(meta["seconds"]),
                 "cpu_seconds": float(meta.get("cpu_seconds", float("nan"))),
                 "host": meta["host"],
-                "bytes": path.stat().st_size,
+                "bytes": size / len(runs),
             }
+            for meta in runs
         )
     return rows
 
 
 def write_seconds(out: Path, tmp: Path, n: int = 50) -> float:
-    """Seconds to write one kelurahan's file (a run's table rewritten ``n`` times)."""
-    path = next((out / "runs").glob("*.parquet"))
+    """Seconds to write one kelurahan's share of a batch file (rewritten ``n`` times)."""
+    path, runs = next(iter(SweepFolder(out).index().items()))
     table, meta = read_table(path)
     start = time.perf_counter()
     for i in range(n):
         write_table(table, tmp / f"w{i}.parquet", meta)
-    return (time.perf_counter() - start) / n
+    return (time.perf_counter() - start) / n / len(runs)
 
 
 def full_record_bytes(task: Any, tmp: Path) -> int:

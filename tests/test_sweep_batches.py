@@ -187,3 +187,24 @@ def test_local_workers_start_warm():
     finally:
         pool.shutdown()
     assert executors.warm_worker()
+
+
+def test_the_national_benchmark_reads_every_run_of_a_batch(tmp_path):
+    """benchmarks.national counts kelurahan by run, not by file, and shares a file's bytes.
+
+    Its cost model (seconds and bytes a kelurahan) read one run a file before batches; a
+    batch file's runs must each be a row, their bytes adding up to the files' sizes.
+    """
+    from benchmarks.national import run_files, write_seconds  # noqa: PLC0415
+
+    out = tmp_path / "out"
+    run_sweep(SPEC, out, workers=1, batch=5)
+    files = list((out / "runs").glob("*.parquet"))
+    rows = run_files(out)
+    assert len(files) < RUNS == len(rows)
+    assert {r["households"] for r in rows} == {100}
+    assert all(r["seconds"] > 0 and r["host"] for r in rows)
+    assert sum(r["bytes"] for r in rows) == pytest.approx(
+        sum(p.stat().st_size for p in files)
+    )
+    assert write_seconds(out, tmp_path, n=2) > 0
