@@ -8,13 +8,16 @@ and the network change as the run steps; compare mode runs two scenarios on one 
 from __future__ import annotations
 
 import base64
+import time
 
 import ipyvuetify as v
 import ipywidgets as widgets
 import pytest
 import solara
 import solara.widgets.widgets as solara_widgets
+from solara.components.file_download import FileDownloadWidget
 
+import berdaya.viz.app as app_module
 import berdaya.viz.runs as runs_module
 from berdaya.model.model import planned_months
 from berdaya.scenarios import (
@@ -244,6 +247,61 @@ def test_the_charts_and_the_network_update_after_steps(app):
     click(rc, "To end")
     assert month_text(rc) == f"Month {END} of {END}"
     assert rc.find(v.Btn, children=["Step"]).widget.disabled
+
+
+def test_a_step_renders_neither_the_controls_nor_the_page(monkeypatch, built):
+    """A step re-renders what follows the month, not the page with its hundred controls.
+
+    The page's body (its app bar tabs, its sidebar) runs once per render of the page.
+    """
+    pages = []
+    real = app_module.route_tabs
+
+    def counted(lang: str) -> None:
+        pages.append(lang)
+        real(lang)
+
+    monkeypatch.setattr(app_module, "route_tabs", counted)
+    _box, rc = solara.render(AppPage(), handle_error=False)
+    try:
+        shown = len(pages)
+        assert shown, "the page was never rendered"
+        click(rc, "Step")
+        click(rc, "Step")
+        assert month_text(rc) == f"Month 2 of {END}"
+        assert len(pages) == shown, "a step re-rendered the whole page"
+        # new runs render it
+        click(rc, "Reset")
+        assert len(pages) > shown
+    finally:
+        rc.close()
+
+
+def _saved(rc, css_class: str) -> bytes:
+    """What a download button saves: click it, wait for the bytes the page receives."""
+    box = next(
+        w
+        for w in rc.find(FileDownloadWidget).widgets
+        if any(css_class in getattr(c, "class_", "") for c in w.children)
+    )
+    box.request_download = True
+    deadline = time.monotonic() + 20
+    while box.bytes is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert box.bytes is not None, f"{css_class}: nothing was saved"
+    return bytes(box.bytes)
+
+
+def test_a_charts_png_button_saves_the_picture_shown(app):
+    rc, _ = app
+    click(rc, "Step")
+    click(rc, "Step")
+    (shown,) = [
+        bytes(w.value)
+        for w in rc.find(widgets.Image).widgets
+        if "berdaya-chart-poverty" in w._dom_classes
+    ]
+    assert _saved(rc, "berdaya-png-poverty") == shown
 
 
 def test_compare_mode_runs_two_scenarios_on_one_seed(app):

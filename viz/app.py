@@ -249,6 +249,11 @@ def _trim(cache: dict) -> None:
         cache.clear()
 
 
+def _saver(shown: Any, name: str) -> Callable[[], bytes]:
+    """What a chart's download button saves: the chart's picture shown at the time."""
+    return lambda: shown.current[name]
+
+
 @solara.component
 def Charts(  # noqa: N802 (a component)
     runs: list[Run],
@@ -296,6 +301,11 @@ def Charts(  # noqa: N802 (a component)
         )
 
     pngs = solara.use_memo(draw, [tuple(id(r) for r in runs), version, key, lang])
+    shown = solara.use_ref(pngs)
+    shown.current = pngs
+    # the same function every step: a download reads the picture shown when clicked (new
+    # bytes as data would restart each button's download thread at every step)
+    saves = solara.use_memo(lambda: {name: _saver(shown, name) for name in CHARTS}, [])
     with solara.ColumnsResponsive(12, large=6, xlarge=6, classes=["berdaya-charts"]):
         for name, png in pngs.items():
             with solara.Column(gap="0px"):
@@ -305,7 +315,7 @@ def Charts(  # noqa: N802 (a component)
                     classes=["berdaya-chart", f"berdaya-chart-{name}"],
                 )
                 solara.FileDownload(
-                    png,
+                    saves[name],
                     filename=png_name(name),
                     label="PNG",
                     mime_type="image/png",
@@ -469,7 +479,6 @@ def JobRunner(  # noqa: N802 (a component)
 @solara.component
 def Exports(  # noqa: N802 (a component)
     runs: list[Run],
-    version: int,
     job: Job | None,
     job_version: int,
     scenario_text: Callable[[], str],
@@ -478,15 +487,17 @@ def Exports(  # noqa: N802 (a component)
 ):
     """Downloads: the monthly table, the comparison table, the scenario as TOML.
 
+    Each file is made when its button is clicked, from the runs as they are then: a step
+    re-renders none of this (nor the page around it, with its hundred controls).
+
     Args:
         runs: The runs shown.
-        version: The step counter.
         job: The replications, if any.
         job_version: Changes when the job does.
         scenario_text: Makes the scenario file of the controls (may raise ScenarioError).
         lang: Language code.
     """
-    _ = version, job_version
+    _ = job_version
 
     def monthly() -> bytes:
         return monthly_csv({r.label: r.model.records() for r in runs})
@@ -973,7 +984,6 @@ def Home():  # noqa: N802 (a component)
         with solara.Card(tr("card_files", lang), classes=["berdaya-files"]):
             Exports(
                 state.runs.value,
-                state.version.value,
                 state.job.value,
                 state.job_version.value,
                 state.scenario_text,
