@@ -41,6 +41,25 @@ def test_the_viz_command_serves_on_the_port_asked(monkeypatch):
     assert calls == [("127.0.0.1", 8123)]
 
 
+def test_the_server_runs_quiet_with_reactons_fast_renderer(monkeypatch):
+    seen = {}
+
+    class Proc:
+        def __init__(self, cmd, env):
+            seen.update(cmd=cmd, env=env)
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(serve_module, "ensure_assets", lambda: None)
+    monkeypatch.setattr(serve_module.subprocess, "Popen", Proc)
+    assert serve_module.serve("127.0.0.1", 8123) == 0
+    env = seen["env"]
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    assert env["REACTON_FAST"] == "1", "a step would re-walk every widget of the page"
+    assert seen["cmd"] == viz_command("127.0.0.1", 8123)
+
+
 @pytest.mark.parametrize("port", ["0", "70000", "-1"])
 def test_a_bad_port_is_refused_in_one_line(port, capsys):
     assert main(["viz", "--port", port]) == 2
