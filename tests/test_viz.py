@@ -29,7 +29,7 @@ from berdaya.scenarios import (
 )
 from berdaya.scenarios.schema import CITY_ONLY
 from berdaya.viz.app import Home
-from berdaya.viz.charts import CHARTS
+from berdaya.viz.charts import CHARTS, ChartView
 from berdaya.viz.controls import (
     LeverControls,
     app_scenarios,
@@ -37,6 +37,7 @@ from berdaya.viz.controls import (
     scenario_levers,
 )
 from berdaya.viz.explain import ExplainPanel, OddPage, explain
+from berdaya.viz.network import NetworkView
 from berdaya.viz.network_panel import ClickableImage
 from berdaya.viz.runs import Run
 
@@ -273,6 +274,37 @@ def test_a_step_renders_neither_the_controls_nor_the_page(monkeypatch, built):
         # new runs render it
         click(rc, "Reset")
         assert len(pages) > shown
+    finally:
+        rc.close()
+
+
+def test_the_opening_page_is_drawn_before_a_session_asks(monkeypatch, built):
+    """The server draws the opening page as it starts; a session then draws nothing anew."""
+    warm: dict = {}
+    app_module.warm_up(warm)
+    monkeypatch.setattr(app_module, "WARM_VIEWS", warm)
+    made = []
+    for cls in (ChartView, NetworkView):
+        real = cls.__init__
+
+        def counted(self, *args, real=real, **kwargs):
+            made.append(type(self).__name__)
+            real(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", counted)
+    _box, rc = solara.render(AppPage(), handle_error=False)
+    try:
+        assert len(images(rc, "berdaya-chart")) == len(CHARTS)
+        assert made == [], f"drawn anew: {made}"
+        warmed = images(rc, "berdaya-chart") + images(rc, "berdaya-network")
+    finally:
+        rc.close()
+    # the same pictures as a page that drew everything itself
+    monkeypatch.setattr(app_module, "WARM_VIEWS", {})
+    _box, rc = solara.render(AppPage(), handle_error=False)
+    try:
+        assert images(rc, "berdaya-chart") + images(rc, "berdaya-network") == warmed
+        assert len(made) == len(CHARTS) + 1
     finally:
         rc.close()
 

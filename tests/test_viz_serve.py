@@ -20,6 +20,7 @@ from solara.server import cdn_helper
 import berdaya.viz.serve as serve_module
 from berdaya.cli import main
 from berdaya.viz import assets
+from berdaya.viz.app import WARM_UP_ENV
 from berdaya.viz.serve import APP, QUIET_ENV, is_loopback, viz_command
 
 
@@ -41,7 +42,7 @@ def test_the_viz_command_serves_on_the_port_asked(monkeypatch):
     assert calls == [("127.0.0.1", 8123)]
 
 
-def test_the_server_runs_quiet_with_reactons_fast_renderer(monkeypatch):
+def test_the_server_runs_quiet_fast_and_warmed_up(monkeypatch):
     seen = {}
 
     class Proc:
@@ -57,6 +58,7 @@ def test_the_server_runs_quiet_with_reactons_fast_renderer(monkeypatch):
     env = seen["env"]
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
     assert env["REACTON_FAST"] == "1", "a step would re-walk every widget of the page"
+    assert env[WARM_UP_ENV] == "1", "the opening page would be drawn on first request"
     assert seen["cmd"] == viz_command("127.0.0.1", 8123)
 
 

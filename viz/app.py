@@ -16,6 +16,7 @@ Mesa's ``SolaraViz`` itself draws the model in :mod:`berdaya.viz.mesa_page`
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,11 +57,15 @@ from berdaya.viz.exports import (
 )
 from berdaya.viz.glossary import GLOSSARY_ROUTE, GlossaryPage
 from berdaya.viz.i18n import DEFAULT_LANGUAGE, LANG, LANGUAGES, tr
+from berdaya.viz.network import Marks
 from berdaya.viz.network_panel import (
+    DEFAULT_LAYER,
     NetworkChoice,
     NetworkOptions,
     NetworkPanel,
+    grouped_by_default,
     use_network_choice,
+    view_of,
 )
 from berdaya.viz.runs import Run, run_label
 from berdaya.viz.verdicts import VerdictPanel
@@ -242,6 +247,57 @@ def seed_problem(text: str, lang: str = DEFAULT_LANGUAGE) -> str | None:
     except ScenarioError as err:
         return str(err)
     return None
+
+
+#: Set (to 1) in the server's environment: draw the page a session opens with while the
+#: server starts (:func:`warm_up`), before any browser asks for it.
+WARM_UP_ENV = "BERDAYA_WARM_UP"
+#: The figures of the page a session opens with, once :func:`warm_up` has drawn them;
+#: each session's cache of figures starts as a copy (they are drawn under their locks).
+WARM_VIEWS: dict[tuple[Any, ...], Any] = {}
+_warming: list[threading.Thread] = []
+
+
+def warm_up(views: dict) -> None:
+    """Draw the page a session opens with into ``views``: its network picture and charts.
+
+    The runs are built as a session builds them (loading the model's compiled kernels on
+    the way), and month 0 is drawn as the page draws it, so the views made here are the
+    ones a new session looks up: its first page then draws no figure from scratch.
+
+    Args:
+        views: The cache to fill.
+    """
+    lang = DEFAULT_LANGUAGE
+    runs = start_runs(default_settings())
+    for run in runs:
+        aggregate = grouped_by_default(run.model.households.n)
+        view = view_of(run, views, DEFAULT_LAYER, aggregate, lang)
+        view.render(Marks.of(run.model, run.visited))
+    series = [Series.of(r.model, r.title(lang)) for r in runs]
+    chart_pngs(CHARTS, series, views, lang=lang)
+
+
+def start_warm_up() -> threading.Thread:
+    """Start :func:`warm_up` of :data:`WARM_VIEWS` in the background (once)."""
+    if not _warming:
+        _warming.append(
+            threading.Thread(
+                target=warm_up, args=(WARM_VIEWS,), name="warm-up", daemon=True
+            )
+        )
+        _warming[0].start()
+    return _warming[0]
+
+
+def session_views() -> dict[tuple[Any, ...], Any]:
+    """A new session's cache of figures: the warmed-up ones (waited for if under way).
+
+    Waiting costs nothing: the session would draw the same figures itself.
+    """
+    for thread in _warming:
+        thread.join()
+    return dict(WARM_VIEWS)
 
 
 def _trim(cache: dict) -> None:
@@ -831,7 +887,7 @@ def use_app_state() -> AppState:
         applied=solara.use_reactive(first),
         version=solara.use_reactive(0),
         playing=solara.use_reactive(False),
-        views=solara.use_memo(dict, []),
+        views=solara.use_memo(session_views, []),
         lock=solara.use_memo(threading.Lock, []),
     )
 
@@ -1066,3 +1122,8 @@ routes = [
     solara.Route(path=ODD_ROUTE, component=Odd, label="Model description (ODD)"),
     solara.Route(path=GLOSSARY_ROUTE, component=Glossary, label="Glossary"),
 ]
+
+# `berdaya viz` sets WARM_UP_ENV: the opening page is drawn while the server starts and
+# the browser loads the front end.
+if os.environ.get(WARM_UP_ENV) == "1":
+    start_warm_up()

@@ -30,11 +30,12 @@ QUIET_ENV = {
     "SOLARA_THEME_SHOW_BANNER": "False",
     "SOLARA_ASSETS_EXTRA_LOCATIONS": str(STATIC),
 }
-#: The server's environment: quiet, and Reacton's fast renderer (``REACTON_FAST=1``, an
+#: The server's environment: quiet; Reacton's fast renderer (``REACTON_FAST=1``, an
 #: option of the Reacton Solara runs on), which walks only the components whose state
 #: changed: a step updates some 60 widgets instead of every one of the page's 1,000
-#: (about a sixth of a step's server time).
-SERVER_ENV = {**QUIET_ENV, "REACTON_FAST": "1"}
+#: (about a sixth of a step's server time); and the opening page drawn as the server
+#: starts (``berdaya.viz.app.WARM_UP_ENV``).
+SERVER_ENV = {**QUIET_ENV, "REACTON_FAST": "1", "BERDAYA_WARM_UP": "1"}
 
 
 def viz_command(
