@@ -33,6 +33,7 @@ from berdaya.viz.charts import CHARTS, ChartView
 from berdaya.viz.controls import (
     LeverControls,
     app_scenarios,
+    groups,
     lever_controls,
     scenario_levers,
 )
@@ -88,6 +89,13 @@ def click(rc, label: str) -> None:
     rc.find(v.Btn, children=[label]).widget.click()
 
 
+def open_groups(rc) -> None:
+    """Open every closed panel of controls (a closed one holds no controls yet)."""
+    for panels in rc.find(v.ExpansionPanels).widgets:
+        if panels.v_model is None:
+            panels.v_model = 0
+
+
 def month_text(rc) -> str:
     return rc.find(v.Html, class_="berdaya-month").widget.children[0]
 
@@ -124,6 +132,13 @@ def test_one_control_per_lever_with_the_schema_range_and_help():
         LeverControls(levers, lambda n, x: None), handle_error=False
     )
     try:
+        # only the open group's controls are made; the others' once opened
+        first = next(iter(groups().values()))
+        assert {w.label for w in rc.find(v.Slider).widgets} <= {
+            c.label_in("en") for c in first
+        }
+        assert rc.find(v.Slider, label=first[0].label_in("en")).widgets
+        open_groups(rc)
         found = {}
         numbers = []
         for cls in (v.Slider, v.Select, v.Switch, v.TextField):
@@ -163,6 +178,7 @@ def test_a_slider_changes_the_scenario_used_at_reset(app):
     assert built[0].name == "kedungkandang-2008"
     assert built[0].rng == 1
     rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model = 0.7
+    open_groups(rc)
     rc.find(v.Select, label=LABEL["progression"]).widget.v_model = "hybrid"
     assert any("Reset applies them" in a for a in alerts(rc))
     assert len(built) == 1, "a control alone must not rebuild the model"
@@ -179,6 +195,7 @@ def test_a_slider_changes_the_scenario_used_at_reset(app):
 def test_picking_a_scenario_shows_its_levers_and_resets_to_it(app):
     rc, built = app
     rc.find(v.Select, label="scenario").widget.v_model = "p2kp-design"
+    open_groups(rc)
     assert rc.find(v.Select, label=LABEL["progression"]).widget.v_model == "readiness"
     slider = rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget
     assert slider.v_model == pytest.approx(1.0)
@@ -217,6 +234,7 @@ def test_a_bad_seed_shows_a_message_and_keeps_the_app_alive(app, seed, says):
 
 def test_levers_the_schema_refuses_together_show_a_message(app):
     rc, built = app
+    open_groups(rc)
     rc.find(v.Slider, label=LABEL["tridaya_social"]).widget.v_model = 0.5
     click(rc, "Reset")
     assert len(built) == 1
@@ -518,6 +536,7 @@ def test_a_bad_lever_of_b_is_named_as_bs(app):
     rc, built = app
     rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
     _edit(rc, "B")
+    open_groups(rc)
     rc.find(v.Slider, label=LABEL["tridaya_social"]).widget.v_model = 0.5
     click(rc, "Reset")
     assert len(built) == 1

@@ -32,6 +32,8 @@ from typing import Any, Literal, cast
 
 import numpy as np
 import solara
+from ipyvuetify.components import ExpansionPanelText, ExpansionPanelTitle
+from solara.alias import rv
 
 from berdaya.scenarios import (
     P2KPScenario,
@@ -711,11 +713,42 @@ def LeverControls(  # noqa: N802 (a component)
                 )
             )
         key = f"group_{group}"
-        solara.Details(
-            summary=tr(key, lang) if key in MESSAGES else group,
-            children=children,
+        Group(
+            tr(key, lang) if key in MESSAGES else group,
+            children,
             expand=i == 0,
         )
+
+
+@solara.component
+def Group(  # noqa: N802 (a component)
+    summary: str, children: list[solara.Element], expand: bool = False
+):
+    """An expandable panel whose controls are made the first time it opens, then kept.
+
+    A closed group holds nothing: the sidebar's closed groups would otherwise be most of
+    the first page's widgets, made, sent and built by the browser before anything shows.
+
+    Args:
+        summary: The panel's title.
+        children: Its controls (elements: made into widgets only once the panel opens).
+        expand: Open from the start.
+    """
+    opened, set_opened = solara.use_state(expand)
+    made, set_made = solara.use_state(expand)
+
+    def on_v_model(value: Any) -> None:
+        now = value is not None and value != []
+        set_opened(now)
+        if now:
+            set_made(True)
+
+    with (
+        rv.ExpansionPanels(v_model=0 if opened else None, on_v_model=on_v_model),
+        rv.ExpansionPanel(),
+    ):
+        ExpansionPanelTitle(children=[summary])
+        ExpansionPanelText(children=children if made else [])
 
 
 def uncertainty_groups() -> dict[str, list[Control]]:
@@ -833,8 +866,8 @@ def UncertaintyPanel(  # noqa: N802 (a component)
             for c in controls
         ]
         key = f"group_{group}"
-        solara.Details(
-            summary=tr(key, lang) if key in MESSAGES else group,
-            children=children,
+        Group(
+            tr(key, lang) if key in MESSAGES else group,
+            children,
             expand=i == 0,
         )

@@ -456,6 +456,12 @@ def _open_every_panel(page) -> None:
     while page.locator(closed).count():
         page.locator(closed).first.click()
         page.wait_for_timeout(100)
+    # a group's controls are made when it first opens: wait for every one of them
+    page.wait_for_function(
+        "n => document.querySelectorAll('.v-navigation-drawer .berdaya-param-name')"
+        ".length === n",
+        arg=len(lever_controls()) + len(uncertainty_controls()),
+    )
 
 
 def test_the_language_switch_changes_the_labels(app_url, browser, tmp_path):
