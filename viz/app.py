@@ -30,6 +30,7 @@ from berdaya.viz.assets import serve_cache_only
 from berdaya.viz.charts import CHARTS, Series, bands_of, chart_pngs
 from berdaya.viz.controls import (
     LeverControls,
+    RuleError,
     UncertaintyPanel,
     app_scenarios,
     changed_levers,
@@ -146,7 +147,7 @@ class Settings:
     parameters: bool = True
 
 
-def start_runs(settings: Settings) -> list[Run]:
+def start_runs(settings: Settings, lang: str = DEFAULT_LANGUAGE) -> list[Run]:
     """Build the run(s) the settings describe.
 
     Run A is the picked scenario with its levers as set; in compare mode run B is the
@@ -157,6 +158,7 @@ def start_runs(settings: Settings) -> list[Run]:
 
     Args:
         settings: The controls' values.
+        lang: Language of a refusal.
 
     Returns:
         One run, or two in compare mode.
@@ -166,7 +168,7 @@ def start_runs(settings: Settings) -> list[Run]:
     """
     levers = dict(settings.levers)
     uncertain = changed_uncertain(settings.scenario, dict(settings.uncertain))
-    scenario = make_scenario(settings.scenario, levers, settings.seed, uncertain)
+    scenario = make_scenario(settings.scenario, levers, settings.seed, uncertain, lang)
     changed = changed_levers(settings.scenario, levers)
     arms = [(scenario, run_label("A", settings.scenario, changed), changed)]
     if settings.compare:
@@ -177,10 +179,12 @@ def start_runs(settings: Settings) -> list[Run]:
             )
         b_levers = dict(settings.other_levers)
         try:
-            other = make_scenario(settings.other, b_levers, settings.seed, uncertain)
+            other = make_scenario(
+                settings.other, b_levers, settings.seed, uncertain, lang
+            )
             b_changed = changed_levers(settings.other, b_levers)
-        except ScenarioError as err:
-            raise ScenarioError(f"scenario B: {err}") from None
+        except ScenarioError as err:  # the same kind of refusal, said of B
+            raise type(err)(tr("scenario_b_error", lang, error=err)) from None
         arms.append((other, run_label("B", settings.other, b_changed), b_changed))
     # every scenario is valid before any model is built
     return [Run.start(scen, label, moved) for scen, label, moved in arms]
@@ -807,10 +811,12 @@ class AppState:
         wanted = self.settings()
         try:
             with self.lock:
-                new = start_runs(wanted)
+                new = start_runs(wanted, lang)
                 planned = plan_job(new, wanted)
         except (ScenarioError, ValueError) as err:
-            self.message.set(tr("not_reset", lang, error=err))
+            # a rule's refusal is in the language; a value's is the schema's English
+            key = "not_reset_rule" if isinstance(err, RuleError) else "not_reset"
+            self.message.set(tr(key, lang, error=err))
             return
         if self.job.value is not None:
             self.job.value.cancel()

@@ -46,7 +46,7 @@ from berdaya.scenarios import (
 from berdaya.scenarios.loader import shown
 from berdaya.scenarios.schema import CITY_ONLY
 from berdaya.viz.i18n import DEFAULT_LANGUAGE, MESSAGES, num, tr
-from berdaya.viz.schema_i18n import param_help, param_label, unit_text
+from berdaya.viz.schema_i18n import param_help, param_label, rule_refusal, unit_text
 
 Widget = Literal["switch", "select", "slider_int", "slider_float", "number"]
 SLIDER_INT_MAX_SPAN = 1000  # wider integer ranges get a number field
@@ -493,11 +493,16 @@ def _changed(
     return out
 
 
+class RuleError(ScenarioError):
+    """Values a rule between parameters refuses; the message is in the session's language."""
+
+
 def make_scenario(
     name: str,
     levers: dict[str, Any],
     seed: Any,
     uncertain: dict[str, Any] | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> P2KPScenario:
     """Build the scenario the controls describe.
 
@@ -508,13 +513,15 @@ def make_scenario(
         uncertain: Uncertainty parameters set away from the scenario's own values
             (parsed, from :func:`changed_uncertain` of run A's scenario; both runs of a
             comparison share them).
+        lang: Language of a rule's refusal.
 
     Returns:
         The validated scenario, seeded.
 
     Raises:
-        ScenarioError: A one-line message: bad seed, bad lever value, or a combination
-            the schema refuses (the Tridaya shares must sum to 1, for instance).
+        ScenarioError: A one-line message: bad seed, bad lever value, or (a
+            :class:`RuleError`, in ``lang``) a combination the schema refuses (the
+            Tridaya shares must sum to 1, for instance).
     """
     if name not in app_scenarios():
         raise ScenarioError(
@@ -523,7 +530,13 @@ def make_scenario(
     rng = parse_seed(seed)
     changes = changed_levers(name, levers)
     values = {**load_scenario(name).params.model_dump(), **(uncertain or {}), **changes}
-    return P2KPScenario(rng=rng, name=name, **values)
+    try:
+        return P2KPScenario(rng=rng, name=name, **values)
+    except ScenarioError as err:
+        refused = rule_refusal(values, lang)
+        if refused is None or not str(err).endswith(refused[0]):
+            raise  # a value out of its own range: the schema's message
+        raise RuleError(tr("rule_refused", lang, name=name, rule=refused[1])) from None
 
 
 def _round_to_step(value: float, step: float) -> float:
