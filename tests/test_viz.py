@@ -32,6 +32,7 @@ from berdaya.viz.app import Home
 from berdaya.viz.charts import CHARTS, ChartView
 from berdaya.viz.controls import (
     LeverControls,
+    LeverSlider,
     app_scenarios,
     groups,
     lever_controls,
@@ -134,27 +135,27 @@ def test_one_control_per_lever_with_the_schema_range_and_help():
     try:
         # only the open group's controls are made; the others' once opened
         first = next(iter(groups().values()))
-        assert {w.label for w in rc.find(v.Slider).widgets} <= {
+        assert {w.label for w in rc.find(LeverSlider).widgets} <= {
             c.label_in("en") for c in first
         }
-        assert rc.find(v.Slider, label=first[0].label_in("en")).widgets
+        assert rc.find(LeverSlider, label=first[0].label_in("en")).widgets
         open_groups(rc)
         found = {}
         numbers = []
-        for cls in (v.Slider, v.Select, v.Switch, v.TextField):
+        for cls in (LeverSlider, v.Select, v.Switch, v.TextField):
             for w in rc.find(cls).widgets:
-                if "berdaya-number" in (w.class_ or "").split():
+                if "berdaya-number" in (getattr(w, "class_", None) or "").split():
                     numbers.append(w)  # the number field beside a slider
                     continue
                 assert w.label not in found, f"two controls for {w.label}"
                 found[w.label] = w
         assert sorted(found) == sorted(LABEL[name] for name in LEVERS)
-        sliders = [n for n, w in found.items() if isinstance(w, v.Slider)]
+        sliders = [n for n, w in found.items() if isinstance(w, LeverSlider)]
         assert len(numbers) == len(sliders), "a slider without its number field"
         info = schema()
         found = {name: found[LABEL[name]] for name in LEVERS}
         for name, w in found.items():
-            if isinstance(w, v.Slider):
+            if isinstance(w, LeverSlider):
                 assert (w.min, w.max) == (info[name].ge, info[name].le), name
             if isinstance(w, v.Select):
                 assert w.items == list(info[name].choices), name
@@ -177,7 +178,7 @@ def test_a_slider_changes_the_scenario_used_at_reset(app):
     assert len(built) == 1
     assert built[0].name == "kedungkandang-2008"
     assert built[0].rng == 1
-    rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model = 0.7
+    rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value = 0.7
     open_groups(rc)
     rc.find(v.Select, label=LABEL["progression"]).widget.v_model = "hybrid"
     assert any("Reset applies them" in a for a in alerts(rc))
@@ -197,8 +198,8 @@ def test_picking_a_scenario_shows_its_levers_and_resets_to_it(app):
     rc.find(v.Select, label="scenario").widget.v_model = "p2kp-design"
     open_groups(rc)
     assert rc.find(v.Select, label=LABEL["progression"]).widget.v_model == "readiness"
-    slider = rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget
-    assert slider.v_model == pytest.approx(1.0)
+    slider = rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget
+    assert slider.value == pytest.approx(1.0)
     rc.find(v.TextField, label="seed").widget.v_model = "7"
     click(rc, "Reset")
     used = built[-1]
@@ -235,7 +236,7 @@ def test_a_bad_seed_shows_a_message_and_keeps_the_app_alive(app, seed, says):
 def test_levers_the_schema_refuses_together_show_a_message(app):
     rc, built = app
     open_groups(rc)
-    rc.find(v.Slider, label=LABEL["tridaya_social"]).widget.v_model = 0.5
+    rc.find(LeverSlider, label=LABEL["tridaya_social"]).widget.value = 0.5
     click(rc, "Reset")
     assert len(built) == 1
     assert any("must sum to 1" in a for a in alerts(rc))
@@ -452,12 +453,12 @@ def type_into(rc, name: str, text: str) -> None:
 def test_a_typed_value_sets_its_slider_and_a_bad_one_changes_nothing(app):
     rc, _ = app
     type_into(rc, "kelurahan_involvement", "0.37")
-    slider = rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget
-    assert slider.v_model == 0.37
+    slider = rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget
+    assert slider.value == 0.37
     assert any("Reset applies them" in a for a in alerts(rc))
     type_into(rc, "kelurahan_involvement", "7")
     assert (
-        rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model == 0.37
+        rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value == 0.37
     )
     field = _number_field(rc, "kelurahan_involvement")
     assert "kelurahan_involvement must be a number in [0, 1] (got 7.0)" in str(
@@ -467,11 +468,13 @@ def test_a_typed_value_sets_its_slider_and_a_bad_one_changes_nothing(app):
 
 def test_the_scenarios_own_values_come_back_with_one_button(app):
     rc, _ = app
-    rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model = 0.8
+    rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value = 0.8
     assert any("Reset applies them" in a for a in alerts(rc))
     click(rc, "Scenario's own values")
     own = scenario_levers("kedungkandang-2008")["kelurahan_involvement"]
-    assert rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model == own
+    assert (
+        rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value == own
+    )
     assert not any("Reset applies them" in a for a in alerts(rc))
 
 
@@ -499,10 +502,10 @@ def test_b_is_edited_in_compare_mode_and_reset_builds_it(app):
     )
     rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
     _edit(rc, "B")
-    slider = rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget
+    slider = rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget
     shipped_b = scenario_levers("kelurahan-partner")["kelurahan_involvement"]
-    assert slider.v_model == shipped_b, "B's levers start as shipped"
-    slider.v_model = 0.05
+    assert slider.value == shipped_b, "B's levers start as shipped"
+    slider.value = 0.05
     assert any("Reset applies them" in a for a in alerts(rc))
     click(rc, "Reset")
     a, b = built[-2:]
@@ -520,12 +523,12 @@ def test_b_is_edited_in_compare_mode_and_reset_builds_it(app):
     _edit(rc, "A")
     own_a = scenario_levers("kedungkandang-2008")["kelurahan_involvement"]
     assert (
-        rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model == own_a
+        rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value == own_a
     )
     click(rc, "Scenario's own values")
     _edit(rc, "B")
     assert (
-        rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model
+        rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value
         == shipped_b
     )
     click(rc, "Reset")
@@ -537,7 +540,7 @@ def test_a_bad_lever_of_b_is_named_as_bs(app):
     rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
     _edit(rc, "B")
     open_groups(rc)
-    rc.find(v.Slider, label=LABEL["tridaya_social"]).widget.v_model = 0.5
+    rc.find(LeverSlider, label=LABEL["tridaya_social"]).widget.value = 0.5
     click(rc, "Reset")
     assert len(built) == 1
     assert any("scenario B: " in a and "must sum to 1" in a for a in alerts(rc))

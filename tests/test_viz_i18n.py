@@ -6,14 +6,19 @@ import dataclasses
 import re
 from types import SimpleNamespace
 
+import ipyvuetify as v
 import pytest
+import solara
 
 from berdaya.model.cycle import PHASES
 from berdaya.model.records import STAGE_NAMES
 from berdaya.scenarios import RULES, Parameters, ScenarioError, schema
 from berdaya.viz.app import default_settings, start_runs
 from berdaya.viz.controls import (
+    LeverControls,
+    LeverSlider,
     RuleError,
+    decimals_of,
     lever_controls,
     make_scenario,
     parse_seed,
@@ -199,6 +204,29 @@ def test_the_controls_speak_the_language_with_its_numbers():
     english = uncertain_caption(control, "0.5", "en")
     assert english.startswith(control.info.help + " [share]")
     assert "plausible 0.06 - 0.35" in english
+
+
+def test_a_sliders_value_bubble_writes_the_languages_decimal_mark():
+    levers = scenario_levers("kedungkandang-2008")
+    for lang, mark in (("en", "."), ("id", ",")):
+        _box, rc = solara.render(
+            LeverControls(levers, lambda n, x: None, lang), handle_error=False
+        )
+        try:
+            for panels in rc.find(v.ExpansionPanels).widgets:
+                panels.v_model = 0  # every group open
+            sliders = rc.find(LeverSlider).widgets
+            assert len(sliders) == sum(
+                c.widget.startswith("slider") for c in lever_controls()
+            )
+            assert {s.mark for s in sliders} == {mark}
+            # the digits Vuetify's own bubble shows: as many as the step has
+            by_label = {s.label: s for s in sliders}
+            share = by_label[param_label(schema()["kelurahan_involvement"], lang)]
+            assert (share.step, share.decimals) == (0.01, 2)
+        finally:
+            rc.close()
+    assert [decimals_of(x) for x in (1.0, 0.1, 0.01, 0.001, 0.25)] == [0, 1, 2, 3, 2]
 
 
 def test_the_phases_and_stages_the_explain_panel_names_are_in_the_table():

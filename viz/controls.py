@@ -30,8 +30,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, cast
 
+import ipyvuetify as v
 import numpy as np
 import solara
+import traitlets
 from ipyvuetify.components import ExpansionPanelText, ExpansionPanelTitle
 from solara.alias import rv
 
@@ -563,6 +565,47 @@ def typed(control: Control, text: str) -> Any:
     return value
 
 
+class LeverSlider(v.VuetifyTemplate):
+    """Vuetify's slider, its value bubble writing the number as the language does.
+
+    Vuetify writes the bubble with JavaScript's ``toFixed`` (``0.25`` in any language);
+    this one writes the same digits with the language's decimal mark (``0,25``). The rest
+    is Vuetify's slider as Solara's ``SliderFloat`` makes it (label, range, step, keyboard
+    and ARIA).
+    """
+
+    template = traitlets.Unicode(
+        """
+<template>
+  <v-slider v-model="value" :label="label" :min="min" :max="max" :step="step"
+            thumb-label="always" density="default" hide-details>
+    <template v-slot:thumb-label="{ modelValue }">{{ shown(modelValue) }}</template>
+  </v-slider>
+</template>
+<script>
+module.exports = {
+  methods: {
+    shown(x) { return Number(x).toFixed(this.decimals).replace(".", this.mark); },
+  },
+};
+</script>
+"""
+    ).tag(sync=True)
+    value = traitlets.Float(0.0).tag(sync=True)
+    label = traitlets.Unicode("").tag(sync=True)
+    min = traitlets.Float(0.0).tag(sync=True)
+    max = traitlets.Float(1.0).tag(sync=True)
+    step = traitlets.Float(0.01).tag(sync=True)
+    decimals = traitlets.Int(2).tag(sync=True)
+    mark = traitlets.Unicode(".").tag(sync=True)
+
+
+def decimals_of(step: float) -> int:
+    """Digits after the decimal mark a slider of this step shows (as Vuetify counts)."""
+    text = f"{step:.10f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
 @solara.component
 def SliderWithNumber(  # noqa: N802 (a component)
     control: Control,
@@ -599,27 +642,22 @@ def SliderWithNumber(  # noqa: N802 (a component)
             classes=[f"berdaya-slider-{info.name}"],
             style={"flex": "1 1 auto", "min-width": "0"},
         ):
-            if control.widget == "slider_int":
-                solara.SliderInt(
-                    label=control.label_in(lang),
-                    value=int(value),
-                    min=int(info.ge),
-                    max=int(info.le),
-                    step=1,
-                    on_value=on_value,
-                    thumb_label="always",
-                )
-            else:
-                step = float(control.step or 0.01)
-                solara.SliderFloat(
-                    label=control.label_in(lang),
-                    value=float(value),
-                    min=float(info.ge),
-                    max=float(info.le),
-                    step=step,
-                    on_value=lambda v: on_value(_round_to_step(v, step)),
-                    thumb_label="always",
-                )
+            whole = control.widget == "slider_int"
+            step = 1.0 if whole else float(control.step or 0.01)
+            LeverSlider.element(
+                label=control.label_in(lang),
+                value=float(value),
+                min=float(info.ge),
+                max=float(info.le),
+                step=step,
+                decimals=decimals_of(step),
+                mark="," if lang == "id" else ".",
+                on_value=(
+                    (lambda x: on_value(round(x)))
+                    if whole
+                    else (lambda x: on_value(_round_to_step(x, step)))
+                ),
+            )
         solara.InputText(
             label=NUMBER_LABEL,
             value=bad if bad is not None else control.display(value, lang),
@@ -721,7 +759,7 @@ def LeverControls(  # noqa: N802 (a component)
                 LeverControl(
                     c,
                     levers.get(c.name, c.shown(c.info.default)),
-                    lambda v, name=c.name: on_lever(name, v),
+                    lambda x, name=c.name: on_lever(name, x),
                     lang,
                 )
             )
