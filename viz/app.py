@@ -314,6 +314,17 @@ def _saver(shown: Any, name: str) -> Callable[[], bytes]:
     return lambda: shown.current[name]
 
 
+def use_savers(pngs: dict[str, bytes]) -> dict[str, Callable[[], bytes]]:
+    """Each chart's download, the same function at every step (a hook).
+
+    A download reads the picture shown when it is clicked; new bytes as the button's
+    data would restart each button's download thread at every step.
+    """
+    shown = solara.use_ref(pngs)
+    shown.current = pngs
+    return solara.use_memo(lambda: {name: _saver(shown, name) for name in CHARTS}, [])
+
+
 @solara.component
 def Charts(  # noqa: N802 (a component)
     runs: list[Run],
@@ -361,11 +372,7 @@ def Charts(  # noqa: N802 (a component)
         )
 
     pngs = solara.use_memo(draw, [tuple(id(r) for r in runs), version, key, lang])
-    shown = solara.use_ref(pngs)
-    shown.current = pngs
-    # the same function every step: a download reads the picture shown when clicked (new
-    # bytes as data would restart each button's download thread at every step)
-    saves = solara.use_memo(lambda: {name: _saver(shown, name) for name in CHARTS}, [])
+    saves = use_savers(pngs)
     with solara.ColumnsResponsive(12, large=6, xlarge=6, classes=["berdaya-charts"]):
         for name, png in pngs.items():
             with solara.Column(gap="0px"):
