@@ -8,13 +8,16 @@ and the network change as the run steps; compare mode runs two scenarios on one 
 from __future__ import annotations
 
 import base64
+import time
 
 import ipyvuetify as v
 import ipywidgets as widgets
 import pytest
 import solara
 import solara.widgets.widgets as solara_widgets
+from solara.components.file_download import FileDownloadWidget
 
+import berdaya.viz.app as app_module
 import berdaya.viz.runs as runs_module
 from berdaya.model.model import planned_months
 from berdaya.scenarios import (
@@ -26,14 +29,17 @@ from berdaya.scenarios import (
 )
 from berdaya.scenarios.schema import CITY_ONLY
 from berdaya.viz.app import Home
-from berdaya.viz.charts import CHARTS
+from berdaya.viz.charts import CHARTS, ChartView
 from berdaya.viz.controls import (
     LeverControls,
+    LeverSlider,
     app_scenarios,
+    groups,
     lever_controls,
     scenario_levers,
 )
 from berdaya.viz.explain import ExplainPanel, OddPage, explain
+from berdaya.viz.network import NetworkView
 from berdaya.viz.network_panel import ClickableImage
 from berdaya.viz.runs import Run
 
@@ -84,6 +90,13 @@ def click(rc, label: str) -> None:
     rc.find(v.Btn, children=[label]).widget.click()
 
 
+def open_groups(rc) -> None:
+    """Open every closed panel of controls (a closed one holds no controls yet)."""
+    for panels in rc.find(v.ExpansionPanels).widgets:
+        if panels.v_model is None:
+            panels.v_model = 0
+
+
 def month_text(rc) -> str:
     return rc.find(v.Html, class_="berdaya-month").widget.children[0]
 
@@ -120,22 +133,29 @@ def test_one_control_per_lever_with_the_schema_range_and_help():
         LeverControls(levers, lambda n, x: None), handle_error=False
     )
     try:
+        # only the open group's controls are made; the others' once opened
+        first = next(iter(groups().values()))
+        assert {w.label for w in rc.find(LeverSlider).widgets} <= {
+            c.label_in("en") for c in first
+        }
+        assert rc.find(LeverSlider, label=first[0].label_in("en")).widgets
+        open_groups(rc)
         found = {}
         numbers = []
-        for cls in (v.Slider, v.Select, v.Switch, v.TextField):
+        for cls in (LeverSlider, v.Select, v.Switch, v.TextField):
             for w in rc.find(cls).widgets:
-                if "berdaya-number" in (w.class_ or "").split():
+                if "berdaya-number" in (getattr(w, "class_", None) or "").split():
                     numbers.append(w)  # the number field beside a slider
                     continue
                 assert w.label not in found, f"two controls for {w.label}"
                 found[w.label] = w
         assert sorted(found) == sorted(LABEL[name] for name in LEVERS)
-        sliders = [n for n, w in found.items() if isinstance(w, v.Slider)]
+        sliders = [n for n, w in found.items() if isinstance(w, LeverSlider)]
         assert len(numbers) == len(sliders), "a slider without its number field"
         info = schema()
         found = {name: found[LABEL[name]] for name in LEVERS}
         for name, w in found.items():
-            if isinstance(w, v.Slider):
+            if isinstance(w, LeverSlider):
                 assert (w.min, w.max) == (info[name].ge, info[name].le), name
             if isinstance(w, v.Select):
                 assert w.items == list(info[name].choices), name
@@ -158,7 +178,8 @@ def test_a_slider_changes_the_scenario_used_at_reset(app):
     assert len(built) == 1
     assert built[0].name == "kedungkandang-2008"
     assert built[0].rng == 1
-    rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model = 0.7
+    rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value = 0.7
+    open_groups(rc)
     rc.find(v.Select, label=LABEL["progression"]).widget.v_model = "hybrid"
     assert any("Reset applies them" in a for a in alerts(rc))
     assert len(built) == 1, "a control alone must not rebuild the model"
@@ -175,9 +196,10 @@ def test_a_slider_changes_the_scenario_used_at_reset(app):
 def test_picking_a_scenario_shows_its_levers_and_resets_to_it(app):
     rc, built = app
     rc.find(v.Select, label="scenario").widget.v_model = "p2kp-design"
+    open_groups(rc)
     assert rc.find(v.Select, label=LABEL["progression"]).widget.v_model == "readiness"
-    slider = rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget
-    assert slider.v_model == pytest.approx(1.0)
+    slider = rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget
+    assert slider.value == pytest.approx(1.0)
     rc.find(v.TextField, label="seed").widget.v_model = "7"
     click(rc, "Reset")
     used = built[-1]
@@ -213,7 +235,8 @@ def test_a_bad_seed_shows_a_message_and_keeps_the_app_alive(app, seed, says):
 
 def test_levers_the_schema_refuses_together_show_a_message(app):
     rc, built = app
-    rc.find(v.Slider, label=LABEL["tridaya_social"]).widget.v_model = 0.5
+    open_groups(rc)
+    rc.find(LeverSlider, label=LABEL["tridaya_social"]).widget.value = 0.5
     click(rc, "Reset")
     assert len(built) == 1
     assert any("must sum to 1" in a for a in alerts(rc))
@@ -244,6 +267,92 @@ def test_the_charts_and_the_network_update_after_steps(app):
     click(rc, "To end")
     assert month_text(rc) == f"Month {END} of {END}"
     assert rc.find(v.Btn, children=["Step"]).widget.disabled
+
+
+def test_a_step_renders_neither_the_controls_nor_the_page(monkeypatch, built):
+    """A step re-renders what follows the month, not the page with its hundred controls.
+
+    The page's body (its app bar tabs, its sidebar) runs once per render of the page.
+    """
+    pages = []
+    real = app_module.route_tabs
+
+    def counted(lang: str) -> None:
+        pages.append(lang)
+        real(lang)
+
+    monkeypatch.setattr(app_module, "route_tabs", counted)
+    _box, rc = solara.render(AppPage(), handle_error=False)
+    try:
+        shown = len(pages)
+        assert shown, "the page was never rendered"
+        click(rc, "Step")
+        click(rc, "Step")
+        assert month_text(rc) == f"Month 2 of {END}"
+        assert len(pages) == shown, "a step re-rendered the whole page"
+        # new runs render it
+        click(rc, "Reset")
+        assert len(pages) > shown
+    finally:
+        rc.close()
+
+
+def test_the_opening_page_is_drawn_before_a_session_asks(monkeypatch, built):
+    """The server draws the opening page as it starts; a session then draws nothing anew."""
+    warm: dict = {}
+    app_module.warm_up(warm)
+    monkeypatch.setattr(app_module, "WARM_VIEWS", warm)
+    made = []
+    for cls in (ChartView, NetworkView):
+        real = cls.__init__
+
+        def counted(self, *args, real=real, **kwargs):
+            made.append(type(self).__name__)
+            real(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", counted)
+    _box, rc = solara.render(AppPage(), handle_error=False)
+    try:
+        assert len(images(rc, "berdaya-chart")) == len(CHARTS)
+        assert made == [], f"drawn anew: {made}"
+        warmed = images(rc, "berdaya-chart") + images(rc, "berdaya-network")
+    finally:
+        rc.close()
+    # the same pictures as a page that drew everything itself
+    monkeypatch.setattr(app_module, "WARM_VIEWS", {})
+    _box, rc = solara.render(AppPage(), handle_error=False)
+    try:
+        assert images(rc, "berdaya-chart") + images(rc, "berdaya-network") == warmed
+        assert len(made) == len(CHARTS) + 1
+    finally:
+        rc.close()
+
+
+def _saved(rc, css_class: str) -> bytes:
+    """What a download button saves: click it, wait for the bytes the page receives."""
+    box = next(
+        w
+        for w in rc.find(FileDownloadWidget).widgets
+        if any(css_class in getattr(c, "class_", "") for c in w.children)
+    )
+    box.request_download = True
+    deadline = time.monotonic() + 20
+    while box.bytes is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert box.bytes is not None, f"{css_class}: nothing was saved"
+    return bytes(box.bytes)
+
+
+def test_a_charts_png_button_saves_the_picture_shown(app):
+    rc, _ = app
+    click(rc, "Step")
+    click(rc, "Step")
+    (shown,) = [
+        bytes(w.value)
+        for w in rc.find(widgets.Image).widgets
+        if "berdaya-chart-poverty" in w._dom_classes
+    ]
+    assert _saved(rc, "berdaya-png-poverty") == shown
 
 
 def test_compare_mode_runs_two_scenarios_on_one_seed(app):
@@ -344,12 +453,12 @@ def type_into(rc, name: str, text: str) -> None:
 def test_a_typed_value_sets_its_slider_and_a_bad_one_changes_nothing(app):
     rc, _ = app
     type_into(rc, "kelurahan_involvement", "0.37")
-    slider = rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget
-    assert slider.v_model == 0.37
+    slider = rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget
+    assert slider.value == 0.37
     assert any("Reset applies them" in a for a in alerts(rc))
     type_into(rc, "kelurahan_involvement", "7")
     assert (
-        rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model == 0.37
+        rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value == 0.37
     )
     field = _number_field(rc, "kelurahan_involvement")
     assert "kelurahan_involvement must be a number in [0, 1] (got 7.0)" in str(
@@ -359,11 +468,13 @@ def test_a_typed_value_sets_its_slider_and_a_bad_one_changes_nothing(app):
 
 def test_the_scenarios_own_values_come_back_with_one_button(app):
     rc, _ = app
-    rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model = 0.8
+    rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value = 0.8
     assert any("Reset applies them" in a for a in alerts(rc))
     click(rc, "Scenario's own values")
     own = scenario_levers("kedungkandang-2008")["kelurahan_involvement"]
-    assert rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model == own
+    assert (
+        rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value == own
+    )
     assert not any("Reset applies them" in a for a in alerts(rc))
 
 
@@ -391,10 +502,10 @@ def test_b_is_edited_in_compare_mode_and_reset_builds_it(app):
     )
     rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
     _edit(rc, "B")
-    slider = rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget
+    slider = rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget
     shipped_b = scenario_levers("kelurahan-partner")["kelurahan_involvement"]
-    assert slider.v_model == shipped_b, "B's levers start as shipped"
-    slider.v_model = 0.05
+    assert slider.value == shipped_b, "B's levers start as shipped"
+    slider.value = 0.05
     assert any("Reset applies them" in a for a in alerts(rc))
     click(rc, "Reset")
     a, b = built[-2:]
@@ -412,12 +523,12 @@ def test_b_is_edited_in_compare_mode_and_reset_builds_it(app):
     _edit(rc, "A")
     own_a = scenario_levers("kedungkandang-2008")["kelurahan_involvement"]
     assert (
-        rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model == own_a
+        rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value == own_a
     )
     click(rc, "Scenario's own values")
     _edit(rc, "B")
     assert (
-        rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model
+        rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value
         == shipped_b
     )
     click(rc, "Reset")
@@ -428,7 +539,8 @@ def test_a_bad_lever_of_b_is_named_as_bs(app):
     rc, built = app
     rc.find(v.Switch, label="compare with another scenario").widget.v_model = True
     _edit(rc, "B")
-    rc.find(v.Slider, label=LABEL["tridaya_social"]).widget.v_model = 0.5
+    open_groups(rc)
+    rc.find(LeverSlider, label=LABEL["tridaya_social"]).widget.value = 0.5
     click(rc, "Reset")
     assert len(built) == 1
     assert any("scenario B: " in a and "must sum to 1" in a for a in alerts(rc))

@@ -26,6 +26,7 @@ from berdaya.viz.charts import (
     Series,
     chart_png,
     chart_pngs,
+    png_rgb,
     view_for,
 )
 from berdaya.viz.layout import layout_for, structural_layout
@@ -185,6 +186,30 @@ def test_charts_drawn_in_threads_are_the_charts_drawn_one_by_one():
                 assert pngs[name] == serial_png, (month, name, lang)
         a.step()
         b.step()
+
+
+def test_a_charts_png_holds_every_pixel_of_its_canvas():
+    """The charts' own PNG writer is lossless: Pillow reads back the canvas's colours."""
+    run = Run.start(
+        P2KPScenario.load("kedungkandang-2008", rng=1, overrides={"n_households": 600}),
+        "A",
+    )
+    for _ in range(10):
+        run.step()
+    views: dict = {}
+    for name in CHARTS:
+        png = chart_png(name, [Series.of(run.model, "A")], views)
+        canvas = np.asarray(
+            view_for(name, [Series.of(run.model, "A")], views).canvas.buffer_rgba()
+        )
+        with Image.open(io.BytesIO(png)) as image:
+            assert image.format == "PNG" and image.mode == "RGB"
+            assert image.size == (canvas.shape[1], canvas.shape[0])
+            assert np.array_equal(np.asarray(image), canvas[..., :3]), name
+    # any bitmap, any size, odd ones included
+    rgba = np.random.default_rng(0).integers(0, 256, (7, 5, 4), dtype=np.uint8)
+    with Image.open(io.BytesIO(png_rgb(rgba))) as image:
+        assert np.array_equal(np.asarray(image), rgba[..., :3])
 
 
 def _contrast(colour, background: str = "white") -> float:

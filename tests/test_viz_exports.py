@@ -15,6 +15,7 @@ import solara
 from berdaya.scenarios import P2KPScenario, ScenarioError, load_scenario, schema
 from berdaya.viz.app import Home
 from berdaya.viz.controls import (
+    LeverSlider,
     changed_uncertain,
     make_scenario,
     scenario_levers,
@@ -145,8 +146,8 @@ def test_an_upload_sets_the_controls_and_a_bad_one_changes_nothing():
         good = b"base = 'kelurahan-partner'\nkelurahan_involvement = 0.3\n"
         upload.value = _file("good.toml", good)
         assert rc.find(v.Select, label="scenario").widget.v_model == "kelurahan-partner"
-        slider = rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget
-        assert slider.v_model == 0.3
+        slider = rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget
+        assert slider.value == 0.3
         upload.value = _file("bad.toml", b"kelurahan_involvement = 7\n")
         alerts = [" ".join(map(str, w.children)) for w in rc.find(v.Alert).widgets]
         assert any(
@@ -155,7 +156,7 @@ def test_an_upload_sets_the_controls_and_a_bad_one_changes_nothing():
         )
         assert rc.find(v.Select, label="scenario").widget.v_model == "kelurahan-partner"
         assert (
-            rc.find(v.Slider, label=LABEL["kelurahan_involvement"]).widget.v_model
+            rc.find(LeverSlider, label=LABEL["kelurahan_involvement"]).widget.value
             == 0.3
         )
     finally:

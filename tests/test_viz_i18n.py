@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from types import SimpleNamespace
 
+import ipyvuetify as v
 import pytest
+import solara
 
 from berdaya.model.cycle import PHASES
 from berdaya.model.records import STAGE_NAMES
-from berdaya.scenarios import ScenarioError, schema
+from berdaya.scenarios import RULES, Parameters, ScenarioError, schema
+from berdaya.viz.app import default_settings, start_runs
 from berdaya.viz.controls import (
+    LeverControls,
+    LeverSlider,
+    RuleError,
+    decimals_of,
     lever_controls,
+    make_scenario,
     parse_seed,
     read_number,
+    scenario_levers,
     uncertain_caption,
     uncertainty_controls,
 )
@@ -22,6 +32,7 @@ from berdaya.viz.runs import run_label
 from berdaya.viz.schema_i18n import (
     PARAM_HELP,
     PARAM_LABEL,
+    RULE_MESSAGES_ID,
     UNITS,
     param_help,
     param_label,
@@ -195,6 +206,29 @@ def test_the_controls_speak_the_language_with_its_numbers():
     assert "plausible 0.06 - 0.35" in english
 
 
+def test_a_sliders_value_bubble_writes_the_languages_decimal_mark():
+    levers = scenario_levers("kedungkandang-2008")
+    for lang, mark in (("en", "."), ("id", ",")):
+        _box, rc = solara.render(
+            LeverControls(levers, lambda n, x: None, lang), handle_error=False
+        )
+        try:
+            for panels in rc.find(v.ExpansionPanels).widgets:
+                panels.v_model = 0  # every group open
+            sliders = rc.find(LeverSlider).widgets
+            assert len(sliders) == sum(
+                c.widget.startswith("slider") for c in lever_controls()
+            )
+            assert {s.mark for s in sliders} == {mark}
+            # the digits Vuetify's own bubble shows: as many as the step has
+            by_label = {s.label: s for s in sliders}
+            share = by_label[param_label(schema()["kelurahan_involvement"], lang)]
+            assert (share.step, share.decimals) == (0.01, 2)
+        finally:
+            rc.close()
+    assert [decimals_of(x) for x in (1.0, 0.1, 0.01, 0.001, 0.25)] == [0, 1, 2, 3, 2]
+
+
 def test_the_phases_and_stages_the_explain_panel_names_are_in_the_table():
     """Every phase title of the model has its message (its English is the model's)."""
     for phase in PHASES:
@@ -211,3 +245,39 @@ def test_a_run_label_says_the_changed_levers_in_the_language():
         "B: kelurahan-partner (2 kebijakan diubah)"
     )
     assert run_label("A", "kedungkandang-2008", {}, "id") == "A: kedungkandang-2008"
+
+
+def test_a_rule_between_levers_is_refused_in_the_language():
+    assert set(RULE_MESSAGES_ID) == {rule.text for rule in RULES}, (
+        "a rule between parameters has no Indonesian refusal (or a stale one)"
+    )
+    defaults = SimpleNamespace(**Parameters().model_dump())
+    for say in RULE_MESSAGES_ID.values():  # each reads the values it names
+        assert "(diisi " in say(defaults)
+    levers = {**scenario_levers("kedungkandang-2008"), "tridaya_social": 0.5}
+    with pytest.raises(RuleError) as english:
+        make_scenario("kedungkandang-2008", levers, 1)
+    assert str(english.value) == (
+        "scenario 'kedungkandang-2008': tridaya_economic + tridaya_social + "
+        "tridaya_environmental must sum to 1 (got 1.4)"
+    )
+    with pytest.raises(RuleError) as indonesian:
+        make_scenario("kedungkandang-2008", levers, 1, lang="id")
+    assert str(indonesian.value) == (
+        "skenario 'kedungkandang-2008': tridaya_economic + tridaya_social + "
+        "tridaya_environmental harus berjumlah 1 (diisi 1,4)"
+    )
+    assert tr("not_reset_rule", "id", error=indonesian.value).startswith(
+        "Tidak dimulai ulang: skenario"
+    )
+    # run B's refusal says it is B's, in the language
+    settings = dataclasses.replace(
+        default_settings(), compare=True, other_levers=tuple(levers.items())
+    )
+    with pytest.raises(RuleError, match=r"^skenario B: skenario 'kelurahan-partner': "):
+        start_runs(settings, "id")
+    # a value out of its own range is the schema's message, not a rule's
+    with pytest.raises(ScenarioError) as out_of_range:
+        make_scenario("kedungkandang-2008", {"loan_floor": 10**10}, 1, lang="id")
+    assert not isinstance(out_of_range.value, RuleError)
+    assert "loan_floor" in str(out_of_range.value)

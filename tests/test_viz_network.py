@@ -15,6 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 import pytest
 import solara
+from matplotlib.patches import Wedge
 from PIL import Image
 from support import build, step
 
@@ -36,7 +37,7 @@ from berdaya.viz.network import (
     categories,
     colours_of,
     legend_entries,
-    pie_wedges,
+    pie_slices,
     rt_shares,
 )
 from berdaya.viz.network_panel import (
@@ -120,13 +121,19 @@ def test_rt_shares_count_households_and_their_shares():
 def test_a_pie_has_a_slice_per_category_present_and_closes_the_circle():
     centres = np.array([[0.0, 0.0], [1.0, 0.0]])
     shares = np.array([[0.25, 0.0, 0.75], [1.0, 0.0, 0.0]])
-    wedges, cats = pie_wedges(centres, np.array([0.2, 0.1]), shares)
+    slices, cats = pie_slices(centres, np.array([0.2, 0.1]), shares)
     assert cats.tolist() == [0, 2, 0]
-    span = [w.theta2 - w.theta1 for w in wedges]
-    assert span == pytest.approx([90.0, 270.0, 360.0])
-    assert wedges[2].r == pytest.approx(0.1)
+    # each slice is the outline matplotlib's Wedge draws: clockwise from north
+    wedges = [
+        Wedge((0.0, 0.0), 0.2, 90.0, 180.0),
+        Wedge((0.0, 0.0), 0.2, 180.0, 450.0),
+        Wedge((1.0, 0.0), 0.1, 90.0, 450.0),
+    ]
+    for path, wedge in zip(slices, wedges, strict=True):
+        np.testing.assert_allclose(path.vertices, wedge.get_path().vertices, atol=1e-12)
+        assert path.codes.tolist() == wedge.get_path().codes.tolist()
     # an RT without households draws nothing
-    none, _ = pie_wedges(centres[:1], np.array([0.0]), shares[:1])
+    none, _ = pie_slices(centres[:1], np.array([0.0]), shares[:1])
     assert none == []
 
 

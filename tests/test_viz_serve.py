@@ -20,6 +20,7 @@ from solara.server import cdn_helper
 import berdaya.viz.serve as serve_module
 from berdaya.cli import main
 from berdaya.viz import assets
+from berdaya.viz.app import WARM_UP_ENV
 from berdaya.viz.serve import APP, QUIET_ENV, is_loopback, viz_command
 
 
@@ -39,6 +40,26 @@ def test_the_viz_command_serves_on_the_port_asked(monkeypatch):
     )
     assert main(["viz", "--port", "8123"]) == 0
     assert calls == [("127.0.0.1", 8123)]
+
+
+def test_the_server_runs_quiet_fast_and_warmed_up(monkeypatch):
+    seen = {}
+
+    class Proc:
+        def __init__(self, cmd, env):
+            seen.update(cmd=cmd, env=env)
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(serve_module, "ensure_assets", lambda: None)
+    monkeypatch.setattr(serve_module.subprocess, "Popen", Proc)
+    assert serve_module.serve("127.0.0.1", 8123) == 0
+    env = seen["env"]
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    assert env["REACTON_FAST"] == "1", "a step would re-walk every widget of the page"
+    assert env[WARM_UP_ENV] == "1", "the opening page would be drawn on first request"
+    assert seen["cmd"] == viz_command("127.0.0.1", 8123)
 
 
 @pytest.mark.parametrize("port", ["0", "70000", "-1"])

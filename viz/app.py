@@ -16,6 +16,7 @@ Mesa's ``SolaraViz`` itself draws the model in :mod:`berdaya.viz.mesa_page`
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from berdaya.viz.assets import serve_cache_only
 from berdaya.viz.charts import CHARTS, Series, bands_of, chart_pngs
 from berdaya.viz.controls import (
     LeverControls,
+    RuleError,
     UncertaintyPanel,
     app_scenarios,
     changed_levers,
@@ -56,11 +58,15 @@ from berdaya.viz.exports import (
 )
 from berdaya.viz.glossary import GLOSSARY_ROUTE, GlossaryPage
 from berdaya.viz.i18n import DEFAULT_LANGUAGE, LANG, LANGUAGES, tr
+from berdaya.viz.network import Marks
 from berdaya.viz.network_panel import (
+    DEFAULT_LAYER,
     NetworkChoice,
     NetworkOptions,
     NetworkPanel,
+    grouped_by_default,
     use_network_choice,
+    view_of,
 )
 from berdaya.viz.runs import Run, run_label
 from berdaya.viz.verdicts import VerdictPanel
@@ -141,7 +147,7 @@ class Settings:
     parameters: bool = True
 
 
-def start_runs(settings: Settings) -> list[Run]:
+def start_runs(settings: Settings, lang: str = DEFAULT_LANGUAGE) -> list[Run]:
     """Build the run(s) the settings describe.
 
     Run A is the picked scenario with its levers as set; in compare mode run B is the
@@ -152,6 +158,7 @@ def start_runs(settings: Settings) -> list[Run]:
 
     Args:
         settings: The controls' values.
+        lang: Language of a refusal.
 
     Returns:
         One run, or two in compare mode.
@@ -161,7 +168,7 @@ def start_runs(settings: Settings) -> list[Run]:
     """
     levers = dict(settings.levers)
     uncertain = changed_uncertain(settings.scenario, dict(settings.uncertain))
-    scenario = make_scenario(settings.scenario, levers, settings.seed, uncertain)
+    scenario = make_scenario(settings.scenario, levers, settings.seed, uncertain, lang)
     changed = changed_levers(settings.scenario, levers)
     arms = [(scenario, run_label("A", settings.scenario, changed), changed)]
     if settings.compare:
@@ -172,10 +179,12 @@ def start_runs(settings: Settings) -> list[Run]:
             )
         b_levers = dict(settings.other_levers)
         try:
-            other = make_scenario(settings.other, b_levers, settings.seed, uncertain)
+            other = make_scenario(
+                settings.other, b_levers, settings.seed, uncertain, lang
+            )
             b_changed = changed_levers(settings.other, b_levers)
-        except ScenarioError as err:
-            raise ScenarioError(f"scenario B: {err}") from None
+        except ScenarioError as err:  # the same kind of refusal, said of B
+            raise type(err)(tr("scenario_b_error", lang, error=err)) from None
         arms.append((other, run_label("B", settings.other, b_changed), b_changed))
     # every scenario is valid before any model is built
     return [Run.start(scen, label, moved) for scen, label, moved in arms]
@@ -244,9 +253,76 @@ def seed_problem(text: str, lang: str = DEFAULT_LANGUAGE) -> str | None:
     return None
 
 
+#: Set (to 1) in the server's environment: draw the page a session opens with while the
+#: server starts (:func:`warm_up`), before any browser asks for it.
+WARM_UP_ENV = "BERDAYA_WARM_UP"
+#: The figures of the page a session opens with, once :func:`warm_up` has drawn them;
+#: each session's cache of figures starts as a copy (they are drawn under their locks).
+WARM_VIEWS: dict[tuple[Any, ...], Any] = {}
+_warming: list[threading.Thread] = []
+
+
+def warm_up(views: dict) -> None:
+    """Draw the page a session opens with into ``views``: its network picture and charts.
+
+    The runs are built as a session builds them (loading the model's compiled kernels on
+    the way), and month 0 is drawn as the page draws it, so the views made here are the
+    ones a new session looks up: its first page then draws no figure from scratch.
+
+    Args:
+        views: The cache to fill.
+    """
+    lang = DEFAULT_LANGUAGE
+    runs = start_runs(default_settings())
+    for run in runs:
+        aggregate = grouped_by_default(run.model.households.n)
+        view = view_of(run, views, DEFAULT_LAYER, aggregate, lang)
+        view.render(Marks.of(run.model, run.visited))
+    series = [Series.of(r.model, r.title(lang)) for r in runs]
+    chart_pngs(CHARTS, series, views, lang=lang)
+
+
+def start_warm_up() -> threading.Thread:
+    """Start :func:`warm_up` of :data:`WARM_VIEWS` in the background (once)."""
+    if not _warming:
+        _warming.append(
+            threading.Thread(
+                target=warm_up, args=(WARM_VIEWS,), name="warm-up", daemon=True
+            )
+        )
+        _warming[0].start()
+    return _warming[0]
+
+
+def session_views() -> dict[tuple[Any, ...], Any]:
+    """A new session's cache of figures: the warmed-up ones (waited for if under way).
+
+    Waiting costs nothing: the session would draw the same figures itself.
+    """
+    for thread in _warming:
+        thread.join()
+    return dict(WARM_VIEWS)
+
+
 def _trim(cache: dict) -> None:
     if len(cache) > MAX_CACHED_VIEWS:
         cache.clear()
+
+
+def _saver(shown: Any, name: str) -> Callable[[], bytes]:
+    """What a chart's download button saves: the chart's picture shown at the time."""
+    return lambda: shown.current[name]
+
+
+def use_savers(pngs: dict[str, bytes]) -> dict[str, Callable[[], bytes]]:
+    """Each chart's download, the same function at every step (a hook).
+
+    A download reads the picture shown when it is clicked; new bytes as the button's
+    data would restart each button's download thread at every step.
+    """
+    shown = solara.use_ref(pngs)
+    shown.current = pngs
+    return solara.use_memo(lambda: {name: _saver(shown, name) for name in CHARTS}, [])
 
 
 @solara.component
@@ -296,6 +372,7 @@ def Charts(  # noqa: N802 (a component)
         )
 
     pngs = solara.use_memo(draw, [tuple(id(r) for r in runs), version, key, lang])
+    saves = use_savers(pngs)
     with solara.ColumnsResponsive(12, large=6, xlarge=6, classes=["berdaya-charts"]):
         for name, png in pngs.items():
             with solara.Column(gap="0px"):
@@ -305,7 +382,7 @@ def Charts(  # noqa: N802 (a component)
                     classes=["berdaya-chart", f"berdaya-chart-{name}"],
                 )
                 solara.FileDownload(
-                    png,
+                    saves[name],
                     filename=png_name(name),
                     label="PNG",
                     mime_type="image/png",
@@ -469,7 +546,6 @@ def JobRunner(  # noqa: N802 (a component)
 @solara.component
 def Exports(  # noqa: N802 (a component)
     runs: list[Run],
-    version: int,
     job: Job | None,
     job_version: int,
     scenario_text: Callable[[], str],
@@ -478,15 +554,17 @@ def Exports(  # noqa: N802 (a component)
 ):
     """Downloads: the monthly table, the comparison table, the scenario as TOML.
 
+    Each file is made when its button is clicked, from the runs as they are then: a step
+    re-renders none of this (nor the page around it, with its hundred controls).
+
     Args:
         runs: The runs shown.
-        version: The step counter.
         job: The replications, if any.
         job_version: Changes when the job does.
         scenario_text: Makes the scenario file of the controls (may raise ScenarioError).
         lang: Language code.
     """
-    _ = version, job_version
+    _ = job_version
 
     def monthly() -> bytes:
         return monthly_csv({r.label: r.model.records() for r in runs})
@@ -740,10 +818,12 @@ class AppState:
         wanted = self.settings()
         try:
             with self.lock:
-                new = start_runs(wanted)
+                new = start_runs(wanted, lang)
                 planned = plan_job(new, wanted)
         except (ScenarioError, ValueError) as err:
-            self.message.set(tr("not_reset", lang, error=err))
+            # a rule's refusal is in the language; a value's is the schema's English
+            key = "not_reset_rule" if isinstance(err, RuleError) else "not_reset"
+            self.message.set(tr(key, lang, error=err))
             return
         if self.job.value is not None:
             self.job.value.cancel()
@@ -820,7 +900,7 @@ def use_app_state() -> AppState:
         applied=solara.use_reactive(first),
         version=solara.use_reactive(0),
         playing=solara.use_reactive(False),
-        views=solara.use_memo(dict, []),
+        views=solara.use_memo(session_views, []),
         lock=solara.use_memo(threading.Lock, []),
     )
 
@@ -973,7 +1053,6 @@ def Home():  # noqa: N802 (a component)
         with solara.Card(tr("card_files", lang), classes=["berdaya-files"]):
             Exports(
                 state.runs.value,
-                state.version.value,
                 state.job.value,
                 state.job_version.value,
                 state.scenario_text,
@@ -1056,3 +1135,8 @@ routes = [
     solara.Route(path=ODD_ROUTE, component=Odd, label="Model description (ODD)"),
     solara.Route(path=GLOSSARY_ROUTE, component=Glossary, label="Glossary"),
 ]
+
+# `berdaya viz` sets WARM_UP_ENV: the opening page is drawn while the server starts and
+# the browser loads the front end.
+if os.environ.get(WARM_UP_ENV) == "1":
+    start_warm_up()

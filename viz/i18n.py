@@ -80,12 +80,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Pengaturan berbeda dari simulasi yang ditampilkan: Mulai ulang "
         "menerapkannya.",
     },
-    # the checks' details are the schema's, in English, with the parameters' names
+    # a value's check is the schema's, in English, with the parameters' names; a rule
+    # between parameters is refused in the language (berdaya.viz.schema_i18n)
     "not_reset": {
         "en": "Not reset: {error}",
         "id": "Tidak dimulai ulang: ada nilai yang ditolak pemeriksaan skenario. "
         "Rincian (dalam bahasa Inggris, dengan nama parameter apa adanya): {error}",
     },
+    "not_reset_rule": {
+        "en": "Not reset: {error}",
+        "id": "Tidak dimulai ulang: {error}",
+    },
+    "rule_refused": {
+        "en": "scenario {name!r}: {rule}",
+        "id": "skenario {name!r}: {rule}",
+    },
+    "scenario_b_error": {"en": "scenario B: {error}", "id": "skenario B: {error}"},
     "step_failed": {
         "en": "Step failed: {error}",
         "id": "Langkah gagal: {error}",

@@ -80,13 +80,22 @@ class NetworkChoice:
     def aggregate(self, n_households: int) -> bool:
         """Whether to group by RT for a kelurahan of ``n_households``."""
         chosen = self.grouped.value
-        return n_households > AGGREGATE_ABOVE if chosen is None else bool(chosen)
+        return grouped_by_default(n_households) if chosen is None else bool(chosen)
+
+
+#: The layer a session's pictures open with.
+DEFAULT_LAYER = "stage"
+
+
+def grouped_by_default(n_households: int) -> bool:
+    """Whether a kelurahan of ``n_households`` is shown by RT until told otherwise."""
+    return n_households > AGGREGATE_ABOVE
 
 
 def use_network_choice() -> NetworkChoice:
     """The session's network choices (a hook: call it in a component's body)."""
     return NetworkChoice(
-        solara.use_reactive("stage"),
+        solara.use_reactive(DEFAULT_LAYER),
         solara.use_reactive(None),
         solara.use_reactive(None),
     )

@@ -18,7 +18,12 @@ are what a scenario file and ``--set`` take.
 
 from __future__ import annotations
 
-from berdaya.scenarios import ParamInfo
+from collections.abc import Callable, Mapping
+from types import SimpleNamespace
+from typing import Any
+
+from berdaya.scenarios import RULES, ParamInfo
+from berdaya.scenarios.schema import MAX_HOUSEHOLDS
 
 #: Parameter name -> {"en": the schema's help it translates, "id": the Indonesian}.
 PARAM_HELP: dict[str, dict[str, str]] = {
@@ -1028,3 +1033,70 @@ def stale_labels(infos: list[ParamInfo]) -> list[str]:
         or i.name not in PARAM_LABEL
         or PARAM_LABEL[i.name]["en"] != i.label
     ]
+
+
+def _n(value: Any) -> str:
+    """A number of a rule's message, as its English writes it, the Indonesian way.
+
+    A whole number with thousands marks (``1.000.000``), any other as Python's shortest
+    form (``0,35``).
+    """
+    text = f"{value:,}" if isinstance(value, int) else f"{value:g}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+#: Each rule between parameters (:data:`berdaya.scenarios.RULES`, by its ``text``) -> its
+#: refusal in Bahasa Indonesia, made from the values that break it (parameter names as
+#: they are: what a scenario file and ``--set`` take).
+RULE_MESSAGES_ID: dict[str, Callable[[Any], str]] = {
+    "cross_kelurahan_tie_share <= cross_rw_tie_share": lambda p: (
+        "cross_kelurahan_tie_share paling besar sama dengan cross_rw_tie_share "
+        f"(diisi {_n(p.cross_kelurahan_tie_share)} > {_n(p.cross_rw_tie_share)})"
+    ),
+    f"n_kelurahan * n_households <= {MAX_HOUSEHOLDS}": lambda p: (
+        f"n_kelurahan x n_households paling banyak {_n(MAX_HOUSEHOLDS)} "
+        f"(diisi {_n(p.n_kelurahan)} x {_n(p.n_households)})"
+    ),
+    "within_rt_tie_share + cross_rw_tie_share <= 1": lambda p: (
+        "within_rt_tie_share + cross_rw_tie_share paling besar 1 "
+        f"(diisi {_n(p.within_rt_tie_share)} + {_n(p.cross_rw_tie_share)})"
+    ),
+    "tridaya_economic + tridaya_social + tridaya_environmental == 1": lambda p: (
+        "tridaya_economic + tridaya_social + tridaya_environmental harus berjumlah 1 "
+        "(diisi "
+        f"{_n(p.tridaya_economic + p.tridaya_social + p.tridaya_environmental)})"
+    ),
+    "loan_floor <= loan_first_max <= loan_ceiling": lambda p: (
+        "loan_ceiling paling kecil sama dengan loan_first_max, dan loan_first_max "
+        f"paling kecil sama dengan loan_floor (diisi {_n(p.loan_floor)} <= "
+        f"{_n(p.loan_first_max)} <= {_n(p.loan_ceiling)})"
+    ),
+    "participatory_locus <= emancipatory_locus": lambda p: (
+        "participatory_locus tidak boleh melebihi emancipatory_locus "
+        f"(diisi {_n(p.participatory_locus)} > {_n(p.emancipatory_locus)})"
+    ),
+    "formal_elite_share + informal_elite_share <= 1": lambda p: (
+        "formal_elite_share + informal_elite_share paling besar 1 "
+        f"(diisi {_n(p.formal_elite_share)} + {_n(p.informal_elite_share)})"
+    ),
+}
+
+
+def rule_refusal(values: Mapping[str, Any], lang: str) -> tuple[str, str] | None:
+    """The first rule between parameters that ``values`` break, as the schema says it.
+
+    Args:
+        values: Every parameter's value.
+        lang: Language code.
+
+    Returns:
+        (the schema's English message, the message in ``lang``), or None when every rule
+        holds. A rule with no translation (a new one) keeps its English.
+    """
+    p = SimpleNamespace(**values)
+    for rule in RULES:
+        if not rule.holds(p):
+            english = rule.message(p)
+            say = RULE_MESSAGES_ID.get(rule.text) if lang == "id" else None
+            return english, say(p) if say else english
+    return None

@@ -456,6 +456,12 @@ def _open_every_panel(page) -> None:
     while page.locator(closed).count():
         page.locator(closed).first.click()
         page.wait_for_timeout(100)
+    # a group's controls are made when it first opens: wait for every one of them
+    page.wait_for_function(
+        "n => document.querySelectorAll('.v-navigation-drawer .berdaya-param-name')"
+        ".length === n",
+        arg=len(lever_controls()) + len(uncertainty_controls()),
+    )
 
 
 def test_the_language_switch_changes_the_labels(app_url, browser, tmp_path):
@@ -476,8 +482,17 @@ def test_the_language_switch_changes_the_labels(app_url, browser, tmp_path):
         text = page.locator("body").inner_text()
         assert all(word.lower() in text.lower() for word in ENGLISH)
         english_chart = _shot(page, "img.berdaya-chart-stages_all")
+        # a slider's value bubble: the decimal mark of the language
+        bubble = (
+            f"{DRAWER} .berdaya-slider-kelurahan_involvement .v-slider-thumb__label"
+        )
+        assert re.fullmatch(r"\d\.\d\d", page.locator(bubble).inner_text().strip())
         page.locator(".berdaya-lang-id").click()
         page.get_by_text("Mulai ulang").first.wait_for()
+        page.wait_for_function(
+            "s => document.querySelector(s)?.innerText.includes(',')", arg=bubble
+        )
+        assert re.fullmatch(r"\d,\d\d", page.locator(bubble).inner_text().strip())
         _changed(page, "img.berdaya-chart-stages_all", english_chart)
         text = page.locator("body").inner_text()
         missing = [w for w in INDONESIAN[:-1] if w.lower() not in text.lower()]
