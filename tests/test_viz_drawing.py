@@ -270,38 +270,6 @@ def test_a_chart_fitted_to_its_data_is_rebuilt_when_outgrown():
     assert refit is not view and refit.top > view.top
 
 
-def test_a_step_with_its_redraw_is_immediate_at_4000_households(record_property):
-    """The model's step, the network picture and all charts, at 4,000 households."""
-    run = Run.start(P2KPScenario.load("kedungkandang-2008", rng=1), "A")
-    assert run.model.households.n == 4000
-    view = NetworkView(layout_for(run.model))
-    views: dict = {}
-    for _ in range(12):  # into the busy middle of the cycle, views warmed up
-        run.step()
-    chart_png("stages_all", [Series.of(run.model, "A")], views)
-    for name in CHARTS:
-        chart_png(name, [Series.of(run.model, "A")], views)
-    costs, network_costs = [], []
-    for _ in range(10):
-        start = time.perf_counter()
-        run.step()
-        t0 = time.perf_counter()
-        view.render(Marks.of(run.model, run.visited))
-        network_costs.append(time.perf_counter() - t0)
-        series = [Series.of(run.model, "A")]
-        for name in CHARTS:
-            chart_png(name, series, views)
-        costs.append(time.perf_counter() - start)
-    mean = float(np.mean(costs))
-    record_property("step_redraw_ms", round(1000 * mean, 1))
-    record_property("network_redraw_ms", round(1000 * float(np.mean(network_costs)), 1))
-    print(
-        f"\nstep + redraw at 4,000 households: {1000 * mean:.0f} ms "
-        f"(network picture {1000 * np.mean(network_costs):.0f} ms)"
-    )
-    assert mean < 0.5, f"a step with its redraw took {mean:.2f} s"
-
-
 def test_a_model_without_a_seed_gets_its_own_layout():
     a = P2KPModel(P2KPScenario(n_households=200))
     b = P2KPModel(P2KPScenario(n_households=200))
