@@ -6,6 +6,7 @@ import pytest
 from support import berdaya_script
 
 import berdaya.experiments.run as run_module
+import berdaya.experiments.sweep as sweep_module
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +28,21 @@ def models_built(monkeypatch):
 
     monkeypatch.setattr(run_module, "P2KPModel", spy)
     return built
+
+
+@pytest.fixture
+def runs_counter(monkeypatch):
+    """Call it to count, from then on, the ids of the sweep's runs this process runs."""
+
+    def start() -> list[str]:
+        real = sweep_module.execute_run
+        ran: list[str] = []
+
+        def counted(task):
+            ran.append(task.run_id)
+            return real(task)
+
+        monkeypatch.setattr(sweep_module, "execute_run", counted)
+        return ran
+
+    return start

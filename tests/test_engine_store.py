@@ -8,7 +8,6 @@ import sys
 import pandas as pd
 import pytest
 
-import berdaya.experiments.sweep as sweep_module
 from berdaya.cli import main
 from berdaya.experiments import compare as compare_module
 from berdaya.experiments import engine
@@ -172,20 +171,7 @@ SWEEP = {
 }
 
 
-def _counting_runs(monkeypatch) -> list[str]:
-    """The ids of the sweep's runs run in this process."""
-    real = sweep_module.execute_run
-    ran: list[str] = []
-
-    def counted(task):
-        ran.append(task.run_id)
-        return real(task)
-
-    monkeypatch.setattr(sweep_module, "execute_run", counted)
-    return ran
-
-
-def test_a_sweep_resumes_by_key(tmp_path, monkeypatch):
+def test_a_sweep_resumes_by_key(runs_counter, tmp_path, monkeypatch):
     out = tmp_path / "out"
     first = run_sweep(SWEEP, out, workers=1, batch=4)
     runs = SweepFolder(out).run_records()
@@ -200,7 +186,7 @@ def test_a_sweep_resumes_by_key(tmp_path, monkeypatch):
         for r in meta["runs"]
     ]
     write_table(table, path, meta)
-    ran = _counting_runs(monkeypatch)
+    ran = runs_counter()
     again = run_sweep(SWEEP, out, workers=1)
     assert ran == ["p0001-r000"]
     pd.testing.assert_frame_equal(again, first)

@@ -48,19 +48,6 @@ def one_a_file(tmp_path_factory):
     return out, run_sweep(SPEC, out, workers=1, batch=1)
 
 
-def _ran(monkeypatch) -> list[str]:
-    """The ids of the runs this process runs from now on."""
-    real = sweep_module.execute_run
-    ran: list[str] = []
-
-    def counted(task):
-        ran.append(task.run_id)
-        return real(task)
-
-    monkeypatch.setattr(sweep_module, "execute_run", counted)
-    return ran
-
-
 def test_the_batch_size_is_chosen_from_the_runs_and_workers():
     assert batch_size(300, 2) == 10  # 16 batches a worker at least
     assert batch_size(10**6, 8) == MAX_BATCH
@@ -86,7 +73,7 @@ def test_batches_give_the_results_of_one_run_a_file(one_a_file, tmp_path, worker
 
 
 def test_a_damaged_batch_is_moved_aside_and_its_runs_alone_run_again(
-    one_a_file, tmp_path, monkeypatch
+    runs_counter, one_a_file, tmp_path, monkeypatch
 ):
     _, expected = one_a_file
     out = tmp_path / "out"
@@ -94,7 +81,7 @@ def test_a_damaged_batch_is_moved_aside_and_its_runs_alone_run_again(
     path = SweepFolder(out).file_of("p0001-r001")
     held = [r["run_id"] for r in SweepFolder(out).index()[path]]
     path.write_bytes(path.read_bytes()[:-200])  # cut short
-    ran = _ran(monkeypatch)
+    ran = runs_counter()
     got = run_sweep(SPEC, out, workers=1)
     assert sorted(ran) == sorted(held) and len(held) == 5
     assert (path.parent / (path.name + DAMAGED)).is_file()
@@ -102,7 +89,7 @@ def test_a_damaged_batch_is_moved_aside_and_its_runs_alone_run_again(
 
 
 def test_a_run_that_raises_in_a_batch_loses_none_of_the_others(
-    one_a_file, tmp_path, monkeypatch
+    runs_counter, one_a_file, tmp_path, monkeypatch
 ):
     _, expected = one_a_file
     real = sweep_module.run
@@ -124,7 +111,7 @@ def test_a_run_that_raises_in_a_batch_loses_none_of_the_others(
     pd.testing.assert_frame_equal(got, same)
     # retried alone: its own batch, the error file gone
     monkeypatch.setattr(sweep_module, "run", real)
-    ran = _ran(monkeypatch)
+    ran = runs_counter()
     got = run_sweep(SPEC, out, workers=1, retry_errors=True)
     assert ran == ["p0002-r002"] and read_errors(out).empty
     pd.testing.assert_frame_equal(got, expected)
@@ -140,7 +127,7 @@ def test_a_limit_then_the_rest_in_other_batches_equals_one_go(one_a_file, tmp_pa
 
 
 def test_a_folder_of_one_file_a_run_resumes_and_reads_the_same(
-    one_a_file, tmp_path, monkeypatch
+    runs_counter, one_a_file, tmp_path, monkeypatch
 ):
     """Sweep folders written before batches: each file a run, named by its id."""
     _, expected = one_a_file
@@ -154,7 +141,7 @@ def test_a_folder_of_one_file_a_run_resumes_and_reads_the_same(
     assert len(ids) == 10
     part = expected[expected["run_id"].isin(ids)].reset_index(drop=True)
     pd.testing.assert_frame_equal(read_results(out), part)
-    ran = _ran(monkeypatch)
+    ran = runs_counter()
     got = run_sweep(SPEC, out, workers=1)
     assert len(ran) == RUNS - 10
     pd.testing.assert_frame_equal(got, expected)
