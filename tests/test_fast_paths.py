@@ -9,6 +9,7 @@ against the numpy expression it replaced, on many inputs.
 
 from __future__ import annotations
 
+import lending_reference as reference
 import numpy as np
 import pytest
 from numba import njit
@@ -79,7 +80,7 @@ def test_loan_sizes_are_numpys(model):
             rows = rng.choice(h.n, rng.integers(1, 15), replace=False)
             u = rng.random(rows.size) ** rng.choice([1.0, 0.3])
             cash = int(rng.integers(0, 20_000_000))
-            got = lending._sizes(
+            got = reference._sizes(
                 u,
                 rows,
                 (h.loan_size, h.clean_cycle, h.loan_cycles),
@@ -196,7 +197,7 @@ def test_opening_loans_writes_what_numpy_wrote(success):
         for c in _OPENED:
             getattr(h, c)[:] = before[c]
         model.rng.bit_generator.state = start
-        lending._disburse(site, upk, rows, amount)
+        reference._disburse(site, upk, rows, amount)
         assert model.rng.bit_generator.state == state
         for c in _OPENED:
             got = getattr(h, c)
@@ -548,7 +549,7 @@ def test_lending_in_one_loop_is_lending_group_by_group(overrides):
     On random borrowing states (elites asking for first loans, whose sizes lean with
     numpy's power; cash that runs out part-way; readiness), the columns, the books, the
     loan log, the effort, the groups' first loans and the generator's final state are
-    those of :func:`lending.lend_by_group`.
+    those of :func:`lending_reference.lend_by_group`.
     """
     model = build(5, n_households=2000, **overrides)
     while len(model.ksms) < 3 and model.steps < 60:
@@ -568,7 +569,7 @@ def test_lending_in_one_loop_is_lending_group_by_group(overrides):
         groups = groups[: rng.integers(1, len(groups) + 1)]
         wants = [k.members[rng.random(k.members.size) < 0.6] for k in groups]
         before = _state(site)
-        made = lending.lend_by_group(site, site.bkm.upk, groups, wants)
+        made = reference.lend_by_group(site, site.bkm.upk, groups, wants)
         want = _state(site)
         _restore(site, before)
         assert lending._lend_in_order(site, site.bkm.upk, groups, wants) == made
