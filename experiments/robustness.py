@@ -15,8 +15,13 @@ It also reports the spread over seeds of the poor's participation at the scenari
 values (sd and the 5-95% range over many seeds): a cascade on a knife-edge shows up there as
 a spread of the order of the value itself.
 
-It runs on the engine's runner (:func:`~berdaya.experiments.engine.run_all`), as the
-Morris screen does, so runs are the same function of (scenario, seed) as everywhere else.
+It runs on the engine's driver (:func:`~berdaya.experiments.engine.run_stored`), as the
+hypercube does, so runs are the same function of (scenario, seed) as everywhere else. With
+``--cache DIR`` every finished run is kept in the store ``DIR/grid``
+(:class:`~berdaya.experiments.store.TaskStore`) under its task key (:func:`grid_key`: the
+scenario's resolved values, the overrides, the replication and seed, the outcomes kept,
+and the model's code); a killed or repeated command reads those back and runs only the
+rest, with the same rows and so the same table.
 Run ``python -m berdaya.experiments.robustness --out docs/validation.md`` to rewrite the
 robustness section of that document for the schema's participation rule, and
 ``--rule v1`` or ``--rule weak-endorsement`` for the alternatives of :data:`RULES` that
@@ -43,7 +48,7 @@ import pandas as pd
 import scipy
 
 from berdaya.experiments import hypercube, hypercube_report
-from berdaya.experiments.engine import replication_seeds, run_all
+from berdaya.experiments.engine import replication_seeds, run_stored, task_key
 from berdaya.experiments.ensemble import load_provenance
 from berdaya.experiments.files import command_line, write_text
 from berdaya.experiments.patterns import (
@@ -55,6 +60,7 @@ from berdaya.experiments.patterns import (
     judge,
 )
 from berdaya.experiments.run import run
+from berdaya.experiments.store import TaskStore
 from berdaya.scenarios import load_scenario, schema
 
 #: This module, as ``python -m`` runs it (the command written into its report).
@@ -91,6 +97,8 @@ SECTIONS: tuple[str, ...] = (*RULES, "lhs")
 LHS_ALTERNATIVES = ("P4", "P1a")
 #: Where ``--design lhs`` draws its figure unless told otherwise.
 LHS_FIGURE = Path("docs/figures/robustness-lhs.png")
+#: The grid's store in a ``--cache`` folder (beside the hypercube's, one per design).
+GRID_STORE = "grid"
 
 
 class RunTask(NamedTuple):
@@ -117,6 +125,42 @@ def run_one(task: RunTask) -> dict[str, Any]:
     row.update(replication=task.replication, seed=task.seed)
     row.update({k: float(final[k]) for k in OUTCOMES})
     return row
+
+
+def run_row(task: RunTask) -> pd.DataFrame:
+    """:func:`run_one` as a one-row table, the form the engine's store keeps.
+
+    Args:
+        task: What to run.
+
+    Returns:
+        One row: the run's parameter values, replication, seed and outcomes.
+    """
+    return pd.DataFrame([run_one(task)])
+
+
+def grid_key(task: RunTask) -> str:
+    """What a grid run is kept under in a store (:func:`~.engine.task_key`).
+
+    It covers everything the run's row depends on: the scenario's resolved parameter
+    values (so an edited scenario file gives another key), the overrides (the row's
+    columns), the replication and seed, the outcomes kept, and the model's code.
+
+    Args:
+        task: The run.
+
+    Returns:
+        The key.
+    """
+    params = load_scenario(task.scenario, task.overrides).params
+    return task_key(
+        study="robustness-grid",
+        params=params.model_dump(mode="json"),
+        overrides=task.overrides,
+        replication=task.replication,
+        seed=task.seed,
+        outcomes=list(OUTCOMES),
+    )
 
 
 def plausible(name: str) -> tuple[float, float]:
@@ -147,8 +191,13 @@ def run_grid(
     workers: int = 1,
     overrides: dict[str, Any] | None = None,
     progress: bool = False,
+    cache: Path | None = None,
 ) -> pd.DataFrame:
     """Run the scenario at every (threshold, degree) point with the same seeds.
+
+    With a cache, a run whose key (:func:`grid_key`) is in its store ``<cache>/grid`` is
+    read back instead of run, and every other run is written there as it finishes: an
+    interrupted grid resumes where it stopped, with the rows it would have had.
 
     Args:
         scenario: The observed scenario.
@@ -159,9 +208,11 @@ def run_grid(
         workers: Local processes.
         overrides: Other parameter values applied at every point.
         progress: Show a progress bar.
+        cache: Folder of the cache (``None``: none).
 
     Returns:
-        One row per run: the grid's two parameters, replication, seed and the outcomes.
+        One row per run: the grid's two parameters, replication, seed and the outcomes;
+        ``attrs["cached_runs"]``, how many were read from the cache.
     """
     base = dict(overrides or {})
     load_scenario(scenario, base)  # refuse a bad scenario or override before any run
@@ -172,9 +223,21 @@ def run_grid(
         for d in degrees
         for i, s in enumerate(seeds)
     ]
-    progress_label = "robustness" if progress else None
-    out = pd.DataFrame(list(run_all(run_one, tasks, workers, progress=progress_label)))
-    return out.sort_values([THRESHOLD, DEGREE, "replication"], ignore_index=True)
+    store = None if cache is None else TaskStore(cache / GRID_STORE, "--cache")
+    held = set() if store is None else store.keys()
+    rows = run_stored(
+        run_row,
+        tasks,
+        workers,
+        key=grid_key,
+        store=store,
+        kind="robustness-grid",
+        progress="robustness" if progress else None,
+    )
+    out = pd.concat([row for _, row in rows], ignore_index=True)
+    out = out.sort_values([THRESHOLD, DEGREE, "replication"], ignore_index=True)
+    out.attrs["cached_runs"] = sum(grid_key(t) in held for t in tasks) if held else 0
+    return out
 
 
 def judge_grid(finals: pd.DataFrame) -> pd.DataFrame:
@@ -234,7 +297,8 @@ def report_markdown(
     Args:
         table: From :func:`judge_grid`.
         spread: From :func:`seed_spread` at the scenario's own values.
-        meta: Command, scenario, its own values, seeds, runs, minutes, workers.
+        meta: Command, scenario, its own values, seeds, runs (and how many were read
+            from the cache, ``cached``), minutes, workers.
 
     Returns:
         The Markdown section.
@@ -243,6 +307,8 @@ def report_markdown(
     t_low, t_high = plausible(THRESHOLD)
     d_low, d_high = plausible(DEGREE)
     n_pass = int((table["failed"].map(len) == 0).sum())
+    cached = meta.get("cached", 0)
+    cached_note = f", {cached:,} of them read from the cache" if cached else ""
     lines = [
         f"## Robustness over threshold and degree: {meta['rule']} participation rule",
         "",
@@ -250,7 +316,7 @@ def report_markdown(
         "",
         f"- Command: `{meta['command']}`",
         f"- {meta['runs']:,} runs in {meta['minutes']:.1f} minutes on "
-        f"{meta['workers']} workers; scenario `{meta['scenario']}` "
+        f"{meta['workers']} workers{cached_note}; scenario `{meta['scenario']}` "
         f"(its own values: `{THRESHOLD}` = {meta['own_threshold']:g}, `{DEGREE}` = "
         f"{meta['own_degree']:g})",
         f"- Grid: `{THRESHOLD}` over its plausible range [{t_low:g}, {t_high:g}] and "
@@ -345,6 +411,13 @@ def _parser() -> argparse.ArgumentParser:
         default="default",
         help="participation rule: the schema's, or an alternative that fails (default)",
     )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="folder to keep finished runs (grid) or points (lhs) in; a rerun reads "
+        "them back and runs only the rest",
+    )
     _lhs_options(parser)
     return parser
 
@@ -386,9 +459,6 @@ def _lhs_options(parser: argparse.ArgumentParser) -> None:
         "(default: --points; 0 for neither)",
     )
     lhs.add_argument("--ensemble", default=OBSERVED, help="ensemble to draw from")
-    lhs.add_argument(
-        "--cache", type=Path, default=None, help="folder to keep finished points in"
-    )
     lhs.add_argument("--figure", type=Path, default=LHS_FIGURE, help="figure (PNG)")
 
 
@@ -396,7 +466,8 @@ def _command(args: argparse.Namespace) -> str:
     """The command line that makes the same section (written into it)."""
     names = ["out", "scenario", "thresholds", "degrees", "replications"]
     names += ["spread_replications", "seed", "workers"]
-    return command_line(MODULE, args, names + ["rule"] * (args.rule != "default"))
+    names += ["rule"] * (args.rule != "default") + ["cache"]
+    return command_line(MODULE, args, names)
 
 
 def _lhs_command(args: argparse.Namespace) -> str:
@@ -478,15 +549,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     base = dict(RULES[args.rule])
     started = time.monotonic()
+    common: dict[str, Any] = {
+        "seed": args.seed,
+        "workers": args.workers,
+        "overrides": {k: v for k, v in base.items() if k not in (THRESHOLD, DEGREE)},
+        "progress": True,
+        "cache": args.cache,
+    }
     finals = run_grid(
         args.scenario,
         thresholds=grid_values(THRESHOLD, args.thresholds),
         degrees=grid_values(DEGREE, args.degrees),
         replications=args.replications,
-        seed=args.seed,
-        workers=args.workers,
-        overrides={k: v for k, v in base.items() if k not in (THRESHOLD, DEGREE)},
-        progress=True,
+        **common,
     )
     own = load_scenario(args.scenario, base).params
     at_own = run_grid(
@@ -494,14 +569,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         thresholds=[getattr(own, THRESHOLD)],
         degrees=[getattr(own, DEGREE)],
         replications=args.spread_replications,
-        seed=args.seed,
-        workers=args.workers,
-        overrides={k: v for k, v in base.items() if k not in (THRESHOLD, DEGREE)},
-        progress=True,
+        **common,
     )
     meta = {
         "command": _command(args),
         "runs": len(finals) + len(at_own),
+        "cached": finals.attrs["cached_runs"] + at_own.attrs["cached_runs"],
         "minutes": (time.monotonic() - started) / 60,
         "workers": args.workers,
         "scenario": args.scenario,

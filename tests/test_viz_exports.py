@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 import tomllib
+from types import SimpleNamespace
 
 import ipyvuetify as v
 import ipywidgets as widgets
@@ -13,7 +14,7 @@ import pytest
 import solara
 
 from berdaya.scenarios import P2KPScenario, ScenarioError, load_scenario, schema
-from berdaya.viz.app import Home
+from berdaya.viz.app import Exports, Home
 from berdaya.viz.controls import (
     LeverSlider,
     changed_uncertain,
@@ -22,6 +23,7 @@ from berdaya.viz.controls import (
     scenario_uncertain,
 )
 from berdaya.viz.exports import monthly_csv, read_upload, scenario_toml
+from berdaya.viz.i18n import tr
 from berdaya.viz.runs import Run
 
 LABEL = {name: info.label for name, info in schema().items()}
@@ -161,3 +163,24 @@ def test_an_upload_sets_the_controls_and_a_bad_one_changes_nothing():
         )
     finally:
         rc.close()
+
+
+@pytest.mark.parametrize("usable", [False, True])
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_the_exports_offer_the_comparison_only_with_usable_replications(usable, lang):
+    run = Run.start(
+        P2KPScenario.load("kedungkandang-2008", rng=1, overrides={"n_households": 100}),
+        "A",
+    )
+    job = SimpleNamespace(usable=usable)
+    _box, rc = solara.render(Exports([run], job, 0, str, lang=lang), handle_error=False)
+    try:
+        buttons = {w.class_: w.children[-1] for w in rc.find(v.Btn).widgets}
+    finally:
+        rc.close()
+    expected = {"berdaya-csv-monthly": tr("csv_monthly", lang)}
+    if usable:
+        expected["berdaya-csv-comparison"] = tr("csv_comparison", lang)
+    expected["berdaya-toml"] = tr("toml_scenario", lang)
+    assert buttons == expected
+    assert list(buttons) == list(expected)  # in this order

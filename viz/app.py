@@ -582,46 +582,58 @@ def Exports(  # noqa: N802 (a component)
     with solara.Row(
         gap="8px", style={"flex-wrap": "wrap"}, classes=["berdaya-exports"]
     ):
-        solara.FileDownload(
+        _download_button(
             monthly,
-            filename="berdaya-monthly.csv",
-            mime_type="text/csv",
-            children=[
-                solara.Button(
-                    tr("csv_monthly", lang),
-                    icon_name="mdi-download",
-                    outlined=True,
-                    classes=["berdaya-csv-monthly"],
-                )
-            ],
+            "berdaya-monthly.csv",
+            "text/csv",
+            tr("csv_monthly", lang),
+            "berdaya-csv-monthly",
         )
         if job is not None and job.usable:
-            solara.FileDownload(
+            _download_button(
                 comparison,
-                filename="berdaya-comparison.csv",
-                mime_type="text/csv",
-                children=[
-                    solara.Button(
-                        tr("csv_comparison", lang),
-                        icon_name="mdi-download",
-                        outlined=True,
-                        classes=["berdaya-csv-comparison"],
-                    )
-                ],
+                "berdaya-comparison.csv",
+                "text/csv",
+                tr("csv_comparison", lang),
+                "berdaya-csv-comparison",
             )
-        solara.FileDownload(
+        _download_button(
             scenario,
-            filename="berdaya-scenario.toml",
-            mime_type="application/toml",
-            children=[
-                solara.Button(
-                    tr("toml_scenario", lang),
-                    icon_name="mdi-download",
-                    outlined=True,
-                    classes=["berdaya-toml"],
-                )
-            ],
+            "berdaya-scenario.toml",
+            "application/toml",
+            tr("toml_scenario", lang),
+            "berdaya-toml",
         )
+
+
+def _download_button(
+    data: Callable[[], bytes], filename: str, mime_type: str, label: str, css: str
+) -> None:
+    """An outlined download button, its file made by ``data`` when it is clicked.
+
+    A plain function, not a component nor a hook: it adds the button where it is
+    called, in the component being rendered.
+
+    Args:
+        data: Makes the file's bytes.
+        filename: Name the browser saves the file under.
+        mime_type: The file's MIME type.
+        label: The button's text.
+        css: The button's CSS class (the tests find it by this).
+    """
+    solara.FileDownload(
+        data,
+        filename=filename,
+        mime_type=mime_type,
+        children=[
+            solara.Button(
+                label,
+                icon_name="mdi-download",
+                outlined=True,
+                classes=[css],
+            )
+        ],
+    )
 
 
 @solara.component

@@ -330,9 +330,21 @@ class ChartView:
 
     def __post_init__(self) -> None:
         """Draw the still parts and keep them as the background bitmap."""
-        chart = CHARTS[self.name]
-        self.chart = chart
-        # constrained: the axes take the room the texts leave (legends differ in length)
+        self.chart = CHARTS[self.name]
+        self._make_axes()
+        self._frame_y()
+        self._draw_bands()
+        self._make_month_lines()
+        self._fit_legend()
+        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+
+    def _make_axes(self) -> None:
+        """Make the figure, its title, the axes and their labels (and a right axis).
+
+        The figure's layout is constrained: the axes take the room the texts leave, as
+        legends differ in length.
+        """
+        chart = self.chart
         fig = Figure(
             figsize=(WIDTH_IN, HEIGHT_IN),
             dpi=DPI,
@@ -364,6 +376,10 @@ class ChartView:
             right.set_ylim(*chart.right[1])
             right.tick_params(labelsize=TEXT_PT)
             self.right_ax = right
+
+    def _frame_y(self) -> None:
+        """The y axis: its limits (or the timeline's phases), named ticks and guides."""
+        chart, ax = self.chart, self.ax
         lo, hi = chart.ylim
         if chart.timeline:
             self._timeline_frame()
@@ -373,13 +389,18 @@ class ChartView:
             ax.set_yticks(range(len(chart.yticks)), chart.yticks, fontsize=TEXT_PT)
         for value, colour, style in chart.guides:
             ax.axhline(value, color=colour, linewidth=0.7, linestyle=style)
-        self._draw_bands()
+
+    def _make_month_lines(self) -> None:
+        """Make the empty, animated lines that :meth:`render` fills: each run's lines.
+
+        A run's lines share its line style; they are thinner over the bands.
+        """
         self.artists: list[Any] = []
         self.lines: list[tuple[Line2D, Line, int]] = []
         width = 1.0 if self.bands else 1.5
         for i, _label in enumerate(self.labels):
-            for line in chart.lines:
-                target = self.right_ax if line.right else ax
+            for line in self.chart.lines:
+                target = self.right_ax if line.right else self.ax
                 (artist,) = target.plot(
                     [],
                     [],
@@ -390,13 +411,15 @@ class ChartView:
                     animated=True,
                 )
                 self.lines.append((artist, line, i))
+
+    def _fit_legend(self) -> None:
+        """Draw the legend in two columns, or in one if two are wider than the figure."""
         legend = self._legend(2)
         self.canvas.draw()
-        if legend.get_window_extent().width > fig.bbox.width:  # one column, then
+        if legend.get_window_extent().width > self.figure.bbox.width:
             legend.remove()
             self._legend(1)
             self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(fig.bbox)
 
     def _draw_bands(self) -> None:
         """The replications' bands and medians: still, so drawn once with the axes."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import solara
 
 from berdaya import doc_path
 from berdaya.agents.upk import grade_par, grade_repayment
+from berdaya.model.cycle import ProgrammeCycle
+from berdaya.model.model import P2KPModel
 from berdaya.model.records import STAGE_NAMES
 from berdaya.viz.i18n import DEFAULT_LANGUAGE, num, pct, tr
 from berdaya.viz.runs import Run
@@ -50,6 +53,148 @@ def _where_words(run: Run, lang: str) -> str:
     return tr("where_phase", lang, phase=key, title=tr(f"phase_{key}", lang))
 
 
+def _poverty_sentence(model: P2KPModel, lang: str) -> str:
+    """The poverty rate now and at the start, with the poverty gap.
+
+    Args:
+        model: The run's model.
+        lang: Language code.
+
+    Returns:
+        One sentence.
+    """
+    s = model.stats
+    first = model.records().iloc[0]
+    return tr(
+        "ex_poverty",
+        lang,
+        now=pct(s["poverty_rate"], 0, lang),
+        start=pct(first["poverty_rate"], 0, lang),
+        gap=num(s["poverty_gap_initially_poor"], 2, lang),
+    )
+
+
+def _stages_sentence(stats: Mapping[str, float], lang: str) -> str:
+    """The stage most poor households are in, and the share genuinely empowered.
+
+    Args:
+        stats: The model's current statistics.
+        lang: Language code.
+
+    Returns:
+        One sentence.
+    """
+    shares = {name: stats[f"{name}_poor"] for name in STAGE_NAMES}
+    top = max(shares, key=shares.__getitem__)
+    return tr(
+        "ex_stages",
+        lang,
+        share=pct(shares[top], 0, lang),
+        stage=tr(f"cat_{top}", lang),
+        meaning=tr(f"stage_{top}", lang),
+        genuine=pct(stats["pendayaan_genuine_poor"], 0, lang),
+    )
+
+
+def _forced_sentence(stats: Mapping[str, float], lang: str) -> str:
+    """How many households were forced to take part (and how many of them are poor).
+
+    Args:
+        stats: The model's current statistics.
+        lang: Language code.
+
+    Returns:
+        One sentence.
+    """
+    forced_n = int(stats["forced_count"])
+    if forced_n:
+        return tr("ex_forced", lang, n=forced_n, poor=int(stats["forced_poor_count"]))
+    return tr("ex_no_forced", lang)
+
+
+def _gates_sentence(cycle: ProgrammeCycle, lang: str) -> str:
+    """The phase gates met, forced and still waiting.
+
+    Args:
+        cycle: The model's programme cycle.
+        lang: Language code.
+
+    Returns:
+        One sentence.
+    """
+    status: dict[str, list[str]] = {"met": [], "forced": [], "waiting": []}
+    for rec in cycle.records:
+        status.setdefault(rec.status, []).append(rec.phase)
+    gates = []
+    if status["met"]:
+        gates.append(tr("gates_met", lang, phases=", ".join(status["met"])))
+    if status["forced"]:
+        gates.append(tr("gates_forced", lang, phases=", ".join(status["forced"])))
+    else:
+        gates.append(tr("gates_none_forced", lang))
+    if status["waiting"]:
+        gates.append(tr("gates_waiting", lang, phases=", ".join(status["waiting"])))
+    return tr("ex_gates", lang, gates="; ".join(gates))
+
+
+def _bkm_sentence(stats: Mapping[str, float], lang: str) -> str:
+    """The BKM's institutional stage (or that there is none), with government support.
+
+    Args:
+        stats: The model's current statistics.
+        lang: Language code.
+
+    Returns:
+        One sentence.
+    """
+    support = stats["gov_support"]
+    support_text = (
+        tr(
+            "ex_support",
+            lang,
+            value=num(support, 2, lang),
+            words=_support_words(support, lang),
+        )
+        if not math.isnan(support)
+        else tr("ex_support_unknown", lang)
+    )
+    if stats["bkm_formed"]:
+        name = INSTITUTIONAL[int(stats["bkm_stage"])]
+        return tr(
+            "ex_bkm",
+            lang,
+            stage=name,
+            meaning=tr(f"inst_{name}", lang),
+            support=support_text,
+        )
+    return tr("ex_no_bkm", lang, support=support_text)
+
+
+def _fund_sentence(stats: Mapping[str, float], lang: str) -> str:
+    """The revolving fund: loans made, repayment and portfolio at risk, graded.
+
+    Args:
+        stats: The model's current statistics.
+        lang: Language code.
+
+    Returns:
+        One sentence.
+    """
+    if stats["loans_made"] > 0:
+        rate, par = stats["repayment_rate"], stats["portfolio_at_risk"]
+        return tr(
+            "ex_fund",
+            lang,
+            loans=int(stats["loans_made"]),
+            rate=pct(rate, 0, lang),
+            rgrade=grade_repayment(rate),
+            par=pct(par, 0, lang),
+            pgrade=grade_par(par),
+            frozen=tr("ex_frozen", lang) if stats["lending_frozen"] else "",
+        )
+    return tr("ex_no_loans", lang)
+
+
 def explain(run: Run, lang: str = DEFAULT_LANGUAGE) -> list[str]:
     """Sentences on what a run shows so far.
 
@@ -63,91 +208,16 @@ def explain(run: Run, lang: str = DEFAULT_LANGUAGE) -> list[str]:
     """
     model = run.model
     s = model.stats
-    cycle = model.cycle
-    out = []
     where = _where_words(run, lang)
-    out.append(tr("ex_month", lang, month=run.month, months=run.months, where=where))
-    first = model.records().iloc[0]
-    out.append(
-        tr(
-            "ex_poverty",
-            lang,
-            now=pct(s["poverty_rate"], 0, lang),
-            start=pct(first["poverty_rate"], 0, lang),
-            gap=num(s["poverty_gap_initially_poor"], 2, lang),
-        )
-    )
-    shares = {name: s[f"{name}_poor"] for name in STAGE_NAMES}
-    top = max(shares, key=shares.__getitem__)
-    out.append(
-        tr(
-            "ex_stages",
-            lang,
-            share=pct(shares[top], 0, lang),
-            stage=tr(f"cat_{top}", lang),
-            meaning=tr(f"stage_{top}", lang),
-            genuine=pct(s["pendayaan_genuine_poor"], 0, lang),
-        )
-    )
-    forced_n = int(s["forced_count"])
-    if forced_n:
-        out.append(tr("ex_forced", lang, n=forced_n, poor=int(s["forced_poor_count"])))
-    else:
-        out.append(tr("ex_no_forced", lang))
-    status: dict[str, list[str]] = {"met": [], "forced": [], "waiting": []}
-    for rec in cycle.records:
-        status.setdefault(rec.status, []).append(rec.phase)
-    gates = []
-    if status["met"]:
-        gates.append(tr("gates_met", lang, phases=", ".join(status["met"])))
-    if status["forced"]:
-        gates.append(tr("gates_forced", lang, phases=", ".join(status["forced"])))
-    else:
-        gates.append(tr("gates_none_forced", lang))
-    if status["waiting"]:
-        gates.append(tr("gates_waiting", lang, phases=", ".join(status["waiting"])))
-    out.append(tr("ex_gates", lang, gates="; ".join(gates)))
-    support = s["gov_support"]
-    support_text = (
-        tr(
-            "ex_support",
-            lang,
-            value=num(support, 2, lang),
-            words=_support_words(support, lang),
-        )
-        if not math.isnan(support)
-        else tr("ex_support_unknown", lang)
-    )
-    if s["bkm_formed"]:
-        name = INSTITUTIONAL[int(s["bkm_stage"])]
-        out.append(
-            tr(
-                "ex_bkm",
-                lang,
-                stage=name,
-                meaning=tr(f"inst_{name}", lang),
-                support=support_text,
-            )
-        )
-    else:
-        out.append(tr("ex_no_bkm", lang, support=support_text))
-    if s["loans_made"] > 0:
-        rate, par = s["repayment_rate"], s["portfolio_at_risk"]
-        out.append(
-            tr(
-                "ex_fund",
-                lang,
-                loans=int(s["loans_made"]),
-                rate=pct(rate, 0, lang),
-                rgrade=grade_repayment(rate),
-                par=pct(par, 0, lang),
-                pgrade=grade_par(par),
-                frozen=tr("ex_frozen", lang) if s["lending_frozen"] else "",
-            )
-        )
-    else:
-        out.append(tr("ex_no_loans", lang))
-    return out
+    return [
+        tr("ex_month", lang, month=run.month, months=run.months, where=where),
+        _poverty_sentence(model, lang),
+        _stages_sentence(s, lang),
+        _forced_sentence(s, lang),
+        _gates_sentence(model.cycle, lang),
+        _bkm_sentence(s, lang),
+        _fund_sentence(s, lang),
+    ]
 
 
 @solara.component

@@ -370,11 +370,28 @@ class NetworkView:
         self.aggregate = aggregate
         self.lang = lang
         self.lock = Lock()
-        dpi = 100
-        x0, x1, y0, y1 = layout.extent
-        aspect = (y1 - y0) / (x1 - x0)
         self.handles = self._handles()
-        rows = -(-len(self.handles) // LEGEND_COLUMNS) + (1 if aggregate else 0)
+        self._make_figure(width_px)
+        self._draw_still(layout)
+        self._make_month_artists()
+        self._legend()
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._locate_pixels(layout)
+
+    def _make_figure(self, width_px: int) -> None:
+        """Make the figure, its canvas and the map's axes, with room for the legend.
+
+        The map keeps the layout's aspect ratio at ``width_px``; the legend's rows (and
+        the pies' title when grouped) are added under it.
+
+        Args:
+            width_px: Width of the picture in pixels.
+        """
+        dpi = 100
+        x0, x1, y0, y1 = self.layout.extent
+        aspect = (y1 - y0) / (x1 - x0)
+        rows = -(-len(self.handles) // LEGEND_COLUMNS) + (1 if self.aggregate else 0)
         legend_h = 0.15 + rows * LEGEND_ROW_IN  # inches under the map (title a row)
         w_in = width_px / dpi
         h_in = w_in * aspect + legend_h
@@ -387,7 +404,14 @@ class NetworkView:
         ax.set_aspect("equal")
         ax.set_axis_off()
         self.ax = ax
-        self._draw_still(layout)
+
+    def _make_month_artists(self) -> None:
+        """Make the empty, animated artists that :meth:`update` fills each month.
+
+        The households (circles for the non-poor, triangles for the poor), the rings of
+        the forced, the diamonds of the visited, the BKM's stars and the RTs' pies.
+        """
+        ax = self.ax
         empty = np.empty((0, 2))
 
         def points(marker: str, **kw: object):
@@ -412,16 +436,19 @@ class NetworkView:
             [], sizes=None, animated=True, edgecolors="white", linewidths=0.4, zorder=3
         )
         ax.add_collection(self.pies)
-        self._legend()
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
-        # where households and RTs are in the picture's pixels (origin top left)
-        height = self.figure.bbox.height
+
+    def _locate_pixels(self, layout: NetworkLayout) -> None:
+        """Keep where households and RTs are in the picture's pixels, for :meth:`pick`.
+
+        Args:
+            layout: The network's layout.
+        """
+        height = self.figure.bbox.height  # pixels from the top left
         self._household_px = self._pixels(layout.pos[layout.drawn], height)
         self._rt_px = self._pixels(layout.rt_centre, height)
         self._rt_radius_px = float(
-            ax.transData.transform((layout.rt_radius, 0))[0]
-            - ax.transData.transform((0, 0))[0]
+            self.ax.transData.transform((layout.rt_radius, 0))[0]
+            - self.ax.transData.transform((0, 0))[0]
         )
 
     def _pixels(self, points: np.ndarray, height: float) -> np.ndarray:
