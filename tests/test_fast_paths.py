@@ -466,6 +466,41 @@ def test_aid_choice_is_numpys():
         assert got_rng.bit_generator.state == want_rng.bit_generator.state
 
 
+def _numpy_aid_chances(aid_left, listed, elite, steering):
+    """What aid computed before: the pool and its chances, from numpy's masks."""
+    c, informal, formal, _ = steering
+    pool = np.flatnonzero((aid_left == 0) & (listed | (elite > 0)))
+    weight = np.where(listed[pool], 1.0, 0.0) + c * (elite[pool] > 0)
+    if c > 0.0:  # capture.steer
+        e = elite[pool]
+        weight = weight * np.where(e == 2, formal, np.where(e > 0, informal, 1.0))
+    total = weight.sum()
+    chance = weight / total if total > 0 else weight
+    return pool[chance > 0], chance[chance > 0]
+
+
+def test_aid_weights_are_numpys():
+    """Aid's pool and chances (``_weights``, ``_positive``) are numpy's, bit for bit."""
+    meta = np.random.default_rng(3)
+    for _ in range(600):
+        n = int(meta.integers(0, 12000))
+        aid_left = np.where(meta.random(n) < meta.random(), 0, 3).astype(np.int16)
+        listed = meta.random(n) < meta.random()
+        elite = meta.choice(np.array([0, 1, 2], np.int8), n, p=[0.9, 0.06, 0.04])
+        c = float(meta.choice([0.0, 1e-310, meta.random(), 1.0]))
+        informal, formal = capture.tilts(c)
+        steering = (c, informal, formal, c > 0.0)
+        want_pool, want_chance = _numpy_aid_chances(aid_left, listed, elite, steering)
+        pool, weight = aid._weights(aid_left, listed, elite, steering)
+        total = weight.sum()
+        if total > 0:
+            pool, chance = aid._positive(pool, weight, total)
+        else:
+            pool, chance = pool[:0], weight[:0]
+        assert np.array_equal(pool, want_pool)
+        assert np.array_equal(chance.view(np.int64), want_chance.view(np.int64))
+
+
 def test_runs_are_searchsorteds():
     """The ties' group runs are ``searchsorted`` of the sorted keys, left and right."""
     rng = np.random.default_rng(4)
