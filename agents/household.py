@@ -25,7 +25,11 @@ import numpy as np
 from mesa import Agent
 from numba import njit
 
+from berdaya.agents.kernels import Kernel
+
 if TYPE_CHECKING:
+    from numba.core.registry import CPUDispatcher
+
     from berdaya.model.model import P2KPModel
 
 
@@ -216,6 +220,18 @@ class HouseholdTable:
         out = made.get(kind)
         if out is None:
             out = made[kind] = kind(*(getattr(self, name) for name in kind._fields))
+        return out
+
+    def kernel(self, dispatcher: CPUDispatcher) -> Kernel:
+        """This table's :class:`~berdaya.agents.kernels.Kernel` of a compiled pass.
+
+        Made once: a pass over a table takes the table's column tuples
+        (:meth:`as_tuple`) and arguments of fixed types, so it is dispatched once.
+        """
+        made = self.__dict__.setdefault("_kernels", {})
+        out = made.get(dispatcher)
+        if out is None:
+            out = made[dispatcher] = Kernel(dispatcher)
         return out
 
 
@@ -470,7 +486,9 @@ class Households(HouseholdTable):
             legitimacy=np.array([s.bkm.legitimacy for s in sites], f32),
             support=np.array([s.kelurahan.support for s in sites], f32),
         )
-        _household_month(model.rates, self.columns(), model.neighbours, terms, draws)
+        self.kernel(_household_month).call(
+            model.rates, self.columns(), model.neighbours, terms, draws
+        )
 
 
 @njit(cache=True)

@@ -355,7 +355,7 @@ def step_ksms(site: Site) -> None:
     if not live:
         return
     h = site.households
-    codes = _ksm_month(
+    codes = h.kernel(_ksm_month).call(
         h.ksm,
         _ids(live),
         h.participating,

@@ -328,7 +328,7 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
     Returns:
         Mapping from record name to value (:data:`HOUSEHOLD_KEYS`, in order).
     """
-    raw = _tally(h.as_tuple(TallyColumns))
+    raw = h.kernel(_tally).call(h.as_tuple(TallyColumns))
     values = _household_values(raw, float(h.n), gini(h.welfare))
     return dict(zip(HOUSEHOLD_KEYS, values.tolist(), strict=True))
 

@@ -15,7 +15,7 @@ import pytest
 from numba import njit
 from support import build, step
 
-from berdaya.agents import draws, faskel, formation
+from berdaya.agents import draws, faskel, formation, kernels
 from berdaya.agents.household import COLUMNS
 from berdaya.agents.ksm import KSM, KSMStatus
 from berdaya.agents.upk import accounts, aid, capture, lending
@@ -700,3 +700,33 @@ def test_listed_visits_are_the_rejection_samples():
         )
         assert got.tolist() == want.tolist()
         assert ours.bit_generator.state == theirs.bit_generator.state
+
+
+@njit(cache=False)
+def _scaled(columns, factor):
+    return columns[0] * factor + columns[1]
+
+
+def test_kernel_calls_the_compiled_version_directly():
+    """A ``Kernel`` gives the dispatcher's results, then skips its dispatch."""
+    import pickle  # noqa: PLC0415
+
+    kernel = kernels.Kernel(_scaled)
+    x, y = np.arange(5.0), np.ones(5)
+    first = kernel.call((x, y), 2.0)
+    assert kernel.call is not kernel._first
+    assert np.array_equal(kernel.call((x, y), 2.0), first)
+    assert np.array_equal(first, _scaled((x, y), 2.0))
+    copy = pickle.loads(pickle.dumps(kernel))  # the dispatcher alone, dispatched anew
+    assert np.array_equal(copy.call((x, y), 2.0), first)
+    plain = kernels.Kernel(_scaled.py_func)  # numba's JIT off: called as it is
+    assert np.array_equal(plain.call((x, y), 2.0), first)
+    assert plain.call is _scaled.py_func
+
+
+def test_kernels_of_a_run_skip_dispatch(model):
+    """The monthly passes a table keeps as kernels run from their entry points."""
+    for h in (model.households, model.sites[0].households):
+        for kernel in h.__dict__.get("_kernels", {}).values():
+            assert type(kernel.call).__name__ == "builtin_function_or_method"
+    assert model.households.__dict__["_kernels"]

@@ -194,18 +194,19 @@ def _lend_in_order(
     )
     cols, terms = h.as_tuple(LoanColumns), _terms(p)
     lean, at = np.empty(0), pointers(site.rng)
-    g = _serve(at, q, cols, terms, 0, lean)
+    serve = h.kernel(_serve)
+    g = serve.call(at, q, cols, terms, 0, lean)
     while g < len(groups):  # an elite's first loan: numpy's power, then on
         a = q.ends[g - 1] if g else 0
         u = q.u[a : q.ends[g]]
         e = 1.0 / (1.0 + LENDING.elite_lean * capture.strength(site))
         lean = np.where(h.elite[q.rows[a : q.ends[g]]] > 0, u**e, u)
-        g = _serve(at, q, cols, terms, g, lean)
+        g = serve.call(at, q, cols, terms, g, lean)
     n = int(q.books[2])
     if n:  # the businesses' luck, with numpy's exp, then their returns
         sd = p.business_return_sd * np.sqrt(1.0 - p.business_return_known)
         luck = np.exp(sd * q.normal[:n] - 0.5 * sd * sd)
-        _returns(q.lent[:n], luck, cols, terms)
+        h.kernel(_returns).call(q.lent[:n], luck, cols, terms)
     return _book(site, upk, groups, q)
 
 
@@ -393,7 +394,7 @@ def _askers(site: Site, groups: list[KSM]) -> dict[int, np.ndarray]:
     members = np.concatenate([k.members for k in groups])
     ends = np.cumsum([k.members.size for k in groups])
     owner = np.fromiter([k.unique_id for k in groups], np.int64, len(groups))
-    asking, count = _asking(
+    asking, count = h.kernel(_asking).call(
         members,
         ends,
         owner,
