@@ -19,6 +19,7 @@ month the last one ended (what the run's follow-up counts from).
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -530,12 +531,10 @@ def _ksm_records(site: Site) -> dict[str, float]:
     """KSMs by type and status, and those not dissolved."""
     counts = dict.fromkeys(KSM_COUNTS, 0.0)
     key = _KSM_KEY_BY_INDEX  # indexed by the enums' values: no hashing of enums
-    dissolved = KSMStatus.DISSOLVED
-    active = 0.0
     for k in site.ksms:
         counts[key[k.kind][k.status]] += 1.0
-        active += k.status != dissolved
-    counts["ksm_active"] = active
+    dissolved = sum(counts[by_status[KSMStatus.DISSOLVED]] for by_status in key)
+    counts["ksm_active"] = len(site.ksms) - dissolved  # whole numbers: exact
     return counts
 
 
@@ -661,12 +660,13 @@ class MonthlyTable:
         self.names = names
         self.values = np.empty((months + 1, len(names)))
         self.rows = 0
+        self._row = operator.itemgetter(*names)  # a row's values from a month's dict
 
     def add(self, stats: dict[str, float]) -> None:
         """Keep one month's records (every name must be in ``stats``)."""
         if self.rows == self.values.shape[0]:
             self.values = np.concatenate([self.values, np.empty_like(self.values)])
-        self.values[self.rows] = [stats[k] for k in self.names]
+        self.values[self.rows] = self._row(stats)
         self.rows += 1
 
     def frame(self) -> pd.DataFrame:

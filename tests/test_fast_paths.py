@@ -275,6 +275,10 @@ def test_eligibility_inline_is_the_rules_table(overrides):
         k.listed_at_formation = bool(rng.random() < 0.7)
         k.joint_liability = bool(rng.random() < 0.7)
         assert k.eligible == all(check(k) for check in KSM._rules.values())
+        checks = {name: check(k) for name, check in KSM._rules.items()}
+        got = k.rule_checks()
+        assert list(got.items()) == list(checks.items())
+        assert [type(v) for v in got.values()] == [type(v) for v in checks.values()]
 
 
 def _numpy_free_to_join(site):
