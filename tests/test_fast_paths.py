@@ -136,6 +136,64 @@ def test_tally_sums_in_row_order(model):
 
 
 # --- round 2 (branch perf2): lending's compiled passes, formation's runs, eligibility ----
+def test_tally_counts_are_numpys():
+    """The tally's stage cells and counts are numpy's counts, on random tables."""
+    rng = np.random.default_rng(11)
+    for n in (0, 1, 7, 600, 5000):
+        cols = {
+            name: (rng.random(n) < rng.random()).astype(np.bool_)
+            for name in records.TallyColumns._fields
+        }
+        cols["welfare"] = rng.uniform(0.5, 1.5, n).astype(np.float32)
+        cols["stage"] = rng.integers(0, 4, n).astype(np.int8)
+        cols["elite"] = rng.integers(0, 3, n).astype(np.int8)
+        cols["ksm"] = rng.integers(-1, 3, n).astype(np.int32)
+        cols["loan_balance"] = rng.integers(0, 2, n) * 1_000_000
+        for name in ("awareness", "capacity", "agency", "trust_bkm", "trust_gov"):
+            cols[name] = rng.random(n, dtype=np.float32)
+        c = records.TallyColumns(**cols)
+        raw = records._tally(c)
+        poor, st, woman = c.welfare < 1.0, c.stage, c.woman
+        cells = [
+            np.count_nonzero(g & (st == s))
+            for g in (True, poor, woman)
+            for s in range(4)
+        ]
+        assert raw[: records._STAGE_CELLS].tolist() == cells
+        t = dict(
+            zip(
+                records._TALLIES,
+                raw[records._STAGE_CELLS + records._BENEFIT_CELLS :],
+                strict=True,
+            )
+        )
+        listed, member = c.on_ps2, c.ksm >= 0
+        want = {
+            "n_poor": poor,
+            "n_init_poor": c.initially_poor,
+            "n_elite": c.elite != 0,
+            "n_women": woman,
+            "forced": c.forced,
+            "forced_poor": c.forced & poor,
+            "pendayaan": st == 3,
+            "genuine_poor": ~c.forced & (st == 3) & poor,
+            "participating": c.participating,
+            "participating_poor": c.participating & poor,
+            "relawan": c.relawan,
+            "listed": listed,
+            "listed_poor": listed & poor,
+            "members": member,
+            "members_poor": member & poor,
+            "borrowers": c.loan_balance != 0,
+            "defaulted": c.defaulted,
+            "graduated": c.graduated,
+            "poor_init_poor": c.initially_poor & poor,
+        }
+        assert {k: t[k] for k in want} == {
+            k: np.count_nonzero(v) for k, v in want.items()
+        }
+
+
 def _scramble(h, rng):
     """Random borrowing state, to reach every branch of the lending passes."""
     h.capacity[:] = rng.random(h.n, dtype=np.float32)
