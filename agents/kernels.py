@@ -9,7 +9,12 @@ model's rates) keeps a :class:`Kernel`: its first call goes through the dispatch
 later calls go straight to the compiled entry point chosen for those types.
 
 The entry point unboxes its arguments as the types it was compiled for, unchecked: a
-:class:`Kernel` is only for arguments whose types cannot change between calls.
+:class:`Kernel` is only for arguments whose types cannot change between calls. When the
+function has one compiled version, it is the one the first call ran (numba converts
+only scalars and array layouts between versions, never an array's dtype, and the entry
+point unboxes scalars through Python's number protocol, as that conversion does);
+with several, the first call's arguments are typed to find theirs (0.3 ms for the
+household pass's, once).
 """
 
 from __future__ import annotations
@@ -49,8 +54,12 @@ class Kernel:
         if not isinstance(self.dispatcher, CPUDispatcher):  # JIT off, or a stand-in
             self.call = self.dispatcher
             return out
-        types = tuple(self.dispatcher.typeof_pyval(a) for a in args)
-        found = self.dispatcher.overloads.get(types)
+        overloads = self.dispatcher.overloads
+        if len(overloads) == 1:  # the one the call ran (typing the arguments: 0.3 ms)
+            (found,) = overloads.values()
+        else:
+            types = tuple(self.dispatcher.typeof_pyval(a) for a in args)
+            found = overloads.get(types)
         if found is not None:  # else (a conversion numba chose) keep dispatching
             self.call = found.entry_point
         return out

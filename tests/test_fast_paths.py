@@ -781,6 +781,12 @@ def test_kernel_calls_the_compiled_version_directly():
     assert np.array_equal(first, _scaled((x, y), 2.0))
     copy = pickle.loads(pickle.dumps(kernel))  # the dispatcher alone, dispatched anew
     assert np.array_equal(copy.call((x, y), 2.0), first)
+    ints = (np.arange(5), np.ones(5, np.int64))
+    assert np.array_equal(kernels.Kernel(_scaled).call(ints, 2), _scaled(ints, 2))
+    again = kernels.Kernel(_scaled)  # two versions now: found by the arguments' types
+    assert np.array_equal(again.call((x, y), 2.0), first)
+    assert np.array_equal(again.call((x, y), 2.0), first)
+    assert again.call is not again._first
     plain = kernels.Kernel(_scaled.py_func)  # numba's JIT off: called as it is
     assert np.array_equal(plain.call((x, y), 2.0), first)
     assert plain.call is _scaled.py_func
