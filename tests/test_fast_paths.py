@@ -53,6 +53,10 @@ def test_group_tilts_are_numpys_mean(elite_capture):
     if capture.strength(site) <= 0.0:
         want = np.ones(len(groups))
     assert np.array_equal(got.view(np.int64), want.view(np.int64))
+    # lending takes every eligible group's tilt, then those of the groups asking
+    some = np.flatnonzero(rng.random(len(groups)) < 0.3)
+    alone = lending._tilts(site, [groups[i] for i in some])
+    assert np.array_equal(got[some].view(np.int64), alone.view(np.int64))
 
 
 def _numpy_sizes(h, rows, u, p, cash):

@@ -88,11 +88,13 @@ def lend(site: Site, upk: UPK) -> int:
     priority = site.rng.gumbel(size=len(groups))
     # a group none of whose members asks gets nothing and draws nothing: only the
     # order among the groups with someone asking matters
-    askers = _askers(site, groups)
+    runs = _runs(groups)
+    askers = _askers(site, groups, runs)
     if not askers:
         return 0
     serve = list(askers)
-    priority[serve] += np.log(_tilts(site, [groups[i] for i in serve]))
+    # every group's tilt from the same runs (each group's its own), those asking taken
+    priority[serve] += np.log(_tilts(site, groups, runs)[serve])
     order = [i for i in np.argsort(-priority).tolist() if i in askers]
     return _lend_in_order(
         site, upk, [groups[i] for i in order], [askers[i] for i in order]
@@ -379,7 +381,19 @@ def _returns(rows: np.ndarray, luck: np.ndarray, c: LoanColumns, t: LoanTerms) -
             c.business_return[r] = known * luck[j]
 
 
-def _askers(site: Site, groups: list[KSM]) -> dict[int, np.ndarray]:
+def _runs(groups: list[KSM]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The groups' members concatenated, where each group's end, and the groups' ids."""
+    members = np.concatenate([k.members for k in groups])
+    ends = np.cumsum([k.members.size for k in groups])
+    owner = np.fromiter([k.unique_id for k in groups], np.int64, len(groups))
+    return members, ends, owner
+
+
+def _askers(
+    site: Site,
+    groups: list[KSM],
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> dict[int, np.ndarray]:
     """The members of each group who would ask this month, in the group's order.
 
     A member asks when it is still in the group, holds no loan, has neither graduated
@@ -391,9 +405,7 @@ def _askers(site: Site, groups: list[KSM]) -> dict[int, np.ndarray]:
     """
     p = site.p
     h = site.households
-    members = np.concatenate([k.members for k in groups])
-    ends = np.cumsum([k.members.size for k in groups])
-    owner = np.fromiter([k.unique_id for k in groups], np.int64, len(groups))
+    members, ends, owner = _runs(groups) if runs is None else runs
     asking, count = h.kernel(_asking).call(
         members,
         ends,
@@ -479,18 +491,26 @@ def _asking(  # noqa: PLR0917 - a numba kernel takes its arguments by position
     return asking[:n], count
 
 
-def _tilts(site: Site, groups: list[KSM]) -> np.ndarray:
+def _tilts(
+    site: Site,
+    groups: list[KSM],
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Mean capture tilt of each group's members (all 1 when the board steers nothing).
 
     The same values as numpy's mean of :func:`~berdaya.agents.upk.capture.steer` over
-    the members, in one compiled pass (:func:`_group_tilts`).
+    the members, in one compiled pass (:func:`_group_tilts`); ``runs`` are the groups'
+    :func:`_runs`, if already made.
     """
     c = capture.strength(site)
     if c <= 0.0:
         return np.ones(len(groups))
     informal, formal = capture.tilts(c)
-    members = np.concatenate([k.members for k in groups])
-    ends = np.cumsum([k.members.size for k in groups])
+    if runs is None:
+        members = np.concatenate([k.members for k in groups])
+        ends = np.cumsum([k.members.size for k in groups])
+    else:
+        members, ends, _ = runs
     return _group_tilts(members, ends, site.households.elite, (informal, formal))
 
 
