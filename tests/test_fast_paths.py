@@ -802,3 +802,18 @@ def test_kernels_of_a_run_skip_dispatch(model):
         for kernel in h.__dict__.get("_kernels", {}).values():
             assert type(kernel.call).__name__ == "builtin_function_or_method"
     assert model.households.__dict__["_kernels"]
+
+
+def test_kept_runs_are_the_groups_runs(model):
+    """Lending's runs are kept while the same groups are eligible, made again if not."""
+    site = model.sites[0]
+    upk = site.bkm.upk
+    groups = list(site.ksms)
+    assert len(groups) >= 2
+    first = lending._kept_runs(upk, groups)
+    for got, want in zip(first, lending._runs(groups), strict=True):
+        assert np.array_equal(got, want)
+    assert lending._kept_runs(upk, list(groups)) is first
+    fewer = lending._kept_runs(upk, groups[1:])
+    for got, want in zip(fewer, lending._runs(groups[1:]), strict=True):
+        assert np.array_equal(got, want)

@@ -88,7 +88,7 @@ def lend(site: Site, upk: UPK) -> int:
     priority = site.rng.gumbel(size=len(groups))
     # a group none of whose members asks gets nothing and draws nothing: only the
     # order among the groups with someone asking matters
-    runs = _runs(groups)
+    runs = _kept_runs(upk, groups)
     askers = _askers(site, groups, runs)
     if not askers:
         return 0
@@ -387,6 +387,20 @@ def _runs(groups: list[KSM]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ends = np.cumsum([k.members.size for k in groups])
     owner = np.fromiter([k.unique_id for k in groups], np.int64, len(groups))
     return members, ends, owner
+
+
+def _kept_runs(
+    upk: UPK, groups: list[KSM]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_runs` of the eligible groups, made again only when they change.
+
+    A KSM's members never change, so the same groups (by id, in the same order) have
+    the same runs; the eligible groups change a few times a run (read only, here).
+    """
+    ids = tuple(k.unique_id for k in groups)
+    if upk.borrowing_groups[0] != ids:
+        upk.borrowing_groups = (ids, _runs(groups))
+    return upk.borrowing_groups[1]
 
 
 def _askers(
