@@ -82,7 +82,7 @@ def economic_groups_wanted(site: Site) -> int:
 def _join(site: Site) -> None:
     p = site.p
     h = site.households
-    rows = _free_to_join(
+    rows = h.kernel(_free_to_join).call(
         (h.participating, h.ksm_waiting, h.graduated, h.defaulted, h.business_owner),
         (h.ksm, h.elite, h.on_ps2, h.favour),
         (h.capacity, h.business_skill),
@@ -153,7 +153,7 @@ def _group(site: Site, needed: int) -> None:
     # the waiting of each RW, in row order: one stable sort instead of a mask per RW
     by_rw, rws, starts, ends = _by_rw(waiting, h.rw[waiting])
     quota = math.ceil(p.ksm_women_min * p.ksm_size - 1e-9)
-    members, rw_of = _pools(
+    members, rw_of = h.kernel(_pools).call(
         pointers(site.rng),
         (by_rw, np.asarray(starts, np.int64), np.asarray(ends, np.int64)),
         h.woman,

@@ -25,7 +25,11 @@ import numpy as np
 from mesa import Agent
 from numba import njit
 
+from berdaya.agents.kernels import Kernel
+
 if TYPE_CHECKING:
+    from numba.core.registry import CPUDispatcher
+
     from berdaya.model.model import P2KPModel
 
 
@@ -216,6 +220,18 @@ class HouseholdTable:
         out = made.get(kind)
         if out is None:
             out = made[kind] = kind(*(getattr(self, name) for name in kind._fields))
+        return out
+
+    def kernel(self, dispatcher: CPUDispatcher) -> Kernel:
+        """This table's :class:`~berdaya.agents.kernels.Kernel` of a compiled pass.
+
+        Made once: a pass over a table takes the table's column tuples
+        (:meth:`as_tuple`) and arguments of fixed types, so it is dispatched once.
+        """
+        made = self.__dict__.setdefault("_kernels", {})
+        out = made.get(dispatcher)
+        if out is None:
+            out = made[dispatcher] = Kernel(dispatcher)
         return out
 
 
@@ -461,16 +477,32 @@ class Households(HouseholdTable):
             u_dropout=rng.random(n, dtype=f32),
             u_stage=rng.random(n, dtype=f32),
         )
-        sites = model.sites
-        terms = SiteTerms(
-            accompaniment=np.array(
-                [model.p.accompaniment_gain * s.bkm.accompaniment for s in sites], f32
-            ),
-            formed=np.array([s.bkm.formed for s in sites], np.bool_),
-            legitimacy=np.array([s.bkm.legitimacy for s in sites], f32),
-            support=np.array([s.kelurahan.support for s in sites], f32),
+        self.kernel(_household_month).call(
+            model.rates, self.columns(), model.neighbours, self._terms(model), draws
         )
-        _household_month(model.rates, self.columns(), model.neighbours, terms, draws)
+
+    def _terms(self, model: P2KPModel) -> SiteTerms:
+        """This month's :class:`SiteTerms`, written into arrays kept between months.
+
+        Each value is cast to the array's type as ``np.array(values, dtype)`` cast it.
+        """
+        terms = self.__dict__.get("_site_terms")
+        if terms is None:
+            k, f32 = len(model.sites), np.float32
+            terms = SiteTerms(
+                np.zeros(k, f32),
+                np.zeros(k, np.bool_),
+                np.zeros(k, f32),
+                np.zeros(k, f32),
+            )
+            self.__dict__["_site_terms"] = terms
+        gain = model.p.accompaniment_gain
+        for j, s in enumerate(model.sites):
+            terms.accompaniment[j] = gain * s.bkm.accompaniment
+            terms.formed[j] = s.bkm.formed
+            terms.legitimacy[j] = s.bkm.legitimacy
+            terms.support[j] = s.kelurahan.support
+        return terms
 
 
 @njit(cache=True)

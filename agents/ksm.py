@@ -138,7 +138,23 @@ class KSM(Agent):
         Returns:
             Mapping from rule to whether it holds now.
         """
+        if self._rules is _GUIDELINE:  # inline, as :meth:`_meets_guideline`
+            return self._guideline_checks()
         return {name: check(self) for name, check in self._rules.items()}
+
+    def _guideline_checks(self) -> dict[str, bool]:
+        """The guideline's ``_rules`` checked inline: the same keys, in order, and values."""
+        p = self.site.p
+        return {
+            "economic": self.kind == KSMType.ECONOMIC,
+            "not_dissolved": self.status != KSMStatus.DISSOLVED,
+            "training": self.sessions >= p.ksm_training_sessions,
+            "savings": self.months_saving >= p.ksm_savings_months,
+            "joint_liability": self.joint_liability or not p.joint_liability,
+            "members": self.members.size >= KSM_RULES.min_members,
+            "women": self.women_share >= p.ksm_women_min - 1e-12,
+            "ps2": p.targeting == "open" or self.listed_at_formation,
+        }
 
     @property
     def eligible(self) -> bool:
@@ -355,7 +371,7 @@ def step_ksms(site: Site) -> None:
     if not live:
         return
     h = site.households
-    codes = _ksm_month(
+    codes = h.kernel(_ksm_month).call(
         h.ksm,
         _ids(live),
         h.participating,

@@ -19,6 +19,7 @@ month the last one ended (what the run's follow-up counts from).
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -130,34 +131,22 @@ def _tally(c: TallyColumns) -> np.ndarray:
     """Counts and sums over households: stage cells, benefit cells, tallies.
 
     Three compiled passes, each keeping its running totals in local variables (a total
-    kept in the result array is stored and reloaded for every household): the cells,
-    the counts of the tallies, and their sums of floats, each in row order.
+    kept in the result array is stored and reloaded for every household): the counts
+    (the stage cells and the tallies that count), the benefit cells, and the sums of
+    floats, each in row order.
     """
     out = np.zeros(_STAGE_CELLS + _BENEFIT_CELLS + 30)
-    _tally_cells(c, out)
     t = out[_STAGE_CELLS + _BENEFIT_CELLS :]
-    _tally_counts(c, t)
+    _tally_counts(c, out, t)
+    _tally_benefits(c, out)
     _tally_sums(c, t)
     return out
 
 
 @njit(cache=True)
-def _tally_cells(c: TallyColumns, out: np.ndarray) -> None:
-    """Stage cells (all, poor, women) and benefit cells (loan, works, aid, any)."""
-    n = c.stage.size
-    # [all, poor, women] x stage; the count at stage 0 of all by difference
-    cells = np.zeros((3, 4), np.int64)
-    a1 = a2 = a3 = p0 = p1 = p2 = p3 = w0 = w1 = w2 = w3 = 0
-    for i in range(n):
-        st = c.stage[i]
-        poor = c.welfare[i] < 1.0
-        woman = c.woman[i]
-        a1, a2, a3 = a1 + (st == 1), a2 + (st == 2), a3 + (st == 3)
-        p0, p1 = p0 + (poor and st == 0), p1 + (poor and st == 1)
-        p2, p3 = p2 + (poor and st == 2), p3 + (poor and st == 3)
-        w0, w1 = w0 + (woman and st == 0), w1 + (woman and st == 1)
-        w2, w3 = w2 + (woman and st == 2), w3 + (woman and st == 3)
-    for i in range(n):
+def _tally_benefits(c: TallyColumns, out: np.ndarray) -> None:
+    """Benefit cells: loan, works, aid, any x the groups (poor, nonpoor, elite, women)."""
+    for i in range(c.stage.size):
         got = (c.got_loan[i], c.got_works[i], c.got_aid[i], True)
         if not (got[0] or got[1] or got[2]):
             continue
@@ -169,30 +158,37 @@ def _tally_cells(c: TallyColumns, out: np.ndarray) -> None:
                 out[base + 1] += not c.initially_poor[i]
                 out[base + 2] += c.elite[i] != 0
                 out[base + 3] += c.woman[i]
-    cells[0] = (n - a1 - a2 - a3, a1, a2, a3)
-    cells[1] = (p0, p1, p2, p3)
-    cells[2] = (w0, w1, w2, w3)
-    out[:_STAGE_CELLS] = cells.ravel()
 
 
 @njit(cache=True)
-def _tally_counts(c: TallyColumns, t: np.ndarray) -> None:
-    """The tallies that count households (see ``_TALLIES``); the sums are left."""
+def _tally_counts(c: TallyColumns, out: np.ndarray, t: np.ndarray) -> None:
+    """The stage cells (all, poor, women) and the tallies that count households.
+
+    One pass for both (they read the same columns); the sums are left.
+    """
+    a1 = a2 = a3 = p0 = p1 = p2 = p3 = w0 = w1 = w2 = w3 = 0
     n0 = n1 = n2 = n3 = n4 = n5 = n6 = n7 = n8 = n9 = 0
     n18 = n19 = n20 = n21 = n22 = n23 = n24 = n25 = n29 = 0
     for i in range(c.stage.size):
+        st = c.stage[i]
         poor = c.welfare[i] < 1.0
         init = c.initially_poor[i]
+        woman = c.woman[i]
+        a1, a2, a3 = a1 + (st == 1), a2 + (st == 2), a3 + (st == 3)
+        p0, p1 = p0 + (poor and st == 0), p1 + (poor and st == 1)
+        p2, p3 = p2 + (poor and st == 2), p3 + (poor and st == 3)
+        w0, w1 = w0 + (woman and st == 0), w1 + (woman and st == 1)
+        w2, w3 = w2 + (woman and st == 2), w3 + (woman and st == 3)
         n0 += poor
         n1 += init
         n2 += c.elite[i] != 0
-        n3 += c.woman[i]
+        n3 += woman
         if c.forced[i]:
             n4 += 1
             n5 += poor
-        elif c.stage[i] == 3:
+        elif st == 3:
             n7 += poor
-        n6 += c.stage[i] == 3
+        n6 += st == 3
         if c.participating[i]:
             n8 += 1
             n9 += poor
@@ -207,6 +203,10 @@ def _tally_counts(c: TallyColumns, t: np.ndarray) -> None:
         n24 += c.defaulted[i]
         n25 += c.graduated[i]
         n29 += init and poor
+    # [all, poor, women] x stage; the count at stage 0 of all by difference
+    cells = (c.stage.size - a1 - a2 - a3, a1, a2, a3, p0, p1, p2, p3, w0, w1, w2, w3)
+    for j in range(_STAGE_CELLS):
+        out[j] = cells[j]
     counts = (n0, n1, n2, n3, n4, n5, n6, n7, n8, n9, n18, n19, n20, n21, n22)
     counts = (*counts, n23, n24, n25, n29)
     for j in range(len(_COUNTED)):
@@ -328,7 +328,7 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
     Returns:
         Mapping from record name to value (:data:`HOUSEHOLD_KEYS`, in order).
     """
-    raw = _tally(h.as_tuple(TallyColumns))
+    raw = h.kernel(_tally).call(h.as_tuple(TallyColumns))
     values = _household_values(raw, float(h.n), gini(h.welfare))
     return dict(zip(HOUSEHOLD_KEYS, values.tolist(), strict=True))
 
@@ -530,12 +530,10 @@ def _ksm_records(site: Site) -> dict[str, float]:
     """KSMs by type and status, and those not dissolved."""
     counts = dict.fromkeys(KSM_COUNTS, 0.0)
     key = _KSM_KEY_BY_INDEX  # indexed by the enums' values: no hashing of enums
-    dissolved = KSMStatus.DISSOLVED
-    active = 0.0
     for k in site.ksms:
         counts[key[k.kind][k.status]] += 1.0
-        active += k.status != dissolved
-    counts["ksm_active"] = active
+    dissolved = sum(counts[by_status[KSMStatus.DISSOLVED]] for by_status in key)
+    counts["ksm_active"] = len(site.ksms) - dissolved  # whole numbers: exact
     return counts
 
 
@@ -661,12 +659,13 @@ class MonthlyTable:
         self.names = names
         self.values = np.empty((months + 1, len(names)))
         self.rows = 0
+        self._row = operator.itemgetter(*names)  # a row's values from a month's dict
 
     def add(self, stats: dict[str, float]) -> None:
         """Keep one month's records (every name must be in ``stats``)."""
         if self.rows == self.values.shape[0]:
             self.values = np.concatenate([self.values, np.empty_like(self.values)])
-        self.values[self.rows] = [stats[k] for k in self.names]
+        self.values[self.rows] = self._row(stats)
         self.rows += 1
 
     def frame(self) -> pd.DataFrame:

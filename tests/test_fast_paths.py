@@ -15,7 +15,7 @@ import pytest
 from numba import njit
 from support import build, step
 
-from berdaya.agents import draws, faskel, formation
+from berdaya.agents import draws, faskel, formation, kernels
 from berdaya.agents.household import COLUMNS
 from berdaya.agents.ksm import KSM, KSMStatus
 from berdaya.agents.upk import accounts, aid, capture, lending
@@ -53,6 +53,10 @@ def test_group_tilts_are_numpys_mean(elite_capture):
     if capture.strength(site) <= 0.0:
         want = np.ones(len(groups))
     assert np.array_equal(got.view(np.int64), want.view(np.int64))
+    # lending takes every eligible group's tilt, then those of the groups asking
+    some = np.flatnonzero(rng.random(len(groups)) < 0.3)
+    alone = lending._tilts(site, [groups[i] for i in some])
+    assert np.array_equal(got[some].view(np.int64), alone.view(np.int64))
 
 
 def _numpy_sizes(h, rows, u, p, cash):
@@ -136,6 +140,64 @@ def test_tally_sums_in_row_order(model):
 
 
 # --- round 2 (branch perf2): lending's compiled passes, formation's runs, eligibility ----
+def test_tally_counts_are_numpys():
+    """The tally's stage cells and counts are numpy's counts, on random tables."""
+    rng = np.random.default_rng(11)
+    for n in (0, 1, 7, 600, 5000):
+        cols = {
+            name: (rng.random(n) < rng.random()).astype(np.bool_)
+            for name in records.TallyColumns._fields
+        }
+        cols["welfare"] = rng.uniform(0.5, 1.5, n).astype(np.float32)
+        cols["stage"] = rng.integers(0, 4, n).astype(np.int8)
+        cols["elite"] = rng.integers(0, 3, n).astype(np.int8)
+        cols["ksm"] = rng.integers(-1, 3, n).astype(np.int32)
+        cols["loan_balance"] = rng.integers(0, 2, n) * 1_000_000
+        for name in ("awareness", "capacity", "agency", "trust_bkm", "trust_gov"):
+            cols[name] = rng.random(n, dtype=np.float32)
+        c = records.TallyColumns(**cols)
+        raw = records._tally(c)
+        poor, st, woman = c.welfare < 1.0, c.stage, c.woman
+        cells = [
+            np.count_nonzero(g & (st == s))
+            for g in (True, poor, woman)
+            for s in range(4)
+        ]
+        assert raw[: records._STAGE_CELLS].tolist() == cells
+        t = dict(
+            zip(
+                records._TALLIES,
+                raw[records._STAGE_CELLS + records._BENEFIT_CELLS :],
+                strict=True,
+            )
+        )
+        listed, member = c.on_ps2, c.ksm >= 0
+        want = {
+            "n_poor": poor,
+            "n_init_poor": c.initially_poor,
+            "n_elite": c.elite != 0,
+            "n_women": woman,
+            "forced": c.forced,
+            "forced_poor": c.forced & poor,
+            "pendayaan": st == 3,
+            "genuine_poor": ~c.forced & (st == 3) & poor,
+            "participating": c.participating,
+            "participating_poor": c.participating & poor,
+            "relawan": c.relawan,
+            "listed": listed,
+            "listed_poor": listed & poor,
+            "members": member,
+            "members_poor": member & poor,
+            "borrowers": c.loan_balance != 0,
+            "defaulted": c.defaulted,
+            "graduated": c.graduated,
+            "poor_init_poor": c.initially_poor & poor,
+        }
+        assert {k: t[k] for k in want} == {
+            k: np.count_nonzero(v) for k, v in want.items()
+        }
+
+
 def _scramble(h, rng):
     """Random borrowing state, to reach every branch of the lending passes."""
     h.capacity[:] = rng.random(h.n, dtype=np.float32)
@@ -275,6 +337,10 @@ def test_eligibility_inline_is_the_rules_table(overrides):
         k.listed_at_formation = bool(rng.random() < 0.7)
         k.joint_liability = bool(rng.random() < 0.7)
         assert k.eligible == all(check(k) for check in KSM._rules.values())
+        checks = {name: check(k) for name, check in KSM._rules.items()}
+        got = k.rule_checks()
+        assert list(got.items()) == list(checks.items())
+        assert [type(v) for v in got.values()] == [type(v) for v in checks.values()]
 
 
 def _numpy_free_to_join(site):
@@ -464,6 +530,41 @@ def test_aid_choice_is_numpys():
         assert got.dtype == want.dtype
         assert np.array_equal(got, want)
         assert got_rng.bit_generator.state == want_rng.bit_generator.state
+
+
+def _numpy_aid_chances(aid_left, listed, elite, steering):
+    """What aid computed before: the pool and its chances, from numpy's masks."""
+    c, informal, formal, _ = steering
+    pool = np.flatnonzero((aid_left == 0) & (listed | (elite > 0)))
+    weight = np.where(listed[pool], 1.0, 0.0) + c * (elite[pool] > 0)
+    if c > 0.0:  # capture.steer
+        e = elite[pool]
+        weight = weight * np.where(e == 2, formal, np.where(e > 0, informal, 1.0))
+    total = weight.sum()
+    chance = weight / total if total > 0 else weight
+    return pool[chance > 0], chance[chance > 0]
+
+
+def test_aid_weights_are_numpys():
+    """Aid's pool and chances (``_weights``, ``_positive``) are numpy's, bit for bit."""
+    meta = np.random.default_rng(3)
+    for _ in range(600):
+        n = int(meta.integers(0, 12000))
+        aid_left = np.where(meta.random(n) < meta.random(), 0, 3).astype(np.int16)
+        listed = meta.random(n) < meta.random()
+        elite = meta.choice(np.array([0, 1, 2], np.int8), n, p=[0.9, 0.06, 0.04])
+        c = float(meta.choice([0.0, 1e-310, meta.random(), 1.0]))
+        informal, formal = capture.tilts(c)
+        steering = (c, informal, formal, c > 0.0)
+        want_pool, want_chance = _numpy_aid_chances(aid_left, listed, elite, steering)
+        pool, weight = aid._weights(aid_left, listed, elite, steering)
+        total = weight.sum()
+        if total > 0:
+            pool, chance = aid._positive(pool, weight, total)
+        else:
+            pool, chance = pool[:0], weight[:0]
+        assert np.array_equal(pool, want_pool)
+        assert np.array_equal(chance.view(np.int64), want_chance.view(np.int64))
 
 
 def test_runs_are_searchsorteds():
@@ -665,3 +766,54 @@ def test_listed_visits_are_the_rejection_samples():
         )
         assert got.tolist() == want.tolist()
         assert ours.bit_generator.state == theirs.bit_generator.state
+
+
+@njit(cache=False)
+def _scaled(columns, factor):
+    return columns[0] * factor + columns[1]
+
+
+def test_kernel_calls_the_compiled_version_directly():
+    """A ``Kernel`` gives the dispatcher's results, then skips its dispatch."""
+    import pickle  # noqa: PLC0415
+
+    kernel = kernels.Kernel(_scaled)
+    x, y = np.arange(5.0), np.ones(5)
+    first = kernel.call((x, y), 2.0)
+    assert kernel.call is not kernel._first
+    assert np.array_equal(kernel.call((x, y), 2.0), first)
+    assert np.array_equal(first, _scaled((x, y), 2.0))
+    copy = pickle.loads(pickle.dumps(kernel))  # the dispatcher alone, dispatched anew
+    assert np.array_equal(copy.call((x, y), 2.0), first)
+    ints = (np.arange(5), np.ones(5, np.int64))
+    assert np.array_equal(kernels.Kernel(_scaled).call(ints, 2), _scaled(ints, 2))
+    again = kernels.Kernel(_scaled)  # two versions now: found by the arguments' types
+    assert np.array_equal(again.call((x, y), 2.0), first)
+    assert np.array_equal(again.call((x, y), 2.0), first)
+    assert again.call is not again._first
+    plain = kernels.Kernel(_scaled.py_func)  # numba's JIT off: called as it is
+    assert np.array_equal(plain.call((x, y), 2.0), first)
+    assert plain.call is _scaled.py_func
+
+
+def test_kernels_of_a_run_skip_dispatch(model):
+    """The monthly passes a table keeps as kernels run from their entry points."""
+    for h in (model.households, model.sites[0].households):
+        for kernel in h.__dict__.get("_kernels", {}).values():
+            assert type(kernel.call).__name__ == "builtin_function_or_method"
+    assert model.households.__dict__["_kernels"]
+
+
+def test_kept_runs_are_the_groups_runs(model):
+    """Lending's runs are kept while the same groups are eligible, made again if not."""
+    site = model.sites[0]
+    upk = site.bkm.upk
+    groups = list(site.ksms)
+    assert len(groups) >= 2
+    first = lending._kept_runs(upk, groups)
+    for got, want in zip(first, lending._runs(groups), strict=True):
+        assert np.array_equal(got, want)
+    assert lending._kept_runs(upk, list(groups)) is first
+    fewer = lending._kept_runs(upk, groups[1:])
+    for got, want in zip(fewer, lending._runs(groups[1:]), strict=True):
+        assert np.array_equal(got, want)

@@ -53,17 +53,15 @@ def give(site: Site, upk: UPK) -> int:
         return 0
     months = min(p.aid_months, budget // monthly)
     per = monthly * months
-    free = h.aid_left == 0
     listed = h.on_ps2 if site.cycle.ps2_done else h.poor
-    pool = np.flatnonzero(free & (listed | (h.elite > 0)))
+    pool, weight = _weights(h.aid_left, listed, h.elite, _steering(site))
     if pool.size == 0:
         return 0
-    weight = np.where(listed[pool], 1.0, 0.0)
-    c = capture.strength(site)
-    weight = capture.steer(site, pool, weight + c * (h.elite[pool] > 0))
-    total = weight.sum()
-    chance = weight / total if total > 0 else weight
-    pool, chance = pool[chance > 0], chance[chance > 0]  # tiny weights can underflow
+    total = weight.sum()  # numpy's pairwise sum
+    if total > 0:  # tiny weights can underflow
+        pool, chance = _positive(pool, weight, total)
+    else:
+        pool, chance = pool[:0], weight[:0]
     n = min(int(budget // per), pool.size)
     if n <= 0:
         return 0
@@ -79,6 +77,61 @@ def give(site: Site, upk: UPK) -> int:
     formation.aid_group(site, chosen)
     site.effort.add(primary=AID.effort)
     return 1
+
+
+def _steering(site: Site) -> tuple[float, float, float, bool]:
+    """Capture's strength, its informal and formal tilts, and whether it steers at all."""
+    c = capture.strength(site)
+    informal, formal = capture.tilts(c)
+    return c, informal, formal, c > 0.0
+
+
+@njit(cache=True)
+def _weights(
+    aid_left: np.ndarray,
+    listed: np.ndarray,
+    elite: np.ndarray,
+    steering: tuple[float, float, float, bool],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The households aid may reach, in row order, and their weights, in one pass.
+
+    Those without aid running, listed or elite; a listed one weighs 1, an elite adds the
+    capture strength, and a captured board tilts an elite's weight
+    (:func:`~berdaya.agents.upk.capture.steer`): the float64 sums and products numpy's
+    masks over the table made, element by element.
+    """
+    c, informal, formal, steers = steering
+    pool = np.empty(aid_left.size, np.int64)
+    weight = np.empty(aid_left.size)
+    m = 0
+    for r in range(aid_left.size):
+        e = elite[r]
+        if aid_left[r] != 0 or not (listed[r] or e > 0):
+            continue
+        w = (1.0 if listed[r] else 0.0) + c * (1.0 if e > 0 else 0.0)
+        if steers:
+            w *= formal if e == 2 else (informal if e > 0 else 1.0)
+        pool[m] = r
+        weight[m] = w
+        m += 1
+    return pool[:m], weight[:m]
+
+
+@njit(cache=True)
+def _positive(
+    pool: np.ndarray, weight: np.ndarray, total: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's chance (its weight over ``total``), the rows of positive chance only."""
+    rows = np.empty(pool.size, np.int64)
+    chance = np.empty(pool.size)
+    m = 0
+    for j in range(pool.size):
+        x = weight[j] / total
+        if x > 0:
+            rows[m] = pool[j]
+            chance[m] = x
+            m += 1
+    return rows[:m], chance[:m]
 
 
 def choose(

@@ -88,11 +88,13 @@ def lend(site: Site, upk: UPK) -> int:
     priority = site.rng.gumbel(size=len(groups))
     # a group none of whose members asks gets nothing and draws nothing: only the
     # order among the groups with someone asking matters
-    askers = _askers(site, groups)
+    runs = _kept_runs(upk, groups)
+    askers = _askers(site, groups, runs)
     if not askers:
         return 0
     serve = list(askers)
-    priority[serve] += np.log(_tilts(site, [groups[i] for i in serve]))
+    # every group's tilt from the same runs (each group's its own), those asking taken
+    priority[serve] += np.log(_tilts(site, groups, runs)[serve])
     order = [i for i in np.argsort(-priority).tolist() if i in askers]
     return _lend_in_order(
         site, upk, [groups[i] for i in order], [askers[i] for i in order]
@@ -194,18 +196,19 @@ def _lend_in_order(
     )
     cols, terms = h.as_tuple(LoanColumns), _terms(p)
     lean, at = np.empty(0), pointers(site.rng)
-    g = _serve(at, q, cols, terms, 0, lean)
+    serve = h.kernel(_serve)
+    g = serve.call(at, q, cols, terms, 0, lean)
     while g < len(groups):  # an elite's first loan: numpy's power, then on
         a = q.ends[g - 1] if g else 0
         u = q.u[a : q.ends[g]]
         e = 1.0 / (1.0 + LENDING.elite_lean * capture.strength(site))
         lean = np.where(h.elite[q.rows[a : q.ends[g]]] > 0, u**e, u)
-        g = _serve(at, q, cols, terms, g, lean)
+        g = serve.call(at, q, cols, terms, g, lean)
     n = int(q.books[2])
     if n:  # the businesses' luck, with numpy's exp, then their returns
         sd = p.business_return_sd * np.sqrt(1.0 - p.business_return_known)
         luck = np.exp(sd * q.normal[:n] - 0.5 * sd * sd)
-        _returns(q.lent[:n], luck, cols, terms)
+        h.kernel(_returns).call(q.lent[:n], luck, cols, terms)
     return _book(site, upk, groups, q)
 
 
@@ -378,7 +381,33 @@ def _returns(rows: np.ndarray, luck: np.ndarray, c: LoanColumns, t: LoanTerms) -
             c.business_return[r] = known * luck[j]
 
 
-def _askers(site: Site, groups: list[KSM]) -> dict[int, np.ndarray]:
+def _runs(groups: list[KSM]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The groups' members concatenated, where each group's end, and the groups' ids."""
+    members = np.concatenate([k.members for k in groups])
+    ends = np.cumsum([k.members.size for k in groups])
+    owner = np.fromiter([k.unique_id for k in groups], np.int64, len(groups))
+    return members, ends, owner
+
+
+def _kept_runs(
+    upk: UPK, groups: list[KSM]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_runs` of the eligible groups, made again only when they change.
+
+    A KSM's members never change, so the same groups (by id, in the same order) have
+    the same runs; the eligible groups change a few times a run (read only, here).
+    """
+    ids = tuple(k.unique_id for k in groups)
+    if upk.borrowing_groups[0] != ids:
+        upk.borrowing_groups = (ids, _runs(groups))
+    return upk.borrowing_groups[1]
+
+
+def _askers(
+    site: Site,
+    groups: list[KSM],
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> dict[int, np.ndarray]:
     """The members of each group who would ask this month, in the group's order.
 
     A member asks when it is still in the group, holds no loan, has neither graduated
@@ -390,10 +419,8 @@ def _askers(site: Site, groups: list[KSM]) -> dict[int, np.ndarray]:
     """
     p = site.p
     h = site.households
-    members = np.concatenate([k.members for k in groups])
-    ends = np.cumsum([k.members.size for k in groups])
-    owner = np.fromiter([k.unique_id for k in groups], np.int64, len(groups))
-    asking, count = _asking(
+    members, ends, owner = _runs(groups) if runs is None else runs
+    asking, count = h.kernel(_asking).call(
         members,
         ends,
         owner,
@@ -478,18 +505,26 @@ def _asking(  # noqa: PLR0917 - a numba kernel takes its arguments by position
     return asking[:n], count
 
 
-def _tilts(site: Site, groups: list[KSM]) -> np.ndarray:
+def _tilts(
+    site: Site,
+    groups: list[KSM],
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Mean capture tilt of each group's members (all 1 when the board steers nothing).
 
     The same values as numpy's mean of :func:`~berdaya.agents.upk.capture.steer` over
-    the members, in one compiled pass (:func:`_group_tilts`).
+    the members, in one compiled pass (:func:`_group_tilts`); ``runs`` are the groups'
+    :func:`_runs`, if already made.
     """
     c = capture.strength(site)
     if c <= 0.0:
         return np.ones(len(groups))
     informal, formal = capture.tilts(c)
-    members = np.concatenate([k.members for k in groups])
-    ends = np.cumsum([k.members.size for k in groups])
+    if runs is None:
+        members = np.concatenate([k.members for k in groups])
+        ends = np.cumsum([k.members.size for k in groups])
+    else:
+        members, ends, _ = runs
     return _group_tilts(members, ends, site.households.elite, (informal, formal))
 
 

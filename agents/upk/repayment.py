@@ -132,7 +132,7 @@ def collect(site: Site, upk: UPK) -> None:
         return
     a = site.adjacency_norm
     loans = h.as_tuple(Loans)
-    due, paid, principal_in, interest_in, lost = _collect(
+    due, paid, principal_in, interest_in, lost = h.kernel(_collect).call(
         rows,
         site.rng.random(rows.size),
         Ties(a.indptr, a.indices, a.data),
