@@ -453,6 +453,15 @@ def _method_lines(
         "- Priors: uniform over each parameter's `plausible` range in the scenario schema.",
         "- " + provenance["seeds"] + ".",
         "",
+    ]
+    return [*lines, *_generation_lines(provenance, generations)]
+
+
+def _generation_lines(
+    provenance: dict[str, Any], generations: pd.DataFrame
+) -> list[str]:
+    """The table of the generations, and the prior sample that set the first one."""
+    lines = [
         "| generation | epsilon | evaluations | accepted | acceptance | ESS | seconds |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
