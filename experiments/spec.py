@@ -397,13 +397,10 @@ class SweepSpec:
         Raises:
             SweepError: ``replications`` is not an integer >= 1.
         """
-        if isinstance(replications, bool) or not isinstance(replications, int):
+        whole = isinstance(replications, int) and not isinstance(replications, bool)
+        if not whole or replications < 1:
             raise SweepError(
                 f"replications must be an integer >= 1 (got {replications!r})"
-            )
-        if replications < 1:
-            raise SweepError(
-                f"replications must be an integer >= 1 (got {replications})"
             )
         if replications == self.replications:
             return self
@@ -453,11 +450,12 @@ def shipped_specs() -> dict[str, Path]:
     }
 
 
-def load_spec(spec: str | Path) -> SweepSpec:
-    """Read and check a sweep spec: a shipped spec name or a TOML path.
+def load_spec(spec: str | Path | SweepSpec | dict[str, Any]) -> SweepSpec:
+    """Read and check a sweep spec: a shipped spec name, a TOML path or a spec dict.
 
     Args:
-        spec: Shipped spec name (see :func:`shipped_specs`) or path.
+        spec: Shipped spec name (see :func:`shipped_specs`), path, spec dict (as
+            :func:`parse_spec` takes it) or a :class:`SweepSpec` (returned as it is).
 
     Returns:
         The validated :class:`SweepSpec`.
@@ -465,6 +463,10 @@ def load_spec(spec: str | Path) -> SweepSpec:
     Raises:
         SweepError: One line naming the file, the entry and what is wrong.
     """
+    if isinstance(spec, SweepSpec):
+        return spec
+    if isinstance(spec, dict):
+        return parse_spec(spec)
     ships = shipped_specs()
     text = str(spec)
     path = Path(text)

@@ -94,7 +94,6 @@ from berdaya.experiments.spec import (
     SweepSpec,
     build_design,
     load_spec,
-    parse_spec,
 )
 from berdaya.experiments.store import (
     DAMAGED,
@@ -846,12 +845,7 @@ def prepare(
         ensemble: An ensemble to draw from instead of the spec's (``None``: the
             spec's, if any).
     """
-    if isinstance(spec, SweepSpec):
-        checked = spec
-    elif isinstance(spec, dict):
-        checked = parse_spec(spec)
-    else:
-        checked = load_spec(spec)
+    checked = load_spec(spec)
     if replications is not None:
         checked = checked.with_replications(replications)
     if ensemble is not None:
