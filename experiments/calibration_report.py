@@ -33,6 +33,7 @@ from berdaya.experiments.targets import (
     Target,
     load_targets,
     measure,
+    value_summary,
 )
 from berdaya.scenarios import load_scenario, schema
 
@@ -142,22 +143,8 @@ def _summary(values: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
     for t in targets:
         for arm in ARMS:
             sel = (values["scenario"] == t.scenario) & (values["arm"] == arm)
-            v = values.loc[sel, t.statistic].dropna().to_numpy(dtype=float)
-            mean = float(v.mean()) if v.size else float("nan")
-            rows.append(
-                {
-                    "name": t.name,
-                    "arm": arm,
-                    "mean": mean,
-                    "p5": float(np.quantile(v, 0.05)) if v.size else float("nan"),
-                    "p95": float(np.quantile(v, 0.95)) if v.size else float("nan"),
-                    "inside": float(((v >= t.low) & (v <= t.high)).mean())
-                    if v.size
-                    else float("nan"),
-                    "n": int(v.size),
-                    "holds": t.holds(mean) if v.size else False,
-                }
-            )
+            v = values.loc[sel, t.statistic]
+            rows.append({"name": t.name, "arm": arm, **value_summary(t, v)})
     return pd.DataFrame(rows)
 
 
