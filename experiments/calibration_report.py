@@ -117,20 +117,9 @@ def predictive(
         draws = draw_members(ensemble, n, rng)
         seeds = rng.integers(0, 2**32, size=(2, n))
         for k in range(n):
-            jobs.append(
-                (
-                    "scenario values",
-                    k,
-                    MeasureTask(scenario, int(seeds[0, k]), tuple(names), {}),
-                )
-            )
-            jobs.append(
-                (
-                    "posterior",
-                    k,
-                    MeasureTask(scenario, int(seeds[1, k]), tuple(names), draws[k]),
-                )
-            )
+            own = MeasureTask(scenario, int(seeds[0, k]), tuple(names), {})
+            drawn = MeasureTask(scenario, int(seeds[1, k]), tuple(names), draws[k])
+            jobs += [("scenario values", k, own), ("posterior", k, drawn)]
     rows = []
     for arm, k, row in run_tasks(_measure_tagged, jobs, workers):
         rows.append({"arm": arm, "k": k, **row})
