@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import itertools
 import json
 import logging
 import math
@@ -52,9 +53,10 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -66,9 +68,10 @@ from pyabc.population import Particle, Sample
 from pyabc.sampler import Sampler
 from tqdm.auto import tqdm
 
+from berdaya.experiments.engine import completed
 from berdaya.experiments.ensemble import write_ensemble
 from berdaya.experiments.errors import SweepError
-from berdaya.experiments.executors import local_pool
+from berdaya.experiments.executors import InlineExecutor, local_pool
 from berdaya.experiments.limits import check_writable, usable_cores
 from berdaya.experiments.targets import (
     MeasureTask,
@@ -339,11 +342,7 @@ class SeededSampler(Sampler):
             disable=None if self.progress else True,
         )
         try:
-            done = (
-                self._serial(n, simulate_one, t, max_eval, bar)
-                if self.workers == 1
-                else self._parallel(n, simulate_one, t, max_eval, bar)
-            )
+            done = self._evaluated(n, simulate_one, t, max_eval, bar)
         finally:
             bar.close()
         sample = self._create_empty_sample()
@@ -364,56 +363,43 @@ class SeededSampler(Sampler):
             what = "prior sample" if t < 0 else f"generation {t}"
             log.info("%s: %d of %d accepted, %d runs", what, accepted, n, evaluated)
 
-    def _serial(
+    def _evaluated(
         self, n: int, simulate_one: Callable, t: int, max_eval: float, bar: tqdm
     ) -> dict[int, Particle]:
-        done: dict[int, Particle] = {}
-        accepted = 0
-        while accepted < n and len(done) < max_eval:
-            ((i, particle),) = _evaluate("", simulate_one, self.seed, t, [len(done)])
-            done[i] = particle
-            self.evaluations_run += 1
-            if particle.accepted:
-                accepted += 1
-                bar.update()
-            self._tell(t, accepted, n, len(done))
-        return done
+        """The evaluations in index order up to the ``n``-th accepted (or ``max_eval``).
 
-    def _parallel(
-        self, n: int, simulate_one: Callable, t: int, max_eval: float, bar: tqdm
-    ) -> dict[int, Particle]:
-        pool = self._pool_of()
-        key = uuid.uuid4().hex
-        job = cloudpickle.dumps(simulate_one)
-        done: dict[int, Particle] = {}
-        pending: dict[Future, list[int]] = {}
-        kept = accepted = next_index = 0
+        One worker evaluates one index at a time in this process, so none runs ahead;
+        more take :data:`CHUNK` indices a task on the engine's driver
+        (:func:`~berdaya.experiments.engine.completed`), :data:`WINDOW_PER_WORKER` tasks
+        a worker in flight.
+        """
+        if self.workers == 1:
+            executor: Executor = InlineExecutor()
+            job: bytes | Callable = simulate_one
+            chunk = 1
+        else:
+            executor, job, chunk = (
+                self._pool_of(),
+                cloudpickle.dumps(simulate_one),
+                CHUNK,
+            )
+        evaluate = partial(_evaluate, uuid.uuid4().hex, job, self.seed, t)
+        starts = itertools.takewhile(lambda i: i < max_eval, itertools.count(0, chunk))
+        chunks = (list(range(i, int(min(i + chunk, max_eval)))) for i in starts)
         window = WINDOW_PER_WORKER * self.workers
-        try:
-            while accepted < n:
-                while len(pending) < window and next_index < max_eval:
-                    last = int(min(next_index + CHUNK, max_eval))
-                    indices = list(range(next_index, last))
-                    fut = pool.submit(_evaluate, key, job, self.seed, t, indices)
-                    pending[fut] = indices
-                    next_index = last
-                if not pending:
-                    break
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    del pending[fut]
-                    for i, particle in fut.result():
-                        done[i] = particle
-                        self.evaluations_run += 1
-                while kept in done and accepted < n:
-                    if done[kept].accepted:
-                        accepted += 1
-                        bar.update()
-                    kept += 1
-                self._tell(t, accepted, n, kept)
-        finally:
-            for fut in pending:
-                fut.cancel()
+        done: dict[int, Particle] = {}
+        kept = accepted = 0
+        for _, particles in completed(evaluate, chunks, executor, window=window):
+            done.update(particles)
+            self.evaluations_run += len(particles)
+            while kept in done and accepted < n:
+                if done[kept].accepted:
+                    accepted += 1
+                    bar.update()
+                kept += 1
+            self._tell(t, accepted, n, kept)
+            if accepted >= n:
+                break
         return {i: done[i] for i in range(kept)}
 
     def stop(self) -> None:
@@ -597,23 +583,21 @@ def _ensemble_from(history: pyabc.History, names: Sequence[str]) -> pd.DataFrame
 
 def _git_commit() -> str:
     here = Path(__file__).resolve().parent
+
+    def git(*args: str) -> str:
+        out = subprocess.run(
+            ["git", *args],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        )
+        return out.stdout.strip()
+
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
+        head = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "unknown (not a git checkout)"
     return f"{head}{' (with uncommitted changes)' if dirty else ''}"

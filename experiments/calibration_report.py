@@ -33,6 +33,7 @@ from berdaya.experiments.targets import (
     Target,
     load_targets,
     measure,
+    value_summary,
 )
 from berdaya.scenarios import load_scenario, schema
 
@@ -116,20 +117,9 @@ def predictive(
         draws = draw_members(ensemble, n, rng)
         seeds = rng.integers(0, 2**32, size=(2, n))
         for k in range(n):
-            jobs.append(
-                (
-                    "scenario values",
-                    k,
-                    MeasureTask(scenario, int(seeds[0, k]), tuple(names), {}),
-                )
-            )
-            jobs.append(
-                (
-                    "posterior",
-                    k,
-                    MeasureTask(scenario, int(seeds[1, k]), tuple(names), draws[k]),
-                )
-            )
+            own = MeasureTask(scenario, int(seeds[0, k]), tuple(names), {})
+            drawn = MeasureTask(scenario, int(seeds[1, k]), tuple(names), draws[k])
+            jobs += [("scenario values", k, own), ("posterior", k, drawn)]
     rows = []
     for arm, k, row in run_tasks(_measure_tagged, jobs, workers):
         rows.append({"arm": arm, "k": k, **row})
@@ -142,22 +132,8 @@ def _summary(values: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
     for t in targets:
         for arm in ARMS:
             sel = (values["scenario"] == t.scenario) & (values["arm"] == arm)
-            v = values.loc[sel, t.statistic].dropna().to_numpy(dtype=float)
-            mean = float(v.mean()) if v.size else float("nan")
-            rows.append(
-                {
-                    "name": t.name,
-                    "arm": arm,
-                    "mean": mean,
-                    "p5": float(np.quantile(v, 0.05)) if v.size else float("nan"),
-                    "p95": float(np.quantile(v, 0.95)) if v.size else float("nan"),
-                    "inside": float(((v >= t.low) & (v <= t.high)).mean())
-                    if v.size
-                    else float("nan"),
-                    "n": int(v.size),
-                    "holds": t.holds(mean) if v.size else False,
-                }
-            )
+            v = values.loc[sel, t.statistic]
+            rows.append({"name": t.name, "arm": arm, **value_summary(t, v)})
     return pd.DataFrame(rows)
 
 
@@ -453,6 +429,15 @@ def _method_lines(
         "- Priors: uniform over each parameter's `plausible` range in the scenario schema.",
         "- " + provenance["seeds"] + ".",
         "",
+    ]
+    return [*lines, *_generation_lines(provenance, generations)]
+
+
+def _generation_lines(
+    provenance: dict[str, Any], generations: pd.DataFrame
+) -> list[str]:
+    """The table of the generations, and the prior sample that set the first one."""
+    lines = [
         "| generation | epsilon | evaluations | accepted | acceptance | ESS | seconds |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]

@@ -51,11 +51,11 @@ the rest, seed noise (:mod:`berdaya.experiments.shares`, :attr:`Comparison.share
 
 from __future__ import annotations
 
-import html
 import math
 import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from berdaya.experiments.defaults import DEFAULT_PAIRED_REPLICATIONS, SMALL_EFFECT
+from berdaya.experiments.display import html_table
 from berdaya.experiments.engine import (
     replication_seeds,
     run_all,
@@ -521,41 +522,22 @@ class Comparison:
         for r in self.summary(level).itertuples(index=False):
             fmt = _number_format(r.mean_a, r.mean_b, r.diff)
             ci, clear = _ci_cells(r, fmt)
-            cells = (
-                r.moment,
-                _value_cell(r.mean_a, fmt),
-                _value_cell(r.mean_b, fmt),
-                _value_cell(r.diff, "+" + fmt),
-                ci,
-                clear,
-                _d_cell(r.d),
-                *([shares.get((r.moment, r.outcome), "")] if shares else []),
-            )
             rows.append(
-                f"<tr><td><code>{html.escape(r.outcome)}</code></td>"
-                + "".join(
-                    f'<td style="text-align:right">{html.escape(c)}</td>' for c in cells
+                (
+                    r.outcome,
+                    r.moment,
+                    _value_cell(r.mean_a, fmt),
+                    _value_cell(r.mean_b, fmt),
+                    _value_cell(r.diff, "+" + fmt),
+                    ci,
+                    clear,
+                    _d_cell(r.d),
+                    *([shares.get((r.moment, r.outcome), "")] if shares else []),
                 )
-                + "</tr>"
             )
-        head = "".join(
-            f"<th>{h}</th>"
-            for h in (
-                "outcome",
-                "moment",
-                "mean A",
-                "mean B",
-                "B - A",
-                f"{level:.0%} CI",
-                "clear of 0",
-                "d",
-                *(["parameter share"] if shares else []),
-            )
-        )
-        return (
-            f"<table><caption>berdaya compare: {html.escape(self._title())}</caption>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        )
+        head = ["outcome", "moment", "mean A", "mean B", "B - A", f"{level:.0%} CI"]
+        head += ["clear of 0", "d", *(["parameter share"] if shares else [])]
+        return html_table(f"berdaya compare: {self._title()}", head, rows)
 
     def to_file(self, path: str | Path) -> Path:
         """Write the per-replication outcomes at both moments to ``.csv`` or ``.parquet``.
@@ -1007,16 +989,10 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
     if ensemble is not None:
         arms, members, drawn = draw_for(ensemble, arms, overrides, seed, replications)
     desc = f"{arms[0].name} vs {arms[1].name}"
-    records = run_arms(
-        arms,
-        seeds,
-        months,
-        workers,
-        desc=desc,
-        progress=progress,
-        members=members,
-        store=store,
+    run_pairs = partial(
+        run_arms, seeds=seeds, months=months, workers=workers, store=store
     )
+    records = run_pairs(arms, desc=desc, progress=progress, members=members)
     present = tuple(o for o in outcomes if o in records.columns)
     missing = tuple(o for o in outcomes if o not in records.columns)
     moments, cycle = outcomes_at(records, arms, present)
@@ -1025,15 +1001,7 @@ def compare(  # noqa: PLR0917 (the positional signature scripts call)
     ]
     seed_only, split = None, None
     if members is not None and shares:
-        alone = run_arms(
-            plain,
-            seeds,
-            months,
-            workers,
-            desc=f"{desc}, seeds only",
-            progress=progress,
-            store=store,
-        )
+        alone = run_pairs(plain, desc=f"{desc}, seeds only", progress=progress)
         seed_only, _ = outcomes_at(alone, plain, present)
         split = parameter_shares(seed_only, moments, present, MOMENTS, seed=seed)
     return Comparison(

@@ -476,6 +476,51 @@ def tls_security(
     )
 
 
+def _connect(
+    address: str, timeout: float, workers: int | None, security: Any
+) -> tuple[Any, Any]:
+    """A Dask client of the scheduler at ``address``, or of a new local cluster.
+
+    Returns:
+        ``(client, cluster)``; ``cluster`` is ``None`` unless it is a new local one.
+
+    Raises:
+        SweepError: The scheduler cannot be reached, or wants TLS and has none.
+    """
+    try:
+        from distributed import Client, LocalCluster  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - dask is a dependency
+        raise SweepError("--cluster needs dask[distributed] installed") from None
+    cluster = None
+    with _quiet(("distributed", "distributed.client", "distributed.comm")):
+        try:
+            if address == "local":
+                cluster = LocalCluster(
+                    n_workers=cap_workers(workers),
+                    host="127.0.0.1",  # this machine only
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address="127.0.0.1:0",  # a free port, this host only
+                )
+                client = Client(cluster, timeout=timeout)
+            else:
+                client = Client(address, timeout=timeout, security=security)
+        except (OSError, TimeoutError) as err:
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise SweepError(
+                f"--cluster: cannot reach a Dask scheduler at {address} ({first})"
+            ) from None
+        except TypeError as err:  # tls:// with no TLS context: no certificates
+            if "TLS" not in str(err):
+                raise
+            raise SweepError(
+                f"--cluster {address}: no TLS configuration; give --cluster-tls-ca "
+                "(and --cluster-tls-cert, --cluster-tls-key), or set Dask's "
+                "distributed.comm.tls config"
+            ) from None
+    return client, cluster
+
+
 @contextmanager
 def dask_executor(
     address: str = "local",
@@ -509,37 +554,7 @@ def dask_executor(
         raise SweepError(
             f"--cluster: TLS certificates are for a tls:// scheduler (got {address!r})"
         )
-    try:
-        from distributed import Client, LocalCluster  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - dask is a dependency
-        raise SweepError("--cluster needs dask[distributed] installed") from None
-    cluster = None
-    with _quiet(("distributed", "distributed.client", "distributed.comm")):
-        try:
-            if address == "local":
-                cluster = LocalCluster(
-                    n_workers=cap_workers(workers),
-                    host="127.0.0.1",  # this machine only
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address="127.0.0.1:0",  # a free port, this host only
-                )
-                client = Client(cluster, timeout=timeout)
-            else:
-                client = Client(address, timeout=timeout, security=security)
-        except (OSError, TimeoutError) as err:
-            first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise SweepError(
-                f"--cluster: cannot reach a Dask scheduler at {address} ({first})"
-            ) from None
-        except TypeError as err:  # tls:// with no TLS context: no certificates
-            if "TLS" not in str(err):
-                raise
-            raise SweepError(
-                f"--cluster {address}: no TLS configuration; give --cluster-tls-ca "
-                "(and --cluster-tls-cert, --cluster-tls-key), or set Dask's "
-                "distributed.comm.tls config"
-            ) from None
+    client, cluster = _connect(address, timeout, workers, security)
     try:
         try:
             client.wait_for_workers(1, timeout=timeout)

@@ -138,12 +138,7 @@ def national_spec(
         isinstance(kelurahan, bool) or not isinstance(kelurahan, int) or kelurahan < 1
     ):
         raise SweepError(f"--kelurahan must be an integer >= 1 (got {kelurahan!r})")
-    if isinstance(spec, SweepSpec):
-        checked = spec
-    elif isinstance(spec, dict):
-        checked = parse_spec(spec)
-    else:
-        checked = load_spec(spec)
+    checked = load_spec(spec)
     check_national(checked)
     if kelurahan is None or kelurahan == checked.samples:
         return checked

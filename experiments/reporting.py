@@ -531,12 +531,11 @@ def _sensitivity(
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            analyse = _sobol_rows if kind == "sobol" else _morris_rows
-            rows += analyse(problem, x, y, meta, level=level, outcome=o)
+            rows += _design_rows(problem, x, y, meta, level=level, outcome=o)
     return pd.DataFrame(rows)
 
 
-def _sobol_rows(
+def _design_rows(
     problem: dict[str, Any],
     x: np.ndarray,
     y: np.ndarray,
@@ -545,36 +544,22 @@ def _sobol_rows(
     level: float,
     outcome: str,
 ) -> list[dict[str, Any]]:
-    """Sobol first-order and total indices of one outcome, with their intervals."""
-    si = sensitivity.sobol_indices(
-        problem,
-        y,
-        second_order=bool(meta.get("second_order")),
-        seed=int(meta["seed"]),
-        resamples=RESAMPLES,
-        level=level,
-    )
-    return _index_rows(si, problem["names"], outcome, ("S1", "ST"))
-
-
-def _morris_rows(
-    problem: dict[str, Any],
-    x: np.ndarray,
-    y: np.ndarray,
-    meta: dict[str, Any],
-    *,
-    level: float,
-    outcome: str,
-) -> list[dict[str, Any]]:
-    """Morris mu*, its interval, mu and sigma of one outcome."""
+    """Sobol S1 and ST, or Morris mu*, with their intervals (and mu, sigma): an outcome."""
+    seed = int(meta["seed"])
+    if meta["design"] == "sobol":
+        second_order = bool(meta.get("second_order"))
+        si = sensitivity.sobol_indices(
+            problem,
+            y,
+            second_order=second_order,
+            seed=seed,
+            resamples=RESAMPLES,
+            level=level,
+        )
+        return _index_rows(si, problem["names"], outcome, ("S1", "ST"))
+    levels = int(meta.get("morris_levels", 4))
     si = sensitivity.morris_indices(
-        problem,
-        x,
-        y,
-        levels=int(meta.get("morris_levels", 4)),
-        seed=int(meta["seed"]),
-        resamples=RESAMPLES,
-        level=level,
+        problem, x, y, levels=levels, seed=seed, resamples=RESAMPLES, level=level
     )
     return _index_rows(si, problem["names"], outcome, ("mu_star",), ("mu", "sigma"))
 

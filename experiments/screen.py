@@ -328,11 +328,8 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
     if store is not None:
         TaskStore(store).check("screen")
     start = time.perf_counter()
-    base: dict[str, Any] = {}
-    if n_households is not None:
-        base["n_households"] = n_households
-    if months is not None:
-        base["months"] = months
+    sizes = {"n_households": n_households, "months": months}
+    base: dict[str, Any] = {k: v for k, v in sizes.items() if v is not None}
     facs = factors(scenario, parameters, base=base)
     scen = load_scenario(scenario, base)
     problem = sensitivity.problem(
@@ -341,19 +338,17 @@ def morris_screen(  # noqa: PLR0917 (the positional signature scripts call)
     design = sensitivity.morris_design(problem, trajectories, levels=levels, seed=seed)
     seeds = tuple(replication_seeds(seed, replications))
     tasks = _point_tasks(scenario, facs, design, base, seeds)
-    finals = {
-        task.index: table
-        for task, table in run_stored(
-            run_point,
-            tasks,
-            workers,
-            key=point_key,
-            store=store,
-            kind="screen",
-            progress=f"Morris screen of {scen.name}" if progress else None,
-            runs=lambda _: replications,
-        )
-    }
+    stored = run_stored(
+        run_point,
+        tasks,
+        workers,
+        key=point_key,
+        store=store,
+        kind="screen",
+        progress=f"Morris screen of {scen.name}" if progress else None,
+        runs=lambda _: replications,
+    )
+    finals = {task.index: table for task, table in stored}
     rows, outputs = _indices(problem, design, finals, facs, levels=levels, seed=seed)
     table = _ranked(rows)
     table.attrs = {

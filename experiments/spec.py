@@ -397,13 +397,10 @@ class SweepSpec:
         Raises:
             SweepError: ``replications`` is not an integer >= 1.
         """
-        if isinstance(replications, bool) or not isinstance(replications, int):
+        whole = isinstance(replications, int) and not isinstance(replications, bool)
+        if not whole or replications < 1:
             raise SweepError(
                 f"replications must be an integer >= 1 (got {replications!r})"
-            )
-        if replications < 1:
-            raise SweepError(
-                f"replications must be an integer >= 1 (got {replications})"
             )
         if replications == self.replications:
             return self
@@ -453,11 +450,12 @@ def shipped_specs() -> dict[str, Path]:
     }
 
 
-def load_spec(spec: str | Path) -> SweepSpec:
-    """Read and check a sweep spec: a shipped spec name or a TOML path.
+def load_spec(spec: str | Path | SweepSpec | dict[str, Any]) -> SweepSpec:
+    """Read and check a sweep spec: a shipped spec name, a TOML path or a spec dict.
 
     Args:
-        spec: Shipped spec name (see :func:`shipped_specs`) or path.
+        spec: Shipped spec name (see :func:`shipped_specs`), path, spec dict (as
+            :func:`parse_spec` takes it) or a :class:`SweepSpec` (returned as it is).
 
     Returns:
         The validated :class:`SweepSpec`.
@@ -465,6 +463,10 @@ def load_spec(spec: str | Path) -> SweepSpec:
     Raises:
         SweepError: One line naming the file, the entry and what is wrong.
     """
+    if isinstance(spec, SweepSpec):
+        return spec
+    if isinstance(spec, dict):
+        return parse_spec(spec)
     ships = shipped_specs()
     text = str(spec)
     path = Path(text)
@@ -1052,15 +1054,10 @@ class Design:
 
 
 def _unit_sample(spec: SweepSpec) -> np.ndarray:
-    d = len(spec.factors)
     seed = spec.sampler_seed
     assert spec.samples is not None
     if spec.design == "lhs":
-        from scipy.stats import qmc  # noqa: PLC0415
-
-        return qmc.LatinHypercube(d=d, rng=np.random.default_rng(seed)).random(
-            spec.samples
-        )
+        return sensitivity.latin_hypercube(len(spec.factors), spec.samples, seed=seed)
     unit = sensitivity.problem([f.name for f in spec.factors])
     if spec.design == "sobol":
         return sensitivity.sobol_design(
@@ -1069,6 +1066,25 @@ def _unit_sample(spec: SweepSpec) -> np.ndarray:
     return sensitivity.morris_design(
         unit, spec.samples, levels=spec.morris_levels, seed=seed
     )
+
+
+def _combos(spec: SweepSpec) -> tuple[list[dict[str, Any]], np.ndarray | None]:
+    """The values the factors set at each point, and the unit sample (not a grid's)."""
+    if spec.design == "grid":
+        grid = itertools.product(*(f.grid() for f in spec.factors))
+        return [
+            {k: v for level in combo for k, v in level.items()} for combo in grid
+        ], None
+    unit = _unit_sample(spec)
+    combos = [
+        {
+            k: v
+            for f, u in zip(spec.factors, row, strict=True)
+            for k, v in f.at(u).items()
+        }
+        for row in unit
+    ]
+    return combos, unit
 
 
 def build_design(spec: SweepSpec) -> Design:
@@ -1090,22 +1106,7 @@ def build_design(spec: SweepSpec) -> Design:
         validate({**base_values, **spec.fixed}, f"{src}: [set]", strict=False)
     except ScenarioError as err:
         raise SweepError(str(err)) from None
-    unit = None
-    if spec.design == "grid":
-        combos = [
-            {k: v for level in combo for k, v in level.items()}
-            for combo in itertools.product(*(f.grid() for f in spec.factors))
-        ]
-    else:
-        unit = _unit_sample(spec)
-        combos = [
-            {
-                k: v
-                for f, u in zip(spec.factors, row, strict=True)
-                for k, v in f.at(u).items()
-            }
-            for row in unit
-        ]
+    combos, unit = _combos(spec)
     labels = [f.name for f in spec.factors if f.type == "bundle"]
     varied = list(
         dict.fromkeys(

@@ -94,7 +94,6 @@ from berdaya.experiments.spec import (
     SweepSpec,
     build_design,
     load_spec,
-    parse_spec,
 )
 from berdaya.experiments.store import (
     DAMAGED,
@@ -846,12 +845,7 @@ def prepare(
         ensemble: An ensemble to draw from instead of the spec's (``None``: the
             spec's, if any).
     """
-    if isinstance(spec, SweepSpec):
-        checked = spec
-    elif isinstance(spec, dict):
-        checked = parse_spec(spec)
-    else:
-        checked = load_spec(spec)
+    checked = load_spec(spec)
     if replications is not None:
         checked = checked.with_replications(replications)
     if ensemble is not None:
@@ -925,7 +919,7 @@ def run_sweep(
         SweepStoppedError: The executor failed part-way, or the disk filled up (a
             resume finishes the sweep).
     """
-    _check_where(
+    cluster = _check_where(
         executor,
         cluster,
         workers=workers,
@@ -933,8 +927,6 @@ def run_sweep(
         batch=batch,
         limit=limit,
     )
-    if cluster is not None:
-        cluster = check_cluster_address(cluster)
     checked, design = prepare(spec, max_runs, replications, ensemble)
     folder = SweepFolder(out)
     check_writable(folder.path, "--out", folder=True)
@@ -945,47 +937,49 @@ def run_sweep(
     with ExitStack() as stack:
         stack.enter_context(_claimed(folder))
         resuming = folder.check(checked, design)  # again, now that it is ours
-        if executor is None and cluster is not None:
+        if executor is not None or cluster is not None:
             executor = stack.enter_context(
-                dask_executor(
-                    cluster, timeout=cluster_timeout, workers=workers, security=security
-                )
+                _remote(executor, cluster, cluster_timeout, workers, security)
             )
-        elif executor is not None and hasattr(executor, "_client"):
-            upload_code(executor._client)  # a Dask executor made by the caller
-        try:
-            skip = _start(
-                folder,
-                design,
-                counts,
-                resuming=resuming,
-                retry_errors=retry_errors,
-            )
-        except OSError as err:
-            raise _no_room(err, folder, counts) from None
+        skip = _start(folder, design, counts, resuming=resuming, retry=retry_errors)
         left = _to_redo(folder, design, total, skip, counts)
         if executor is None:  # this process or local processes, stopped on an error
             executor = stack.enter_context(local_executor(cap_workers(workers), left))
-        size = batch_size(left, parallelism(executor), in_flight)
-        if batch is not None:
-            size = min(batch, in_flight or batch)  # never more runs out than in_flight
+        size, window = _batching(left, parallelism(executor), in_flight, batch)
+        todo = islice(iter_tasks(design), total)
         _drive(
             executor,
-            (
-                t
-                for t in islice(iter_tasks(design), total)
-                if (t.run_id, t.key) not in skip
-            ),
+            (t for t in todo if (t.run_id, t.key) not in skip),
             folder,
             counts,
             progress=progress,
-            window=None if in_flight is None else max(1, in_flight // size),
+            window=window,
             batch=size,
             name=checked.name,
             stall_timeout=max(60.0, cluster_timeout),
         )
     counts.errors = len(folder.failed())
     return read_results(out)
+
+
+@contextmanager
+def _remote(
+    executor: Executor | None,
+    cluster: str | None,
+    timeout: float,
+    workers: int | None,
+    security: Any,
+) -> Iterator[Executor]:
+    """The caller's executor (a Dask one gets berdaya's code first), or a cluster's."""
+    if executor is not None:
+        if hasattr(executor, "_client"):  # a Dask executor made by the caller
+            upload_code(executor._client)
+        yield executor
+        return
+    with dask_executor(
+        cluster, timeout=timeout, workers=workers, security=security
+    ) as made:
+        yield made
 
 
 @contextmanager
@@ -1014,26 +1008,38 @@ def _start(
     counts: SweepProgress,
     *,
     resuming: bool,
-    retry_errors: bool,
+    retry: bool,
 ) -> set[tuple[str, str]]:
     """Make or tidy the folder; count what is done; check the rest fits on disk.
 
+    Args:
+        folder: The sweep's folder, locked.
+        design: The design.
+        counts: Filled in with the damaged files set aside and the runs skipped.
+        resuming: Whether the folder holds this sweep already.
+        retry: Run again the runs recorded as having raised.
+
     Returns:
         ``(run id, key)`` of the runs not to run (on disk, or recorded as errors).
+
+    Raises:
+        SweepStoppedError: A write failed (:func:`_no_room`).
     """
-    if resuming:
-        counts.damaged = folder.set_aside_damaged()
-    else:
-        check_free_space(folder.path, _run_bytes(design) * design.runs, "the runs")
-        folder.create(design.spec, design)
-    folder.clean()
-    skip = folder.done_keys() | (set() if retry_errors else folder.failed_keys())
-    counts.skipped = len(skip)
-    if resuming:
-        left = design.runs - counts.skipped
-        check_free_space(
-            folder.path, _run_bytes(design) * left, f"the {left:,} runs left"
-        )
+    try:
+        if resuming:
+            counts.damaged = folder.set_aside_damaged()
+        else:
+            check_free_space(folder.path, _run_bytes(design) * design.runs, "the runs")
+            folder.create(design.spec, design)
+        folder.clean()
+        skip = folder.done_keys() | (set() if retry else folder.failed_keys())
+        counts.skipped = len(skip)
+        if resuming:
+            left = design.runs - counts.skipped
+            room = _run_bytes(design) * left
+            check_free_space(folder.path, room, f"the {left:,} runs left")
+    except OSError as err:
+        raise _no_room(err, folder, counts) from None
     return skip
 
 
@@ -1097,10 +1103,24 @@ def _no_room(
     )
 
 
+def _batching(
+    left: int, workers: int, in_flight: int | None, batch: int | None
+) -> tuple[int, int | None]:
+    """Runs a batch and batches at once: from ``in_flight`` and ``batch`` if given."""
+    size = batch_size(left, workers, in_flight)
+    if batch is not None:
+        size = min(batch, in_flight or batch)  # never more runs out than in_flight
+    return size, None if in_flight is None else max(1, in_flight // size)
+
+
 def _check_where(
     executor: Executor | None, cluster: str | None, **counts: int | None
-) -> None:
-    """Refuse a count that is not an integer >= 1, or two places to run."""
+) -> str | None:
+    """Refuse a count that is not an integer >= 1, two places to run, a bad address.
+
+    Returns:
+        The cluster's address, checked (``None``: none).
+    """
     for name, value in counts.items():
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value < 1
@@ -1109,6 +1129,7 @@ def _check_where(
             raise SweepError(f"{option} must be an integer >= 1 (got {value!r})")
     if executor is not None and cluster is not None:
         raise SweepError("give an executor or a cluster, not both")
+    return None if cluster is None else check_cluster_address(cluster)
 
 
 def _drive(
@@ -1125,25 +1146,21 @@ def _drive(
 ) -> None:
     """Run the tasks in batches on the engine's driver; write each batch as it arrives."""
 
+    def stopped(why: str) -> SweepStoppedError:
+        return SweepStoppedError(
+            f"sweep stopped: {why}; {len(folder.done())} of {counts.total} runs are on "
+            f"disk in {folder.path}; run the same command again to resume"
+        )
+
     def lost(runs: tuple[RunTask, ...], err: BaseException) -> SweepStoppedError:
         first = str(err).splitlines()[0] if str(err) else ""
-        what = (
-            f"run {runs[0].run_id} was"
-            if len(runs) == 1
-            else (f"a batch of {len(runs)} runs from {runs[0].run_id} was")
-        )
-        return SweepStoppedError(
-            f"sweep stopped: {what} lost ({type(err).__name__}: "
-            f"{first}); {len(folder.done())} of {counts.total} runs are on disk in "
-            f"{folder.path}; run the same command again to resume"
+        what = f"a batch of {len(runs)} runs from" if len(runs) > 1 else "run"
+        return stopped(
+            f"{what} {runs[0].run_id} was lost ({type(err).__name__}: {first})"
         )
 
     def stalled(timeout: float) -> SweepStoppedError:
-        return SweepStoppedError(
-            f"sweep stopped: the cluster has had no worker for {timeout:g} s; "
-            f"{len(folder.done())} of {counts.total} runs are on disk in "
-            f"{folder.path}; run the same command again to resume"
-        )
+        return stopped(f"the cluster has had no worker for {timeout:g} s")
 
     bar = progress_bar(
         counts.total, initial=counts.skipped, desc=f"sweep {name}", enabled=progress

@@ -342,23 +342,36 @@ def summarise(targets: Sequence[Target], values: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for t in targets:
         v = values.loc[values["scenario"] == t.scenario, t.statistic]
-        v = v.dropna().to_numpy(dtype=float)
-        mean = float(v.mean()) if v.size else float("nan")
-        rows.append(
-            {
-                "name": t.name,
-                "use": t.use,
-                "mean": mean,
-                "p5": float(np.quantile(v, 0.05)) if v.size else float("nan"),
-                "p95": float(np.quantile(v, 0.95)) if v.size else float("nan"),
-                "share_of_seeds_inside": float(((v >= t.low) & (v <= t.high)).mean())
-                if v.size
-                else float("nan"),
-                "n": int(v.size),
-                "holds": t.holds(mean) if v.size else False,
-            }
-        )
+        inside = "share_of_seeds_inside"
+        rows.append({"name": t.name, "use": t.use, **value_summary(t, v, inside)})
     return pd.DataFrame(rows)
+
+
+def value_summary(t: Target, values: Any, inside: str = "inside") -> dict[str, Any]:
+    """A target's model values summed up (missing ones left out).
+
+    Args:
+        t: The target.
+        values: The statistic's values, one a run (a Series or an array).
+        inside: The name of the share of values inside the target's range.
+
+    Returns:
+        ``mean``, ``p5``, ``p95`` (the 5-95% range), ``inside``, ``n`` and ``holds``
+        (whether the mean is in range); NaN, 0 and ``False`` without a value.
+    """
+    v = pd.Series(values).dropna().to_numpy(dtype=float)
+    if not v.size:
+        nan = float("nan")
+        return {"mean": nan, "p5": nan, "p95": nan, inside: nan, "n": 0, "holds": False}
+    mean = float(v.mean())
+    return {
+        "mean": mean,
+        "p5": float(np.quantile(v, 0.05)),
+        "p95": float(np.quantile(v, 0.95)),
+        inside: float(((v >= t.low) & (v <= t.high)).mean()),
+        "n": int(v.size),
+        "holds": t.holds(mean),
+    }
 
 
 def _fmt(x: float) -> str:
