@@ -611,10 +611,9 @@ def test_shipped_specs_are_valid(name):
 def test_shipped_specs_are_package_data():
     text = (Path(__file__).parents[1] / "pyproject.toml").read_text()
     data = tomllib.loads(text)
-    assert (
-        "specs/*.toml"
-        in data["tool"]["setuptools"]["package-data"]["berdaya.experiments"]
-    )
+    setuptools = data["tool"]["setuptools"]
+    assert "berdaya.experiments.specs" in setuptools["packages"]
+    assert "*.toml" in setuptools["package-data"]["berdaya.experiments.specs"]
 
 
 # --- the code shipped to Dask workers -----------------------------------------------
