@@ -395,7 +395,6 @@ class ChartView:
 
         A run's lines share its line style; they are thinner over the bands.
         """
-        self.artists: list[Any] = []
         self.lines: list[tuple[Line2D, Line, int]] = []
         width = 1.0 if self.bands else 1.5
         for i, _label in enumerate(self.labels):
