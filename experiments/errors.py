@@ -5,8 +5,34 @@ address, the specs for a bad field), and is a :class:`ScenarioError`, so the com
 prints its one line and exits non-zero, as for a bad scenario.
 """
 
+import numbers
+from typing import Any
+
 from berdaya.scenarios import ScenarioError
 
 
 class SweepError(ScenarioError):
     """A sweep spec, results folder or cluster address is not usable; one line."""
+
+
+def is_int(value: object) -> bool:
+    """Whether ``value`` is an integer (a Python or numpy one), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_int(
+    name: str, value: Any, low: int = 1, error: type[Exception] = SweepError
+) -> None:
+    """Refuse an argument that is not an integer ``>= low``, in one line.
+
+    Args:
+        name: The argument as the caller knows it (``--batch``, ``seed``).
+        value: What was given.
+        low: Its smallest allowed value.
+        error: What to raise.
+
+    Raises:
+        Exception: ``error``, naming the argument, the bound and the value.
+    """
+    if not is_int(value) or value < low:
+        raise error(f"{name} must be an integer >= {low} (got {value!r})")
