@@ -23,16 +23,6 @@ def is_int(value: object) -> bool:
 def check_int(
     name: str, value: Any, low: int = 1, error: type[Exception] = SweepError
 ) -> None:
-    """Refuse an argument that is not an integer ``>= low``, in one line.
-
-    Args:
-        name: The argument as the caller knows it (``--batch``, ``seed``).
-        value: What was given.
-        low: Its smallest allowed value.
-        error: What to raise.
-
-    Raises:
-        Exception: ``error``, naming the argument, the bound and the value.
-    """
+    """Raise ``error``, one line naming the argument ``name``, unless ``value >= low``."""
     if not is_int(value) or value < low:
         raise error(f"{name} must be an integer >= {low} (got {value!r})")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -451,10 +451,7 @@ def _effects(
     finals: pd.DataFrame, outcomes: tuple[str, ...], level: float
 ) -> pd.DataFrame:
     """Each point's paired difference from the base point (point 0)."""
-
-    def points(wide: pd.DataFrame) -> Iterator[tuple[dict[str, Any], list[Any]]]:
-        return (({"point": p}, [p]) for p in wide.columns if p != 0)
-
+    points = [({"point": p}, [p]) for p in sorted(finals["point"].unique()) if p != 0]
     return _against_base(finals, outcomes, level, points, ["point"])
 
 
@@ -475,33 +472,27 @@ def _main_effects(
         for f in factors
         for v in dict.fromkeys(sampled[f["name"]].tolist())
     ]
-    return _against_base(finals, outcomes, level, lambda _: groups, ["factor", "level"])
+    return _against_base(finals, outcomes, level, groups, ["factor", "level"])
 
 
 def _against_base(
     finals: pd.DataFrame,
     outcomes: tuple[str, ...],
     level: float,
-    groups: Callable[[pd.DataFrame], Iterable[tuple[dict[str, Any], list[Any]]]],
+    groups: list[tuple[dict[str, Any], list[Any]]],
     columns: list[str],
 ) -> pd.DataFrame:
-    """Paired differences from point 0 of the per-replication mean of groups of points.
+    """Per outcome, each group's paired difference from point 0 (its points' mean).
 
-    Args:
-        finals: Each run's final row.
-        outcomes: Outcomes compared (none if point 0 has no run).
-        level: Confidence level.
-        groups: Given an outcome's replication x point table, each row's labels (the
-            ``columns``) and its points (those without runs are left out; a group
-            with none is skipped).
-        columns: The label columns.
+    ``groups`` are each row's labels (the ``columns``) and its points; points without
+    runs are left out, and a group without any is skipped.
     """
     rows = []
     for o in outcomes:
         wide = finals.pivot(index="replication", columns="point", values=o)
         if 0 not in wide.columns:
             break
-        for labels, group in groups(wide):
+        for labels, group in groups:
             pts = [p for p in group if p in wide.columns]
             if pts:
                 d = wide[pts].mean(axis=1, skipna=False) - wide[0]
