@@ -28,13 +28,14 @@ from berdaya.experiments.ensemble import (
 from berdaya.experiments.files import write_text
 from berdaya.experiments.plots import save
 from berdaya.experiments.targets import (
-    STATISTICS,
     MeasureTask,
     Target,
     load_targets,
     measure,
+    measured,
     value_summary,
 )
+from berdaya.experiments.targets import value_cell as _f
 from berdaya.scenarios import load_scenario, schema
 
 #: A posterior standard deviation below this share of the prior's is *identified*; up
@@ -105,20 +106,13 @@ def predictive(
         statistics measured on it.
     """
     rng = np.random.default_rng([seed, 2])
-    wanted: dict[str, list[str]] = {}
-    for t in targets:
-        names = wanted.setdefault(t.scenario, [])
-        if t.statistic not in names:
-            names.append(t.statistic)
     jobs = []
-    for scenario, names in wanted.items():
-        city = all(STATISTICS[n].kind == "city" for n in names)
-        n = city_members if city else members
+    for scenario, (names, n) in measured(targets, members, city_members).items():
         draws = draw_members(ensemble, n, rng)
         seeds = rng.integers(0, 2**32, size=(2, n))
         for k in range(n):
-            own = MeasureTask(scenario, int(seeds[0, k]), tuple(names), {})
-            drawn = MeasureTask(scenario, int(seeds[1, k]), tuple(names), draws[k])
+            own = MeasureTask(scenario, int(seeds[0, k]), names, {})
+            drawn = MeasureTask(scenario, int(seeds[1, k]), names, draws[k])
             jobs += [("scenario values", k, own), ("posterior", k, drawn)]
     rows = []
     for arm, k, row in run_tasks(_measure_tagged, jobs, workers):
@@ -268,10 +262,6 @@ def plot_targets(values: pd.DataFrame, targets: Sequence[Target], path: Path) ->
 
 
 # --- the markdown --------------------------------------------------------------------------
-
-
-def _f(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{x:.3g}"
 
 
 def _target_rows(targets: Sequence[Target], summary: pd.DataFrame) -> list[str]:

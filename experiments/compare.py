@@ -52,7 +52,6 @@ the rest, seed noise (:mod:`berdaya.experiments.shares`, :attr:`Comparison.share
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -71,6 +70,7 @@ from berdaya.experiments.engine import (
     task_key,
 )
 from berdaya.experiments.ensemble import Ensemble, Member, open_ensemble
+from berdaya.experiments.errors import check_int
 from berdaya.experiments.files import write_table
 from berdaya.experiments.run import run
 from berdaya.experiments.shares import (
@@ -576,10 +576,6 @@ class Comparison:
         return write_table(table, path, meta)
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def id_columns(frame: pd.DataFrame) -> list[str]:
     """The identifying columns of a comparison's table.
 
@@ -869,11 +865,9 @@ def _check_arguments(replications: int, workers: int, seed: int, months: Any) ->
         ("replications", replications, 1),
         ("workers", workers, 1),
         ("seed", seed, 0),
+        *([("months", months, 1)] if months is not None else []),
     ):
-        if not _is_int(value) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low} (got {value!r})")
-    if months is not None and (not _is_int(months) or months < 1):
-        raise ValueError(f"months must be an integer >= 1 (got {months!r})")
+        check_int(name, value, low, ValueError)
 
 
 def make_arm(

@@ -47,6 +47,7 @@ import pandas as pd
 from berdaya.agents.bkm import InstitutionalStage
 from berdaya.experiments.defaults import DEFAULT_CLUSTER_TIMEOUT_S, DEFAULT_SPEC
 from berdaya.experiments.display import MAX_NAMED, html_table, value_text
+from berdaya.experiments.errors import check_int
 from berdaya.experiments.files import write_table
 from berdaya.experiments.limits import MAX_RUNS
 from berdaya.experiments.spec import SweepError, SweepSpec, load_spec, parse_spec
@@ -134,10 +135,8 @@ def national_spec(
     Raises:
         SweepError: Bad number, bad spec, or a spec that is not a national one.
     """
-    if kelurahan is not None and (
-        isinstance(kelurahan, bool) or not isinstance(kelurahan, int) or kelurahan < 1
-    ):
-        raise SweepError(f"--kelurahan must be an integer >= 1 (got {kelurahan!r})")
+    if kelurahan is not None:
+        check_int("--kelurahan", kelurahan)
     checked = load_spec(spec)
     check_national(checked)
     if kelurahan is None or kelurahan == checked.samples:

@@ -450,19 +450,9 @@ EFFECT_COLUMNS = ["diff", "ci_low", "ci_high", "clear", "sd", "n"]
 def _effects(
     finals: pd.DataFrame, outcomes: tuple[str, ...], level: float
 ) -> pd.DataFrame:
-    rows = []
-    for o in outcomes:
-        wide = finals.pivot(index="replication", columns="point", values=o)
-        if 0 not in wide.columns:
-            break
-        for point in wide.columns:
-            if point == 0:
-                continue
-            d = (wide[point] - wide[0]).to_numpy(float)
-            rows.append({"point": point, "outcome": o, **_ci_row(d, level)})
-    table = pd.DataFrame(rows, columns=["point", "outcome", *EFFECT_COLUMNS])
-    table["clear"] = table["clear"].astype("boolean")
-    return table
+    """Each point's paired difference from the base point (point 0)."""
+    points = [({"point": p}, [p]) for p in sorted(finals["point"].unique()) if p != 0]
+    return _against_base(finals, outcomes, level, points, ["point"])
 
 
 def _main_effects(
@@ -472,29 +462,44 @@ def _main_effects(
     outcomes: tuple[str, ...],
     level: float,
 ) -> pd.DataFrame:
-    rows = []
+    """Each factor level's mean over its points, paired difference from the base."""
     sampled = design[design["point"] != 0]
+    groups = [
+        (
+            {"factor": f["name"], "level": v},
+            list(sampled.point[sampled[f["name"]] == v]),
+        )
+        for f in factors
+        for v in dict.fromkeys(sampled[f["name"]].tolist())
+    ]
+    return _against_base(finals, outcomes, level, groups, ["factor", "level"])
+
+
+def _against_base(
+    finals: pd.DataFrame,
+    outcomes: tuple[str, ...],
+    level: float,
+    groups: list[tuple[dict[str, Any], list[Any]]],
+    columns: list[str],
+) -> pd.DataFrame:
+    """Per outcome, each group's paired difference from point 0 (its points' mean).
+
+    ``groups`` are each row's labels (the ``columns``) and its points; points without
+    runs are left out, and a group without any is skipped.
+    """
+    rows = []
     for o in outcomes:
         wide = finals.pivot(index="replication", columns="point", values=o)
         if 0 not in wide.columns:
             break
-        for f in factors:
-            name = f["name"]
-            for value in dict.fromkeys(sampled[name].tolist()):
-                pts = sampled.loc[sampled[name] == value, "point"]
-                pts = [p for p in pts if p in wide.columns]
-                if not pts:
-                    continue
+        for labels, group in groups:
+            pts = [p for p in group if p in wide.columns]
+            if pts:
                 d = wide[pts].mean(axis=1, skipna=False) - wide[0]
                 rows.append(
-                    {
-                        "factor": name,
-                        "level": value,
-                        "outcome": o,
-                        **_ci_row(d.to_numpy(float), level),
-                    }
+                    {**labels, "outcome": o, **_ci_row(d.to_numpy(float), level)}
                 )
-    table = pd.DataFrame(rows, columns=["factor", "level", "outcome", *EFFECT_COLUMNS])
+    table = pd.DataFrame(rows, columns=[*columns, "outcome", *EFFECT_COLUMNS])
     table["clear"] = table["clear"].astype("boolean")
     return table
 

@@ -45,6 +45,7 @@ from berdaya.experiments.engine import (
     run_stored,
     task_key,
 )
+from berdaya.experiments.errors import check_int
 from berdaya.experiments.files import command_line, write_text
 from berdaya.experiments.patterns import OBSERVED, OUTCOMES, PATTERNS
 from berdaya.experiments.run import run
@@ -383,8 +384,7 @@ def _check_sizes(
         ("workers", workers, 1),
         ("seed", seed, 0),
     ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low} (got {value!r})")
+        check_int(name, value, low, ValueError)
     if levels % 2:
         raise ValueError(f"levels must be even (got {levels})")
 

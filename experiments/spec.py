@@ -97,7 +97,7 @@ from pydantic.fields import FieldInfo
 from berdaya.experiments import sensitivity
 from berdaya.experiments.compare import HEADLINE_OUTCOMES, MEMBER, replication_seeds
 from berdaya.experiments.ensemble import Ensemble, EnsembleError, Member, open_ensemble
-from berdaya.experiments.errors import SweepError
+from berdaya.experiments.errors import SweepError, check_int, is_int
 from berdaya.experiments.files import plain
 from berdaya.scenarios import ParamInfo, ScenarioError, load_scenario, schema
 from berdaya.scenarios.loader import read_toml, shown, validate
@@ -118,10 +118,6 @@ ROLES = {"levers": ("lever",), "uncertainties": ("uncertainty", "context")}
 def _suggest(name: str, options: list[str]) -> str:
     close = difflib.get_close_matches(name, options, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _is_number(value: object) -> bool:
@@ -171,7 +167,7 @@ def check_value(info: ParamInfo, value: Any, where: str) -> Any:
     elif info.type == "bool":
         ok = isinstance(value, bool)
     elif info.type == "int":
-        ok = _is_int(value)
+        ok = is_int(value)
     elif info.type == "float":
         ok = _is_number(value) and math.isfinite(value)
         value = float(value) if ok else value
@@ -397,11 +393,7 @@ class SweepSpec:
         Raises:
             SweepError: ``replications`` is not an integer >= 1.
         """
-        whole = isinstance(replications, int) and not isinstance(replications, bool)
-        if not whole or replications < 1:
-            raise SweepError(
-                f"replications must be an integer >= 1 (got {replications!r})"
-            )
+        check_int("replications", replications)
         if replications == self.replications:
             return self
         data = {**self.data, "replications": replications}
@@ -484,12 +476,6 @@ def load_spec(spec: str | Path | SweepSpec | dict[str, Any]) -> SweepSpec:
     return parse_spec(data, source=str(path), text=raw, base_dir=path.parent)
 
 
-def _whole(value: Any, name: str, src: str, low: int) -> int:
-    if not _is_int(value) or value < low:
-        raise SweepError(f"{src}: {name} must be an integer >= {low} (got {value!r})")
-    return int(value)
-
-
 def _factor(
     name: str,
     value: Any,
@@ -555,7 +541,7 @@ def _range_factor(
         )
     low, high = value["low"], value["high"]
     for v in (low, high):
-        ok = _is_int(v) if p.type == "int" else _is_number(v) and math.isfinite(v)
+        ok = is_int(v) if p.type == "int" else _is_number(v) and math.isfinite(v)
         if not ok:
             raise SweepError(f"{where}: range ends must be {p.allowed} (got {v!r})")
     if not low < high:
@@ -570,7 +556,8 @@ def _range_factor(
         )
     levels = value.get("levels")
     if levels is not None:
-        levels = _whole(levels, f"{levels_at}.levels", src, 2)
+        check_int(f"{src}: {levels_at}.levels", levels, 2)
+        levels = int(levels)
     conv = int if p.type == "int" else float
     return Factor(
         name, role, (name,), p.type, low=conv(low), high=conv(high), levels=levels

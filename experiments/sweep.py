@@ -64,6 +64,7 @@ from berdaya.experiments.engine import (
     progress_bar,
     task_key,
 )
+from berdaya.experiments.errors import check_int
 from berdaya.experiments.executors import (
     check_cluster_address,
     dask_executor,
@@ -1122,11 +1123,8 @@ def _check_where(
         The cluster's address, checked (``None``: none).
     """
     for name, value in counts.items():
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 1
-        ):
-            option = name if name == "in_flight" else f"--{name}"
-            raise SweepError(f"{option} must be an integer >= 1 (got {value!r})")
+        if value is not None:
+            check_int(name if name == "in_flight" else f"--{name}", value)
     if executor is not None and cluster is not None:
         raise SweepError("give an executor or a cluster, not both")
     return None if cluster is None else check_cluster_address(cluster)

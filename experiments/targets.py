@@ -313,20 +313,33 @@ def evaluate(
     Returns:
         One row per (scenario, seed): the statistics measured on it.
     """
-    wanted: dict[str, list[str]] = {}
-    for t in targets:
-        names = wanted.setdefault(t.scenario, [])
-        if t.statistic not in names:
-            names.append(t.statistic)
-    tasks = []
-    for scenario, names in wanted.items():
-        city = all(STATISTICS[n].kind == "city" for n in names)
-        n = city_replications if city else replications
-        tasks += [
-            MeasureTask(scenario, s, tuple(names), dict(overrides or {}))
-            for s in replication_seeds(seed, n)
-        ]
+    tasks = [
+        MeasureTask(scenario, s, names, dict(overrides or {}))
+        for scenario, (names, n) in measured(
+            targets, replications, city_replications
+        ).items()
+        for s in replication_seeds(seed, n)
+    ]
     return pd.DataFrame(list(run_all(measure, tasks, workers)))
+
+
+def measured(
+    targets: Sequence[Target], runs: int, city_runs: int
+) -> dict[str, tuple[tuple[str, ...], int]]:
+    """Each scenario's statistics (each once, in the targets' order) and its runs.
+
+    A scenario measured for city statistics alone has ``city_runs``, any other ``runs``.
+    """
+    wanted: dict[str, dict[str, None]] = {}
+    for t in targets:
+        wanted.setdefault(t.scenario, {})[t.statistic] = None
+    return {
+        scenario: (
+            tuple(names),
+            city_runs if all(STATISTICS[n].kind == "city" for n in names) else runs,
+        )
+        for scenario, names in wanted.items()
+    }
 
 
 def summarise(targets: Sequence[Target], values: pd.DataFrame) -> pd.DataFrame:
@@ -374,7 +387,8 @@ def value_summary(t: Target, values: Any, inside: str = "inside") -> dict[str, A
     }
 
 
-def _fmt(x: float) -> str:
+def value_cell(x: float) -> str:
+    """A model value in a report's table: three significant digits, or n/a."""
     return "n/a" if not np.isfinite(x) else f"{x:.3g}"
 
 
@@ -407,8 +421,8 @@ def report_markdown(
         s = by_name.loc[t.name]
         lines.append(
             f"| {t.label} (`{t.name}`) | {t.use} | `{t.statistic}` on `{t.scenario}` | "
-            f"[{t.low:g}, {t.high:g}] {t.unit} | {_fmt(s['mean'])} "
-            f"[{_fmt(s['p5'])}, {_fmt(s['p95'])}] | "
+            f"[{t.low:g}, {t.high:g}] {t.unit} | {value_cell(s['mean'])} "
+            f"[{value_cell(s['p5'])}, {value_cell(s['p95'])}] | "
             f"{s['share_of_seeds_inside']:.0%} of {int(s['n'])} | "
             f"{'yes' if s['holds'] else '**no**'} |"
         )
