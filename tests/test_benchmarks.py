@@ -80,3 +80,45 @@ def test_fewer_than_five_pairs_is_refused(capsys: pytest.CaptureFixture) -> None
     with pytest.raises(SystemExit):
         main(["--quick", "--pairs", "3"])
     assert "at least 5" in capsys.readouterr().err
+
+
+def test_section_timers_time_every_mechanism_and_leave_the_model_as_it_was() -> None:
+    """``benchmarks.sections`` times each mechanism of a month, then unwraps them.
+
+    The same seed gives the same records with the timers on as without; every label of
+    :data:`SECTIONS` gets time (a renamed or moved mechanism fails here, not silently);
+    and afterwards each mechanism is the original function again.
+    """
+    import importlib  # noqa: PLC0415
+    from collections import Counter  # noqa: PLC0415
+
+    from benchmarks.sections import SECTIONS, timed  # noqa: PLC0415
+    from berdaya.model import P2KPModel  # noqa: PLC0415
+    from berdaya.scenarios import P2KPScenario  # noqa: PLC0415
+
+    def records() -> str:
+        scenario = P2KPScenario.load(
+            "kedungkandang-2008", rng=5, overrides={"n_households": 300, "months": 14}
+        )
+        model = P2KPModel(scenario)
+        while model.running:
+            model.step()
+        return model.records().to_csv()
+
+    def mechanisms() -> list[object]:
+        out = []
+        for _label, module, owner, attr in SECTIONS:
+            where = importlib.import_module(module)
+            out.append(vars(where if owner is None else getattr(where, owner))[attr])
+        return out
+
+    before = mechanisms()
+    plain = records()
+    acc: Counter[str] = Counter()
+    with timed(acc):
+        assert mechanisms() != before
+        wrapped = records()
+    assert wrapped == plain
+    assert set(acc) == {label for label, *_ in SECTIONS}
+    assert all(seconds > 0 for seconds in acc.values())
+    assert all(a is b for a, b in zip(mechanisms(), before, strict=True))
