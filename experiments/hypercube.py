@@ -335,7 +335,6 @@ def run_design(
         load_scenario(observed, task.overrides)
         load_scenario(contrast, task.overrides)
     store = None if cache is None else TaskStore(cache / design.label, "--cache")
-    held = set() if store is None else store.keys()
     per_point = 2 * len(seeds)
     parts = {
         task.index: table
@@ -351,7 +350,7 @@ def run_design(
         )
     }
     out = pd.concat([parts[i] for i in sorted(parts)], ignore_index=True)
-    out.attrs["cached_runs"] = sum(task_key(t) in held for t in tasks) * per_point
+    out.attrs["cached_runs"] = (0 if store is None else store.reads) * per_point
     return out
 
 

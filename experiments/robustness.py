@@ -224,7 +224,6 @@ def run_grid(
         for i, s in enumerate(seeds)
     ]
     store = None if cache is None else TaskStore(cache / GRID_STORE, "--cache")
-    held = set() if store is None else store.keys()
     rows = run_stored(
         run_row,
         tasks,
@@ -236,7 +235,7 @@ def run_grid(
     )
     out = pd.concat([row for _, row in rows], ignore_index=True)
     out = out.sort_values([THRESHOLD, DEGREE, "replication"], ignore_index=True)
-    out.attrs["cached_runs"] = sum(grid_key(t) in held for t in tasks) if held else 0
+    out.attrs["cached_runs"] = 0 if store is None else store.reads
     return out
 
 

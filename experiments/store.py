@@ -110,6 +110,7 @@ class TaskStore:
         self.path = Path(path)
         self.results = self.path / "results"
         self.option = option
+        self.reads = 0  # results read back (not run), counted by :meth:`read`
 
     def check(self, kind: str) -> None:
         """Refuse, before anything is written, a folder that is not this kind's store.
@@ -176,5 +177,6 @@ class TaskStore:
         write_table(table, self.results / f"{key}.parquet", info)
 
     def read(self, key: str) -> pd.DataFrame:
-        """A task's table as it was written."""
+        """A task's table as it was written (counted in :attr:`reads`)."""
+        self.reads += 1
         return read_table(self.results / f"{key}.parquet")[0]

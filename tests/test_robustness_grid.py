@@ -74,6 +74,19 @@ def test_a_subset_then_the_whole_grid_runs_each_run_once(
     pd.testing.assert_frame_equal(again, uncached)
 
 
+def test_a_damaged_cached_run_is_run_again_and_not_counted_as_read(
+    uncached, tmp_path, model_runs
+):
+    cache = tmp_path / "cache"
+    run_grid(**{**GRID, "degrees": [12.0]}, cache=cache)
+    first = sorted((cache / "grid" / "results").glob("*.parquet"))[0]
+    first.write_bytes(first.read_bytes()[:100])  # as a disk that filled mid-write
+    whole = run_grid(**GRID, cache=cache)
+    assert len(model_runs) == 4 + 5 and whole.attrs["cached_runs"] == 3
+    assert len(list((cache / "grid" / "results").glob("*.damaged"))) == 1
+    pd.testing.assert_frame_equal(whole, uncached)
+
+
 def test_the_key_covers_what_the_row_depends_on(monkeypatch):
     task = RunTask("kedungkandang-2008", {THRESHOLD: 0.2, DEGREE: 6.0}, 0, 11)
     key = grid_key(task)
