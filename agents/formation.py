@@ -61,8 +61,13 @@ def step(site: Site) -> None:
     if not (site.cycle.reached("ksm") and site.bkm.active):
         return
     wanted = economic_groups_wanted(site)
-    economic, dissolved = KSMType.ECONOMIC, KSMStatus.DISSOLVED
-    live = sum(1 for k in site.ksms if k.kind == economic and k.status != dissolved)
+    t = site.ksm_table
+    live = int(
+        np.count_nonzero(
+            (t.kind[: t.n] == KSMType.ECONOMIC)
+            & (t.status[: t.n] != KSMStatus.DISSOLVED)
+        )
+    )
     if live >= wanted:
         return
     _join(site)
@@ -161,7 +166,7 @@ def _group(site: Site, needed: int) -> None:
     )
     for k, i in enumerate(rw_of.tolist()):
         group = members[k * p.ksm_size : (k + 1) * p.ksm_size]
-        site.ksms.append(KSM(site, KSMType.ECONOMIC, group, rws[i]))
+        KSM(site, KSMType.ECONOMIC, group, rws[i])  # joins site.ksms
 
 
 @njit(cache=True)
@@ -260,7 +265,6 @@ def work_group(site: Site, residents: np.ndarray) -> KSM | None:
     if members.size == 0:
         return None
     ksm = KSM(site, KSMType.ENVIRONMENTAL, members, int(site.households.rw[members[0]]))
-    site.ksms.append(ksm)
     readiness.hand_over(site, members)
     return ksm
 
@@ -268,11 +272,11 @@ def work_group(site: Site, residents: np.ndarray) -> KSM | None:
 def aid_group(site: Site, recipients: np.ndarray) -> None:
     """Social KSMs deliver aid: one per RW of the recipients, formed when missing."""
     h = site.households
-    have = {
-        k.rw: k
-        for k in site.ksms
-        if k.kind == KSMType.SOCIAL and k.status != KSMStatus.DISSOLVED
-    }
+    t = site.ksm_table
+    live = t.live()
+    social = live[t.kind[live] == KSMType.SOCIAL].tolist()
+    # the last group of an RW wins, as in a dict comprehension over the groups
+    have = dict(zip(t.rw[social].tolist(), [t.agents[i] for i in social], strict=True))
     for rw in sorted(set(h.rw[recipients].tolist())):  # np.unique's order, unhashed
         ksm = have.get(rw)
         if ksm is None:
@@ -280,7 +284,6 @@ def aid_group(site: Site, recipients: np.ndarray) -> None:
             if members.size == 0:
                 continue
             ksm = KSM(site, KSMType.SOCIAL, members, rw)
-            site.ksms.append(ksm)
         readiness.hand_over(site, ksm.members)
 
 

@@ -52,11 +52,13 @@ if TYPE_CHECKING:
 
 SNAPSHOT_COLUMNS = ("stage", "forced", "awareness", "capacity", "participating")
 MONTHLY_TABLE = "monthly"
-# the KSM count keys by the enums' values (0, 1, ...; a gap fails here, at import)
-_KSM_KEY_BY_INDEX = [
-    [KSM_KEY[KSMType(t), KSMStatus(s)] for s in range(len(KSMStatus))]
+# the KSM count keys in the order of the cells kind x statuses + status (the enums'
+# values 0, 1, ...; a gap fails here, at import)
+_KSM_CELL_KEYS = tuple(
+    KSM_KEY[KSMType(t), KSMStatus(s)]
     for t in range(len(KSMType))
-]
+    for s in range(len(KSMStatus))
+)
 
 
 class TallyColumns(NamedTuple):
@@ -527,13 +529,16 @@ def institution_stats(site: Site) -> dict[str, float]:
 
 
 def _ksm_records(site: Site) -> dict[str, float]:
-    """KSMs by type and status, and those not dissolved."""
+    """KSMs by type and status, and those not dissolved (counted in the KSM table)."""
+    t = site.ksm_table
+    status = t.status[: t.n]
+    cells = np.bincount(
+        t.kind[: t.n] * len(KSMStatus) + status, minlength=len(_KSM_CELL_KEYS)
+    )
     counts = dict.fromkeys(KSM_COUNTS, 0.0)
-    key = _KSM_KEY_BY_INDEX  # indexed by the enums' values: no hashing of enums
-    for k in site.ksms:
-        counts[key[k.kind][k.status]] += 1.0
-    dissolved = sum(counts[by_status[KSMStatus.DISSOLVED]] for by_status in key)
-    counts["ksm_active"] = len(site.ksms) - dissolved  # whole numbers: exact
+    counts.update(zip(_KSM_CELL_KEYS, map(float, cells.tolist()), strict=True))
+    # whole numbers: exact
+    counts["ksm_active"] = float(t.n - np.count_nonzero(status == KSMStatus.DISSOLVED))
     return counts
 
 

@@ -33,7 +33,7 @@ from numba import njit
 
 from berdaya.agents import readiness
 from berdaya.agents.draws import Pointers, generator, pointers
-from berdaya.agents.ksm import eligible_economic
+from berdaya.agents.ksm import eligible_economic, rule_checks_of
 from berdaya.agents.upk import capture
 
 if TYPE_CHECKING:
@@ -214,8 +214,9 @@ def _lend_in_order(
 
 def _waited(site: Site, groups: list[KSM]) -> list[int]:
     """Months each group's loan has waited (for readiness's ``hybrid``)."""
-    p = site.p
-    return [site.steps - k.formed_month - p.ksm_savings_months for k in groups]
+    formed, now = site.ksm_table.formed_month, site.steps
+    months = site.p.ksm_savings_months
+    return [now - formed.item(k.row) - months for k in groups]
 
 
 def _terms(p: Parameters) -> LoanTerms:
@@ -248,14 +249,14 @@ def _book(site: Site, upk: UPK, groups: list[KSM], q: Queue) -> int:
     upk.outstanding += total
     upk.disbursed += total
     upk.loans_made += n
-    for ksm, made in zip(groups, q.made.tolist(), strict=True):
-        if made:
-            upk.loan_log.append(
-                {"month": site.steps, "ksm": ksm.unique_id, **ksm.rule_checks()}
-            )
-            if ksm.first_loan_month is None:
-                ksm.first_loan_month = site.steps
-            site.effort.add(primary=LENDING.loan_effort * made)
+    lent = [(k, made) for k, made in zip(groups, q.made.tolist(), strict=True) if made]
+    checks_of = rule_checks_of(site, [k for k, _ in lent])
+    first = site.ksm_table.first_loan_month  # -1 before a group's first loan
+    for (ksm, made), checks in zip(lent, checks_of, strict=True):
+        upk.loan_log.append({"month": site.steps, "ksm": ksm.unique_id, **checks})
+        if first.item(ksm.row) < 0:
+            first[ksm.row] = site.steps
+        site.effort.add(primary=LENDING.loan_effort * made)
     return n
 
 
