@@ -103,7 +103,11 @@ class KSMTable:
             setattr(self, name, np.zeros(capacity, dtype))
 
     def add(self, agent: KSM, values: dict[str, Any]) -> int:
-        """Append a group's row (every column of :data:`KSM_COLUMNS`) and its agent.
+        """Append a group's row and its agent.
+
+        Args:
+            agent: The group's agent.
+            values: Its columns; those not given start at 0 (``first_loan_month`` -1).
 
         Returns:
             The group's row.
@@ -113,6 +117,7 @@ class KSMTable:
             for name in KSM_COLUMNS:
                 old = getattr(self, name)
                 setattr(self, name, np.concatenate([old, np.zeros_like(old)]))
+        self.first_loan_month[row] = -1  # the rest of a new row is 0
         for name, value in values.items():
             getattr(self, name)[row] = value
         self.n = row + 1
@@ -235,14 +240,10 @@ class KSM(Agent):
             self,
             {
                 "uid": self.unique_id,
-                "kind": kind,
-                "status": KSMStatus.FORMING,
-                "rw": int(rw),
+                "kind": kind,  # status FORMING (0), no savings or sessions yet
+                "rw": rw,
                 "size": members.size,
-                "months_saving": 0,
-                "sessions": 0,
                 "formed_month": site.steps,
-                "first_loan_month": -1,
                 # the members sign joint liability (tanggung renteng) when an
                 # economic group forms
                 "joint_liability": kind == KSMType.ECONOMIC

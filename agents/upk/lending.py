@@ -26,6 +26,7 @@ luck, drawn when the loan is made.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -176,20 +177,25 @@ def _lend_in_order(
         Number of loans made.
     """
     p, h = site.p, site.households
-    wants = [
-        want if readiness.everyone(site, w) else want[readiness.ready(site, want, w)]
-        for want, w in zip(wants, _waited(site, groups), strict=True)
-    ]
+    if p.progression != "schedule":  # the timetable lets everyone asking borrow
+        wants = [
+            want
+            if readiness.everyone(site, w)
+            else want[readiness.ready(site, want, w)]
+            for want, w in zip(wants, _waited(site, groups), strict=True)
+        ]
     keep = [i for i, want in enumerate(wants) if want.size]
     if not keep:
         return 0
-    groups = [groups[i] for i in keep]
-    rows = np.concatenate([wants[i] for i in keep])
+    if len(keep) < len(wants):  # readiness left some group no one
+        groups = [groups[i] for i in keep]
+        wants = [wants[i] for i in keep]
+    rows = np.concatenate(wants)
     q = Queue(
         rows,
-        np.cumsum([wants[i].size for i in keep]),
+        np.fromiter(accumulate([w.size for w in wants]), np.int64, len(wants)),
         np.empty(rows.size),
-        np.zeros(len(keep), np.int64),
+        np.zeros(len(wants), np.int64),
         np.empty(rows.size, np.int64),
         np.empty(rows.size),
         np.array([upk.fund_cash, 0, 0, 0], np.int64),
@@ -252,11 +258,12 @@ def _book(site: Site, upk: UPK, groups: list[KSM], q: Queue) -> int:
     lent = [(k, made) for k, made in zip(groups, q.made.tolist(), strict=True) if made]
     checks_of = rule_checks_of(site, [k for k, _ in lent])
     first = site.ksm_table.first_loan_month  # -1 before a group's first loan
+    now, log, effort = site.steps, upk.loan_log, site.effort
     for (ksm, made), checks in zip(lent, checks_of, strict=True):
-        upk.loan_log.append({"month": site.steps, "ksm": ksm.unique_id, **checks})
+        log.append({"month": now, "ksm": ksm.unique_id, **checks})
         if first.item(ksm.row) < 0:
-            first[ksm.row] = site.steps
-        site.effort.add(primary=LENDING.loan_effort * made)
+            first[ksm.row] = now
+        effort.add(primary=LENDING.loan_effort * made)
     return n
 
 
@@ -398,7 +405,7 @@ def _kept_runs(
     A KSM's members never change, so the same groups (by id, in the same order) have
     the same runs; the eligible groups change a few times a run (read only, here).
     """
-    ids = tuple(k.unique_id for k in groups)
+    ids = tuple([k.unique_id for k in groups])
     if upk.borrowing_groups[0] != ids:
         upk.borrowing_groups = (ids, _runs(groups))
     return upk.borrowing_groups[1]
