@@ -164,9 +164,11 @@ def _group(site: Site, needed: int) -> None:
         h.woman,
         (p.ksm_size, quota, needed),
     )
+    # every waiting household is admitted now (those the list's revision dropped left
+    # above; all, under open targeting), so every group is listed at formation
     for k, i in enumerate(rw_of.tolist()):
         group = members[k * p.ksm_size : (k + 1) * p.ksm_size]
-        KSM(site, KSMType.ECONOMIC, group, rws[i])  # joins site.ksms
+        KSM(site, KSMType.ECONOMIC, group, rws[i], listed=True)  # joins site.ksms
 
 
 @njit(cache=True)

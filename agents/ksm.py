@@ -220,7 +220,14 @@ class KSM(Agent):
     listed_at_formation = _Field(bool)
     women_share = _Field(float)
 
-    def __init__(self, site: Site, kind: KSMType, members: np.ndarray, rw: int) -> None:
+    def __init__(
+        self,
+        site: Site,
+        kind: KSMType,
+        members: np.ndarray,
+        rw: int,
+        listed: bool | None = None,
+    ) -> None:
         """Form a KSM, register its members and add it to the kelurahan's KSMs.
 
         Args:
@@ -229,6 +236,9 @@ class KSM(Agent):
             kind: Economic, social or environmental.
             members: Rows of the kelurahan's households joining.
             rw: RW of the group.
+            listed: Whether the rules admit every member now
+                (:func:`~berdaya.agents.upk.capture.admitted`), if the caller has just
+                checked; read here when None.
         """
         super().__init__(site.model)
         self.site = site
@@ -248,7 +258,9 @@ class KSM(Agent):
                 # economic group forms
                 "joint_liability": kind == KSMType.ECONOMIC
                 and bool(site.p.joint_liability),
-                "listed_at_formation": bool(capture.admitted(site, members).all()),
+                "listed_at_formation": bool(capture.admitted(site, members).all())
+                if listed is None
+                else listed,
                 # numpy's mean of the bools: whole sums, the same division
                 "women_share": np.count_nonzero(h.woman[members]) / members.size
                 if members.size
