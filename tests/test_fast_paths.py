@@ -933,3 +933,66 @@ def test_faskel_trains_the_groups_it_trained_over_the_agents(monkeypatch):
         made = f._train(site, t.live(), sessions)
         want = _agents_training_order(site, sessions)
         assert trained == want and made == len(want)
+
+
+def _lend_by_dict(site, upk):
+    """What ``lending.lend`` did before its askers stayed in one array: a dict of them."""
+    upk.frozen = lending.frozen(site, upk)
+    if upk.frozen:
+        return 0
+    groups = ksm_module.eligible_economic(site)
+    if not groups:
+        return 0
+    priority = site.rng.gumbel(size=len(groups))
+    runs = lending._runs(groups)
+    askers = lending._askers(site, groups, runs)
+    if not askers:
+        return 0
+    serve = list(askers)
+    priority[serve] += np.log(lending._tilts(site, groups, runs)[serve])
+    order = [i for i in np.argsort(-priority).tolist() if i in askers]
+    return lending._lend_in_order(
+        site, upk, [groups[i] for i in order], [askers[i] for i in order]
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"elite_capture": 2.0},
+        {"elite_capture": 0.0},
+        {"progression": "readiness"},
+        {"progression": "hybrid", "hybrid_max_wait": 3},
+    ],
+)
+def test_lending_from_the_askers_array_is_lending_from_their_dict(overrides):
+    """``lend`` orders the askers in one array, with the dict's loans and draws.
+
+    On random borrowing states and eligibility: the columns, books, log, effort, first
+    loans and the generator's state of the askers' dict.
+    """
+    model = build(5, n_households=2000, **overrides)
+    while len(model.ksms) < 4 and model.steps < 60:
+        model.step()
+    site = model.sites[0]
+    h, t, upk = site.households, site.ksm_table, site.bkm.upk
+    rng = np.random.default_rng(21)
+    loans = 0
+    for _ in range(40):
+        _scramble(h, rng)
+        h.elite[:] = rng.integers(0, 3, h.n) * (rng.random(h.n) < 0.3)
+        h.loan_cycles[:] = rng.integers(0, 3, h.n)
+        h.loan_size[:] = rng.integers(2, 8, h.n) * 500_000
+        h.stage[:] = rng.integers(0, 4, h.n)
+        t.sessions[: t.n] = rng.integers(0, 6, t.n)
+        t.months_saving[: t.n] = rng.integers(0, 6, t.n)
+        upk.fund_cash = int(rng.integers(0, 60_000_000))
+        upk.outstanding = 0  # never frozen
+        before = _state(site)
+        made = _lend_by_dict(site, upk)
+        want = _state(site)
+        _restore(site, before)
+        assert lending.lend(site, upk) == made
+        _same(_state(site), want)
+        loans += made
+    assert loans > 0
