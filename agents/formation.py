@@ -275,18 +275,37 @@ def aid_group(site: Site, recipients: np.ndarray) -> None:
     """Social KSMs deliver aid: one per RW of the recipients, formed when missing."""
     h = site.households
     t = site.ksm_table
-    live = t.live()
-    social = live[t.kind[live] == KSMType.SOCIAL].tolist()
-    # the last group of an RW wins, as in a dict comprehension over the groups
-    have = dict(zip(t.rw[social].tolist(), [t.agents[i] for i in social], strict=True))
-    for rw in sorted(set(h.rw[recipients].tolist())):  # np.unique's order, unhashed
-        ksm = have.get(rw)
-        if ksm is None:
+    rws = sorted(set(h.rw[recipients].tolist()))  # np.unique's order, unhashed
+    have = h.kernel(_social_groups).call(
+        t.n, t.kind, t.status, t.rw, np.array(rws, np.int64)
+    )
+    for rw, row in zip(rws, have.tolist(), strict=True):
+        if row >= 0:
+            ksm = t.agents[row]
+        else:
             members = _volunteers(site, np.flatnonzero(h.rw == rw))
             if members.size == 0:
                 continue
             ksm = KSM(site, KSMType.SOCIAL, members, rw)
         readiness.hand_over(site, ksm.members)
+
+
+@njit(cache=True)
+def _social_groups(
+    n: int, kind: np.ndarray, status: np.ndarray, rw: np.ndarray, rws: np.ndarray
+) -> np.ndarray:
+    """For each RW of ``rws``, the row of its last social KSM not dissolved (-1: none).
+
+    Over the first ``n`` rows of a KSM table (the last, as a dictionary of the groups by
+    RW kept it).
+    """
+    out = np.full(rws.size, -1, np.int64)
+    for i in range(n):
+        if kind[i] == 1 and status[i] != 3:  # social, not dissolved
+            for j in range(rws.size):
+                if rw[i] == rws[j]:
+                    out[j] = i
+    return out
 
 
 def _volunteers(site: Site, residents: np.ndarray) -> np.ndarray:

@@ -996,3 +996,24 @@ def test_lending_from_the_askers_array_is_lending_from_their_dict(overrides):
         _same(_state(site), want)
         loans += made
     assert loans > 0
+
+
+def test_social_groups_are_the_dict_of_the_agents():
+    """Aid's social groups by RW from the table: the dict of the agents it replaced."""
+    model = step(build(3, n_households=800), 45)
+    site = model.sites[0]
+    t = site.ksm_table
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        t.status[: t.n] = rng.integers(0, 4, t.n)
+        t.kind[: t.n] = rng.integers(0, 3, t.n)
+        t.rw[: t.n] = rng.integers(0, 4, t.n)
+        have = {
+            k.rw: k
+            for k in site.ksms
+            if k.kind == KSMType.SOCIAL and k.status != KSMStatus.DISSOLVED
+        }
+        rws = np.arange(-1, 6)
+        rows = formation._social_groups(t.n, t.kind, t.status, t.rw, rws)
+        got = [t.agents[r] if r >= 0 else None for r in rows.tolist()]
+        assert got == [have.get(rw) for rw in rws.tolist()]
