@@ -11,7 +11,7 @@ from mesa import Agent
 from numba import njit
 
 from berdaya.agents.draws import Pointers, generator, pointers
-from berdaya.agents.ksm import KSM, KSMStatus, KSMType, member_means
+from berdaya.agents.ksm import KSMType, member_means_of
 
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
@@ -213,9 +213,8 @@ class Faskel(Agent):
         site.accompaniment += self.accompaniment
         site.presence += effectiveness
         field = 1.0 - to_bkm
-        dissolved = KSMStatus.DISSOLVED
-        live = [k for k in site.ksms if k.status != dissolved]
-        training = p.ksm_training_share * field if live else 0.0
+        live = site.ksm_table.live()
+        training = p.ksm_training_share * field if live.size else 0.0
         sessions = round(training * p.faskel_visits / FASKEL.session_visits)
         self.sessions = self._train(site, live, sessions)
         field -= training
@@ -228,24 +227,26 @@ class Faskel(Agent):
             secondary=(field + to_bkm) * (1 - emphasis) + training,
         )
 
-    def _train(self, site: Site, live: list[KSM], sessions: int) -> int:
+    def _train(self, site: Site, live: np.ndarray, sessions: int) -> int:
         """Hold up to ``sessions`` KSM training sessions in one kelurahan.
 
         Economic groups come first; among them those short of the required sessions, then
-        those whose members are furthest from ready (lowest mean capacity).
+        those whose members are furthest from ready (lowest mean capacity). ``live`` are
+        the rows of the groups not dissolved in the kelurahan's KSM table.
         """
-        if sessions <= 0 or not live:
+        if sessions <= 0 or not live.size:
             return 0
+        t = site.ksm_table
         need = site.p.ksm_training_sessions
-        capacity = member_means(site, live, site.households.capacity)
-        economic = KSMType.ECONOMIC
+        capacity = member_means_of(site, t.uid[live], site.households.capacity)
         # 0: economic short of sessions, 1: economic trained, 2 and 3: other groups
-        rank = [2 * (k.kind != economic) + (k.sessions >= need) for k in live]
+        rank = 2 * (t.kind[live] != KSMType.ECONOMIC) + (t.sessions[live] >= need)
         order = np.lexsort((capacity, rank))
         effectiveness = self.effectiveness
-        for i in order[:sessions].tolist():
-            live[i].train(effectiveness)
-        return min(sessions, len(live))
+        agents = t.agents
+        for i in live[order[:sessions]].tolist():
+            agents[i].train(effectiveness)
+        return min(sessions, live.size)
 
     def _visit(self, site: Site, k: int) -> np.ndarray:
         """Visit ``k`` households of one kelurahan, favouring PS-2-listed ones once listed.

@@ -61,8 +61,13 @@ def step(site: Site) -> None:
     if not (site.cycle.reached("ksm") and site.bkm.active):
         return
     wanted = economic_groups_wanted(site)
-    economic, dissolved = KSMType.ECONOMIC, KSMStatus.DISSOLVED
-    live = sum(1 for k in site.ksms if k.kind == economic and k.status != dissolved)
+    t = site.ksm_table
+    live = int(
+        np.count_nonzero(
+            (t.kind[: t.n] == KSMType.ECONOMIC)
+            & (t.status[: t.n] != KSMStatus.DISSOLVED)
+        )
+    )
     if live >= wanted:
         return
     _join(site)
@@ -159,9 +164,11 @@ def _group(site: Site, needed: int) -> None:
         h.woman,
         (p.ksm_size, quota, needed),
     )
+    # every waiting household is admitted now (those the list's revision dropped left
+    # above; all, under open targeting), so every group is listed at formation
     for k, i in enumerate(rw_of.tolist()):
         group = members[k * p.ksm_size : (k + 1) * p.ksm_size]
-        site.ksms.append(KSM(site, KSMType.ECONOMIC, group, rws[i]))
+        KSM(site, KSMType.ECONOMIC, group, rws[i], listed=True)  # joins site.ksms
 
 
 @njit(cache=True)
@@ -260,7 +267,6 @@ def work_group(site: Site, residents: np.ndarray) -> KSM | None:
     if members.size == 0:
         return None
     ksm = KSM(site, KSMType.ENVIRONMENTAL, members, int(site.households.rw[members[0]]))
-    site.ksms.append(ksm)
     readiness.hand_over(site, members)
     return ksm
 
@@ -268,20 +274,38 @@ def work_group(site: Site, residents: np.ndarray) -> KSM | None:
 def aid_group(site: Site, recipients: np.ndarray) -> None:
     """Social KSMs deliver aid: one per RW of the recipients, formed when missing."""
     h = site.households
-    have = {
-        k.rw: k
-        for k in site.ksms
-        if k.kind == KSMType.SOCIAL and k.status != KSMStatus.DISSOLVED
-    }
-    for rw in sorted(set(h.rw[recipients].tolist())):  # np.unique's order, unhashed
-        ksm = have.get(rw)
-        if ksm is None:
+    t = site.ksm_table
+    rws = sorted(set(h.rw[recipients].tolist()))  # np.unique's order, unhashed
+    have = h.kernel(_social_groups).call(
+        t.n, t.kind, t.status, t.rw, np.array(rws, np.int64)
+    )
+    for rw, row in zip(rws, have.tolist(), strict=True):
+        if row >= 0:
+            ksm = t.agents[row]
+        else:
             members = _volunteers(site, np.flatnonzero(h.rw == rw))
             if members.size == 0:
                 continue
             ksm = KSM(site, KSMType.SOCIAL, members, rw)
-            site.ksms.append(ksm)
         readiness.hand_over(site, ksm.members)
+
+
+@njit(cache=True)
+def _social_groups(
+    n: int, kind: np.ndarray, status: np.ndarray, rw: np.ndarray, rws: np.ndarray
+) -> np.ndarray:
+    """For each RW of ``rws``, the row of its last social KSM not dissolved (-1: none).
+
+    Over the first ``n`` rows of a KSM table (the last, as a dictionary of the groups by
+    RW kept it).
+    """
+    out = np.full(rws.size, -1, np.int64)
+    for i in range(n):
+        if kind[i] == 1 and status[i] != 3:  # social, not dissolved
+            for j in range(rws.size):
+                if rw[i] == rws[j]:
+                    out[j] = i
+    return out
 
 
 def _volunteers(site: Site, residents: np.ndarray) -> np.ndarray:

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import cached_property
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from mesa import Agent
@@ -25,6 +24,7 @@ from berdaya.agents.upk import capture
 
 if TYPE_CHECKING:
     from berdaya.model.site import Site
+    from berdaya.scenarios.schema import Parameters
 
 
 @dataclass(frozen=True)
@@ -65,13 +65,137 @@ class KSMStatus(IntEnum):
     DISSOLVED = 3
 
 
+#: The columns of a :class:`KSMTable`, a value per group: name -> dtype.
+KSM_COLUMNS: dict[str, type] = {
+    "uid": np.int64,  # the agent's unique_id (what ``households.ksm`` holds)
+    "kind": np.int64,
+    "status": np.int64,
+    "rw": np.int64,
+    "size": np.int64,  # members, fixed at formation
+    "months_saving": np.int64,
+    "sessions": np.int64,
+    "formed_month": np.int64,
+    "first_loan_month": np.int64,  # -1 before the first loan
+    "joint_liability": np.bool_,
+    "listed_at_formation": np.bool_,
+    "women_share": np.float64,  # fixed at formation (members and sex never change)
+}
+
+
+class KSMTable:
+    """The KSMs of one kelurahan as columns, a row a group, in order of formation.
+
+    The groups' monthly rules run over these arrays (:func:`step_ksms`,
+    :func:`eligible_economic`, the records' counts); each group is also a :class:`KSM`
+    agent whose attributes read and write its row. Only the first ``n`` rows are
+    groups; the arrays grow by doubling, so hold none of them across a formation.
+
+    Attributes:
+        n: Groups formed.
+        agents: The :class:`KSM` agents, row by row (the kelurahan's ``ksms``).
+    """
+
+    def __init__(self, capacity: int = 16) -> None:
+        """Make an empty table with room for ``capacity`` groups."""
+        self.n = 0
+        self.agents: list[KSM] = []
+        for name, dtype in KSM_COLUMNS.items():
+            setattr(self, name, np.zeros(capacity, dtype))
+
+    def add(self, agent: KSM, values: dict[str, Any]) -> int:
+        """Append a group's row and its agent.
+
+        Args:
+            agent: The group's agent.
+            values: Its columns; those not given start at 0 (``first_loan_month`` -1).
+
+        Returns:
+            The group's row.
+        """
+        row = self.n
+        if row == self.uid.size:
+            for name in KSM_COLUMNS:
+                old = getattr(self, name)
+                setattr(self, name, np.concatenate([old, np.zeros_like(old)]))
+        self.first_loan_month[row] = -1  # the rest of a new row is 0
+        for name, value in values.items():
+            getattr(self, name)[row] = value
+        self.n = row + 1
+        self.agents.append(agent)
+        return row
+
+    def live(self) -> np.ndarray:
+        """Rows of the groups not dissolved, in order."""
+        return np.flatnonzero(self.status[: self.n] != KSMStatus.DISSOLVED)
+
+    def rule_checks(self, rows: list[int], p: Parameters) -> list[dict[str, bool]]:
+        """The guideline's eligibility rules (``KSM._rules``) for each of ``rows``.
+
+        The same keys in the same order, and values (Python bools) as the rules give:
+        each value read as a Python number (``item``), a few groups at a time.
+        """
+        sessions, months = p.ksm_training_sessions, p.ksm_savings_months
+        any_liability = not p.joint_liability
+        women = p.ksm_women_min - 1e-12
+        open_ = p.targeting == "open"
+        least = KSM_RULES.min_members
+        return [
+            {
+                "economic": self.kind.item(r) == KSMType.ECONOMIC,
+                "not_dissolved": self.status.item(r) != KSMStatus.DISSOLVED,
+                "training": self.sessions.item(r) >= sessions,
+                "savings": self.months_saving.item(r) >= months,
+                "joint_liability": self.joint_liability.item(r) or any_liability,
+                "members": self.size.item(r) >= least,
+                "women": self.women_share.item(r) >= women,
+                "ps2": open_ or self.listed_at_formation.item(r),
+            }
+            for r in rows
+        ]
+
+
+class _Field:
+    """Descriptor exposing one :class:`KSMTable` column as a KSM attribute."""
+
+    __slots__ = ("cast", "name")
+
+    def __init__(self, cast: Callable[[Any], Any]) -> None:
+        self.cast = cast
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: KSM | None, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return self.cast(getattr(obj.table, self.name).item(obj.row))
+
+    def __set__(self, obj: KSM, value: Any) -> None:
+        getattr(obj.table, self.name)[obj.row] = value
+
+
+def _month_or_none(value: int) -> int | None:
+    return None if value < 0 else value
+
+
+class _FirstLoan(_Field):
+    """``first_loan_month``: None before the first loan (-1 in the column)."""
+
+    __slots__ = ()
+
+    def __set__(self, obj: KSM, value: int | None) -> None:
+        obj.table.first_loan_month[obj.row] = -1 if value is None else value
+
+
 class KSM(Agent):
-    """A self-help group.
+    """A self-help group: a Mesa agent viewing one row of its kelurahan's KSMTable.
 
     Attributes:
         site: The kelurahan the group belongs to.
-        kind: :class:`KSMType`.
+        table: The kelurahan's :class:`KSMTable`; ``row`` the group's row in it.
+        row: See ``table``.
         members: Household rows of the members.
+        kind: :class:`KSMType`.
         rw: RW the group was formed in.
         months_saving: Months of group savings so far.
         sessions: Training sessions completed.
@@ -82,35 +206,69 @@ class KSM(Agent):
         listed_at_formation: Whether every member was on the PS-2 list when it formed,
             or let in by a captured board (:func:`~berdaya.agents.upk.capture.admitted`;
             the list is revised later; membership is checked when the group forms).
+        women_share: Share of women among the members.
     """
 
-    def __init__(self, site: Site, kind: KSMType, members: np.ndarray, rw: int) -> None:
-        """Form a KSM and register its members.
+    kind = _Field(KSMType)
+    status = _Field(KSMStatus)
+    rw = _Field(int)
+    months_saving = _Field(int)
+    sessions = _Field(int)
+    formed_month = _Field(int)
+    first_loan_month = _FirstLoan(_month_or_none)
+    joint_liability = _Field(bool)
+    listed_at_formation = _Field(bool)
+    women_share = _Field(float)
+
+    def __init__(
+        self,
+        site: Site,
+        kind: KSMType,
+        members: np.ndarray,
+        rw: int,
+        listed: bool | None = None,
+    ) -> None:
+        """Form a KSM, register its members and add it to the kelurahan's KSMs.
 
         Args:
-            site: The kelurahan (the agent joins ``site.model``).
+            site: The kelurahan (the agent joins ``site.model``, its row
+                ``site.ksm_table``).
             kind: Economic, social or environmental.
             members: Rows of the kelurahan's households joining.
             rw: RW of the group.
+            listed: Whether the rules admit every member now
+                (:func:`~berdaya.agents.upk.capture.admitted`), if the caller has just
+                checked; read here when None.
         """
         super().__init__(site.model)
         self.site = site
-        self.kind = KSMType(kind)
-        self.members = members.astype(np.int64)
-        self.rw = int(rw)
-        self.months_saving = 0
-        self.sessions = 0
-        # the members sign joint liability (tanggung renteng) when an economic group forms
-        self.joint_liability = self.kind == KSMType.ECONOMIC and bool(
-            site.p.joint_liability
+        self.members = members = members.astype(np.int64)
+        kind = KSMType(kind)
+        h = site.households
+        self.table = site.ksm_table
+        self.row = self.table.add(
+            self,
+            {
+                "uid": self.unique_id,
+                "kind": kind,  # status FORMING (0), no savings or sessions yet
+                "rw": rw,
+                "size": members.size,
+                "formed_month": site.steps,
+                # the members sign joint liability (tanggung renteng) when an
+                # economic group forms
+                "joint_liability": kind == KSMType.ECONOMIC
+                and bool(site.p.joint_liability),
+                "listed_at_formation": bool(capture.admitted(site, members).all())
+                if listed is None
+                else listed,
+                # numpy's mean of the bools: whole sums, the same division
+                "women_share": np.count_nonzero(h.woman[members]) / members.size
+                if members.size
+                else 0.0,
+            },
         )
-        self.status = KSMStatus.FORMING
-        self.formed_month = site.steps
-        self.first_loan_month: int | None = None
-        let_in = capture.admitted(site, self.members)
-        self.listed_at_formation = bool(let_in.all())
-        site.households.ksm[self.members] = self.unique_id
-        site.households.ksm_waiting[self.members] = False
+        h.ksm[members] = self.unique_id
+        h.ksm_waiting[members] = False
 
     # --- eligibility ----------------------------------------------------------------
     # The guideline's loan eligibility rules, the cheap ones first: name -> check of a
@@ -126,67 +284,24 @@ class KSM(Agent):
         "ps2": lambda k: k.site.p.targeting == "open" or k.listed_at_formation,
     }
 
-    @cached_property
-    def women_share(self) -> float:
-        """Share of women among the members (fixed: members and sex never change)."""
-        m = self.members
-        return float(self.site.households.woman[m].mean()) if m.size else 0.0
-
     def rule_checks(self) -> dict[str, bool]:
         """The guideline's loan eligibility rules, each checked on the current state.
 
         Returns:
             Mapping from rule to whether it holds now.
         """
-        if self._rules is _GUIDELINE:  # inline, as :meth:`_meets_guideline`
-            return self._guideline_checks()
+        if self._rules is _GUIDELINE:  # over the table's columns
+            return self.table.rule_checks([self.row], self.site.p)[0]
         return {name: check(self) for name, check in self._rules.items()}
-
-    def _guideline_checks(self) -> dict[str, bool]:
-        """The guideline's ``_rules`` checked inline: the same keys, in order, and values."""
-        p = self.site.p
-        return {
-            "economic": self.kind == KSMType.ECONOMIC,
-            "not_dissolved": self.status != KSMStatus.DISSOLVED,
-            "training": self.sessions >= p.ksm_training_sessions,
-            "savings": self.months_saving >= p.ksm_savings_months,
-            "joint_liability": self.joint_liability or not p.joint_liability,
-            "members": self.members.size >= KSM_RULES.min_members,
-            "women": self.women_share >= p.ksm_women_min - 1e-12,
-            "ps2": p.targeting == "open" or self.listed_at_formation,
-        }
 
     @property
     def eligible(self) -> bool:
-        """Whether every eligibility rule holds now (stops at the first that fails).
-
-        While ``_rules`` is the guideline's table, its checks run inline
-        (:meth:`_meets_guideline`, the same checks in the same order: eight lambda calls
-        cost a microsecond, asked of every group every lending month); a table put in its
-        place (a test dropping a rule) is read as it stands.
-        """
-        rules = self._rules
-        if rules is _GUIDELINE:
-            return self._meets_guideline()
+        """Whether every eligibility rule holds now (stops at the first that fails)."""
         # a plain loop: a third faster than all() over a generator
-        for check in rules.values():  # noqa: SIM110
+        for check in self._rules.values():  # noqa: SIM110
             if not check(self):
                 return False
         return True
-
-    def _meets_guideline(self) -> bool:
-        """The checks of the guideline's ``_rules``, inline, in its order."""
-        p = self.site.p
-        return bool(
-            self.kind == KSMType.ECONOMIC
-            and self.status != KSMStatus.DISSOLVED
-            and self.sessions >= p.ksm_training_sessions
-            and self.months_saving >= p.ksm_savings_months
-            and (self.joint_liability or not p.joint_liability)
-            and self.members.size >= KSM_RULES.min_members
-            and self.women_share >= p.ksm_women_min - 1e-12
-            and (p.targeting == "open" or self.listed_at_formation)
-        )
 
     # --- monthly ------------------------------------------------------------------------
     def train(self, effectiveness: float) -> None:
@@ -195,20 +310,20 @@ class KSM(Agent):
         h = self.site.households
         gain = np.float32(p.ksm_training_gain * effectiveness)
         _train_members(self.members, h.capacity, h.meetings, gain)
-        self.sessions += 1
+        self.table.sessions[self.row] += 1
 
     def step(self) -> None:
         """Do nothing: all KSMs are stepped together in :func:`step_ksms`."""
 
     def dissolve(self) -> None:
         """Dissolve the group; members are free to join another."""
-        self.status = KSMStatus.DISSOLVED
+        self.table.status[self.row] = KSMStatus.DISSOLVED
         h = self.site.households
         mine = h.ksm[self.members] == self.unique_id
         h.ksm[self.members[mine]] = -1
 
 
-#: The guideline's rules as the class defines them (:attr:`KSM.eligible` inlines them).
+#: The guideline's rules as the class defines them (checked over the table's columns).
 _GUIDELINE = KSM._rules
 
 
@@ -216,32 +331,73 @@ def eligible_economic(site: Site) -> list[KSM]:
     """The economic KSMs of a kelurahan that may borrow now, in order of formation.
 
     ``[k for k in site.ksms if k.kind == ECONOMIC and k.eligible]``: while ``_rules`` is
-    the guideline's table, its checks run in one comprehension with the scenario's
-    values read once (the same checks as :meth:`KSM._meets_guideline`, asked of every
-    group every lending month; none has a side effect, so the result is the same).
+    the guideline's table, its checks run over the table's columns in one compiled pass
+    (:func:`_eligible`; none has a side effect, so the result is the same).
     """
     economic = KSMType.ECONOMIC
     if KSM._rules is not _GUIDELINE:  # a replaced table: read as it stands
         return [k for k in site.ksms if k.kind == economic and k.eligible]
-    p = site.p
-    dissolved = KSMStatus.DISSOLVED
-    sessions, months = p.ksm_training_sessions, p.ksm_savings_months
-    any_liability = not p.joint_liability
-    women = p.ksm_women_min - 1e-12
-    open_ = p.targeting == "open"
-    least = KSM_RULES.min_members
-    return [
-        k
-        for k in site.ksms
-        if k.kind == economic
-        and k.status != dissolved
-        and k.sessions >= sessions
-        and k.months_saving >= months
-        and (k.joint_liability or any_liability)
-        and k.members.size >= least
-        and k.women_share >= women
-        and (open_ or k.listed_at_formation)
-    ]
+    p, t = site.p, site.ksm_table
+    rows = site.households.kernel(_eligible).call(
+        t.n,
+        (t.kind, t.status, t.sessions, t.months_saving, t.size),
+        (t.joint_liability, t.listed_at_formation),
+        t.women_share,
+        (
+            p.ksm_training_sessions,
+            p.ksm_savings_months,
+            KSM_RULES.min_members,
+            bool(p.joint_liability),
+            p.targeting == "open",
+            p.ksm_women_min - 1e-12,
+        ),
+    )
+    agents = t.agents
+    return [agents[i] for i in rows.tolist()]
+
+
+def rule_checks_of(site: Site, groups: list[KSM]) -> list[dict[str, bool]]:
+    """``[k.rule_checks() for k in groups]``, from the KSM table at once while it can.
+
+    Args:
+        site: The kelurahan of the groups.
+        groups: Some of its KSMs.
+    """
+    if KSM._rules is not _GUIDELINE:  # a replaced table: the agents' own
+        return [k.rule_checks() for k in groups]
+    if not groups:
+        return []
+    return site.ksm_table.rule_checks([k.row for k in groups], site.p)
+
+
+@njit(cache=True)
+def _eligible(
+    n: int,
+    ints: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    flags: tuple[np.ndarray, np.ndarray],
+    women_share: np.ndarray,
+    rule: tuple[int, int, int, bool, bool, float],
+) -> np.ndarray:
+    """Rows of the first ``n`` groups meeting the guideline's rules, in order."""
+    kind, status, sessions, months, size = ints
+    liability, listed = flags
+    need_sessions, need_months, least, need_liability, open_, women = rule
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if (
+            kind[i] == 0  # economic
+            and status[i] != 3  # not dissolved
+            and sessions[i] >= need_sessions
+            and months[i] >= need_months
+            and (liability[i] or not need_liability)
+            and size[i] >= least
+            and women_share[i] >= women
+            and (open_ or listed[i])
+        ):
+            out[m] = i
+            m += 1
+    return out[:m]
 
 
 @njit(cache=True)
@@ -329,6 +485,7 @@ def _ksm_month(  # noqa: PLR0917 - a numba kernel takes its arguments by positio
 
 
 def _ids(live: list[KSM]) -> np.ndarray:
+    """The unique ids of ``live``."""
     return np.fromiter([k.unique_id for k in live], np.int64, len(live))
 
 
@@ -338,12 +495,17 @@ def member_means(site: Site, live: list[KSM], column: np.ndarray) -> np.ndarray:
     A household counts for a KSM while ``households.ksm`` holds its id (a dissolved
     group's mean is 0); sums run in row order, in float64.
     """
-    n = len(live)
+    return member_means_of(site, _ids(live), column)
+
+
+def member_means_of(site: Site, ids: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """:func:`member_means` of the KSMs whose unique ids are ``ids``."""
+    n = ids.size
     if n == 0:
         return np.zeros(0)
     if column.dtype == np.bool_:
         column = column.view(np.uint8)
-    size, total = _member_sums(site.households.ksm, _ids(live), column)
+    size, total = _member_sums(site.households.ksm, ids, column)
     return np.divide(total, size, out=np.zeros(n), where=size > 0)
 
 
@@ -353,39 +515,69 @@ def step_ksms(site: Site) -> None:
     An economic KSM saves in a month when at least half its members take part or hold a
     loan. A group with fewer than 3 such members and no loan outstanding dissolves; one
     with a member in arrears is ``in arrears``; otherwise it is ``active`` once it has
-    borrowed (economic) or at once (social, environmental). The sums come from one
-    compiled pass over the households (:func:`_ksm_month`); the loop over groups only
-    sets their attributes.
+    borrowed (economic) or at once (social, environmental). The sums and the new
+    columns come from one compiled pass over the households and the KSM table
+    (:func:`_step_groups`); only the groups dissolving are agents' work.
 
     Args:
         site: The kelurahan whose KSMs are updated.
     """
-    # enum members looked up once, not per group
-    dissolved, in_arrears, active = (
-        KSMStatus.DISSOLVED,
-        KSMStatus.IN_ARREARS,
-        KSMStatus.ACTIVE,
-    )
-    economic = KSMType.ECONOMIC
-    live = [k for k in site.ksms if k.status != dissolved]
-    if not live:
+    t = site.ksm_table
+    if t.n == 0:
         return
     h = site.households
-    codes = h.kernel(_ksm_month).call(
-        h.ksm,
-        _ids(live),
-        h.participating,
-        h.loan_balance,
-        h.arrears,
-        KSM_RULES.saving_share,
-        KSM_RULES.min_active,
+    gone = h.kernel(_step_groups).call(
+        (h.ksm, h.participating, h.loan_balance, h.arrears),
+        t.n,
+        (t.uid, t.kind, t.status, t.months_saving, t.first_loan_month),
+        (KSM_RULES.saving_share, KSM_RULES.min_active),
     )
-    for k, code in zip(live, codes.tolist(), strict=True):
-        if code & 1 and k.kind == economic:
-            k.months_saving += 1
-        if code & 2:
-            k.dissolve()
-        elif code & 4:
-            k.status = in_arrears
-        elif k.first_loan_month is not None or k.kind != economic:
-            k.status = active
+    agents = t.agents
+    for i in gone.tolist():
+        agents[i].dissolve()
+
+
+@njit(cache=True)
+def _step_groups(
+    households: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    n: int,
+    groups: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    rules: tuple[float, int],
+) -> np.ndarray:
+    """The month of the first ``n`` groups of a KSM table (see :func:`step_ksms`).
+
+    Adds a month of savings and sets the status of the live groups in place (codes of
+    :func:`_ksm_month`, as the loop over the agents read them).
+
+    Returns:
+        The rows of the groups that dissolve (their status not yet set).
+    """
+    ksm, participating, loan_balance, arrears = households
+    uid, kind, status, months_saving, first_loan_month = groups
+    saving_share, min_active = rules
+    live = np.flatnonzero(status[:n] != 3)  # not dissolved
+    gone = np.empty(live.size, np.int64)
+    if live.size == 0:
+        return gone
+    code = _ksm_month(
+        ksm,
+        uid[live],
+        participating,
+        loan_balance,
+        arrears,
+        saving_share,
+        min_active,
+    )
+    m = 0
+    for j in range(live.size):
+        i = live[j]
+        if code[j] & 1 and kind[i] == 0:  # saves, if economic
+            months_saving[i] += 1
+        if code[j] & 2:
+            gone[m] = i
+            m += 1
+        elif code[j] & 4:
+            status[i] = 2  # in arrears
+        elif first_loan_month[i] >= 0 or kind[i] != 0:
+            status[i] = 1  # active
+    return gone[:m]

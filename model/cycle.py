@@ -28,7 +28,7 @@ import numpy as np
 
 from berdaya.agents.bkm import ballot
 from berdaya.agents.household import Stage
-from berdaya.agents.ksm import KSMStatus, KSMType
+from berdaya.agents.ksm import KSMType
 from berdaya.agents.upk.accounts import GRADES
 from berdaya.model import poverty_list
 from berdaya.model.population import rt_count
@@ -516,11 +516,10 @@ def _gate_pjm(site: Site) -> GateCheck:
 
 def _gate_ksm(site: Site) -> GateCheck:
     h = site.households
-    rows = [
-        k.members
-        for k in site.ksms
-        if k.kind == KSMType.ECONOMIC and k.status != KSMStatus.DISSOLVED
-    ]
+    t = site.ksm_table
+    live = t.live()
+    agents = t.agents
+    rows = [agents[i].members for i in live[t.kind[live] == KSMType.ECONOMIC].tolist()]
     if not rows:
         return GateCheck(0.0, site.p.gate_ksm_capacity)
     members = np.concatenate(rows)

@@ -52,11 +52,16 @@ if TYPE_CHECKING:
 
 SNAPSHOT_COLUMNS = ("stage", "forced", "awareness", "capacity", "participating")
 MONTHLY_TABLE = "monthly"
-# the KSM count keys by the enums' values (0, 1, ...; a gap fails here, at import)
-_KSM_KEY_BY_INDEX = [
-    [KSM_KEY[KSMType(t), KSMStatus(s)] for s in range(len(KSMStatus))]
-    for t in range(len(KSMType))
-]
+# the KSM count keys in the order of the cells kind x statuses + status (the enums'
+# values 0, 1, ...; a gap fails here, at import), then those not dissolved
+_KSM_CELL_KEYS = (
+    *(
+        KSM_KEY[KSMType(t), KSMStatus(s)]
+        for t in range(len(KSMType))
+        for s in range(len(KSMStatus))
+    ),
+    "ksm_active",
+)
 
 
 class TallyColumns(NamedTuple):
@@ -527,14 +532,27 @@ def institution_stats(site: Site) -> dict[str, float]:
 
 
 def _ksm_records(site: Site) -> dict[str, float]:
-    """KSMs by type and status, and those not dissolved."""
-    counts = dict.fromkeys(KSM_COUNTS, 0.0)
-    key = _KSM_KEY_BY_INDEX  # indexed by the enums' values: no hashing of enums
-    for k in site.ksms:
-        counts[key[k.kind][k.status]] += 1.0
-    dissolved = sum(counts[by_status[KSMStatus.DISSOLVED]] for by_status in key)
-    counts["ksm_active"] = len(site.ksms) - dissolved  # whole numbers: exact
-    return counts
+    """KSMs by type and status, and those not dissolved (counted in the KSM table)."""
+    t = site.ksm_table
+    cells = site.households.kernel(_ksm_cells).call(
+        t.n, t.kind, t.status, len(KSMStatus), len(_KSM_CELL_KEYS)
+    )
+    return dict(zip(_KSM_CELL_KEYS, cells.tolist(), strict=True))
+
+
+@njit(cache=True)
+def _ksm_cells(
+    n: int, kind: np.ndarray, status: np.ndarray, statuses: int, cells: int
+) -> np.ndarray:
+    """Counts of the first ``n`` groups by kind and status, then those not dissolved.
+
+    Whole numbers in float64 (exact), as the records keep them.
+    """
+    out = np.zeros(cells)
+    for i in range(n):
+        out[kind[i] * statuses + status[i]] += 1.0
+        out[cells - 1] += status[i] != 3  # not dissolved
+    return out
 
 
 def _money_records(upk: UPK) -> dict[str, float]:

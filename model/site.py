@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from berdaya.agents.bkm import BKM
 from berdaya.agents.kelurahan import Kelurahan
+from berdaya.agents.ksm import KSMTable
 from berdaya.model.cycle import ProgrammeCycle
 
 if TYPE_CHECKING:
@@ -93,7 +94,8 @@ class Site:
         effort: Programme effort spent here, by tendency.
         kelurahan: The kelurahan government agent.
         bkm: The community board (with its units' money, ``bkm.upk``).
-        ksms: The KSMs formed here, in order of formation.
+        ksm_table: The KSMs formed here, as columns (:class:`~berdaya.agents.ksm.KSMTable`);
+            a KSM joins it as it forms.
         cycle: The programme cycle here.
         faskels: The facilitators of the team serving this kelurahan.
         accompaniment: Faskel accompaniment given to the board this month.
@@ -125,7 +127,7 @@ class Site:
         self.households = model.households.view(start, stop)
         self.adjacency_norm = adjacency_norm
         self.effort = Effort()
-        self.ksms: list[KSM] = []
+        self.ksm_table = KSMTable()
         self.faskels: list[Faskel] = []
         self.accompaniment = 0.0
         self.presence = 0.0
@@ -138,6 +140,11 @@ class Site:
         """Create the board and the programme cycle (after the faskel teams exist)."""
         self.bkm = BKM(self.model, self)
         self.cycle = ProgrammeCycle(self)
+
+    @property
+    def ksms(self) -> list[KSM]:
+        """The KSMs formed here, in order of formation (the agents of ``ksm_table``)."""
+        return self.ksm_table.agents
 
     @property
     def rng(self) -> np.random.Generator:

@@ -430,9 +430,7 @@ def _men_only_groups(model: P2KPModel) -> None:
     for rw in np.unique(h.rw[free]).tolist():
         rows = np.flatnonzero(free & (h.rw == rw))
         for start in range(0, rows.size - size + 1, size):
-            site.ksms.append(
-                KSM(site, KSMType.ECONOMIC, rows[start : start + size], rw)
-            )
+            KSM(site, KSMType.ECONOMIC, rows[start : start + size], rw)
 
 
 def _unsigned_groups(model: P2KPModel) -> None:

@@ -16,8 +16,9 @@ from numba import njit
 from support import build, step
 
 from berdaya.agents import draws, faskel, formation, kernels
+from berdaya.agents import ksm as ksm_module
 from berdaya.agents.household import COLUMNS
-from berdaya.agents.ksm import KSM, KSMStatus
+from berdaya.agents.ksm import KSM, KSMStatus, KSMType
 from berdaya.agents.upk import accounts, aid, capture, lending
 from berdaya.agents.upk.lending import LENDING
 from berdaya.model import population, records
@@ -341,6 +342,93 @@ def test_eligibility_inline_is_the_rules_table(overrides):
         got = k.rule_checks()
         assert list(got.items()) == list(checks.items())
         assert [type(v) for v in got.values()] == [type(v) for v in checks.values()]
+    # the table's passes over the same states: eligibility, and the loan log's checks
+    for site in model.sites:
+        want = [k for k in site.ksms if k.kind == KSMType.ECONOMIC and k.eligible]
+        assert ksm_module.eligible_economic(site) == want
+        logged = ksm_module.rule_checks_of(site, site.ksms)
+        for k, got in zip(site.ksms, logged, strict=True):
+            checks = {name: check(k) for name, check in KSM._rules.items()}
+            assert list(got.items()) == list(checks.items())
+            assert [type(v) for v in got.values()] == [type(v) for v in checks.values()]
+
+
+def _agents_month(site):
+    """What ``step_ksms`` did before the KSM table: the agents one by one."""
+    live = [k for k in site.ksms if k.status != KSMStatus.DISSOLVED]
+    if not live:
+        return
+    h = site.households
+    ids = np.array([k.unique_id for k in live], np.int64)
+    codes = ksm_module._ksm_month(
+        h.ksm, ids, h.participating, h.loan_balance, h.arrears, 0.5, 3
+    )
+    for k, code in zip(live, codes.tolist(), strict=True):
+        if code & 1 and k.kind == KSMType.ECONOMIC:
+            k.months_saving += 1
+        if code & 2:
+            k.dissolve()
+        elif code & 4:
+            k.status = KSMStatus.IN_ARREARS
+        elif k.first_loan_month is not None or k.kind != KSMType.ECONOMIC:
+            k.status = KSMStatus.ACTIVE
+
+
+def _ksm_state(site):
+    t = site.ksm_table
+    columns = {c: getattr(t, c)[: t.n].copy() for c in ksm_module.KSM_COLUMNS}
+    return columns, site.households.ksm.copy()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_ksm_table_month_is_the_agents_month(seed):
+    """The KSMs' month over the table is the month over the agents.
+
+    On scrambled states: the table's columns and the households' groups those of the
+    loop over the agents, and the records' counts those of the agents.
+    """
+    model = step(build(seed, n_households=800), 45)
+    site = model.sites[0]
+    t, h = site.ksm_table, site.households
+    assert t.n >= 3
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        t.status[: t.n] = rng.integers(0, 4, t.n)
+        t.first_loan_month[: t.n] = np.where(rng.random(t.n) < 0.5, -1, 3)
+        h.participating[:] = rng.random(h.n) < 0.3
+        h.loan_balance[:] = np.where(rng.random(h.n) < 0.2, 1000, 0)
+        h.arrears[:] = np.where(rng.random(h.n) < 0.1, 10, 0)
+        before = _ksm_state(site)
+        _agents_month(site)
+        want = _ksm_state(site)
+        t_columns, ksm_column = before
+        for c, values in t_columns.items():
+            getattr(t, c)[: t.n] = values
+        h.ksm[:] = ksm_column
+        ksm_module.step_ksms(site)
+        got = _ksm_state(site)
+        assert got[1].tobytes() == want[1].tobytes()
+        for c in want[0]:
+            assert got[0][c].tobytes() == want[0][c].tobytes(), c
+        counts = records._ksm_records(site)
+        for k in site.ksms:
+            counts[records.KSM_KEY[k.kind, k.status]] -= 1.0
+        live = sum(k.status != KSMStatus.DISSOLVED for k in site.ksms)
+        assert counts.pop("ksm_active") == float(live)
+        assert set(counts.values()) == {0.0}
+
+
+def test_ksm_attributes_read_and_write_the_table(model):
+    site = model.sites[0]
+    k = site.ksms[0]
+    assert isinstance(k.kind, KSMType) and isinstance(k.status, KSMStatus)
+    assert k in model.agents and site.ksm_table.agents[k.row] is k
+    k.first_loan_month = None
+    assert k.first_loan_month is None and site.ksm_table.first_loan_month[k.row] == -1
+    k.first_loan_month = 7
+    assert k.first_loan_month == 7 and type(k.first_loan_month) is int
+    women = site.households.woman[k.members].mean() if k.members.size else 0.0
+    assert k.women_share == float(women)
 
 
 def _numpy_free_to_join(site):
@@ -817,3 +905,115 @@ def test_kept_runs_are_the_groups_runs(model):
     fewer = lending._kept_runs(upk, groups[1:])
     for got, want in zip(fewer, lending._runs(groups[1:]), strict=True):
         assert np.array_equal(got, want)
+
+
+def _agents_training_order(site, sessions):
+    """The groups a faskel trained before the KSM table: a list of the live agents."""
+    live = [k for k in site.ksms if k.status != KSMStatus.DISSOLVED]
+    need = site.p.ksm_training_sessions
+    capacity = ksm_module.member_means(site, live, site.households.capacity)
+    rank = [2 * (k.kind != KSMType.ECONOMIC) + (k.sessions >= need) for k in live]
+    order = np.lexsort((capacity, rank))
+    return [live[i] for i in order[:sessions].tolist()]
+
+
+def test_faskel_trains_the_groups_it_trained_over_the_agents(monkeypatch):
+    model = step(build(4, n_households=800), 45)
+    site = model.sites[0]
+    t = site.ksm_table
+    rng = np.random.default_rng(4)
+    trained = []
+    monkeypatch.setattr(KSM, "train", lambda k, _: trained.append(k))
+    f = model.faskels[0]
+    for _ in range(30):
+        t.status[: t.n] = rng.integers(0, 4, t.n)
+        t.sessions[: t.n] = rng.integers(0, 4, t.n)
+        sessions = int(rng.integers(1, t.n + 2))
+        trained.clear()
+        made = f._train(site, t.live(), sessions)
+        want = _agents_training_order(site, sessions)
+        assert trained == want and made == len(want)
+
+
+def _lend_by_dict(site, upk):
+    """What ``lending.lend`` did before its askers stayed in one array: a dict of them."""
+    upk.frozen = lending.frozen(site, upk)
+    if upk.frozen:
+        return 0
+    groups = ksm_module.eligible_economic(site)
+    if not groups:
+        return 0
+    priority = site.rng.gumbel(size=len(groups))
+    runs = lending._runs(groups)
+    askers = lending._askers(site, groups, runs)
+    if not askers:
+        return 0
+    serve = list(askers)
+    priority[serve] += np.log(lending._tilts(site, groups, runs)[serve])
+    order = [i for i in np.argsort(-priority).tolist() if i in askers]
+    return lending._lend_in_order(
+        site, upk, [groups[i] for i in order], [askers[i] for i in order]
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"elite_capture": 2.0},
+        {"elite_capture": 0.0},
+        {"progression": "readiness"},
+        {"progression": "hybrid", "hybrid_max_wait": 3},
+    ],
+)
+def test_lending_from_the_askers_array_is_lending_from_their_dict(overrides):
+    """``lend`` orders the askers in one array, with the dict's loans and draws.
+
+    On random borrowing states and eligibility: the columns, books, log, effort, first
+    loans and the generator's state of the askers' dict.
+    """
+    model = build(5, n_households=2000, **overrides)
+    while len(model.ksms) < 4 and model.steps < 60:
+        model.step()
+    site = model.sites[0]
+    h, t, upk = site.households, site.ksm_table, site.bkm.upk
+    rng = np.random.default_rng(21)
+    loans = 0
+    for _ in range(40):
+        _scramble(h, rng)
+        h.elite[:] = rng.integers(0, 3, h.n) * (rng.random(h.n) < 0.3)
+        h.loan_cycles[:] = rng.integers(0, 3, h.n)
+        h.loan_size[:] = rng.integers(2, 8, h.n) * 500_000
+        h.stage[:] = rng.integers(0, 4, h.n)
+        t.sessions[: t.n] = rng.integers(0, 6, t.n)
+        t.months_saving[: t.n] = rng.integers(0, 6, t.n)
+        upk.fund_cash = int(rng.integers(0, 60_000_000))
+        upk.outstanding = 0  # never frozen
+        before = _state(site)
+        made = _lend_by_dict(site, upk)
+        want = _state(site)
+        _restore(site, before)
+        assert lending.lend(site, upk) == made
+        _same(_state(site), want)
+        loans += made
+    assert loans > 0
+
+
+def test_social_groups_are_the_dict_of_the_agents():
+    """Aid's social groups by RW from the table: the dict of the agents it replaced."""
+    model = step(build(3, n_households=800), 45)
+    site = model.sites[0]
+    t = site.ksm_table
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        t.status[: t.n] = rng.integers(0, 4, t.n)
+        t.kind[: t.n] = rng.integers(0, 3, t.n)
+        t.rw[: t.n] = rng.integers(0, 4, t.n)
+        have = {
+            k.rw: k
+            for k in site.ksms
+            if k.kind == KSMType.SOCIAL and k.status != KSMStatus.DISSOLVED
+        }
+        rws = np.arange(-1, 6)
+        rows = formation._social_groups(t.n, t.kind, t.status, t.rw, rws)
+        got = [t.agents[r] if r >= 0 else None for r in rows.tolist()]
+        assert got == [have.get(rw) for rw in rws.tolist()]

@@ -26,6 +26,7 @@ luck, drawn when the loan is made.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -33,7 +34,7 @@ from numba import njit
 
 from berdaya.agents import readiness
 from berdaya.agents.draws import Pointers, generator, pointers
-from berdaya.agents.ksm import eligible_economic
+from berdaya.agents.ksm import eligible_economic, rule_checks_of
 from berdaya.agents.upk import capture
 
 if TYPE_CHECKING:
@@ -89,16 +90,41 @@ def lend(site: Site, upk: UPK) -> int:
     # a group none of whose members asks gets nothing and draws nothing: only the
     # order among the groups with someone asking matters
     runs = _kept_runs(upk, groups)
-    askers = _askers(site, groups, runs)
-    if not askers:
+    asking, count = _asking_of(site, runs)
+    serve = np.flatnonzero(count)
+    if not serve.size:
         return 0
-    serve = list(askers)
     # every group's tilt from the same runs (each group's its own), those asking taken
     priority[serve] += np.log(_tilts(site, groups, runs)[serve])
-    order = [i for i in np.argsort(-priority).tolist() if i in askers]
-    return _lend_in_order(
-        site, upk, [groups[i] for i in order], [askers[i] for i in order]
-    )
+    order = np.argsort(-priority)
+    order = order[count[order] > 0]
+    rows, ends = site.households.kernel(_in_order).call(asking, count, order)
+    in_order = [groups[i] for i in order.tolist()]
+    if site.p.progression != "schedule":  # readiness reads each group's askers
+        return _lend_in_order(site, upk, in_order, np.split(rows, ends[:-1]))
+    return _lend_queue(site, upk, in_order, rows, ends)
+
+
+@njit(cache=True)
+def _in_order(
+    asking: np.ndarray, count: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The askers of the groups ``order``, in that order, and where each group's end.
+
+    ``asking`` holds every group's askers, group after group, ``count`` of each.
+    """
+    start = np.zeros(count.size, np.int64)
+    for g in range(1, count.size):
+        start[g] = start[g - 1] + count[g - 1]
+    rows = np.empty(asking.size, np.int64)
+    ends = np.empty(order.size, np.int64)
+    m = 0
+    for j in range(order.size):
+        g = order[j]
+        rows[m : m + count[g]] = asking[start[g] : start[g] + count[g]]
+        m += count[g]
+        ends[j] = m
+    return rows, ends
 
 
 class LoanColumns(NamedTuple):
@@ -175,21 +201,40 @@ def _lend_in_order(
     Returns:
         Number of loans made.
     """
-    p, h = site.p, site.households
-    wants = [
-        want if readiness.everyone(site, w) else want[readiness.ready(site, want, w)]
-        for want, w in zip(wants, _waited(site, groups), strict=True)
-    ]
+    if site.p.progression != "schedule":  # the timetable lets everyone asking borrow
+        wants = [
+            want
+            if readiness.everyone(site, w)
+            else want[readiness.ready(site, want, w)]
+            for want, w in zip(wants, _waited(site, groups), strict=True)
+        ]
     keep = [i for i, want in enumerate(wants) if want.size]
     if not keep:
         return 0
-    groups = [groups[i] for i in keep]
-    rows = np.concatenate([wants[i] for i in keep])
+    if len(keep) < len(wants):  # readiness left some group no one
+        groups = [groups[i] for i in keep]
+        wants = [wants[i] for i in keep]
+    ends = np.fromiter(accumulate([w.size for w in wants]), np.int64, len(wants))
+    return _lend_queue(site, upk, groups, np.concatenate(wants), ends)
+
+
+def _lend_queue(
+    site: Site, upk: UPK, groups: list[KSM], rows: np.ndarray, ends: np.ndarray
+) -> int:
+    """Lend to the groups' askers ``rows`` (group ``j``'s end at ``ends[j]``), in order.
+
+    :func:`_lend_in_order` after readiness: the compiled loop, the elites' lean, the
+    luck's ``exp`` and the returns, then the books.
+
+    Returns:
+        Number of loans made.
+    """
+    p, h = site.p, site.households
     q = Queue(
         rows,
-        np.cumsum([wants[i].size for i in keep]),
+        ends,
         np.empty(rows.size),
-        np.zeros(len(keep), np.int64),
+        np.zeros(ends.size, np.int64),
         np.empty(rows.size, np.int64),
         np.empty(rows.size),
         np.array([upk.fund_cash, 0, 0, 0], np.int64),
@@ -214,8 +259,9 @@ def _lend_in_order(
 
 def _waited(site: Site, groups: list[KSM]) -> list[int]:
     """Months each group's loan has waited (for readiness's ``hybrid``)."""
-    p = site.p
-    return [site.steps - k.formed_month - p.ksm_savings_months for k in groups]
+    formed, now = site.ksm_table.formed_month, site.steps
+    months = site.p.ksm_savings_months
+    return [now - formed.item(k.row) - months for k in groups]
 
 
 def _terms(p: Parameters) -> LoanTerms:
@@ -248,14 +294,15 @@ def _book(site: Site, upk: UPK, groups: list[KSM], q: Queue) -> int:
     upk.outstanding += total
     upk.disbursed += total
     upk.loans_made += n
-    for ksm, made in zip(groups, q.made.tolist(), strict=True):
-        if made:
-            upk.loan_log.append(
-                {"month": site.steps, "ksm": ksm.unique_id, **ksm.rule_checks()}
-            )
-            if ksm.first_loan_month is None:
-                ksm.first_loan_month = site.steps
-            site.effort.add(primary=LENDING.loan_effort * made)
+    lent = [(k, made) for k, made in zip(groups, q.made.tolist(), strict=True) if made]
+    checks_of = rule_checks_of(site, [k for k, _ in lent])
+    first = site.ksm_table.first_loan_month  # -1 before a group's first loan
+    now, log, effort = site.steps, upk.loan_log, site.effort
+    for (ksm, made), checks in zip(lent, checks_of, strict=True):
+        log.append({"month": now, "ksm": ksm.unique_id, **checks})
+        if first.item(ksm.row) < 0:
+            first[ksm.row] = now
+        effort.add(primary=LENDING.loan_effort * made)
     return n
 
 
@@ -397,7 +444,7 @@ def _kept_runs(
     A KSM's members never change, so the same groups (by id, in the same order) have
     the same runs; the eligible groups change a few times a run (read only, here).
     """
-    ids = tuple(k.unique_id for k in groups)
+    ids = tuple([k.unique_id for k in groups])
     if upk.borrowing_groups[0] != ids:
         upk.borrowing_groups = (ids, _runs(groups))
     return upk.borrowing_groups[1]
@@ -412,23 +459,12 @@ def _askers(
 
     A member asks when it is still in the group, holds no loan, has neither graduated
     nor defaulted, and expects a loan to pay (:func:`wants_loan`); read once for the
-    month, over the groups' members only, in one compiled pass (:func:`_asking`).
+    month, over the groups' members only, in one compiled pass (:func:`_asking_of`).
 
     Returns:
         For each group with someone asking (its position in ``groups``), the askers.
     """
-    p = site.p
-    h = site.households
-    members, ends, owner = _runs(groups) if runs is None else runs
-    asking, count = h.kernel(_asking).call(
-        members,
-        ends,
-        owner,
-        (h.ksm, h.loan_balance),
-        (h.graduated, h.defaulted, h.business_owner),
-        (h.capacity, h.business_skill),
-        _loan_pays(p),
-    )
+    asking, count = _asking_of(site, _runs(groups) if runs is None else runs)
     out = {}
     a = 0
     for g in np.flatnonzero(count).tolist():
@@ -436,6 +472,26 @@ def _askers(
         out[g] = asking[a:b]
         a = b
     return out
+
+
+def _asking_of(
+    site: Site, runs: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The askers of the groups of ``runs`` (:func:`_runs`) and how many each has.
+
+    Group after group, from one compiled pass (:func:`_asking`).
+    """
+    h = site.households
+    members, ends, owner = runs
+    return h.kernel(_asking).call(
+        members,
+        ends,
+        owner,
+        (h.ksm, h.loan_balance),
+        (h.graduated, h.defaulted, h.business_owner),
+        (h.capacity, h.business_skill),
+        _loan_pays(site.p),
+    )
 
 
 def _loan_pays(
