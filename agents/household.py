@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, SupportsIndex
 
 import numpy as np
 from mesa import Agent
@@ -186,9 +186,21 @@ class HouseholdTable:
         """Return a table over rows ``start:stop`` sharing this table's memory."""
         out = object.__new__(HouseholdTable)
         object.__setattr__(out, "n", stop - start)
+        object.__setattr__(out, "_view_of", (self, start, stop))
         for name in COLUMNS:
             object.__setattr__(out, name, getattr(self, name)[start:stop])
         return out
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        """Pickle a view as a view of its (pickled) table, not as copies of its rows.
+
+        numpy pickles a view's data as an array of its own, so an unpickled kelurahan
+        would write into rows the model's table no longer reads.
+        """
+        parent = self.__dict__.get("_view_of")
+        if parent is None:
+            return super().__reduce_ex__(protocol)
+        return (_view_of, parent)
 
     @classmethod
     def concatenate(cls, tables: list[HouseholdTable]) -> HouseholdTable:
@@ -233,6 +245,11 @@ class HouseholdTable:
         if out is None:
             out = made[dispatcher] = Kernel(dispatcher)
         return out
+
+
+def _view_of(table: HouseholdTable, start: int, stop: int) -> HouseholdTable:
+    """Rows ``start:stop`` of ``table`` as a view (how a pickled view is rebuilt)."""
+    return table.view(start, stop)
 
 
 class Columns(NamedTuple):
