@@ -19,7 +19,7 @@ from berdaya.agents import draws, faskel, formation, kernels
 from berdaya.agents import ksm as ksm_module
 from berdaya.agents.household import COLUMNS
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType
-from berdaya.agents.upk import accounts, aid, capture, lending
+from berdaya.agents.upk import accounts, aid, capture, lending, repayment
 from berdaya.agents.upk.lending import LENDING
 from berdaya.model import population, records
 
@@ -1017,3 +1017,71 @@ def test_social_groups_are_the_dict_of_the_agents():
         rows = formation._social_groups(t.n, t.kind, t.status, t.rw, rws)
         got = [t.agents[r] if r >= 0 else None for r in rows.tolist()]
         assert got == [have.get(rw) for rw in rws.tolist()]
+
+
+def _keyword_terms(site, upk):
+    """What repayment built every month before: :class:`Terms` by keyword."""
+    p, rules = site.p, repayment.REPAYMENT
+    expect_none = 1.0 if (upk.frozen or not site.bkm.active) else 0.0
+    return repayment.Terms(
+        loan_term=p.loan_term,
+        loan_interest=p.loan_interest,
+        default_hazard=site.default_hazard,
+        capacity_threshold=np.float32(p.capacity_threshold),
+        forced_multiplier=p.forced_multiplier,
+        default_contagion=p.default_contagion,
+        stress_default=p.stress_default,
+        run=p.run_sensitivity * max(upk.par, expect_none),
+        joint_liability=bool(p.joint_liability),
+        jl_pressure=p.jl_pressure,
+        jl_freeride=p.jl_freeride,
+        writeoff_months=p.writeoff_months,
+        graduation_cycles=p.graduation_cycles,
+        poverty_line_rp=float(p.poverty_line_rp),
+        capital_retained=p.capital_retained,
+        failed_business_factor=rules.failed_business_factor,
+        capacity_gap_weight=rules.capacity_gap_weight,
+        trust_base=rules.trust_base,
+        arrears_persistence=rules.arrears_persistence,
+        max_miss=rules.max_miss,
+    )
+
+
+def _same_terms(got, want):
+    assert type(got) is type(want)
+    assert [type(v) for v in got] == [type(v) for v in want]
+    assert got == want
+
+
+def test_kept_terms_are_the_months_terms():
+    # two scenarios in turn: each month's terms are its own scenario's
+    a = step(build(5, n_households=600), 30)
+    b = step(build(6, n_households=600, loan_term=6, joint_liability=False), 30)
+    for _ in range(3):
+        for m in (a, b):
+            site = m.sites[0]
+            upk = site.bkm.upk
+            _same_terms(repayment.terms(site, upk), _keyword_terms(site, upk))
+            grid = LENDING.loan_rounding
+            p = m.p
+            want = lending.LoanTerms(
+                p.loan_floor,
+                (p.loan_first_max - p.loan_floor) // grid,
+                grid,
+                LENDING.loan_step,
+                p.loan_ceiling,
+                int(p.loan_term),
+                np.float32(1.0 - p.business_success),
+                np.float32(LENDING.failure_base),
+                np.float32(p.business_return),
+                float(p.new_business_factor),
+            )
+            _same_terms(lending._terms(p), want)
+            step(m, 1)
+
+
+def test_live_groups_are_the_agents_not_dissolved(model):
+    t = model.sites[0].ksm_table
+    want = [k.row for k in t.agents if k.status != KSMStatus.DISSOLVED]
+    assert t.live().tolist() == want
+    assert t.live().dtype == np.flatnonzero(t.status[: t.n] != 3).dtype

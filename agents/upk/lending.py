@@ -265,9 +265,16 @@ def _waited(site: Site, groups: list[KSM]) -> list[int]:
 
 
 def _terms(p: Parameters) -> LoanTerms:
-    """The month's :class:`LoanTerms` from the scenario and :data:`LENDING`."""
+    """The month's :class:`LoanTerms` from the scenario and :data:`LENDING`.
+
+    Made once for a scenario (``Parameters`` are frozen) and kept: 1 us a lending month.
+    """
+    global _kept_terms  # noqa: PLW0603 - one scenario's constants, kept between months
+    kept, rules, terms = _kept_terms
+    if kept is p and rules is LENDING:
+        return terms
     grid = LENDING.loan_rounding
-    return LoanTerms(
+    terms = LoanTerms(
         p.loan_floor,
         (p.loan_first_max - p.loan_floor) // grid,
         grid,
@@ -279,6 +286,12 @@ def _terms(p: Parameters) -> LoanTerms:
         np.float32(p.business_return),
         float(p.new_business_factor),
     )
+    _kept_terms = (p, LENDING, terms)
+    return terms
+
+
+# the last scenario's terms, (Parameters, LENDING, terms): one object, replaced whole
+_kept_terms: tuple = (None, None, None)
 
 
 def _book(site: Site, upk: UPK, groups: list[KSM], q: Queue) -> int:
