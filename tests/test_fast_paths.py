@@ -21,7 +21,7 @@ from berdaya.agents.household import COLUMNS
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType
 from berdaya.agents.upk import accounts, aid, capture, lending, repayment
 from berdaya.agents.upk.lending import LENDING
-from berdaya.model import population, records
+from berdaya.model import population, poverty_list, records
 
 
 @pytest.fixture(scope="module")
@@ -1085,3 +1085,42 @@ def test_live_groups_are_the_agents_not_dissolved(model):
     want = [k.row for k in t.agents if k.status != KSMStatus.DISSOLVED]
     assert t.live().tolist() == want
     assert t.live().dtype == np.flatnonzero(t.status[: t.n] != 3).dtype
+
+
+def _numpy_mapped_rts(rt, rw, relawan, n_rt, per_relawan):
+    """What ``poverty_list.mapped_rts`` computed before: numpy's counts and lexsort."""
+    per_rt = np.bincount(rt, weights=relawan, minlength=n_rt)
+    rw_of_rt = np.zeros(n_rt, dtype=np.int64)
+    rw_of_rt[rt] = rw
+    capacity = per_relawan * np.bincount(rw_of_rt, weights=per_rt)
+    order = np.lexsort((np.arange(n_rt), -per_rt, rw_of_rt))
+    first = np.searchsorted(rw_of_rt[order], rw_of_rt[order])
+    rank = np.empty(n_rt, dtype=np.int64)
+    rank[order] = np.arange(n_rt) - first
+    return rank < capacity[rw_of_rt]
+
+
+def test_mapped_rts_are_numpys(model):
+    rng = np.random.default_rng(11)
+    for _ in range(400):
+        n = int(rng.integers(1, 3000))
+        rt_size = int(rng.integers(1, 60))
+        n_rt = -(-n // rt_size)
+        rts_per_rw = int(rng.integers(1, 12))
+        rt = rng.integers(0, n_rt, n).astype(np.int32)
+        if rng.random() < 0.5:
+            rt = np.sort(rt)
+        if rng.random() < 0.5:  # every RT in one RW, as a population builds them
+            rw = (rt // rts_per_rw).astype(np.int32)
+        else:  # households of an RT in several RWs: the last one's RW counts
+            rw = rng.integers(0, 15, n).astype(np.int32)
+        relawan = rng.random(n) < rng.choice([0.0, 0.005, 0.02, 0.2])
+        per_relawan = int(rng.integers(1, 5))
+        got = poverty_list._mapped(rt, rw, relawan, n_rt, per_relawan)
+        want = _numpy_mapped_rts(rt, rw, relawan, n_rt, per_relawan)
+        assert got.dtype == want.dtype
+        assert np.array_equal(got, want)
+    site = model.sites[0]
+    h = site.households
+    want = _numpy_mapped_rts(h.rt, h.rw, h.relawan, population.rt_count(site.p), 3)
+    assert np.array_equal(poverty_list.mapped_rts(site), want)
