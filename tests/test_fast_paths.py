@@ -15,7 +15,7 @@ import pytest
 from numba import njit
 from support import build, step
 
-from berdaya.agents import draws, faskel, formation, kernels
+from berdaya.agents import bkm, draws, faskel, formation, kernels
 from berdaya.agents import ksm as ksm_module
 from berdaya.agents.household import COLUMNS
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType
@@ -1124,3 +1124,14 @@ def test_mapped_rts_are_numpys(model):
     h = site.households
     want = _numpy_mapped_rts(h.rt, h.rw, h.relawan, population.rt_count(site.p), 3)
     assert np.array_equal(poverty_list.mapped_rts(site), want)
+
+
+def test_boards_mean_is_numpys():
+    rng = np.random.default_rng(5)
+    for n in range(1, 300):
+        for _ in range(20):
+            for dtype in (np.float32, np.float64):
+                x = (rng.random(n) * rng.choice([1e-3, 1.0, 1e5])).astype(dtype)
+                got, want = bkm._mean(x), float(x.mean())
+                assert type(got) is type(want)
+                assert np.float64(got).view(np.int64) == np.float64(want).view(np.int64)
