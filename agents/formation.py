@@ -51,6 +51,7 @@ class FormationRules:
 
 
 FORMATION = FormationRules()
+_ECONOMIC, _DISSOLVED = int(KSMType.ECONOMIC), int(KSMStatus.DISSOLVED)
 
 
 def step(site: Site) -> None:
@@ -62,11 +63,9 @@ def step(site: Site) -> None:
         return
     wanted = economic_groups_wanted(site)
     t = site.ksm_table
+    # ints, not the enums, in numpy's comparisons (an enum costs more)
     live = int(
-        np.count_nonzero(
-            (t.kind[: t.n] == KSMType.ECONOMIC)
-            & (t.status[: t.n] != KSMStatus.DISSOLVED)
-        )
+        np.count_nonzero((t.kind[: t.n] == _ECONOMIC) & (t.status[: t.n] != _DISSOLVED))
     )
     if live >= wanted:
         return

@@ -480,7 +480,9 @@ def _money(site: Site) -> dict[str, float]:
     upk = site.bkm.upk
     h = site.households
     at_risk = (
-        float(accounts.at_risk(h.loan_balance, h.arrears)) if upk.outstanding else 0
+        float(h.kernel(accounts.at_risk).call(h.loan_balance, h.arrears))
+        if upk.outstanding
+        else 0
     )
     return {
         "principal_paid": upk.principal_paid,

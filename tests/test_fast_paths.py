@@ -1135,3 +1135,18 @@ def test_boards_mean_is_numpys():
                 got, want = bkm._mean(x), float(x.mean())
                 assert type(got) is type(want)
                 assert np.float64(got).view(np.int64) == np.float64(want).view(np.int64)
+
+
+def test_portfolio_at_risk_through_the_kernel_is_the_dispatchers():
+    m = build(5, n_households=600, default_hazard=0.2)
+    seen = 0
+    for _ in range(60):
+        step(m, 1)
+        site = m.sites[0]
+        upk, h = site.bkm.upk, site.households
+        at = accounts.at_risk(h.loan_balance, h.arrears)  # through numba's dispatch
+        assert records._money(site)["at_risk"] == (float(at) if upk.outstanding else 0)
+        if upk.outstanding > 0:
+            assert upk.par == float(at) / upk.outstanding
+            seen += at > 0
+    assert seen

@@ -178,7 +178,8 @@ class UPK:
         if self.outstanding <= 0:
             return 0.0
         h = self.site.households
-        return float(at_risk(h.loan_balance, h.arrears)) / self.outstanding
+        at = h.kernel(at_risk).call(h.loan_balance, h.arrears)  # dispatched once
+        return float(at) / self.outstanding
 
     @property
     def tranche_delays(self) -> list[int]:

@@ -91,7 +91,7 @@ def lend(site: Site, upk: UPK) -> int:
     # order among the groups with someone asking matters
     runs = _kept_runs(upk, groups)
     asking, count = _asking_of(site, runs)
-    serve = np.flatnonzero(count)
+    serve = count.nonzero()[0]  # np.flatnonzero's, 1 us sooner
     if not serve.size:
         return 0
     # every group's tilt from the same runs (each group's its own), those asking taken
