@@ -131,11 +131,14 @@ class KSMTable:
         # an int, not the enum, and nonzero, not np.flatnonzero: 1 us a call sooner
         return (self.status[: self.n] != _DISSOLVED).nonzero()[0]
 
-    def rule_checks(self, rows: list[int], p: Parameters) -> list[dict[str, bool]]:
-        """The guideline's eligibility rules (``KSM._rules``) for each of ``rows``.
+    def loan_log(
+        self, rows: list[int], month: int, p: Parameters
+    ) -> list[dict[str, object]]:
+        """The loan log's entries of the groups ``rows`` lent to in ``month``.
 
-        The same keys in the same order, and values (Python bools) as the rules give:
-        each value read as a Python number (``item``), a few groups at a time.
+        ``{"month": month, "ksm": uid, **checks}`` with ``checks`` the
+        :meth:`rule_checks` of the row: the same keys in the same order and the same
+        values and types, each entry one dictionary (no checks' dictionary merged in).
         """
         sessions, months = p.ksm_training_sessions, p.ksm_savings_months
         any_liability = not p.joint_liability
@@ -144,6 +147,8 @@ class KSMTable:
         least = KSM_RULES.min_members
         return [
             {
+                "month": month,
+                "ksm": self.uid.item(r),
                 "economic": self.kind.item(r) == KSMType.ECONOMIC,
                 "not_dissolved": self.status.item(r) != KSMStatus.DISSOLVED,
                 "training": self.sessions.item(r) >= sessions,
@@ -155,6 +160,15 @@ class KSMTable:
             }
             for r in rows
         ]
+
+    def rule_checks(self, rows: list[int], p: Parameters) -> list[dict[str, bool]]:
+        """The guideline's eligibility rules (``KSM._rules``) for each of ``rows``.
+
+        The same keys in the same order, and values (Python bools) as the rules give:
+        each value read as a Python number (``item``), a few groups at a time; the
+        :meth:`loan_log`'s entries without their month and group.
+        """
+        return [dict(list(e.items())[2:]) for e in self.loan_log(rows, 0, p)]
 
 
 class _Field:
@@ -328,20 +342,38 @@ class KSM(Agent):
 
 #: The guideline's rules as the class defines them (checked over the table's columns).
 _GUIDELINE = KSM._rules
+#: Their names, in order (the keys of :meth:`KSM.rule_checks` under the guideline).
+KSM_RULE_NAMES: tuple[str, ...] = tuple(_GUIDELINE)
+
+
+def guideline_rules() -> bool:
+    """Whether ``KSM._rules`` is the guideline's table (read over the table's columns)."""
+    return KSM._rules is _GUIDELINE
 
 
 def eligible_economic(site: Site) -> list[KSM]:
     """The economic KSMs of a kelurahan that may borrow now, in order of formation.
 
-    ``[k for k in site.ksms if k.kind == ECONOMIC and k.eligible]``: while ``_rules`` is
-    the guideline's table, its checks run over the table's columns in one compiled pass
-    (:func:`_eligible`; none has a side effect, so the result is the same).
+    ``[k for k in site.ksms if k.kind == ECONOMIC and k.eligible]``: the agents of
+    :func:`eligible_rows`.
+    """
+    agents = site.ksm_table.agents
+    return [agents[i] for i in eligible_rows(site).tolist()]
+
+
+def eligible_rows(site: Site) -> np.ndarray:
+    """The rows in the KSM table of :func:`eligible_economic`'s groups, in order.
+
+    While ``_rules`` is the guideline's table, its checks run over the table's columns
+    in one compiled pass (:func:`_eligible`; none has a side effect, so the result is
+    the same); else each agent's ``eligible``.
     """
     economic = KSMType.ECONOMIC
     if KSM._rules is not _GUIDELINE:  # a replaced table: read as it stands
-        return [k for k in site.ksms if k.kind == economic and k.eligible]
+        rows = [k.row for k in site.ksms if k.kind == economic and k.eligible]
+        return np.array(rows, np.int64)
     p, t = site.p, site.ksm_table
-    rows = site.households.kernel(_eligible).call(
+    return site.households.kernel(_eligible).call(
         t.n,
         (t.kind, t.status, t.sessions, t.months_saving, t.size),
         (t.joint_liability, t.listed_at_formation),
@@ -355,8 +387,6 @@ def eligible_economic(site: Site) -> list[KSM]:
             p.ksm_women_min - 1e-12,
         ),
     )
-    agents = t.agents
-    return [agents[i] for i in rows.tolist()]
 
 
 def rule_checks_of(site: Site, groups: list[KSM]) -> list[dict[str, bool]]:

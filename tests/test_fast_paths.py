@@ -893,18 +893,81 @@ def test_kernels_of_a_run_skip_dispatch(model):
 
 
 def test_kept_runs_are_the_groups_runs(model):
-    """Lending's runs are kept while the same groups are eligible, made again if not."""
+    """Lending's runs are kept while the same groups are eligible, made again if not.
+
+    Keyed by the groups' rows in the KSM table (round 8; the ids' tuple before): the
+    runs of the agents of those rows, whichever rows (any order, some left out).
+    """
     site = model.sites[0]
-    upk = site.bkm.upk
+    upk, t = site.bkm.upk, site.ksm_table
     groups = list(site.ksms)
     assert len(groups) >= 2
-    first = lending._kept_runs(upk, groups)
+    rows = np.arange(t.n)
+    first = lending._kept_runs(upk, t, rows)
     for got, want in zip(first, lending._runs(groups), strict=True):
         assert np.array_equal(got, want)
-    assert lending._kept_runs(upk, list(groups)) is first
-    fewer = lending._kept_runs(upk, groups[1:])
+    assert lending._kept_runs(upk, t, rows.copy()) is first
+    fewer = lending._kept_runs(upk, t, rows[1:])
     for got, want in zip(fewer, lending._runs(groups[1:]), strict=True):
         assert np.array_equal(got, want)
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        some = rng.permutation(t.n)[: rng.integers(1, t.n + 1)]
+        kept = lending._kept_runs(upk, t, some)
+        want = lending._runs([groups[i] for i in some.tolist()])
+        for got, w in zip(kept, want, strict=True):
+            assert np.array_equal(got, w)
+            assert got.dtype == w.dtype
+
+
+def _typed(entries):
+    """Loan log entries as (key, value, type) in order: ``==`` takes 1 for True."""
+    return [[(k, v, type(v)) for k, v in e.items()] for e in entries]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"targeting": "open"}, {"joint_liability": False}, {"ksm_women_min": 0.8}],
+)
+def test_loan_log_of_eligible_groups_is_their_rule_checks(overrides):
+    """The loan log's entries as lending writes them: the groups' rule checks.
+
+    For the groups eligibility gives (every check then holds: the entry is
+    ``lending._PASSED``'s), and for any groups (read from the table's columns), the
+    entries are ``{"month", "ksm", **k.rule_checks()}`` with the rules table's own
+    lambdas, keys in order, values and types, on scrambled KSM states.
+    """
+    model = step(build(2, n_households=600, **overrides), 40)
+    site = model.sites[0]
+    t = site.ksm_table
+    rng = np.random.default_rng(12)
+    assert t.n
+    eligible_seen = 0
+    for _ in range(60):
+        t.sessions[: t.n] = rng.integers(0, 6, t.n)
+        t.months_saving[: t.n] = rng.integers(0, 6, t.n)
+        t.status[: t.n] = rng.integers(0, 4, t.n)
+        t.listed_at_formation[: t.n] = rng.random(t.n) < 0.7
+        t.joint_liability[: t.n] = rng.random(t.n) < 0.7
+        now = site.steps
+        want_all = [
+            {
+                "month": now,
+                "ksm": k.unique_id,
+                **{name: check(k) for name, check in KSM._rules.items()},
+            }
+            for k in site.ksms
+        ]
+        rows = list(range(t.n))
+        got_all = lending._log_entries(site, list(site.ksms), rows, False)
+        assert _typed(got_all) == _typed(want_all)
+        rows = ksm_module.eligible_rows(site).tolist()
+        groups = [site.ksms[i] for i in rows]
+        assert rows == [k.row for k in ksm_module.eligible_economic(site)]
+        got = lending._log_entries(site, groups, rows, True)
+        assert _typed(got) == _typed([want_all[i] for i in rows])
+        eligible_seen += len(rows)
+    assert eligible_seen > 0
 
 
 def _agents_training_order(site, sessions):
@@ -1077,6 +1140,16 @@ def test_kept_terms_are_the_months_terms():
                 float(p.new_business_factor),
             )
             _same_terms(lending._terms(p), want)
+            pays = (
+                np.float32(1.0 - p.business_success),
+                np.float32(LENDING.failure_base),
+                np.float32(p.business_return),
+                float(p.new_business_factor),
+                float(p.loan_interest),
+            )
+            _same_terms(lending._loan_pays(p), pays)
+            sd = p.business_return_sd * np.sqrt(1.0 - p.business_return_known)
+            _same_terms(lending._constants(p)[1], (sd, 0.5 * sd * sd))
             step(m, 1)
 
 

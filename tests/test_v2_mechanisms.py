@@ -301,12 +301,12 @@ def test_a_household_that_expects_no_gain_never_borrows(monkeypatch):
     real = lending._book
     asked: list[np.ndarray] = []
 
-    def book(site, upk, groups, queue):
+    def book(site, upk, groups, queue, **kw):
         # the month's borrowers, as the compiled loop left them (lending changes none
         # of what wants_loan reads: capacity, skill, business ownership)
         rows = queue.lent[: queue.books[2]]
         asked.append(lending.wants_loan(site.p, site.households, rows))
-        return real(site, upk, groups, queue)
+        return real(site, upk, groups, queue, **kw)
 
     monkeypatch.setattr(lending, "_book", book)
     model = _observed(1)

@@ -34,12 +34,17 @@ from numba import njit
 
 from berdaya.agents import readiness
 from berdaya.agents.draws import Pointers, generator, pointers
-from berdaya.agents.ksm import eligible_economic, rule_checks_of
+from berdaya.agents.ksm import (
+    KSM_RULE_NAMES,
+    eligible_rows,
+    guideline_rules,
+    rule_checks_of,
+)
 from berdaya.agents.upk import capture
 
 if TYPE_CHECKING:
     from berdaya.agents.household import HouseholdTable
-    from berdaya.agents.ksm import KSM
+    from berdaya.agents.ksm import KSM, KSMTable
     from berdaya.agents.upk.accounts import UPK
     from berdaya.model.site import Site
     from berdaya.scenarios.schema import Parameters
@@ -73,6 +78,14 @@ class LendingRules:
 
 LENDING = LendingRules()
 
+#: A loan log entry of a group the guideline's rules let borrow: every check holds
+#: (the month and the group filled in: the keys keep these places).
+_PASSED: dict[str, object] = {
+    "month": 0,
+    "ksm": 0,
+    **dict.fromkeys(KSM_RULE_NAMES, True),
+}
+
 
 def lend(site: Site, upk: UPK) -> int:
     """Lend to the members of eligible economic KSMs, as far as the cash goes.
@@ -83,26 +96,29 @@ def lend(site: Site, upk: UPK) -> int:
     upk.frozen = frozen(site, upk)
     if upk.frozen:
         return 0
-    groups = eligible_economic(site)
-    if not groups:
+    # the eligible groups' rows in the KSM table (their agents only for those served)
+    eligible = eligible_rows(site)
+    if not eligible.size:
         return 0
-    priority = site.rng.gumbel(size=len(groups))
+    priority = site.rng.gumbel(size=eligible.size)
     # a group none of whose members asks gets nothing and draws nothing: only the
     # order among the groups with someone asking matters
-    runs = _kept_runs(upk, groups)
+    runs = _kept_runs(upk, site.ksm_table, eligible)
     asking, count = _asking_of(site, runs)
     serve = count.nonzero()[0]  # np.flatnonzero's, 1 us sooner
     if not serve.size:
         return 0
     # every group's tilt from the same runs (each group's its own), those asking taken
-    priority[serve] += np.log(_tilts(site, groups, runs)[serve])
+    priority[serve] += np.log(_tilts_of(site, runs)[serve])
     order = np.argsort(-priority)
     order = order[count[order] > 0]
     rows, ends = site.households.kernel(_in_order).call(asking, count, order)
-    in_order = [groups[i] for i in order.tolist()]
+    agents = site.ksm_table.agents
+    in_order = [agents[i] for i in eligible[order].tolist()]
     if site.p.progression != "schedule":  # readiness reads each group's askers
-        return _lend_in_order(site, upk, in_order, np.split(rows, ends[:-1]))
-    return _lend_queue(site, upk, in_order, rows, ends)
+        wants = np.split(rows, ends[:-1])
+        return _lend_in_order(site, upk, in_order, wants, eligible=True)
+    return _lend_queue(site, upk, in_order, rows, ends, eligible=True)
 
 
 @njit(cache=True)
@@ -184,7 +200,12 @@ class Queue(NamedTuple):
 
 
 def _lend_in_order(
-    site: Site, upk: UPK, groups: list[KSM], wants: list[np.ndarray]
+    site: Site,
+    upk: UPK,
+    groups: list[KSM],
+    wants: list[np.ndarray],
+    *,
+    eligible: bool = False,
 ) -> int:
     """Lend to the groups in order in one compiled loop.
 
@@ -192,7 +213,9 @@ def _lend_in_order(
     reads). The loop (:func:`_serve`) draws each group's permutation, sizes, failures
     and luck from the site's generator in the same order as round 3's Python did
     (``tests/lending_reference.py``, which the tests compare with it), through
-    numba's ``Generator`` (the same numbers, tested). Two things stay numpy's: an elite
+    numba's ``Generator`` (the same numbers, tested). ``eligible``: the groups are
+    some of those :func:`~berdaya.agents.ksm.eligible_economic` gave this month (the
+    loan log's checks then all hold, :func:`_log_entries`). Two things stay numpy's: an elite
     first loan's lean ``u ** e`` (the loop stops before such a group, and resumes with
     numpy's powers) and the luck's ``exp``, taken after the loop over all the month's
     loans at once (numpy's ``exp`` gives each element the same value at any place in an
@@ -215,11 +238,19 @@ def _lend_in_order(
         groups = [groups[i] for i in keep]
         wants = [wants[i] for i in keep]
     ends = np.fromiter(accumulate([w.size for w in wants]), np.int64, len(wants))
-    return _lend_queue(site, upk, groups, np.concatenate(wants), ends)
+    return _lend_queue(
+        site, upk, groups, np.concatenate(wants), ends, eligible=eligible
+    )
 
 
 def _lend_queue(
-    site: Site, upk: UPK, groups: list[KSM], rows: np.ndarray, ends: np.ndarray
+    site: Site,
+    upk: UPK,
+    groups: list[KSM],
+    rows: np.ndarray,
+    ends: np.ndarray,
+    *,
+    eligible: bool = False,
 ) -> int:
     """Lend to the groups' askers ``rows`` (group ``j``'s end at ``ends[j]``), in order.
 
@@ -229,7 +260,7 @@ def _lend_queue(
     Returns:
         Number of loans made.
     """
-    p, h = site.p, site.households
+    h = site.households
     q = Queue(
         rows,
         ends,
@@ -239,22 +270,22 @@ def _lend_queue(
         np.empty(rows.size),
         np.array([upk.fund_cash, 0, 0, 0], np.int64),
     )
-    cols, terms = h.as_tuple(LoanColumns), _terms(p)
+    cols, (terms, (sd, half)) = h.as_tuple(LoanColumns), _constants(site.p)
     lean, at = np.empty(0), pointers(site.rng)
     serve = h.kernel(_serve)
     g = serve.call(at, q, cols, terms, 0, lean)
-    while g < len(groups):  # an elite's first loan: numpy's power, then on
-        a = q.ends[g - 1] if g else 0
-        u = q.u[a : q.ends[g]]
+    if g < len(groups):  # the lean's power, the same all month
         e = 1.0 / (1.0 + LENDING.elite_lean * capture.strength(site))
-        lean = np.where(h.elite[q.rows[a : q.ends[g]]] > 0, u**e, u)
+    while g < len(groups):  # an elite's first loan: numpy's power, then on
+        a, b = (q.ends[g - 1] if g else 0), q.ends[g]
+        u = q.u[a:b]
+        lean = np.where(h.elite[q.rows[a:b]] > 0, u**e, u)
         g = serve.call(at, q, cols, terms, g, lean)
     n = int(q.books[2])
     if n:  # the businesses' luck, with numpy's exp, then their returns
-        sd = p.business_return_sd * np.sqrt(1.0 - p.business_return_known)
-        luck = np.exp(sd * q.normal[:n] - 0.5 * sd * sd)
+        luck = np.exp(sd * q.normal[:n] - half)
         h.kernel(_returns).call(q.lent[:n], luck, cols, terms)
-    return _book(site, upk, groups, q)
+    return _book(site, upk, groups, q, eligible=eligible)
 
 
 def _waited(site: Site, groups: list[KSM]) -> list[int]:
@@ -269,10 +300,21 @@ def _terms(p: Parameters) -> LoanTerms:
 
     Made once for a scenario (``Parameters`` are frozen) and kept: 1 us a lending month.
     """
+    return _constants(p)[0]
+
+
+def _constants(p: Parameters) -> tuple[LoanTerms, tuple[np.float64, np.float64]]:
+    """:func:`_terms`, and the luck's spread ``sd`` and ``0.5 sd sd``, kept together.
+
+    The luck's terms as the month computed them (numpy's ``sqrt`` of a Python float,
+    then numpy's float64 products in the same order): 2 us a lending month.
+    """
     global _kept_terms  # noqa: PLW0603 - one scenario's constants, kept between months
-    kept, rules, terms = _kept_terms
+    kept, rules, terms, luck = _kept_terms
     if kept is p and rules is LENDING:
-        return terms
+        return terms, luck
+    sd = p.business_return_sd * np.sqrt(1.0 - p.business_return_known)
+    luck = (sd, 0.5 * sd * sd)
     grid = LENDING.loan_rounding
     terms = LoanTerms(
         p.loan_floor,
@@ -286,18 +328,22 @@ def _terms(p: Parameters) -> LoanTerms:
         np.float32(p.business_return),
         float(p.new_business_factor),
     )
-    _kept_terms = (p, LENDING, terms)
-    return terms
+    _kept_terms = (p, LENDING, terms, luck)
+    return terms, luck
 
 
-# the last scenario's terms, (Parameters, LENDING, terms): one object, replaced whole
-_kept_terms: tuple = (None, None, None)
+# the last scenario's terms, (Parameters, LENDING, terms, luck): one object, replaced
+# whole
+_kept_terms: tuple = (None, None, None, None)
 
 
-def _book(site: Site, upk: UPK, groups: list[KSM], q: Queue) -> int:
+def _book(
+    site: Site, upk: UPK, groups: list[KSM], q: Queue, *, eligible: bool = False
+) -> int:
     """After the loop: the books, the log and the effort.
 
-    In the groups' order, as round 3's ``_lend_to`` and ``_disburse`` did them.
+    In the groups' order, as round 3's ``_lend_to`` and ``_disburse`` did them;
+    ``eligible`` as :func:`_lend_in_order`'s.
     """
     _, refused, n, total = q.books.tolist()
     upk.refused += refused
@@ -308,15 +354,39 @@ def _book(site: Site, upk: UPK, groups: list[KSM], q: Queue) -> int:
     upk.disbursed += total
     upk.loans_made += n
     lent = [(k, made) for k, made in zip(groups, q.made.tolist(), strict=True) if made]
-    checks_of = rule_checks_of(site, [k for k, _ in lent])
-    first = site.ksm_table.first_loan_month  # -1 before a group's first loan
-    now, log, effort = site.steps, upk.loan_log, site.effort
-    for (ksm, made), checks in zip(lent, checks_of, strict=True):
-        log.append({"month": now, "ksm": ksm.unique_id, **checks})
-        if first.item(ksm.row) < 0:
-            first[ksm.row] = now
+    t, now, effort = site.ksm_table, site.steps, site.effort
+    rows = [k.row for k, _ in lent]
+    upk.loan_log += _log_entries(site, [k for k, _ in lent], rows, eligible)
+    first = t.first_loan_month  # -1 before a group's first loan
+    for r, (_, made) in zip(rows, lent, strict=True):
+        if first.item(r) < 0:
+            first[r] = now
         effort.add(primary=LENDING.loan_effort * made)
     return n
+
+
+def _log_entries(
+    site: Site, groups: list[KSM], rows: list[int], eligible: bool
+) -> list[dict]:
+    """The loan log's entries of ``groups`` (their ``rows``), lent to this month.
+
+    ``{"month", "ksm", **checks}`` with each group's rule checks. While the rules are
+    the guideline's: for groups ``eligible`` gave this month every check holds (each
+    is one of :func:`~berdaya.agents.ksm._eligible`'s conditions, on columns lending
+    does not change), so each entry is :data:`_PASSED` with the month and the group
+    (about 1.5 us a group sooner than reading the columns); else from the KSM table's
+    columns (:meth:`~berdaya.agents.ksm.KSMTable.loan_log`). Else each agent's own.
+    """
+    now = site.steps
+    if guideline_rules():
+        if eligible:
+            return [{**_PASSED, "month": now, "ksm": k.unique_id} for k in groups]
+        return site.ksm_table.loan_log(rows, now, site.p)
+    checks_of = rule_checks_of(site, groups)
+    return [
+        {"month": now, "ksm": k.unique_id, **checks}
+        for k, checks in zip(groups, checks_of, strict=True)
+    ]
 
 
 @njit(cache=True)
@@ -450,16 +520,18 @@ def _runs(groups: list[KSM]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _kept_runs(
-    upk: UPK, groups: list[KSM]
+    upk: UPK, table: KSMTable, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_runs` of the eligible groups, made again only when they change.
 
-    A KSM's members never change, so the same groups (by id, in the same order) have
-    the same runs; the eligible groups change a few times a run (read only, here).
+    The groups are ``rows`` of the kelurahan's KSM ``table``. A KSM's members never change, so the same groups (by row of the UPK's own table, in
+    the same order) have the same runs; the eligible groups change a few times a run
+    (read only, here). The rows are compared as bytes, without the groups' agents.
     """
-    ids = tuple([k.unique_id for k in groups])
-    if upk.borrowing_groups[0] != ids:
-        upk.borrowing_groups = (ids, _runs(groups))
+    key = rows.tobytes()
+    if upk.borrowing_groups[0] != key:
+        agents = table.agents
+        upk.borrowing_groups = (key, _runs([agents[i] for i in rows.tolist()]))
     return upk.borrowing_groups[1]
 
 
@@ -512,15 +584,27 @@ def _loan_pays(
 ) -> tuple[np.float32, np.float32, np.float32, float, float]:
     """The scalars of :func:`wants_loan` as the compiled :func:`_pays` takes them.
 
-    Numpy's: float32 where a Python float meets a float32 column.
+    Numpy's: float32 where a Python float meets a float32 column. Made once for a
+    scenario (``Parameters`` are frozen) and kept, as :func:`_terms`: read by lending
+    and formation's joining every month, 1.5 us a call to make.
     """
-    return (
+    global _kept_pays  # noqa: PLW0603 - one scenario's constants, kept between months
+    kept, rules, pays = _kept_pays
+    if kept is p and rules is LENDING:
+        return pays
+    pays = (
         np.float32(1.0 - p.business_success),
         np.float32(LENDING.failure_base),
         np.float32(p.business_return),
         float(p.new_business_factor),
         float(p.loan_interest),
     )
+    _kept_pays = (p, LENDING, pays)
+    return pays
+
+
+# the last scenario's scalars, (Parameters, LENDING, pays): one object, replaced whole
+_kept_pays: tuple = (None, None, None)
 
 
 @njit(cache=True, inline="always")
@@ -585,16 +669,29 @@ def _tilts(
     the members, in one compiled pass (:func:`_group_tilts`); ``runs`` are the groups'
     :func:`_runs`, if already made.
     """
-    c = capture.strength(site)
-    if c <= 0.0:
-        return np.ones(len(groups))
-    informal, formal = capture.tilts(c)
     if runs is None:
+        if capture.strength(site) <= 0.0:  # (no groups to concatenate, maybe)
+            return np.ones(len(groups))
         members = np.concatenate([k.members for k in groups])
         ends = np.cumsum([k.members.size for k in groups])
-    else:
-        members, ends, _ = runs
-    return _group_tilts(members, ends, site.households.elite, (informal, formal))
+        runs = (members, ends, ends)  # (the owners unread)
+    return _tilts_of(site, runs)
+
+
+def _tilts_of(
+    site: Site, runs: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """:func:`_tilts` of the groups of ``runs`` (:func:`_runs`).
+
+    The compiled pass dispatched once (the table's kernel): its arguments' types are
+    fixed (int64 runs, the int8 column, two floats).
+    """
+    members, ends, _ = runs
+    c = capture.strength(site)
+    if c <= 0.0:
+        return np.ones(ends.size)
+    h = site.households
+    return h.kernel(_group_tilts).call(members, ends, h.elite, capture.tilts(c))
 
 
 @njit(cache=True)
