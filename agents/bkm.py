@@ -105,11 +105,11 @@ def gini(x: np.ndarray) -> float:
     """Gini coefficient of a non-negative array (0 equal, 1 one holds all)."""
     if x.size == 0:
         return 0.0
-    return _gini_sorted(np.sort(x))
+    return gini_sorted(np.sort(x))
 
 
 @njit(cache=True)
-def _gini_sorted(s: np.ndarray) -> float:
+def gini_sorted(s: np.ndarray) -> float:
     """Gini of an ascending array: (n + 1 - 2 sum(cumsum) / total) / n, in one pass."""
     n = s.size
     total = 0.0

@@ -267,7 +267,9 @@ class Faskel(Agent):
         else:
             # weights 3 (listed) and 1, read for the candidates only, not the table
             top = FASKEL.listed_visit_weight if listed.any() else 1.0
-            idx = _listed_sample(pointers(site.rng), k, listed, (extra, top))
+            idx = h.kernel(_listed_sample).call(
+                pointers(site.rng), k, listed, (extra, top)
+            )
         emphasis = site.p.faskel_primary_emphasis
         h.dialogue[idx] += np.float32(self.effectiveness * (1.0 - emphasis))
         h.mobilised[idx] |= site.rng.random(k) < emphasis

@@ -326,7 +326,8 @@ class KSM(Agent):
         p = self.site.p
         h = self.site.households
         gain = np.float32(p.ksm_training_gain * effectiveness)
-        _train_members(self.members, h.capacity, h.meetings, gain)
+        # the table's kernel: dispatched once a run (int64 rows, float32 columns)
+        h.kernel(_train_members).call(self.members, h.capacity, h.meetings, gain)
         self.table.sessions[self.row] += 1
 
     def step(self) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from berdaya.agents.bkm import gini
+from berdaya.agents.bkm import gini_sorted
 from berdaya.agents.ksm import KSMStatus, KSMType
 from berdaya.agents.upk import accounts
 from berdaya.model.cycle import PHASES
@@ -334,7 +334,9 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
         Mapping from record name to value (:data:`HOUSEHOLD_KEYS`, in order).
     """
     raw = h.kernel(_tally).call(h.as_tuple(TallyColumns))
-    values = _household_values(raw, float(h.n), gini(h.welfare))
+    # gini and the values through the table's kernels: dispatched once a run
+    g = h.kernel(gini_sorted).call(np.sort(h.welfare)) if h.n else 0.0
+    values = h.kernel(_household_values).call(raw, float(h.n), g)
     return dict(zip(HOUSEHOLD_KEYS, values.tolist(), strict=True))
 
 

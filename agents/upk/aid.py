@@ -54,12 +54,13 @@ def give(site: Site, upk: UPK) -> int:
     months = min(p.aid_months, budget // monthly)
     per = monthly * months
     listed = h.on_ps2 if site.cycle.ps2_done else h.poor
-    pool, weight = _weights(h.aid_left, listed, h.elite, _steering(site))
+    # the table's kernels: dispatched once a run (the columns' and floats' types)
+    pool, weight = h.kernel(_weights).call(h.aid_left, listed, h.elite, _steering(site))
     if pool.size == 0:
         return 0
     total = weight.sum()  # numpy's pairwise sum
     if total > 0:  # tiny weights can underflow
-        pool, chance = _positive(pool, weight, total)
+        pool, chance = h.kernel(_positive).call(pool, weight, total)
     else:
         pool, chance = pool[:0], weight[:0]
     n = min(int(budget // per), pool.size)
