@@ -11,7 +11,7 @@ from mesa import Agent
 from numba import njit
 
 from berdaya.agents.draws import Pointers, generator, pointers
-from berdaya.agents.ksm import KSMType, member_means_of
+from berdaya.agents.ksm import KSMType
 
 if TYPE_CHECKING:
     from berdaya.model.model import P2KPModel
@@ -238,7 +238,9 @@ class Faskel(Agent):
             return 0
         t = site.ksm_table
         need = site.p.ksm_training_sessions
-        capacity = member_means_of(site, t.uid[live], site.households.capacity)
+        # over the live groups' own members (the table's runs), not every household
+        h = site.households
+        capacity = t.member_means(live, h.ksm, h.capacity)
         # 0: economic short of sessions, 1: economic trained, 2 and 3: other groups
         rank = 2 * (t.kind[live] != KSMType.ECONOMIC) + (t.sessions[live] >= need)
         order = np.lexsort((capacity, rank))

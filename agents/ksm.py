@@ -95,6 +95,9 @@ class KSMTable:
     Attributes:
         n: Groups formed.
         agents: The :class:`KSM` agents, row by row (the kelurahan's ``ksms``).
+        member_rows: Every group's members (household rows) in ascending order, group
+            after group; group ``i``'s end at ``member_end[i]`` (members never change).
+        member_end: See ``member_rows``.
     """
 
     def __init__(self, capacity: int = 16) -> None:
@@ -103,6 +106,8 @@ class KSMTable:
         self.agents: list[KSM] = []
         for name, dtype in KSM_COLUMNS.items():
             setattr(self, name, np.zeros(capacity, dtype))
+        self.member_rows = np.zeros(16 * capacity, np.int64)
+        self.member_end = np.zeros(capacity, np.int64)
 
     def add(self, agent: KSM, values: dict[str, Any]) -> int:
         """Append a group's row and its agent.
@@ -116,15 +121,46 @@ class KSMTable:
         """
         row = self.n
         if row == self.uid.size:
-            for name in KSM_COLUMNS:
+            for name in (*KSM_COLUMNS, "member_end"):
                 old = getattr(self, name)
                 setattr(self, name, np.concatenate([old, np.zeros_like(old)]))
         self.first_loan_month[row] = -1  # the rest of a new row is 0
         for name, value in values.items():
             getattr(self, name)[row] = value
+        self._add_members(row, agent.members)
         self.n = row + 1
         self.agents.append(agent)
         return row
+
+    def _add_members(self, row: int, members: np.ndarray) -> None:
+        """Keep group ``row``'s members, ascending, after the groups before it."""
+        start = self.member_end[row - 1] if row else 0
+        end = start + members.size
+        if end > self.member_rows.size:
+            grown = np.zeros(max(2 * self.member_rows.size, end), np.int64)
+            grown[:start] = self.member_rows[:start]
+            self.member_rows = grown
+        self.member_rows[start:end] = np.sort(members)
+        self.member_end[row] = end
+
+    def member_means(
+        self, rows: np.ndarray, ksm: np.ndarray, column: np.ndarray
+    ) -> np.ndarray:
+        """:func:`member_means_of` the groups ``rows`` of this table, from their members.
+
+        A household counts for a group while ``ksm`` (the households' column) holds the
+        group's id, and only a group's members ever do: so the sums over its members
+        in ascending order are the sums over the households in row order, in the same
+        order (:func:`_member_sums`), without a pass over every household.
+        """
+        if rows.size == 0:
+            return np.zeros(0)
+        if column.dtype == np.bool_:
+            column = column.view(np.uint8)
+        size, total = _run_sums(
+            ksm, self.uid, (self.member_rows, self.member_end), rows, column
+        )
+        return np.divide(total, size, out=np.zeros(rows.size), where=size > 0)
 
     def live(self) -> np.ndarray:
         """Rows of the groups not dissolved, in order."""
@@ -447,6 +483,27 @@ def _train_members(
 
 
 @njit(cache=True)
+def _run_sums(
+    ksm: np.ndarray,
+    uid: np.ndarray,
+    runs: tuple[np.ndarray, np.ndarray],
+    rows: np.ndarray,
+    column: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_member_sums` of the groups ``rows``, over their members' ``runs``."""
+    member_rows, member_end = runs
+    size = np.zeros(rows.size, np.int64)
+    total = np.zeros(rows.size, np.float64)
+    for j in range(rows.size):
+        i = rows[j]
+        for r in member_rows[member_end[i - 1] if i else 0 : member_end[i]]:
+            if ksm[r] == uid[i]:
+                size[j] += 1
+                total[j] += np.float64(column[r])
+    return size, total
+
+
+@njit(cache=True)
 def _lookup(ids: np.ndarray) -> tuple[int, np.ndarray]:
     """Position of each KSM id in ``ids``: (smallest id, table from it; -1 for none)."""
     lo = ids.min()
@@ -473,49 +530,6 @@ def _member_sums(
                 size[j] += 1
                 total[j] += np.float64(column[r])
     return size, total
-
-
-@njit(cache=True)
-def _ksm_month(  # noqa: PLR0917 - a numba kernel takes its arguments by position
-    ksm: np.ndarray,
-    ids: np.ndarray,
-    participating: np.ndarray,
-    loan_balance: np.ndarray,
-    arrears: np.ndarray,
-    saving_share: float,
-    min_active: int,
-) -> np.ndarray:
-    """What happens to each KSM of ``ids`` this month (see :func:`step_ksms`).
-
-    Returns:
-        Per KSM a code: bit 0 it saves, bit 1 it dissolves, bit 2 it is in arrears.
-    """
-    n = ids.size
-    size = np.zeros(n, np.int64)
-    active = np.zeros(n, np.int64)  # members taking part or holding a loan
-    owing = np.zeros(n, np.int64)  # members holding a loan
-    late = np.zeros(n, np.int64)  # members in arrears
-    lo, table = _lookup(ids)
-    span = table.size
-    for r in range(ksm.size):
-        k = ksm[r] - lo
-        if 0 <= k < span:
-            j = table[k]
-            if j >= 0:
-                loan = loan_balance[r] > 0
-                size[j] += 1
-                active[j] += participating[r] or loan
-                owing[j] += loan
-                late[j] += arrears[r] > 0
-    code = np.zeros(n, np.int64)
-    for j in range(n):
-        # saves when at least half its members take part or hold a loan
-        saves = active[j] >= saving_share * size[j]
-        # fewer than 3 active and no loan outstanding: dissolves
-        gone = active[j] < min_active and owing[j] == 0
-        behind = not gone and late[j] > 0
-        code[j] = saves + 2 * gone + 4 * behind
-    return code
 
 
 def _ids(live: list[KSM]) -> np.ndarray:
@@ -550,8 +564,8 @@ def step_ksms(site: Site) -> None:
     loan. A group with fewer than 3 such members and no loan outstanding dissolves; one
     with a member in arrears is ``in arrears``; otherwise it is ``active`` once it has
     borrowed (economic) or at once (social, environmental). The sums and the new
-    columns come from one compiled pass over the households and the KSM table
-    (:func:`_step_groups`); only the groups dissolving are agents' work.
+    columns come from one compiled pass over the live groups' members and the KSM
+    table (:func:`_step_groups`); only the groups dissolving are agents' work.
 
     Args:
         site: The kelurahan whose KSMs are updated.
@@ -564,6 +578,7 @@ def step_ksms(site: Site) -> None:
         (h.ksm, h.participating, h.loan_balance, h.arrears),
         t.n,
         (t.uid, t.kind, t.status, t.months_saving, t.first_loan_month),
+        (t.member_rows, t.member_end),
         (KSM_RULES.saving_share, KSM_RULES.min_active),
     )
     agents = t.agents
@@ -576,41 +591,45 @@ def _step_groups(
     households: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     n: int,
     groups: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    runs: tuple[np.ndarray, np.ndarray],
     rules: tuple[float, int],
 ) -> np.ndarray:
     """The month of the first ``n`` groups of a KSM table (see :func:`step_ksms`).
 
-    Adds a month of savings and sets the status of the live groups in place (codes of
-    :func:`_ksm_month`, as the loop over the agents read them).
+    Adds a month of savings and sets the status of the live groups in place. Each
+    group's counts come from its own members (``runs``: the table's ``member_rows``
+    and ``member_end``) that ``households.ksm`` still gives to it: only a group's
+    members ever hold its id, so these are the counts of a pass over every household
+    (whole numbers, in any order), the codes those of ``_ksm_month`` before round 8,
+    as the loop over the agents read them.
 
     Returns:
         The rows of the groups that dissolve (their status not yet set).
     """
     ksm, participating, loan_balance, arrears = households
     uid, kind, status, months_saving, first_loan_month = groups
+    member_rows, member_end = runs
     saving_share, min_active = rules
-    live = np.flatnonzero(status[:n] != 3)  # not dissolved
-    gone = np.empty(live.size, np.int64)
-    if live.size == 0:
-        return gone
-    code = _ksm_month(
-        ksm,
-        uid[live],
-        participating,
-        loan_balance,
-        arrears,
-        saving_share,
-        min_active,
-    )
+    gone = np.empty(n, np.int64)
     m = 0
-    for j in range(live.size):
-        i = live[j]
-        if code[j] & 1 and kind[i] == 0:  # saves, if economic
+    for i in range(n):
+        if status[i] == 3:  # dissolved
+            continue
+        size = active = owing = late = 0  # members; taking part or owing; owing; late
+        for r in member_rows[member_end[i - 1] if i else 0 : member_end[i]]:
+            if ksm[r] == uid[i]:
+                loan = loan_balance[r] > 0
+                size += 1
+                active += participating[r] or loan
+                owing += loan
+                late += arrears[r] > 0
+        # saves when at least half its members take part or hold a loan
+        if active >= saving_share * size and kind[i] == 0:  # if economic
             months_saving[i] += 1
-        if code[j] & 2:
+        if active < min_active and owing == 0:  # fewer than 3 active, no loan: gone
             gone[m] = i
             m += 1
-        elif code[j] & 4:
+        elif late > 0:
             status[i] = 2  # in arrears
         elif first_loan_month[i] >= 0 or kind[i] != 0:
             status[i] = 1  # active

@@ -367,6 +367,52 @@ def test_eligibility_inline_is_the_rules_table(overrides):
             assert [type(v) for v in got.values()] == [type(v) for v in checks.values()]
 
 
+@njit(cache=True)
+def _ksm_month(  # noqa: PLR0917 - a numba kernel takes its arguments by position
+    ksm: np.ndarray,
+    ids: np.ndarray,
+    participating: np.ndarray,
+    loan_balance: np.ndarray,
+    arrears: np.ndarray,
+    saving_share: float,
+    min_active: int,
+) -> np.ndarray:
+    """What happens to each KSM of ``ids`` this month (see :func:`step_ksms`).
+
+    ``step_ksms``'s pass over every household before round 8 (its groups' own members
+    since), kept as the reference.
+
+    Returns:
+        Per KSM a code: bit 0 it saves, bit 1 it dissolves, bit 2 it is in arrears.
+    """
+    n = ids.size
+    size = np.zeros(n, np.int64)
+    active = np.zeros(n, np.int64)  # members taking part or holding a loan
+    owing = np.zeros(n, np.int64)  # members holding a loan
+    late = np.zeros(n, np.int64)  # members in arrears
+    lo, table = ksm_module._lookup(ids)
+    span = table.size
+    for r in range(ksm.size):
+        k = ksm[r] - lo
+        if 0 <= k < span:
+            j = table[k]
+            if j >= 0:
+                loan = loan_balance[r] > 0
+                size[j] += 1
+                active[j] += participating[r] or loan
+                owing[j] += loan
+                late[j] += arrears[r] > 0
+    code = np.zeros(n, np.int64)
+    for j in range(n):
+        # saves when at least half its members take part or hold a loan
+        saves = active[j] >= saving_share * size[j]
+        # fewer than 3 active and no loan outstanding: dissolves
+        gone = active[j] < min_active and owing[j] == 0
+        behind = not gone and late[j] > 0
+        code[j] = saves + 2 * gone + 4 * behind
+    return code
+
+
 def _agents_month(site):
     """What ``step_ksms`` did before the KSM table: the agents one by one."""
     live = [k for k in site.ksms if k.status != KSMStatus.DISSOLVED]
@@ -374,9 +420,7 @@ def _agents_month(site):
         return
     h = site.households
     ids = np.array([k.unique_id for k in live], np.int64)
-    codes = ksm_module._ksm_month(
-        h.ksm, ids, h.participating, h.loan_balance, h.arrears, 0.5, 3
-    )
+    codes = _ksm_month(h.ksm, ids, h.participating, h.loan_balance, h.arrears, 0.5, 3)
     for k, code in zip(live, codes.tolist(), strict=True):
         if code & 1 and k.kind == KSMType.ECONOMIC:
             k.months_saving += 1
@@ -394,12 +438,26 @@ def _ksm_state(site):
     return columns, site.households.ksm.copy()
 
 
+def _scramble_membership(site, rng):
+    """Households leave groups at random, and some belong to another of theirs.
+
+    As a run can leave them: a household holds the id of none or of one group it is a
+    member of (a dissolved group's members left it; some joined another since).
+    """
+    t, h = site.ksm_table, site.households
+    h.ksm[:] = -1
+    for i in rng.permutation(t.n).tolist():  # the last group to take one keeps it
+        members = t.agents[i].members
+        h.ksm[members[rng.random(members.size) < 0.8]] = t.uid[i]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_ksm_table_month_is_the_agents_month(seed):
     """The KSMs' month over the table is the month over the agents.
 
     On scrambled states: the table's columns and the households' groups those of the
-    loop over the agents, and the records' counts those of the agents.
+    loop over the agents (counted over every household, as before round 8; over each
+    group's own members since), and the records' counts those of the agents.
     """
     model = step(build(seed, n_households=800), 45)
     site = model.sites[0]
@@ -412,6 +470,7 @@ def test_ksm_table_month_is_the_agents_month(seed):
         h.participating[:] = rng.random(h.n) < 0.3
         h.loan_balance[:] = np.where(rng.random(h.n) < 0.2, 1000, 0)
         h.arrears[:] = np.where(rng.random(h.n) < 0.1, 10, 0)
+        _scramble_membership(site, rng)
         before = _ksm_state(site)
         _agents_month(site)
         want = _ksm_state(site)
@@ -994,6 +1053,38 @@ def _agents_training_order(site, sessions):
     return [live[i] for i in order[:sessions].tolist()]
 
 
+def test_member_means_over_the_runs_are_over_every_household():
+    """The table's member means (round 8) are the pass over every household's.
+
+    Bit for bit: sums in the same order, on scrambled memberships and columns of each
+    type.
+    """
+    model = step(build(4, n_households=800), 45)
+    site = model.sites[0]
+    t, h = site.ksm_table, site.households
+    assert t.n >= 3
+    # each group's members kept ascending, group after group
+    for i, k in enumerate(t.agents):
+        a = t.member_end[i - 1] if i else 0
+        assert np.array_equal(t.member_rows[a : t.member_end[i]], np.sort(k.members))
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        _scramble_membership(site, rng)
+        rows = np.sort(rng.permutation(t.n)[: rng.integers(0, t.n + 1)])
+        if rng.random() < 0.3:
+            rows = rng.permutation(rows)
+        for column in (
+            (rng.random(h.n) * 10).astype(np.float32),
+            rng.random(h.n) * 1e6,
+            rng.random(h.n) < 0.4,
+            rng.integers(0, 9, h.n).astype(np.int16),
+        ):
+            got = t.member_means(rows, h.ksm, column)
+            want = ksm_module.member_means_of(site, t.uid[rows], column)
+            assert got.dtype == want.dtype
+            assert got.tobytes() == want.tobytes()
+
+
 def test_faskel_trains_the_groups_it_trained_over_the_agents(monkeypatch):
     model = step(build(4, n_households=800), 45)
     site = model.sites[0]
@@ -1005,6 +1096,8 @@ def test_faskel_trains_the_groups_it_trained_over_the_agents(monkeypatch):
     for _ in range(30):
         t.status[: t.n] = rng.integers(0, 4, t.n)
         t.sessions[: t.n] = rng.integers(0, 4, t.n)
+        _scramble_membership(site, rng)
+        site.households.capacity[:] = rng.random(site.households.n)
         sessions = int(rng.integers(1, t.n + 2))
         trained.clear()
         made = f._train(site, t.live(), sessions)
