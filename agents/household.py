@@ -228,11 +228,12 @@ class HouseholdTable:
         Columns are never rebound (:meth:`__setattr__`), so a table's tuple of them
         stays valid; the compiled passes take one every month.
         """
-        made = self.__dict__.setdefault("_tuples", {})
-        out = made.get(kind)
-        if out is None:
+        try:  # the kept one: a dictionary look-up, 50 ns sooner than setdefault's
+            return self.__dict__["_tuples"][kind]
+        except KeyError:
+            made = self.__dict__.setdefault("_tuples", {})
             out = made[kind] = kind(*(getattr(self, name) for name in kind._fields))
-        return out
+            return out
 
     def kernel(self, dispatcher: CPUDispatcher) -> Kernel:
         """This table's :class:`~berdaya.agents.kernels.Kernel` of a compiled pass.
@@ -240,11 +241,12 @@ class HouseholdTable:
         Made once: a pass over a table takes the table's column tuples
         (:meth:`as_tuple`) and arguments of fixed types, so it is dispatched once.
         """
-        made = self.__dict__.setdefault("_kernels", {})
-        out = made.get(dispatcher)
-        if out is None:
+        try:  # the kept one (about 17 a month): 50 ns sooner than setdefault's
+            return self.__dict__["_kernels"][dispatcher]
+        except KeyError:
+            made = self.__dict__.setdefault("_kernels", {})
             out = made[dispatcher] = Kernel(dispatcher)
-        return out
+            return out
 
 
 def _view_of(table: HouseholdTable, start: int, stop: int) -> HouseholdTable:

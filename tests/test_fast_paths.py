@@ -965,6 +965,29 @@ def test_kernels_of_a_run_skip_dispatch(model):
     assert model.households.__dict__["_kernels"]
 
 
+def test_a_tables_kernels_and_tuples_are_kept_per_table(model):
+    """``kernel`` and ``as_tuple`` look up what they kept, made on first use.
+
+    One per table and dispatcher or tuple type (round 8: a try, not setdefault).
+    """
+    h, v = model.households, model.sites[0].households
+    for table in (h, v):
+        for dispatcher in (records._tally, ksm_module._run_sums):
+            k = table.kernel(dispatcher)
+            assert isinstance(k, kernels.Kernel) and k.dispatcher is dispatcher
+            assert table.kernel(dispatcher) is k
+            assert table.__dict__["_kernels"][dispatcher] is k
+        cols = table.as_tuple(lending.LoanColumns)
+        assert table.as_tuple(lending.LoanColumns) is cols
+        for name, column in zip(lending.LoanColumns._fields, cols, strict=True):
+            assert column is getattr(table, name)
+    assert h.kernel(records._tally) is not v.kernel(records._tally)
+    fresh = type(h)(5)
+    assert "_kernels" not in fresh.__dict__ and "_tuples" not in fresh.__dict__
+    assert fresh.kernel(records._tally) is fresh.kernel(records._tally)
+    assert fresh.as_tuple(lending.LoanColumns).elite is fresh.elite
+
+
 def test_kept_runs_are_the_groups_runs(model):
     """Lending's runs are kept while the same groups are eligible, made again if not.
 
@@ -1031,13 +1054,11 @@ def test_loan_log_of_eligible_groups_is_their_rule_checks(overrides):
             }
             for k in site.ksms
         ]
-        rows = list(range(t.n))
-        got_all = lending._log_entries(site, list(site.ksms), rows, False)
+        got_all = lending._log_entries(site, [(k, 1) for k in site.ksms], False)
         assert _typed(got_all) == _typed(want_all)
         rows = ksm_module.eligible_rows(site).tolist()
-        groups = [site.ksms[i] for i in rows]
         assert rows == [k.row for k in ksm_module.eligible_economic(site)]
-        got = lending._log_entries(site, groups, rows, True)
+        got = lending._log_entries(site, [(site.ksms[i], 2) for i in rows], True)
         assert _typed(got) == _typed([want_all[i] for i in rows])
         eligible_seen += len(rows)
     assert eligible_seen > 0

@@ -354,21 +354,18 @@ def _book(
     upk.disbursed += total
     upk.loans_made += n
     lent = [(k, made) for k, made in zip(groups, q.made.tolist(), strict=True) if made]
-    t, now, effort = site.ksm_table, site.steps, site.effort
-    rows = [k.row for k, _ in lent]
-    upk.loan_log += _log_entries(site, [k for k, _ in lent], rows, eligible)
-    first = t.first_loan_month  # -1 before a group's first loan
-    for r, (_, made) in zip(rows, lent, strict=True):
-        if first.item(r) < 0:
-            first[r] = now
+    now, effort = site.steps, site.effort
+    upk.loan_log += _log_entries(site, lent, eligible)
+    first = site.ksm_table.first_loan_month  # -1 before a group's first loan
+    for k, made in lent:
+        if first.item(k.row) < 0:
+            first[k.row] = now
         effort.add(primary=LENDING.loan_effort * made)
     return n
 
 
-def _log_entries(
-    site: Site, groups: list[KSM], rows: list[int], eligible: bool
-) -> list[dict]:
-    """The loan log's entries of ``groups`` (their ``rows``), lent to this month.
+def _log_entries(site: Site, lent: list[tuple[KSM, int]], eligible: bool) -> list[dict]:
+    """The loan log's entries of the groups ``lent`` to this month (with their loans).
 
     ``{"month", "ksm", **checks}`` with each group's rule checks. While the rules are
     the guideline's: for groups ``eligible`` gave this month every check holds (each
@@ -380,8 +377,9 @@ def _log_entries(
     now = site.steps
     if guideline_rules():
         if eligible:
-            return [{**_PASSED, "month": now, "ksm": k.unique_id} for k in groups]
-        return site.ksm_table.loan_log(rows, now, site.p)
+            return [{**_PASSED, "month": now, "ksm": k.unique_id} for k, _ in lent]
+        return site.ksm_table.loan_log([k.row for k, _ in lent], now, site.p)
+    groups = [k for k, _ in lent]
     checks_of = rule_checks_of(site, groups)
     return [
         {"month": now, "ksm": k.unique_id, **checks}
