@@ -97,6 +97,8 @@ class KSMTable:
         agents: The :class:`KSM` agents, row by row (the kelurahan's ``ksms``).
         member_rows: Every group's members (household rows) in ascending order, group
             after group; group ``i``'s end at ``member_end[i]`` (members never change).
+        member_order: The same runs, each group's members in the group's own order
+            (its ``members``).
         member_end: See ``member_rows``.
     """
 
@@ -107,6 +109,7 @@ class KSMTable:
         for name, dtype in KSM_COLUMNS.items():
             setattr(self, name, np.zeros(capacity, dtype))
         self.member_rows = np.zeros(16 * capacity, np.int64)
+        self.member_order = np.zeros(16 * capacity, np.int64)
         self.member_end = np.zeros(capacity, np.int64)
 
     def add(self, agent: KSM, values: dict[str, Any]) -> int:
@@ -133,14 +136,17 @@ class KSMTable:
         return row
 
     def _add_members(self, row: int, members: np.ndarray) -> None:
-        """Keep group ``row``'s members, ascending, after the groups before it."""
+        """Keep group ``row``'s members, ascending and as given, after the groups before."""
         start = self.member_end[row - 1] if row else 0
         end = start + members.size
         if end > self.member_rows.size:
-            grown = np.zeros(max(2 * self.member_rows.size, end), np.int64)
-            grown[:start] = self.member_rows[:start]
-            self.member_rows = grown
+            size = max(2 * self.member_rows.size, end)
+            for name in ("member_rows", "member_order"):
+                grown = np.zeros(size, np.int64)
+                grown[:start] = getattr(self, name)[:start]
+                setattr(self, name, grown)
         self.member_rows[start:end] = np.sort(members)
+        self.member_order[start:end] = members
         self.member_end[row] = end
 
     def member_means(

@@ -988,32 +988,36 @@ def test_a_tables_kernels_and_tuples_are_kept_per_table(model):
     assert fresh.as_tuple(lending.LoanColumns).elite is fresh.elite
 
 
-def test_kept_runs_are_the_groups_runs(model):
-    """Lending's runs are kept while the same groups are eligible, made again if not.
+def test_gathered_runs_are_the_groups_runs(model):
+    """Lending's runs from the KSM table's member runs are ``_runs`` of the agents.
 
-    Keyed by the groups' rows in the KSM table (round 8; the ids' tuple before): the
-    runs of the agents of those rows, whichever rows (any order, some left out).
+    Round 8 (kept on the UPK while the same groups were eligible, made from the
+    agents, before): the members in each group's own order, the ends and the ids,
+    for any rows (in any order, some left out, none), dtypes included.
     """
     site = model.sites[0]
-    upk, t = site.bkm.upk, site.ksm_table
+    t = site.ksm_table
     groups = list(site.ksms)
     assert len(groups) >= 2
-    rows = np.arange(t.n)
-    first = lending._kept_runs(upk, t, rows)
-    for got, want in zip(first, lending._runs(groups), strict=True):
-        assert np.array_equal(got, want)
-    assert lending._kept_runs(upk, t, rows.copy()) is first
-    fewer = lending._kept_runs(upk, t, rows[1:])
-    for got, want in zip(fewer, lending._runs(groups[1:]), strict=True):
-        assert np.array_equal(got, want)
     rng = np.random.default_rng(8)
-    for _ in range(20):
-        some = rng.permutation(t.n)[: rng.integers(1, t.n + 1)]
-        kept = lending._kept_runs(upk, t, some)
-        want = lending._runs([groups[i] for i in some.tolist()])
-        for got, w in zip(kept, want, strict=True):
-            assert np.array_equal(got, w)
-            assert got.dtype == w.dtype
+    for trial in range(40):
+        rows = rng.permutation(t.n)[: rng.integers(1, t.n + 1)]
+        if trial % 3 == 0:
+            rows = np.sort(rows)
+        got = lending._gather_runs(rows, t.uid, t.member_order, t.member_end)
+        want = lending._runs([groups[i] for i in rows.tolist()])
+        for g, w in zip(got, want, strict=True):
+            assert np.array_equal(g, w)
+            assert g.dtype == w.dtype
+    none = lending._gather_runs(
+        np.empty(0, np.int64), t.uid, t.member_order, t.member_end
+    )
+    assert all(a.size == 0 for a in none)
+    # each group's runs: ascending, and in its own order
+    for i, k in enumerate(groups):
+        a, b = (t.member_end[i - 1] if i else 0), t.member_end[i]
+        assert np.array_equal(t.member_order[a:b], k.members)
+        assert np.array_equal(t.member_rows[a:b], np.sort(k.members))
 
 
 def _typed(entries):

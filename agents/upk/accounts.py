@@ -110,10 +110,6 @@ class UPK:
         frozen: Whether new lending is stopped (portfolio at risk above ``par_freeze``).
         initiatives: Activities the board started this month (works, aid rounds, lending).
         loan_log: The rule checks of every KSM at each month it was lent to.
-        borrowing_groups: The eligible groups' rows in the KSM table (as bytes) when
-            lending last read their members, and those members
-            (:func:`~berdaya.agents.upk.lending._runs`), kept while the same groups
-            are eligible (a KSM's members never change).
     """
 
     def __init__(self, site: Site) -> None:
@@ -148,10 +144,6 @@ class UPK:
         self.frozen = False
         self.initiatives = 0
         self.loan_log: list[dict[str, object]] = []
-        none = np.empty(0, np.int64)
-        self.borrowing_groups: tuple[
-            bytes, tuple[np.ndarray, np.ndarray, np.ndarray]
-        ] = (b"", (none, none, none))
 
     @property
     def ledger_gap(self) -> int:

@@ -44,7 +44,7 @@ from berdaya.agents.upk import capture
 
 if TYPE_CHECKING:
     from berdaya.agents.household import HouseholdTable
-    from berdaya.agents.ksm import KSM, KSMTable
+    from berdaya.agents.ksm import KSM
     from berdaya.agents.upk.accounts import UPK
     from berdaya.model.site import Site
     from berdaya.scenarios.schema import Parameters
@@ -103,7 +103,10 @@ def lend(site: Site, upk: UPK) -> int:
     priority = site.rng.gumbel(size=eligible.size)
     # a group none of whose members asks gets nothing and draws nothing: only the
     # order among the groups with someone asking matters
-    runs = _kept_runs(upk, site.ksm_table, eligible)
+    t = site.ksm_table
+    runs = site.households.kernel(_gather_runs).call(
+        eligible, t.uid, t.member_order, t.member_end
+    )
     asking, count = _asking_of(site, runs)
     serve = count.nonzero()[0]  # np.flatnonzero's, 1 us sooner
     if not serve.size:
@@ -517,20 +520,32 @@ def _runs(groups: list[KSM]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return members, ends, owner
 
 
-def _kept_runs(
-    upk: UPK, table: KSMTable, rows: np.ndarray
+@njit(cache=True)
+def _gather_runs(
+    rows: np.ndarray, uid: np.ndarray, member_order: np.ndarray, member_end: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_runs` of the eligible groups, made again only when they change.
+    """:func:`_runs` of the groups ``rows`` of a KSM table, from its member runs.
 
-    The groups are ``rows`` of the kelurahan's KSM ``table``. A KSM's members never change, so the same groups (by row of the UPK's own table, in
-    the same order) have the same runs; the eligible groups change a few times a run
-    (read only, here). The rows are compared as bytes, without the groups' agents.
+    The table keeps each group's members in the group's own order (``member_order``,
+    group ``i``'s ending at ``member_end[i]``); they are copied in the order of
+    ``rows``, with each group's end and id: the arrays ``_runs`` concatenates from the
+    agents, without them (a KSM's members never change).
     """
-    key = rows.tobytes()
-    if upk.borrowing_groups[0] != key:
-        agents = table.agents
-        upk.borrowing_groups = (key, _runs([agents[i] for i in rows.tolist()]))
-    return upk.borrowing_groups[1]
+    n = 0
+    for i in rows:
+        n += member_end[i] - (member_end[i - 1] if i else 0)
+    members = np.empty(n, np.int64)
+    ends = np.empty(rows.size, np.int64)
+    owner = np.empty(rows.size, np.int64)
+    m = 0
+    for j in range(rows.size):
+        i = rows[j]
+        a, b = (member_end[i - 1] if i else 0), member_end[i]
+        members[m : m + b - a] = member_order[a:b]
+        m += b - a
+        ends[j] = m
+        owner[j] = uid[i]
+    return members, ends, owner
 
 
 def _askers(
