@@ -588,6 +588,7 @@ def _cycle_records(site: Site) -> dict[str, float]:
     """Where the programme cycle is, how it ended, and its phases' gates."""
     cycle = site.cycle
     exit_month = cycle.exit_month
+    statuses = [r.status for r in cycle.records]  # counted without two generators
     return {
         "phase": float(cycle.index),
         "programme_active": float(cycle.active),
@@ -597,8 +598,8 @@ def _cycle_records(site: Site) -> dict[str, float]:
         "exit_month": float(_exit_month(cycle)),
         "cycle_completed": float(cycle.finished),
         "cycle_withdrawn": float(cycle.halted),
-        "phases_forced": float(sum(r.status == "forced" for r in cycle.records)),
-        "phases_met": float(sum(r.status == "met" for r in cycle.records)),
+        "phases_forced": float(statuses.count("forced")),
+        "phases_met": float(statuses.count("met")),
         "rkm_attendance": cycle.rkm_attendance,
     }
 
@@ -616,7 +617,8 @@ def _exit_month(cycle: ProgrammeCycle) -> int:
 
 def site_stats(site: Site) -> dict[str, float]:
     """Compute one kelurahan's records for this month."""
-    out = household_stats(site.households) | institution_stats(site)
+    out = household_stats(site.households)  # a new dict: merged into in place
+    out |= institution_stats(site)
     out |= _ratios(_money(site), site.effort)
     out["faskel_replacements"] = float(sum(f.replacements for f in site.faskels))
     return out

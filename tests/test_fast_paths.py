@@ -988,6 +988,28 @@ def test_a_tables_kernels_and_tuples_are_kept_per_table(model):
     assert fresh.as_tuple(lending.LoanColumns).elite is fresh.elite
 
 
+def test_askers_in_order_are_numpys():
+    """Lending's askers in the board's order, as numpy's filter of the groups asking.
+
+    ``order[count[order] > 0]`` before round 8: their askers, ends and rows.
+    """
+    rng = np.random.default_rng(14)
+    for _ in range(300):
+        groups = int(rng.integers(1, 40))
+        count = rng.integers(0, 6, groups) * (rng.random(groups) < 0.6)
+        asking = rng.integers(0, 4000, int(count.sum()))
+        order = rng.permutation(groups)
+        eligible = np.sort(rng.choice(200, groups, replace=False))
+        rows, ends, served = lending._in_order(asking, count, order, eligible)
+        start = np.concatenate([[0], np.cumsum(count)[:-1]])
+        kept = order[count[order] > 0]
+        want = [asking[start[g] : start[g] + count[g]] for g in kept.tolist()]
+        assert np.array_equal(rows, np.concatenate([asking[:0], *want]))
+        assert np.array_equal(ends, np.cumsum(count[kept]))
+        assert np.array_equal(served, eligible[kept])
+        assert rows.dtype == ends.dtype == served.dtype == np.int64
+
+
 def test_gathered_runs_are_the_groups_runs(model):
     """Lending's runs from the KSM table's member runs are ``_runs`` of the agents.
 
@@ -1398,6 +1420,32 @@ def test_a_run_through_the_kernels_is_a_run_through_numbas_dispatch(
         assert a.tobytes() == b.tobytes(), name
     for s, t in zip(ran.sites, plain.sites, strict=True):
         assert s.bkm.upk.loan_log == t.bkm.upk.loan_log
+
+
+def test_cycle_records_count_the_phases_as_the_generators_did(model):
+    """The phases forced and met (round 8: ``list.count``), as the sums of bools did.
+
+    On random statuses; and a kelurahan's records keep their keys' order.
+    """
+    site = model.sites[0]
+    records_ = site.cycle.records
+    saved = [r.status for r in records_]
+    rng = np.random.default_rng(2)
+    try:
+        for _ in range(50):
+            for r in records_:
+                r.status = str(rng.choice(["met", "forced", "open", "withdrawn"]))
+            got = records._cycle_records(site)
+            forced = float(sum(r.status == "forced" for r in records_))
+            met = float(sum(r.status == "met" for r in records_))
+            assert (got["phases_forced"], got["phases_met"]) == (forced, met)
+            assert type(got["phases_forced"]) is type(forced)
+    finally:
+        for r, status in zip(records_, saved, strict=True):
+            r.status = status
+    stats = records.site_stats(site)
+    want = records.household_stats(site.households) | records.institution_stats(site)
+    assert list(stats)[: len(want)] == list(want)
 
 
 def test_portfolio_at_risk_through_the_kernel_is_the_dispatchers():

@@ -113,11 +113,11 @@ def lend(site: Site, upk: UPK) -> int:
         return 0
     # every group's tilt from the same runs (each group's its own), those asking taken
     priority[serve] += np.log(_tilts_of(site, runs)[serve])
-    order = np.argsort(-priority)
-    order = order[count[order] > 0]
-    rows, ends = site.households.kernel(_in_order).call(asking, count, order)
-    agents = site.ksm_table.agents
-    in_order = [agents[i] for i in eligible[order].tolist()]
+    rows, ends, served = site.households.kernel(_in_order).call(
+        asking, count, np.argsort(-priority), eligible
+    )
+    agents = t.agents
+    in_order = [agents[i] for i in served.tolist()]
     if site.p.progression != "schedule":  # readiness reads each group's askers
         wants = np.split(rows, ends[:-1])
         return _lend_in_order(site, upk, in_order, wants, eligible=True)
@@ -126,24 +126,33 @@ def lend(site: Site, upk: UPK) -> int:
 
 @njit(cache=True)
 def _in_order(
-    asking: np.ndarray, count: np.ndarray, order: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The askers of the groups ``order``, in that order, and where each group's end.
+    asking: np.ndarray, count: np.ndarray, order: np.ndarray, eligible: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The askers of the groups ``order`` with someone asking, in that order.
 
-    ``asking`` holds every group's askers, group after group, ``count`` of each.
+    ``asking`` holds every group's askers, group after group, ``count`` of each;
+    ``order`` is every group's place in the board's order, ``eligible`` their rows in
+    the KSM table. Groups none of whose members asks are left out (numpy's
+    ``order[count[order] > 0]`` before round 8).
+
+    Returns:
+        The askers in that order, where each group's end, and the groups' rows.
     """
     start = np.zeros(count.size, np.int64)
     for g in range(1, count.size):
         start[g] = start[g - 1] + count[g - 1]
     rows = np.empty(asking.size, np.int64)
     ends = np.empty(order.size, np.int64)
-    m = 0
-    for j in range(order.size):
-        g = order[j]
-        rows[m : m + count[g]] = asking[start[g] : start[g] + count[g]]
-        m += count[g]
-        ends[j] = m
-    return rows, ends
+    served = np.empty(order.size, np.int64)
+    m = j = 0
+    for g in order:
+        if count[g] > 0:
+            rows[m : m + count[g]] = asking[start[g] : start[g] + count[g]]
+            m += count[g]
+            ends[j] = m
+            served[j] = eligible[g]
+            j += 1
+    return rows, ends[:j], served[:j]
 
 
 class LoanColumns(NamedTuple):
