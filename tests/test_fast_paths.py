@@ -19,7 +19,7 @@ from berdaya.agents import bkm, draws, faskel, formation, kernels
 from berdaya.agents import ksm as ksm_module
 from berdaya.agents.household import COLUMNS
 from berdaya.agents.ksm import KSM, KSMStatus, KSMType
-from berdaya.agents.upk import accounts, aid, capture, lending, repayment
+from berdaya.agents.upk import accounts, aid, capture, lending, repayment, works
 from berdaya.agents.upk.lending import LENDING
 from berdaya.model import population, poverty_list, records
 
@@ -1446,6 +1446,66 @@ def test_cycle_records_count_the_phases_as_the_generators_did(model):
     stats = records.site_stats(site)
     want = records.household_stats(site.households) | records.institution_stats(site)
     assert list(stats)[: len(want)] == list(want)
+
+
+def _numpy_unit_weights(site, unit):
+    """The works' unit weights before round 8: numpy's bincounts."""
+    h = site.households
+    n_units = int(unit.max()) + 1
+    count = np.bincount(unit, minlength=n_units).astype(float)
+    marked = h.on_ps2 if site.cycle.ps2_done else h.poor
+    need = np.bincount(unit, weights=marked, minlength=n_units)
+    served = np.bincount(unit, weights=h.got_works, minlength=n_units) > 0
+    some = count > 0
+    weight = np.divide(need, count, out=np.zeros(n_units), where=some)
+    weight += works.WORKS.need_floor
+    weight = np.where(served, works.WORKS.served_weight * weight, weight) * some
+    elite_tilt = np.bincount(
+        unit,
+        weights=capture.steer(site, np.arange(h.n), np.ones(h.n)),
+        minlength=n_units,
+    )
+    weight *= np.divide(elite_tilt, count, out=np.ones(n_units), where=some)
+    return weight
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"elite_capture": 2.0},
+        {"elite_capture": 0.0, "works_catchment": "rw"},
+        {"works_catchment": "rt"},
+    ],
+)
+def test_works_catchment_is_numpys_bincounts(overrides):
+    """The works' unit weights in one compiled pass (round 8): numpy's bincounts.
+
+    On scrambled marks, works and elites, before and after the PS-2 list, by RT and
+    by RW: the same weights, bit for bit, and the same unit drawn (its rows) and the
+    generator's same state.
+    """
+    model = step(build(3, n_households=700, **overrides), 30)
+    site = model.sites[0]
+    h = site.households
+    rng = np.random.default_rng(6)
+    for trial in range(60):
+        h.on_ps2[:] = rng.random(h.n) < rng.random()
+        h.got_works[:] = rng.random(h.n) < 0.2 * rng.random()
+        h.elite[:] = rng.integers(0, 3, h.n) * (rng.random(h.n) < 0.2)
+        h.welfare[:] = rng.random(h.n) * 2.0
+        site.cycle.ps2_done = bool(trial % 2)
+        for unit in (h.rt, h.rw):
+            got = works.unit_weights(site, unit)
+            want = _numpy_unit_weights(site, unit)
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+        unit = h.rt if site.p.works_catchment == "rt" else h.rw
+        state = site.rng.bit_generator.state
+        weight = _numpy_unit_weights(site, unit)
+        chosen = int(site.rng.choice(weight.size, p=weight / weight.sum()))
+        want_state = site.rng.bit_generator.state
+        site.rng.bit_generator.state = state
+        assert np.array_equal(works._catchment(site), np.flatnonzero(unit == chosen))
+        assert site.rng.bit_generator.state == want_state
 
 
 def test_portfolio_at_risk_through_the_kernel_is_the_dispatchers():

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from berdaya.agents import formation
 from berdaya.agents.upk import capture
@@ -75,24 +76,70 @@ def build(site: Site, upk: UPK) -> int:
 
 
 def _catchment(site: Site) -> np.ndarray:
-    """Choose the unit (RT or RW) of the next work; return its households' rows."""
+    """Choose the unit (RT or RW) of the next work; return its households' rows.
+
+    Each unit's weight is its need (its marked households' share), plus
+    ``WORKS.need_floor``, times ``WORKS.served_weight`` once served, times its
+    residents' mean capture tilt (:func:`~berdaya.agents.upk.capture.steer`): one
+    compiled pass (:func:`_unit_weights`), then numpy's draw.
+    """
     h = site.households
     unit = h.rt if site.p.works_catchment == "rt" else h.rw
-    n_units = int(unit.max()) + 1
-    count = np.bincount(unit, minlength=n_units).astype(float)
-    marked = h.on_ps2 if site.cycle.ps2_done else h.poor
-    need = np.bincount(unit, weights=marked, minlength=n_units)
-    served = np.bincount(unit, weights=h.got_works, minlength=n_units) > 0
-    some = count > 0
-    weight = np.divide(need, count, out=np.zeros(n_units), where=some)
-    weight += WORKS.need_floor
-    weight = np.where(served, WORKS.served_weight * weight, weight) * some
-    # capture: each unit's weight tilted as its elite residents' would be, on average
-    elite_tilt = np.bincount(
-        unit,
-        weights=capture.steer(site, np.arange(h.n), np.ones(h.n)),
-        minlength=n_units,
-    )
-    weight *= np.divide(elite_tilt, count, out=np.ones(n_units), where=some)
-    chosen = int(site.rng.choice(n_units, p=weight / weight.sum()))
+    weight = unit_weights(site, unit)
+    chosen = int(site.rng.choice(weight.size, p=weight / weight.sum()))
     return np.flatnonzero(unit == chosen)
+
+
+def unit_weights(site: Site, unit: np.ndarray) -> np.ndarray:
+    """Each unit's weight for the next work (units ``0`` to ``unit.max()``)."""
+    h = site.households
+    marked = h.on_ps2 if site.cycle.ps2_done else h.poor
+    c = capture.strength(site)
+    return h.kernel(_unit_weights).call(
+        unit,
+        (marked, h.got_works),
+        h.elite,
+        int(unit.max()) + 1,
+        (WORKS.need_floor, WORKS.served_weight),
+        (c, *capture.tilts(c), c > 0.0),
+    )
+
+
+@njit(cache=True)
+def _unit_weights(  # noqa: PLR0917 - a numba kernel takes its arguments by position
+    unit: np.ndarray,
+    flags: tuple[np.ndarray, np.ndarray],
+    elite: np.ndarray,
+    n_units: int,
+    rules: tuple[float, float],
+    steering: tuple[float, float, float, bool],
+) -> np.ndarray:
+    """Each unit's weight for the next work, as numpy's ``bincount`` s computed it.
+
+    The counts, marked households and works by unit, and the capture tilts summed in
+    row order (``bincount``'s order, in float64), then the same float64 divisions and
+    products element by element.
+    """
+    marked, got_works = flags
+    need_floor, served_weight = rules
+    _, informal, formal, steers = steering
+    count = np.zeros(n_units)
+    need = np.zeros(n_units)
+    works = np.zeros(n_units)
+    elite_tilt = np.zeros(n_units)
+    for r in range(unit.size):
+        u = unit[r]
+        count[u] += 1.0
+        need[u] += 1.0 if marked[r] else 0.0
+        works[u] += 1.0 if got_works[r] else 0.0
+        tilt = 1.0
+        if steers:
+            tilt = formal if elite[r] == 2 else (informal if elite[r] > 0 else 1.0)
+        elite_tilt[u] += tilt
+    weight = np.zeros(n_units)
+    for u in range(n_units):
+        some = count[u] > 0
+        w = (need[u] / count[u] if some else 0.0) + need_floor
+        w = (served_weight * w if works[u] > 0 else w) * (1.0 if some else 0.0)
+        weight[u] = w * (elite_tilt[u] / count[u] if some else 1.0)
+    return weight
