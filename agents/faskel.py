@@ -40,6 +40,7 @@ class FaskelRules:
 
 
 FASKEL = FaskelRules()
+_ECONOMIC = int(KSMType.ECONOMIC)  # for numpy's comparisons (an enum costs more)
 
 
 def weighted_sample(
@@ -242,7 +243,7 @@ class Faskel(Agent):
         h = site.households
         capacity = t.member_means(live, h.ksm, h.capacity)
         # 0: economic short of sessions, 1: economic trained, 2 and 3: other groups
-        rank = 2 * (t.kind[live] != KSMType.ECONOMIC) + (t.sessions[live] >= need)
+        rank = 2 * (t.kind[live] != _ECONOMIC) + (t.sessions[live] >= need)
         order = np.lexsort((capacity, rank))
         effectiveness = self.effectiveness
         agents = t.agents

@@ -63,14 +63,23 @@ def step(site: Site) -> None:
         return
     wanted = economic_groups_wanted(site)
     t = site.ksm_table
-    # ints, not the enums, in numpy's comparisons (an enum costs more)
-    live = int(
-        np.count_nonzero((t.kind[: t.n] == _ECONOMIC) & (t.status[: t.n] != _DISSOLVED))
-    )
+    live = site.households.kernel(_live_economic).call(t.n, t.kind, t.status)
     if live >= wanted:
         return
     _join(site)
     _group(site, wanted - live)
+
+
+@njit(cache=True)
+def _live_economic(n: int, kind: np.ndarray, status: np.ndarray) -> int:
+    """Economic groups not dissolved among the first ``n`` of a KSM table.
+
+    One pass, not numpy's two comparisons, ``&`` and count over slices (2 us a month).
+    """
+    live = 0
+    for i in range(n):
+        live += kind[i] == _ECONOMIC and status[i] != _DISSOLVED
+    return live
 
 
 def economic_groups_wanted(site: Site) -> int:
@@ -147,11 +156,13 @@ def _free_to_join(
 def _group(site: Site, needed: int) -> None:
     p = site.p
     h = site.households
-    waiting = np.flatnonzero(h.ksm_waiting)
-    if p.targeting == "strict":  # a revision of the list may have dropped some
-        allowed = capture.admitted(site, waiting)
-        h.ksm_waiting[waiting[~allowed]] = False
-        waiting = waiting[allowed]
+    # the waiting; under strict targeting those the rules admit now (a revision of the
+    # list may have dropped some: they stop waiting), in one pass
+    waiting = h.kernel(_waiting).call(
+        h.ksm_waiting,
+        (h.on_ps2, h.elite, h.favour),
+        (p.targeting == "strict", _strength32(site)),
+    )
     if waiting.size < p.ksm_size:
         return
     # the waiting of each RW, in row order: one stable counting sort, compiled
@@ -169,6 +180,33 @@ def _group(site: Site, needed: int) -> None:
     for k, i in enumerate(rw_of.tolist()):
         group = members[k * p.ksm_size : (k + 1) * p.ksm_size]
         KSM(site, KSMType.ECONOMIC, group, rw_ints[i], listed=True)  # joins site.ksms
+
+
+@njit(cache=True)
+def _waiting(
+    waiting: np.ndarray,
+    rule: tuple[np.ndarray, np.ndarray, np.ndarray],
+    targeting: tuple[bool, np.float32],
+) -> np.ndarray:
+    """Rows waiting to join a group, in row order (strict: those the rules admit now).
+
+    Under strict targeting the others no longer wait (``waiting`` written in place).
+    :func:`~berdaya.agents.upk.capture.admitted` over the waiting rows, as numpy
+    compared (``favour`` with the strength as a float32, as ``_free_to_join``).
+    """
+    on_ps2, elite, favour = rule
+    strict, strength = targeting
+    out = np.empty(waiting.size, np.int64)
+    m = 0
+    for r in range(waiting.size):
+        if not waiting[r]:
+            continue
+        if strict and not (on_ps2[r] or (elite[r] != 0 and favour[r] < strength)):
+            waiting[r] = False
+            continue
+        out[m] = r
+        m += 1
+    return out[:m]
 
 
 @njit(cache=True)

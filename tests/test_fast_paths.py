@@ -1508,6 +1508,58 @@ def test_works_catchment_is_numpys_bincounts(overrides):
         assert site.rng.bit_generator.state == want_state
 
 
+def test_live_economic_groups_are_numpys_count():
+    """Formation's count of live economic groups (round 8: one pass), numpy's."""
+    rng = np.random.default_rng(15)
+    for _ in range(300):
+        size = int(rng.integers(1, 80))
+        kind = rng.integers(0, 3, size)
+        status = rng.integers(0, 4, size)
+        n = int(rng.integers(0, size + 1))
+        want = int(np.count_nonzero((kind[:n] == KSMType.ECONOMIC) & (status[:n] != 3)))
+        got = formation._live_economic(n, kind, status)
+        assert got == want and type(got) is int
+
+
+def _numpy_waiting(site):
+    """Formation's waiting households before round 8: numpy's masks and ``admitted``."""
+    h = site.households
+    waiting = np.flatnonzero(h.ksm_waiting)
+    if site.p.targeting == "strict":
+        allowed = capture.admitted(site, waiting)
+        h.ksm_waiting[waiting[~allowed]] = False
+        waiting = waiting[allowed]
+    return waiting
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"elite_capture": 2.0}, {"elite_capture": 0.3}, {"targeting": "open"}],
+)
+def test_formations_waiting_are_numpys(overrides):
+    """The waiting households in one pass (round 8): the rows and flags numpy left."""
+    model = step(build(7, n_households=700, **overrides), 30)
+    site = model.sites[0]
+    h, p = site.households, site.p
+    rng = np.random.default_rng(16)
+    for _ in range(60):
+        h.ksm_waiting[:] = rng.random(h.n) < rng.random()
+        h.on_ps2[:] = rng.random(h.n) < 0.4
+        h.elite[:] = rng.integers(0, 3, h.n) * (rng.random(h.n) < 0.3)
+        h.favour[:] = rng.random(h.n)
+        before = h.ksm_waiting.copy()
+        want = _numpy_waiting(site)
+        want_flags = h.ksm_waiting.copy()
+        h.ksm_waiting[:] = before
+        got = formation._waiting(
+            h.ksm_waiting,
+            (h.on_ps2, h.elite, h.favour),
+            (p.targeting == "strict", formation._strength32(site)),
+        )
+        assert np.array_equal(got, want) and got.dtype == want.dtype
+        assert np.array_equal(h.ksm_waiting, want_flags)
+
+
 def test_portfolio_at_risk_through_the_kernel_is_the_dispatchers():
     m = build(5, n_households=600, default_hazard=0.2)
     seen = 0
