@@ -108,8 +108,35 @@ def _join(site: Site) -> None:
     if p.joint_liability:
         rate *= 1.0 - p.jl_join_cut
     base = FORMATION.join_without_trust
-    prob = rate * (base + (1.0 - base) * h.trust_bkm[rows])
-    h.ksm_waiting[rows[site.rng.random(rows.size) < prob]] = True
+    # rate x (base + (1 - base) x trust) in float32, as numpy computes it with a
+    # float32 column, compared with the float64 draws: in one pass
+    h.kernel(_ask_to_join).call(
+        rows,
+        site.rng.random(rows.size),
+        h.trust_bkm,
+        h.ksm_waiting,
+        (np.float32(rate), np.float32(base), np.float32(1.0 - base)),
+    )
+
+
+@njit(cache=True)
+def _ask_to_join(
+    rows: np.ndarray,
+    u: np.ndarray,
+    trust: np.ndarray,
+    waiting: np.ndarray,
+    terms: tuple[np.float32, np.float32, np.float32],
+) -> None:
+    """``waiting[rows[u < rate x (base + rest x trust[rows])]] = True``, as numpy.
+
+    The chance in float32 (numpy's with Python floats and a float32 column: each
+    float cast to float32, then float32 products and sum), compared in float64.
+    """
+    rate, base, rest = terms
+    for j in range(rows.size):
+        r = rows[j]
+        if u[j] < rate * (base + rest * trust[r]):
+            waiting[r] = True
 
 
 def _strength32(site: Site) -> np.float32:

@@ -1560,6 +1560,42 @@ def test_formations_waiting_are_numpys(overrides):
         assert np.array_equal(h.ksm_waiting, want_flags)
 
 
+def test_asking_to_join_is_numpys_chance():
+    """Who asks to join (round 8: one pass), as numpy's float32 chance and mask did."""
+    rng = np.random.default_rng(17)
+    for _ in range(400):
+        n = int(rng.integers(1, 3000))
+        trust = rng.random(n).astype(np.float32)
+        rows = np.sort(rng.choice(n, int(rng.integers(0, n + 1)), replace=False))
+        u = rng.random(rows.size)
+        rate = float(rng.random() * rng.choice([0.01, 0.3, 1.0, 3.0]))
+        base = float(rng.choice([0.5, rng.random()]))
+        start = rng.random(n) < 0.1
+        want = start.copy()
+        want[rows[u < rate * (base + (1.0 - base) * trust[rows])]] = True
+        got = start.copy()
+        formation._ask_to_join(
+            rows,
+            u,
+            trust,
+            got,
+            (np.float32(rate), np.float32(base), np.float32(1.0 - base)),
+        )
+        assert np.array_equal(got, want)
+    # where float32 rounding decides: chances a hair from the draws
+    trust = np.full(50, np.float32(0.3))
+    rows = np.arange(50)
+    prob = np.float32(0.7) * (np.float32(0.5) + np.float32(0.5) * trust)
+    u = np.nextafter(np.float64(prob[0]), np.array([-1.0, 1.0] * 25))
+    want = np.zeros(50, bool)
+    want[rows[u < 0.7 * (0.5 + (1.0 - 0.5) * trust[rows])]] = True
+    got = np.zeros(50, bool)
+    formation._ask_to_join(
+        rows, u, trust, got, (np.float32(0.7), np.float32(0.5), np.float32(0.5))
+    )
+    assert np.array_equal(got, want) and 0 < want.sum() < 50
+
+
 def test_portfolio_at_risk_through_the_kernel_is_the_dispatchers():
     m = build(5, n_households=600, default_hazard=0.2)
     seen = 0
