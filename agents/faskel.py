@@ -274,6 +274,30 @@ class Faskel(Agent):
                 pointers(site.rng), k, listed, (extra, top)
             )
         emphasis = site.p.faskel_primary_emphasis
-        h.dialogue[idx] += np.float32(self.effectiveness * (1.0 - emphasis))
-        h.mobilised[idx] |= site.rng.random(k) < emphasis
+        # dialogue grows and some are mobilised: numpy's fancy updates in one pass
+        h.kernel(_visited).call(
+            idx,
+            site.rng.random(k),
+            (h.dialogue, h.mobilised),
+            (np.float32(self.effectiveness * (1.0 - emphasis)), float(emphasis)),
+        )
         return idx + site.start
+
+
+@njit(cache=True)
+def _visited(
+    rows: np.ndarray,
+    u: np.ndarray,
+    columns: tuple[np.ndarray, np.ndarray],
+    terms: tuple[np.float32, float],
+) -> None:
+    """The visits' effect on the distinct ``rows``, as numpy's fancy updates.
+
+    ``dialogue[rows] += gain`` (float32) and ``mobilised[rows] |= u < emphasis``.
+    """
+    dialogue, mobilised = columns
+    gain, emphasis = terms
+    for j in range(rows.size):
+        r = rows[j]
+        dialogue[r] += gain
+        mobilised[r] |= u[j] < emphasis

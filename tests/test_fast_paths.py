@@ -1398,6 +1398,13 @@ def test_a_run_through_the_kernels_is_a_run_through_numbas_dispatch(
     new = {
         ksm_module._train_members,
         faskel._listed_sample,
+        faskel._visited,
+        formation._waiting,
+        formation._ask_to_join,
+        formation._live_economic,
+        works._unit_weights,
+        lending._gather_runs,
+        ksm_module._step_groups,
         aid._weights,
         aid._positive,
         formation._rw_runs,
@@ -1594,6 +1601,25 @@ def test_asking_to_join_is_numpys_chance():
         rows, u, trust, got, (np.float32(0.7), np.float32(0.5), np.float32(0.5))
     )
     assert np.array_equal(got, want) and 0 < want.sum() < 50
+
+
+def test_visits_update_the_columns_as_numpy_did():
+    """A faskel's visits (round 8: one pass): numpy's fancy ``+=`` and ``|=``."""
+    rng = np.random.default_rng(18)
+    for _ in range(300):
+        n = int(rng.integers(1, 2000))
+        rows = rng.choice(n, int(rng.integers(0, min(n, 80) + 1)), replace=False)
+        u = rng.random(rows.size)
+        dialogue = (rng.random(n) * 3).astype(np.float32)
+        mobilised = rng.random(n) < 0.3
+        gain = np.float32(rng.random() * 0.7)
+        emphasis = float(rng.random())
+        want_d, want_m = dialogue.copy(), mobilised.copy()
+        want_d[rows] += gain
+        want_m[rows] |= u < emphasis
+        faskel._visited(rows, u, (dialogue, mobilised), (gain, emphasis))
+        assert dialogue.tobytes() == want_d.tobytes()
+        assert np.array_equal(mobilised, want_m)
 
 
 def test_portfolio_at_risk_through_the_kernel_is_the_dispatchers():
