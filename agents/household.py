@@ -4,9 +4,10 @@ Every household is a :class:`Household` agent (selectable in ``model.agents``, d
 app; the model makes the agents the first time they are asked for), but its state is one row
 of :class:`Households`, a struct of numpy arrays owned by the model. The agent's attributes are properties over its row, so ``household.stage`` reads and
 writes the table. The households' monthly rules are the table's own :meth:`Households.step`,
-one pass compiled with numba (:func:`_household_month`): each household's rules run back to
-back on its row, with no Python per household and no temporary arrays; neighbour effects read
-tie counts kept between months. There is no per-household Python loop in the monthly step.
+compiled with numba (:func:`_household_month`): rule by rule, each a pass over every row that
+reads only the household's own row (so the order is a household's own), with no Python per
+household; neighbour effects read tie counts kept between months. There is no
+per-household Python loop in the monthly step.
 
 Welfare is in poverty lines (1 = the household's monthly poverty line). It is the household's
 own earnings, ``exp(permanent + transitory)`` with a stationary AR(1) transitory part (so
@@ -319,6 +320,14 @@ class Draws(NamedTuple):
     u_stage: np.ndarray
 
 
+class Scratch(NamedTuple):
+    """Arrays the household pass writes between its rules, one value per household."""
+
+    values: np.ndarray  # float32: welfare's exponent, awareness's keep, then the drive
+    role: np.ndarray  # bool: holds a role (relawan, delegate, board member)
+    flags: np.ndarray  # int8: this month's tie flags
+
+
 class Rates(NamedTuple):
     """The scenario's household rates as float32, the form the monthly kernel takes.
 
@@ -477,7 +486,8 @@ class Households(HouseholdTable):
         written this month's exposure columns (meetings, dialogue, mobilisation,
         hand-overs, transfers); they are consumed here and cleared at the end. Neighbour
         counts are taken from last month's states of everyone before any household
-        changes (a synchronous update).
+        changes (a synchronous update). Each rule is one compiled pass over the table
+        (:func:`_household_month`), a few arrays between them kept with the table.
 
         The random numbers are drawn first, in a fixed order: the welfare shocks from the
         model's ``shocks`` stream (the same whether or not the programme runs, so runs
@@ -497,8 +507,24 @@ class Households(HouseholdTable):
             u_stage=rng.random(n, dtype=f32),
         )
         self.kernel(_household_month).call(
-            model.rates, self.columns(), model.neighbours, self._terms(model), draws
+            model.rates,
+            self.columns(),
+            model.neighbours,
+            self._terms(model),
+            draws,
+            self._scratch(),
         )
+
+    def _scratch(self) -> Scratch:
+        """The pass's :class:`Scratch`, made once (its arrays are rewritten each month)."""
+        scratch = self.__dict__.get("_scratch_arrays")
+        if scratch is None:
+            n = self.n
+            scratch = Scratch(
+                np.empty(n, np.float32), np.empty(n, np.bool_), np.empty(n, np.int8)
+            )
+            self.__dict__["_scratch_arrays"] = scratch
+        return scratch
 
     def _terms(self, model: P2KPModel) -> SiteTerms:
         """This month's :class:`SiteTerms`, written into arrays kept between months.
@@ -525,47 +551,95 @@ class Households(HouseholdTable):
 
 
 @njit(cache=True)
-def _count_ties(c: Columns, nb: Neighbours) -> None:
+def _count_ties(c: Columns, nb: Neighbours, new: np.ndarray) -> None:
     """Move the aware/participating/informed tie counts around households that changed.
 
     Each household's aware, participating and informed (heard) ties are kept as one
     packed count (aware + participating << 16 + heard << 32) and updated only around the
     households whose flags (aware | participating << 1 | heard << 2) changed since the
-    last pass.
+    last pass. This month's flags are made in one pass (``new``), then compared with the
+    kept ones eight at a time; the few that changed move their ties' counts, in row
+    order (whole-number additions: any order gives the same counts).
     """
-    for i in range(c.stage.size):
-        flag = (
+    for i in range(new.size):
+        new[i] = (
             np.int8(c.stage[i] >= 1)
             | (np.int8(c.participating[i]) << 1)
             | (np.int8(c.heard[i]) << 2)
         )
-        last = nb.flags[i]
-        if flag != last:
-            nb.flags[i] = flag
-            change = np.int64((flag & 1) - (last & 1))
-            change += np.int64(((flag >> 1) & 1) - ((last >> 1) & 1)) << 16
-            change += np.int64((flag >> 2) - (last >> 2)) << 32
-            for k in range(nb.indptr[i], nb.indptr[i + 1]):
-                nb.counts[nb.indices[k]] += change
+    whole = new.size // 8
+    kept8, new8 = nb.flags[: 8 * whole].view(np.int64), new[: 8 * whole].view(np.int64)
+    for j in range(whole):
+        if kept8[j] != new8[j]:
+            for i in range(8 * j, 8 * j + 8):
+                _moved(nb, i, new[i])
+    for i in range(8 * whole, new.size):
+        _moved(nb, i, new[i])
+
+
+@njit(cache=True, inline="always")
+def _moved(nb: Neighbours, i: int, flag: np.int8) -> None:
+    """Household ``i``'s flags are ``flag`` now: move its ties' counts if they changed."""
+    last = nb.flags[i]
+    if flag != last:
+        nb.flags[i] = flag
+        change = np.int64((flag & 1) - (last & 1))
+        change += np.int64(((flag >> 1) & 1) - ((last >> 1) & 1)) << 16
+        change += np.int64((flag >> 2) - (last >> 2)) << 32
+        for k in range(nb.indptr[i], nb.indptr[i + 1]):
+            nb.counts[nb.indices[k]] += change
 
 
 @njit(cache=True)
-def _welfare(r: Rates, c: Columns, normal: np.ndarray, i: int) -> np.float32:
-    """This month's welfare of household ``i``, in poverty lines."""
-    x = r.welfare_persistence * c.welfare_trans[i] + r.shock_scale * normal[i]
-    c.welfare_trans[i] = x
-    c.works_benefit[i] *= r.works_keep
-    business = c.business_return[i] * c.own_capital[i] / r.poverty_line_rp
-    c.own_capital[i] *= r.capital_keep
-    aid = np.float32(0.0)
-    if c.aid_left[i] > 0:
-        aid = c.aid_amount[i]
-        c.aid_left[i] -= 1
-    w = np.exp(c.welfare_perm[i] + x) + c.works_benefit[i] + business + aid
-    w += c.transfer[i]
-    w = max(w, r.welfare_floor)
-    c.welfare[i] = w
-    return w
+def _welfare(r: Rates, c: Columns, normal: np.ndarray, e: np.ndarray) -> None:
+    """This month's welfare of every household, in poverty lines (``e``: scratch).
+
+    In three passes: the transitory part and the exponent, then the exponential (one
+    call a household; numba's scalar ``exp``), then the works' benefit, the business,
+    aid and the month's transfer. The first and last have no calls and no branches, so
+    they run on vectors.
+    """
+    for i in range(e.size):
+        x = r.welfare_persistence * c.welfare_trans[i] + r.shock_scale * normal[i]
+        c.welfare_trans[i] = x
+        e[i] = c.welfare_perm[i] + x
+    for i in range(e.size):
+        e[i] = np.exp(e[i])
+    zero = np.float32(0.0)
+    for i in range(e.size):
+        works = c.works_benefit[i] * r.works_keep
+        c.works_benefit[i] = works
+        capital = c.own_capital[i]
+        business = c.business_return[i] * capital / r.poverty_line_rp
+        c.own_capital[i] = capital * r.capital_keep
+        left = c.aid_left[i]
+        aid = c.aid_amount[i] if left > 0 else zero
+        c.aid_left[i] = left - 1 if left > 0 else left
+        w = e[i] + works + business + aid
+        w += c.transfer[i]
+        c.welfare[i] = max(w, r.welfare_floor)
+
+
+@njit(cache=True)
+def _awareness(r: Rates, c: Columns, nb: Neighbours, keep: np.ndarray) -> None:
+    """Awareness: meetings, faskel dialogue, complex contagion, then forgetting.
+
+    What a household keeps of its unawareness is made in two passes: the meetings' power
+    (a call, for the few that met), then dialogue and contagion, for all.
+    """
+    zero, one = np.float32(0.0), np.float32(1.0)
+    keep[:] = one
+    for i in range(keep.size):
+        if c.meetings[i] > 0:
+            keep[i] = r.meeting_keep ** c.meetings[i]
+    for i in range(keep.size):
+        k = keep[i] * (one - min(c.dialogue[i] * r.faskel_awareness_gain, one))
+        n_aware = np.float32(nb.counts[i] & 0xFFFF)
+        contagion = k * (one - r.contagion_rate * n_aware * nb.inv_degree[i])
+        k = contagion if n_aware >= r.contagion_min_ties else k
+        aw = one - (one - c.awareness[i]) * k
+        aw -= r.awareness_forgetting * max(aw - c.awareness0[i], zero)
+        c.awareness[i] = aw
 
 
 @njit(cache=True)
@@ -584,46 +658,6 @@ def _told(r: Rates, n_part: np.float32, n_heard: np.float32, u: np.float32) -> b
     missed = (one - r.info_pass_participant) ** n_part
     missed *= (one - r.info_pass_nonparticipant) ** max(n_heard - n_part, 0)
     return u >= missed
-
-
-@njit(cache=True)
-def _participation(  # noqa: PLR0917 - a numba kernel takes its arguments by position
-    r: Rates,
-    c: Columns,
-    i: int,
-    share_part: np.float32,
-    role: bool,
-    u_dropout: np.float32,
-    u_join: np.float32,
-) -> bool:
-    """Whether household ``i`` takes part this month (noisy threshold, hysteresis).
-
-    Endorsement: the share of participating ties, weighted by ``endorsement_weight``,
-    against the household's own threshold (raised for the poor and the unaware, lowered
-    by trust in the board and the faskel's mobilisation). The month's two draws come as
-    scalars: passed the ``Draws`` tuple, numba counted references to its four arrays
-    for every household (atomic increments and decrements, 35 ns a household, two
-    thirds of the pass).
-    """
-    effective = c.threshold[i]
-    if c.welfare[i] < 1.0:
-        effective += r.poor_threshold_premium
-    effective += max(r.awareness_threshold - c.awareness[i], np.float32(0.0))
-    effective -= r.trust_threshold_cut * c.trust_bkm[i]
-    if c.mobilised[i]:
-        effective -= r.mobilised_threshold_cut
-    drive = r.endorsement_weight * share_part - effective
-    if c.participating[i]:
-        hazard = r.dropout_hazard * (r.forced_multiplier if c.forced[i] else 1.0)
-        stays = drive >= -r.hysteresis and u_dropout >= hazard
-        return stays or role
-    if not c.heard[i]:
-        return False
-    # a logistic response around the threshold: the chance of joining this month
-    p_join = np.float32(1.0) / (
-        np.float32(1.0) + np.exp(-drive / max(r.participation_noise, np.float32(1e-4)))
-    )
-    return u_join < p_join
 
 
 @njit(cache=True)
@@ -657,63 +691,142 @@ def _stage(r: Rates, c: Columns, i: int, u: np.float32, now: bool) -> None:
 
 
 @njit(cache=True)
-def _household_month(
-    r: Rates, c: Columns, nb: Neighbours, s: SiteTerms, d: Draws
-) -> None:
-    """One month of every household rule (see :meth:`Households.step`)."""
-    zero, one = np.float32(0.0), np.float32(1.0)
-    _count_ties(c, nb)
-    one_site = s.formed.size == 1
-    for i in range(c.stage.size):
-        k = 0 if one_site else c.site[i]
-        _welfare(r, c, d.normal, i)
-        role = c.relawan[i] or c.delegate[i] or c.bkm_member[i]
-        n_aware = np.float32(nb.counts[i] & 0xFFFF)
+def _drive(r: Rates, c: Columns, nb: Neighbours, drive: np.ndarray) -> None:
+    """Each household's drive to take part: endorsement against its own threshold.
+
+    Endorsement: the share of participating ties, weighted by ``endorsement_weight``,
+    against the household's threshold (raised for the poor and the unaware, lowered by
+    trust in the board and the faskel's mobilisation).
+    """
+    zero = np.float32(0.0)
+    for i in range(drive.size):
+        effective = c.threshold[i]
+        if c.welfare[i] < 1.0:
+            effective += r.poor_threshold_premium
+        effective += max(r.awareness_threshold - c.awareness[i], zero)
+        effective -= r.trust_threshold_cut * c.trust_bkm[i]
+        if c.mobilised[i]:
+            effective -= r.mobilised_threshold_cut
         n_part = np.float32((nb.counts[i] >> 16) & 0xFFFF)
-        n_heard = np.float32(nb.counts[i] >> 32)
-        # awareness: meetings, faskel dialogue, complex contagion, then forgetting
-        keep = r.meeting_keep ** c.meetings[i] if c.meetings[i] > 0 else one
-        keep *= one - min(c.dialogue[i] * r.faskel_awareness_gain, one)
-        if n_aware >= r.contagion_min_ties:
-            keep *= one - r.contagion_rate * n_aware * nb.inv_degree[i]
-        aw = one - (one - c.awareness[i]) * keep
-        aw -= r.awareness_forgetting * max(aw - c.awareness0[i], zero)
-        c.awareness[i] = aw
-        # participation: information (heard), then endorsement (the decision to join);
-        # meetings and the faskel's dialogue inform whoever they reach, ties may tell
+        drive[i] = r.endorsement_weight * (n_part * nb.inv_degree[i]) - effective
+
+
+@njit(cache=True)
+def _participation(  # noqa: PLR0917 - a numba kernel takes its arguments by position
+    r: Rates,
+    c: Columns,
+    nb: Neighbours,
+    d: Draws,
+    drive: np.ndarray,
+    role: np.ndarray,
+) -> None:
+    """Information, then the decision to take part (a noisy threshold with hysteresis).
+
+    Meetings and the faskel's dialogue inform whoever they reach, ties may tell
+    (:func:`_told`). A participant stays while its drive holds above ``-hysteresis`` and
+    it does not drop out (or while it holds a role); one who has heard joins with a
+    logistic chance around its threshold.
+    """
+    one = np.float32(1.0)
+    noise = max(r.participation_noise, np.float32(1e-4))
+    for i in range(drive.size):
         heard = c.heard[i] or c.meetings[i] > 0 or c.dialogue[i] > 0
-        c.heard[i] = heard or _told(r, n_part, n_heard, d.u_dropout[i])
-        share_part = n_part * nb.inv_degree[i]
-        now = _participation(r, c, i, share_part, role, d.u_dropout[i], d.u_join[i])
+        if not heard:
+            n_part = np.float32((nb.counts[i] >> 16) & 0xFFFF)
+            n_heard = np.float32(nb.counts[i] >> 32)
+            heard = _told(r, n_part, n_heard, d.u_dropout[i])
+        if c.participating[i]:
+            # float64, as the rule has always computed it (1.0 is a Python float)
+            hazard = r.dropout_hazard * (r.forced_multiplier if c.forced[i] else 1.0)
+            stays = drive[i] >= -r.hysteresis and d.u_dropout[i] >= hazard
+            now = stays or role[i]
+        elif heard:
+            # a logistic response around the threshold: the chance of joining this month
+            now = d.u_join[i] < one / (one + np.exp(-drive[i] / noise))
+        else:
+            now = False
         c.participating[i] = now
-        c.heard[i] = c.heard[i] or now
+        c.heard[i] = heard or now
         c.months_participating[i] = c.months_participating[i] + 1 if now else 0
-        # capacity: practice, roles and the board's accompaniment; decay when idle
+
+
+@njit(cache=True)
+def _capacity(
+    r: Rates, c: Columns, s: SiteTerms, one_site: bool, role: np.ndarray
+) -> None:
+    """Capacity: practice, roles and the board's accompaniment; decay when idle."""
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for i in range(role.size):
+        now = c.participating[i]
         gain = (r.capacity_practice_gain if now else zero) + (
-            r.role_capacity_gain if role else zero
+            r.role_capacity_gain if role[i] else zero
         )
         if c.bkm_member[i]:
-            gain += s.accompaniment[k]
+            gain += s.accompaniment[0 if one_site else c.site[i]]
         cap = c.capacity[i]
         cap += min(gain, one) * (one - cap)
-        if not (now or role or c.loan_balance[i] > 0):
-            cap -= r.capacity_decay * max(cap - c.capacity0[i], zero)
-        c.capacity[i] = cap
-        # agency: voice in meetings, dialogue and roles
+        decay = r.capacity_decay * max(cap - c.capacity0[i], zero)
+        idle = not (now or role[i] or c.loan_balance[i] > 0)
+        c.capacity[i] = cap - decay if idle else cap
+
+
+@njit(cache=True)
+def _agency_and_trust(
+    r: Rates, c: Columns, s: SiteTerms, one_site: bool, role: np.ndarray
+) -> None:
+    """Agency (voice in meetings, dialogue and roles) and trust.
+
+    Trust in the board moves towards its legitimacy while the household takes part; in
+    government, towards its support.
+    """
+    one = np.float32(1.0)
+    for i in range(role.size):
         voice = min(c.dialogue[i] + r.meeting_voice * c.meetings[i], one)
-        if role:
-            voice += one
-        c.agency[i] += r.agency_gain * min(voice, one) * (one - c.agency[i])
-        # trust: in the board, towards its legitimacy while taking part; in government
-        if now and s.formed[k]:
-            c.trust_bkm[i] += r.trust_adjustment * (s.legitimacy[k] - c.trust_bkm[i])
-        c.trust_gov[i] += (
-            r.trust_adjustment * (s.support[k] - c.trust_gov[i]) * r.trust_gov_rate
+        voice = voice + one if role[i] else voice
+        agency = c.agency[i]
+        c.agency[i] = agency + r.agency_gain * min(voice, one) * (one - agency)
+    # one kelurahan's terms read once (a pass without gathers runs on vectors)
+    formed, legitimacy, support = s.formed[0], s.legitimacy[0], s.support[0]
+    for i in range(role.size):
+        if not one_site:
+            k = c.site[i]
+            formed, legitimacy, support = s.formed[k], s.legitimacy[k], s.support[k]
+        trust = c.trust_bkm[i]
+        moved = trust + r.trust_adjustment * (legitimacy - trust)
+        c.trust_bkm[i] = moved if c.participating[i] and formed else trust
+        trust = c.trust_gov[i]
+        c.trust_gov[i] = trust + (
+            r.trust_adjustment * (support - trust) * r.trust_gov_rate
         )
-        _stage(r, c, i, d.u_stage[i], now)
-        # this month's exposure is consumed
-        c.meetings[i] = zero
-        c.dialogue[i] = zero
-        c.mobilised[i] = False
-        c.handover[i] = False
-        c.transfer[i] = zero
+
+
+@njit(cache=True)
+def _household_month(  # noqa: PLR0917 - a numba kernel takes its arguments by position
+    r: Rates, c: Columns, nb: Neighbours, s: SiteTerms, d: Draws, w: Scratch
+) -> None:
+    """One month of every household rule (see :meth:`Households.step`).
+
+    Rule by rule, each a compiled pass over every household, in the order a household
+    takes them; each rule reads only its own row and what the rules before it wrote
+    there (the tie counts are last month's), so the result is the same as taking each
+    household through all of them in turn. Passes of few columns and no calls run on
+    vectors; one pass of everything could not.
+    """
+    _count_ties(c, nb, w.flags)
+    one_site = s.formed.size == 1
+    _welfare(r, c, d.normal, w.values)
+    for i in range(w.role.size):
+        w.role[i] = c.relawan[i] or c.delegate[i] or c.bkm_member[i]
+    _awareness(r, c, nb, w.values)
+    _drive(r, c, nb, w.values)
+    _participation(r, c, nb, d, w.values, w.role)
+    _capacity(r, c, s, one_site, w.role)
+    _agency_and_trust(r, c, s, one_site, w.role)
+    for i in range(w.role.size):
+        _stage(r, c, i, d.u_stage[i], c.participating[i])
+    # this month's exposure is consumed
+    c.meetings[:] = 0.0
+    c.dialogue[:] = 0.0
+    c.mobilised[:] = False
+    c.handover[:] = False
+    c.transfer[:] = 0.0
