@@ -20,9 +20,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import njit, types
 from numba.core import cgutils
 from numba.core.extending import intrinsic
+from numba.np.random._constants import (
+    fi_float,
+    ki_float,
+    wi_float,
+    ziggurat_nor_inv_r_f,
+    ziggurat_nor_r_f,
+)
+from numba.np.random.generator_core import next_float, next_uint32
 
 _GENERATOR = types.NumPyRandomGeneratorType("generator")
 _BIT_GENERATOR = types.NumPyRandomBitGeneratorType("bit_generator")
@@ -101,3 +109,49 @@ def generator(typingctx: Any, ptrs: Any) -> tuple[Any, Any]:
         return gen._getvalue()
 
     return sig, codegen
+
+
+@njit(cache=True)
+def standard_normals(ptrs: Pointers, n: int) -> np.ndarray:
+    """``rng.standard_normal(n, dtype=np.float32)`` of the generator at ``ptrs``.
+
+    The same numbers and the same final state as numpy's, at about 0.6 of its time:
+    numpy's float32 ziggurat (``random_standard_normal_f``), each step as numpy's C code
+    takes it, over numpy's tables (numba's copy of them). numba's own
+    ``standard_normal`` compares the wedge's density in float32, where numpy's C code
+    compares it in float64 (``exp(-0.5 * x * x)`` with a double ``-0.5``), so it draws
+    other numbers after the first wedge where the two disagree (about one in 10^6).
+    """
+    bits = generator(ptrs).bit_generator
+    out = np.empty(n, np.float32)
+    for i in range(n):
+        out[i] = _standard_normal(bits)
+    return out
+
+
+@njit(cache=True)
+def _standard_normal(bits: Any) -> np.float32:
+    """One draw of numpy's float32 ziggurat (see :func:`standard_normals`)."""
+    while True:
+        r = next_uint32(bits)
+        idx = r & 0xFF
+        rabs = (r >> 9) & 0x7FFFFF
+        x = np.float32(np.float32(rabs) * wi_float[idx])
+        if (r >> 8) & 0x1:
+            x = -x
+        if rabs < ki_float[idx]:
+            return x  # 99.3% of draws
+        if idx == 0:  # the tail, from the exponential
+            while True:
+                xx = np.float32(-ziggurat_nor_inv_r_f * np.log1p(-next_float(bits)))
+                yy = np.float32(-np.log1p(-next_float(bits)))
+                if np.float32(yy + yy) > np.float32(xx * xx):
+                    if (rabs >> 8) & 0x1:
+                        return -np.float32(ziggurat_nor_r_f + xx)
+                    return np.float32(ziggurat_nor_r_f + xx)
+        else:  # a wedge: the density compared in float64, as numpy's C code does
+            u = np.float32(
+                (fi_float[idx - 1] - fi_float[idx]) * next_float(bits) + fi_float[idx]
+            )
+            if np.float64(u) < np.exp(-0.5 * np.float64(x) * np.float64(x)):
+                return x

@@ -26,6 +26,7 @@ import numpy as np
 from mesa import Agent
 from numba import njit
 
+from berdaya.agents.draws import pointers, standard_normals
 from berdaya.agents.kernels import Kernel
 
 if TYPE_CHECKING:
@@ -501,7 +502,10 @@ class Households(HouseholdTable):
         f32 = np.float32
         rng = model.streams.households
         draws = Draws(
-            normal=model.streams.shocks.standard_normal(n, dtype=f32),
+            # numpy's numbers, compiled (rng.standard_normal(n, dtype=np.float32))
+            normal=self.kernel(standard_normals).call(
+                pointers(model.streams.shocks), n
+            ),
             u_join=rng.random(n, dtype=f32),
             u_dropout=rng.random(n, dtype=f32),
             u_stage=rng.random(n, dtype=f32),
