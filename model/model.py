@@ -38,9 +38,9 @@ from berdaya.model.records import (
     RECORD_NAMES,
     SNAPSHOT_COLUMNS,
     MonthlyTable,
+    city_stats,
     monthly_stats,
     phase_name,
-    site_stats,
 )
 from berdaya.model.registry import HEADLINE
 from berdaya.model.site import Effort, Site
@@ -318,11 +318,10 @@ class P2KPModel(Model):
         if len(self.sites) == 1:
             self.stats = monthly_stats(self)
         else:
-            per_site = [site_stats(s) for s in self.sites]
+            per_site, self.stats = city_stats(self)
             self._site_records.append(
                 np.array([[r[k] for k in self.record_names] for r in per_site])
             )
-            self.stats = monthly_stats(self)
         self.table.add(self.stats)  # also the datacollector's table (when asked)
         if self.record_households:
             for col in SNAPSHOT_COLUMNS:

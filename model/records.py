@@ -615,13 +615,41 @@ def _exit_month(cycle: ProgrammeCycle) -> int:
     return -1 if cycle.exit_month is None else cycle.exit_month
 
 
-def site_stats(site: Site) -> dict[str, float]:
-    """Compute one kelurahan's records for this month."""
+def site_stats(
+    site: Site,
+    institutions: dict[str, float] | None = None,
+    money: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """Compute one kelurahan's records for this month.
+
+    Args:
+        site: The kelurahan.
+        institutions: Its :func:`institution_stats` of this month, if made already.
+        money: Its :func:`_money` of this month, if made already.
+    """
     out = household_stats(site.households)  # a new dict: merged into in place
-    out |= institution_stats(site)
-    out |= _ratios(_money(site), site.effort)
+    out |= institution_stats(site) if institutions is None else institutions
+    out |= _ratios(_money(site) if money is None else money, site.effort)
     out["faskel_replacements"] = float(sum(f.replacements for f in site.faskels))
     return out
+
+
+def city_stats(model: P2KPModel) -> tuple[list[dict[str, float]], dict[str, float]]:
+    """This month's records of each kelurahan and of the city, each part made once.
+
+    What :func:`site_stats` of every kelurahan and :func:`monthly_stats` give, with
+    each kelurahan's institutions and money measured once for both (they only read).
+
+    Returns:
+        The kelurahan's records, in order, and the city's.
+    """
+    sites = model.sites
+    institutions = [institution_stats(s) for s in sites]
+    monies = [_money(s) for s in sites]
+    per_site = [
+        site_stats(s, i, m) for s, i, m in zip(sites, institutions, monies, strict=True)
+    ]
+    return per_site, _city_stats(model, institutions, monies)
 
 
 def monthly_stats(model: P2KPModel) -> dict[str, float]:
@@ -639,12 +667,20 @@ def monthly_stats(model: P2KPModel) -> dict[str, float]:
     sites = model.sites
     if len(sites) == 1:
         return site_stats(sites[0])
-    inst = [institution_stats(s) for s in sites]
+    return _city_stats(
+        model, [institution_stats(s) for s in sites], [_money(s) for s in sites]
+    )
+
+
+def _city_stats(
+    model: P2KPModel, inst: list[dict[str, float]], monies: list[dict[str, float]]
+) -> dict[str, float]:
+    """The city's records from its households and its kelurahan's institutions and money."""
+    sites = model.sites
     out = household_stats(model.households)
     for k in inst[0]:
         values = [i[k] for i in inst]
         out[k] = float(_combine(RECORDS[k].aggregate, values))
-    monies = [_money(s) for s in sites]
     money = {k: sum(m[k] for m in monies) for k in monies[0]}
     out |= _ratios(money, Effort.combined([s.effort for s in sites]))
     out["faskel_replacements"] = float(sum(f.replacements for f in model.faskels))

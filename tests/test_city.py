@@ -31,6 +31,9 @@ from berdaya.model.records import (
     KSM_COUNTS,
     MEAN_OVER_KELURAHAN,
     STAGE_NAMES,
+    city_stats,
+    monthly_stats,
+    site_stats,
 )
 from berdaya.model.registry import RECORDS
 from berdaya.scenarios import ScenarioError, load_scenario
@@ -931,3 +934,23 @@ def test_cli_prints_the_city_summary(capsys):
     assert int(lines[0]["absent"]) == 0 and int(lines[-1]["absent"]) == 57
     last = here.kelurahan.query("month == 20")
     assert f"BKMs: formed in {int(last.bkm_formed.sum())} of 57" in out
+
+
+def test_city_stats_are_each_kelurahans_and_the_citys_made_apart():
+    """One measurement of each kelurahan's institutions and money serves both records.
+
+    ``city_stats`` gives what ``site_stats`` of every kelurahan and ``monthly_stats``
+    give, keys in order and values bit for bit, month after month.
+    """
+    model = build(11, **CITY)
+    for _ in range(3):
+        step(model, 7)
+        per_site, city = city_stats(model)
+        apart = [site_stats(s) for s in model.sites]
+        for mine, theirs in zip(per_site, apart, strict=True):
+            assert list(mine) == list(theirs)
+            assert np.array_equal(list(mine.values()), list(theirs.values()))
+        whole = monthly_stats(model)
+        assert list(city) == list(whole)
+        assert np.array_equal(list(city.values()), list(whole.values()))
+        assert model.stats.keys() == whole.keys()
