@@ -333,11 +333,32 @@ def household_stats(h: HouseholdTable) -> dict[str, float]:
     Returns:
         Mapping from record name to value (:data:`HOUSEHOLD_KEYS`, in order).
     """
-    raw = h.kernel(_tally).call(h.as_tuple(TallyColumns))
+    return _household_records(h, h.kernel(_tally).call(h.as_tuple(TallyColumns)))
+
+
+def _household_records(h: HouseholdTable, raw: np.ndarray) -> dict[str, float]:
+    """The household records of ``h`` from its tallies (``raw``, :func:`_tally`'s)."""
     # gini and the values through the table's kernels: dispatched once a run
     g = h.kernel(gini_sorted).call(np.sort(h.welfare)) if h.n else 0.0
     values = h.kernel(_household_values).call(raw, float(h.n), g)
     return dict(zip(HOUSEHOLD_KEYS, values.tolist(), strict=True))
+
+
+def _city_households(h: HouseholdTable, raws: list[np.ndarray]) -> dict[str, float]:
+    """The household records of a city (``h``) from its kelurahan's tallies (``raws``).
+
+    The kelurahan are consecutive blocks of the city's table, so the city's counts are
+    the sums of theirs (whole numbers: exact in any order); its sums of floats are
+    added up again over the whole table in row order (:func:`_tally_sums`), as one
+    pass over it adds them. The same records as :func:`household_stats` of the city.
+    """
+    raw = raws[0].copy()
+    for other in raws[1:]:
+        raw += other
+    h.kernel(_tally_sums).call(
+        h.as_tuple(TallyColumns), raw[_STAGE_CELLS + _BENEFIT_CELLS :]
+    )
+    return _household_records(h, raw)
 
 
 @njit(cache=True, inline="always")
@@ -627,9 +648,23 @@ def site_stats(
         institutions: Its :func:`institution_stats` of this month, if made already.
         money: Its :func:`_money` of this month, if made already.
     """
-    out = household_stats(site.households)  # a new dict: merged into in place
-    out |= institution_stats(site) if institutions is None else institutions
-    out |= _ratios(_money(site) if money is None else money, site.effort)
+    return _with_institutions(
+        site,
+        household_stats(site.households),  # a new dict: merged into in place
+        institution_stats(site) if institutions is None else institutions,
+        _money(site) if money is None else money,
+    )
+
+
+def _with_institutions(
+    site: Site,
+    out: dict[str, float],
+    institutions: dict[str, float],
+    money: dict[str, float],
+) -> dict[str, float]:
+    """A kelurahan's records: its household records ``out``, then the rest, in place."""
+    out |= institutions
+    out |= _ratios(money, site.effort)
     out["faskel_replacements"] = float(sum(f.replacements for f in site.faskels))
     return out
 
@@ -646,10 +681,16 @@ def city_stats(model: P2KPModel) -> tuple[list[dict[str, float]], dict[str, floa
     sites = model.sites
     institutions = [institution_stats(s) for s in sites]
     monies = [_money(s) for s in sites]
-    per_site = [
-        site_stats(s, i, m) for s, i, m in zip(sites, institutions, monies, strict=True)
+    raws = [
+        s.households.kernel(_tally).call(s.households.as_tuple(TallyColumns))
+        for s in sites
     ]
-    return per_site, _city_stats(model, institutions, monies)
+    per_site = []
+    for site, raw, inst, money in zip(sites, raws, institutions, monies, strict=True):
+        out = _household_records(site.households, raw)
+        per_site.append(_with_institutions(site, out, inst, money))
+    city = _city_households(model.households, raws)
+    return per_site, _city_stats(model, institutions, monies, city)
 
 
 def monthly_stats(model: P2KPModel) -> dict[str, float]:
@@ -673,11 +714,17 @@ def monthly_stats(model: P2KPModel) -> dict[str, float]:
 
 
 def _city_stats(
-    model: P2KPModel, inst: list[dict[str, float]], monies: list[dict[str, float]]
+    model: P2KPModel,
+    inst: list[dict[str, float]],
+    monies: list[dict[str, float]],
+    households: dict[str, float] | None = None,
 ) -> dict[str, float]:
-    """The city's records from its households and its kelurahan's institutions and money."""
+    """The city's records from its households and its kelurahan's institutions and money.
+
+    ``households``: the city's household records, if made already.
+    """
     sites = model.sites
-    out = household_stats(model.households)
+    out = household_stats(model.households) if households is None else households
     for k in inst[0]:
         values = [i[k] for i in inst]
         out[k] = float(_combine(RECORDS[k].aggregate, values))
