@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import operator
 from collections.abc import Callable
 from dataclasses import fields
 from functools import partial
@@ -136,6 +137,8 @@ class P2KPModel(Model):
         self._site_records: list[np.ndarray] = []
         self.stats: dict[str, float] = {}  # month 0's, from _record below
         self.record_names = list(RECORD_NAMES)
+        # a kelurahan's records in the order of record_names (one C call a kelurahan)
+        self._site_row = operator.itemgetter(*self.record_names)
         self.table = MonthlyTable(self.record_names, p.months)
         self.datacollector = headline_collector(self.table)
         self.running = True
@@ -319,9 +322,7 @@ class P2KPModel(Model):
             self.stats = monthly_stats(self)
         else:
             per_site, self.stats = city_stats(self)
-            self._site_records.append(
-                np.array([[r[k] for k in self.record_names] for r in per_site])
-            )
+            self._site_records.append(np.array([self._site_row(r) for r in per_site]))
         self.table.add(self.stats)  # also the datacollector's table (when asked)
         if self.record_households:
             for col in SNAPSHOT_COLUMNS:
