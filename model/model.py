@@ -48,6 +48,9 @@ from berdaya.model.site import Effort, Site
 from berdaya.scenarios.loader import ScenarioError
 from berdaya.scenarios.scenario import P2KPScenario
 
+# a kelurahan's records in the order of RECORD_NAMES (one C call a kelurahan)
+_SITE_ROW = operator.itemgetter(*RECORD_NAMES)
+
 
 class P2KPModel(Model):
     """P2KP in one kelurahan, or in many at once (a city).
@@ -137,8 +140,6 @@ class P2KPModel(Model):
         self._site_records: list[np.ndarray] = []
         self.stats: dict[str, float] = {}  # month 0's, from _record below
         self.record_names = list(RECORD_NAMES)
-        # a kelurahan's records in the order of record_names (one C call a kelurahan)
-        self._site_row = operator.itemgetter(*self.record_names)
         self.table = MonthlyTable(self.record_names, p.months)
         self.datacollector = headline_collector(self.table)
         self.running = True
@@ -322,7 +323,7 @@ class P2KPModel(Model):
             self.stats = monthly_stats(self)
         else:
             per_site, self.stats = city_stats(self)
-            self._site_records.append(np.array([self._site_row(r) for r in per_site]))
+            self._site_records.append(np.array([_SITE_ROW(r) for r in per_site]))
         self.table.add(self.stats)  # also the datacollector's table (when asked)
         if self.record_households:
             for col in SNAPSHOT_COLUMNS:
