@@ -636,23 +636,13 @@ def _exit_month(cycle: ProgrammeCycle) -> int:
     return -1 if cycle.exit_month is None else cycle.exit_month
 
 
-def site_stats(
-    site: Site,
-    institutions: dict[str, float] | None = None,
-    money: dict[str, float] | None = None,
-) -> dict[str, float]:
-    """Compute one kelurahan's records for this month.
-
-    Args:
-        site: The kelurahan.
-        institutions: Its :func:`institution_stats` of this month, if made already.
-        money: Its :func:`_money` of this month, if made already.
-    """
+def site_stats(site: Site) -> dict[str, float]:
+    """Compute one kelurahan's records for this month."""
     return _with_institutions(
         site,
         household_stats(site.households),  # a new dict: merged into in place
-        institution_stats(site) if institutions is None else institutions,
-        _money(site) if money is None else money,
+        institution_stats(site),
+        _money(site),
     )
 
 
